@@ -1,0 +1,61 @@
+import { isIPv4, isIPv6 } from 'node:net';
+import type { Request } from 'express';
+
+/**
+ * The client address of a request. Express computes `req.ip` from the socket and, only for hops
+ * that match the `trust proxy` list installed by {@link applyTrustedProxies}, from
+ * `X-Forwarded-For` read right to left, so a client cannot choose its own address by sending the
+ * header. IPv4-mapped IPv6 addresses (`::ffff:1.2.3.4`) are reported as plain IPv4.
+ */
+export function clientIp(req: Request): string {
+  return normalizeIp(req.ip ?? req.socket.remoteAddress ?? '0.0.0.0');
+}
+
+export function normalizeIp(ip: string): string {
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(ip);
+  return mapped ? mapped[1] : ip.toLowerCase();
+}
+
+/** Expands an IPv6 address into its 8 groups (handles `::` and an embedded IPv4 tail). */
+function ipv6Groups(ip: string): number[] {
+  let address = ip.split('%')[0];
+  const v4Tail = /(\d+\.\d+\.\d+\.\d+)$/.exec(address);
+  if (v4Tail) {
+    const [a, b, c, d] = v4Tail[1].split('.').map(Number);
+    address = address.slice(0, -v4Tail[1].length) + `${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
+  }
+  const [head, tail] = address.split('::');
+  const headGroups = head ? head.split(':') : [];
+  const tailGroups = tail !== undefined && tail !== '' ? tail.split(':') : [];
+  const missing = tail === undefined ? 0 : 8 - headGroups.length - tailGroups.length;
+  return [...headGroups, ...Array<string>(missing).fill('0'), ...tailGroups].map((g) => parseInt(g, 16) || 0);
+}
+
+/**
+ * The network an address belongs to, for rate limiting and fingerprint comparison:
+ * the address's first `v4Bits` (IPv4) or `v6Bits` (IPv6) bits, as a CIDR string.
+ * One IPv6 host usually owns a whole /64, so limiting per address would let it rotate forever.
+ */
+export function networkPrefix(ip: string, v4Bits: number, v6Bits: number): string {
+  const address = normalizeIp(ip);
+  if (isIPv4(address)) {
+    const n = address.split('.').reduce((acc, octet) => (acc << 8) + Number(octet), 0) >>> 0;
+    const masked = v4Bits === 0 ? 0 : (n & (~0 << (32 - v4Bits))) >>> 0;
+    return `${[24, 16, 8, 0].map((s) => (masked >>> s) & 255).join('.')}/${v4Bits}`;
+  }
+  if (isIPv6(address)) {
+    const groups = ipv6Groups(address);
+    const out = groups.map((g, i) => {
+      const bitsLeft = Math.max(0, Math.min(16, v6Bits - i * 16));
+      return bitsLeft === 0 ? 0 : g & (0xffff << (16 - bitsLeft)) & 0xffff;
+    });
+    return `${out.map((g) => g.toString(16)).join(':')}/${v6Bits}`;
+  }
+  return address;
+}
+
+/** The rate-limiting identity of an address: IPv4 as is, IPv6 grouped by /64. */
+export function rateLimitIpKey(ip: string): string {
+  const address = normalizeIp(ip);
+  return isIPv6(address) ? networkPrefix(address, 32, 64) : address;
+}

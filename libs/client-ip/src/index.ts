@@ -1,0 +1,2 @@
+export * from './client-ip';
+export * from './trusted-proxies';

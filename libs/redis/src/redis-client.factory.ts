@@ -1,0 +1,56 @@
+import { Cluster, Redis, type RedisOptions } from 'ioredis';
+import type { RedisModuleOptions } from './redis.module-definition';
+import type { RedisClient } from './redis-client.type';
+
+/** Strips credentials so a URL can appear in logs and error messages. */
+export function redactRedisUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = '***';
+    if (parsed.username) parsed.username = '***';
+    return parsed.toString();
+  } catch {
+    return '(unparseable REDIS_URL)';
+  }
+}
+
+export function describeRedisTarget(options: RedisModuleOptions): string {
+  return options.clusterNodes?.length ? `cluster ${options.clusterNodes.join(',')}` : redactRedisUrl(options.url);
+}
+
+/**
+ * Connection settings shared by every client. The offline queue is off: while Redis is down a
+ * command must fail at once (callers then apply their fail-open or fail-closed policy) rather than
+ * wait in a queue and be replayed later, which would double-count rate-limit hits.
+ */
+function baseOptions(options: RedisModuleOptions): RedisOptions {
+  return {
+    keyPrefix: options.keyPrefix,
+    enableOfflineQueue: false,
+    commandTimeout: options.commandTimeoutMs,
+    connectTimeout: Math.max(1000, options.commandTimeoutMs * 4),
+    maxRetriesPerRequest: 0,
+    lazyConnect: true,
+    connectionName: options.connectionName,
+    // Reconnect quickly and forever: recovery after an outage must not need a restart.
+    retryStrategy: (attempt) => Math.min(50 * 2 ** attempt, 1000),
+  };
+}
+
+export function createRedisClient(options: RedisModuleOptions, role = 'main'): RedisClient {
+  const shared = baseOptions(options);
+  if (options.clusterNodes?.length) {
+    const nodes = options.clusterNodes.map((node) => {
+      const [host, p] = node.split(':');
+      return { host, port: Number(p) };
+    });
+    return new Cluster(nodes, {
+      keyPrefix: options.keyPrefix,
+      enableOfflineQueue: false,
+      lazyConnect: true,
+      clusterRetryStrategy: shared.retryStrategy,
+      redisOptions: { ...shared, keyPrefix: undefined, connectionName: `${options.connectionName ?? 'app'}:${role}` },
+    });
+  }
+  return new Redis(options.url, { ...shared, connectionName: `${options.connectionName ?? 'app'}:${role}` });
+}

@@ -1,0 +1,45 @@
+import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import { REDIS_CLIENT, REDIS_SUBSCRIBER } from './redis.constants';
+import { REDIS_MODULE_OPTIONS, type RedisModuleOptions } from './redis.module-definition';
+import { describeRedisTarget } from './redis-client.factory';
+import type { RedisClient } from './redis-client.type';
+import { RedisUnavailableError } from './redis-unavailable.error';
+
+/** Connects both clients at start-up (failing fast with a clear message) and closes them on shutdown. */
+@Injectable()
+export class RedisLifecycle implements OnModuleInit, OnApplicationShutdown {
+  private readonly logger = new Logger('Redis');
+
+  constructor(
+    @Inject(REDIS_MODULE_OPTIONS) private readonly options: RedisModuleOptions,
+    @Inject(REDIS_CLIENT) private readonly client: RedisClient,
+    @Inject(REDIS_SUBSCRIBER) private readonly subscriber: RedisClient,
+  ) {}
+
+  async onModuleInit(): Promise<void> {
+    const target = describeRedisTarget(this.options);
+    try {
+      await Promise.all([this.client.connect(), this.subscriber.connect()]);
+      await this.client.ping();
+    } catch (error) {
+      this.client.disconnect();
+      this.subscriber.disconnect();
+      throw new RedisUnavailableError(target, error);
+    }
+    // After start-up, connection errors are expected during an outage: log state changes, not every retry.
+    let down = false;
+    this.client.on('error', (error: Error) => {
+      if (!down) this.logger.warn(`Redis connection lost: ${error.message}`);
+      down = true;
+    });
+    this.client.on('ready', () => {
+      if (down) this.logger.log('Redis connection restored');
+      down = false;
+    });
+    this.subscriber.on('error', () => undefined);
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await Promise.allSettled([this.client.quit(), this.subscriber.quit()]);
+  }
+}

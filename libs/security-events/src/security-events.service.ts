@@ -1,0 +1,65 @@
+import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
+import type { SecurityEvent } from './security-event.interface';
+import { SECURITY_EVENTS_MODULE_OPTIONS, type SecurityEventsModuleOptions } from './security-events.module-definition';
+import { Pseudonymizer } from './pseudonymizer';
+import { initSentry, Sentry } from './sentry';
+
+const SENTRY_LEVEL = { info: 'info', warning: 'warning', critical: 'error' } as const;
+
+/**
+ * The one place security events are reported: a structured log line always, and a Sentry event
+ * when a DSN is configured. Personal identifiers are pseudonymised for both sinks.
+ */
+@Injectable()
+export class SecurityEvents implements OnApplicationShutdown {
+  private readonly logger = new Logger('SecurityEvents');
+  private readonly pseudonymizer: Pseudonymizer;
+  private readonly sentryEnabled: boolean;
+
+  constructor(@Inject(SECURITY_EVENTS_MODULE_OPTIONS) private readonly options: SecurityEventsModuleOptions) {
+    this.pseudonymizer = new Pseudonymizer(options.pseudonymKey);
+    this.sentryEnabled = Boolean(options.sentryDsn);
+    if (options.sentryDsn) initSentry(options.sentryDsn, options.service, options.environment);
+  }
+
+  pseudonymize(value: string): string {
+    return this.pseudonymizer.pseudonymize(value);
+  }
+
+  emit(event: SecurityEvent): void {
+    const pseudonyms: Record<string, string> = {};
+    for (const [key, value] of Object.entries(event.pseudonymous ?? {})) {
+      if (value !== undefined) pseudonyms[`${key}Pseudonym`] = this.pseudonymize(value);
+    }
+    const payload = {
+      securityEvent: event.type,
+      severity: event.severity,
+      rule: event.rule,
+      service: this.options.service,
+      ...pseudonyms,
+      ...event.details,
+    };
+    if (event.severity === 'info') this.logger.log(payload);
+    else this.logger.warn(payload);
+
+    if (this.sentryEnabled) {
+      Sentry.captureEvent({
+        message: event.rule ? `${event.type}: ${event.rule}` : event.type,
+        level: SENTRY_LEVEL[event.severity],
+        // One Sentry issue per rule: a wave of attacks groups together instead of flooding.
+        fingerprint: ['security-event', event.type, event.rule ?? 'default'],
+        tags: { securityEvent: event.type, rule: event.rule ?? 'default', service: this.options.service },
+        extra: { ...pseudonyms, ...event.details },
+      });
+    }
+  }
+
+  /** Sends buffered Sentry events; tests and shutdown use it. */
+  async flush(timeoutMs = 2000): Promise<boolean> {
+    return this.sentryEnabled ? Sentry.flush(timeoutMs) : true;
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.flush();
+  }
+}
