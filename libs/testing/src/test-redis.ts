@@ -1,0 +1,50 @@
+import { randomBytes } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { createRedisClient, type RedisClient } from '@lib/redis';
+
+export const TEST_REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+/** A key prefix unique to one test file's run, so parallel runs and a running app never collide. */
+export function uniqueKeyPrefix(label = 't'): string {
+  return `test:${label}:${randomBytes(4).toString('hex')}:`;
+}
+
+/** Deletes every key under `prefix` (SCAN, never KEYS) on the Redis at `url`. */
+export async function deleteKeysWithPrefix(prefix: string, url = TEST_REDIS_URL): Promise<void> {
+  const raw = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  await raw.connect();
+  try {
+    let cursor = '0';
+    do {
+      const [next, keys] = await raw.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
+      cursor = next;
+      if (keys.length > 0) await raw.unlink(...keys);
+    } while (cursor !== '0');
+  } finally {
+    raw.disconnect();
+  }
+}
+
+export interface TestRedis {
+  client: RedisClient;
+  prefix: string;
+  url: string;
+  /** Closes the client and deletes every key the test wrote. */
+  cleanup(): Promise<void>;
+}
+
+/** A connected client on the shared test Redis with a fresh key prefix. */
+export async function createTestRedis(label?: string, url = TEST_REDIS_URL): Promise<TestRedis> {
+  const prefix = uniqueKeyPrefix(label);
+  const client = createRedisClient({ url, keyPrefix: prefix, commandTimeoutMs: 2000, connectionName: 'test' });
+  await client.connect();
+  return {
+    client,
+    prefix,
+    url,
+    async cleanup() {
+      client.disconnect();
+      await deleteKeysWithPrefix(prefix, url);
+    },
+  };
+}
