@@ -1,0 +1,74 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { Redis } from 'ioredis';
+import { freePort } from './free-port';
+
+/** A standalone redis-server owned by one test, on a free loopback port. */
+export interface TestRedisServer {
+  port: number;
+  url: string;
+  /** Stops the server (SIGKILL, like a crash) and waits for the process to exit. */
+  stop(): Promise<void>;
+  /** Starts the server again on the same port, so clients reconnect by themselves. */
+  restart(): Promise<void>;
+}
+
+function spawnServer(port: number, extraArgs: readonly string[] = []): ChildProcess {
+  return spawn(
+    'redis-server',
+    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--daemonize', 'no', ...extraArgs],
+    { stdio: 'ignore' },
+  );
+}
+
+/** Resolves once `PING` on 127.0.0.1:port answers, or rejects after `timeoutMs`. */
+export async function waitForRedis(port: number, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const probe = new Redis({ host: '127.0.0.1', port, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+    probe.on('error', () => undefined);
+    try {
+      await probe.connect();
+      await probe.ping();
+      return;
+    } catch (error) {
+      if (Date.now() > deadline) throw new Error(`redis-server on port ${port} did not start: ${String(error)}`);
+      await new Promise((r) => setTimeout(r, 50));
+    } finally {
+      probe.disconnect();
+    }
+  }
+}
+
+export async function stopProcess(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  await new Promise<void>((resolve) => {
+    child.once('exit', () => resolve());
+    child.kill('SIGKILL');
+  });
+}
+
+/**
+ * Starts a throw-away redis-server (no persistence) on a free port. Use it for tests that must
+ * stop Redis (outages); the shared Redis on 6379 is never stopped by a test.
+ *
+ * @example
+ * const server = await startRedisServer();
+ * await server.stop(); ... await server.restart(); ... await server.stop();
+ */
+export async function startRedisServer(extraArgs: readonly string[] = []): Promise<TestRedisServer> {
+  const port = await freePort();
+  let child = spawnServer(port, extraArgs);
+  await waitForRedis(port);
+  return {
+    port,
+    url: `redis://127.0.0.1:${port}`,
+    async stop() {
+      await stopProcess(child);
+    },
+    async restart() {
+      await stopProcess(child);
+      child = spawnServer(port, extraArgs);
+      await waitForRedis(port);
+    },
+  };
+}
