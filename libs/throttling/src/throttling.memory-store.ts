@@ -1,0 +1,71 @@
+import { rateLimitKeys } from './throttling.keys';
+import type { RateLimitCharge, RateLimitDecision, RateLimitStore } from './throttling.store.interface';
+
+interface Window {
+  count: number;
+  resetAt: number;
+  reported: boolean;
+}
+
+/**
+ * Per-process fixed-window limiter with the same all-or-nothing semantics as the Redis script,
+ * used only while Redis is unavailable. No timers: an expired window is replaced when next seen.
+ * Memory is capped at `maxEntries` windows; beyond that the least recently started window is
+ * dropped (a Map iterates in insertion order, and a new window is re-inserted at the end).
+ */
+export class MemoryRateLimitStore implements RateLimitStore {
+  private readonly windows = new Map<string, Window>();
+
+  constructor(
+    private readonly maxEntries = 10_000,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  get size(): number {
+    return this.windows.size;
+  }
+
+  async consume(charges: readonly RateLimitCharge[], cost = 1): Promise<RateLimitDecision> {
+    const now = this.now();
+    const current = charges.map((charge) => {
+      const key = rateLimitKeys(charge.tracker, charge.policy).counter;
+      const window = this.windows.get(key);
+      return { key, window: window && window.resetAt > now ? window : undefined };
+    });
+    const denied = charges.map((charge, i) => (current[i].window?.count ?? 0) + cost > charge.limit);
+    const admitted = !denied.includes(true);
+    const outcomes = charges.map((charge, i) => {
+      const { key } = current[i];
+      let window = current[i].window;
+      let firstDenial = false;
+      if (admitted) {
+        if (!window) window = this.start(key, now + charge.ttlMs);
+        window.count += cost;
+      } else if (denied[i]) {
+        window ??= this.start(key, now + charge.ttlMs);
+        firstDenial = !window.reported;
+        window.reported = true;
+      }
+      return {
+        ...charge,
+        count: window?.count ?? 0,
+        resetMs: window ? window.resetAt - now : charge.ttlMs,
+        denied: denied[i],
+        firstDenial,
+      };
+    });
+    return { admitted, outcomes };
+  }
+
+  private start(key: string, resetAt: number): Window {
+    this.windows.delete(key);
+    while (this.windows.size >= this.maxEntries) {
+      const oldest = this.windows.keys().next();
+      if (oldest.done) break;
+      this.windows.delete(oldest.value);
+    }
+    const window: Window = { count: 0, resetAt, reported: false };
+    this.windows.set(key, window);
+    return window;
+  }
+}

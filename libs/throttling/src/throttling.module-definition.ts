@@ -1,0 +1,23 @@
+import { ConfigurableModuleBuilder } from '@nestjs/common';
+import type { RateLimitPolicyDefinition } from './throttling.policy';
+
+export interface ThrottlingModuleOptions {
+  /** The full policy list. Defaults to `DEFAULT_RATE_LIMIT_POLICIES` (general, auth, refresh, admin). */
+  policies?: readonly RateLimitPolicyDefinition[];
+  /** Per-policy changes applied on top of `policies`, e.g. `{ general: { limit: 300 } }`. */
+  overrides?: Readonly<Record<string, Partial<Omit<RateLimitPolicyDefinition, 'name'>>>>;
+  /** Adds the per-IP ceiling across all users; `true` uses `DEFAULT_IP_CEILING_POLICY`. Off by default. */
+  ipCeiling?: boolean | Partial<Omit<RateLimitPolicyDefinition, 'name'>>;
+  /** `Retry-After` (seconds) of the 503 sent by fail-closed policies while Redis is unavailable. Default 30. */
+  unavailableRetryAfterSec?: number;
+  /** Most trackers the in-memory fallback keeps per process; the oldest is evicted beyond it. Default 10 000. */
+  memoryFallbackMaxEntries?: number;
+  /** `message` of the 429 body. */
+  errorMessage?: string;
+}
+
+export const { ConfigurableModuleClass, MODULE_OPTIONS_TOKEN: THROTTLING_MODULE_OPTIONS } =
+  new ConfigurableModuleBuilder<ThrottlingModuleOptions>({ moduleName: 'Throttling' })
+    .setClassMethodName('forRoot')
+    .setExtras({ isGlobal: false }, (definition, extras) => ({ ...definition, global: extras.isGlobal }))
+    .build();

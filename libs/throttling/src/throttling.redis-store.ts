@@ -1,0 +1,102 @@
+import { Injectable } from '@nestjs/common';
+import type { ThrottlerStorage } from '@nestjs/throttler';
+import { InjectRedis, type RedisClient } from '@lib/redis';
+import { CONSUME_RATE_LIMIT_SCRIPT } from './throttling.consume.script';
+import { rateLimitKeys, stockKeyTracker } from './throttling.keys';
+import { redisKeySlot } from './throttling.key-slot';
+import { REFUND_RATE_LIMIT_SCRIPT } from './throttling.refund.script';
+import type { RateLimitCharge, RateLimitDecision, RateLimitOutcome, RateLimitStore } from './throttling.store.interface';
+
+type ThrottlerStorageRecord = Awaited<ReturnType<ThrottlerStorage['increment']>>;
+
+interface SlotGroup {
+  indexes: number[];
+  charges: RateLimitCharge[];
+}
+
+/**
+ * Exact, shared rate limiting in Redis: one EVALSHA per request checks and charges every policy.
+ *
+ * On a Redis Cluster, charges whose trackers hash to different slots cannot share a script. Then
+ * one script runs per slot (in parallel) and, if any slot denies, the slots that admitted are
+ * refunded, so the request is still all-or-nothing. Between charge and refund a concurrent request
+ * may see the extra hit and be denied: the error is on the safe side. On a single Redis every
+ * charge goes into one script.
+ *
+ * Also implements the stock `ThrottlerStorage.increment()` so the stock `ThrottlerGuard` can use it.
+ * There `blockDuration` is not supported: a denied key stays blocked until its window ends.
+ */
+@Injectable()
+export class RedisRateLimitStore implements RateLimitStore, ThrottlerStorage {
+  constructor(@InjectRedis() private readonly redis: RedisClient) {}
+
+  async consume(charges: readonly RateLimitCharge[], cost = 1): Promise<RateLimitDecision> {
+    if (charges.length === 0) return { admitted: true, outcomes: [] };
+    const groups = this.groupBySlot(charges);
+    const results = await Promise.all(groups.map((group) => this.consumeInOneSlot(group.charges, cost)));
+    const admitted = results.every((result) => result.admitted);
+    if (!admitted && groups.length > 1) {
+      await Promise.all(
+        results.map((result, g) => (result.admitted ? this.refund(groups[g].charges, cost, result.outcomes) : undefined)),
+      );
+    }
+    const outcomes: RateLimitOutcome[] = new Array(charges.length);
+    groups.forEach((group, g) => group.indexes.forEach((index, i) => (outcomes[index] = results[g].outcomes[i])));
+    return { admitted, outcomes };
+  }
+
+  /** Stock `ThrottlerStorage` API: one key, one policy (`throttlerName`), seconds in the result. */
+  async increment(key: string, ttl: number, limit: number, _blockDuration: number, throttlerName: string): Promise<ThrottlerStorageRecord> {
+    const { outcomes } = await this.consume([{ policy: throttlerName, tracker: stockKeyTracker(key), limit, ttlMs: ttl }]);
+    const [outcome] = outcomes;
+    const seconds = Math.ceil(outcome.resetMs / 1000);
+    return {
+      // The stock guard computes remaining as limit - totalHits; a denied hit is reported, not stored.
+      totalHits: outcome.denied ? outcome.count + 1 : outcome.count,
+      timeToExpire: seconds,
+      isBlocked: outcome.denied,
+      timeToBlockExpire: outcome.denied ? seconds : 0,
+    };
+  }
+
+  private groupBySlot(charges: readonly RateLimitCharge[]): SlotGroup[] {
+    if (!this.redis.isCluster) return [{ indexes: charges.map((_, i) => i), charges: [...charges] }];
+    const prefix = this.redis.options.keyPrefix ?? '';
+    const bySlot = new Map<number, SlotGroup>();
+    charges.forEach((charge, index) => {
+      const slot = redisKeySlot(prefix + rateLimitKeys(charge.tracker, charge.policy).counter);
+      const group = bySlot.get(slot) ?? { indexes: [], charges: [] };
+      group.indexes.push(index);
+      group.charges.push(charge);
+      bySlot.set(slot, group);
+    });
+    return [...bySlot.values()];
+  }
+
+  private async consumeInOneSlot(charges: readonly RateLimitCharge[], cost: number): Promise<RateLimitDecision> {
+    const keys: string[] = [];
+    const args: number[] = [cost];
+    for (const charge of charges) {
+      const { counter, reported } = rateLimitKeys(charge.tracker, charge.policy);
+      keys.push(counter, reported);
+      args.push(charge.limit, charge.ttlMs);
+    }
+    const reply = await CONSUME_RATE_LIMIT_SCRIPT.run<number[]>(this.redis, keys, args);
+    return {
+      admitted: reply[0] === 1,
+      outcomes: charges.map((charge, i) => ({
+        ...charge,
+        count: Number(reply[1 + 4 * i]),
+        resetMs: Math.max(0, Number(reply[2 + 4 * i])),
+        denied: reply[3 + 4 * i] === 1,
+        firstDenial: reply[4 + 4 * i] === 1,
+      })),
+    };
+  }
+
+  private async refund(charges: readonly RateLimitCharge[], cost: number, outcomes: RateLimitOutcome[]): Promise<void> {
+    const keys = charges.map((charge) => rateLimitKeys(charge.tracker, charge.policy).counter);
+    await REFUND_RATE_LIMIT_SCRIPT.run(this.redis, keys, [cost]);
+    for (const outcome of outcomes) outcome.count = Math.max(0, outcome.count - cost);
+  }
+}
