@@ -43,6 +43,7 @@ import { RateLimitStore } from './throttling.store.interface';
     RateLimitGuard,
   ],
   exports: [
+    THROTTLING_MODULE_OPTIONS,
     RATE_LIMIT_POLICIES,
     getOptionsToken(),
     getStorageToken(),
