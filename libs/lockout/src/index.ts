@@ -1,0 +1,12 @@
+export * from './account-locked.exception';
+export * from './lockout-account-directory.interface';
+export * from './lockout-options.interface';
+export * from './lockout-reservation.interface';
+export * from './lockout-state.interface';
+export { normalizeLoginEmail, isCountableEmail } from './lockout.email';
+export { LOCKOUT_MODULE_OPTIONS, RESOLVED_LOCKOUT_OPTIONS } from './lockout.module-definition';
+export * from './lockout.guard';
+export * from './lockout.module';
+export { LockoutService, type LockoutDecision, type UnlockActor } from './lockout.service';
+export type { LockoutRule } from './lockout.store';
+export * from './login-reservation.decorator';

@@ -1,0 +1,54 @@
+import { RedisScript } from '@lib/redis';
+import { LOCKOUT_LUA_PRELUDE } from './lockout-prelude.script';
+
+/**
+ * Confirms a reserved attempt as a failed login and starts whichever locks its count reaches:
+ * the pair lock (with the next backoff level), the account-wide ceiling lock and the address block.
+ *
+ * KEYS: 1 pair pending, 2 pair failed, 3 pair lock, 4 pair level, 5 email pending, 6 email failed,
+ *       7 email lock, 8 ip pending, 9 ip failed, 10 ip block, 11 address set
+ * ARGV: the common layout of {@link LOCKOUT_LUA_PRELUDE}.
+ * Returns: `{pairLockMs, backoffLevel, emailLockMs, ipBlockMs}`; a value is 0 unless this call
+ *          started that lock. Each lock is started by exactly one confirmation.
+ * Invariant: a reservation counts at most once (it must still be pending: settling twice, or after
+ *            a success reset, an unlock or its window, changes nothing); an existing lock is never
+ *            extended or restarted.
+ */
+export const CONFIRM_FAILURE_SCRIPT = new RedisScript(
+  'lockout-failure',
+  `${LOCKOUT_LUA_PRELUDE}
+local function confirm(pending, failed, window)
+  if redis.call('ZREM', pending, rid) == 0 then return -1 end
+  redis.call('ZADD', failed, now, rid)
+  redis.call('ZREMRANGEBYSCORE', failed, '-inf', now - window)
+  redis.call('PEXPIRE', failed, window)
+  return redis.call('ZCARD', failed)
+end
+
+-- The window restarts after a lock, so the lock's end gives a fresh set of attempts.
+local function startLock(lockKey, pending, failed, ms)
+  redis.call('SET', lockKey, now + ms, 'PX', ms)
+  redis.call('DEL', pending, failed)
+end
+
+local result = {0, 0, 0, 0}
+if confirm(KEYS[1], KEYS[2], pairWindow) >= pairMax and redis.call('EXISTS', KEYS[3]) == 0 then
+  local level = redis.call('INCR', KEYS[4])
+  local ms = lockFor(level)
+  -- The level decays backoffReset after the END of this lock, not after its start.
+  redis.call('PEXPIRE', KEYS[4], ms + backoffReset)
+  startLock(KEYS[3], KEYS[1], KEYS[2], ms)
+  redis.call('PEXPIRE', KEYS[11], math.max(addrTtl, ms + backoffReset))
+  result[1], result[2] = ms, level
+end
+if confirm(KEYS[5], KEYS[6], emailWindow) >= emailMax and redis.call('EXISTS', KEYS[7]) == 0 then
+  startLock(KEYS[7], KEYS[5], KEYS[6], emailLock)
+  result[3] = emailLock
+end
+if confirm(KEYS[8], KEYS[9], ipWindow) >= ipMax and redis.call('EXISTS', KEYS[10]) == 0 then
+  startLock(KEYS[10], KEYS[8], KEYS[9], ipBlock)
+  result[4] = ipBlock
+end
+return result
+`,
+);

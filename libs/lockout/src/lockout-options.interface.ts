@@ -1,0 +1,89 @@
+import type { LockoutAccountDirectory } from './lockout-account-directory.interface';
+
+/**
+ * Options of {@link LockoutModule}. Every limit has a default that follows ASVS 4.0.3 2.2.1 and
+ * NIST SP 800-63B; tests shrink the windows to seconds.
+ */
+export interface LockoutModuleOptions {
+  /**
+   * Secret for the keyed hashes of emails and addresses used in Redis keys, so neither appears raw
+   * in Redis and a key cannot be matched against a list of emails without the secret.
+   * Changing it forgets all lockout state.
+   */
+  keySecret: string;
+  /** Failures per (email, address) pair within `pairWindowMs` that lock the pair. Default 5. */
+  pairMaxFailures?: number;
+  /** Default 15 minutes. */
+  pairWindowMs?: number;
+  /** Duration of the first pair lock; each further lock within `backoffResetMs` doubles it. Default 15 minutes. */
+  baseLockMs?: number;
+  /** Ceiling of the doubled pair lock. Default 24 hours. */
+  maxLockMs?: number;
+  /** The backoff level is forgotten this long after the end of the pair's last lock. Default 24 hours. */
+  backoffResetMs?: number;
+  /** Failures per email across all addresses within `emailWindowMs` that lock the account. Default 100. */
+  emailMaxFailures?: number;
+  /** Default 1 hour. */
+  emailWindowMs?: number;
+  /** Duration of the account-wide lock. Default 1 hour. */
+  emailLockMs?: number;
+  /** Failures from one address across all emails within `ipWindowMs` that block the address. Default 50. */
+  ipMaxFailures?: number;
+  /** Default 1 hour. */
+  ipWindowMs?: number;
+  /** Default 1 hour. */
+  ipBlockMs?: number;
+  /** An address with a successful login this recent is exempt from the account-wide lock. Default 30 days. */
+  knownAddressTtlMs?: number;
+  /** At most one lock email per account per this interval. Default 1 hour. */
+  notificationIntervalMs?: number;
+  /** `smtp://` or `smtps://` URL; lock emails are disabled when unset. */
+  smtpUrl?: string;
+  /** Sender of lock emails. Default `Security <no-reply@localhost>`. */
+  mailFrom?: string;
+  /** Product name used in the lock email. Default `your account`. */
+  productName?: string;
+  /** Maps emails to accounts; without it no lock email is sent (unknown emails never get one). */
+  accountDirectory?: LockoutAccountDirectory;
+  /**
+   * What the guard does when Redis cannot be reached. `fail-closed` (default) answers 503, so an
+   * outage never turns into unlimited password guessing; `fail-open` lets the login through uncounted.
+   */
+  onRedisError?: 'fail-closed' | 'fail-open';
+}
+
+/** Options with every default applied. */
+export type ResolvedLockoutOptions = Required<Omit<LockoutModuleOptions, 'smtpUrl' | 'accountDirectory'>> &
+  Pick<LockoutModuleOptions, 'smtpUrl' | 'accountDirectory'>;
+
+const MINUTE = 60_000;
+const HOUR = 60 * MINUTE;
+
+export function resolveLockoutOptions(options: LockoutModuleOptions): ResolvedLockoutOptions {
+  if (!options.keySecret) throw new Error('LockoutModule: keySecret is required');
+  return {
+    pairMaxFailures: 5,
+    pairWindowMs: 15 * MINUTE,
+    baseLockMs: 15 * MINUTE,
+    maxLockMs: 24 * HOUR,
+    backoffResetMs: 24 * HOUR,
+    emailMaxFailures: 100,
+    emailWindowMs: HOUR,
+    emailLockMs: HOUR,
+    ipMaxFailures: 50,
+    ipWindowMs: HOUR,
+    ipBlockMs: HOUR,
+    knownAddressTtlMs: 30 * 24 * HOUR,
+    notificationIntervalMs: HOUR,
+    mailFrom: 'Security <no-reply@localhost>',
+    productName: 'your account',
+    onRedisError: 'fail-closed',
+    ...withoutUndefined(options),
+    keySecret: options.keySecret,
+  };
+}
+
+// A `{ smtpUrl: undefined }` from a config object must not wipe a default.
+function withoutUndefined<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+}

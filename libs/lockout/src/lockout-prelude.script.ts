@@ -1,0 +1,76 @@
+/**
+ * Lua shared by every lockout script: the clock, the limits and small window helpers.
+ *
+ * ARGV layout common to all lockout scripts (see {@link lockoutScriptArgs}):
+ *   1 reservation id, 2 address hash, 3 pairMax, 4 pairWindowMs, 5 baseLockMs, 6 maxLockMs,
+ *   7 backoffResetMs, 8 emailMax, 9 emailWindowMs, 10 emailLockMs, 11 ipMax, 12 ipWindowMs,
+ *   13 ipBlockMs, 14 knownAddressTtlMs, 15 addressSetTtlMs
+ *
+ * Time comes from Redis (TIME), not from the callers, so several app instances with skewed clocks
+ * share one timeline. Lock keys store their end (epoch ms) as value, so reads report it exactly.
+ */
+export const LOCKOUT_LUA_PRELUDE = `
+local clock = redis.call('TIME')
+local now = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000)
+local rid, addr = ARGV[1], ARGV[2]
+local pairMax, pairWindow = tonumber(ARGV[3]), tonumber(ARGV[4])
+local baseLock, maxLock, backoffReset = tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7])
+local emailMax, emailWindow, emailLock = tonumber(ARGV[8]), tonumber(ARGV[9]), tonumber(ARGV[10])
+local ipMax, ipWindow, ipBlock = tonumber(ARGV[11]), tonumber(ARGV[12]), tonumber(ARGV[13])
+local knownTtl, addrTtl = tonumber(ARGV[14]), tonumber(ARGV[15])
+
+-- Duration of the pair lock at a backoff level (1 = first lock); the exponent is capped so it stays finite.
+local function lockFor(level)
+  return math.floor(math.min(baseLock * 2 ^ math.min(level - 1, 40), maxLock))
+end
+
+local function remaining(key)
+  local ms = redis.call('PTTL', key)
+  if ms > 0 then return ms end
+  return 0
+end
+
+local function lockedUntil(key)
+  local value = redis.call('GET', key)
+  if value then return tonumber(value) end
+  return 0
+end
+`;
+
+/** The ARGV vector every lockout script receives, in the order documented above. */
+export interface LockoutScriptLimits {
+  pairMaxFailures: number;
+  pairWindowMs: number;
+  baseLockMs: number;
+  maxLockMs: number;
+  backoffResetMs: number;
+  emailMaxFailures: number;
+  emailWindowMs: number;
+  emailLockMs: number;
+  ipMaxFailures: number;
+  ipWindowMs: number;
+  ipBlockMs: number;
+  knownAddressTtlMs: number;
+}
+
+export function lockoutScriptArgs(limits: LockoutScriptLimits, reservationId: string, addressHash: string): string[] {
+  // The address set must outlive every pair key it points to: the longest lock plus its backoff memory.
+  const addressSetTtl = Math.max(limits.pairWindowMs, limits.emailWindowMs) + limits.maxLockMs + limits.backoffResetMs;
+  return [
+    reservationId,
+    addressHash,
+    limits.pairMaxFailures,
+    limits.pairWindowMs,
+    limits.baseLockMs,
+    limits.maxLockMs,
+    limits.backoffResetMs,
+    limits.emailMaxFailures,
+    limits.emailWindowMs,
+    limits.emailLockMs,
+    limits.ipMaxFailures,
+    limits.ipWindowMs,
+    limits.ipBlockMs,
+    limits.knownAddressTtlMs,
+    addressSetTtl,
+  ].map((value) => String(value));
+}

@@ -1,0 +1,76 @@
+import { RedisScript } from '@lib/redis';
+import { LOCKOUT_LUA_PRELUDE } from './lockout-prelude.script';
+
+/**
+ * Lua that collects an account's lockout state into a flat array (shared by the read and the
+ * unlock script, so unlock returns exactly what it cleared). Pair keys are derived from the address
+ * set key: `<base>:addrs` -> `<base>:pair:<ah>:<role>` (see lockout.keys.ts).
+ *
+ * Layout: {emailLockedUntil, emailFailures, emailPending, count, then per address:
+ *          addressHash, lockedUntil, backoffLevel, failures, pending, lastSuccessAt}
+ */
+const COLLECT_STATE_LUA = `
+local base = string.sub(KEYS[1], 1, -7)
+local function pairKey(ah, role) return base .. ':pair:' .. ah .. ':' .. role end
+local function inWindow(key, window) return redis.call('ZCOUNT', key, '(' .. (now - window), '+inf') end
+local members = redis.call('SMEMBERS', KEYS[1])
+local state = {lockedUntil(KEYS[4]), inWindow(KEYS[3], emailWindow), inWindow(KEYS[2], emailWindow), #members}
+for _, ah in ipairs(members) do
+  table.insert(state, ah)
+  table.insert(state, lockedUntil(pairKey(ah, 'lock')))
+  table.insert(state, tonumber(redis.call('GET', pairKey(ah, 'level')) or '0'))
+  table.insert(state, inWindow(pairKey(ah, 'failed'), pairWindow))
+  table.insert(state, inWindow(pairKey(ah, 'pending'), pairWindow))
+  table.insert(state, tonumber(redis.call('ZSCORE', KEYS[5], ah) or '0'))
+end
+`;
+
+/**
+ * Reads an account's lockout state. Writes nothing.
+ *
+ * KEYS: 1 address set, 2 email pending, 3 email failed, 4 email lock, 5 known addresses
+ * ARGV: the common layout of {@link LOCKOUT_LUA_PRELUDE}.
+ * Returns: the flat state array described above.
+ */
+export const READ_STATE_SCRIPT = new RedisScript(
+  'lockout-state',
+  `${LOCKOUT_LUA_PRELUDE}${COLLECT_STATE_LUA}
+return state
+`,
+);
+
+/**
+ * Admin unlock: clears every lock, window and backoff level of an account across all addresses,
+ * and returns the state it cleared. Known addresses and the notification throttle are kept, and
+ * address (spraying) blocks are not the account's to lift.
+ *
+ * KEYS: 1 address set, 2 email pending, 3 email failed, 4 email lock, 5 known addresses
+ * ARGV: the common layout of {@link LOCKOUT_LUA_PRELUDE}.
+ * Returns: the flat state array as it was before the unlock.
+ * Invariant: idempotent; after it, no lock of the account remains and every count restarts at 0.
+ */
+export const UNLOCK_ACCOUNT_SCRIPT = new RedisScript(
+  'lockout-unlock',
+  `${LOCKOUT_LUA_PRELUDE}${COLLECT_STATE_LUA}
+for _, ah in ipairs(members) do
+  redis.call('DEL', pairKey(ah, 'pending'), pairKey(ah, 'failed'), pairKey(ah, 'lock'), pairKey(ah, 'level'))
+end
+redis.call('DEL', KEYS[1], KEYS[2], KEYS[3], KEYS[4])
+return state
+`,
+);
+
+/**
+ * Reads an address's spraying budget. Writes nothing.
+ *
+ * KEYS: 1 ip pending, 2 ip failed, 3 ip block
+ * ARGV: the common layout of {@link LOCKOUT_LUA_PRELUDE}.
+ * Returns: {blockedUntil, failures, pending}
+ */
+export const READ_ADDRESS_STATE_SCRIPT = new RedisScript(
+  'lockout-address-state',
+  `${LOCKOUT_LUA_PRELUDE}
+local function inWindow(key) return redis.call('ZCOUNT', key, '(' .. (now - ipWindow), '+inf') end
+return {lockedUntil(KEYS[3]), inWindow(KEYS[2]), inWindow(KEYS[1])}
+`,
+);

@@ -1,0 +1,224 @@
+import { ACCOUNT_LOCKED_MESSAGE } from './account-locked.exception';
+import { startLoginTestApp, TEST_PASSWORD, type LoginTestApp } from './lockout.test-app';
+
+jest.setTimeout(20_000);
+
+const WRONG = 'wrong password';
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+// Lock windows shrunk to seconds; the rules are the production ones.
+const OPTIONS = {
+  pairMaxFailures: 5,
+  pairWindowMs: 60_000,
+  baseLockMs: 1_000,
+  maxLockMs: 8_000,
+  backoffResetMs: 60_000,
+  emailMaxFailures: 8,
+  emailWindowMs: 60_000,
+  emailLockMs: 60_000,
+  ipMaxFailures: 12,
+  ipWindowMs: 60_000,
+  ipBlockMs: 60_000,
+};
+
+const ACCOUNTS = ['alice@example.com', 'bob@example.com', 'carol@example.com', 'dave@example.com', 'erin@example.com', 'frank@example.com', 'grace@example.com', 'heidi@example.com', 'ivan@example.com'];
+
+describe('LockoutGuard on a login route (real Redis)', () => {
+  let t: LoginTestApp;
+
+  beforeAll(async () => {
+    t = await startLoginTestApp(OPTIONS, ACCOUNTS);
+  });
+  afterAll(async () => {
+    await t.close();
+  });
+
+  async function failTimes(email: string, ip: string, times: number): Promise<void> {
+    for (let i = 0; i < times; i++) expect((await t.login(email, WRONG, ip)).status).toBe(401);
+  }
+
+  async function waitUntilUnlocked(email: string): Promise<void> {
+    for (let i = 0; i < 50; i++) {
+      const state = await t.lockout.getState(email);
+      if (!state.locked) return;
+      await sleep(Math.max(20, state.lockedUntil!.getTime() - Date.now() + 20));
+    }
+    throw new Error('account stayed locked');
+  }
+
+  it('locks the pair on the 5th failure: the right password then gets 429 + Retry-After and is not checked', async () => {
+    const email = 'alice@example.com';
+    const ip = '10.0.1.1';
+    await failTimes(email, ip, 5);
+    const verified = t.verifications();
+
+    const locked = await t.login(email, TEST_PASSWORD, ip);
+
+    expect(locked.status).toBe(429);
+    expect(locked.headers['retry-after']).toBe('1');
+    expect(locked.body).toEqual({ statusCode: 429, message: ACCOUNT_LOCKED_MESSAGE, retryAfter: 1 });
+    expect(t.verifications()).toBe(verified);
+    const state = await t.lockout.getState(email, ip);
+    expect(state.locked).toBe(true);
+    // Retry-After never points before the real unlock.
+    expect(Date.now() + Number(locked.headers['retry-after']) * 1000).toBeGreaterThanOrEqual(state.lockedUntil!.getTime());
+
+    await waitUntilUnlocked(email);
+    expect((await t.login(email, TEST_PASSWORD, ip)).status).toBe(200);
+  });
+
+  it('doubles the lock on the next lock of the same pair (backoff survives a successful login)', async () => {
+    const email = 'bob@example.com';
+    const ip = '10.0.2.1';
+    await failTimes(email, ip, 5);
+    expect((await t.login(email, WRONG, ip)).headers['retry-after']).toBe('1');
+    await waitUntilUnlocked(email);
+    expect((await t.login(email, TEST_PASSWORD, ip)).status).toBe(200);
+
+    // The success reset the count: five more failures are needed, and the lock is now 2 s.
+    await failTimes(email, ip, 5);
+    const second = await t.login(email, TEST_PASSWORD, ip);
+
+    expect(second.status).toBe(429);
+    expect(second.headers['retry-after']).toBe('2');
+    const state = await t.lockout.getState(email);
+    expect(state.backoffLevel).toBe(2);
+    expect(state.addresses.find((a) => a.address === t.lockout.addressId(ip))?.backoffLevel).toBe(2);
+  });
+
+  it('never extends a lock because of failures made while it is active', async () => {
+    const email = 'carol@example.com';
+    const ip = '10.0.3.1';
+    await failTimes(email, ip, 5);
+    const before = await t.lockout.getState(email);
+    const verified = t.verifications();
+
+    for (let i = 0; i < 10; i++) expect((await t.login(email, WRONG, ip)).status).toBe(429);
+
+    const after = await t.lockout.getState(email);
+    expect(after.lockedUntil).toEqual(before.lockedUntil);
+    expect(after.backoffLevel).toBe(1);
+    expect(t.verifications()).toBe(verified);
+    await waitUntilUnlocked(email);
+    expect((await t.login(email, TEST_PASSWORD, ip)).status).toBe(200);
+  });
+
+  it('lets at most 5 of 50 concurrent wrong logins reach password verification', async () => {
+    const email = 'dave@example.com';
+    const ip = '10.0.4.1';
+    const verified = t.verifications();
+
+    const responses = await Promise.all(Array.from({ length: 50 }, () => t.login(email, WRONG, ip)));
+
+    const verifications = t.verifications() - verified;
+    expect(verifications).toBeLessThanOrEqual(5);
+    expect(responses.filter((r) => r.status === 401)).toHaveLength(verifications);
+    expect(responses.filter((r) => r.status === 429).length).toBeGreaterThanOrEqual(45);
+    expect(responses.filter((r) => r.status === 429).every((r) => Number(r.headers['retry-after']) >= 1)).toBe(true);
+    expect((await t.login(email, TEST_PASSWORD, ip)).status).toBe(429);
+  });
+
+  it('treats an unknown email exactly like a known one (same statuses, bodies and Retry-After)', async () => {
+    const run = async (email: string, ip: string) => {
+      const seen: unknown[] = [];
+      for (const password of [WRONG, WRONG, WRONG, WRONG, WRONG, TEST_PASSWORD]) {
+        const res = await t.login(email, password, ip);
+        seen.push([res.status, res.body, res.headers['retry-after']]);
+      }
+      return seen;
+    };
+    const known = await run('erin@example.com', '10.0.5.1');
+    const unknown = await run('nobody-here@example.com', '10.0.5.2');
+
+    expect(unknown).toEqual(known);
+    expect(known[5]).toEqual([429, { statusCode: 429, message: ACCOUNT_LOCKED_MESSAGE, retryAfter: 1 }, '1']);
+  });
+
+  it('does not lock the account for another address', async () => {
+    const email = 'frank@example.com';
+    await failTimes(email, '10.0.6.1', 5);
+    expect((await t.login(email, TEST_PASSWORD, '10.0.6.1')).status).toBe(429);
+    expect((await t.login(email, TEST_PASSWORD, '10.0.6.2')).status).toBe(200);
+  });
+
+  it('locks the account for every address at the email ceiling, except an address with a recent success', async () => {
+    const email = 'grace@example.com';
+    const home = '10.0.7.100';
+    const emit = jest.spyOn(t.events, 'emit');
+    expect((await t.login(email, TEST_PASSWORD, home)).status).toBe(200);
+
+    await failTimes(email, '10.0.7.1', 5);
+    await failTimes(email, '10.0.7.2', 3); // 8 failures across addresses: the ceiling
+
+    expect((await t.login(email, TEST_PASSWORD, '10.0.7.3')).status).toBe(429);
+    expect((await t.login(email, TEST_PASSWORD, '10.0.7.2')).status).toBe(429);
+    expect((await t.login(email, TEST_PASSWORD, home)).status).toBe(200);
+    expect((await t.lockout.getState(email)).emailLocked).toBe(true);
+    expect(emit).toHaveBeenCalledWith(expect.objectContaining({ type: 'account_lock_email_ceiling', rule: 'email_ceiling' }));
+    emit.mockRestore();
+  });
+
+  it('blocks an address that sprays failures across many emails', async () => {
+    const ip = '10.0.8.1';
+    const emit = jest.spyOn(t.events, 'emit');
+    for (let i = 0; i < 12; i++) expect((await t.login(`spray${i}@example.com`, WRONG, ip)).status).toBe(401);
+
+    expect((await t.login('heidi@example.com', TEST_PASSWORD, ip)).status).toBe(429);
+    expect((await t.login('heidi@example.com', TEST_PASSWORD, '10.0.8.2')).status).toBe(200);
+    expect((await t.lockout.getState('heidi@example.com', ip)).ip?.blocked).toBe(true);
+    expect(emit).toHaveBeenCalledWith(expect.objectContaining({ type: 'ip_spraying_blocked', pseudonymous: { ip } }));
+    emit.mockRestore();
+  });
+
+  it('admin unlock clears every lock, count and backoff level; login works at once', async () => {
+    const email = ' Ivan@Example.com'; // normalised like the login route does
+    const emit = jest.spyOn(t.events, 'emit');
+    await failTimes(email, '10.0.9.1', 5);
+    await failTimes(email, '10.0.9.2', 3);
+    for (const ip of ['10.0.9.1', '10.0.9.2', '10.0.9.3']) expect((await t.login(email, TEST_PASSWORD, ip)).status).toBe(429);
+
+    const previous = await t.lockout.unlock(email, { adminId: 'admin-1', accountId: 'account-42' });
+
+    expect(previous).toMatchObject({ locked: true, emailLocked: true, emailFailures: 0 });
+    expect(previous.addresses.some((a) => a.locked && a.backoffLevel >= 1)).toBe(true);
+    const cleared = await t.lockout.getState('ivan@example.com');
+    expect(cleared).toMatchObject({ locked: false, emailLocked: false, emailFailures: 0, backoffLevel: 0, addresses: [] });
+    expect(emit).toHaveBeenCalledWith(
+      expect.objectContaining({
+        type: 'account_unlocked',
+        details: expect.objectContaining({ adminId: 'admin-1', accountId: 'account-42', previousLocked: true }),
+      }),
+    );
+    for (const ip of ['10.0.9.1', '10.0.9.2', '10.0.9.3']) expect((await t.login(email, TEST_PASSWORD, ip)).status).toBe(200);
+    expect((await t.lockout.unlock(email, { adminId: 'admin-1', accountId: 'account-42' })).locked).toBe(false);
+    emit.mockRestore();
+  });
+
+  it('does not count or lock a request without a usable email (left to validation)', async () => {
+    const verified = t.verifications();
+    for (let i = 0; i < 7; i++) expect((await t.login('not-an-email', WRONG, '10.0.10.1')).status).toBe(401);
+    // "not-an-email" is not countable, so it is verified every time and never locked
+    expect(t.verifications() - verified).toBe(7);
+  });
+});
+
+describe('LockoutService reservations that are never settled', () => {
+  let t: LoginTestApp;
+
+  beforeAll(async () => {
+    t = await startLoginTestApp({ ...OPTIONS, pairWindowMs: 1_000 }, []);
+  });
+  afterAll(async () => {
+    await t.close();
+  });
+
+  it('hold the pair budget only until their window ends', async () => {
+    for (let i = 0; i < 5; i++) expect((await t.lockout.reserve('crash@example.com', '10.1.0.1')).allowed).toBe(true);
+    const refused = await t.lockout.reserve('crash@example.com', '10.1.0.1');
+    expect(refused).toMatchObject({ allowed: false, rule: 'pair' });
+
+    await sleep(1_100);
+
+    expect((await t.lockout.reserve('crash@example.com', '10.1.0.1')).allowed).toBe(true);
+  });
+});

@@ -1,0 +1,86 @@
+import { createHmac } from 'node:crypto';
+
+/**
+ * Redis key layout of the lockout library (keys are WITHOUT the global ioredis `keyPrefix`).
+ *
+ * `<eh>` = keyed hash of the normalised email, `<ah>` = keyed hash of the address's rate-limit
+ * identity (IPv4 as is, IPv6 by /64). Raw emails and addresses never appear in keys.
+ *
+ * Per account, hash tag `{e:<eh>}` (one cluster slot per account):
+ *   lockout:{e:<eh>}:pair:<ah>:pending  ZSET  reservation id -> reserved at (ms); attempts being verified
+ *   lockout:{e:<eh>}:pair:<ah>:failed   ZSET  reservation id -> failed at (ms); confirmed failures in the window
+ *   lockout:{e:<eh>}:pair:<ah>:lock     STRING locked-until (epoch ms), PX = lock duration
+ *   lockout:{e:<eh>}:pair:<ah>:level    STRING backoff level, PX = lock duration + backoff reset
+ *   lockout:{e:<eh>}:pending            ZSET  account-wide pending attempts (not from known addresses)
+ *   lockout:{e:<eh>}:failed             ZSET  account-wide confirmed failures
+ *   lockout:{e:<eh>}:lock               STRING locked-until (epoch ms) of the account-wide ceiling lock
+ *   lockout:{e:<eh>}:addrs              SET   every <ah> with pair keys, so unlock and getState find
+ *                                             them from the email alone (no SCAN)
+ *   lockout:{e:<eh>}:known              ZSET  <ah> -> last successful login (ms); exempt from the ceiling
+ *   lockout:{e:<eh>}:notified           STRING SET NX PX: at most one lock email per interval
+ *
+ * Per address, hash tag `{ip:<ah>}`:
+ *   lockout:{ip:<ah>}:pending / :failed  ZSETs of the spraying budget across all emails
+ *   lockout:{ip:<ah>}:block              STRING blocked-until (epoch ms)
+ *
+ * The unlock and state scripts derive the pair keys of each `<ah>` in `addrs` from the `addrs` key
+ * itself (same hash tag, so the same slot), which also carries the global prefix along.
+ *
+ * Redis Cluster: the per-login scripts touch one account slot and one address slot, which a single
+ * script may only do on a single Redis. On a Cluster they would fail with CROSSSLOT, so
+ * {@link LockoutStore} refuses a Cluster client at start-up (see the report / README); a split
+ * two-step reservation (address, then account, releasing the address on refusal) is the planned path.
+ */
+export interface LockoutKeys {
+  pairPending: string;
+  pairFailed: string;
+  pairLock: string;
+  pairLevel: string;
+  emailPending: string;
+  emailFailed: string;
+  emailLock: string;
+  addresses: string;
+  known: string;
+  notified: string;
+  ipPending: string;
+  ipFailed: string;
+  ipBlock: string;
+}
+
+/** Keyed hashes that name an account and an address in keys. */
+export interface LockoutSubject {
+  emailHash: string;
+  addressHash: string;
+}
+
+/** Builds the hashed names of an account (normalised email) and an address (rate-limit identity). */
+export function lockoutSubject(secret: string, normalizedEmail: string, addressKey: string): LockoutSubject {
+  return { emailHash: keyedHash(secret, 'email', normalizedEmail), addressHash: keyedHash(secret, 'addr', addressKey) };
+}
+
+/** The one function that names lockout keys. */
+export function lockoutKeys({ emailHash, addressHash }: LockoutSubject): LockoutKeys {
+  const account = `lockout:{e:${emailHash}}`;
+  const pair = `${account}:pair:${addressHash}`;
+  const address = `lockout:{ip:${addressHash}}`;
+  return {
+    pairPending: `${pair}:pending`,
+    pairFailed: `${pair}:failed`,
+    pairLock: `${pair}:lock`,
+    pairLevel: `${pair}:level`,
+    emailPending: `${account}:pending`,
+    emailFailed: `${account}:failed`,
+    emailLock: `${account}:lock`,
+    addresses: `${account}:addrs`,
+    known: `${account}:known`,
+    notified: `${account}:notified`,
+    ipPending: `${address}:pending`,
+    ipFailed: `${address}:failed`,
+    ipBlock: `${address}:block`,
+  };
+}
+
+// Domain-separated so an email and an address with the same text never share a hash.
+function keyedHash(secret: string, domain: string, value: string): string {
+  return createHmac('sha256', secret).update(`${domain}\0${value}`).digest('base64url').slice(0, 22);
+}

@@ -1,0 +1,58 @@
+import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
+import { createTransport, type Transporter } from 'nodemailer';
+import { RESOLVED_LOCKOUT_OPTIONS } from './lockout.module-definition';
+import type { ResolvedLockoutOptions } from './lockout-options.interface';
+
+/** What the account owner is told about a lock. Holds no secret. */
+export interface LockNotice {
+  to: string;
+  at: Date;
+  lockedUntil: Date;
+  ip: string;
+  userAgent?: string;
+}
+
+/** Sends lock emails over SMTP (nodemailer) when `smtpUrl` is configured; otherwise does nothing. */
+@Injectable()
+export class LockoutNotifier implements OnModuleInit {
+  private readonly logger = new Logger(LockoutNotifier.name);
+  private readonly transport?: Transporter;
+
+  constructor(@Inject(RESOLVED_LOCKOUT_OPTIONS) private readonly options: ResolvedLockoutOptions) {
+    if (options.smtpUrl) this.transport = createTransport(options.smtpUrl);
+  }
+
+  onModuleInit(): void {
+    if (!this.transport) this.logger.log('Lock notification emails are disabled: no smtpUrl configured');
+  }
+
+  get enabled(): boolean {
+    return this.transport !== undefined;
+  }
+
+  async send(notice: LockNotice): Promise<void> {
+    if (!this.transport) return;
+    await this.transport.sendMail({
+      from: this.options.mailFrom,
+      to: notice.to,
+      subject: 'Sign-in to your account was temporarily locked',
+      text: lockNoticeText(notice, this.options.productName),
+    });
+  }
+}
+
+/** The email body: when, from where, and that the lock lifts by itself. */
+export function lockNoticeText(notice: LockNotice, productName: string): string {
+  // The user agent is attacker-chosen: keep it to one printable line of bounded length.
+  const userAgent = (notice.userAgent ?? 'unknown').replace(/[^\x20-\x7e]/g, '?').slice(0, 200);
+  return [
+    `Sign-in to ${productName} was temporarily locked after repeated failed password attempts.`,
+    '',
+    `When: ${notice.at.toISOString()}`,
+    `From address: ${notice.ip}`,
+    `Browser / device: ${userAgent}`,
+    '',
+    `The lock lifts by itself at ${notice.lockedUntil.toISOString()}; you do not need to do anything.`,
+    'If these attempts were not yours, consider changing your password once you can sign in again.',
+  ].join('\n');
+}

@@ -1,0 +1,167 @@
+import { Inject, Injectable, Logger, Optional, type OnApplicationShutdown } from '@nestjs/common';
+import { SecurityEvents } from '@lib/security-events';
+import { LockoutStore, type LockoutRule } from './lockout.store';
+import { LockoutNotifier } from './lockout.notifier';
+import { LockoutAccountDirectory } from './lockout-account-directory.interface';
+import { normalizeLoginEmail } from './lockout.email';
+import type { LockoutReservation } from './lockout-reservation.interface';
+import type { LockoutState } from './lockout-state.interface';
+
+/** Outcome of {@link LockoutService.reserve}. */
+export type LockoutDecision =
+  | { allowed: true; reservation: LockoutReservation }
+  | { allowed: false; retryAfterSeconds: number; rule: LockoutRule };
+
+/** Who unlocks which account, for the audit event. */
+export interface UnlockActor {
+  adminId: string;
+  accountId: string;
+}
+
+/**
+ * Account lockout rules: reserve an attempt before the password is checked, settle it afterwards,
+ * report locks, and let admins inspect and clear an account's state.
+ */
+@Injectable()
+export class LockoutService implements OnApplicationShutdown {
+  private readonly logger = new Logger(LockoutService.name);
+  private readonly notifications = new Set<Promise<void>>();
+
+  constructor(
+    private readonly store: LockoutStore,
+    private readonly events: SecurityEvents,
+    private readonly notifier: LockoutNotifier,
+    @Optional() @Inject(LockoutAccountDirectory) private readonly directory?: LockoutAccountDirectory | null,
+  ) {}
+
+  /**
+   * Checks every applying lock and, if none applies, counts the attempt as a pending failure.
+   * Used by {@link LockoutGuard}; call it yourself only for non-HTTP logins.
+   */
+  async reserve(email: string, ip: string, userAgent?: string): Promise<LockoutDecision> {
+    const outcome = await this.store.reserve(normalizeLoginEmail(email), ip, userAgent);
+    if (outcome.allowed) return outcome;
+    return { allowed: false, retryAfterSeconds: Math.ceil(outcome.waitMs / 1000), rule: outcome.rule };
+  }
+
+  /**
+   * The password was wrong (or the email unknown): confirms the reserved attempt, which may start
+   * a lock, report it and notify the owner. Never throws: a Redis error leaves the attempt pending,
+   * so it still counts until its window ends. `undefined` (no reservation was made) is a no-op.
+   */
+  async recordFailure(reservation: LockoutReservation | undefined): Promise<void> {
+    if (!reservation) return;
+    let outcome;
+    try {
+      outcome = await this.store.confirmFailure(reservation);
+    } catch (error) {
+      this.logger.warn(`Could not confirm a failed login: ${(error as Error).message}`);
+      return;
+    }
+    const at = new Date();
+    const pseudonymous = { email: reservation.email, ip: reservation.ip };
+    if (outcome.pairLockMs > 0) {
+      this.events.emit({
+        type: 'account_locked',
+        severity: 'warning',
+        rule: 'pair',
+        pseudonymous,
+        details: { backoffLevel: outcome.backoffLevel, lockSeconds: Math.ceil(outcome.pairLockMs / 1000) },
+      });
+      this.notifyOwner(reservation, at, new Date(at.getTime() + outcome.pairLockMs));
+    }
+    if (outcome.emailLockMs > 0) {
+      this.events.emit({
+        type: 'account_lock_email_ceiling',
+        severity: 'critical',
+        rule: 'email_ceiling',
+        pseudonymous,
+        details: { lockSeconds: Math.ceil(outcome.emailLockMs / 1000) },
+      });
+      this.notifyOwner(reservation, at, new Date(at.getTime() + outcome.emailLockMs));
+    }
+    if (outcome.ipBlockMs > 0) {
+      this.events.emit({
+        type: 'ip_spraying_blocked',
+        severity: 'warning',
+        rule: 'ip_spraying',
+        pseudonymous: { ip: reservation.ip },
+        details: { blockSeconds: Math.ceil(outcome.ipBlockMs / 1000) },
+      });
+    }
+  }
+
+  /**
+   * The password was right: resets the pair's failure count (not its backoff level), gives the
+   * attempt back and remembers the address as known. Never throws.
+   */
+  async recordSuccess(reservation: LockoutReservation | undefined): Promise<void> {
+    if (!reservation) return;
+    try {
+      await this.store.recordSuccess(reservation);
+    } catch (error) {
+      this.logger.warn(`Could not record a successful login: ${(error as Error).message}`);
+    }
+  }
+
+  /** The account's locks and counts; pass an address to include its pair and spraying budget. */
+  async getState(email: string, ip?: string): Promise<LockoutState> {
+    return this.store.readState(normalizeLoginEmail(email), ip);
+  }
+
+  /**
+   * Clears every lock, count and backoff level of the account across all addresses (idempotent)
+   * and reports `account_unlocked`. Returns the state before the unlock.
+   */
+  async unlock(email: string, actor: UnlockActor): Promise<LockoutState> {
+    const normalized = normalizeLoginEmail(email);
+    const previous = await this.store.unlock(normalized);
+    this.events.emit({
+      type: 'account_unlocked',
+      severity: 'info',
+      rule: 'admin',
+      pseudonymous: { email: normalized },
+      details: {
+        adminId: actor.adminId,
+        accountId: actor.accountId,
+        previousLocked: previous.locked,
+        previousLockedUntil: previous.lockedUntil?.toISOString() ?? null,
+        previousEmailLocked: previous.emailLocked,
+        previousEmailFailures: previous.emailFailures,
+        previousBackoffLevel: previous.backoffLevel,
+        previousLockedAddresses: previous.addresses.filter((a) => a.locked).length,
+      },
+    });
+    return previous;
+  }
+
+  /** The hashed name an address has in {@link LockoutState} (to find it without storing raw IPs). */
+  addressId(ip: string): string {
+    return this.store.subject('', ip).addressHash;
+  }
+
+  /** Waits for lock emails being sent (tests, shutdown). */
+  async flushNotifications(): Promise<void> {
+    while (this.notifications.size > 0) await Promise.allSettled([...this.notifications]);
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.flushNotifications();
+  }
+
+  // Runs in the background: awaiting the directory and SMTP would make a known email's failed
+  // login slower than an unknown one's, which tells an attacker which emails exist.
+  private notifyOwner(reservation: LockoutReservation, at: Date, lockedUntil: Date): void {
+    if (!this.notifier.enabled || !this.directory) return;
+    const directory = this.directory;
+    const task = (async () => {
+      const account = await directory.findByEmail(reservation.email);
+      if (!account) return;
+      if (!(await this.store.claimNotification(reservation.emailHash))) return;
+      await this.notifier.send({ to: account.email, at, lockedUntil, ip: reservation.ip, userAgent: reservation.userAgent });
+    })()
+      .catch((error: unknown) => this.logger.warn(`Lock notification failed: ${(error as Error).message}`))
+      .finally(() => this.notifications.delete(task));
+    this.notifications.add(task);
+  }
+}

@@ -1,0 +1,156 @@
+import { randomUUID } from 'node:crypto';
+import { Inject, Injectable } from '@nestjs/common';
+import { Cluster } from 'ioredis';
+import { InjectRedis, type RedisClient } from '@lib/redis';
+import { rateLimitIpKey } from '@lib/client-ip';
+import { RESOLVED_LOCKOUT_OPTIONS } from './lockout.module-definition';
+import type { ResolvedLockoutOptions } from './lockout-options.interface';
+import { lockoutKeys, lockoutSubject, type LockoutSubject } from './lockout.keys';
+import { lockoutScriptArgs } from './lockout-prelude.script';
+import { RESERVE_LOGIN_SCRIPT } from './lockout-reserve.script';
+import { CONFIRM_FAILURE_SCRIPT } from './lockout-failure.script';
+import { RECORD_SUCCESS_SCRIPT } from './lockout-success.script';
+import { READ_ADDRESS_STATE_SCRIPT, READ_STATE_SCRIPT, UNLOCK_ACCOUNT_SCRIPT } from './lockout-state.script';
+import type { LockoutReservation } from './lockout-reservation.interface';
+import type { LockoutAddressState, LockoutIpState, LockoutState } from './lockout-state.interface';
+
+/** Which rule refused an attempt (logged, never sent to the client). */
+export type LockoutRule = 'pair' | 'email' | 'ip';
+
+export type ReserveOutcome =
+  | { allowed: true; reservation: LockoutReservation }
+  | { allowed: false; waitMs: number; rule: LockoutRule };
+
+/** Locks a confirmed failure started (0 = not started by this failure). */
+export interface FailureOutcome {
+  pairLockMs: number;
+  backoffLevel: number;
+  emailLockMs: number;
+  ipBlockMs: number;
+}
+
+/** All Redis access of the lockout library: runs the atomic scripts and maps their replies. */
+@Injectable()
+export class LockoutStore {
+  constructor(
+    @InjectRedis() private readonly redis: RedisClient,
+    @Inject(RESOLVED_LOCKOUT_OPTIONS) private readonly options: ResolvedLockoutOptions,
+  ) {
+    if (redis instanceof Cluster) {
+      // The per-login scripts span an account slot and an address slot (see lockout.keys.ts).
+      throw new Error('LockoutModule does not support Redis Cluster yet: its login scripts span two hash slots');
+    }
+  }
+
+  subject(normalizedEmail: string, ip: string): LockoutSubject {
+    return lockoutSubject(this.options.keySecret, normalizedEmail, rateLimitIpKey(ip));
+  }
+
+  async reserve(email: string, ip: string, userAgent?: string): Promise<ReserveOutcome> {
+    const subject = this.subject(email, ip);
+    const k = lockoutKeys(subject);
+    const id = randomUUID();
+    const reply = await RESERVE_LOGIN_SCRIPT.run<[number, number, string?]>(
+      this.redis,
+      [k.pairPending, k.pairFailed, k.pairLock, k.pairLevel, k.emailPending, k.emailFailed, k.emailLock, k.known, k.addresses, k.ipPending, k.ipFailed, k.ipBlock],
+      this.args(id, subject.addressHash),
+    );
+    if (reply[0] !== 1) return { allowed: false, waitMs: Number(reply[1]), rule: reply[2] as LockoutRule };
+    return {
+      allowed: true,
+      reservation: { id, email, ip, userAgent, ...subject, knownAddress: reply[1] === 1 },
+    };
+  }
+
+  async confirmFailure(r: LockoutReservation): Promise<FailureOutcome> {
+    const k = lockoutKeys(r);
+    const [pairLockMs, backoffLevel, emailLockMs, ipBlockMs] = await CONFIRM_FAILURE_SCRIPT.run<number[]>(
+      this.redis,
+      [k.pairPending, k.pairFailed, k.pairLock, k.pairLevel, k.emailPending, k.emailFailed, k.emailLock, k.ipPending, k.ipFailed, k.ipBlock, k.addresses],
+      this.args(r.id, r.addressHash),
+    );
+    return { pairLockMs, backoffLevel, emailLockMs, ipBlockMs };
+  }
+
+  async recordSuccess(r: LockoutReservation): Promise<void> {
+    const k = lockoutKeys(r);
+    await RECORD_SUCCESS_SCRIPT.run(
+      this.redis,
+      [k.pairPending, k.pairFailed, k.emailPending, k.ipPending, k.known],
+      this.args(r.id, r.addressHash),
+    );
+  }
+
+  async readState(email: string, ip?: string): Promise<LockoutState> {
+    const subject = this.subject(email, ip ?? '0.0.0.0');
+    const k = lockoutKeys(subject);
+    const flat = await READ_STATE_SCRIPT.run<(string | number)[]>(this.redis, this.stateKeys(subject), this.args('', ''));
+    const state = parseState(flat);
+    if (ip !== undefined) {
+      const [blockedUntil, failures, pending] = await READ_ADDRESS_STATE_SCRIPT.run<number[]>(
+        this.redis,
+        [k.ipPending, k.ipFailed, k.ipBlock],
+        this.args('', subject.addressHash),
+      );
+      state.ip = { address: subject.addressHash, ...until(blockedUntil, 'blocked'), failures, pending } as LockoutIpState;
+    }
+    return state;
+  }
+
+  /** Clears the account's locks and counts atomically; returns the state before. */
+  async unlock(email: string): Promise<LockoutState> {
+    const subject = this.subject(email, '0.0.0.0');
+    return parseState(await UNLOCK_ACCOUNT_SCRIPT.run<(string | number)[]>(this.redis, this.stateKeys(subject), this.args('', '')));
+  }
+
+  /** True for the first caller per account per notification interval (one atomic SET NX PX). */
+  async claimNotification(emailHash: string): Promise<boolean> {
+    const { notified } = lockoutKeys({ emailHash, addressHash: '' });
+    return (await this.redis.set(notified, '1', 'PX', this.options.notificationIntervalMs, 'NX')) === 'OK';
+  }
+
+  private stateKeys(subject: LockoutSubject): string[] {
+    const k = lockoutKeys(subject);
+    return [k.addresses, k.emailPending, k.emailFailed, k.emailLock, k.known];
+  }
+
+  private args(reservationId: string, addressHash: string): string[] {
+    return lockoutScriptArgs(this.options, reservationId, addressHash);
+  }
+}
+
+function until<K extends string>(epochMs: number, flag: K): Record<K, boolean> & { [P in `${K}Until`]: Date | null } {
+  // Lock keys expire with the lock, so a stored end means the lock is active (no Node clock involved).
+  const active = Number(epochMs) > 0;
+  return { [flag]: active, [`${flag}Until`]: active ? new Date(Number(epochMs)) : null } as Record<K, boolean> & {
+    [P in `${K}Until`]: Date | null;
+  };
+}
+
+function parseState(flat: (string | number)[]): LockoutState {
+  const [emailLockedUntil, emailFailures, emailPending, count] = flat.slice(0, 4).map(Number);
+  const addresses: LockoutAddressState[] = [];
+  for (let i = 0; i < count; i++) {
+    const [address, lockedUntil, backoffLevel, failures, pending, lastSuccessAt] = flat.slice(4 + i * 6, 10 + i * 6);
+    addresses.push({
+      address: String(address),
+      ...until(Number(lockedUntil), 'locked'),
+      backoffLevel: Number(backoffLevel),
+      failures: Number(failures),
+      pending: Number(pending),
+      lastSuccessAt: Number(lastSuccessAt) > 0 ? new Date(Number(lastSuccessAt)) : null,
+    });
+  }
+  const email = until(emailLockedUntil, 'emailLocked');
+  const ends = [email.emailLockedUntil, ...addresses.map((a) => a.lockedUntil)].filter((d): d is Date => d !== null);
+  const lockedUntil = ends.length > 0 ? new Date(Math.max(...ends.map((d) => d.getTime()))) : null;
+  return {
+    locked: lockedUntil !== null,
+    lockedUntil,
+    ...email,
+    emailFailures,
+    emailPending,
+    backoffLevel: Math.max(0, ...addresses.map((a) => a.backoffLevel)),
+    addresses,
+  };
+}
