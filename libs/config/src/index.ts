@@ -1,3 +1,5 @@
 export * from './config-fields';
 export * from './config-validation.error';
 export * from './parse-config';
+export * from './common-env.schema';
+export * from './dev-secret';

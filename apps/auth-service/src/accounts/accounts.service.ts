@@ -1,0 +1,42 @@
+import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
+import type { Role } from '@lib/auth';
+import { SecurityEvents } from '@lib/security-events';
+import { AUTH_SERVICE_CONFIG, type AuthServiceConfig } from '../config/auth-service.config';
+import { EmailTakenError } from './accounts.errors';
+import { normalizeEmail } from './email';
+import { PasswordHasher } from './password-hasher';
+import { type UserRow, UsersRepository } from './users.repository';
+
+/** Account creation, including the idempotent bootstrap of the first admin from the environment. */
+@Injectable()
+export class AccountsService implements OnApplicationBootstrap {
+  private readonly logger = new Logger(AccountsService.name);
+
+  constructor(
+    @Inject(AUTH_SERVICE_CONFIG) private readonly config: AuthServiceConfig,
+    private readonly users: UsersRepository,
+    private readonly hasher: PasswordHasher,
+    private readonly events: SecurityEvents,
+  ) {}
+
+  async register(email: string, password: string, role: Role = 'user'): Promise<UserRow> {
+    const created = await this.users.insert(normalizeEmail(email), await this.hasher.hash(password), role);
+    if (!created) throw new EmailTakenError();
+    this.events.emit({ type: 'account_created', severity: 'info', details: { userId: created.id, role } });
+    return created;
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    const { BOOTSTRAP_ADMIN_EMAIL: email, BOOTSTRAP_ADMIN_PASSWORD: password } = this.config;
+    if (!email || !password) return;
+    const existing = await this.users.findByEmail(normalizeEmail(email));
+    if (existing) return;
+    try {
+      await this.register(email, password, 'admin');
+      this.logger.log('bootstrap admin account created from BOOTSTRAP_ADMIN_EMAIL');
+    } catch (error) {
+      // Another instance created it at the same moment: that is the idempotent outcome we want.
+      if (!(error instanceof EmailTakenError)) throw error;
+    }
+  }
+}

@@ -1,0 +1,113 @@
+import { type DynamicModule, Module } from '@nestjs/common';
+import { APP_GUARD } from '@nestjs/core';
+import { JwtModule } from '@nestjs/jwt';
+import { AccessTokenGuard, AuthModule, RolesGuard } from '@lib/auth';
+import { DatabaseModule } from '@lib/database';
+import { HealthModule } from '@lib/health';
+import { RedisModule } from '@lib/redis';
+import { SecurityEventsModule } from '@lib/security-events';
+import { SessionRevocationModule, SessionsModule } from '@lib/sessions';
+import { DEFAULT_RATE_LIMIT_POLICIES, RateLimitGuard, ThrottlingModule } from '@lib/throttling';
+import { AccountsController } from './accounts/accounts.controller';
+import { AccountsService } from './accounts/accounts.service';
+import { PasswordHasher } from './accounts/password-hasher';
+import { UsersRepository } from './accounts/users.repository';
+import { AuthController } from './auth/auth.controller';
+import { AuthService } from './auth/auth.service';
+import { AUTH_SERVICE_CONFIG, type AuthServiceConfig } from './config/auth-service.config';
+import { AccessTokenIssuer } from './keys/access-token.issuer';
+import { JwksController } from './keys/jwks.controller';
+import { SigningKeyService } from './keys/signing-key.service';
+import { MeController } from './me/me.controller';
+
+/** Holds the signing key so that AuthModule (token verification) can read the public half in process. */
+@Module({
+  providers: [SigningKeyService],
+  exports: [SigningKeyService],
+})
+class SigningKeyModule {}
+
+/**
+ * auth-service: accounts, credentials, tokens and sessions. Built from a validated config object so
+ * that tests compose exactly the production module with their own settings.
+ */
+@Module({})
+export class AuthServiceModule {
+  static register(config: AuthServiceConfig): DynamicModule {
+    const configProvider = { provide: AUTH_SERVICE_CONFIG, useValue: config };
+    const signingKeyModule: DynamicModule = {
+      module: SigningKeyModule,
+      providers: [configProvider, SigningKeyService],
+      exports: [SigningKeyService],
+    };
+    return {
+      module: AuthServiceModule,
+      imports: [
+        RedisModule.forRoot({
+          url: config.REDIS_URL,
+          clusterNodes: config.REDIS_CLUSTER_NODES,
+          keyPrefix: config.REDIS_KEY_PREFIX,
+          commandTimeoutMs: config.REDIS_COMMAND_TIMEOUT_MS,
+          connectionName: 'auth-service',
+          isGlobal: true,
+        }),
+        DatabaseModule.forRoot({
+          url: config.DATABASE_URL,
+          migrateOnStart: config.DATABASE_MIGRATE_ON_START,
+          poolSize: config.DATABASE_POOL_SIZE,
+          isGlobal: true,
+        }),
+        SecurityEventsModule.forRoot({
+          service: 'auth-service',
+          pseudonymKey: config.secrets.pseudonym,
+          sentryDsn: config.SENTRY_DSN,
+          environment: config.SENTRY_ENVIRONMENT,
+          isGlobal: true,
+        }),
+        SessionRevocationModule.forRoot({ cacheTtlMs: config.REVOCATION_CACHE_MS, isGlobal: true }),
+        SessionsModule.forRoot({
+          refreshTokenSecret: config.secrets.refreshToken,
+          fingerprintSecret: config.secrets.fingerprint,
+          idleTtlMs: config.SESSION_IDLE_TTL_MS,
+          absoluteTtlMs: config.SESSION_ABSOLUTE_TTL_MS,
+          reuseGraceMs: config.REFRESH_REUSE_GRACE_MS,
+          maxSessionsPerUser: config.MAX_SESSIONS_PER_USER,
+          fingerprint: {
+            userAgent: config.FINGERPRINT_USER_AGENT_POLICY,
+            ip: config.FINGERPRINT_IP_POLICY,
+            ipv4PrefixBits: config.FINGERPRINT_IPV4_PREFIX_BITS,
+            ipv6PrefixBits: config.FINGERPRINT_IPV6_PREFIX_BITS,
+          },
+        }),
+        AuthModule.forRootAsync({
+          imports: [signingKeyModule],
+          inject: [SigningKeyService],
+          useFactory: (keys: SigningKeyService) => ({
+            issuer: config.JWT_ISSUER,
+            audience: config.JWT_AUDIENCE,
+            publicKeys: () => keys.publicJwks(),
+          }),
+        }),
+        // The gateway enforces the general, login and refresh budgets; this service enforces the
+        // per-user budget of its administration routes itself, so a request that bypasses the
+        // gateway is still limited there.
+        ThrottlingModule.forRoot({ policies: DEFAULT_RATE_LIMIT_POLICIES.filter((p) => p.name === 'admin') }),
+        JwtModule.register({}),
+        signingKeyModule,
+        HealthModule.forRoot({ redis: true, database: true }),
+      ],
+      controllers: [AuthController, MeController, AccountsController, JwksController],
+      providers: [
+        configProvider,
+        UsersRepository,
+        PasswordHasher,
+        AccountsService,
+        AuthService,
+        AccessTokenIssuer,
+        { provide: APP_GUARD, useExisting: AccessTokenGuard },
+        { provide: APP_GUARD, useExisting: RolesGuard },
+        { provide: APP_GUARD, useClass: RateLimitGuard },
+      ],
+    };
+  }
+}

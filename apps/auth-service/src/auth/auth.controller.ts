@@ -1,0 +1,74 @@
+import { Body, Controller, HttpCode, Post } from '@nestjs/common';
+import {
+  ApiBadRequestResponse,
+  ApiBearerAuth,
+  ApiConflictResponse,
+  ApiCreatedResponse,
+  ApiNoContentResponse,
+  ApiOkResponse,
+  ApiTags,
+  ApiTooManyRequestsResponse,
+  ApiUnauthorizedResponse,
+} from '@nestjs/swagger';
+import { type AuthenticatedUser, CurrentUser, Public } from '@lib/auth';
+import type { ClientContext } from '@lib/sessions';
+import { AccountsService } from '../accounts/accounts.service';
+import { ChangePasswordDto, LoginDto, RefreshDto, RegisterDto, RegisteredDto, TokenPairDto } from './auth.dto';
+import { AuthService } from './auth.service';
+import { Client } from './client-context.decorator';
+
+@ApiTags('auth')
+@Controller('auth')
+export class AuthController {
+  constructor(
+    private readonly auth: AuthService,
+    private readonly accounts: AccountsService,
+  ) {}
+
+  @Public()
+  @Post('register')
+  @ApiCreatedResponse({ type: RegisteredDto })
+  @ApiConflictResponse({ description: 'email already registered' })
+  @ApiBadRequestResponse({ description: 'invalid email or password policy not met' })
+  async register(@Body() body: RegisterDto): Promise<RegisteredDto> {
+    const user = await this.accounts.register(body.email, body.password);
+    return { id: user.id, email: user.email };
+  }
+
+  @Public()
+  @Post('login')
+  @HttpCode(200)
+  @ApiOkResponse({ type: TokenPairDto })
+  @ApiUnauthorizedResponse({ description: 'wrong email or password (one answer for both)' })
+  @ApiTooManyRequestsResponse({ description: 'locked out or rate limited; see Retry-After' })
+  async login(@Body() body: LoginDto, @Client() client: ClientContext): Promise<TokenPairDto> {
+    const user = await this.auth.verifyCredentials(body.email, body.password);
+    return this.auth.startSession(user, client);
+  }
+
+  @Public()
+  @Post('refresh')
+  @HttpCode(200)
+  @ApiOkResponse({ type: TokenPairDto })
+  @ApiUnauthorizedResponse({ description: 'unknown, expired, reused or revoked refresh token' })
+  refresh(@Body() body: RefreshDto, @Client() client: ClientContext): Promise<TokenPairDto> {
+    return this.auth.refresh(body.refreshToken, client);
+  }
+
+  @Post('logout')
+  @HttpCode(204)
+  @ApiBearerAuth()
+  @ApiNoContentResponse({ description: 'the session has ended; its tokens are refused everywhere' })
+  logout(@CurrentUser() user: AuthenticatedUser): Promise<void> {
+    return this.auth.logout(user);
+  }
+
+  @Post('password')
+  @HttpCode(204)
+  @ApiBearerAuth()
+  @ApiNoContentResponse({ description: 'password changed; every other session has ended' })
+  @ApiUnauthorizedResponse({ description: 'current password is wrong' })
+  changePassword(@CurrentUser() user: AuthenticatedUser, @Body() body: ChangePasswordDto): Promise<void> {
+    return this.auth.changePassword(user, body.currentPassword, body.newPassword);
+  }
+}

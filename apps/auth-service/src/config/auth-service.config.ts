@@ -1,0 +1,65 @@
+import { resolve } from 'node:path';
+import { z } from 'zod';
+import { commonEnvShape, type Env, loadOrCreateDevSecret, parseConfig, port, positiveInt, url } from '@lib/config';
+
+const policy = z.enum(['strict', 'log', 'off']);
+const secret = z.string().min(32, 'must be at least 32 characters').optional();
+
+const authServiceEnv = z.object({
+  ...commonEnvShape,
+  PORT: port(3001),
+  DATABASE_URL: url(['postgres', 'postgresql'], 'postgres://postgres@127.0.0.1:5432/auth'),
+  DATABASE_MIGRATE_ON_START: z.enum(['true', 'false']).default('true').transform((v) => v === 'true'),
+  DATABASE_POOL_SIZE: positiveInt(10),
+  /** Folder for development keys and secrets generated on first start (git-ignored). */
+  KEYS_DIR: z.string().default('.keys'),
+  /** PEM (PKCS#8) ES256 private key; production must set it. */
+  JWT_PRIVATE_KEY: z.string().optional(),
+  JWT_KEY_ID: z.string().optional(),
+  ACCESS_TOKEN_TTL_SECONDS: positiveInt(900),
+  REFRESH_TOKEN_SECRET: secret,
+  FINGERPRINT_SECRET: secret,
+  PSEUDONYM_SECRET: secret,
+  SESSION_IDLE_TTL_MS: positiveInt(7 * 24 * 3600 * 1000),
+  SESSION_ABSOLUTE_TTL_MS: positiveInt(30 * 24 * 3600 * 1000),
+  REFRESH_REUSE_GRACE_MS: z.coerce.number().int().min(0).default(10_000),
+  MAX_SESSIONS_PER_USER: positiveInt(100),
+  FINGERPRINT_USER_AGENT_POLICY: policy.default('strict'),
+  FINGERPRINT_IP_POLICY: policy.default('log'),
+  FINGERPRINT_IPV4_PREFIX_BITS: z.coerce.number().int().min(0).max(32).default(24),
+  FINGERPRINT_IPV6_PREFIX_BITS: z.coerce.number().int().min(0).max(128).default(64),
+  BOOTSTRAP_ADMIN_EMAIL: z.string().email().optional(),
+  BOOTSTRAP_ADMIN_PASSWORD: z.string().min(12).max(128).optional(),
+});
+
+export type AuthServiceEnv = z.output<typeof authServiceEnv>;
+
+/** The validated configuration of auth-service plus the secrets it resolved. */
+export interface AuthServiceConfig extends AuthServiceEnv {
+  secrets: { refreshToken: string; fingerprint: string; pseudonym: string };
+  /** Names of secrets that were generated for development because none was configured. */
+  generatedSecrets: string[];
+}
+
+export function loadAuthServiceConfig(env: Env): AuthServiceConfig {
+  const parsed = parseConfig('auth-service', authServiceEnv, env);
+  const keysDir = resolve(parsed.KEYS_DIR);
+  const generatedSecrets: string[] = [];
+  const pick = (value: string | undefined, name: string) => {
+    if (value) return value;
+    generatedSecrets.push(name);
+    return loadOrCreateDevSecret(keysDir, name.toLowerCase());
+  };
+  return {
+    ...parsed,
+    KEYS_DIR: keysDir,
+    secrets: {
+      refreshToken: pick(parsed.REFRESH_TOKEN_SECRET, 'REFRESH_TOKEN_SECRET'),
+      fingerprint: pick(parsed.FINGERPRINT_SECRET, 'FINGERPRINT_SECRET'),
+      pseudonym: pick(parsed.PSEUDONYM_SECRET, 'PSEUDONYM_SECRET'),
+    },
+    generatedSecrets,
+  };
+}
+
+export const AUTH_SERVICE_CONFIG = Symbol('AUTH_SERVICE_CONFIG');

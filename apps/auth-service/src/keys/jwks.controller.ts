@@ -1,0 +1,21 @@
+import { Controller, Get, Header } from '@nestjs/common';
+import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { Public } from '@lib/auth';
+import { SkipRateLimit } from '@lib/throttling';
+import { SigningKeyService } from './signing-key.service';
+
+@ApiTags('keys')
+@Public()
+@SkipRateLimit()
+@Controller('.well-known')
+export class JwksController {
+  constructor(private readonly keys: SigningKeyService) {}
+
+  /** Public keys that verify access tokens, by `kid`. Other services fetch and cache this. */
+  @Get('jwks.json')
+  @Header('Cache-Control', 'public, max-age=300')
+  @ApiOkResponse({ description: 'JSON Web Key Set (RFC 7517)' })
+  jwks(): { keys: unknown[] } {
+    return { keys: this.keys.publicJwks() };
+  }
+}

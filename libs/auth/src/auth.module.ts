@@ -1,0 +1,22 @@
+import { Module } from '@nestjs/common';
+import { PassportModule } from '@nestjs/passport';
+import { AccessTokenGuard } from './access-token.guard';
+import { ConfigurableModuleClass } from './auth.module-definition';
+import { JwtStrategy } from './jwt.strategy';
+import { PublicKeyStore } from './public-key-store';
+import { RolesGuard } from './roles.guard';
+
+/**
+ * Access-token verification for every service. Needs a `SessionValidator` provider in scope
+ * (`SessionRevocationModule` from `@lib/sessions` provides it globally). Apps register
+ * `AccessTokenGuard` then `RolesGuard` as `APP_GUARD`s.
+ *
+ * @example
+ * AuthModule.forRoot({ issuer: 'auth-service', audience: 'payments-api', jwksUrl: 'http://127.0.0.1:3001/.well-known/jwks.json' })
+ */
+@Module({
+  imports: [PassportModule],
+  providers: [PublicKeyStore, JwtStrategy, AccessTokenGuard, RolesGuard],
+  exports: [PublicKeyStore, AccessTokenGuard, RolesGuard],
+})
+export class AuthModule extends ConfigurableModuleClass {}

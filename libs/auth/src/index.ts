@@ -1,0 +1,12 @@
+export * from './access-token.guard';
+export * from './auth.errors';
+export { AUTH_MODULE_OPTIONS, type AuthModuleOptions } from './auth.module-definition';
+export * from './auth.module';
+export * from './authenticated-user.interface';
+export * from './current-user.decorator';
+export * from './jwt.strategy';
+export * from './public-key-store';
+export * from './public.decorator';
+export * from './roles.decorator';
+export * from './roles.guard';
+export * from './session-validator.port';

@@ -1,0 +1,63 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { PassportStrategy } from '@nestjs/passport';
+import { decode } from 'jsonwebtoken';
+import { ExtractJwt, Strategy } from 'passport-jwt';
+import { AUTH_MODULE_OPTIONS, type AuthModuleOptions } from './auth.module-definition';
+import type { AccessTokenClaims, AuthenticatedUser } from './authenticated-user.interface';
+import { InvalidAccessTokenError } from './auth.errors';
+import { PublicKeyStore } from './public-key-store';
+import { SessionValidator } from './session-validator.port';
+
+/** The only signature algorithm accepted: `none`, HS* (key confusion) and RS* are refused. */
+export const ACCESS_TOKEN_ALGORITHM = 'ES256';
+
+/**
+ * Verifies the bearer token (signature by `kid`, algorithm, issuer, audience, expiry) and then asks
+ * the {@link SessionValidator} whether its session and the token itself are still live. A valid
+ * signature alone is not enough: a logged-out session's tokens die at once.
+ */
+@Injectable()
+export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
+  constructor(
+    @Inject(AUTH_MODULE_OPTIONS) options: AuthModuleOptions,
+    keys: PublicKeyStore,
+    @Inject(SessionValidator) private readonly sessions: SessionValidator,
+  ) {
+    super({
+      jwtFromRequest: ExtractJwt.fromAuthHeaderAsBearerToken(),
+      algorithms: [ACCESS_TOKEN_ALGORITHM],
+      issuer: options.issuer,
+      audience: options.audience,
+      jsonWebTokenOptions: { clockTolerance: options.clockToleranceSeconds ?? 5 },
+      secretOrKeyProvider: (_req, rawJwt, done) => {
+        const header = decode(rawJwt, { complete: true })?.header;
+        if (!header || header.alg !== ACCESS_TOKEN_ALGORITHM || typeof header.kid !== 'string') {
+          done(new InvalidAccessTokenError());
+          return;
+        }
+        keys.get(header.kid).then(
+          // jsonwebtoken verifies with a KeyObject directly (no PEM re-parse per request); the
+          // passport-jwt typings only list string | Buffer.
+          (key) => (key ? done(null, key as unknown as string) : done(new InvalidAccessTokenError())),
+          (error: unknown) => done(error),
+        );
+      },
+    });
+  }
+
+  async validate(claims: Partial<AccessTokenClaims>): Promise<AuthenticatedUser> {
+    const { sub, sid, role, jti, exp } = claims;
+    if (
+      typeof sub !== 'string' ||
+      typeof sid !== 'string' ||
+      typeof jti !== 'string' ||
+      typeof exp !== 'number' ||
+      (role !== 'user' && role !== 'admin')
+    ) {
+      throw new InvalidAccessTokenError();
+    }
+    const user: AuthenticatedUser = { id: sub, sessionId: sid, role, jti, exp };
+    if (!(await this.sessions.isActive(user))) throw new InvalidAccessTokenError();
+    return user;
+  }
+}

@@ -1,0 +1,65 @@
+import { createPublicKey, type JsonWebKey, type KeyObject } from 'node:crypto';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { AUTH_MODULE_OPTIONS, type AuthModuleOptions } from './auth.module-definition';
+
+interface Jwks {
+  keys?: JsonWebKey[];
+}
+
+/**
+ * Public keys by `kid`, from auth-service's JWKS (fetched and cached) or from keys held in process.
+ * Only P-256 signing keys are accepted, so a key can never be used for another algorithm.
+ * An unknown `kid` triggers at most one fetch per cooldown, however many tokens carry it.
+ */
+@Injectable()
+export class PublicKeyStore {
+  private readonly logger = new Logger(PublicKeyStore.name);
+  private keys = new Map<string, KeyObject>();
+  private lastFetch = 0;
+  private inFlight?: Promise<void>;
+
+  constructor(@Inject(AUTH_MODULE_OPTIONS) private readonly options: AuthModuleOptions) {}
+
+  async get(kid: string): Promise<KeyObject | undefined> {
+    const known = this.keys.get(kid);
+    if (known) return known;
+    const cooldown = this.options.jwksRefetchCooldownMs ?? 5000;
+    if (Date.now() - this.lastFetch >= cooldown || this.keys.size === 0) await this.refresh();
+    return this.keys.get(kid);
+  }
+
+  private refresh(): Promise<void> {
+    this.inFlight ??= this.load().finally(() => {
+      this.inFlight = undefined;
+    });
+    return this.inFlight;
+  }
+
+  private async load(): Promise<void> {
+    this.lastFetch = Date.now();
+    let jwks: JsonWebKey[] = [];
+    if (this.options.publicKeys) {
+      jwks = this.options.publicKeys();
+    } else if (this.options.jwksUrl) {
+      try {
+        const response = await fetch(this.options.jwksUrl, { signal: AbortSignal.timeout(2000) });
+        if (!response.ok) throw new Error(`HTTP ${response.status}`);
+        jwks = ((await response.json()) as Jwks).keys ?? [];
+      } catch (error) {
+        this.logger.warn(`could not fetch JWKS from ${this.options.jwksUrl}: ${error instanceof Error ? error.message : error}`);
+        return;
+      }
+    }
+    const next = new Map<string, KeyObject>();
+    for (const jwk of jwks) {
+      const { kid, kty, crv, use } = jwk as JsonWebKey & { kid?: string; use?: string };
+      if (!kid || kty !== 'EC' || crv !== 'P-256' || (use !== undefined && use !== 'sig')) continue;
+      try {
+        next.set(kid, createPublicKey({ key: jwk, format: 'jwk' }));
+      } catch {
+        this.logger.warn(`ignoring malformed JWK ${kid}`);
+      }
+    }
+    this.keys = next;
+  }
+}

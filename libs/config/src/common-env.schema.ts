@@ -1,0 +1,31 @@
+import { z } from 'zod';
+import { ipList, logLevel, port, positiveInt, url } from './config-fields';
+
+/** Settings every service shares: where Redis is, how to log, where to report, which proxies to trust. */
+export const commonEnvShape = {
+  HOST: z.string().default('127.0.0.1'),
+  LOG_LEVEL: logLevel(),
+  LOG_FORMAT: z.enum(['json', 'pretty']).default('json'),
+  REDIS_URL: url(['redis', 'rediss'], 'redis://127.0.0.1:6379'),
+  /** Comma-separated `host:port` seeds of a Redis Cluster; when set, REDIS_URL is not used. */
+  REDIS_CLUSTER_NODES: z
+    .string()
+    .optional()
+    .transform((v) => (v ? v.split(',').map((s) => s.trim()).filter(Boolean) : undefined))
+    .refine((nodes) => !nodes || nodes.every((n) => /^[^:\s]+:\d{1,5}$/.test(n)), { message: 'must be host:port,host:port' }),
+  REDIS_KEY_PREFIX: z
+    .string()
+    .default('sec:')
+    .refine((v) => !/[{}\s]/.test(v), { message: 'must not contain braces or spaces (they would break hash tags)' }),
+  REDIS_COMMAND_TIMEOUT_MS: positiveInt(500),
+  /** Peers allowed to set X-Forwarded-For (addresses, CIDRs, `loopback`); `none` trusts nobody. */
+  TRUSTED_PROXIES: ipList('loopback'),
+  SENTRY_DSN: url(['http', 'https']).optional(),
+  SENTRY_ENVIRONMENT: z.string().default('development'),
+  JWT_ISSUER: z.string().default('auth-service'),
+  JWT_AUDIENCE: z.string().default('payments-api'),
+  /** "Session is active" answers reused for at most this long; revocations still reach every process at once via pub/sub. */
+  REVOCATION_CACHE_MS: z.coerce.number().int().min(0).max(1000).default(500),
+} as const;
+
+export { port };

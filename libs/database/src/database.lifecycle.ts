@@ -1,0 +1,42 @@
+import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import type { Kysely } from 'kysely';
+import type { Pool } from 'pg';
+import { KYSELY, PG_POOL } from './database.constants';
+import { DATABASE_MODULE_OPTIONS, type DatabaseModuleOptions } from './database.module-definition';
+import type { Database } from './database.schema';
+import { DatabaseUnavailableError } from './database-unavailable.error';
+import { ensureDatabase, runMigrations } from './migrations';
+
+@Injectable()
+export class DatabaseLifecycle implements OnModuleInit, OnApplicationShutdown {
+  private readonly logger = new Logger('Database');
+
+  constructor(
+    @Inject(DATABASE_MODULE_OPTIONS) private readonly options: DatabaseModuleOptions,
+    @Inject(PG_POOL) private readonly pool: Pool,
+    @Inject(KYSELY) private readonly db: Kysely<Database>,
+  ) {
+    // An idle client killed by the server (restart, pg_terminate_backend) emits 'error' on the pool;
+    // unhandled, that would crash the process. The pool replaces the client by itself.
+    this.pool.on('error', (error) => this.logger.warn(`idle Postgres connection dropped: ${error.message}`));
+  }
+
+  async onModuleInit(): Promise<void> {
+    try {
+      if (this.options.migrateOnStart) {
+        await ensureDatabase(this.options.url);
+        const applied = await runMigrations(this.options.url, this.options.migrationsDir);
+        if (applied.length > 0) this.logger.log(`applied migrations: ${applied.join(', ')}`);
+      }
+      await this.pool.query('SELECT 1');
+    } catch (error) {
+      await this.pool.end().catch(() => undefined);
+      if (error instanceof Error && error.message.startsWith('migration ')) throw error;
+      throw new DatabaseUnavailableError(this.options.url, error);
+    }
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.db.destroy().catch(() => undefined);
+  }
+}

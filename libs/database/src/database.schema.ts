@@ -1,0 +1,22 @@
+import type { ColumnType, Generated } from 'kysely';
+
+/** Kysely's view of the tables created by `libs/database/migrations/*.sql`. */
+export interface UsersTable {
+  id: Generated<string>;
+  email: string;
+  password_hash: string;
+  role: ColumnType<'user' | 'admin', 'user' | 'admin' | undefined, 'user' | 'admin'>;
+  created_at: ColumnType<Date, never, never>;
+  password_changed_at: ColumnType<Date, Date | undefined, Date>;
+}
+
+export interface ProfilesTable {
+  user_id: string;
+  display_name: string | null;
+  updated_at: ColumnType<Date, Date | undefined, Date>;
+}
+
+export interface Database {
+  users: UsersTable;
+  profiles: ProfilesTable;
+}

@@ -1,0 +1,74 @@
+import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
+import type { Response } from 'express';
+import * as Sentry from '@sentry/nestjs';
+import { DomainError, type DomainErrorKind } from './domain-error';
+import { isDependencyDownError } from './dependency-errors';
+
+const STATUS: Record<DomainErrorKind, number> = {
+  invalid: HttpStatus.BAD_REQUEST,
+  unauthenticated: HttpStatus.UNAUTHORIZED,
+  forbidden: HttpStatus.FORBIDDEN,
+  not_found: HttpStatus.NOT_FOUND,
+  conflict: HttpStatus.CONFLICT,
+  too_many_requests: HttpStatus.TOO_MANY_REQUESTS,
+  unavailable: HttpStatus.SERVICE_UNAVAILABLE,
+};
+
+/** Seconds a client should wait before retrying after a dependency outage. */
+const DEPENDENCY_RETRY_AFTER_SECONDS = 5;
+
+/**
+ * The single mapping from errors to HTTP responses. Bodies are `{statusCode, message, error?}`
+ * and never carry a stack trace; unexpected errors are logged (and sent to Sentry when enabled)
+ * and answered with a generic 500.
+ */
+@Catch()
+export class DomainErrorFilter implements ExceptionFilter {
+  private readonly logger = new Logger('Errors');
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const res = host.switchToHttp().getResponse<Response>();
+    if (res.headersSent) return;
+
+    if (exception instanceof DomainError) {
+      const status = STATUS[exception.kind];
+      const body: Record<string, unknown> = { statusCode: status, message: exception.message, error: exception.code };
+      if (exception.retryAfterSeconds !== undefined) {
+        res.setHeader('Retry-After', String(exception.retryAfterSeconds));
+        body.retryAfter = exception.retryAfterSeconds;
+      }
+      res.status(status).json(body);
+      return;
+    }
+
+    if (exception instanceof HttpException) {
+      const status = exception.getStatus();
+      const response = exception.getResponse();
+      res.status(status).json(typeof response === 'string' ? { statusCode: status, message: response } : response);
+      return;
+    }
+
+    // Body-parser errors (malformed JSON, too large, bad charset) carry their own 4xx status.
+    const bodyError = exception as { status?: number; type?: string; expose?: boolean };
+    if (typeof bodyError?.status === 'number' && bodyError.status >= 400 && bodyError.status < 500) {
+      const message = bodyError.type === 'entity.too.large' ? 'Request body too large' : 'Malformed request body';
+      res.status(bodyError.status).json({ statusCode: bodyError.status, message });
+      return;
+    }
+
+    if (isDependencyDownError(exception)) {
+      this.logger.warn(`dependency unavailable: ${(exception as Error).message}`);
+      res.setHeader('Retry-After', String(DEPENDENCY_RETRY_AFTER_SECONDS));
+      res.status(HttpStatus.SERVICE_UNAVAILABLE).json({
+        statusCode: HttpStatus.SERVICE_UNAVAILABLE,
+        message: 'Service temporarily unavailable',
+        retryAfter: DEPENDENCY_RETRY_AFTER_SECONDS,
+      });
+      return;
+    }
+
+    this.logger.error(exception instanceof Error ? `${exception.name}: ${exception.message}` : 'unknown error', exception instanceof Error ? exception.stack : undefined);
+    Sentry.captureException(exception);
+    res.status(HttpStatus.INTERNAL_SERVER_ERROR).json({ statusCode: 500, message: 'Internal server error' });
+  }
+}

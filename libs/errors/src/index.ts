@@ -1,0 +1,3 @@
+export * from './dependency-errors';
+export * from './domain-error';
+export * from './domain-error.filter';

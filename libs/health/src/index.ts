@@ -1,0 +1,2 @@
+export { type HealthModuleOptions } from './health.module-definition';
+export * from './health.module';

@@ -1,0 +1,21 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { HealthIndicatorService, type HealthIndicatorResult } from '@nestjs/terminus';
+import { REDIS_CLIENT, type RedisClient } from '@lib/redis';
+
+@Injectable()
+export class RedisHealthIndicator {
+  constructor(
+    @Inject(REDIS_CLIENT) private readonly client: RedisClient,
+    private readonly indicators: HealthIndicatorService,
+  ) {}
+
+  async check(key = 'redis'): Promise<HealthIndicatorResult> {
+    const indicator = this.indicators.check(key);
+    try {
+      await this.client.ping();
+      return indicator.up();
+    } catch {
+      return indicator.down({ message: 'unreachable' });
+    }
+  }
+}

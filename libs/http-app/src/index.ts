@@ -1,0 +1,2 @@
+export * from './configure-http-app';
+export * from './run-app';

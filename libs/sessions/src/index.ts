@@ -1,0 +1,16 @@
+export * from './device-label';
+export * from './refresh-rotation.service';
+export * from './refresh-token.codec';
+export * from './session-fingerprint';
+export * from './session-revocation.checker';
+export { SESSION_REVOCATION_MODULE_OPTIONS, type SessionRevocationModuleOptions } from './session-revocation.module-definition';
+export * from './session-revocation.module';
+export * from './session.dto';
+export type * from './session.interface';
+export * from './session.store';
+export * from './sessions.controller';
+export * from './sessions.errors';
+export * from './sessions.keys';
+export { type FingerprintPolicy, SESSIONS_MODULE_OPTIONS, type SessionsModuleOptions } from './sessions.module-definition';
+export * from './sessions.module';
+export * from './sessions.service';

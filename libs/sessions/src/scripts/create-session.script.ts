@@ -1,0 +1,44 @@
+import { RedisScript } from '@lib/redis';
+
+/**
+ * Creates a session and enforces the per-user cap.
+ *
+ * KEYS[1] session hash   {u:<uid>}:s:<sid>
+ * KEYS[2] user index     {u:<uid>}:sessions
+ * ARGV    sid, uid, role, idleMs, absoluteMs, ip, userAgent, fpUa, fpIp, maxSessions, channel
+ * Returns { createdAtMs, expiresAtMs, absoluteExpiresAtMs, evictedSid1, evictedSid2, ... }
+ *
+ * Invariant: after the script a user has at most `maxSessions` live sessions; the ones with the
+ * nearest expiry (the least recently refreshed) are ended first and announced on `channel`.
+ * Time comes from the Redis server so every instance agrees on it.
+ */
+export const CREATE_SESSION_SCRIPT = new RedisScript(
+  'create-session',
+  `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local sid, uid, role = ARGV[1], ARGV[2], ARGV[3]
+local idle, absolute, max = tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[10])
+local absExp = now + absolute
+local exp = math.min(now + idle, absExp)
+redis.call('HSET', KEYS[1], 'uid', uid, 'role', role, 'createdAt', now, 'lastSeenAt', now,
+  'absExp', absExp, 'exp', exp, 'gen', 0, 'rotatedAt', 0, 'ip', ARGV[6], 'ua', ARGV[7],
+  'fpUa', ARGV[8], 'fpIp', ARGV[9])
+redis.call('PEXPIREAT', KEYS[1], exp)
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
+redis.call('ZADD', KEYS[2], exp, sid)
+local result = { now, exp, absExp }
+local excess = redis.call('ZCARD', KEYS[2]) - max
+if excess > 0 then
+  local base = string.sub(KEYS[2], 1, -9) -- strip 'sessions', keep '<prefix>{u:<uid>}:'
+  local popped = redis.call('ZPOPMIN', KEYS[2], excess)
+  for i = 1, #popped, 2 do
+    redis.call('DEL', base .. 's:' .. popped[i])
+    redis.call('PUBLISH', ARGV[11], 's:' .. popped[i])
+    table.insert(result, popped[i])
+  end
+end
+redis.call('PEXPIRE', KEYS[2], absolute)
+return result
+`,
+);

@@ -1,0 +1,36 @@
+import { RedisScript } from '@lib/redis';
+
+/**
+ * Ends sessions of one user.
+ *
+ * KEYS[1] user index     {u:<uid>}:sessions
+ * ARGV    mode ('one' | 'others' | 'all'), sid (the one to end, or the one to keep), channel
+ * Returns the ids of the sessions ended (empty when 'one' names a session the user does not have).
+ *
+ * Invariant: a session is ended by deleting its hash and its index entry in the same step and
+ * announcing it on `channel`; the access tokens of an ended session fail the check at once.
+ */
+export const REVOKE_SESSIONS_SCRIPT = new RedisScript(
+  'revoke-sessions',
+  `
+local base = string.sub(KEYS[1], 1, -9) -- strip 'sessions', keep '<prefix>{u:<uid>}:'
+local mode, sid = ARGV[1], ARGV[2]
+local targets = {}
+if mode == 'one' then
+  if redis.call('ZSCORE', KEYS[1], sid) then targets = { sid } end
+else
+  for _, member in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
+    if mode == 'all' or member ~= sid then table.insert(targets, member) end
+  end
+end
+local ended = {}
+for _, target in ipairs(targets) do
+  redis.call('ZREM', KEYS[1], target)
+  if redis.call('DEL', base .. 's:' .. target) == 1 then
+    redis.call('PUBLISH', ARGV[3], 's:' .. target)
+    table.insert(ended, target)
+  end
+end
+return ended
+`,
+);

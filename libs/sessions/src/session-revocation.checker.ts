@@ -1,0 +1,101 @@
+import { Inject, Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
+import type { AuthenticatedUser, SessionValidator } from '@lib/auth';
+import { REDIS_CLIENT, REDIS_MODULE_OPTIONS, REDIS_SUBSCRIBER, type RedisClient, type RedisModuleOptions } from '@lib/redis';
+import { CHECK_SESSION_SCRIPT } from './scripts/check-session.script';
+import {
+  SESSION_REVOCATION_MODULE_OPTIONS,
+  type SessionRevocationModuleOptions,
+} from './session-revocation.module-definition';
+import { sessionsKeys } from './sessions.keys';
+
+interface CachedAnswer {
+  sessionId: string;
+  until: number;
+}
+
+/**
+ * The revocation check behind every authenticated request, in every service: the token's session
+ * must exist and the token must not be denylisted. One script call (one round trip) per check.
+ *
+ * A positive answer may be reused for at most `cacheTtlMs` (<= 1 s). Every revocation is published
+ * on a Redis channel and drops matching entries in every process at once; while the subscription
+ * is down nothing is cached, and an answer computed while a revocation arrived is not cached either,
+ * so a revoked session is refused everywhere within the TTL even if a message is lost.
+ */
+@Injectable()
+export class SessionRevocationChecker implements SessionValidator, OnModuleInit, OnModuleDestroy {
+  private readonly logger = new Logger(SessionRevocationChecker.name);
+  private readonly cache = new Map<string, CachedAnswer>();
+  private readonly channel: string;
+  private readonly maxEntries: number;
+  private subscribed = false;
+  /** Bumped on every revocation message and subscription loss; a check that saw it change is not cached. */
+  private epoch = 0;
+
+  constructor(
+    @Inject(SESSION_REVOCATION_MODULE_OPTIONS) private readonly options: SessionRevocationModuleOptions,
+    @Inject(REDIS_CLIENT) private readonly redis: RedisClient,
+    @Inject(REDIS_SUBSCRIBER) private readonly subscriber: RedisClient,
+    @Inject(REDIS_MODULE_OPTIONS) redisOptions: RedisModuleOptions,
+  ) {
+    if (options.cacheTtlMs < 0 || options.cacheTtlMs > 1000) {
+      throw new Error('SessionRevocationModule: cacheTtlMs must be between 0 and 1000');
+    }
+    this.channel = sessionsKeys.revocationChannel(redisOptions.keyPrefix);
+    this.maxEntries = options.cacheMaxEntries ?? 10_000;
+  }
+
+  async onModuleInit(): Promise<void> {
+    if (this.options.cacheTtlMs === 0) return;
+    this.subscriber.on('message', (channel: string, message: string) => {
+      if (channel === this.channel) this.onRevocation(message);
+    });
+    // ioredis re-subscribes by itself after a reconnect; until then nothing may be cached.
+    this.subscriber.on('close', () => this.dropAll());
+    this.subscriber.on('ready', () => {
+      this.subscribed = this.subscriber.status === 'ready';
+    });
+    await this.subscriber.subscribe(this.channel);
+    this.subscribed = true;
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    this.dropAll();
+  }
+
+  async isActive(user: AuthenticatedUser): Promise<boolean> {
+    const now = Date.now();
+    const cached = this.cache.get(user.jti);
+    if (cached && cached.until > now && this.subscribed) return true;
+
+    const epoch = this.epoch;
+    const active =
+      (await CHECK_SESSION_SCRIPT.run<number>(
+        this.redis,
+        [sessionsKeys.session(user.id, user.sessionId), sessionsKeys.deniedToken(user.id, user.jti)],
+        [],
+      )) === 1;
+    if (active && this.options.cacheTtlMs > 0 && this.subscribed && epoch === this.epoch) {
+      if (this.cache.size >= this.maxEntries) this.cache.delete(this.cache.keys().next().value as string);
+      this.cache.set(user.jti, { sessionId: user.sessionId, until: Math.min(now + this.options.cacheTtlMs, user.exp * 1000) });
+    }
+    return active;
+  }
+
+  private onRevocation(message: string): void {
+    this.epoch++;
+    if (message.startsWith('j:')) {
+      this.cache.delete(message.slice(2));
+    } else if (message.startsWith('s:')) {
+      const sessionId = message.slice(2);
+      for (const [jti, entry] of this.cache) if (entry.sessionId === sessionId) this.cache.delete(jti);
+    }
+  }
+
+  private dropAll(): void {
+    if (this.subscribed) this.logger.warn('revocation subscription lost: answering from Redis only until it is back');
+    this.subscribed = false;
+    this.epoch++;
+    this.cache.clear();
+  }
+}

@@ -1,0 +1,18 @@
+import { ConfigurableModuleBuilder } from '@nestjs/common';
+
+export interface SessionRevocationModuleOptions {
+  /**
+   * How long a "session is active" answer may be reused without asking Redis. Revocations are
+   * pushed to every process over pub/sub and drop the entry at once; this TTL bounds staleness if a
+   * message is lost. Must not exceed 1000 ms (the revocation-propagation promise); 0 disables.
+   */
+  cacheTtlMs: number;
+  /** Upper bound of cached answers per process. */
+  cacheMaxEntries?: number;
+}
+
+export const { ConfigurableModuleClass, MODULE_OPTIONS_TOKEN: SESSION_REVOCATION_MODULE_OPTIONS } =
+  new ConfigurableModuleBuilder<SessionRevocationModuleOptions>({ moduleName: 'SessionRevocation' })
+    .setClassMethodName('forRoot')
+    .setExtras({ isGlobal: true }, (definition, extras) => ({ ...definition, global: extras.isGlobal }))
+    .build();

@@ -1,0 +1,177 @@
+import { randomBytes } from 'node:crypto';
+import { Inject, Injectable } from '@nestjs/common';
+import type { Role } from '@lib/auth';
+import { REDIS_CLIENT, REDIS_MODULE_OPTIONS, type RedisClient, type RedisModuleOptions } from '@lib/redis';
+import { CREATE_SESSION_SCRIPT } from './scripts/create-session.script';
+import { LIST_SESSIONS_SCRIPT } from './scripts/list-sessions.script';
+import { REVOKE_SESSIONS_SCRIPT } from './scripts/revoke-sessions.script';
+import { ROTATE_REFRESH_TOKEN_SCRIPT } from './scripts/rotate-refresh-token.script';
+import type { SessionFingerprint } from './session-fingerprint';
+import type { ClientContext, Session } from './session.interface';
+import { SessionFields as F, sessionsKeys } from './sessions.keys';
+
+export interface NewSession {
+  userId: string;
+  role: Role;
+  client: ClientContext;
+  fingerprint: SessionFingerprint;
+  idleTtlMs: number;
+  absoluteTtlMs: number;
+  maxSessions: number;
+}
+
+export type RotationOutcome = 'rotated' | 'grace' | 'reuse' | 'fingerprint' | 'invalid';
+
+export interface RotationResult {
+  outcome: RotationOutcome;
+  /** The generation that is current after the call (the successor's, for 'rotated' and 'grace'). */
+  generation: number;
+  expiresAt: Date;
+  role: Role;
+  userAgentMismatch: boolean;
+  ipMismatch: boolean;
+}
+
+export interface RotationRequest {
+  userId: string;
+  sessionId: string;
+  presentedGeneration: number;
+  fingerprint: SessionFingerprint;
+  graceMs: number;
+  idleTtlMs: number;
+  userAgentPolicy: string;
+  ipPolicy: string;
+}
+
+/** Redis repository of sessions: every read and write of session state goes through here. */
+@Injectable()
+export class SessionStore {
+  private readonly channel: string;
+
+  constructor(
+    @Inject(REDIS_CLIENT) private readonly redis: RedisClient,
+    @Inject(REDIS_MODULE_OPTIONS) redisOptions: RedisModuleOptions,
+  ) {
+    this.channel = sessionsKeys.revocationChannel(redisOptions.keyPrefix);
+  }
+
+  async create(input: NewSession): Promise<{ session: Session; evicted: string[] }> {
+    const sessionId = randomBytes(16).toString('base64url');
+    const { userId, role, client, fingerprint } = input;
+    const reply = await CREATE_SESSION_SCRIPT.run<[number, number, number, ...string[]]>(
+      this.redis,
+      [sessionsKeys.session(userId, sessionId), sessionsKeys.index(userId)],
+      [
+        sessionId,
+        userId,
+        role,
+        input.idleTtlMs,
+        input.absoluteTtlMs,
+        client.ip,
+        client.userAgent,
+        fingerprint.userAgent,
+        fingerprint.ip,
+        input.maxSessions,
+        this.channel,
+      ],
+    );
+    const [createdAt, expiresAt, absoluteExpiresAt, ...evicted] = reply;
+    return {
+      session: {
+        id: sessionId,
+        userId,
+        role,
+        createdAt: new Date(Number(createdAt)),
+        lastSeenAt: new Date(Number(createdAt)),
+        expiresAt: new Date(Number(expiresAt)),
+        absoluteExpiresAt: new Date(Number(absoluteExpiresAt)),
+        ip: client.ip,
+        userAgent: client.userAgent,
+      },
+      evicted: evicted.map(String),
+    };
+  }
+
+  async rotate(request: RotationRequest): Promise<RotationResult> {
+    const [outcome, generation, expiresAt, role, uaMismatch, ipMismatch] = await ROTATE_REFRESH_TOKEN_SCRIPT.run<
+      [RotationOutcome, number, number, Role, number, number]
+    >(
+      this.redis,
+      [sessionsKeys.session(request.userId, request.sessionId), sessionsKeys.index(request.userId)],
+      [
+        request.sessionId,
+        request.presentedGeneration,
+        request.graceMs,
+        request.idleTtlMs,
+        request.fingerprint.userAgent,
+        request.fingerprint.ip,
+        request.userAgentPolicy,
+        request.ipPolicy,
+        this.channel,
+      ],
+    );
+    return {
+      outcome,
+      generation: Number(generation),
+      expiresAt: new Date(Number(expiresAt)),
+      role,
+      userAgentMismatch: Number(uaMismatch) === 1,
+      ipMismatch: Number(ipMismatch) === 1,
+    };
+  }
+
+  async list(userId: string): Promise<Session[]> {
+    const flat = await LIST_SESSIONS_SCRIPT.run<(string | string[])[]>(this.redis, [sessionsKeys.index(userId)], []);
+    const sessions: Session[] = [];
+    for (let i = 0; i < flat.length; i += 2) {
+      const fields = flat[i + 1] as string[];
+      const map = new Map<string, string>();
+      for (let j = 0; j < fields.length; j += 2) map.set(fields[j], fields[j + 1]);
+      sessions.push(toSession(flat[i] as string, map));
+    }
+    return sessions;
+  }
+
+  /** Ends one session of the user; returns false when the user has no such session. */
+  async revoke(userId: string, sessionId: string): Promise<boolean> {
+    return (await this.revokeSessions(userId, 'one', sessionId)).length === 1;
+  }
+
+  /** Ends every session of the user except `keepSessionId`; returns the ids ended. */
+  revokeOthers(userId: string, keepSessionId: string): Promise<string[]> {
+    return this.revokeSessions(userId, 'others', keepSessionId);
+  }
+
+  /** Ends every session of the user; returns the ids ended. */
+  revokeAll(userId: string): Promise<string[]> {
+    return this.revokeSessions(userId, 'all', '');
+  }
+
+  /** Denylists one access token until it expires on its own, and tells every process at once. */
+  async denyAccessToken(userId: string, jti: string, expiresAtSeconds: number): Promise<void> {
+    const ttlMs = expiresAtSeconds * 1000 - Date.now();
+    if (ttlMs <= 0) return;
+    await this.redis.set(sessionsKeys.deniedToken(userId, jti), '1', 'PX', ttlMs);
+    await this.redis.publish(this.channel, `j:${jti}`);
+  }
+
+  private async revokeSessions(userId: string, mode: 'one' | 'others' | 'all', sessionId: string): Promise<string[]> {
+    const ended = await REVOKE_SESSIONS_SCRIPT.run<string[]>(this.redis, [sessionsKeys.index(userId)], [mode, sessionId, this.channel]);
+    return ended.map(String);
+  }
+}
+
+function toSession(id: string, f: Map<string, string>): Session {
+  const ms = (field: string) => new Date(Number(f.get(field) ?? 0));
+  return {
+    id,
+    userId: f.get(F.userId) ?? '',
+    role: (f.get(F.role) as Role) ?? 'user',
+    createdAt: ms(F.createdAt),
+    lastSeenAt: ms(F.lastSeenAt),
+    expiresAt: ms(F.expiresAt),
+    absoluteExpiresAt: ms(F.absoluteExpiresAt),
+    ip: f.get(F.ip) ?? '',
+    userAgent: f.get(F.userAgent) ?? '',
+  };
+}

@@ -1,0 +1,34 @@
+import { Controller, Delete, Get, HttpCode, Param } from '@nestjs/common';
+import { ApiBearerAuth, ApiNoContentResponse, ApiNotFoundResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { type AuthenticatedUser, CurrentUser } from '@lib/auth';
+import { mapSession, SessionDto } from './session.dto';
+import { SessionsService } from './sessions.service';
+
+/** The caller's own sessions. Mounted by auth-service, reached through the gateway at /api/me/sessions. */
+@ApiTags('sessions')
+@ApiBearerAuth()
+@Controller('me/sessions')
+export class SessionsController {
+  constructor(private readonly sessions: SessionsService) {}
+
+  @Get()
+  @ApiOkResponse({ type: [SessionDto] })
+  async list(@CurrentUser() user: AuthenticatedUser): Promise<SessionDto[]> {
+    return (await this.sessions.list(user.id)).map((s) => mapSession(s, user.sessionId));
+  }
+
+  @Delete()
+  @HttpCode(204)
+  @ApiNoContentResponse({ description: 'every session except the current one has ended' })
+  async revokeOthers(@CurrentUser() user: AuthenticatedUser): Promise<void> {
+    await this.sessions.revokeOthers(user, 'user');
+  }
+
+  @Delete(':id')
+  @HttpCode(204)
+  @ApiNoContentResponse({ description: 'the session has ended' })
+  @ApiNotFoundResponse({ description: 'no such session, or not the caller\'s' })
+  async revoke(@CurrentUser() user: AuthenticatedUser, @Param('id') id: string): Promise<void> {
+    await this.sessions.revoke(user.id, id);
+  }
+}

@@ -1,0 +1,17 @@
+import { DomainError } from '@lib/errors';
+
+/** Unknown, malformed, expired or revoked refresh token. One message for all: nothing leaks. */
+export class InvalidRefreshTokenError extends DomainError {
+  readonly kind = 'unauthenticated';
+  constructor() {
+    super('invalid_refresh_token', 'Invalid refresh token');
+  }
+}
+
+/** No such session, or not the caller's: the same answer for both. */
+export class SessionNotFoundError extends DomainError {
+  readonly kind = 'not_found';
+  constructor() {
+    super('session_not_found', 'Session not found');
+  }
+}

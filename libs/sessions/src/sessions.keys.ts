@@ -1,0 +1,36 @@
+/**
+ * Redis layout of the sessions library. Every key of one user carries the hash tag `{u:<userId>}`,
+ * so a user's sessions, their index and their denylisted tokens share one cluster slot and can be
+ * changed together by one script. (The global key prefix is added by the Redis client.)
+ *
+ *   {u:<uid>}:s:<sid>       HASH   one session (see SessionFields); expires at min(idle, absolute) limit
+ *   {u:<uid>}:sessions      ZSET   index of the user's sessions: member = sid, score = expiry (ms)
+ *   {u:<uid>}:deny:<jti>    STRING a single access token revoked before its expiry; TTL = its remaining life
+ *
+ * Revocations are also announced on the pub/sub channel `<prefix>sessions:revoked` with messages
+ * `s:<sid>` and `j:<jti>`, so services drop cached "session is active" answers at once.
+ */
+export const sessionsKeys = {
+  userTag: (userId: string) => `{u:${userId}}`,
+  session: (userId: string, sessionId: string) => `{u:${userId}}:s:${sessionId}`,
+  index: (userId: string) => `{u:${userId}}:sessions`,
+  deniedToken: (userId: string, jti: string) => `{u:${userId}}:deny:${jti}`,
+  /** Channels are not prefixed by the client, so the prefix is added here. */
+  revocationChannel: (keyPrefix: string) => `${keyPrefix}sessions:revoked`,
+};
+
+/** Field names of the session hash. */
+export const SessionFields = {
+  userId: 'uid',
+  role: 'role',
+  createdAt: 'createdAt',
+  lastSeenAt: 'lastSeenAt',
+  absoluteExpiresAt: 'absExp',
+  expiresAt: 'exp',
+  generation: 'gen',
+  rotatedAt: 'rotatedAt',
+  ip: 'ip',
+  userAgent: 'ua',
+  uaFingerprint: 'fpUa',
+  ipFingerprint: 'fpIp',
+} as const;
