@@ -10,6 +10,10 @@ export interface TestRedisServer {
   stop(): Promise<void>;
   /** Starts the server again on the same port, so clients reconnect by themselves. */
   restart(): Promise<void>;
+  /** Freezes the process (SIGSTOP): connections stay open but nothing answers, like a hung server. */
+  pause(): void;
+  /** Lets a paused server run again (SIGCONT). */
+  resume(): void;
 }
 
 function spawnServer(port: number, extraArgs: readonly string[] = []): ChildProcess {
@@ -40,7 +44,7 @@ export async function waitForRedis(port: number, timeoutMs = 5000): Promise<void
 }
 
 export async function stopProcess(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
+  if (child.exitCode !== null || (child.signalCode !== null && child.signalCode !== 'SIGSTOP')) return;
   await new Promise<void>((resolve) => {
     child.once('exit', () => resolve());
     child.kill('SIGKILL');
@@ -69,6 +73,12 @@ export async function startRedisServer(extraArgs: readonly string[] = []): Promi
       await stopProcess(child);
       child = spawnServer(port, extraArgs);
       await waitForRedis(port);
+    },
+    pause() {
+      child.kill('SIGSTOP');
+    },
+    resume() {
+      child.kill('SIGCONT');
     },
   };
 }

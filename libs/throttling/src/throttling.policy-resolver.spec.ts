@@ -1,0 +1,30 @@
+import { InvalidRateLimitPolicyError } from './throttling.invalid-policy.error';
+import { resolveRateLimitPolicies } from './throttling.policy-resolver';
+
+describe('resolveRateLimitPolicies', () => {
+  it('gives the documented defaults without the IP ceiling', () => {
+    const policies = resolveRateLimitPolicies({});
+    expect(policies.map((p) => [p.name, p.limit, p.ttlMs, p.tracker, p.scope, p.onRedisError])).toEqual([
+      ['general', 100, 900_000, 'user-or-ip', 'all-routes', 'memory'],
+      ['auth', 5, 900_000, 'ip', 'opt-in', 'fail-closed'],
+      ['refresh', 30, 900_000, 'ip', 'opt-in', 'fail-closed'],
+      ['admin', 100, 900_000, 'user', 'opt-in', 'memory'],
+    ]);
+  });
+
+  it('applies overrides and adds the IP ceiling when asked', () => {
+    const policies = resolveRateLimitPolicies({ overrides: { general: { limit: 300 } }, ipCeiling: { limit: 5000 } });
+    expect(policies.find((p) => p.name === 'general')?.limit).toBe(300);
+    expect(policies.find((p) => p.name === 'ipCeiling')).toMatchObject({ limit: 5000, tracker: 'ip', scope: 'all-routes' });
+  });
+
+  it('rejects unusable configuration at start-up', () => {
+    expect(() => resolveRateLimitPolicies({ overrides: { genral: { limit: 1 } } })).toThrow(InvalidRateLimitPolicyError);
+    expect(() => resolveRateLimitPolicies({ overrides: { auth: { ttlMs: 0 } } })).toThrow(InvalidRateLimitPolicyError);
+    expect(() =>
+      resolveRateLimitPolicies({
+        policies: [{ name: 'bad name}', limit: 1, ttlMs: 1000, tracker: 'ip', scope: 'opt-in', onRedisError: 'memory' }],
+      }),
+    ).toThrow(InvalidRateLimitPolicyError);
+  });
+});
