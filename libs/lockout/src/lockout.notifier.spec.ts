@@ -1,0 +1,54 @@
+import { startSmtpReceiver, type SmtpReceiver } from '@lib/testing';
+import { startLoginTestApp, TEST_PASSWORD, type LoginTestApp } from './lockout.test-app';
+import type { LockoutAccountDirectory } from './lockout-account-directory.interface';
+
+jest.setTimeout(20_000);
+
+const OWNER = 'owner@example.com';
+const directory: LockoutAccountDirectory = {
+  findById: async (id) => (id === 'acc-1' ? { id, email: OWNER } : null),
+  findByEmail: async (email) => (email === OWNER ? { id: 'acc-1', email: OWNER } : null),
+};
+
+describe('Lock notification emails (real SMTP receiver)', () => {
+  let smtp: SmtpReceiver;
+  let t: LoginTestApp;
+
+  beforeAll(async () => {
+    smtp = await startSmtpReceiver();
+    t = await startLoginTestApp(
+      { baseLockMs: 1_000, pairWindowMs: 60_000, notificationIntervalMs: 60 * 60_000, smtpUrl: smtp.url, accountDirectory: directory },
+      [OWNER],
+    );
+  });
+  afterAll(async () => {
+    await t.close();
+    await smtp.close();
+  });
+
+  async function lockFrom(email: string, ip: string): Promise<void> {
+    for (let i = 0; i < 5; i++) expect((await t.login(email, 'hunter2-wrong', ip)).status).toBe(401);
+    expect((await t.login(email, TEST_PASSWORD, ip)).status).toBe(429);
+    await t.lockout.flushNotifications();
+  }
+
+  it('sends the owner one email for two locks within the interval, saying when and from where, without the password', async () => {
+    await lockFrom(OWNER, '10.2.0.1');
+    await lockFrom(OWNER, '10.2.0.2');
+
+    const [mail] = await smtp.waitFor(1);
+    expect(smtp.messages).toHaveLength(1);
+    expect(mail.to).toEqual([OWNER]);
+    expect(mail.raw).toContain('10.2.0.1');
+    expect(mail.raw).toContain('LockoutTest/1.0');
+    expect(mail.raw).toMatch(/lifts by itself/);
+    expect(mail.raw).not.toContain('hunter2-wrong');
+    expect(mail.raw).not.toContain(TEST_PASSWORD);
+  });
+
+  it('sends nothing for an unknown email', async () => {
+    const before = smtp.messages.length;
+    await lockFrom('ghost@example.com', '10.2.0.3');
+    expect(smtp.messages).toHaveLength(before);
+  });
+});
