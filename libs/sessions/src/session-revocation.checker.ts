@@ -10,6 +10,7 @@ import { sessionsKeys } from './sessions.keys';
 
 interface CachedAnswer {
   sessionId: string;
+  jti: string;
   until: number;
 }
 
@@ -65,7 +66,10 @@ export class SessionRevocationChecker implements SessionValidator, OnModuleInit,
 
   async isActive(user: AuthenticatedUser): Promise<boolean> {
     const now = Date.now();
-    const cached = this.cache.get(user.jti);
+    // Keyed by everything the answer depends on: a token id reused with another session or user
+    // (which only a forger could produce) must not borrow a cached answer.
+    const cacheKey = `${user.id}|${user.sessionId}|${user.jti}`;
+    const cached = this.cache.get(cacheKey);
     if (cached && cached.until > now && this.subscribed) return true;
 
     const epoch = this.epoch;
@@ -77,19 +81,18 @@ export class SessionRevocationChecker implements SessionValidator, OnModuleInit,
       )) === 1;
     if (active && this.options.cacheTtlMs > 0 && this.subscribed && epoch === this.epoch) {
       if (this.cache.size >= this.maxEntries) this.cache.delete(this.cache.keys().next().value as string);
-      this.cache.set(user.jti, { sessionId: user.sessionId, until: Math.min(now + this.options.cacheTtlMs, user.exp * 1000) });
+      this.cache.set(cacheKey, { sessionId: user.sessionId, jti: user.jti, until: Math.min(now + this.options.cacheTtlMs, user.exp * 1000) });
     }
     return active;
   }
 
   private onRevocation(message: string): void {
     this.epoch++;
-    if (message.startsWith('j:')) {
-      this.cache.delete(message.slice(2));
-    } else if (message.startsWith('s:')) {
-      const sessionId = message.slice(2);
-      for (const [jti, entry] of this.cache) if (entry.sessionId === sessionId) this.cache.delete(jti);
-    }
+    const id = message.slice(2);
+    const field = message.startsWith('j:') ? 'jti' : message.startsWith('s:') ? 'sessionId' : undefined;
+    if (!field) return;
+    // Revocations are rare next to checks; a scan of at most cacheMaxEntries entries is cheap.
+    for (const [key, entry] of this.cache) if (entry[field] === id) this.cache.delete(key);
   }
 
   private dropAll(): void {

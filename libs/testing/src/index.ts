@@ -4,3 +4,6 @@ export * from './redis-server';
 export * from './redis-cluster';
 export * from './sentry-receiver';
 export * from './smtp-receiver';
+export * from './test-database';
+export * from './test-system';
+export * from './test-users';

@@ -1,0 +1,73 @@
+import { type DynamicModule, Module } from '@nestjs/common';
+import { APP_GUARD } from '@nestjs/core';
+import { AccessTokenGuard, AuthModule } from '@lib/auth';
+import { HealthModule } from '@lib/health';
+import { RedisModule } from '@lib/redis';
+import { SecurityEventsModule } from '@lib/security-events';
+import { SessionRevocationModule } from '@lib/sessions';
+import { DEFAULT_RATE_LIMIT_POLICIES, RateLimitGuard, ThrottlingModule } from '@lib/throttling';
+import { API_GATEWAY_CONFIG, type ApiGatewayConfig } from './config/api-gateway.config';
+import { GatewayController } from './proxy/gateway.controller';
+import { Upstreams } from './proxy/upstreams';
+
+/** The single entry point: verifies tokens, enforces the rate-limit policies, proxies to services. */
+@Module({})
+export class ApiGatewayModule {
+  static register(config: ApiGatewayConfig): DynamicModule {
+    return {
+      module: ApiGatewayModule,
+      imports: [
+        RedisModule.forRoot({
+          url: config.REDIS_URL,
+          clusterNodes: config.REDIS_CLUSTER_NODES,
+          keyPrefix: config.REDIS_KEY_PREFIX,
+          commandTimeoutMs: config.REDIS_COMMAND_TIMEOUT_MS,
+          connectionName: 'api-gateway',
+          isGlobal: true,
+        }),
+        SecurityEventsModule.forRoot({
+          service: 'api-gateway',
+          pseudonymKey: config.pseudonymSecret,
+          sentryDsn: config.SENTRY_DSN,
+          environment: config.SENTRY_ENVIRONMENT,
+          isGlobal: true,
+        }),
+        SessionRevocationModule.forRoot({ cacheTtlMs: config.REVOCATION_CACHE_MS, isGlobal: true }),
+        AuthModule.forRoot({ issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE, jwksUrl: config.jwksUrl }),
+        ThrottlingModule.forRoot({
+          policies: DEFAULT_RATE_LIMIT_POLICIES.filter((p) => ['general', 'auth', 'refresh'].includes(p.name)),
+          overrides: {
+            general: {
+              limit: config.RATE_LIMIT_GENERAL_LIMIT,
+              ttlMs: config.RATE_LIMIT_GENERAL_WINDOW_MS,
+              onRedisError: config.RATE_LIMIT_GENERAL_ON_REDIS_ERROR,
+            },
+            auth: {
+              limit: config.RATE_LIMIT_AUTH_LIMIT,
+              ttlMs: config.RATE_LIMIT_AUTH_WINDOW_MS,
+              onRedisError: config.RATE_LIMIT_AUTH_ON_REDIS_ERROR,
+            },
+            refresh: {
+              limit: config.RATE_LIMIT_REFRESH_LIMIT,
+              ttlMs: config.RATE_LIMIT_REFRESH_WINDOW_MS,
+              onRedisError: config.RATE_LIMIT_REFRESH_ON_REDIS_ERROR,
+            },
+          },
+          ipCeiling:
+            config.RATE_LIMIT_IP_CEILING_LIMIT > 0
+              ? { limit: config.RATE_LIMIT_IP_CEILING_LIMIT, ttlMs: config.RATE_LIMIT_IP_CEILING_WINDOW_MS }
+              : false,
+        }),
+        HealthModule.forRoot({ redis: true, database: false }),
+      ],
+      controllers: [GatewayController],
+      providers: [
+        { provide: API_GATEWAY_CONFIG, useValue: config },
+        Upstreams,
+        // Order matters: the principal is verified before the rate limiter picks its budget.
+        { provide: APP_GUARD, useExisting: AccessTokenGuard },
+        { provide: APP_GUARD, useClass: RateLimitGuard },
+      ],
+    };
+  }
+}

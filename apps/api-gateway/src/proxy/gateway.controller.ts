@@ -1,0 +1,48 @@
+import { All, Controller, Next, Req, Res } from '@nestjs/common';
+import { ApiExcludeController } from '@nestjs/swagger';
+import type { NextFunction, Request, Response } from 'express';
+import { Public } from '@lib/auth';
+import { RateLimitPolicy } from '@lib/throttling';
+import { Upstreams } from './upstreams';
+
+/**
+ * The route table of the gateway. Guards run first (token verification unless `@Public()`, then
+ * the rate-limit policies), and only then is the request streamed to its service. Paths not
+ * listed here are answered 404 by the gateway itself and reach no service.
+ */
+@ApiExcludeController()
+@Controller()
+export class GatewayController {
+  constructor(private readonly upstreams: Upstreams) {}
+
+  @Public()
+  @RateLimitPolicy('auth')
+  @All(['auth/login', 'auth/register'])
+  credentials(@Req() req: Request, @Res() res: Response, @Next() next: NextFunction): void {
+    void this.upstreams.auth(req, res, next);
+  }
+
+  @Public()
+  @RateLimitPolicy('refresh')
+  @All('auth/refresh')
+  refresh(@Req() req: Request, @Res() res: Response, @Next() next: NextFunction): void {
+    void this.upstreams.auth(req, res, next);
+  }
+
+  /** A password change checks the current password: it spends the login budget too. */
+  @RateLimitPolicy('auth')
+  @All('auth/password')
+  password(@Req() req: Request, @Res() res: Response, @Next() next: NextFunction): void {
+    void this.upstreams.auth(req, res, next);
+  }
+
+  @All(['auth/logout', 'me', 'me/*path', 'accounts/*path'])
+  auth(@Req() req: Request, @Res() res: Response, @Next() next: NextFunction): void {
+    void this.upstreams.auth(req, res, next);
+  }
+
+  @All(['profile', 'profile/*path'])
+  profile(@Req() req: Request, @Res() res: Response, @Next() next: NextFunction): void {
+    void this.upstreams.profile(req, res, next);
+  }
+}

@@ -1,0 +1,41 @@
+import type { ClientRequest, IncomingMessage, ServerResponse } from 'node:http';
+import type { Request } from 'express';
+import { createProxyMiddleware, type RequestHandler } from 'http-proxy-middleware';
+import { clientIp } from '@lib/client-ip';
+
+/** Headers a client must not be able to pass to a service: the gateway decides these. */
+const CLIENT_HEADERS_DROPPED = ['forwarded', 'x-forwarded-host', 'x-forwarded-proto', 'x-forwarded-port', 'x-real-ip'];
+
+/**
+ * A streaming reverse proxy to one upstream service (http-proxy-middleware): bodies are piped,
+ * never buffered. `/api` is stripped from the path; the client address resolved by the gateway
+ * (trusted-proxy aware) replaces any X-Forwarded-For the client sent, so services that trust the
+ * gateway see the real client and nothing a client made up.
+ */
+export function createUpstreamProxy(target: string, timeoutMs: number): RequestHandler {
+  return createProxyMiddleware<IncomingMessage, ServerResponse>({
+    target,
+    changeOrigin: true,
+    xfwd: false,
+    proxyTimeout: timeoutMs,
+    timeout: timeoutMs,
+    pathRewrite: (path) => path.replace(/^\/api(?=\/|$)/, '') || '/',
+    on: {
+      proxyReq: (proxyReq: ClientRequest, req: IncomingMessage) => {
+        for (const header of CLIENT_HEADERS_DROPPED) proxyReq.removeHeader(header);
+        proxyReq.setHeader('x-forwarded-for', clientIp(req as Request));
+        proxyReq.setHeader('x-forwarded-proto', (req as Request).protocol ?? 'http');
+      },
+      error: (error: Error & { code?: string }, _req: IncomingMessage, res: ServerResponse | import('node:net').Socket) => {
+        if (!('writeHead' in res) || res.headersSent) {
+          if ('destroy' in res) res.destroy();
+          return;
+        }
+        const timedOut = error.code === 'ECONNRESET' || error.code === 'ETIMEDOUT' || /timeout/i.test(error.message);
+        const status = error.code === 'ECONNREFUSED' ? 502 : timedOut ? 504 : 502;
+        res.writeHead(status, { 'content-type': 'application/json; charset=utf-8' });
+        res.end(JSON.stringify({ statusCode: status, message: status === 504 ? 'Upstream timed out' : 'Upstream unavailable' }));
+      },
+    },
+  });
+}

@@ -1,0 +1,31 @@
+import { resolve } from 'node:path';
+import { z } from 'zod';
+import { commonEnvShape, type Env, loadOrCreateDevSecret, parseConfig, port, positiveInt, url } from '@lib/config';
+
+const profileServiceEnv = z.object({
+  ...commonEnvShape,
+  PORT: port(3002),
+  AUTH_SERVICE_URL: url(['http', 'https'], 'http://127.0.0.1:3001'),
+  DATABASE_URL: url(['postgres', 'postgresql'], 'postgres://postgres@127.0.0.1:5432/auth'),
+  DATABASE_MIGRATE_ON_START: z.enum(['true', 'false']).default('true').transform((v) => v === 'true'),
+  DATABASE_POOL_SIZE: positiveInt(10),
+  KEYS_DIR: z.string().default('.keys'),
+  PSEUDONYM_SECRET: z.string().min(32).optional(),
+  /** Per-user budget of profile-service's own routes, enforced here as well as at the gateway. */
+  RATE_LIMIT_PROFILE_LIMIT: positiveInt(100),
+  RATE_LIMIT_PROFILE_WINDOW_MS: positiveInt(15 * 60 * 1000),
+});
+
+export interface ProfileServiceConfig extends z.output<typeof profileServiceEnv> {
+  pseudonymSecret: string;
+  jwksUrl: string;
+}
+
+export function loadProfileServiceConfig(env: Env): ProfileServiceConfig {
+  const parsed = parseConfig('profile-service', profileServiceEnv, env);
+  return {
+    ...parsed,
+    pseudonymSecret: parsed.PSEUDONYM_SECRET ?? loadOrCreateDevSecret(resolve(parsed.KEYS_DIR), 'pseudonym_secret'),
+    jwksUrl: new URL('/.well-known/jwks.json', parsed.AUTH_SERVICE_URL).toString(),
+  };
+}

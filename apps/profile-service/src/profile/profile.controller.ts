@@ -1,0 +1,25 @@
+import { Body, Controller, Get, Patch } from '@nestjs/common';
+import { ApiBearerAuth, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { type AuthenticatedUser, CurrentUser } from '@lib/auth';
+import { mapProfile, ProfileDto, UpdateProfileDto } from './profile.dto';
+import { ProfileRepository } from './profile.repository';
+
+/** The caller's own profile. The token is verified here too, not only at the gateway. */
+@ApiTags('profile')
+@ApiBearerAuth()
+@Controller('profile')
+export class ProfileController {
+  constructor(private readonly profiles: ProfileRepository) {}
+
+  @Get()
+  @ApiOkResponse({ type: ProfileDto })
+  async get(@CurrentUser() user: AuthenticatedUser): Promise<ProfileDto> {
+    return mapProfile(await this.profiles.find(user.id));
+  }
+
+  @Patch()
+  @ApiOkResponse({ type: ProfileDto })
+  async update(@CurrentUser() user: AuthenticatedUser, @Body() body: UpdateProfileDto): Promise<ProfileDto> {
+    return mapProfile(await this.profiles.upsert(user.id, body.displayName ?? null));
+  }
+}
