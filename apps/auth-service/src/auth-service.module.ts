@@ -4,6 +4,7 @@ import { JwtModule } from '@nestjs/jwt';
 import { AccessTokenGuard, AuthModule, RolesGuard } from '@lib/auth';
 import { DatabaseModule } from '@lib/database';
 import { HealthModule } from '@lib/health';
+import { LockoutModule } from '@lib/lockout';
 import { RedisModule } from '@lib/redis';
 import { SecurityEventsModule } from '@lib/security-events';
 import { SessionRevocationModule, SessionsModule } from '@lib/sessions';
@@ -11,7 +12,8 @@ import { DEFAULT_RATE_LIMIT_POLICIES, RateLimitGuard, ThrottlingModule } from '@
 import { AccountsController } from './accounts/accounts.controller';
 import { AccountsService } from './accounts/accounts.service';
 import { PasswordHasher } from './accounts/password-hasher';
-import { UsersRepository } from './accounts/users.repository';
+import { LockoutAccountDirectoryAdapter } from './accounts/lockout-account-directory.adapter';
+import { UsersModule } from './accounts/users.module';
 import { AuthController } from './auth/auth.controller';
 import { AuthService } from './auth/auth.service';
 import { AUTH_SERVICE_CONFIG, type AuthServiceConfig } from './config/auth-service.config';
@@ -92,6 +94,31 @@ export class AuthServiceModule {
         // per-user budget of its administration routes itself, so a request that bypasses the
         // gateway is still limited there.
         ThrottlingModule.forRoot({ policies: DEFAULT_RATE_LIMIT_POLICIES.filter((p) => p.name === 'admin') }),
+        LockoutModule.forRootAsync({
+          imports: [UsersModule],
+          inject: [LockoutAccountDirectoryAdapter],
+          useFactory: (directory: LockoutAccountDirectoryAdapter) => ({
+            keySecret: config.secrets.lockout,
+            pairMaxFailures: config.LOCKOUT_PAIR_MAX_FAILURES,
+            pairWindowMs: config.LOCKOUT_PAIR_WINDOW_MS,
+            baseLockMs: config.LOCKOUT_BASE_LOCK_MS,
+            maxLockMs: config.LOCKOUT_MAX_LOCK_MS,
+            backoffResetMs: config.LOCKOUT_BACKOFF_RESET_MS,
+            emailMaxFailures: config.LOCKOUT_EMAIL_MAX_FAILURES,
+            emailWindowMs: config.LOCKOUT_EMAIL_WINDOW_MS,
+            emailLockMs: config.LOCKOUT_EMAIL_LOCK_MS,
+            ipMaxFailures: config.LOCKOUT_IP_MAX_FAILURES,
+            ipWindowMs: config.LOCKOUT_IP_WINDOW_MS,
+            ipBlockMs: config.LOCKOUT_IP_BLOCK_MS,
+            knownAddressTtlMs: config.LOCKOUT_KNOWN_ADDRESS_TTL_MS,
+            notificationIntervalMs: config.LOCKOUT_NOTIFICATION_INTERVAL_MS,
+            onRedisError: config.LOCKOUT_ON_REDIS_ERROR,
+            smtpUrl: config.SMTP_URL,
+            mailFrom: config.SMTP_FROM,
+            accountDirectory: directory,
+          }),
+        }),
+        UsersModule,
         JwtModule.register({}),
         signingKeyModule,
         HealthModule.forRoot({ redis: true, database: true }),
@@ -99,7 +126,6 @@ export class AuthServiceModule {
       controllers: [AuthController, MeController, AccountsController, JwksController],
       providers: [
         configProvider,
-        UsersRepository,
         PasswordHasher,
         AccountsService,
         AuthService,

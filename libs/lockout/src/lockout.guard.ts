@@ -8,6 +8,9 @@ import { isCountableEmail } from './lockout.email';
 import { AccountLockedException } from './account-locked.exception';
 import { setLoginReservation } from './login-reservation.decorator';
 
+/** Seconds a client is asked to wait when the lockout state cannot be read (Redis down, fail-closed). */
+const LOCKOUT_UNAVAILABLE_RETRY_AFTER_SECONDS = 5;
+
 /**
  * Put on the login route (before the handler verifies the password). Reserves the attempt in one
  * atomic step or refuses it with {@link AccountLockedException} (429 + `Retry-After`), so a locked
@@ -36,7 +39,12 @@ export class LockoutGuard implements CanActivate {
     } catch (error) {
       this.logger.warn(`Lockout check unavailable (${this.options.onRedisError}): ${(error as Error).message}`);
       if (this.options.onRedisError === 'fail-open') return true;
-      throw new ServiceUnavailableException('Login is temporarily unavailable');
+      context.switchToHttp().getResponse<Response>().setHeader('Retry-After', String(LOCKOUT_UNAVAILABLE_RETRY_AFTER_SECONDS));
+      throw new ServiceUnavailableException({
+        statusCode: 503,
+        message: 'Login is temporarily unavailable',
+        retryAfter: LOCKOUT_UNAVAILABLE_RETRY_AFTER_SECONDS,
+      });
     }
     if (!decision.allowed) {
       context.switchToHttp().getResponse<Response>().setHeader('Retry-After', String(decision.retryAfterSeconds));

@@ -1,6 +1,7 @@
-import { Controller, Delete, HttpCode, Param, ParseUUIDPipe } from '@nestjs/common';
-import { ApiNoContentResponse, ApiNotFoundResponse, ApiTags } from '@nestjs/swagger';
+import { Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Patch } from '@nestjs/common';
+import { ApiNoContentResponse, ApiNotFoundResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { type AuthenticatedUser, CurrentUser, Roles } from '@lib/auth';
+import { LockoutService, type LockoutState } from '@lib/lockout';
 import { SessionsService } from '@lib/sessions';
 import { RateLimitPolicy } from '@lib/throttling';
 import { AccountNotFoundError } from './accounts.errors';
@@ -15,7 +16,27 @@ export class AccountsController {
   constructor(
     private readonly users: UsersRepository,
     private readonly sessions: SessionsService,
+    private readonly lockout: LockoutService,
   ) {}
+
+  /** Lifts every lock of the account (all addresses, the account-wide lock, backoff levels). Idempotent. */
+  @Patch(':id/unlock')
+  @ApiOkResponse({ description: 'the lock state that was cleared' })
+  @ApiNotFoundResponse()
+  async unlock(@Param('id', new ParseUUIDPipe()) id: string, @CurrentUser() admin: AuthenticatedUser): Promise<{ cleared: LockoutState }> {
+    const account = await this.users.findById(id);
+    if (!account) throw new AccountNotFoundError();
+    return { cleared: await this.lockout.unlock(account.email, { adminId: admin.id, accountId: id }) };
+  }
+
+  @Get(':id/lockout')
+  @ApiOkResponse({ description: 'locked or not, until when, failure counts, backoff level; addresses appear only as keyed hashes' })
+  @ApiNotFoundResponse()
+  async lockoutState(@Param('id', new ParseUUIDPipe()) id: string): Promise<LockoutState> {
+    const account = await this.users.findById(id);
+    if (!account) throw new AccountNotFoundError();
+    return this.lockout.getState(account.email);
+  }
 
   @Delete(':id/sessions')
   @HttpCode(204)

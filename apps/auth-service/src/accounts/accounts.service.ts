@@ -3,7 +3,7 @@ import type { Role } from '@lib/auth';
 import { SecurityEvents } from '@lib/security-events';
 import { AUTH_SERVICE_CONFIG, type AuthServiceConfig } from '../config/auth-service.config';
 import { EmailTakenError } from './accounts.errors';
-import { normalizeEmail } from './email';
+import { normalizeLoginEmail as normalizeEmail } from '@lib/lockout';
 import { PasswordHasher } from './password-hasher';
 import { type UserRow, UsersRepository } from './users.repository';
 

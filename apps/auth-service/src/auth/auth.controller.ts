@@ -1,4 +1,4 @@
-import { Body, Controller, HttpCode, Post } from '@nestjs/common';
+import { Body, Controller, HttpCode, Post, UseGuards } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
   ApiBearerAuth,
@@ -11,6 +11,7 @@ import {
   ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
 import { type AuthenticatedUser, CurrentUser, Public } from '@lib/auth';
+import { LockoutGuard, LoginReservation, type LockoutReservation } from '@lib/lockout';
 import type { ClientContext } from '@lib/sessions';
 import { AccountsService } from '../accounts/accounts.service';
 import { ChangePasswordDto, LoginDto, RefreshDto, RegisterDto, RegisteredDto, TokenPairDto } from './auth.dto';
@@ -35,15 +36,23 @@ export class AuthController {
     return { id: user.id, email: user.email };
   }
 
+  /**
+   * The lockout guard reserves this attempt atomically before the password is checked (a locked
+   * email + address pair is refused without any hashing work); the service settles it.
+   */
   @Public()
+  @UseGuards(LockoutGuard)
   @Post('login')
   @HttpCode(200)
   @ApiOkResponse({ type: TokenPairDto })
   @ApiUnauthorizedResponse({ description: 'wrong email or password (one answer for both)' })
   @ApiTooManyRequestsResponse({ description: 'locked out or rate limited; see Retry-After' })
-  async login(@Body() body: LoginDto, @Client() client: ClientContext): Promise<TokenPairDto> {
-    const user = await this.auth.verifyCredentials(body.email, body.password);
-    return this.auth.startSession(user, client);
+  login(
+    @Body() body: LoginDto,
+    @Client() client: ClientContext,
+    @LoginReservation() reservation: LockoutReservation | undefined,
+  ): Promise<TokenPairDto> {
+    return this.auth.login(body.email, body.password, client, reservation);
   }
 
   @Public()

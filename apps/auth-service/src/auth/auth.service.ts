@@ -1,8 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import type { AuthenticatedUser, Role } from '@lib/auth';
+import { LockoutService, type LockoutReservation } from '@lib/lockout';
 import { type ClientContext, type IssuedSession, RefreshRotationService, SessionsService } from '@lib/sessions';
 import { InvalidCredentialsError } from '../accounts/accounts.errors';
-import { normalizeEmail } from '../accounts/email';
+import { normalizeLoginEmail as normalizeEmail } from '@lib/lockout';
 import { PasswordHasher } from '../accounts/password-hasher';
 import { UsersRepository } from '../accounts/users.repository';
 import { AccessTokenIssuer } from '../keys/access-token.issuer';
@@ -17,13 +18,30 @@ export class AuthService {
     private readonly rotation: RefreshRotationService,
     private readonly sessions: SessionsService,
     private readonly accessTokens: AccessTokenIssuer,
+    private readonly lockout: LockoutService,
   ) {}
+
+  /**
+   * Password login, settling the lockout reservation made by the guard: a wrong password (or an
+   * unknown email, counted the same way) confirms a failure; a right one gives the attempt back.
+   */
+  async login(email: string, password: string, client: ClientContext, reservation?: LockoutReservation): Promise<TokenPairDto> {
+    let user: { id: string; role: Role };
+    try {
+      user = await this.verifyCredentials(email, password);
+    } catch (error) {
+      if (error instanceof InvalidCredentialsError) await this.lockout.recordFailure(reservation);
+      throw error;
+    }
+    await this.lockout.recordSuccess(reservation);
+    return this.startSession(user, client);
+  }
 
   /**
    * Checks the password (against a dummy hash for unknown emails, so both take the same time) and
    * returns the user id on success. Unknown email and wrong password raise the same error.
    */
-  async verifyCredentials(email: string, password: string): Promise<{ id: string; role: Role }> {
+  private async verifyCredentials(email: string, password: string): Promise<{ id: string; role: Role }> {
     const user = await this.users.findByEmail(normalizeEmail(email));
     const ok = await this.hasher.verifyOrDummy(user?.password_hash, password);
     if (!user || !ok) throw new InvalidCredentialsError();

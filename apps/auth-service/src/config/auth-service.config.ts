@@ -28,6 +28,24 @@ const authServiceEnv = z.object({
   FINGERPRINT_IP_POLICY: policy.default('log'),
   FINGERPRINT_IPV4_PREFIX_BITS: z.coerce.number().int().min(0).max(32).default(24),
   FINGERPRINT_IPV6_PREFIX_BITS: z.coerce.number().int().min(0).max(128).default(64),
+  LOCKOUT_SECRET: secret,
+  LOCKOUT_PAIR_MAX_FAILURES: positiveInt(5),
+  LOCKOUT_PAIR_WINDOW_MS: positiveInt(15 * 60 * 1000),
+  LOCKOUT_BASE_LOCK_MS: positiveInt(15 * 60 * 1000),
+  LOCKOUT_MAX_LOCK_MS: positiveInt(24 * 3600 * 1000),
+  LOCKOUT_BACKOFF_RESET_MS: positiveInt(24 * 3600 * 1000),
+  LOCKOUT_EMAIL_MAX_FAILURES: positiveInt(100),
+  LOCKOUT_EMAIL_WINDOW_MS: positiveInt(3600 * 1000),
+  LOCKOUT_EMAIL_LOCK_MS: positiveInt(3600 * 1000),
+  LOCKOUT_IP_MAX_FAILURES: positiveInt(50),
+  LOCKOUT_IP_WINDOW_MS: positiveInt(3600 * 1000),
+  LOCKOUT_IP_BLOCK_MS: positiveInt(3600 * 1000),
+  LOCKOUT_KNOWN_ADDRESS_TTL_MS: positiveInt(30 * 24 * 3600 * 1000),
+  LOCKOUT_NOTIFICATION_INTERVAL_MS: positiveInt(3600 * 1000),
+  LOCKOUT_ON_REDIS_ERROR: z.enum(['fail-closed', 'fail-open']).default('fail-closed'),
+  /** `smtp://user:pass@host:port` (or smtps://); lock notification emails are off when unset. */
+  SMTP_URL: url(['smtp', 'smtps']).optional(),
+  SMTP_FROM: z.string().default('Security <no-reply@localhost>'),
   BOOTSTRAP_ADMIN_EMAIL: z.string().email().optional(),
   BOOTSTRAP_ADMIN_PASSWORD: z.string().min(12).max(128).optional(),
 });
@@ -36,7 +54,7 @@ export type AuthServiceEnv = z.output<typeof authServiceEnv>;
 
 /** The validated configuration of auth-service plus the secrets it resolved. */
 export interface AuthServiceConfig extends AuthServiceEnv {
-  secrets: { refreshToken: string; fingerprint: string; pseudonym: string };
+  secrets: { refreshToken: string; fingerprint: string; pseudonym: string; lockout: string };
   /** Names of secrets that were generated for development because none was configured. */
   generatedSecrets: string[];
 }
@@ -57,6 +75,7 @@ export function loadAuthServiceConfig(env: Env): AuthServiceConfig {
       refreshToken: pick(parsed.REFRESH_TOKEN_SECRET, 'REFRESH_TOKEN_SECRET'),
       fingerprint: pick(parsed.FINGERPRINT_SECRET, 'FINGERPRINT_SECRET'),
       pseudonym: pick(parsed.PSEUDONYM_SECRET, 'PSEUDONYM_SECRET'),
+      lockout: pick(parsed.LOCKOUT_SECRET, 'LOCKOUT_SECRET'),
     },
     generatedSecrets,
   };
