@@ -48,7 +48,9 @@ if presented == gen then
   redis.call('ZADD', KEYS[2], nextExp, ARGV[1])
   return { 'rotated', gen + 1, nextExp, s[7], uaMismatch, ipMismatch }
 end
-if presented == gen - 1 and now - rotatedAt <= tonumber(ARGV[3]) then
+-- graceMs 0 disables the window, even for a replay in the same server millisecond.
+local graceMs = tonumber(ARGV[3])
+if presented == gen - 1 and graceMs > 0 and now - rotatedAt <= graceMs then
   return { 'grace', gen, exp, s[7], uaMismatch, ipMismatch }
 end
 if presented < gen then

@@ -1,0 +1,167 @@
+import { createTestRedis, type TestRedis } from '@lib/testing';
+import { SessionFingerprinter } from './session-fingerprint';
+import { type RotationRequest, SessionStore } from './session.store';
+import { sessionsKeys } from './sessions.keys';
+
+/** The session scripts, called through SessionStore against the real Redis. */
+describe('SessionStore (real Redis)', () => {
+  let redis: TestRedis;
+  let store: SessionStore;
+  const fingerprinter = new SessionFingerprinter('a fingerprint secret of 32+ characters', 24, 64);
+  const client = { ip: '203.0.113.7', userAgent: 'jest-unit/1.0' };
+  const fingerprint = fingerprinter.fingerprint(client);
+  let userCounter = 0;
+
+  beforeAll(async () => {
+    redis = await createTestRedis('sessions-store');
+    store = new SessionStore(redis.client, { url: redis.url, keyPrefix: redis.prefix, commandTimeoutMs: 2000 });
+  });
+
+  afterAll(() => redis?.cleanup());
+
+  const newUserId = () => `00000000-0000-4000-8000-${String(++userCounter).padStart(12, '0')}`;
+
+  async function createSession(overrides: { userId?: string; idleTtlMs?: number; absoluteTtlMs?: number; maxSessions?: number } = {}) {
+    const userId = overrides.userId ?? newUserId();
+    const { session, evicted } = await store.create({
+      userId,
+      role: 'user',
+      client,
+      fingerprint,
+      idleTtlMs: overrides.idleTtlMs ?? 60_000,
+      absoluteTtlMs: overrides.absoluteTtlMs ?? 120_000,
+      maxSessions: overrides.maxSessions ?? 10,
+    });
+    return { userId, sessionId: session.id, session, evicted };
+  }
+
+  const rotate = (s: { userId: string; sessionId: string }, presentedGeneration: number, overrides: Partial<RotationRequest> = {}) =>
+    store.rotate({
+      userId: s.userId,
+      sessionId: s.sessionId,
+      presentedGeneration,
+      fingerprint,
+      graceMs: 10_000,
+      idleTtlMs: 60_000,
+      userAgentPolicy: 'strict',
+      ipPolicy: 'log',
+      ...overrides,
+    });
+
+  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+  const exists = async (s: { userId: string; sessionId: string }) => (await redis.client.exists(sessionsKeys.session(s.userId, s.sessionId))) === 1;
+
+  it('rotated: the current generation becomes the next, and the session stays', async () => {
+    const s = await createSession();
+    const result = await rotate(s, 0);
+    expect(result).toMatchObject({ outcome: 'rotated', generation: 1, role: 'user', userAgentMismatch: false, ipMismatch: false });
+    expect(result.expiresAt.getTime()).toBeGreaterThan(Date.now());
+    expect(await exists(s)).toBe(true);
+    expect((await rotate(s, 1)).outcome).toBe('rotated');
+  });
+
+  it('grace: the just-rotated generation inside the window gets the same successor, and rotates nothing', async () => {
+    const s = await createSession();
+    expect((await rotate(s, 0)).generation).toBe(1);
+    const again = await rotate(s, 0);
+    expect(again).toMatchObject({ outcome: 'grace', generation: 1 });
+    const third = await rotate(s, 0);
+    expect(third).toMatchObject({ outcome: 'grace', generation: 1 });
+    // The successor is still the current one.
+    expect(await rotate(s, 1)).toMatchObject({ outcome: 'rotated', generation: 2 });
+  });
+
+  it('reuse: the just-rotated generation after the window ends the session', async () => {
+    const s = await createSession();
+    await rotate(s, 0, { graceMs: 100 });
+    await sleep(250);
+    expect((await rotate(s, 0, { graceMs: 100 })).outcome).toBe('reuse');
+    expect(await exists(s)).toBe(false);
+    expect((await rotate(s, 1)).outcome).toBe('invalid');
+  });
+
+  it('reuse: an older generation ends the session even inside the window', async () => {
+    const s = await createSession();
+    await rotate(s, 0);
+    await rotate(s, 1);
+    expect((await rotate(s, 0)).outcome).toBe('reuse');
+    expect(await exists(s)).toBe(false);
+  });
+
+  it('reuse: with a grace window of 0, even a replay in the same millisecond ends the session', async () => {
+    // Pipelined, the two calls run back to back on the server, usually within one millisecond:
+    // "0 disables the window" must hold there too.
+    for (let i = 0; i < 20; i++) {
+      const s = await createSession();
+      const [first, replay] = await Promise.all([rotate(s, 0, { graceMs: 0 }), rotate(s, 0, { graceMs: 0 })]);
+      expect(first.outcome).toBe('rotated');
+      expect(replay.outcome).toBe('reuse');
+    }
+  });
+
+  it('fingerprint: a different user agent under strict ends the session; under log it rotates and reports', async () => {
+    const other = fingerprinter.fingerprint({ ...client, userAgent: 'curl/8.0' });
+    const strict = await createSession();
+    expect(await rotate(strict, 0, { fingerprint: other })).toMatchObject({ outcome: 'fingerprint', userAgentMismatch: true });
+    expect(await exists(strict)).toBe(false);
+
+    const logged = await createSession();
+    expect(await rotate(logged, 0, { fingerprint: other, userAgentPolicy: 'log' })).toMatchObject({
+      outcome: 'rotated',
+      userAgentMismatch: true,
+      ipMismatch: false,
+    });
+  });
+
+  it('fingerprint: another network is reported under log and refused under strict', async () => {
+    const elsewhere = fingerprinter.fingerprint({ ...client, ip: '198.51.100.1' });
+    const sameNet = fingerprinter.fingerprint({ ...client, ip: '203.0.113.200' });
+    const s = await createSession();
+    expect(await rotate(s, 0, { fingerprint: sameNet, ipPolicy: 'strict' })).toMatchObject({ outcome: 'rotated', ipMismatch: false });
+    expect(await rotate(s, 1, { fingerprint: elsewhere })).toMatchObject({ outcome: 'rotated', ipMismatch: true });
+    expect(await rotate(s, 2, { fingerprint: elsewhere, ipPolicy: 'strict' })).toMatchObject({ outcome: 'fingerprint' });
+  });
+
+  it('invalid: an unknown session, and a generation never issued', async () => {
+    expect((await rotate({ userId: newUserId(), sessionId: 'AAAAAAAAAAAAAAAAAAAAAA' }, 0)).outcome).toBe('invalid');
+    const s = await createSession();
+    expect((await rotate(s, 5)).outcome).toBe('invalid');
+    expect(await exists(s)).toBe(true);
+  });
+
+  it('invalid: an idle-expired session; rotation never moves expiry past the absolute limit', async () => {
+    const idle = await createSession({ idleTtlMs: 300 });
+    await sleep(500);
+    expect((await rotate(idle, 0)).outcome).toBe('invalid');
+
+    const capped = await createSession({ idleTtlMs: 60_000, absoluteTtlMs: 2_000 });
+    const rotated = await rotate(capped, 0, { idleTtlMs: 60_000 });
+    expect(rotated.outcome).toBe('rotated');
+    expect(rotated.expiresAt.getTime()).toBeLessThanOrEqual(capped.session.absoluteExpiresAt.getTime());
+  });
+
+  it('create: enforces the per-user cap by ending the session nearest expiry', async () => {
+    const userId = newUserId();
+    const a = await createSession({ userId, maxSessions: 2 });
+    await sleep(20);
+    const b = await createSession({ userId, maxSessions: 2 });
+    await sleep(20); // distinct server milliseconds, so the order of expiries is unambiguous
+    await rotate(a, 0); // a is now the most recently refreshed
+    const c = await createSession({ userId, maxSessions: 2 });
+    expect(c.evicted).toEqual([b.sessionId]);
+    expect((await store.list(userId)).map((s) => s.id).sort()).toEqual([a.sessionId, c.sessionId].sort());
+  });
+
+  it('revoke: one, others, all; an unknown id ends nothing', async () => {
+    const userId = newUserId();
+    const [a, b, c] = [await createSession({ userId }), await createSession({ userId }), await createSession({ userId })];
+    expect(await store.revoke(userId, 'AAAAAAAAAAAAAAAAAAAAAA')).toBe(false);
+    expect(await store.revoke(newUserId(), a.sessionId)).toBe(false);
+    expect(await store.revoke(userId, a.sessionId)).toBe(true);
+    expect(await store.revoke(userId, a.sessionId)).toBe(false);
+    expect(await store.revokeOthers(userId, b.sessionId)).toEqual([c.sessionId]);
+    expect((await store.list(userId)).map((s) => s.id)).toEqual([b.sessionId]);
+    expect(await store.revokeAll(userId)).toEqual([b.sessionId]);
+    expect(await store.list(userId)).toEqual([]);
+  });
+});
