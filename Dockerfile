@@ -1,0 +1,19 @@
+# One image for the three apps; docker-compose picks the app with APP.
+FROM node:20-bookworm-slim AS build
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci
+COPY . .
+RUN npm run build && npm prune --omit=dev
+
+FROM node:20-bookworm-slim
+ENV NODE_ENV=production HOST=0.0.0.0
+WORKDIR /app
+COPY --from=build /app/node_modules ./node_modules
+COPY --from=build /app/dist ./dist
+COPY --from=build /app/libs/database/migrations ./libs/database/migrations
+COPY --from=build /app/package.json ./package.json
+USER node
+ARG APP=api-gateway
+ENV APP=${APP}
+CMD ["sh", "-c", "exec node dist/apps/${APP}/main.js"]

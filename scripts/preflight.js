@@ -1,0 +1,52 @@
+'use strict';
+// One clear line when a backing service is missing, instead of three apps failing at once.
+const Redis = require('ioredis');
+const { Client } = require('pg');
+
+const REDIS_URL = process.env.REDIS_URL || 'redis://127.0.0.1:6379';
+const DATABASE_URL = process.env.DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/auth';
+
+function redact(url) {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return url;
+  }
+}
+
+async function checkRedis() {
+  if (process.env.REDIS_CLUSTER_NODES) return;
+  const client = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 2000 });
+  client.on('error', () => undefined);
+  try {
+    await client.connect();
+    await client.ping();
+  } catch (error) {
+    throw new Error(`Redis is not reachable at ${redact(REDIS_URL)} (${error.message}). Start it with: docker compose up -d redis postgres`);
+  } finally {
+    client.disconnect();
+  }
+}
+
+async function checkPostgres() {
+  // The target database may not exist yet (it is created by the migration step): connect to `postgres`.
+  const url = new URL(DATABASE_URL);
+  url.pathname = '/postgres';
+  const client = new Client({ connectionString: url.toString(), connectionTimeoutMillis: 2000 });
+  try {
+    await client.connect();
+  } catch (error) {
+    throw new Error(`Postgres is not reachable at ${redact(DATABASE_URL)} (${error.message}). Start it with: docker compose up -d redis postgres`);
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+async function checkDependencies() {
+  await checkRedis();
+  await checkPostgres();
+}
+
+module.exports = { checkDependencies };
