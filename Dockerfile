@@ -13,6 +13,8 @@ COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY --from=build /app/libs/database/migrations ./libs/database/migrations
 COPY --from=build /app/package.json ./package.json
+# Development keys and secrets are generated here when none are configured (a named volume in compose).
+RUN mkdir -p /keys && chown node:node /keys
 USER node
 ARG APP=api-gateway
 ENV APP=${APP}
