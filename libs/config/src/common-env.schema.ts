@@ -5,7 +5,6 @@ import { ipList, logLevel, port, positiveInt, url } from './config-fields';
 export const commonEnvShape = {
   HOST: z.string().default('127.0.0.1'),
   LOG_LEVEL: logLevel(),
-  LOG_FORMAT: z.enum(['json', 'pretty']).default('json'),
   REDIS_URL: url(['redis', 'rediss'], 'redis://127.0.0.1:6379'),
   /** Comma-separated `host:port` seeds of a Redis Cluster; when set, REDIS_URL is not used. */
   REDIS_CLUSTER_NODES: z
