@@ -1,0 +1,31 @@
+import { networkPrefix, normalizeIp, rateLimitIpKey } from './client-ip';
+
+describe('client addresses', () => {
+  it('reports IPv4-mapped IPv6 addresses as plain IPv4', () => {
+    expect(normalizeIp('::ffff:203.0.113.9')).toBe('203.0.113.9');
+    expect(normalizeIp('2001:DB8::1')).toBe('2001:db8::1');
+  });
+
+  it('reduces IPv4 addresses to their network prefix', () => {
+    expect(networkPrefix('203.0.113.200', 24, 64)).toBe('203.0.113.0/24');
+    expect(networkPrefix('203.0.113.200', 16, 64)).toBe('203.0.0.0/16');
+    expect(networkPrefix('203.0.113.200', 32, 64)).toBe('203.0.113.200/32');
+    expect(networkPrefix('255.255.255.255', 0, 64)).toBe('0.0.0.0/0');
+  });
+
+  it('reduces IPv6 addresses to their network prefix, whatever the notation', () => {
+    const a = networkPrefix('2001:db8:1:2:aaaa:bbbb:cccc:dddd', 24, 64);
+    const b = networkPrefix('2001:0db8:0001:0002::1', 24, 64);
+    expect(a).toBe('2001:db8:1:2:0:0:0:0/64');
+    expect(b).toBe(a);
+    expect(networkPrefix('2001:db8:1:3::1', 24, 64)).not.toBe(a);
+    expect(networkPrefix('::ffff:10.1.2.3', 24, 64)).toBe('10.1.2.0/24');
+  });
+
+  it('groups one IPv6 host block (/64) into one rate-limit identity but keeps IPv4 addresses apart', () => {
+    expect(rateLimitIpKey('2001:db8:0:1::1')).toBe(rateLimitIpKey('2001:db8:0:1:ffff::2'));
+    expect(rateLimitIpKey('2001:db8:0:1::1')).not.toBe(rateLimitIpKey('2001:db8:0:2::1'));
+    expect(rateLimitIpKey('198.51.100.1')).toBe('198.51.100.1');
+    expect(rateLimitIpKey('198.51.100.1')).not.toBe(rateLimitIpKey('198.51.100.2'));
+  });
+});

@@ -1,0 +1,47 @@
+import { z } from 'zod';
+import { bool, ipList, positiveInt, url } from './config-fields';
+import { ConfigValidationError } from './config-validation.error';
+import { parseConfig } from './parse-config';
+
+const schema = z.object({
+  PORT: positiveInt(3000),
+  REDIS_URL: url(['redis'], 'redis://127.0.0.1:6379'),
+  TRUSTED_PROXIES: ipList('loopback'),
+  FLAG: bool(false),
+});
+
+describe('parseConfig', () => {
+  it('applies defaults, and treats empty values as unset', () => {
+    expect(parseConfig('app', schema, { PORT: '' })).toEqual({
+      PORT: 3000,
+      REDIS_URL: 'redis://127.0.0.1:6379',
+      TRUSTED_PROXIES: ['loopback'],
+      FLAG: false,
+    });
+  });
+
+  it('parses typed values', () => {
+    const config = parseConfig('app', schema, { PORT: '8080', TRUSTED_PROXIES: '10.0.0.0/8, 192.0.2.1,::1', FLAG: 'yes' });
+    expect(config.PORT).toBe(8080);
+    expect(config.TRUSTED_PROXIES).toEqual(['10.0.0.0/8', '192.0.2.1', '::1']);
+    expect(config.FLAG).toBe(true);
+  });
+
+  it('treats "none" as an empty proxy list', () => {
+    expect(parseConfig('app', schema, { TRUSTED_PROXIES: 'none' }).TRUSTED_PROXIES).toEqual([]);
+  });
+
+  it('reports every bad setting by name in one error', () => {
+    let error: unknown;
+    try {
+      parseConfig('app', schema, { PORT: '-1', REDIS_URL: 'http://x', TRUSTED_PROXIES: '10.0.0.0/33' });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ConfigValidationError);
+    const message = (error as Error).message;
+    expect(message).toContain('PORT');
+    expect(message).toContain('REDIS_URL');
+    expect(message).toContain('TRUSTED_PROXIES');
+  });
+});

@@ -1,0 +1,67 @@
+import { type ArgumentsHost, BadRequestException } from '@nestjs/common';
+import { DomainError } from './domain-error';
+import { DomainErrorFilter } from './domain-error.filter';
+import { isDependencyDownError } from './dependency-errors';
+
+class LockedError extends DomainError {
+  readonly kind = 'too_many_requests';
+  constructor() {
+    super('locked', 'Too many attempts', 42);
+  }
+}
+
+function capture(exception: unknown) {
+  const out: { status?: number; body?: unknown; headers: Record<string, string> } = { headers: {} };
+  const res = {
+    headersSent: false,
+    setHeader: (name: string, value: string) => (out.headers[name] = value),
+    status: (status: number) => {
+      out.status = status;
+      return res;
+    },
+    json: (body: unknown) => (out.body = body),
+  };
+  const host = { switchToHttp: () => ({ getResponse: () => res }) } as unknown as ArgumentsHost;
+  new DomainErrorFilter().catch(exception, host);
+  return out;
+}
+
+describe('DomainErrorFilter', () => {
+  it('maps a domain error to its status, with Retry-After when it has one', () => {
+    const out = capture(new LockedError());
+    expect(out.status).toBe(429);
+    expect(out.headers['Retry-After']).toBe('42');
+    expect(out.body).toEqual({ statusCode: 429, message: 'Too many attempts', error: 'locked', retryAfter: 42 });
+  });
+
+  it('passes Nest HTTP exceptions through', () => {
+    const out = capture(new BadRequestException(['email must be an email']));
+    expect(out.status).toBe(400);
+  });
+
+  it('answers body-parser errors with their 4xx, without parser details', () => {
+    const tooLarge = Object.assign(new Error('request entity too large'), { status: 413, type: 'entity.too.large' });
+    expect(capture(tooLarge)).toMatchObject({ status: 413, body: { statusCode: 413, message: 'Request body too large' } });
+  });
+
+  it('answers a dependency outage with 503 and Retry-After, not 500', () => {
+    const redisDown = new Error("Stream isn't writeable and enableOfflineQueue options is false");
+    const out = capture(redisDown);
+    expect(out.status).toBe(503);
+    expect(out.headers['Retry-After']).toBeDefined();
+    const pgTerminated = Object.assign(new Error('terminating connection due to administrator command'), { code: '57P01' });
+    expect(capture(pgTerminated).status).toBe(503);
+  });
+
+  it('answers anything else with a generic 500 that carries no stack or message', () => {
+    const out = capture(new TypeError('secret internal detail at /work/main/x.ts:1'));
+    expect(out.status).toBe(500);
+    expect(JSON.stringify(out.body)).not.toContain('secret');
+    expect(JSON.stringify(out.body)).not.toContain('/work');
+  });
+
+  it('does not mistake client errors for outages', () => {
+    expect(isDependencyDownError(new Error('invalid input syntax for type uuid'))).toBe(false);
+    expect(isDependencyDownError(Object.assign(new Error('duplicate key'), { code: '23505' }))).toBe(false);
+  });
+});
