@@ -15,7 +15,9 @@ const LOCKOUT_UNAVAILABLE_RETRY_AFTER_SECONDS = 5;
  * Put on the login route (before the handler verifies the password). Reserves the attempt in one
  * atomic step or refuses it with {@link AccountLockedException} (429 + `Retry-After`), so a locked
  * pair costs no password hashing and concurrent guesses cannot overrun the limit.
- * The handler settles the reservation (see {@link LoginReservation}).
+ * The handler settles the reservation (see {@link LoginReservation}) before it responds; a
+ * reservation still unsettled when the response is sent (the body failed validation, the handler
+ * failed before the password check) is given back.
  * Written to be extended: override `getEmail` for another body shape.
  */
 @Injectable()
@@ -51,6 +53,10 @@ export class LockoutGuard implements CanActivate {
       throw new AccountLockedException(decision.retryAfterSeconds);
     }
     setLoginReservation(req, decision.reservation);
+    // Only on 'finish' (the response was sent, so the handler is done): on 'close' after a client
+    // abort the handler may still be verifying, and releasing then would let aborted guesses go uncounted.
+    const reservation = decision.reservation;
+    context.switchToHttp().getResponse<Response>().once('finish', () => void this.lockout.releaseUnsettled(reservation));
     return true;
   }
 

@@ -26,6 +26,7 @@ export interface UnlockActor {
 export class LockoutService implements OnApplicationShutdown {
   private readonly logger = new Logger(LockoutService.name);
   private readonly notifications = new Set<Promise<void>>();
+  private readonly settled = new WeakSet<LockoutReservation>();
 
   constructor(
     private readonly store: LockoutStore,
@@ -51,6 +52,7 @@ export class LockoutService implements OnApplicationShutdown {
    */
   async recordFailure(reservation: LockoutReservation | undefined): Promise<void> {
     if (!reservation) return;
+    this.settled.add(reservation);
     let outcome;
     try {
       outcome = await this.store.confirmFailure(reservation);
@@ -97,10 +99,27 @@ export class LockoutService implements OnApplicationShutdown {
    */
   async recordSuccess(reservation: LockoutReservation | undefined): Promise<void> {
     if (!reservation) return;
+    this.settled.add(reservation);
     try {
       await this.store.recordSuccess(reservation);
     } catch (error) {
       this.logger.warn(`Could not record a successful login: ${(error as Error).message}`);
+    }
+  }
+
+  /**
+   * The request ended without settling its reservation: its password was never checked (the body
+   * failed validation after the guard, or the handler failed first). Gives the attempt back, so
+   * requests that cost no password check cannot fill the windows and lock an account silently.
+   * {@link LockoutGuard} calls it when the response has been sent; a settled reservation is left
+   * alone. Never throws.
+   */
+  async releaseUnsettled(reservation: LockoutReservation): Promise<void> {
+    if (this.settled.has(reservation)) return;
+    try {
+      await this.store.release(reservation);
+    } catch (error) {
+      this.logger.warn(`Could not release an unsettled login attempt: ${(error as Error).message}`);
     }
   }
 

@@ -10,6 +10,7 @@ import { lockoutScriptArgs } from './lockout-prelude.script';
 import { RESERVE_LOGIN_SCRIPT } from './lockout-reserve.script';
 import { CONFIRM_FAILURE_SCRIPT } from './lockout-failure.script';
 import { RECORD_SUCCESS_SCRIPT } from './lockout-success.script';
+import { RELEASE_RESERVATION_SCRIPT } from './lockout-release.script';
 import { READ_ADDRESS_STATE_SCRIPT, READ_STATE_SCRIPT, UNLOCK_ACCOUNT_SCRIPT } from './lockout-state.script';
 import type { LockoutReservation } from './lockout-reservation.interface';
 import type { LockoutAddressState, LockoutIpState, LockoutState } from './lockout-state.interface';
@@ -79,6 +80,13 @@ export class LockoutStore {
       [k.pairPending, k.pairFailed, k.emailPending, k.ipPending, k.known],
       this.args(r.id, r.addressHash),
     );
+  }
+
+  /** Removes a still-pending reservation from every window; returns false if it was already settled. */
+  async release(r: LockoutReservation): Promise<boolean> {
+    const k = lockoutKeys(r);
+    const removed = await RELEASE_RESERVATION_SCRIPT.run<number>(this.redis, [k.pairPending, k.emailPending, k.ipPending], this.args(r.id, r.addressHash));
+    return removed > 0;
   }
 
   async readState(email: string, ip?: string): Promise<LockoutState> {

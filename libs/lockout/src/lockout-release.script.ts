@@ -1,0 +1,20 @@
+import { RedisScript } from '@lib/redis';
+import { LOCKOUT_LUA_PRELUDE } from './lockout-prelude.script';
+
+/**
+ * Gives back a reserved attempt whose password was never checked (the request was refused after
+ * the guard, e.g. by body validation, or failed before the verification): it leaves the pair,
+ * account and address windows as if it had never been made.
+ *
+ * KEYS: 1 pair pending, 2 email pending, 3 ip pending
+ * ARGV: the common layout of {@link LOCKOUT_LUA_PRELUDE} (only the reservation id is used).
+ * Returns: the number of windows the reservation was still pending in (0 = already settled).
+ * Invariant: only a still-pending reservation is removed; confirmed failures and locks are never
+ *            touched, so releasing a settled reservation changes nothing.
+ */
+export const RELEASE_RESERVATION_SCRIPT = new RedisScript(
+  'lockout-release',
+  `${LOCKOUT_LUA_PRELUDE}
+return redis.call('ZREM', KEYS[1], rid) + redis.call('ZREM', KEYS[2], rid) + redis.call('ZREM', KEYS[3], rid)
+`,
+);
