@@ -1,4 +1,5 @@
 export * from './device-label';
+export * from './refresh-metrics';
 export * from './refresh-rotation.service';
 export * from './refresh-token.codec';
 export * from './session-fingerprint';

@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Role } from '@lib/auth';
 import { SecurityEvents } from '@lib/security-events';
+import { RefreshMetrics } from './refresh-metrics';
 import { RefreshTokenCodec } from './refresh-token.codec';
 import { SessionFingerprinter } from './session-fingerprint';
 import type { ClientContext, IssuedSession } from './session.interface';
@@ -24,6 +25,7 @@ export class RefreshRotationService {
     @Inject(SESSIONS_MODULE_OPTIONS) private readonly options: SessionsModuleOptions,
     private readonly store: SessionStore,
     private readonly events: SecurityEvents,
+    private readonly metrics: RefreshMetrics,
   ) {
     this.codec = new RefreshTokenCodec(options.refreshTokenSecret);
     this.fingerprinter = new SessionFingerprinter(
@@ -67,7 +69,10 @@ export class RefreshRotationService {
    */
   async refresh(refreshToken: unknown, client: ClientContext): Promise<IssuedSession & { outcome: RefreshOutcome }> {
     const parts = this.codec.decode(refreshToken);
-    if (!parts) throw new InvalidRefreshTokenError();
+    if (!parts) {
+      this.metrics.outcomes.malformed++;
+      throw new InvalidRefreshTokenError();
+    }
     const { fingerprint: policy } = this.options;
     const result = await this.store.rotate({
       userId: parts.userId,
@@ -79,6 +84,7 @@ export class RefreshRotationService {
       userAgentPolicy: policy.userAgent,
       ipPolicy: policy.ip,
     });
+    this.metrics.outcomes[result.outcome]++;
     const context = { userId: parts.userId, sessionId: parts.sessionId };
 
     if (result.outcome === 'reuse') {

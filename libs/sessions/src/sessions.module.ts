@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { RefreshMetrics } from './refresh-metrics';
 import { RefreshRotationService } from './refresh-rotation.service';
 import { SessionStore } from './session.store';
 import { SessionsController } from './sessions.controller';
@@ -11,7 +12,7 @@ import { SessionsService } from './sessions.service';
  */
 @Module({
   controllers: [SessionsController],
-  providers: [SessionStore, RefreshRotationService, SessionsService],
-  exports: [SessionStore, RefreshRotationService, SessionsService],
+  providers: [SessionStore, RefreshRotationService, SessionsService, RefreshMetrics],
+  exports: [SessionStore, RefreshRotationService, SessionsService, RefreshMetrics],
 })
 export class SessionsModule extends ConfigurableModuleClass {}
