@@ -42,10 +42,14 @@ export class RateLimiter {
     const verdict = await this.decide(charges);
     if (verdict.kind === 'unavailable') {
       this.metrics.failedClosed++;
+      for (const charge of charges) if (charge.onRedisError === 'fail-closed') this.metrics.countPolicy(charge.policy, 'unavailable');
     } else if (verdict.decision.admitted) {
       this.metrics.admitted++;
+      for (const outcome of verdict.decision.outcomes) this.metrics.countPolicy(outcome.policy, 'admitted');
     } else {
       this.metrics.limited++;
+      // All-or-nothing: only the policies that refused are counted; the others were not charged.
+      for (const outcome of verdict.decision.outcomes) if (outcome.denied) this.metrics.countPolicy(outcome.policy, 'limited');
       this.reportDenial(verdict.decision, route);
     }
     return verdict;

@@ -1,5 +1,8 @@
 import { Injectable } from '@nestjs/common';
 
+/** How a request fared against one policy: charged, refused by it, or refused because Redis was down (fail-closed). */
+export type RateLimitPolicyResult = 'admitted' | 'limited' | 'unavailable';
+
 /**
  * Process-local counters for the apps' metrics endpoint (read them into prom-client gauges or
  * counters). Plain numbers: incrementing them costs nothing on the request path.
@@ -18,6 +21,14 @@ export class RateLimitMetrics {
   redisErrors = 0;
   /** 1 while Redis is considered unavailable. */
   redisDown = 0;
+  /** Decisions by policy name and result (policies are configured, so the set is bounded). */
+  readonly byPolicy = new Map<string, Record<RateLimitPolicyResult, number>>();
+
+  countPolicy(policy: string, result: RateLimitPolicyResult): void {
+    let counts = this.byPolicy.get(policy);
+    if (!counts) this.byPolicy.set(policy, (counts = { admitted: 0, limited: 0, unavailable: 0 }));
+    counts[result]++;
+  }
 
   snapshot(): Readonly<Record<string, number>> {
     const { admitted, limited, failedClosed, memoryDecisions, redisErrors, redisDown } = this;
