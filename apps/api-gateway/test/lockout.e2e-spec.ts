@@ -131,6 +131,17 @@ describe('account lockout through the gateway', () => {
       expect(Number(right.headers['retry-after'])).toBeLessThanOrEqual(600);
     });
 
+    it('does not extend the lock when more attempts arrive during it', async () => {
+      const user = await register('no-extend');
+      const ip = nextIp();
+      await failFive(user.email, ip);
+      const before = (await getLockout(user.id)).body;
+      for (let i = 0; i < 10; i++) expectLocked(await attempt(user.email, i % 2 ? WRONG : user.password, ip));
+      const after = (await getLockout(user.id)).body;
+      expect(after.lockedUntil).toBe(before.lockedUntil);
+      expect(after).toMatchObject({ backoffLevel: 1, emailFailures: 5, emailPending: 0 });
+    });
+
     it('does not lock the same account from another address', async () => {
       const user = await register('other-addr');
       const lockedIp = nextIp();
