@@ -142,6 +142,15 @@ describe('account lockout through the gateway', () => {
       expect(after).toMatchObject({ backoffLevel: 1, emailFailures: 5, emailPending: 0 });
     });
 
+    it('counts every spelling of the email against one pair (case does not reset the count)', async () => {
+      const user = await register('case');
+      const ip = nextIp();
+      const [local, domain] = user.email.split('@');
+      const spellings = [user.email.toUpperCase(), `${local}@${domain.toUpperCase()}`, user.email, `${local.toUpperCase()}@${domain}`, user.email.toUpperCase()];
+      for (const email of spellings) expect((await attempt(email, WRONG, ip)).status).toBe(401);
+      expectLocked(await attempt(user.email, user.password, ip));
+    });
+
     it('does not lock the same account from another address', async () => {
       const user = await register('other-addr');
       const lockedIp = nextIp();
