@@ -6,6 +6,7 @@ export * from './lockout-state.interface';
 export { normalizeLoginEmail, isCountableEmail } from './lockout.email';
 export { LOCKOUT_MODULE_OPTIONS, RESOLVED_LOCKOUT_OPTIONS } from './lockout.module-definition';
 export * from './lockout.guard';
+export * from './lockout.metrics';
 export * from './lockout.module';
 export { LockoutService, type LockoutDecision, type UnlockActor } from './lockout.service';
 export type { LockoutRule } from './lockout.store';

@@ -4,6 +4,7 @@ import { resolveLockoutOptions, type LockoutModuleOptions, type ResolvedLockoutO
 import { LockoutAccountDirectory } from './lockout-account-directory.interface';
 import { LockoutStore } from './lockout.store';
 import { LockoutNotifier } from './lockout.notifier';
+import { LockoutMetrics } from './lockout.metrics';
 import { LockoutService } from './lockout.service';
 import { LockoutGuard } from './lockout.guard';
 
@@ -38,7 +39,8 @@ import { LockoutGuard } from './lockout.guard';
     LockoutNotifier,
     LockoutService,
     LockoutGuard,
+    LockoutMetrics,
   ],
-  exports: [LockoutService, LockoutGuard, LockoutAccountDirectory, RESOLVED_LOCKOUT_OPTIONS],
+  exports: [LockoutService, LockoutGuard, LockoutMetrics, LockoutAccountDirectory, RESOLVED_LOCKOUT_OPTIONS],
 })
 export class LockoutModule extends ConfigurableModuleClass {}

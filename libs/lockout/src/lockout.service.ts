@@ -1,5 +1,6 @@
 import { Inject, Injectable, Logger, Optional, type OnApplicationShutdown } from '@nestjs/common';
 import { SecurityEvents } from '@lib/security-events';
+import { LockoutMetrics } from './lockout.metrics';
 import { LockoutStore, type LockoutRule } from './lockout.store';
 import { LockoutNotifier } from './lockout.notifier';
 import { LockoutAccountDirectory } from './lockout-account-directory.interface';
@@ -32,6 +33,7 @@ export class LockoutService implements OnApplicationShutdown {
     private readonly store: LockoutStore,
     private readonly events: SecurityEvents,
     private readonly notifier: LockoutNotifier,
+    private readonly metrics: LockoutMetrics,
     @Optional() @Inject(LockoutAccountDirectory) private readonly directory?: LockoutAccountDirectory | null,
   ) {}
 
@@ -42,6 +44,7 @@ export class LockoutService implements OnApplicationShutdown {
   async reserve(email: string, ip: string, userAgent?: string): Promise<LockoutDecision> {
     const outcome = await this.store.reserve(normalizeLoginEmail(email), ip, userAgent);
     if (outcome.allowed) return outcome;
+    this.metrics.refused[outcome.rule]++;
     return { allowed: false, retryAfterSeconds: Math.ceil(outcome.waitMs / 1000), rule: outcome.rule };
   }
 
@@ -63,6 +66,7 @@ export class LockoutService implements OnApplicationShutdown {
     const at = new Date();
     const pseudonymous = { email: reservation.email, ip: reservation.ip };
     if (outcome.pairLockMs > 0) {
+      this.metrics.locks.pair++;
       this.events.emit({
         type: 'account_locked',
         severity: 'warning',
@@ -73,6 +77,7 @@ export class LockoutService implements OnApplicationShutdown {
       this.notifyOwner(reservation, at, new Date(at.getTime() + outcome.pairLockMs));
     }
     if (outcome.emailLockMs > 0) {
+      this.metrics.locks.email_ceiling++;
       this.events.emit({
         type: 'account_lock_email_ceiling',
         severity: 'critical',
@@ -83,6 +88,7 @@ export class LockoutService implements OnApplicationShutdown {
       this.notifyOwner(reservation, at, new Date(at.getTime() + outcome.emailLockMs));
     }
     if (outcome.ipBlockMs > 0) {
+      this.metrics.locks.ip_spraying++;
       this.events.emit({
         type: 'ip_spraying_blocked',
         severity: 'warning',
@@ -135,6 +141,7 @@ export class LockoutService implements OnApplicationShutdown {
   async unlock(email: string, actor: UnlockActor): Promise<LockoutState> {
     const normalized = normalizeLoginEmail(email);
     const previous = await this.store.unlock(normalized);
+    this.metrics.unlocks++;
     this.events.emit({
       type: 'account_unlocked',
       severity: 'info',
