@@ -2,6 +2,7 @@ import { type DynamicModule, Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { AccessTokenGuard, AuthModule } from '@lib/auth';
 import { HealthModule } from '@lib/health';
+import { MetricsModule } from '@lib/metrics';
 import { RedisModule } from '@lib/redis';
 import { SecurityEventsModule } from '@lib/security-events';
 import { SessionRevocationModule } from '@lib/sessions';
@@ -59,6 +60,7 @@ export class ApiGatewayModule {
               : false,
         }),
         HealthModule.forRoot({ redis: true, database: false }),
+        MetricsModule.forRoot({ service: 'api-gateway', token: config.METRICS_TOKEN }),
       ],
       controllers: [GatewayController],
       providers: [

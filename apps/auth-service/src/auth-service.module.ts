@@ -5,6 +5,7 @@ import { AccessTokenGuard, AuthModule, RolesGuard } from '@lib/auth';
 import { DatabaseModule } from '@lib/database';
 import { HealthModule } from '@lib/health';
 import { LockoutModule } from '@lib/lockout';
+import { MetricsModule } from '@lib/metrics';
 import { RedisModule } from '@lib/redis';
 import { SecurityEventsModule } from '@lib/security-events';
 import { SessionRevocationModule, SessionsModule } from '@lib/sessions';
@@ -122,6 +123,7 @@ export class AuthServiceModule {
         JwtModule.register({}),
         signingKeyModule,
         HealthModule.forRoot({ redis: true, database: true }),
+        MetricsModule.forRoot({ service: 'auth-service', token: config.METRICS_TOKEN }),
       ],
       controllers: [AuthController, MeController, AccountsController, JwksController],
       providers: [

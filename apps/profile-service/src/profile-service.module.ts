@@ -3,6 +3,7 @@ import { APP_GUARD } from '@nestjs/core';
 import { AccessTokenGuard, AuthModule, RolesGuard } from '@lib/auth';
 import { DatabaseModule } from '@lib/database';
 import { HealthModule } from '@lib/health';
+import { MetricsModule } from '@lib/metrics';
 import { RedisModule } from '@lib/redis';
 import { SecurityEventsModule } from '@lib/security-events';
 import { SessionRevocationModule } from '@lib/sessions';
@@ -54,6 +55,7 @@ export class ProfileServiceModule {
           ],
         }),
         HealthModule.forRoot({ redis: true, database: true }),
+        MetricsModule.forRoot({ service: 'profile-service', token: config.METRICS_TOKEN }),
       ],
       controllers: [ProfileController],
       providers: [

@@ -1,0 +1,27 @@
+import { Controller, Get, Res, UseGuards } from '@nestjs/common';
+import { ApiExcludeController } from '@nestjs/swagger';
+import type { Response } from 'express';
+import { Registry } from 'prom-client';
+import { Public } from '@lib/auth';
+import { SkipRateLimit } from '@lib/throttling';
+import { MetricsTokenGuard } from './metrics-token.guard';
+
+/**
+ * `GET /metrics` in the Prometheus text format. No access token (a scraper has no user) and never
+ * rate limited (a scraper polls constantly, and must still see the app when its budgets are spent);
+ * protected by `MetricsTokenGuard` when a token is configured.
+ */
+@ApiExcludeController()
+@Public()
+@SkipRateLimit()
+@UseGuards(MetricsTokenGuard)
+@Controller('metrics')
+export class MetricsController {
+  constructor(private readonly registry: Registry) {}
+
+  @Get()
+  async scrape(@Res({ passthrough: true }) res: Response): Promise<string> {
+    res.setHeader('Content-Type', this.registry.contentType);
+    return this.registry.metrics();
+  }
+}

@@ -1,0 +1,9 @@
+import { DomainError } from '@lib/errors';
+
+/** The scrape carried no metrics token, or the wrong one. */
+export class InvalidMetricsTokenError extends DomainError {
+  readonly kind = 'unauthenticated';
+  constructor() {
+    super('invalid_metrics_token', 'Unauthorized');
+  }
+}

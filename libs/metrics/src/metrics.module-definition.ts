@@ -1,0 +1,16 @@
+import { ConfigurableModuleBuilder } from '@nestjs/common';
+
+export interface MetricsModuleOptions {
+  /** The app's name, e.g. `api-gateway` (reported as `app_info{service}`). */
+  service: string;
+  /**
+   * When set, `GET /metrics` needs `Authorization: Bearer <token>` (compared in constant time);
+   * when unset it is public. Keep it off the public internet either way.
+   */
+  token?: string;
+  /** Node.js process metrics (`process_*`, `nodejs_*`) from prom-client. Default true. */
+  defaultMetrics?: boolean;
+}
+
+export const { ConfigurableModuleClass, MODULE_OPTIONS_TOKEN: METRICS_MODULE_OPTIONS } =
+  new ConfigurableModuleBuilder<MetricsModuleOptions>({ moduleName: 'Metrics' }).setClassMethodName('forRoot').build();

@@ -1,0 +1,47 @@
+import { Module, type NestModule } from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
+import { Registry } from 'prom-client';
+import { HttpMetricsMiddleware } from './http-metrics.middleware';
+import { MetricsController } from './metrics.controller';
+import { ConfigurableModuleClass, METRICS_MODULE_OPTIONS, type MetricsModuleOptions } from './metrics.module-definition';
+import { createMetricsRegistry } from './metrics.registry';
+import { MetricsTokenGuard } from './metrics-token.guard';
+import { RedisMetricsCollector } from './redis-metrics.collector';
+import { SecurityMetricsCollector } from './security-metrics.collector';
+
+/**
+ * `GET /metrics` (Prometheus text format) with HTTP request counts and latency by route pattern,
+ * rate-limit decisions, refresh outcomes, lockouts, Redis script latency and errors, and Node.js
+ * process metrics, in a registry of the app's own. Reads the counters of the libraries the app
+ * runs (none of them depends on this one). Import it once per app; with a global prefix, exclude
+ * `metrics` from it.
+ *
+ * @example
+ * MetricsModule.forRoot({ service: 'api-gateway', token: config.METRICS_TOKEN })
+ */
+@Module({
+  controllers: [MetricsController],
+  providers: [
+    { provide: Registry, inject: [METRICS_MODULE_OPTIONS], useFactory: (options: MetricsModuleOptions) => createMetricsRegistry(options) },
+    HttpMetricsMiddleware,
+    MetricsTokenGuard,
+    SecurityMetricsCollector,
+    RedisMetricsCollector,
+  ],
+  exports: [Registry],
+})
+export class MetricsModule extends ConfigurableModuleClass implements NestModule {
+  constructor(
+    private readonly adapterHost: HttpAdapterHost,
+    private readonly httpMetrics: HttpMetricsMiddleware,
+  ) {
+    super();
+  }
+
+  configure(): void {
+    // Mounted on Express itself rather than through MiddlewareConsumer, which would mount it under
+    // the global prefix (`/api`) only, so 404s outside it would go uncounted. configure() runs
+    // before the routes are registered, so this middleware sees every request first.
+    this.adapterHost.httpAdapter.use(this.httpMetrics.use);
+  }
+}
