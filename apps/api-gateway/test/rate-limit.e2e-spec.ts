@@ -1,7 +1,7 @@
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { Redis } from 'ioredis';
 import { rateLimitKeys } from '@lib/throttling';
-import { startTestSystem, TEST_PASSWORD, TEST_REDIS_URL, type TestSystem, uniqueEmail } from '@lib/testing';
+import { startRedisServer, startTestSystem, TEST_PASSWORD, TEST_REDIS_URL, type TestRedisServer, type TestSystem, uniqueEmail } from '@lib/testing';
 
 /**
  * Issue 3: distributed rate limiting through the gateway, against real Redis and Postgres.
@@ -9,6 +9,8 @@ import { startTestSystem, TEST_PASSWORD, TEST_REDIS_URL, type TestSystem, unique
  * The gateway trusts no proxy (TRUSTED_PROXIES=none, the default), so the client address is the
  * socket's. Each test speaks from its own loopback address (127.0.0.0/8 all reaches the gateway on
  * 127.0.0.1), so tests get separate IP budgets without trusting X-Forwarded-For.
+ * The outage tests run the system against a redis-server of their own, which they stop, pause
+ * and restart.
  */
 
 interface Reply {
@@ -243,4 +245,138 @@ describe('rate limiting through the gateway (real Redis, two gateway instances)'
     expect(login.status).toBe(200);
     expect(login.headers.ratelimit).toMatch(/^"auth";r=4;/);
   });
+});
+
+/** Sends until `done(reply)` holds; fails after `attempts` tries (no timing in the assertion itself). */
+async function until(send: () => Promise<Reply>, done: (reply: Reply) => boolean, attempts = 200): Promise<Reply> {
+  let reply = await send();
+  for (let i = 1; i < attempts && !done(reply); i++) {
+    await sleep(100);
+    reply = await send();
+  }
+  return reply;
+}
+
+describe('rate limiting through the gateway while its Redis is down (own redis-server)', () => {
+  let server: TestRedisServer;
+  let system: TestSystem;
+  let user: GatewayUser;
+  const send = (method: string, path: string, options: CallOptions) => call(system.gatewayUrl, method, path, options);
+
+  beforeAll(async () => {
+    server = await startRedisServer();
+    // REDIS_COMMAND_TIMEOUT_MS is 1000 in every test system; the client gives up on a request after 10 s.
+    system = await startTestSystem({ label: 'ratelimit_outage', env: { REDIS_URL: server.url } });
+    user = await newUser(system.gatewayUrl);
+  });
+
+  afterAll(async () => {
+    // close() removes the system's keys from this server, so it must be up (again) at that point.
+    await server?.restart().catch(() => undefined);
+    await system?.close();
+    await server?.stop();
+  });
+
+  it('fails closed on login, answers 503 (never 500) on authenticated routes, keeps /health up, and resumes limiting after a restart', async () => {
+    const credentials = { email: user.email, password: TEST_PASSWORD };
+    const before = freshIp();
+    expect((await send('GET', '/api/me', { from: before, token: user.accessToken })).status).toBe(200);
+
+    await server.stop();
+
+    const from = freshIp();
+    for (let i = 0; i < 7; i++) {
+      const login = await send('POST', '/api/auth/login', { from, body: credentials });
+      expect(login.status).toBe(503);
+      expect(login.headers['retry-after']).toMatch(/^\d+$/);
+      expect(login.body).toEqual({ statusCode: 503, message: expect.any(String), retryAfter: Number(login.headers['retry-after']) });
+    }
+    const register = await send('POST', '/api/auth/register', { from, body: { email: uniqueEmail('outage'), password: TEST_PASSWORD } });
+    expect(register.status).toBe(503);
+    expect((await send('POST', '/api/auth/refresh', { from, body: { refreshToken: user.refreshToken } })).status).toBe(503);
+
+    // The session check behind every authenticated route needs Redis: 503 with Retry-After, not 500 and not 200.
+    for (let i = 0; i < 3; i++) {
+      const me = await send('GET', '/api/me', { from, token: user.accessToken });
+      expect(me.status).toBe(503);
+      expect(me.headers['retry-after']).toMatch(/^\d+$/);
+      expect(JSON.stringify(me.body)).not.toMatch(/stack|at \w+ \(|node_modules/);
+    }
+    expect((await send('GET', '/health', { from })).status).toBe(200);
+    expect((await send('GET', '/health/ready', { from })).status).toBe(503);
+
+    await server.restart();
+
+    // The clients reconnect by themselves; poll until login is decided by Redis again.
+    const after = freshIp();
+    const first = await until(() => send('POST', '/api/auth/login', { from: after, body: credentials }), (reply) => reply.status !== 503);
+    expect(first.status).toBe(200);
+    expect(first.headers['x-ratelimit-remaining']).toBe('4');
+    for (let i = 0; i < 4; i++) expect((await send('POST', '/api/auth/login', { from: after, body: credentials })).status).toBe(200);
+    expect((await send('POST', '/api/auth/login', { from: after, body: credentials })).status).toBe(429);
+    // The failed-closed attempts during the outage were never counted (nor replayed): that address starts afresh.
+    const retried = await send('POST', '/api/auth/login', { from, body: credentials });
+    expect(retried.status).toBe(200);
+    expect(retried.headers['x-ratelimit-remaining']).toBe('4');
+    // This redis-server keeps nothing across a restart, so the old session is gone (401); a new one works.
+    expect((await send('GET', '/api/me', { from: after, token: user.accessToken })).status).toBe(401);
+    expect((await send('GET', '/api/me', { from: after, token: first.body.accessToken as string })).status).toBe(200);
+  });
+
+  it('answers within the command timeout when Redis hangs (paused process): 503, no request left waiting', async () => {
+    const credentials = { email: user.email, password: TEST_PASSWORD };
+    const from = freshIp();
+    server.pause();
+    try {
+      // call() gives up after 10 s (10 x the 1 s command timeout): a hang fails the test instead of being awaited.
+      const replies = await Promise.all([
+        send('POST', '/api/auth/login', { from, body: credentials }),
+        send('GET', '/api/me', { from, token: user.accessToken }),
+        send('GET', '/health', { from }),
+      ]);
+      expect(replies.map((reply) => reply.status)).toEqual([503, 503, 200]);
+    } finally {
+      server.resume();
+    }
+    const recovered = await until(() => send('POST', '/api/auth/login', { from, body: credentials }), (reply) => reply.status !== 503);
+    expect(recovered.status).toBe(200);
+  });
+});
+
+describe('the in-memory fallback through the gateway (auth policy configured to fall back to memory)', () => {
+  let server: TestRedisServer;
+  let system: TestSystem;
+
+  beforeAll(async () => {
+    server = await startRedisServer();
+    system = await startTestSystem({
+      label: 'ratelimit_memory',
+      env: { REDIS_URL: server.url },
+      // Every public gateway route spends a fail-closed policy by default; switching one to memory shows the fallback.
+      gatewayEnv: { RATE_LIMIT_AUTH_ON_REDIS_ERROR: 'memory' },
+    });
+  });
+
+  afterAll(async () => {
+    await server?.restart().catch(() => undefined);
+    await system?.close();
+    await server?.stop();
+  });
+
+  it('keeps a public route working during the outage, bounded by the same limit per process', async () => {
+    await server.stop();
+    const from = freshIp();
+    for (let i = 0; i < 5; i++) {
+      const res = await send(from, { email: uniqueEmail('mem'), password: TEST_PASSWORD });
+      expect(res.status).toBe(201);
+      expect(res.headers['x-ratelimit-remaining']).toBe(String(4 - i));
+    }
+    const denied = await send(from, { email: uniqueEmail('mem'), password: TEST_PASSWORD });
+    expect(denied.status).toBe(429);
+    expect(Number(denied.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+  });
+
+  function send(from: string, body: unknown): Promise<Reply> {
+    return call(system.gatewayUrl, 'POST', '/api/auth/register', { from, body });
+  }
 });
