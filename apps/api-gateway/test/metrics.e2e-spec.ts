@@ -122,6 +122,19 @@ describe('GET /metrics (gateway, auth-service, profile-service)', () => {
     expect(sample(profile, 'http_requests_total', http('GET', '/profile', 401))).toBe(1);
   });
 
+  it('counts requests the JSON body parser rejects (malformed, too large) before any route matches', async () => {
+    const malformed = await request(system.profileUrl).patch('/profile').set('content-type', 'application/json').send('{"displayName": ');
+    expect(malformed.status).toBe(400);
+    const tooLarge = await request(system.profileUrl)
+      .patch('/profile')
+      .set('content-type', 'application/json')
+      .send(JSON.stringify({ displayName: 'x'.repeat(200 * 1024) }));
+    expect(tooLarge.status).toBe(413);
+    const profile = await scrape(system.profileUrl);
+    expect(sample(profile, 'http_requests_total', http('PATCH', 'unmatched', 400))).toBe(1);
+    expect(sample(profile, 'http_requests_total', http('PATCH', 'unmatched', 413))).toBe(1);
+  });
+
   it('counts refresh outcomes in auth-service: rotated, reuse, malformed', async () => {
     // The session is bound to the user agent it was created with (registerAndLogin's).
     const refresh = (refreshToken: string) => api().post('/api/auth/refresh').set('user-agent', 'jest-e2e/1.0').send({ refreshToken });

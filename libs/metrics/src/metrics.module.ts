@@ -1,4 +1,4 @@
-import { Module, type NestModule } from '@nestjs/common';
+import { Module } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import { Registry } from 'prom-client';
 import { HttpMetricsMiddleware } from './http-metrics.middleware';
@@ -30,18 +30,13 @@ import { SecurityMetricsCollector } from './security-metrics.collector';
   ],
   exports: [Registry],
 })
-export class MetricsModule extends ConfigurableModuleClass implements NestModule {
-  constructor(
-    private readonly adapterHost: HttpAdapterHost,
-    private readonly httpMetrics: HttpMetricsMiddleware,
-  ) {
+export class MetricsModule extends ConfigurableModuleClass {
+  constructor(adapterHost: HttpAdapterHost, httpMetrics: HttpMetricsMiddleware) {
     super();
-  }
-
-  configure(): void {
     // Mounted on Express itself rather than through MiddlewareConsumer, which would mount it under
-    // the global prefix (`/api`) only, so 404s outside it would go uncounted. configure() runs
-    // before the routes are registered, so this middleware sees every request first.
-    this.adapterHost.httpAdapter.use(this.httpMetrics.use);
+    // the global prefix (`/api`) only, so 404s outside it would go uncounted. It is mounted while
+    // the module is instantiated (NestFactory.create), so it precedes the JSON body parser the
+    // apps install afterwards: a request the parser rejects (malformed, too large) is still counted.
+    adapterHost.httpAdapter.use(httpMetrics.use);
   }
 }
