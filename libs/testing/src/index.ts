@@ -7,3 +7,4 @@ export * from './smtp-receiver';
 export * from './test-database';
 export * from './test-system';
 export * from './test-users';
+export * from './fuzz-arbitraries';
