@@ -8,3 +8,4 @@ export * from './test-database';
 export * from './test-system';
 export * from './test-users';
 export * from './fuzz-arbitraries';
+export * from './process-system';
