@@ -8,6 +8,18 @@ import { InvalidAccessTokenError } from './auth.errors';
 import { PublicKeyStore } from './public-key-store';
 import { SessionValidator } from './session-validator.port';
 
+/**
+ * The token's header, or undefined when the token is not a decodable JWT. `decode()` throws on a
+ * payload that is not JSON when the header says `typ: JWT`; that is the client's fault, not ours.
+ */
+function decodeHeader(rawJwt: string): { alg?: string; kid?: unknown } | undefined {
+  try {
+    return decode(rawJwt, { complete: true })?.header;
+  } catch {
+    return undefined;
+  }
+}
+
 /** The only signature algorithm accepted: `none`, HS* (key confusion) and RS* are refused. */
 export const ACCESS_TOKEN_ALGORITHM = 'ES256';
 
@@ -30,7 +42,7 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
       audience: options.audience,
       jsonWebTokenOptions: { clockTolerance: options.clockToleranceSeconds ?? 5 },
       secretOrKeyProvider: (_req, rawJwt, done) => {
-        const header = decode(rawJwt, { complete: true })?.header;
+        const header = decodeHeader(rawJwt);
         if (!header || header.alg !== ACCESS_TOKEN_ALGORITHM || typeof header.kid !== 'string') {
           done(new InvalidAccessTokenError());
           return;

@@ -2,6 +2,7 @@ import { type INestApplication, ValidationPipe } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { applyTrustedProxies } from '@lib/client-ip';
 import { DomainErrorFilter } from '@lib/errors';
+import { exceedsJsonDepth } from './json-depth';
 
 export interface HttpAppOptions {
   trustedProxies: readonly string[];
@@ -21,7 +22,12 @@ export function configureHttpApp(app: INestApplication, options: HttpAppOptions)
   express.disable('x-powered-by');
   applyTrustedProxies(app, options.trustedProxies);
   if (options.parseBodies) {
-    express.useBodyParser('json', { limit: options.bodyLimit ?? '100kb' });
+    express.useBodyParser('json', {
+      limit: options.bodyLimit ?? '100kb',
+      verify: (_req: unknown, _res: unknown, buf: Buffer) => {
+        if (exceedsJsonDepth(buf)) throw Object.assign(new Error('JSON nested too deeply'), { status: 400, type: 'entity.too.deep' });
+      },
+    });
   }
   app.useGlobalPipes(
     new ValidationPipe({

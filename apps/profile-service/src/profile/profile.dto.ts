@@ -1,5 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsOptional, IsString, MaxLength, MinLength } from 'class-validator';
+import { IsOptional, IsString, Matches, MaxLength, MinLength } from 'class-validator';
 import type { ProfileRecord } from './profile.repository';
 
 export class UpdateProfileDto {
@@ -8,6 +8,8 @@ export class UpdateProfileDto {
   @IsString()
   @MinLength(1)
   @MaxLength(100)
+  // Control characters (U+0000 above all, which Postgres text cannot store) are refused with a 400.
+  @Matches(/^[^\p{Cc}]*$/u, { message: 'displayName must not contain control characters' })
   displayName?: string | null;
 }
 
