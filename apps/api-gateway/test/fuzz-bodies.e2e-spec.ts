@@ -222,10 +222,10 @@ describe('fuzz: bodies and paths of every route, through the gateway', () => {
   });
 
   /**
-   * Minimal cases of what the properties above found. They fail until the product is fixed
-   * (see the fuzz report); each names the cause.
+   * Minimal cases of what the properties above found. Each failed with a 500 before its
+   * fix; each names the cause.
    */
-  describe('regressions found by fuzzing (KNOWN BUGS: fail until fixed)', () => {
+  describe('regressions found by fuzzing (fixed; kept so they stay fixed)', () => {
     const post = (path: string, body: string, token?: string) =>
       rawRequest(system.gatewayUrl, {
         method: path === '/api/profile' ? 'PATCH' : 'POST',
@@ -238,18 +238,18 @@ describe('fuzz: bodies and paths of every route, through the gateway', () => {
       ['register', '/api/auth/register'],
       ['login', '/api/auth/login'],
       ['refresh', '/api/auth/refresh'],
-    ])('BUG: a deeply nested JSON body (5,000 levels, 10 kB) on %s is a 400, not a 500', async (_name, path) => {
+    ])('regression: a deeply nested JSON body (5,000 levels, 10 kB) on %s is a 400, not a 500', async (_name, path) => {
       // class-transformer (ValidationPipe transform) recurses once per level: RangeError: Maximum call stack size exceeded.
       const res = await post(path, '['.repeat(5000) + ']'.repeat(5000));
       expect(res.status).toBe(400);
     });
 
-    it('BUG: a deeply nested JSON object in PATCH /api/profile is a 400, not a 500', async () => {
+    it('regression: a deeply nested JSON object in PATCH /api/profile is a 400, not a 500', async () => {
       const res = await post('/api/profile', '{"displayName":'.repeat(3000) + '"x"' + '}'.repeat(3000), user.accessToken);
       expect(res.status).toBe(400);
     });
 
-    it('BUG: a display name containing U+0000 is refused with a 400, not a 500', async () => {
+    it('regression: a display name containing U+0000 is refused with a 400, not a 500', async () => {
       // Postgres text cannot hold NUL (22021 invalid byte sequence); IsString() lets it through.
       const res = await post('/api/profile', JSON.stringify({ displayName: 'Ada\u0000Lovelace' }), user.accessToken);
       expect(res.status).toBe(400);

@@ -323,11 +323,11 @@ describe('fuzz: access and refresh tokens, through the gateway and at profile-se
     expect(rotated.status).toBe(200);
   });
 
-  describe('regressions found by fuzzing (KNOWN BUGS: fail until fixed)', () => {
+  describe('regressions found by fuzzing (fixed; kept so they stay fixed)', () => {
     it.each([
       ['truncated inside the payload', () => user.accessToken.split('.')[0] + '.' + user.accessToken.split('.')[1].slice(0, 10) + '.' + user.accessToken.split('.')[2]],
       ['a payload that is not JSON', () => `${b64({ alg: 'ES256', typ: 'JWT', kid: keys.kid })}.${b64('not json')}.${user.accessToken.split('.')[2]}`],
-    ])('BUG: an access token %s (header typ "JWT") is a 401, not a 500', async (_name, make) => {
+    ])('regression: an access token %s (header typ "JWT") is a 401, not a 500', async (_name, make) => {
       // libs/auth/src/jwt.strategy.ts secretOrKeyProvider: jsonwebtoken decode() → jws.decode() calls
       // JSON.parse on the payload when typ is "JWT" and throws; the throw escapes passport as a 500.
       const token = make();
