@@ -1,0 +1,217 @@
+/**
+ * npm run bench:ratelimit
+ *
+ * Throughput and latency of one small route in three set-ups, each a Nest app in a child process
+ * on a free port, all against a redis-server this script starts (so `INFO commandstats` sees only
+ * this bench's traffic):
+ *   (1) bare     no guard
+ *   (2) guarded  AccessTokenGuard (JWT + session check) + RateLimitGuard (general per user + ipCeiling)
+ *   (3) stock    @nestjs/throttler ThrottlerGuard + @nest-lab/throttler-storage-redis, per-user + per-IP
+ * plus (2b) guarded with the revocation cache off (every request checks the session in Redis), and
+ * (2r) RateLimitGuard alone with the user from a header, like (3): the limiter without token verification.
+ * The access token comes from the real auth-service (in-process test system on the same Redis).
+ * BENCH_DURATION_SEC / BENCH_WARMUP_SEC change the run length; BENCH_CPU_PROF_DIR writes CPU profiles.
+ * Targets (issue 3): (2) >= 0.85 x (1), (2) >= 1.3 x (3), at most one Redis round trip per request in (2).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import { registerAndLogin, startRedisServer, startTestSystem, type TestRedisServer, type TestSystem } from '@lib/testing';
+import { commandDelta, type CommandCounts, readCommandStats } from './support/ratelimit-redis-command-stats';
+
+// autocannon ships no type declarations; only the fields used here.
+interface AutocannonResult {
+  requests: { average: number; total: number };
+  latency: { p50: number; p99: number };
+  non2xx: number;
+  errors: number;
+  timeouts: number;
+}
+type Autocannon = (options: {
+  url: string;
+  connections: number;
+  duration: number;
+  headers?: Record<string, string>;
+}) => Promise<AutocannonResult>;
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const autocannon = require('autocannon') as Autocannon;
+
+const CONNECTIONS = 50;
+const WARMUP_SEC = Number(process.env.BENCH_WARMUP_SEC ?? 3);
+const DURATION_SEC = Number(process.env.BENCH_DURATION_SEC ?? 10);
+const ROOT = join(__dirname, '..');
+
+interface Setup {
+  id: string;
+  label: string;
+  mode: 'bare' | 'guarded' | 'limiter' | 'stock';
+  env?: Record<string, string>;
+  headers?: Record<string, string>;
+}
+
+interface Measured {
+  setup: Setup;
+  rps: number;
+  p50: number;
+  p99: number;
+  requests: number;
+  non2xx: number;
+  errors: number;
+  commands: CommandCounts;
+}
+
+function startApp(setup: Setup, env: Record<string, string>): Promise<{ child: ChildProcess; url: string }> {
+  const child = spawn(
+    process.execPath,
+    [
+      // BENCH_CPU_PROF_DIR=<dir>: each app writes a V8 CPU profile there on exit (to see where the time goes).
+      ...(process.env.BENCH_CPU_PROF_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF_DIR}`, `--cpu-prof-name=${setup.id}.cpuprofile`] : []),
+      '-r', 'ts-node/register/transpile-only', '-r', 'tsconfig-paths/register', join(__dirname, 'support', 'ratelimit-bench-app.ts'),
+    ],
+    { cwd: ROOT, env: { ...process.env, ...env, BENCH_MODE: setup.mode, ...setup.env }, stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${setup.id}: app did not start within 60 s`)), 60_000);
+    let out = '';
+    child.stdout?.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      const ready = /READY (\d+)/.exec(out);
+      if (ready) {
+        clearTimeout(timer);
+        resolve({ child, url: `http://127.0.0.1:${ready[1]}/bench/ping` });
+      }
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`${setup.id}: app exited with ${code}`));
+    });
+  });
+}
+
+function stopApp(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const force = setTimeout(() => child.kill('SIGKILL'), 5000);
+    child.once('exit', () => {
+      clearTimeout(force);
+      resolve();
+    });
+    child.kill('SIGTERM');
+  });
+}
+
+async function measure(setup: Setup, redis: TestRedisServer, env: Record<string, string>): Promise<Measured> {
+  const { child, url } = await startApp(setup, env);
+  child.removeAllListeners('exit');
+  try {
+    const probe = await fetch(url, { headers: setup.headers });
+    if (probe.status !== 200) throw new Error(`${setup.id}: probe answered ${probe.status}: ${await probe.text()}`);
+    await autocannon({ url, connections: CONNECTIONS, duration: WARMUP_SEC, headers: setup.headers });
+    const before = await readCommandStats(redis.url);
+    const result = await autocannon({ url, connections: CONNECTIONS, duration: DURATION_SEC, headers: setup.headers });
+    const after = await readCommandStats(redis.url);
+    return {
+      setup,
+      rps: result.requests.average,
+      p50: result.latency.p50,
+      p99: result.latency.p99,
+      requests: result.requests.total,
+      non2xx: result.non2xx,
+      errors: result.errors + result.timeouts,
+      commands: commandDelta(before, after),
+    };
+  } finally {
+    await stopApp(child);
+  }
+}
+
+const sum = (counts: CommandCounts) => Object.values(counts).reduce((a, b) => a + b, 0);
+const scripts = (counts: CommandCounts) => (counts.evalsha ?? 0) + (counts.eval ?? 0);
+const fixed = (n: number, digits = 2) => n.toFixed(digits);
+
+function printTable(results: Measured[]): void {
+  const rows = results.map((r) => ({
+    setup: `(${r.setup.id}) ${r.setup.label}`,
+    'req/s': fixed(r.rps, 0),
+    'p50 ms': String(r.p50),
+    'p99 ms': String(r.p99),
+    requests: String(r.requests),
+    'non-2xx': String(r.non2xx),
+    errors: String(r.errors),
+    'redis cmds/req': fixed(sum(r.commands) / r.requests),
+    'round trips/req': fixed(scripts(r.commands) / r.requests),
+  }));
+  const columns = Object.keys(rows[0]) as (keyof (typeof rows)[0])[];
+  const widths = columns.map((c) => Math.max(c.length, ...rows.map((row) => row[c].length)));
+  const line = (cells: string[]) => cells.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join('  ');
+  console.log(line(columns));
+  console.log(widths.map((w) => '-'.repeat(w)).join('  '));
+  for (const row of rows) console.log(line(columns.map((c) => row[c])));
+  console.log('\nRedis commands per request, by command (script-internal commands included):');
+  for (const r of results) {
+    const parts = Object.entries(r.commands)
+      .sort((a, b) => b[1] - a[1])
+      .map(([name, calls]) => `${name}=${fixed(calls / r.requests, 3)}`);
+    console.log(`  (${r.setup.id}) ${parts.join(' ') || 'none'}`);
+  }
+}
+
+async function main(): Promise<void> {
+  const started = Date.now();
+  const redis = await startRedisServer();
+  let system: TestSystem | undefined;
+  try {
+    system = await startTestSystem({
+      label: 'bench_ratelimit',
+      env: { REDIS_URL: redis.url },
+      gatewayEnv: { RATE_LIMIT_AUTH_LIMIT: '1000', RATE_LIMIT_GENERAL_LIMIT: '100000' },
+    });
+    const user = await registerAndLogin(system.gatewayUrl);
+    const env = {
+      BENCH_REDIS_URL: redis.url,
+      // The same prefix as the test system: the session the token belongs to lives there.
+      BENCH_KEY_PREFIX: system.keyPrefix,
+      BENCH_JWKS_URL: new URL('/.well-known/jwks.json', system.authUrl).toString(),
+    };
+    const bearer = { authorization: `Bearer ${user.accessToken}` };
+    const setups: Setup[] = [
+      { id: '1', label: 'no guard', mode: 'bare' },
+      { id: '2', label: 'AccessTokenGuard + RateLimitGuard', mode: 'guarded', headers: bearer },
+      { id: '3', label: 'stock ThrottlerGuard + nest-lab redis', mode: 'stock', headers: { 'x-bench-user': user.id } },
+      { id: '2b', label: '(2), revocation cache off', mode: 'guarded', headers: bearer, env: { BENCH_REVOCATION_CACHE_MS: '0' } },
+      { id: '2r', label: 'RateLimitGuard only (user from header)', mode: 'limiter', headers: { 'x-bench-user': user.id } },
+    ];
+    console.log(`ratelimit bench: ${CONNECTIONS} connections, ${WARMUP_SEC} s warm-up + ${DURATION_SEC} s per set-up, own redis-server ${redis.url}\n`);
+    const results: Measured[] = [];
+    for (const setup of setups) {
+      results.push(await measure(setup, redis, env));
+      process.stdout.write(`  measured (${setup.id}) ${setup.label}\n`);
+    }
+    console.log('');
+    printTable(results);
+
+    const [bare, guarded, stock, , limiterOnly] = results;
+    const vsBare = guarded.rps / bare.rps;
+    const vsStock = guarded.rps / stock.rps;
+    const roundTrips = scripts(guarded.commands) / guarded.requests;
+    console.log('\nRatios (req/s)                       measured   target   met');
+    console.log(`  (2)/(1) guarded vs no guard        ${fixed(vsBare).padStart(8)}   >= 0.85  ${vsBare >= 0.85 ? 'yes' : 'NO'}`);
+    console.log(`  (2)/(3) guarded vs stock throttler ${fixed(vsStock).padStart(8)}   >= 1.30  ${vsStock >= 1.3 ? 'yes' : 'NO'}`);
+    console.log(`  (2) Redis round trips per request  ${fixed(roundTrips).padStart(8)}   <= 1.00  ${roundTrips <= 1.0001 ? 'yes' : 'NO'}`);
+    console.log(`  (2r)/(3) limiter alone vs stock   ${fixed(limiterOnly.rps / stock.rps).padStart(8)}   (same inputs: no token verification)`);
+    console.log(`  (2r)/(1) limiter alone vs no guard ${fixed(limiterOnly.rps / bare.rps).padStart(8)}`);
+    console.log(`  p99 (2)/(1) ${fixed(guarded.p99 / Math.max(1, bare.p99))}, p99 (2)/(3) ${fixed(guarded.p99 / Math.max(1, stock.p99))}`);
+    if (results.some((r) => r.non2xx > 0 || r.errors > 0)) console.log('\nWARNING: some responses were not 2xx or failed; see the table.');
+    console.log(`\ntotal ${fixed((Date.now() - started) / 1000, 1)} s`);
+  } finally {
+    await system?.close();
+    await redis.stop();
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  },
+);
