@@ -36,7 +36,7 @@ function call(baseUrl: string, method: string, path: string, options: CallOption
   if (options.token) headers.authorization = `Bearer ${options.token}`;
   return new Promise((resolve, reject) => {
     const req = httpRequest(
-      { host: url.hostname, port: url.port, path: url.pathname, method, headers, localAddress: options.from, timeout: 10_000 },
+      { host: url.hostname, port: url.port, path: url.pathname, method, headers, localAddress: options.from, timeout: 10_000, agent: false },
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (chunk: Buffer) => chunks.push(chunk));
