@@ -15,11 +15,7 @@ export class DatabaseLifecycle implements OnModuleInit, OnApplicationShutdown {
     @Inject(DATABASE_MODULE_OPTIONS) private readonly options: DatabaseModuleOptions,
     @Inject(PG_POOL) private readonly pool: Pool,
     @Inject(KYSELY) private readonly db: Kysely<Database>,
-  ) {
-    // An idle client killed by the server (restart, pg_terminate_backend) emits 'error' on the pool;
-    // unhandled, that would crash the process. The pool replaces the client by itself.
-    this.pool.on('error', (error) => this.logger.warn(`idle Postgres connection dropped: ${error.message}`));
-  }
+  ) {}
 
   async onModuleInit(): Promise<void> {
     try {

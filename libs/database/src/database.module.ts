@@ -1,4 +1,4 @@
-import { Module } from '@nestjs/common';
+import { Logger, Module } from '@nestjs/common';
 import { Kysely, PostgresDialect } from 'kysely';
 import { Pool } from 'pg';
 import { KYSELY, PG_POOL } from './database.constants';
@@ -12,18 +12,33 @@ import type { Database } from './database.schema';
  * @example
  * DatabaseModule.forRoot({ url: 'postgres://postgres@127.0.0.1:5432/auth', migrateOnStart: true, isGlobal: true })
  */
+const logger = new Logger('Database');
+
+function createPool(options: DatabaseModuleOptions): Pool {
+  const pool = new Pool({
+    connectionString: options.url,
+    max: options.poolSize ?? 10,
+    connectionTimeoutMillis: 3000,
+    idleTimeoutMillis: 30_000,
+  });
+  // A connection killed by the server (restart, failover, pg_terminate_backend) emits 'error'.
+  // The pool listens only while the client is idle; while it is lent out nobody does, and an
+  // unhandled 'error' event would crash the process. The query in flight still fails on its own
+  // (answered 503), and the pool discards the broken client when it is released.
+  pool.on('connect', (client) => {
+    client.on('error', (error) => logger.warn(`Postgres connection dropped: ${error.message}`));
+  });
+  // Idle clients report here; the pool replaces them by itself.
+  pool.on('error', (error) => logger.warn(`idle Postgres connection dropped: ${error.message}`));
+  return pool;
+}
+
 @Module({
   providers: [
     {
       provide: PG_POOL,
       inject: [DATABASE_MODULE_OPTIONS],
-      useFactory: (options: DatabaseModuleOptions) =>
-        new Pool({
-          connectionString: options.url,
-          max: options.poolSize ?? 10,
-          connectionTimeoutMillis: 3000,
-          idleTimeoutMillis: 30_000,
-        }),
+      useFactory: (options: DatabaseModuleOptions) => createPool(options),
     },
     {
       provide: KYSELY,
