@@ -1,6 +1,6 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
-import { AccessTokenGuard, AuthModule } from '@lib/auth';
+import { AccessTokenGuard, AuthenticationRequiredGuard, AuthModule } from '@lib/auth';
 import { HealthModule } from '@lib/health';
 import { MetricsModule } from '@lib/metrics';
 import { RedisModule } from '@lib/redis';
@@ -34,7 +34,14 @@ export class ApiGatewayModule {
           isGlobal: true,
         }),
         SessionRevocationModule.forRoot({ cacheTtlMs: config.REVOCATION_CACHE_MS, isGlobal: true }),
-        AuthModule.forRoot({ issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE, jwksUrl: config.jwksUrl }),
+        AuthModule.forRoot({
+          issuer: config.JWT_ISSUER,
+          audience: config.JWT_AUDIENCE,
+          jwksUrl: config.jwksUrl,
+          // Refused requests are answered after the rate limiter, so they spend their IP's budget:
+          // a client cannot send invalid tokens without limit.
+          deferRejection: true,
+        }),
         ThrottlingModule.forRoot({
           policies: DEFAULT_RATE_LIMIT_POLICIES.filter((p) => ['general', 'auth', 'refresh'].includes(p.name)),
           overrides: {
@@ -66,9 +73,11 @@ export class ApiGatewayModule {
       providers: [
         { provide: API_GATEWAY_CONFIG, useValue: config },
         Upstreams,
-        // Order matters: the principal is verified before the rate limiter picks its budget.
+        // Order matters: the principal is verified before the rate limiter picks its budget, and a
+        // refused token is answered only after the request was counted against its IP.
         { provide: APP_GUARD, useExisting: AccessTokenGuard },
         { provide: APP_GUARD, useClass: RateLimitGuard },
+        { provide: APP_GUARD, useExisting: AuthenticationRequiredGuard },
       ],
     };
   }

@@ -2,12 +2,11 @@ import request from 'supertest';
 import { startTestSystem, type TestSystem } from '@lib/testing';
 
 /**
- * KNOWN BUG (reported, not fixed here: apps/api-gateway/src/api-gateway.module.ts is not owned by
- * the rate-limit work). The general policy is "all routes, per verified user else IP", but
- * AccessTokenGuard runs first and answers 401 before RateLimitGuard runs, so requests to protected
- * routes without a valid token never spend any budget: a client can send forged or stale tokens
- * without limit (each costs an ES256 verification, a token of a revoked session a Redis call too).
- * This test fails until the IP budget is charged for requests the token guard refuses.
+ * The general policy is "all routes, per verified user else IP". The token guard runs before the
+ * rate limiter (per-user budgets need a verified principal), so it must not answer 401 before the
+ * request is counted: otherwise a client could send forged or stale tokens without limit (each
+ * costs an ES256 verification, a token of a revoked session a Redis call too). The gateway defers
+ * the 401 until after the rate limiter (`deferRejection`), charging the IP's budget.
  */
 describe('rate limiting of requests the token guard refuses', () => {
   let system: TestSystem;

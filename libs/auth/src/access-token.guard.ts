@@ -1,23 +1,55 @@
-import { type ExecutionContext, Injectable } from '@nestjs/common';
+import { type ExecutionContext, Inject, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { AuthGuard } from '@nestjs/passport';
+import type { Request } from 'express';
+import { AUTH_MODULE_OPTIONS, type AuthModuleOptions } from './auth.module-definition';
+import type { AuthenticatedUser } from './authenticated-user.interface';
 import { InvalidAccessTokenError } from './auth.errors';
+import { markAuthenticationRejected } from './authentication-rejection';
+import { PublicKeyStore } from './public-key-store';
 import { IS_PUBLIC } from './public.decorator';
+import { SessionValidator } from './session-validator.port';
+import { VerifiedTokenCache } from './verified-token.cache';
+
+const BEARER = /^Bearer ([A-Za-z0-9_.~+/=-]+)$/;
 
 /**
  * Global guard (register it as the first `APP_GUARD`): every route needs a valid, live access token
- * unless marked `@Public()`. It runs before rate limiting so per-user budgets use a verified principal.
+ * unless marked `@Public()`. It runs before rate limiting so per-user budgets use a verified
+ * principal.
+ *
+ * The signature is verified by passport-jwt ({@link JwtStrategy}) the first time a token is seen;
+ * repeats of the exact same token skip the signature check until it expires. The session check
+ * runs on every request either way.
  */
 @Injectable()
 export class AccessTokenGuard extends AuthGuard('jwt') {
-  constructor(private readonly reflector: Reflector) {
+  private readonly verified: VerifiedTokenCache;
+
+  constructor(
+    private readonly reflector: Reflector,
+    @Inject(AUTH_MODULE_OPTIONS) private readonly options: AuthModuleOptions,
+    private readonly keys: PublicKeyStore,
+    @Inject(SessionValidator) private readonly sessions: SessionValidator,
+  ) {
     super();
+    this.verified = new VerifiedTokenCache(options.verifiedTokenCacheSize ?? 10_000);
   }
 
-  override canActivate(context: ExecutionContext) {
+  override async canActivate(context: ExecutionContext): Promise<boolean> {
     const isPublic = this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, [context.getHandler(), context.getClass()]);
     if (isPublic) return true;
-    return super.canActivate(context);
+    const req = context.switchToHttp().getRequest<Request>();
+    try {
+      req.user = await this.authenticate(context, req);
+      return true;
+    } catch (error) {
+      if (error instanceof InvalidAccessTokenError && this.options.deferRejection) {
+        markAuthenticationRejected(req, error);
+        return true;
+      }
+      throw error;
+    }
   }
 
   // Errors raised while checking the session (Redis down) propagate as they are, so they map to 503;
@@ -27,6 +59,20 @@ export class AccessTokenGuard extends AuthGuard('jwt') {
       throw err;
     }
     if (err || !user) throw new InvalidAccessTokenError();
+    return user;
+  }
+
+  private async authenticate(context: ExecutionContext, req: Request): Promise<AuthenticatedUser> {
+    const token = BEARER.exec(req.headers.authorization ?? '')?.[1];
+    const version = this.keys.version;
+    const known = token ? this.verified.get(token, version) : undefined;
+    if (known) {
+      if (!(await this.sessions.isActive(known))) throw new InvalidAccessTokenError();
+      return known;
+    }
+    await super.canActivate(context);
+    const user = req.user as AuthenticatedUser;
+    if (token) this.verified.set(token, user, version);
     return user;
   }
 }

@@ -13,6 +13,14 @@ export interface AuthModuleOptions {
   publicKeys?: () => JsonWebKey[];
   /** Leeway for `exp`/`nbf` between machines' clocks. */
   clockToleranceSeconds?: number;
+  /**
+   * When true, a missing or invalid token does not stop the request in `AccessTokenGuard`; the
+   * rejection is recorded and `AuthenticationRequiredGuard`, registered after the rate limiter,
+   * answers 401. So refused requests still spend their IP's rate-limit budget (the gateway).
+   */
+  deferRejection?: boolean;
+  /** Verified tokens remembered until they expire (0 disables). Default 10 000. */
+  verifiedTokenCacheSize?: number;
   /** Minimum time between two JWKS fetches triggered by an unknown `kid` (protects auth-service from floods). */
   jwksRefetchCooldownMs?: number;
 }

@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { PassportModule } from '@nestjs/passport';
 import { AccessTokenGuard } from './access-token.guard';
+import { AuthenticationRequiredGuard } from './authentication-required.guard';
 import { ConfigurableModuleClass } from './auth.module-definition';
 import { JwtStrategy } from './jwt.strategy';
 import { PublicKeyStore } from './public-key-store';
@@ -16,7 +17,7 @@ import { RolesGuard } from './roles.guard';
  */
 @Module({
   imports: [PassportModule],
-  providers: [PublicKeyStore, JwtStrategy, AccessTokenGuard, RolesGuard],
-  exports: [PublicKeyStore, AccessTokenGuard, RolesGuard],
+  providers: [PublicKeyStore, JwtStrategy, AccessTokenGuard, AuthenticationRequiredGuard, RolesGuard],
+  exports: [PublicKeyStore, AccessTokenGuard, AuthenticationRequiredGuard, RolesGuard],
 })
 export class AuthModule extends ConfigurableModuleClass {}

@@ -1,4 +1,5 @@
 export * from './access-token.guard';
+export * from './authentication-required.guard';
 export * from './auth.errors';
 export { AUTH_MODULE_OPTIONS, type AuthModuleOptions } from './auth.module-definition';
 export * from './auth.module';
@@ -10,3 +11,4 @@ export * from './public.decorator';
 export * from './roles.decorator';
 export * from './roles.guard';
 export * from './session-validator.port';
+export * from './verified-token.cache';

@@ -15,6 +15,8 @@ interface Jwks {
 export class PublicKeyStore {
   private readonly logger = new Logger(PublicKeyStore.name);
   private keys = new Map<string, KeyObject>();
+  /** Bumped whenever the set of key ids changes, so results verified with a withdrawn key can be dropped. */
+  version = 0;
   private lastFetch = 0;
   private inFlight?: Promise<void>;
 
@@ -60,6 +62,8 @@ export class PublicKeyStore {
         this.logger.warn(`ignoring malformed JWK ${kid}`);
       }
     }
+    const changed = next.size !== this.keys.size || [...next.keys()].some((kid) => !this.keys.has(kid));
     this.keys = next;
+    if (changed) this.version++;
   }
 }

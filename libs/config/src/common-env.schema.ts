@@ -16,7 +16,9 @@ export const commonEnvShape = {
     .string()
     .default('sec:')
     .refine((v) => !/[{}\s]/.test(v), { message: 'must not contain braces or spaces (they would break hash tags)' }),
-  REDIS_COMMAND_TIMEOUT_MS: positiveInt(500),
+  // Long enough that a busy process does not mistake a slow reply for an outage (a reply that
+  // arrives after the timeout was still executed by Redis), short enough that nothing hangs.
+  REDIS_COMMAND_TIMEOUT_MS: positiveInt(1000),
   /** Peers allowed to set X-Forwarded-For (addresses, CIDRs, `loopback`); `none` trusts nobody. */
   TRUSTED_PROXIES: ipList('loopback'),
   SENTRY_DSN: url(['http', 'https']).optional(),

@@ -27,6 +27,7 @@ interface CachedAnswer {
 export class SessionRevocationChecker implements SessionValidator, OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger(SessionRevocationChecker.name);
   private readonly cache = new Map<string, CachedAnswer>();
+  private readonly inFlight = new Map<string, Promise<boolean>>();
   private readonly channel: string;
   private readonly maxEntries: number;
   private subscribed = false;
@@ -65,13 +66,26 @@ export class SessionRevocationChecker implements SessionValidator, OnModuleInit,
   }
 
   async isActive(user: AuthenticatedUser): Promise<boolean> {
-    const now = Date.now();
     // Keyed by everything the answer depends on: a token id reused with another session or user
     // (which only a forger could produce) must not borrow a cached answer.
     const cacheKey = `${user.id}|${user.sessionId}|${user.jti}`;
     const cached = this.cache.get(cacheKey);
-    if (cached && cached.until > now && this.subscribed) return true;
+    if (cached && cached.until > Date.now() && this.subscribed) return true;
+    // Without the cache (and its revocation subscription) every request gets a check of its own.
+    if (this.options.cacheTtlMs === 0 || !this.subscribed) return this.check(user, cacheKey);
+    // Concurrent requests with one token share one Redis call (when a cached answer expires under
+    // load, they would otherwise all ask at once). A revocation drops the shared call too.
+    let pending = this.inFlight.get(cacheKey);
+    if (!pending) {
+      pending = this.check(user, cacheKey).finally(() => {
+        if (this.inFlight.get(cacheKey) === pending) this.inFlight.delete(cacheKey);
+      });
+      this.inFlight.set(cacheKey, pending);
+    }
+    return pending;
+  }
 
+  private async check(user: AuthenticatedUser, cacheKey: string): Promise<boolean> {
     const epoch = this.epoch;
     const active =
       (await CHECK_SESSION_SCRIPT.run<number>(
@@ -81,13 +95,18 @@ export class SessionRevocationChecker implements SessionValidator, OnModuleInit,
       )) === 1;
     if (active && this.options.cacheTtlMs > 0 && this.subscribed && epoch === this.epoch) {
       if (this.cache.size >= this.maxEntries) this.cache.delete(this.cache.keys().next().value as string);
-      this.cache.set(cacheKey, { sessionId: user.sessionId, jti: user.jti, until: Math.min(now + this.options.cacheTtlMs, user.exp * 1000) });
+      this.cache.set(cacheKey, {
+        sessionId: user.sessionId,
+        jti: user.jti,
+        until: Math.min(Date.now() + this.options.cacheTtlMs, user.exp * 1000),
+      });
     }
     return active;
   }
 
   private onRevocation(message: string): void {
     this.epoch++;
+    this.inFlight.clear();
     const id = message.slice(2);
     const field = message.startsWith('j:') ? 'jti' : message.startsWith('s:') ? 'sessionId' : undefined;
     if (!field) return;
@@ -99,6 +118,7 @@ export class SessionRevocationChecker implements SessionValidator, OnModuleInit,
     if (this.subscribed) this.logger.warn('revocation subscription lost: answering from Redis only until it is back');
     this.subscribed = false;
     this.epoch++;
+    this.inFlight.clear();
     this.cache.clear();
   }
 }
