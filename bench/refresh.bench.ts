@@ -11,7 +11,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent, request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -85,6 +85,58 @@ async function commandStats(redis: Redis): Promise<Map<string, number>> {
 function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return NaN;
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
+}
+
+/** The same client load against the sign-only baseline route (no session work). */
+async function runSignRouteLoad(base: string, clients: number, until: number, latencies: number[] | undefined): Promise<number> {
+  let ok = 0;
+  await Promise.all(
+    Array.from({ length: clients }, async () => {
+      while (Date.now() < until) {
+        const started = process.hrtime.bigint();
+        const res = await post(base, '/sign', { refreshToken: 'x'.repeat(110) });
+        if (res.status !== 200) throw new Error(`sign route failed: ${res.status} ${res.body}`);
+        latencies?.push(Number(process.hrtime.bigint() - started) / 1e6);
+        ok++;
+      }
+    }),
+  );
+  return ok;
+}
+
+async function measureSignRoute(root: string): Promise<{ perSecond: number; latencies: number[] }> {
+  const port = await freePort();
+  const base = `http://127.0.0.1:${port}`;
+  const child = spawn(
+    process.execPath,
+    ['-r', 'ts-node/register/transpile-only', '-r', 'tsconfig-paths/register', 'bench/support/sign-only-bench-app.ts'],
+    { cwd: root, stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, PORT: String(port) } },
+  );
+  try {
+    await waitForPort(base, child);
+    await runSignRouteLoad(base, CLIENTS, Date.now() + WARMUP_SECONDS * 1000, undefined);
+    const latencies: number[] = [];
+    const started = process.hrtime.bigint();
+    const ok = await runSignRouteLoad(base, CLIENTS, Date.now() + SECONDS * 1000, latencies);
+    const elapsed = Number(process.hrtime.bigint() - started) / 1e9;
+    return { perSecond: ok / elapsed, latencies: latencies.sort((a, b) => a - b) };
+  } finally {
+    await stopProcess(child);
+  }
+}
+
+async function waitForPort(base: string, child: ChildProcess, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`baseline app exited with code ${child.exitCode}`);
+    const up = await post(base, '/sign', { refreshToken: 'probe' }).then(
+      (res) => res.status === 200,
+      () => false,
+    );
+    if (up) return;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error('baseline app did not start');
 }
 
 /** N clients, each refreshing its own session chain back to back until `until`. */
@@ -205,6 +257,11 @@ async function main(): Promise<void> {
     latencies.sort((a, b) => a - b);
     const refreshPerSecond = ok / elapsed;
 
+    stats.disconnect();
+    await stopProcess(child);
+    child = undefined;
+    // Baselines after auth-service stopped, so they do not share the CPU with it.
+    const signRoute = await measureSignRoute(root);
     const signing = runSignBaseline(SIGN_SECONDS);
 
     const f = (n: number, digits = 2) => n.toFixed(digits);
@@ -217,18 +274,40 @@ async function main(): Promise<void> {
       ['chains alive after the run', `${chainsAlive}/${CLIENTS}`],
       ['Redis commands per refresh (incl. inside scripts)', f(totalCommands / ok)],
       ['Redis round trips per refresh (top-level commands)', f(roundTrips / ok)],
-      ['ES256 sign baseline (ops/s, 1 thread)', f(signing.perSecond, 0)],
-      ['ES256 sign latency p50 / p99 (ms)', `${f(percentile(signing.latencies, 50), 3)} / ${f(percentile(signing.latencies, 99), 3)}`],
-      ['ratio refresh throughput / sign-only throughput', f(refreshPerSecond / signing.perSecond, 3)],
+      ['baseline: sign-only route, same load (req/s)', f(signRoute.perSecond, 0)],
+      ['baseline: sign-only route latency p50 / p99 (ms)', `${f(percentile(signRoute.latencies, 50))} / ${f(percentile(signRoute.latencies, 99))}`],
+      ['ratio refresh / sign-only route', f(refreshPerSecond / signRoute.perSecond, 3)],
+      ['bare ES256 signing loop (ops/s, 1 thread)', f(signing.perSecond, 0)],
+      ['bare ES256 sign latency p50 / p99 (ms)', `${f(percentile(signing.latencies, 50), 3)} / ${f(percentile(signing.latencies, 99), 3)}`],
     ];
     const width = Math.max(...rows.map(([k]) => k.length));
-    console.log(`\nrefresh bench (auth-service in a child process, own redis-server ${redisServer.url}, Redis ${(await stats.info('server')).match(/redis_version:(\S+)/)?.[1]})`);
+    console.log(`\nrefresh bench (auth-service in a child process, own redis-server ${redisServer.url})`);
     for (const [k, v] of rows) console.log(`  ${k.padEnd(width)}  ${v}`);
     console.log('\n  Redis commands during the measured run (calls, per refresh):');
     for (const [cmd, n] of [...delta].sort((a, b) => b[1] - a[1])) {
       console.log(`    ${cmd.padEnd(12)} ${String(n).padStart(8)}  ${f(n / ok)}${SCRIPT_INNER.has(cmd) ? '  (inside the rotate script)' : ''}`);
     }
     if (chainsAlive !== CLIENTS) throw new Error(`${CLIENTS - chainsAlive} session chains were broken by the run`);
+    if (process.env.BENCH_RESULT_FILE) {
+      writeFileSync(
+        process.env.BENCH_RESULT_FILE,
+        JSON.stringify({
+          bench: 'refresh',
+          clients: CLIENTS,
+          seconds: SECONDS,
+          refreshPerSecond,
+          latencyMs: { p50: percentile(latencies, 50), p90: percentile(latencies, 90), p99: percentile(latencies, 99) },
+          redisCommandsPerRefresh: totalCommands / ok,
+          roundTripsPerRefresh: roundTrips / ok,
+          chainsAlive,
+          baselines: {
+            signOnlyRoutePerSecond: signRoute.perSecond,
+            signOnlyRouteP99: percentile(signRoute.latencies, 99),
+            signLoopPerSecond: signing.perSecond,
+          },
+        }),
+      );
+    }
   } finally {
     stats.disconnect();
     if (child) await stopProcess(child);
