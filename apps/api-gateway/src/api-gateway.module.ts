@@ -2,10 +2,7 @@ import { type DynamicModule, Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { AccessTokenGuard, AuthenticationRequiredGuard, AuthModule } from '@lib/auth';
 import { HealthModule } from '@lib/health';
-import { MetricsModule } from '@lib/metrics';
-import { RedisModule } from '@lib/redis';
-import { SecurityEventsModule } from '@lib/security-events';
-import { SessionRevocationModule } from '@lib/sessions';
+import { serviceModules } from '@lib/http-app';
 import { DEFAULT_RATE_LIMIT_POLICIES, RateLimitGuard, ThrottlingModule } from '@lib/throttling';
 import { API_GATEWAY_CONFIG, type ApiGatewayConfig } from './config/api-gateway.config';
 import { GatewayController } from './proxy/gateway.controller';
@@ -18,22 +15,7 @@ export class ApiGatewayModule {
     return {
       module: ApiGatewayModule,
       imports: [
-        RedisModule.forRoot({
-          url: config.REDIS_URL,
-          clusterNodes: config.REDIS_CLUSTER_NODES,
-          keyPrefix: config.REDIS_KEY_PREFIX,
-          commandTimeoutMs: config.REDIS_COMMAND_TIMEOUT_MS,
-          connectionName: 'api-gateway',
-          isGlobal: true,
-        }),
-        SecurityEventsModule.forRoot({
-          service: 'api-gateway',
-          pseudonymKey: config.pseudonymSecret,
-          sentryDsn: config.SENTRY_DSN,
-          environment: config.SENTRY_ENVIRONMENT,
-          isGlobal: true,
-        }),
-        SessionRevocationModule.forRoot({ cacheTtlMs: config.REVOCATION_CACHE_MS, isGlobal: true }),
+        ...serviceModules({ service: 'api-gateway', env: config, pseudonymSecret: config.pseudonymSecret }),
         AuthModule.forRoot({
           issuer: config.JWT_ISSUER,
           audience: config.JWT_AUDIENCE,
@@ -67,7 +49,6 @@ export class ApiGatewayModule {
               : false,
         }),
         HealthModule.forRoot({ redis: true, database: false }),
-        MetricsModule.forRoot({ service: 'api-gateway', token: config.METRICS_TOKEN }),
       ],
       controllers: [GatewayController],
       providers: [

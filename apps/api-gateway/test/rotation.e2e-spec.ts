@@ -1,25 +1,14 @@
 import request from 'supertest';
 import { SecurityEvents } from '@lib/security-events';
-import { registerAndLogin, startTestSystem, type TestSystem, type TestTokens } from '@lib/testing';
+import { bearer, eventually, registerAndLogin, sleep, startTestSystem, type TestSystem, type TestTokens } from '@lib/testing';
 
 /** Refresh-token rotation through the gateway: rotation, reuse detection, grace window, races. */
 
 // Generous budgets: this suite is about rotation, the rate-limit suite tests limits.
 const lenient = { RATE_LIMIT_AUTH_LIMIT: '1000', RATE_LIMIT_GENERAL_LIMIT: '10000', RATE_LIMIT_REFRESH_LIMIT: '10000' };
-const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
 /** The user agent registerAndLogin logs in with; refreshes must come from the same client (strict fingerprint). */
 const UA = { 'user-agent': 'jest-e2e/1.0' };
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** Polls until `check` holds or `timeoutMs` passes; returns whether it held. */
-async function eventually(check: () => Promise<boolean>, timeoutMs = 1000, everyMs = 25): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (await check()) return true;
-    if (Date.now() > deadline) return false;
-    await sleep(everyMs);
-  }
-}
 
 function helpers(system: () => TestSystem) {
   const api = () => request(system().gatewayUrl);

@@ -1,25 +1,13 @@
 import request from 'supertest';
 import { SecurityEvents } from '@lib/security-events';
-import { login, registerAndLogin, startTestSystem, type TestSystem, type TestUser } from '@lib/testing';
+import { bearer, eventually, login, registerAndLogin, sessionIdOf, sleep, startTestSystem, type TestSystem, type TestUser } from '@lib/testing';
 
 /** Session management through the gateway: list, end one, end others, password change, admin, cap, lifetimes, fingerprint. */
 
 // Generous budgets: this suite is about sessions, the rate-limit suite tests limits.
 const lenient = { RATE_LIMIT_AUTH_LIMIT: '1000', RATE_LIMIT_GENERAL_LIMIT: '10000', RATE_LIMIT_REFRESH_LIMIT: '10000' };
 const UA = 'jest-e2e/1.0'; // what registerAndLogin and login send by default
-const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const sessionIdOf = (accessToken: string) => JSON.parse(Buffer.from(accessToken.split('.')[1], 'base64url').toString()).sid as string;
 
-/** Polls until `check` holds or `timeoutMs` passes; returns whether it held. */
-async function eventually(check: () => Promise<boolean>, timeoutMs = 1000, everyMs = 20): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (await check()) return true;
-    if (Date.now() > deadline) return false;
-    await sleep(everyMs);
-  }
-}
 
 function helpers(system: () => TestSystem) {
   const api = () => request(system().gatewayUrl);

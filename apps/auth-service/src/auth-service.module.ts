@@ -2,13 +2,10 @@ import { type DynamicModule, Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { JwtModule } from '@nestjs/jwt';
 import { AccessTokenGuard, AuthModule, RolesGuard } from '@lib/auth';
-import { DatabaseModule } from '@lib/database';
 import { HealthModule } from '@lib/health';
+import { databaseModule, serviceModules } from '@lib/http-app';
 import { LockoutModule } from '@lib/lockout';
-import { MetricsModule } from '@lib/metrics';
-import { RedisModule } from '@lib/redis';
-import { SecurityEventsModule } from '@lib/security-events';
-import { SessionRevocationModule, SessionsModule } from '@lib/sessions';
+import { SessionsModule } from '@lib/sessions';
 import { DEFAULT_RATE_LIMIT_POLICIES, RateLimitGuard, ThrottlingModule } from '@lib/throttling';
 import { AccountsController } from './accounts/accounts.controller';
 import { AccountsService } from './accounts/accounts.service';
@@ -46,28 +43,8 @@ export class AuthServiceModule {
     return {
       module: AuthServiceModule,
       imports: [
-        RedisModule.forRoot({
-          url: config.REDIS_URL,
-          clusterNodes: config.REDIS_CLUSTER_NODES,
-          keyPrefix: config.REDIS_KEY_PREFIX,
-          commandTimeoutMs: config.REDIS_COMMAND_TIMEOUT_MS,
-          connectionName: 'auth-service',
-          isGlobal: true,
-        }),
-        DatabaseModule.forRoot({
-          url: config.DATABASE_URL,
-          migrateOnStart: config.DATABASE_MIGRATE_ON_START,
-          poolSize: config.DATABASE_POOL_SIZE,
-          isGlobal: true,
-        }),
-        SecurityEventsModule.forRoot({
-          service: 'auth-service',
-          pseudonymKey: config.secrets.pseudonym,
-          sentryDsn: config.SENTRY_DSN,
-          environment: config.SENTRY_ENVIRONMENT,
-          isGlobal: true,
-        }),
-        SessionRevocationModule.forRoot({ cacheTtlMs: config.REVOCATION_CACHE_MS, isGlobal: true }),
+        ...serviceModules({ service: 'auth-service', env: config, pseudonymSecret: config.secrets.pseudonym }),
+        databaseModule(config),
         SessionsModule.forRoot({
           refreshTokenSecret: config.secrets.refreshToken,
           fingerprintSecret: config.secrets.fingerprint,
@@ -123,7 +100,6 @@ export class AuthServiceModule {
         JwtModule.register({}),
         signingKeyModule,
         HealthModule.forRoot({ redis: true, database: true }),
-        MetricsModule.forRoot({ service: 'auth-service', token: config.METRICS_TOKEN }),
       ],
       controllers: [AuthController, MeController, AccountsController, JwksController],
       providers: [

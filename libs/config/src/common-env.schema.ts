@@ -27,6 +27,13 @@ export const commonEnvShape = {
   JWT_AUDIENCE: z.string().default('payments-api'),
   /** "Session is active" answers reused for at most this long; revocations still reach every process at once via pub/sub. */
   REVOCATION_CACHE_MS: z.coerce.number().int().min(0).max(1000).default(500),
+  /** When set, GET /metrics needs `Authorization: Bearer <token>`. */
+  METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
 } as const;
 
 export { port };
+
+const commonEnvSchema = z.object(commonEnvShape);
+
+/** The validated settings every service has. */
+export type CommonEnv = z.output<typeof commonEnvSchema>;

@@ -1,2 +1,3 @@
 export * from './configure-http-app';
 export * from './run-app';
+export * from './service-modules';

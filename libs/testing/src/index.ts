@@ -9,3 +9,4 @@ export * from './test-system';
 export * from './test-users';
 export * from './fuzz-arbitraries';
 export * from './process-system';
+export * from './test-probes';

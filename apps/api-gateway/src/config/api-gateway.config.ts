@@ -29,7 +29,6 @@ const apiGatewayEnv = z.object({
   RATE_LIMIT_IP_CEILING_LIMIT: nonNegativeInt(0),
   RATE_LIMIT_IP_CEILING_WINDOW_MS: positiveInt(FIFTEEN_MINUTES_MS),
   /** Bearer token for GET /metrics; when unset the endpoint is public (keep it off the internet). */
-  METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
 });
 
 export interface ApiGatewayConfig extends z.output<typeof apiGatewayEnv> {

@@ -49,7 +49,6 @@ const authServiceEnv = z.object({
   BOOTSTRAP_ADMIN_EMAIL: z.string().email().optional(),
   BOOTSTRAP_ADMIN_PASSWORD: z.string().min(12).max(128).optional(),
   /** Bearer token for GET /metrics; when unset the endpoint is public (keep it off the internet). */
-  METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
 });
 
 export type AuthServiceEnv = z.output<typeof authServiceEnv>;

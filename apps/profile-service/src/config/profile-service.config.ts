@@ -15,7 +15,6 @@ const profileServiceEnv = z.object({
   RATE_LIMIT_PROFILE_LIMIT: positiveInt(100),
   RATE_LIMIT_PROFILE_WINDOW_MS: positiveInt(15 * 60 * 1000),
   /** Bearer token for GET /metrics; when unset the endpoint is public (keep it off the internet). */
-  METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
 });
 
 export interface ProfileServiceConfig extends z.output<typeof profileServiceEnv> {

@@ -1,0 +1,50 @@
+import type { DynamicModule } from '@nestjs/common';
+import type { CommonEnv } from '@lib/config';
+import { DatabaseModule } from '@lib/database';
+import { MetricsModule } from '@lib/metrics';
+import { RedisModule } from '@lib/redis';
+import { SecurityEventsModule } from '@lib/security-events';
+import { SessionRevocationModule } from '@lib/sessions';
+
+export interface ServiceModulesSettings {
+  /** The service's name: in logs, Sentry, metrics and Redis CLIENT LIST. */
+  service: string;
+  env: CommonEnv;
+  pseudonymSecret: string;
+}
+
+/**
+ * The modules every service is built on, configured the same way from the common settings:
+ * Redis, security events (log + Sentry), the per-request session revocation check, and /metrics.
+ */
+export function serviceModules({ service, env, pseudonymSecret }: ServiceModulesSettings): DynamicModule[] {
+  return [
+    RedisModule.forRoot({
+      url: env.REDIS_URL,
+      clusterNodes: env.REDIS_CLUSTER_NODES,
+      keyPrefix: env.REDIS_KEY_PREFIX,
+      commandTimeoutMs: env.REDIS_COMMAND_TIMEOUT_MS,
+      connectionName: service,
+      isGlobal: true,
+    }),
+    SecurityEventsModule.forRoot({
+      service,
+      pseudonymKey: pseudonymSecret,
+      sentryDsn: env.SENTRY_DSN,
+      environment: env.SENTRY_ENVIRONMENT,
+      isGlobal: true,
+    }),
+    SessionRevocationModule.forRoot({ cacheTtlMs: env.REVOCATION_CACHE_MS, isGlobal: true }),
+    MetricsModule.forRoot({ service, token: env.METRICS_TOKEN }),
+  ];
+}
+
+/** Postgres for the services that own tables. */
+export function databaseModule(settings: { DATABASE_URL: string; DATABASE_MIGRATE_ON_START: boolean; DATABASE_POOL_SIZE: number }): DynamicModule {
+  return DatabaseModule.forRoot({
+    url: settings.DATABASE_URL,
+    migrateOnStart: settings.DATABASE_MIGRATE_ON_START,
+    poolSize: settings.DATABASE_POOL_SIZE,
+    isGlobal: true,
+  });
+}
