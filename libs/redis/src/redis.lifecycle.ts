@@ -40,6 +40,15 @@ export class RedisLifecycle implements OnModuleInit, OnApplicationShutdown {
   }
 
   async onApplicationShutdown(): Promise<void> {
-    await Promise.allSettled([this.client.quit(), this.subscriber.quit()]);
+    // QUIT fails while Redis is unreachable, and a client left in that state keeps reconnecting
+    // forever (holding the process open); disconnect() stops it either way.
+    await Promise.allSettled(
+      [this.client, this.subscriber].map((client) =>
+        client.quit().then(
+          () => client.disconnect(),
+          () => client.disconnect(),
+        ),
+      ),
+    );
   }
 }
