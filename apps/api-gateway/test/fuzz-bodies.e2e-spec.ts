@@ -11,6 +11,7 @@ import {
   startTestSystem,
   type TestSystem,
   type TestUser,
+  UNLIMITED_BUDGETS,
   uniqueEmail,
   wireBody,
   percentEncode,
@@ -33,17 +34,14 @@ describe('fuzz: bodies and paths of every route, through the gateway', () => {
 
   const ADMIN_EMAIL = 'fuzz-admin@example.com';
   const ADMIN_PASSWORD = 'fuzz admin password 1';
-  const huge = '10000000';
 
   beforeAll(async () => {
     process.stdout.write(`fuzz-bodies: FUZZ_SEED=${seed}\n`);
     system = await startTestSystem({
       label: 'fuzz-bodies',
-      gatewayEnv: { RATE_LIMIT_GENERAL_LIMIT: huge, RATE_LIMIT_AUTH_LIMIT: huge, RATE_LIMIT_REFRESH_LIMIT: huge },
+      gatewayEnv: UNLIMITED_BUDGETS.gatewayEnv,
       authEnv: {
-        LOCKOUT_PAIR_MAX_FAILURES: huge,
-        LOCKOUT_EMAIL_MAX_FAILURES: huge,
-        LOCKOUT_IP_MAX_FAILURES: huge,
+        ...UNLIMITED_BUDGETS.authEnv,
         BOOTSTRAP_ADMIN_EMAIL: ADMIN_EMAIL,
         BOOTSTRAP_ADMIN_PASSWORD: ADMIN_PASSWORD,
       },

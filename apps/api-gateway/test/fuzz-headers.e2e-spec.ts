@@ -12,6 +12,7 @@ import {
   startTestSystem,
   type TestSystem,
   type TestUser,
+  UNLIMITED_BUDGETS,
 } from '@lib/testing';
 
 /**
@@ -26,14 +27,13 @@ describe('fuzz: header values, through the gateway', () => {
   const seed = fuzzSeed();
   let system: TestSystem;
   let user: TestUser;
-  const huge = '10000000';
 
   beforeAll(async () => {
     process.stdout.write(`fuzz-headers: FUZZ_SEED=${seed}\n`);
     system = await startTestSystem({
       label: 'fuzz-headers',
-      gatewayEnv: { RATE_LIMIT_GENERAL_LIMIT: huge, RATE_LIMIT_AUTH_LIMIT: huge, RATE_LIMIT_REFRESH_LIMIT: huge },
-      authEnv: { LOCKOUT_PAIR_MAX_FAILURES: huge, LOCKOUT_EMAIL_MAX_FAILURES: huge, LOCKOUT_IP_MAX_FAILURES: huge },
+      gatewayEnv: UNLIMITED_BUDGETS.gatewayEnv,
+      authEnv: UNLIMITED_BUDGETS.authEnv,
     });
     user = await registerAndLogin(system.gatewayUrl);
   });

@@ -14,6 +14,7 @@ import {
   startTestSystem,
   type TestSystem,
   type TestUser,
+  UNLIMITED_BUDGETS,
 } from '@lib/testing';
 import { AUTH_SERVICE_CONFIG, type AuthServiceConfig } from '../../auth-service/src/config/auth-service.config';
 import { SigningKeyService } from '../../auth-service/src/keys/signing-key.service';
@@ -33,7 +34,6 @@ describe('fuzz: access and refresh tokens, through the gateway and at profile-se
   let user: TestUser & { sessionId: string };
   let keys: { real: KeyObject; kid: string; otherEc: KeyObject; p384: KeyObject; rsa: KeyObject; publicPem: string; publicJwk: string };
 
-  const huge = '10000000';
   const ISSUER = 'auth-service';
   const AUDIENCE = 'payments-api';
 
@@ -41,8 +41,8 @@ describe('fuzz: access and refresh tokens, through the gateway and at profile-se
     process.stdout.write(`fuzz-tokens: FUZZ_SEED=${seed}\n`);
     system = await startTestSystem({
       label: 'fuzz-tokens',
-      gatewayEnv: { RATE_LIMIT_GENERAL_LIMIT: huge, RATE_LIMIT_AUTH_LIMIT: huge, RATE_LIMIT_REFRESH_LIMIT: huge },
-      authEnv: { LOCKOUT_PAIR_MAX_FAILURES: huge, LOCKOUT_EMAIL_MAX_FAILURES: huge, LOCKOUT_IP_MAX_FAILURES: huge },
+      gatewayEnv: UNLIMITED_BUDGETS.gatewayEnv,
+      authEnv: UNLIMITED_BUDGETS.authEnv,
     });
     const registered = await registerAndLogin(system.gatewayUrl);
     user = { ...registered, sessionId: claimsOf(registered.accessToken).sid as string };

@@ -344,3 +344,13 @@ export function percentEncode(value: string): string {
   }
   return out;
 }
+
+/**
+ * Settings that take rate limits and lockout out of the way for suites that are about something
+ * else (fuzzing sends thousands of requests from one address).
+ */
+const NO_LIMIT = '10000000';
+export const UNLIMITED_BUDGETS = {
+  gatewayEnv: { RATE_LIMIT_GENERAL_LIMIT: NO_LIMIT, RATE_LIMIT_AUTH_LIMIT: NO_LIMIT, RATE_LIMIT_REFRESH_LIMIT: NO_LIMIT },
+  authEnv: { LOCKOUT_PAIR_MAX_FAILURES: NO_LIMIT, LOCKOUT_EMAIL_MAX_FAILURES: NO_LIMIT, LOCKOUT_IP_MAX_FAILURES: NO_LIMIT },
+} as const;
