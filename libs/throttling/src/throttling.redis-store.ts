@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { ThrottlerStorage } from '@nestjs/throttler';
 import { InjectRedis, type RedisClient } from '@lib/redis';
-import { CONSUME_RATE_LIMIT_SCRIPT } from './throttling.consume.script';
+import { ConsumeBatcher } from './throttling.consume-batcher';
 import { rateLimitKeys, stockKeyTracker } from './throttling.keys';
 import { redisKeySlot } from './throttling.key-slot';
 import { REFUND_RATE_LIMIT_SCRIPT } from './throttling.refund.script';
@@ -9,13 +9,19 @@ import type { RateLimitCharge, RateLimitDecision, RateLimitOutcome, RateLimitSto
 
 type ThrottlerStorageRecord = Awaited<ReturnType<ThrottlerStorage['increment']>>;
 
+/** The batching key on a single Redis, where every key can share a script call. */
+const ANY_SLOT = -1;
+
 interface SlotGroup {
+  slot: number;
   indexes: number[];
   charges: RateLimitCharge[];
 }
 
 /**
- * Exact, shared rate limiting in Redis: one EVALSHA per request checks and charges every policy.
+ * Exact, shared rate limiting in Redis: one consume script call checks and charges every policy of
+ * a request, shared with the other requests of the same event-loop turn (see `ConsumeBatcher`), so
+ * a request costs at most one round trip.
  *
  * On a Redis Cluster, charges whose trackers hash to different slots cannot share a script. Then
  * one script runs per slot (in parallel) and, if any slot denies, the slots that admitted are
@@ -28,12 +34,22 @@ interface SlotGroup {
  */
 @Injectable()
 export class RedisRateLimitStore implements RateLimitStore, ThrottlerStorage {
-  constructor(@InjectRedis() private readonly redis: RedisClient) {}
+  private readonly batcher: ConsumeBatcher;
 
-  async consume(charges: readonly RateLimitCharge[], cost = 1): Promise<RateLimitDecision> {
-    if (charges.length === 0) return { admitted: true, outcomes: [] };
+  constructor(@InjectRedis() private readonly redis: RedisClient) {
+    this.batcher = new ConsumeBatcher(redis);
+  }
+
+  consume(charges: readonly RateLimitCharge[], cost = 1): Promise<RateLimitDecision> {
+    if (charges.length === 0) return Promise.resolve({ admitted: true, outcomes: [] });
+    if (!this.redis.isCluster) return this.batcher.consume(ANY_SLOT, charges, cost);
+    return this.consumeAcrossSlots(charges, cost);
+  }
+
+  /** Cluster: one call per slot the charges hash to, refunded if any slot denies. */
+  private async consumeAcrossSlots(charges: readonly RateLimitCharge[], cost: number): Promise<RateLimitDecision> {
     const groups = this.groupBySlot(charges);
-    const results = await Promise.all(groups.map((group) => this.consumeInOneSlot(group.charges, cost)));
+    const results = await Promise.all(groups.map((group) => this.batcher.consume(group.slot, group.charges, cost)));
     const admitted = results.every((result) => result.admitted);
     if (!admitted && groups.length > 1) {
       await Promise.all(
@@ -60,38 +76,16 @@ export class RedisRateLimitStore implements RateLimitStore, ThrottlerStorage {
   }
 
   private groupBySlot(charges: readonly RateLimitCharge[]): SlotGroup[] {
-    if (!this.redis.isCluster) return [{ indexes: charges.map((_, i) => i), charges: [...charges] }];
     const prefix = this.redis.options.keyPrefix ?? '';
     const bySlot = new Map<number, SlotGroup>();
     charges.forEach((charge, index) => {
       const slot = redisKeySlot(prefix + rateLimitKeys(charge.tracker, charge.policy).counter);
-      const group = bySlot.get(slot) ?? { indexes: [], charges: [] };
+      const group = bySlot.get(slot) ?? { slot, indexes: [], charges: [] };
       group.indexes.push(index);
       group.charges.push(charge);
       bySlot.set(slot, group);
     });
     return [...bySlot.values()];
-  }
-
-  private async consumeInOneSlot(charges: readonly RateLimitCharge[], cost: number): Promise<RateLimitDecision> {
-    const keys: string[] = [];
-    const args: number[] = [cost];
-    for (const charge of charges) {
-      const { counter, reported } = rateLimitKeys(charge.tracker, charge.policy);
-      keys.push(counter, reported);
-      args.push(charge.limit, charge.ttlMs);
-    }
-    const reply = await CONSUME_RATE_LIMIT_SCRIPT.run<number[]>(this.redis, keys, args);
-    return {
-      admitted: reply[0] === 1,
-      outcomes: charges.map((charge, i) => ({
-        ...charge,
-        count: Number(reply[1 + 4 * i]),
-        resetMs: Math.max(0, Number(reply[2 + 4 * i])),
-        denied: reply[3 + 4 * i] === 1,
-        firstDenial: reply[4 + 4 * i] === 1,
-      })),
-    };
   }
 
   private async refund(charges: readonly RateLimitCharge[], cost: number, outcomes: RateLimitOutcome[]): Promise<void> {
