@@ -36,9 +36,11 @@ export class AccessTokenGuard extends AuthGuard('jwt') {
     this.verified = new VerifiedTokenCache(options.verifiedTokenCacheSize ?? 10_000);
   }
 
+  /** `@Public()` per handler and class: decorator metadata is fixed at start-up, so it is read once. */
+  private readonly publicRoutes = new WeakMap<Function, WeakMap<Function, boolean>>();
+
   override async canActivate(context: ExecutionContext): Promise<boolean> {
-    const isPublic = this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, [context.getHandler(), context.getClass()]);
-    if (isPublic) return true;
+    if (this.isPublic(context.getHandler(), context.getClass())) return true;
     const req = context.switchToHttp().getRequest<Request>();
     try {
       req.user = await this.authenticate(context, req);
@@ -50,6 +52,17 @@ export class AccessTokenGuard extends AuthGuard('jwt') {
       }
       throw error;
     }
+  }
+
+  private isPublic(handler: Function, cls: Function): boolean {
+    let byClass = this.publicRoutes.get(handler);
+    let isPublic = byClass?.get(cls);
+    if (isPublic === undefined) {
+      isPublic = this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, [handler, cls]) === true;
+      if (!byClass) this.publicRoutes.set(handler, (byClass = new WeakMap()));
+      byClass.set(cls, isPublic);
+    }
+    return isPublic;
   }
 
   // Errors raised while checking the session (Redis down) propagate as they are, so they map to 503;

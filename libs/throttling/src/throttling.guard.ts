@@ -25,19 +25,26 @@ import type { RateLimitPolicyDefinition } from './throttling.policy';
 import { RateLimitExceededException } from './throttling.rate-limit-exceeded.exception';
 import { RateLimitUnavailableException } from './throttling.rate-limit-unavailable.exception';
 
-type Resolvable = number | string | ((context: ExecutionContext) => number | string | Promise<number | string>);
+
+type RequestResolver = (context: ExecutionContext) => number | string | Promise<number | string>;
+type Resolvable = number | string | RequestResolver;
 
 interface RoutePolicy {
   policy: RateLimitPolicyDefinition;
-  /** Per-route `@Throttle` overrides, if any. */
-  limit?: Resolvable;
-  ttl?: Resolvable;
+  /** The policy's limit and window, with a fixed per-route `@Throttle` override applied. */
+  limit: number;
+  ttlMs: number;
+  /** A per-route `@Throttle` override computed from each request, if any. */
+  limitOf?: RequestResolver;
+  ttlOf?: RequestResolver;
 }
 
 interface RoutePlan {
   route: string;
   skip: boolean;
   policies: RoutePolicy[];
+  /** Some override depends on the request: charges must be resolved per request (asynchronously). */
+  perRequest: boolean;
 }
 
 /**
@@ -80,7 +87,8 @@ export class RateLimitGuard extends ThrottlerGuard {
     if (plan.skip) return true;
 
     const { req, res } = this.getRequestResponse(context) as { req: Request; res: Response };
-    const charges = await this.chargesFor(context, req, plan);
+    // Most routes have fixed budgets: their charges are built without an extra await.
+    const charges = plan.perRequest ? await this.chargesFor(context, req, plan) : this.fixedCharges(req, plan);
     if (charges.length === 0) return true;
 
     const verdict = await this.limiter.consume(charges, plan.route);
@@ -89,7 +97,8 @@ export class RateLimitGuard extends ThrottlerGuard {
       throw new RateLimitUnavailableException(verdict.retryAfterSec);
     }
     const { outcomes, admitted } = verdict.decision;
-    for (const [name, value] of Object.entries(rateLimitHeaders(outcomes))) this.setResponseHeader(res, name, value);
+    const headers = rateLimitHeaders(outcomes);
+    for (const name in headers) this.setResponseHeader(res, name, headers[name]);
     if (admitted) return true;
     const retryAfter = retryAfterSeconds(outcomes);
     this.setResponseHeader(res, 'Retry-After', retryAfter);
@@ -115,7 +124,7 @@ export class RateLimitGuard extends ThrottlerGuard {
   private buildPlan(handler: Function, cls: Type): RoutePlan {
     const targets = [handler, cls];
     const route = `${cls.name}.${handler.name}`;
-    if (this.reflector.getAllAndOverride<boolean>(SKIP_RATE_LIMIT_METADATA, targets)) return { route, skip: true, policies: [] };
+    if (this.reflector.getAllAndOverride<boolean>(SKIP_RATE_LIMIT_METADATA, targets)) return { route, skip: true, policies: [], perRequest: false };
     const optIn = new Set(this.reflector.getAllAndMerge<string[]>(RATE_LIMIT_POLICIES_METADATA, targets) ?? []);
     for (const name of optIn) {
       if (!this.policies.some((policy) => policy.name === name)) {
@@ -128,30 +137,43 @@ export class RateLimitGuard extends ThrottlerGuard {
       if (policy.scope === 'opt-in' && !optIn.has(policy.name)) continue;
       const skip = this.reflector.getAllAndOverride<boolean | undefined>(THROTTLER_SKIP + policy.name, targets);
       if (skip ?? (policy.scope === 'all-routes' && stockSkipAll)) continue;
+      const limit = this.reflector.getAllAndOverride<Resolvable | undefined>(THROTTLER_LIMIT + policy.name, targets);
+      const ttl = this.reflector.getAllAndOverride<Resolvable | undefined>(THROTTLER_TTL + policy.name, targets);
       policies.push({
         policy,
-        limit: this.reflector.getAllAndOverride<Resolvable | undefined>(THROTTLER_LIMIT + policy.name, targets),
-        ttl: this.reflector.getAllAndOverride<Resolvable | undefined>(THROTTLER_TTL + policy.name, targets),
+        // A fixed override is checked here, at the route's first request, not on every request.
+        limit: limit === undefined || typeof limit === 'function' ? policy.limit : toNumber(THROTTLER_LIMIT + policy.name, limit, 0),
+        ttlMs: ttl === undefined || typeof ttl === 'function' ? policy.ttlMs : toNumber(THROTTLER_TTL + policy.name, ttl, 1),
+        limitOf: typeof limit === 'function' ? limit : undefined,
+        ttlOf: typeof ttl === 'function' ? ttl : undefined,
       });
     }
-    return { route, skip: false, policies };
+    return { route, skip: false, policies, perRequest: policies.some((p) => p.limitOf !== undefined || p.ttlOf !== undefined) };
   }
 
   /** The policies this request spends, with their tracker and any per-route `@Throttle` override. */
   protected async chargesFor(context: ExecutionContext, req: Request, plan = this.planFor(context)): Promise<PolicyCharge[]> {
-    const user = this.verifiedUserId(req);
-    const ip = ipTracker(rateLimitIpKey(clientIp(req)));
-    const charges: PolicyCharge[] = [];
-    for (const { policy, limit, ttl } of plan.policies) {
-      charges.push({
-        policy: policy.name,
-        tracker: policy.tracker === 'ip' || user === undefined ? ip : userTracker(user),
-        limit: limit === undefined ? policy.limit : await resolveNumber(context, THROTTLER_LIMIT + policy.name, limit, 0),
-        ttlMs: ttl === undefined ? policy.ttlMs : await resolveNumber(context, THROTTLER_TTL + policy.name, ttl, 1),
-        onRedisError: policy.onRedisError,
-      });
+    const charges = this.fixedCharges(req, plan);
+    for (let i = 0; i < charges.length; i++) {
+      const { policy, limitOf, ttlOf } = plan.policies[i];
+      if (limitOf) charges[i].limit = toNumber(THROTTLER_LIMIT + policy.name, await limitOf(context), 0);
+      if (ttlOf) charges[i].ttlMs = toNumber(THROTTLER_TTL + policy.name, await ttlOf(context), 1);
     }
     return charges;
+  }
+
+  /** The charges of a request with every override taken as fixed (see `chargesFor` for per-request ones). */
+  private fixedCharges(req: Request, plan: RoutePlan): PolicyCharge[] {
+    const user = this.verifiedUserId(req);
+    const ip = ipTracker(rateLimitIpKey(clientIp(req)));
+    const userKey = user === undefined ? ip : userTracker(user);
+    return plan.policies.map(({ policy, limit, ttlMs }) => ({
+      policy: policy.name,
+      tracker: policy.tracker === 'ip' ? ip : userKey,
+      limit,
+      ttlMs,
+      onRedisError: policy.onRedisError,
+    }));
   }
 
   /**
@@ -165,9 +187,9 @@ export class RateLimitGuard extends ThrottlerGuard {
   }
 }
 
-/** A `@Throttle` value: a number, or a function of the request (resolved per request). */
-async function resolveNumber(context: ExecutionContext, metadataKey: string, override: Resolvable, min: number): Promise<number> {
-  const value = Number(typeof override === 'function' ? await override(context) : override);
+/** A `@Throttle` limit or ttl (stock accepts numbers and numeric strings), checked and rounded up. */
+function toNumber(metadataKey: string, override: number | string, min: number): number {
+  const value = Number(override);
   if (!Number.isFinite(value) || value < min) throw new Error(`Invalid ${metadataKey} override: ${String(value)}`);
   return Math.ceil(value);
 }

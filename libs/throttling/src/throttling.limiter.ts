@@ -56,9 +56,9 @@ export class RateLimiter {
   }
 
   private async decide(charges: readonly PolicyCharge[]): Promise<RateLimitVerdict> {
-    const plain = charges.map(({ onRedisError: _mode, ...charge }) => charge);
     try {
-      const decision = await this.store.consume(plain);
+      // A PolicyCharge is a RateLimitCharge; stores copy only the charge fields into outcomes.
+      const decision = await this.store.consume(charges);
       this.outage.succeeded();
       return { kind: 'decided', decision, source: 'redis' };
     } catch (error) {
@@ -68,7 +68,7 @@ export class RateLimiter {
       return { kind: 'unavailable', retryAfterSec: this.unavailableRetryAfterSec };
     }
     this.metrics.memoryDecisions++;
-    return { kind: 'decided', decision: await this.fallback.consume(plain), source: 'memory' };
+    return { kind: 'decided', decision: await this.fallback.consume(charges), source: 'memory' };
   }
 
   private reportDenial(decision: RateLimitDecision, route: string): void {

@@ -47,7 +47,10 @@ export class MemoryRateLimitStore implements RateLimitStore {
         window.reported = true;
       }
       return {
-        ...charge,
+        policy: charge.policy,
+        tracker: charge.tracker,
+        limit: charge.limit,
+        ttlMs: charge.ttlMs,
         count: window?.count ?? 0,
         resetMs: window ? window.resetAt - now : charge.ttlMs,
         denied: denied[i],
