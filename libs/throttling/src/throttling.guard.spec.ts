@@ -2,6 +2,7 @@ import { type CanActivate, Controller, type ExecutionContext, Get, Injectable, t
 import { APP_GUARD } from '@nestjs/core';
 import { SkipThrottle, Throttle } from '@nestjs/throttler';
 import { Test } from '@nestjs/testing';
+import type { Request } from 'express';
 import request from 'supertest';
 import { applyTrustedProxies } from '@lib/client-ip';
 import { RedisModule } from '@lib/redis';
@@ -31,6 +32,8 @@ class TestController {
   @RateLimitPolicy('auth') @Post('login') login() { return { ok: true }; }
   @RateLimitPolicy('admin') @Get('accounts') accounts() { return { ok: true }; }
   @Throttle({ general: { limit: 2, ttl: 60_000 } }) @Get('tight') tight() { return { ok: true }; }
+  @Throttle({ general: { limit: async (ctx: ExecutionContext) => Number(ctx.switchToHttp().getRequest<Request>().headers['x-test-limit']), ttl: 60_000 } })
+  @Get('per-request') perRequest() { return { ok: true }; }
   @SkipThrottle({ general: true }) @Get('no-general') noGeneral() { return { ok: true }; }
   @SkipThrottle() @RateLimitPolicy('auth') @Post('stock-skip-login') stockSkipLogin() { return { ok: true }; }
   @RateLimitPolicy('nope') @Get('misconfigured') misconfigured() { return { ok: true }; }
@@ -132,6 +135,15 @@ describe('RateLimitGuard over a real Nest app and Redis', () => {
     expect(first.headers['x-ratelimit-limit']).toBe('2');
     await http().get('/tight').set('X-Forwarded-For', ip).expect(200);
     await http().get('/tight').set('X-Forwarded-For', ip).expect(429);
+  });
+
+  it('resolves a @Throttle override given as a function on every request', async () => {
+    const ip = nextIp();
+    const first = await http().get('/per-request').set('X-Forwarded-For', ip).set('x-test-limit', '3').expect(200);
+    expect(first.headers['x-ratelimit-limit']).toBe('3');
+    await http().get('/per-request').set('X-Forwarded-For', ip).set('x-test-limit', '1').expect(429);
+    const res = await http().get('/per-request').set('X-Forwarded-For', ip).set('x-test-limit', '5').expect(200);
+    expect(res.headers['x-ratelimit-remaining']).toBe('3');
   });
 
   it('honours stock @SkipThrottle({ general: true })', async () => {
