@@ -61,14 +61,20 @@ export class ConsumeBatcher {
   }
 
   private async call(batch: readonly PendingConsume[]): Promise<void> {
+    // Each window's keys are sent once per call, however many requests of the batch spend from it.
     const keys: string[] = [];
+    const pairOf = new Map<string, number>();
     const args: number[] = [batch.length];
     for (const { charges, cost } of batch) {
       args.push(cost, charges.length);
-      for (const charge of charges) {
-        const { counter, reported } = rateLimitKeys(charge.tracker, charge.policy);
-        keys.push(counter, reported);
-        args.push(charge.limit, charge.ttlMs);
+      for (const { tracker, policy, limit, ttlMs } of charges) {
+        const { counter, reported } = rateLimitKeys(tracker, policy);
+        let pair = pairOf.get(counter);
+        if (pair === undefined) {
+          pair = keys.push(counter, reported) / 2;
+          pairOf.set(counter, pair);
+        }
+        args.push(pair, limit, ttlMs);
       }
     }
     let reply: number[];

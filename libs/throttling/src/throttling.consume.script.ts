@@ -5,10 +5,11 @@ import { RedisScript } from '@lib/redis';
  * requests of a call are decided one after the other, each on its own (all-or-nothing per request),
  * exactly as if each had made its own call in that order: batching them only saves round trips.
  *
- * KEYS: for each request, for each of its policies: the window counter, then the "denial reported"
- *       marker (all keys of one call must share a cluster slot: they are hash-tagged per tracker).
+ * KEYS: pairs (window counter, "denial reported" marker), one pair per distinct window in the call
+ *       (all keys of one call must share a cluster slot: they are hash-tagged per tracker).
  * ARGV: ARGV[1] = number of requests; then for each request: cost (hits it spends, >= 1), number of
- *       policies n, then n pairs (limit, window length in ms).
+ *       policies n, then n triples (pair index j: the window is KEYS[2j-1], KEYS[2j]; limit; window
+ *       length in ms). Requests of one client share a pair, so a burst costs one key pair per call.
  * Returns: for each request: admitted (1|0), then per policy: count, msUntilReset, denied (1|0),
  *       firstDenial (1|0), where count is the window's hits after this request (unchanged when the
  *       request was not admitted).
@@ -23,18 +24,18 @@ export const CONSUME_RATE_LIMIT_SCRIPT = new RedisScript(
   `
 local requests = tonumber(ARGV[1])
 local a = 2
-local k = 0
 local result = {}
 for _ = 1, requests do
   local cost = tonumber(ARGV[a])
   local n = tonumber(ARGV[a + 1])
   a = a + 2
-  local counts, ttls, denied = {}, {}, {}
+  local keyAt, counts, ttls, denied = {}, {}, {}, {}
   local admitted = 1
   for i = 1, n do
-    local key = KEYS[k + 2 * i - 1]
-    local limit = tonumber(ARGV[a + 2 * i - 2])
-    local window = tonumber(ARGV[a + 2 * i - 1])
+    keyAt[i] = 2 * tonumber(ARGV[a + 3 * i - 3])
+    local key = KEYS[keyAt[i] - 1]
+    local limit = tonumber(ARGV[a + 3 * i - 2])
+    local window = tonumber(ARGV[a + 3 * i - 1])
     local count = tonumber(redis.call('GET', key) or '0')
     local ttl = window
     if count > 0 then
@@ -56,24 +57,23 @@ for _ = 1, requests do
   end
   result[#result + 1] = admitted
   for i = 1, n do
-    local key = KEYS[k + 2 * i - 1]
+    local key = KEYS[keyAt[i] - 1]
     local first = 0
     if admitted == 1 then
       local before = counts[i]
       counts[i] = redis.call('INCRBY', key, cost)
       if before == 0 then
-        redis.call('PEXPIRE', key, tonumber(ARGV[a + 2 * i - 1]))
+        redis.call('PEXPIRE', key, tonumber(ARGV[a + 3 * i - 1]))
       end
     elseif denied[i] == 1 then
-      if redis.call('SET', KEYS[k + 2 * i], '1', 'NX', 'PX', ttls[i]) then first = 1 end
+      if redis.call('SET', KEYS[keyAt[i]], '1', 'NX', 'PX', ttls[i]) then first = 1 end
     end
     result[#result + 1] = counts[i]
     result[#result + 1] = ttls[i]
     result[#result + 1] = denied[i]
     result[#result + 1] = first
   end
-  k = k + 2 * n
-  a = a + 2 * n
+  a = a + 3 * n
 end
 return result
 `,
