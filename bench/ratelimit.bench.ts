@@ -8,7 +8,8 @@
  *   (2) guarded  AccessTokenGuard (JWT + session check) + RateLimitGuard (general per user + ipCeiling)
  *   (3) stock    @nestjs/throttler ThrottlerGuard + @nest-lab/throttler-storage-redis, per-user + per-IP
  * plus (2b) guarded with the revocation cache off (every request checks the session in Redis), and
- * (2r) RateLimitGuard alone with the user from a header, like (3): the limiter without token verification.
+ * (2r) RateLimitGuard alone with the user from a header, like (3): the limiter without token verification,
+ * and (2u) the (2) stack with one user per connection (the other set-ups send one user's requests).
  * The access token comes from the real auth-service (in-process test system on the same Redis).
  * The set-ups are measured in BENCH_ROUNDS interleaved rounds (default 3, each round in a rotated
  * order) and the median of each figure is reported, because this machine is shared and noisy.
@@ -35,6 +36,7 @@ type Autocannon = (options: {
   connections: number;
   duration: number;
   headers?: Record<string, string>;
+  setupClient?: (client: { setHeaders(headers: Record<string, string>): void }) => void;
 }) => Promise<AutocannonResult>;
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const autocannon = require('autocannon') as Autocannon;
@@ -51,6 +53,8 @@ interface Setup {
   mode: 'bare' | 'guarded' | 'limiter' | 'stock';
   env?: Record<string, string>;
   headers?: Record<string, string>;
+  /** Headers per connection (round-robin), for set-ups with many clients. */
+  clientHeaders?: Record<string, string>[];
 }
 
 interface Measured {
@@ -108,11 +112,11 @@ async function measure(setup: Setup, redis: TestRedisServer, env: Record<string,
   const { child, url } = await startApp(setup, env);
   child.removeAllListeners('exit');
   try {
-    const probe = await fetch(url, { headers: setup.headers });
+    const probe = await fetch(url, { headers: setup.headers ?? setup.clientHeaders?.[0] });
     if (probe.status !== 200) throw new Error(`${setup.id}: probe answered ${probe.status}: ${await probe.text()}`);
-    await autocannon({ url, connections: CONNECTIONS, duration: WARMUP_SEC, headers: setup.headers });
+    await autocannon({ url, connections: CONNECTIONS, duration: WARMUP_SEC, ...loadOptions(setup) });
     const before = await readCommandStats(redis.url);
-    const result = await autocannon({ url, connections: CONNECTIONS, duration: DURATION_SEC, headers: setup.headers });
+    const result = await autocannon({ url, connections: CONNECTIONS, duration: DURATION_SEC, ...loadOptions(setup) });
     const after = await readCommandStats(redis.url);
     return {
       setup,
@@ -127,6 +131,14 @@ async function measure(setup: Setup, redis: TestRedisServer, env: Record<string,
   } finally {
     await stopApp(child);
   }
+}
+
+/** The headers of a set-up: the same for every connection, or one set per connection. */
+function loadOptions(setup: Setup): Pick<Parameters<Autocannon>[0], 'headers' | 'setupClient'> {
+  const perClient = setup.clientHeaders;
+  if (!perClient) return { headers: setup.headers };
+  let next = 0;
+  return { setupClient: (client) => client.setHeaders(perClient[next++ % perClient.length]) };
 }
 
 const median = (values: number[]) => {
@@ -198,6 +210,9 @@ async function main(): Promise<void> {
       gatewayEnv: { RATE_LIMIT_AUTH_LIMIT: '1000', RATE_LIMIT_GENERAL_LIMIT: '100000' },
     });
     const user = await registerAndLogin(system.gatewayUrl);
+    // (2u): one user per connection, so a batch holds many trackers (the single-user set-ups share one).
+    const users = [user];
+    while (users.length < CONNECTIONS) users.push(await registerAndLogin(system.gatewayUrl));
     const env = {
       BENCH_REDIS_URL: redis.url,
       // The same prefix as the test system: the session the token belongs to lives there.
@@ -210,6 +225,12 @@ async function main(): Promise<void> {
       { id: '2', label: 'AccessTokenGuard + RateLimitGuard', mode: 'guarded', headers: bearer },
       { id: '3', label: 'stock ThrottlerGuard + nest-lab redis', mode: 'stock', headers: { 'x-bench-user': user.id } },
       { id: '2r', label: 'RateLimitGuard only (user from header)', mode: 'limiter', headers: { 'x-bench-user': user.id } },
+      {
+        id: '2u',
+        label: `(2) with ${CONNECTIONS} users, one per connection`,
+        mode: 'guarded',
+        clientHeaders: users.map((u) => ({ authorization: `Bearer ${u.accessToken}` })),
+      },
       ...(process.env.BENCH_EXTRA
         ? [{ id: '2b', label: '(2), revocation cache off', mode: 'guarded', headers: bearer, env: { BENCH_REVOCATION_CACHE_MS: '0' } } as Setup]
         : []),
@@ -233,7 +254,7 @@ async function main(): Promise<void> {
     printTable(results);
 
     const byId = (id: string) => results.find((r) => r.setup.id === id) as Measured;
-    const [bare, guarded, stock, limiterOnly] = ['1', '2', '3', '2r'].map(byId);
+    const [bare, guarded, stock, limiterOnly, manyUsers] = ['1', '2', '3', '2r', '2u'].map(byId);
     const vsBare = guarded.rps / bare.rps;
     const vsStock = guarded.rps / stock.rps;
     const roundTrips = scripts(guarded.commands) / guarded.requests;
@@ -245,6 +266,9 @@ async function main(): Promise<void> {
     console.log(`  (2) Redis round trips per request  ${fixed(roundTrips, 3).padStart(8)}   <= 1 on the common path  ${roundTrips < 1.01 ? 'yes' : 'NO'}`);
     console.log(`  (2r)/(3) limiter alone vs stock   ${fixed(limiterOnly.rps / stock.rps).padStart(8)}   (same inputs: no token verification)`);
     console.log(`  (2r)/(1) limiter alone vs no guard ${fixed(limiterOnly.rps / bare.rps).padStart(8)}`);
+    console.log(`  (2u)/(1) ${CONNECTIONS} users vs no guard   ${fixed(manyUsers.rps / bare.rps).padStart(8)}`);
+    console.log(`  (2u)/(3) ${CONNECTIONS} users vs stock      ${fixed(manyUsers.rps / stock.rps).padStart(8)}`);
+    console.log(`  (2u) Redis round trips per request ${fixed(scripts(manyUsers.commands) / manyUsers.requests, 3).padStart(8)}`);
     console.log(`  p99 (2)/(1) ${fixed(guarded.p99 / Math.max(1, bare.p99))}, p99 (2)/(3) ${fixed(guarded.p99 / Math.max(1, stock.p99))}`);
     if (results.some((r) => r.non2xx > 0 || r.errors > 0)) console.log('\nWARNING: some responses were not 2xx or failed; see the table.');
     console.log(`\ntotal ${fixed((Date.now() - started) / 1000, 1)} s`);
@@ -260,7 +284,15 @@ async function main(): Promise<void> {
         redisCommandsPerRequest: sum(r.commands) / r.requests,
         roundTripsPerRequest: scripts(r.commands) / r.requests,
       })),
-      ratios: { guardedVsBare: vsBare, guardedVsStock: vsStock, limiterVsStock: limiterOnly.rps / stock.rps, roundTrips },
+      ratios: {
+        guardedVsBare: vsBare,
+        guardedVsStock: vsStock,
+        limiterVsStock: limiterOnly.rps / stock.rps,
+        roundTrips,
+        manyUsersVsBare: manyUsers.rps / bare.rps,
+        manyUsersVsStock: manyUsers.rps / stock.rps,
+        manyUsersRoundTrips: scripts(manyUsers.commands) / manyUsers.requests,
+      },
     });
   } finally {
     await system?.close();
