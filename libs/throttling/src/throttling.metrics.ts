@@ -17,7 +17,7 @@ export class RateLimitMetrics {
   failedClosed = 0;
   /** Decisions made by the in-memory fallback while Redis was unavailable. */
   memoryDecisions = 0;
-  /** Redis calls that failed (error or timeout). */
+  /** Decisions whose Redis call failed (error or timeout); requests batched into one call count once each. */
   redisErrors = 0;
   /** 1 while Redis is considered unavailable. */
   redisDown = 0;
