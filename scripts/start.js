@@ -40,7 +40,8 @@ async function main() {
       name: app,
       command: `node dist/apps/${app}/main.js`,
       prefixColor: ['magenta', 'cyan', 'green'][i],
-      env: { DATABASE_MIGRATE_ON_START: 'false' },
+      // The same V8 heap limit as the image (see the Dockerfile), unless NODE_OPTIONS says otherwise.
+      env: { DATABASE_MIGRATE_ON_START: 'false', NODE_OPTIONS: process.env.NODE_OPTIONS ?? '--max-old-space-size=512' },
     })),
     { cwd: root, killOthersOn: ['failure'], prefix: 'name', handleInput: false },
   );
