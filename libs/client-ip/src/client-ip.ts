@@ -12,6 +12,8 @@ export function clientIp(req: Request): string {
 }
 
 export function normalizeIp(ip: string): string {
+  // Runs on every request: a plain IPv4 address (no colon) needs no regex.
+  if (!ip.includes(':')) return ip;
   const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(ip);
   return mapped ? mapped[1] : ip.toLowerCase();
 }
@@ -57,5 +59,5 @@ export function networkPrefix(ip: string, v4Bits: number, v6Bits: number): strin
 /** The rate-limiting identity of an address: IPv4 as is, IPv6 grouped by /64. */
 export function rateLimitIpKey(ip: string): string {
   const address = normalizeIp(ip);
-  return isIPv6(address) ? networkPrefix(address, 32, 64) : address;
+  return address.includes(':') && isIPv6(address) ? networkPrefix(address, 32, 64) : address;
 }
