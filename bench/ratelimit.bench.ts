@@ -270,6 +270,11 @@ async function main(): Promise<void> {
     console.log(`  (2u)/(3) ${CONNECTIONS} users vs stock      ${fixed(manyUsers.rps / stock.rps).padStart(8)}`);
     console.log(`  (2u) Redis round trips per request ${fixed(scripts(manyUsers.commands) / manyUsers.requests, 3).padStart(8)}`);
     console.log(`  p99 (2)/(1) ${fixed(guarded.p99 / Math.max(1, bare.p99))}, p99 (2)/(3) ${fixed(guarded.p99 / Math.max(1, stock.p99))}`);
+    // The same ratios within each round (set-ups measured minutes apart in a round share the machine's
+    // state of the moment): their spread shows how far the medians above can be trusted.
+    const perRound = (a: string, b: string) => (runs.get(a) ?? []).map((run, r) => run.rps / (runs.get(b) ?? [])[r].rps);
+    const spread = { guardedVsBare: perRound('2', '1'), guardedVsStock: perRound('2', '3') };
+    console.log(`  per round: (2)/(1) ${spread.guardedVsBare.map((x) => fixed(x)).join(' ')}; (2)/(3) ${spread.guardedVsStock.map((x) => fixed(x)).join(' ')}`);
     if (results.some((r) => r.non2xx > 0 || r.errors > 0)) console.log('\nWARNING: some responses were not 2xx or failed; see the table.');
     console.log(`\ntotal ${fixed((Date.now() - started) / 1000, 1)} s`);
     writeResultFile({
@@ -293,6 +298,7 @@ async function main(): Promise<void> {
         manyUsersVsStock: manyUsers.rps / stock.rps,
         manyUsersRoundTrips: scripts(manyUsers.commands) / manyUsers.requests,
       },
+      perRound: spread,
     });
   } finally {
     await system?.close();

@@ -25,6 +25,7 @@ interface RateLimitResult {
     manyUsersVsStock: number;
     manyUsersRoundTrips: number;
   };
+  perRound: { guardedVsBare: number[]; guardedVsStock: number[] };
 }
 
 interface RefreshResult {
@@ -102,7 +103,9 @@ function rateLimitSection(r: RateLimitResult): string {
       `policies (general per user + per-IP ceiling); (3) authenticates nobody and makes ${f(setup('3')?.roundTripsPerRequest ?? 0, 0)} round trips. ` +
       'The rate-limit decisions a gateway needs in one event-loop turn share one script call (at most 64 requests per call), ' +
       'so under this load a request costs a fraction of a round trip; (2u) gives every connection its own user, so a call ' +
-      'carries many trackers instead of one.',
+      'carries many trackers instead of one. ' +
+      `The two target ratios within each round: (2)/(1) ${r.perRound.guardedVsBare.map((x) => f(x)).join(', ')}; ` +
+      `(2)/(3) ${r.perRound.guardedVsStock.map((x) => f(x)).join(', ')}.`,
   ].join('\n');
 }
 
