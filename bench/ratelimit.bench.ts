@@ -11,7 +11,7 @@
  * (2r) RateLimitGuard alone with the user from a header, like (3): the limiter without token verification,
  * and (2u) the (2) stack with one user per connection (the other set-ups send one user's requests).
  * The access token comes from the real auth-service (in-process test system on the same Redis).
- * The set-ups are measured in BENCH_ROUNDS interleaved rounds (default 3, each round in a rotated
+ * The set-ups are measured in BENCH_ROUNDS interleaved rounds (default 5, each round in a rotated
  * order) and the median of each figure is reported, because this machine is shared and noisy.
  * BENCH_DURATION_SEC / BENCH_WARMUP_SEC change the run length; BENCH_CPU_PROF_DIR writes CPU profiles;
  * BENCH_EXTRA=1 adds (2b); BENCH_RESULT_FILE=<path> also writes the figures as JSON (npm run bench).
@@ -21,6 +21,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { registerAndLogin, startRedisServer, startTestSystem, type TestRedisServer, type TestSystem } from '@lib/testing';
+import { processCpuSeconds, redisCpuSeconds } from './support/process-cpu';
 import { commandDelta, type CommandCounts, readCommandStats } from './support/ratelimit-redis-command-stats';
 
 // autocannon ships no type declarations; only the fields used here.
@@ -44,7 +45,7 @@ const autocannon = require('autocannon') as Autocannon;
 const CONNECTIONS = 50;
 const WARMUP_SEC = Number(process.env.BENCH_WARMUP_SEC ?? 2);
 const DURATION_SEC = Number(process.env.BENCH_DURATION_SEC ?? 6);
-const ROUNDS = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 3));
+const ROUNDS = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 5));
 const ROOT = join(__dirname, '..');
 
 interface Setup {
@@ -66,6 +67,9 @@ interface Measured {
   non2xx: number;
   errors: number;
   commands: CommandCounts;
+  /** CPU microseconds per request of the app process and of redis-server (NaN without procfs). */
+  appCpuUs: number;
+  redisCpuUs: number;
 }
 
 function startApp(setup: Setup, env: Record<string, string>): Promise<{ child: ChildProcess; url: string }> {
@@ -116,8 +120,11 @@ async function measure(setup: Setup, redis: TestRedisServer, env: Record<string,
     if (probe.status !== 200) throw new Error(`${setup.id}: probe answered ${probe.status}: ${await probe.text()}`);
     await autocannon({ url, connections: CONNECTIONS, duration: WARMUP_SEC, ...loadOptions(setup) });
     const before = await readCommandStats(redis.url);
+    const [appCpuBefore, redisCpuBefore] = [processCpuSeconds(child.pid), await redisCpuSeconds(redis.url)];
     const result = await autocannon({ url, connections: CONNECTIONS, duration: DURATION_SEC, ...loadOptions(setup) });
+    const [appCpuAfter, redisCpuAfter] = [processCpuSeconds(child.pid), await redisCpuSeconds(redis.url)];
     const after = await readCommandStats(redis.url);
+    const perRequestUs = (seconds: number) => (seconds * 1e6) / Math.max(1, result.requests.total);
     return {
       setup,
       rps: result.requests.average,
@@ -127,6 +134,8 @@ async function measure(setup: Setup, redis: TestRedisServer, env: Record<string,
       non2xx: result.non2xx,
       errors: result.errors + result.timeouts,
       commands: commandDelta(before, after),
+      appCpuUs: appCpuBefore === undefined || appCpuAfter === undefined ? NaN : perRequestUs(appCpuAfter - appCpuBefore),
+      redisCpuUs: perRequestUs(redisCpuAfter - redisCpuBefore),
     };
   } finally {
     await stopApp(child);
@@ -160,6 +169,8 @@ function combine(runs: Measured[]): Measured {
     non2xx: runs.reduce((n, r) => n + r.non2xx, 0),
     errors: runs.reduce((n, r) => n + r.errors, 0),
     commands,
+    appCpuUs: median(runs.map((r) => r.appCpuUs)),
+    redisCpuUs: median(runs.map((r) => r.redisCpuUs)),
   };
 }
 
@@ -183,6 +194,8 @@ function printTable(results: Measured[]): void {
     errors: String(r.errors),
     'redis cmds/req': fixed(sum(r.commands) / r.requests),
     'round trips/req': fixed(scripts(r.commands) / r.requests),
+    'app CPU us/req': fixed(r.appCpuUs, 0),
+    'redis CPU us/req': fixed(r.redisCpuUs, 1),
   }));
   const columns = Object.keys(rows[0]) as (keyof (typeof rows)[0])[];
   const widths = columns.map((c) => Math.max(c.length, ...rows.map((row) => row[c].length)));
@@ -272,6 +285,17 @@ async function main(): Promise<void> {
     console.log(`  p99 (2)/(1) ${fixed(guarded.p99 / Math.max(1, bare.p99))}, p99 (2)/(3) ${fixed(guarded.p99 / Math.max(1, stock.p99))}`);
     // The same ratios within each round (set-ups measured minutes apart in a round share the machine's
     // state of the moment): their spread shows how far the medians above can be trusted.
+    // Requests per CPU-second: what each set-up's cost allows, much less moved by other load than req/s.
+    const cpu = {
+      guardedVsBare: bare.appCpuUs / guarded.appCpuUs,
+      guardedVsStock: stock.appCpuUs / guarded.appCpuUs,
+      guardedVsStockWithRedis: (stock.appCpuUs + stock.redisCpuUs) / (guarded.appCpuUs + guarded.redisCpuUs),
+      manyUsersVsBare: bare.appCpuUs / manyUsers.appCpuUs,
+      manyUsersVsStock: stock.appCpuUs / manyUsers.appCpuUs,
+    };
+    console.log('\nCPU cost per request, as a throughput ratio (requests per app CPU-second)');
+    console.log(`  (2) vs (1)  ${fixed(cpu.guardedVsBare)}   (2) vs (3)  ${fixed(cpu.guardedVsStock)}   (2) vs (3), app + redis-server  ${fixed(cpu.guardedVsStockWithRedis)}`);
+    console.log(`  (2u) vs (1) ${fixed(cpu.manyUsersVsBare)}   (2u) vs (3) ${fixed(cpu.manyUsersVsStock)}`);
     const perRound = (a: string, b: string) => (runs.get(a) ?? []).map((run, r) => run.rps / (runs.get(b) ?? [])[r].rps);
     const spread = { guardedVsBare: perRound('2', '1'), guardedVsStock: perRound('2', '3') };
     console.log(`  per round: (2)/(1) ${spread.guardedVsBare.map((x) => fixed(x)).join(' ')}; (2)/(3) ${spread.guardedVsStock.map((x) => fixed(x)).join(' ')}`);
@@ -288,7 +312,10 @@ async function main(): Promise<void> {
         p99: r.p99,
         redisCommandsPerRequest: sum(r.commands) / r.requests,
         roundTripsPerRequest: scripts(r.commands) / r.requests,
+        appCpuUs: r.appCpuUs,
+        redisCpuUs: r.redisCpuUs,
       })),
+      cpu,
       ratios: {
         guardedVsBare: vsBare,
         guardedVsStock: vsStock,

@@ -15,7 +15,18 @@ import { TEST_POSTGRES_URL } from '@lib/testing';
 
 interface RateLimitResult {
   settings: { connections: number; warmupSec: number; durationSec: number; rounds: number };
-  setups: { id: string; label: string; rps: number; p50: number; p99: number; redisCommandsPerRequest: number; roundTripsPerRequest: number }[];
+  setups: {
+    id: string;
+    label: string;
+    rps: number;
+    p50: number;
+    p99: number;
+    redisCommandsPerRequest: number;
+    roundTripsPerRequest: number;
+    appCpuUs: number;
+    redisCpuUs: number;
+  }[];
+  cpu: { guardedVsBare: number; guardedVsStock: number; guardedVsStockWithRedis: number; manyUsersVsBare: number; manyUsersVsStock: number };
   ratios: {
     guardedVsBare: number;
     guardedVsStock: number;
@@ -82,8 +93,17 @@ function rateLimitSection(r: RateLimitResult): string {
       'against a redis-server started by the bench; Redis commands from `INFO commandstats` (commands run inside Lua scripts included).',
     '',
     table(
-      ['set-up', 'req/s', 'p50 ms', 'p99 ms', 'Redis commands / req', 'round trips / req'],
-      r.setups.map((s) => [`(${s.id}) ${s.label}`, f(s.rps, 0), String(s.p50), String(s.p99), f(s.redisCommandsPerRequest), f(s.roundTripsPerRequest, 3)]),
+      ['set-up', 'req/s', 'p50 ms', 'p99 ms', 'Redis commands / req', 'round trips / req', 'app CPU µs / req', 'redis-server CPU µs / req'],
+      r.setups.map((s) => [
+        `(${s.id}) ${s.label}`,
+        f(s.rps, 0),
+        String(s.p50),
+        String(s.p99),
+        f(s.redisCommandsPerRequest),
+        f(s.roundTripsPerRequest, 3),
+        f(s.appCpuUs, 0),
+        f(s.redisCpuUs, 1),
+      ]),
     ),
     '',
     table(
@@ -96,6 +116,20 @@ function rateLimitSection(r: RateLimitResult): string {
         [`(2u)/(1) full guard stack, ${r.settings.connections} users, vs no guard`, f(r.ratios.manyUsersVsBare), '—'],
         [`(2u)/(3) full guard stack, ${r.settings.connections} users, vs stock`, f(r.ratios.manyUsersVsStock), '—'],
         ['(2u) Redis round trips per request', f(r.ratios.manyUsersRoundTrips, 3), '≤ 1'],
+      ],
+    ),
+    '',
+    'The same comparisons by CPU cost (requests per CPU-second of the app process, medians of the rounds): ' +
+      'other load on a shared machine moves req/s by tens of percent between runs, and CPU per request far less.',
+    '',
+    table(
+      ['ratio of requests per CPU-second', 'measured', 'req/s target'],
+      [
+        ['(2) vs (1)', f(r.cpu.guardedVsBare), '≥ 0.85'],
+        ['(2) vs (3), app only', f(r.cpu.guardedVsStock), '≥ 1.3'],
+        ['(2) vs (3), app + redis-server', f(r.cpu.guardedVsStockWithRedis), '≥ 1.3'],
+        ['(2u) vs (1)', f(r.cpu.manyUsersVsBare), '—'],
+        ['(2u) vs (3), app only', f(r.cpu.manyUsersVsStock), '—'],
       ],
     ),
     '',
