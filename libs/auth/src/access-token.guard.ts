@@ -76,15 +76,17 @@ export class AccessTokenGuard extends AuthGuard('jwt') {
   }
 
   private async authenticate(context: ExecutionContext, req: Request): Promise<AuthenticatedUser> {
-    const token = BEARER.exec(req.headers.authorization ?? '')?.[1];
+    const header = req.headers.authorization;
     const version = this.keys.version;
-    const known = token ? this.verified.get(token, version) : undefined;
+    // Only exact strings that passed verification are ever cached, so a hit needs no syntax check.
+    const known = header?.startsWith('Bearer ') ? this.verified.get(header.slice(7), version) : undefined;
     if (known) {
       if (!(await this.sessions.isActive(known))) throw new InvalidAccessTokenError();
       return known;
     }
     await super.canActivate(context);
     const user = req.user as AuthenticatedUser;
+    const token = BEARER.exec(header ?? '')?.[1];
     if (token) this.verified.set(token, user, version);
     return user;
   }

@@ -106,6 +106,17 @@ export class RateLimitGuard extends ThrottlerGuard {
   }
 
   /**
+   * Sets a header directly where the response has `setHeader` (Express, Node): the stock helper's
+   * `res.header()` goes through Express's `res.set()`, which adds a content-type check per call.
+   * Other platforms (Fastify's reply) get the stock behaviour.
+   */
+  protected override setResponseHeader(res: unknown, name: string, value: string | number): void {
+    const target = res as { setHeader?: (name: string, value: string) => void };
+    if (typeof target.setHeader === 'function') target.setHeader(name, String(value));
+    else super.setResponseHeader(res as never, name, value);
+  }
+
+  /**
    * The policies a route spends, read from its decorators once per handler: decorator metadata is
    * fixed at start-up, and reading it on every request was a measurable share of the guard's cost.
    */
