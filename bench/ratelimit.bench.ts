@@ -285,7 +285,7 @@ async function main(): Promise<void> {
     console.log(`  p99 (2)/(1) ${fixed(guarded.p99 / Math.max(1, bare.p99))}, p99 (2)/(3) ${fixed(guarded.p99 / Math.max(1, stock.p99))}`);
     // The same ratios within each round (set-ups measured minutes apart in a round share the machine's
     // state of the moment): their spread shows how far the medians above can be trusted.
-    // Requests per CPU-second: what each set-up's cost allows, much less moved by other load than req/s.
+    // Requests per CPU-second: what each set-up's own cost allows, without the time it spent waiting.
     const cpu = {
       guardedVsBare: bare.appCpuUs / guarded.appCpuUs,
       guardedVsStock: stock.appCpuUs / guarded.appCpuUs,

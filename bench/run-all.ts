@@ -119,8 +119,9 @@ function rateLimitSection(r: RateLimitResult): string {
       ],
     ),
     '',
-    'The same comparisons by CPU cost (requests per CPU-second of the app process, medians of the rounds): ' +
-      'other load on a shared machine moves req/s by tens of percent between runs, and CPU per request far less.',
+    'The same comparisons by CPU cost: requests per CPU-second of the app process (medians of the rounds), and with ' +
+      "redis-server's CPU added. A second view, not a steadier one: it leaves out time the app spent waiting, but other " +
+      'load on a shared machine still moves CPU per request between runs.',
     '',
     table(
       ['ratio of requests per CPU-second', 'measured', 'req/s target'],

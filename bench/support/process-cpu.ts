@@ -6,9 +6,8 @@ let ticksPerSecond: number | undefined;
 
 /**
  * CPU seconds (user + system) a process has used so far, from `/proc/<pid>/stat`; undefined where
- * there is no procfs. CPU time per request is the benches' noise-resistant figure: other load on a
- * shared machine slows a run down (fewer requests per second) far more than it changes how much
- * CPU each request needs.
+ * there is no procfs. CPU time per request is a second view of a set-up's cost next to req/s: it
+ * leaves out time spent waiting, though other load on a shared machine still moves it.
  */
 export function processCpuSeconds(pid: number | undefined): number | undefined {
   if (pid === undefined) return undefined;
