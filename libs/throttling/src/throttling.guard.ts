@@ -25,7 +25,6 @@ import type { RateLimitPolicyDefinition } from './throttling.policy';
 import { RateLimitExceededException } from './throttling.rate-limit-exceeded.exception';
 import { RateLimitUnavailableException } from './throttling.rate-limit-unavailable.exception';
 
-
 type RequestResolver = (context: ExecutionContext) => number | string | Promise<number | string>;
 type Resolvable = number | string | RequestResolver;
 
