@@ -39,19 +39,25 @@ export class AccessTokenGuard extends AuthGuard('jwt') {
   /** `@Public()` per handler and class: decorator metadata is fixed at start-up, so it is read once. */
   private readonly publicRoutes = new WeakMap<Function, WeakMap<Function, boolean>>();
 
-  override async canActivate(context: ExecutionContext): Promise<boolean> {
+  /**
+   * Synchronous on the common path (a token verified before, its session answer cached), so Nest
+   * runs the next guard without an await; a promise when the token must be verified or the session
+   * asked for in Redis.
+   */
+  override canActivate(context: ExecutionContext): boolean | Promise<boolean> {
     if (this.isPublic(context.getHandler(), context.getClass())) return true;
-    const req = context.switchToHttp().getRequest<Request>();
-    try {
-      req.user = await this.authenticate(context, req);
-      return true;
-    } catch (error) {
-      if (error instanceof InvalidAccessTokenError && this.options.deferRejection) {
-        markAuthenticationRejected(req, error);
-        return true;
-      }
-      throw error;
-    }
+    // The HTTP request is argument 0; `switchToHttp()` would assign three new closures to the context.
+    const req = context.getArgByIndex<Request>(0);
+    const header = req.headers.authorization;
+    // Only exact strings that passed verification are ever cached, so a hit needs no syntax check.
+    const known = header?.startsWith('Bearer ') ? this.verified.get(header.slice(7), this.keys.version) : undefined;
+    if (!known) return this.verify(context, req, header);
+    const active = this.sessions.isActive(known);
+    if (typeof active === 'boolean') return this.admit(req, known, active);
+    return active.then(
+      (answer) => this.admit(req, known, answer),
+      (error: unknown) => this.refuse(req, error),
+    );
   }
 
   private isPublic(handler: Function, cls: Function): boolean {
@@ -75,19 +81,35 @@ export class AccessTokenGuard extends AuthGuard('jwt') {
     return user;
   }
 
-  private async authenticate(context: ExecutionContext, req: Request): Promise<AuthenticatedUser> {
-    const header = req.headers.authorization;
+  /** First sight of a token: passport-jwt verifies it and {@link JwtStrategy} checks its session. */
+  private async verify(context: ExecutionContext, req: Request, header: string | undefined): Promise<boolean> {
     const version = this.keys.version;
-    // Only exact strings that passed verification are ever cached, so a hit needs no syntax check.
-    const known = header?.startsWith('Bearer ') ? this.verified.get(header.slice(7), version) : undefined;
-    if (known) {
-      if (!(await this.sessions.isActive(known))) throw new InvalidAccessTokenError();
-      return known;
+    try {
+      await super.canActivate(context);
+    } catch (error) {
+      return this.refuse(req, error);
     }
-    await super.canActivate(context);
-    const user = req.user as AuthenticatedUser;
     const token = BEARER.exec(header ?? '')?.[1];
-    if (token) this.verified.set(token, user, version);
-    return user;
+    if (token) this.verified.set(token, req.user as AuthenticatedUser, version);
+    return true;
+  }
+
+  private admit(req: Request, user: AuthenticatedUser, active: boolean): boolean {
+    if (!active) return this.refuse(req, new InvalidAccessTokenError());
+    req.user = user;
+    return true;
+  }
+
+  /**
+   * A request without a valid, live token is a 401, unless rejection is deferred to
+   * `AuthenticationRequiredGuard` (the request is marked and goes on, e.g. to be rate-limited per IP
+   * first). Any other error (Redis down while checking the session) propagates as it is.
+   */
+  private refuse(req: Request, error: unknown): true {
+    if (error instanceof InvalidAccessTokenError && this.options.deferRejection) {
+      markAuthenticationRejected(req, error);
+      return true;
+    }
+    throw error;
   }
 }

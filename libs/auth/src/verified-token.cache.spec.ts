@@ -25,6 +25,14 @@ describe('VerifiedTokenCache', () => {
     expect(cache.get('a.b.c ', 1)).toBeUndefined();
   });
 
+  it('does not take a token that only ends like a cached one for it', () => {
+    const cache = new VerifiedTokenCache();
+    const signature = 'S'.repeat(86);
+    cache.set(`header.payload.${signature}`, user(60), 1);
+    expect(cache.get(`header.forged.${signature}`, 1)).toBeUndefined();
+    expect(cache.get(`header.payload.${signature}`, 1)?.id).toBe('u');
+  });
+
   it('forgets everything verified under another key set (a key was withdrawn)', () => {
     const cache = new VerifiedTokenCache();
     cache.set('a.b.c', user(60), 1);

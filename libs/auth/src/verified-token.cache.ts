@@ -1,6 +1,7 @@
 import type { AuthenticatedUser } from './authenticated-user.interface';
 
 interface Entry {
+  token: string;
   user: AuthenticatedUser;
   keySetVersion: number;
 }
@@ -19,10 +20,11 @@ export class VerifiedTokenCache {
   constructor(private readonly maxEntries = 10_000) {}
 
   get(token: string, keySetVersion: number): AuthenticatedUser | undefined {
-    const entry = this.entries.get(token);
-    if (!entry) return undefined;
+    const key = keyOf(token);
+    const entry = this.entries.get(key);
+    if (!entry || entry.token !== token) return undefined;
     if (entry.keySetVersion !== keySetVersion || entry.user.exp * 1000 <= Date.now()) {
-      this.entries.delete(token);
+      this.entries.delete(key);
       return undefined;
     }
     return entry.user;
@@ -31,6 +33,19 @@ export class VerifiedTokenCache {
   set(token: string, user: AuthenticatedUser, keySetVersion: number): void {
     if (this.maxEntries <= 0) return;
     if (this.entries.size >= this.maxEntries) this.entries.delete(this.entries.keys().next().value as string);
-    this.entries.set(token, { user, keySetVersion });
+    this.entries.set(keyOf(token), { token, user, keySetVersion });
   }
 }
+
+/**
+ * The map key of a token: its last 43 characters, which lie in its signature (86 characters for
+ * ES256), so no two tokens the issuer signed share one. Hashing the whole token instead (about 600
+ * characters, a fresh string on every request) cost about 1 µs per request on the development
+ * machine. A hit is confirmed against the whole token, so a crafted token that ends the same way
+ * only misses the cache (and then fails verification).
+ */
+function keyOf(token: string): string {
+  return token.length > KEY_LENGTH ? token.slice(-KEY_LENGTH) : token;
+}
+
+const KEY_LENGTH = 43;

@@ -9,6 +9,7 @@ import {
 import { sessionsKeys } from './sessions.keys';
 
 interface CachedAnswer {
+  userId: string;
   sessionId: string;
   jti: string;
   until: number;
@@ -65,19 +66,23 @@ export class SessionRevocationChecker implements SessionValidator, OnModuleInit,
     this.dropAll();
   }
 
-  async isActive(user: AuthenticatedUser): Promise<boolean> {
-    // Keyed by everything the answer depends on: a token id reused with another session or user
-    // (which only a forger could produce) must not borrow a cached answer.
-    const cacheKey = `${user.id}|${user.sessionId}|${user.jti}`;
-    const cached = this.cache.get(cacheKey);
-    if (cached && cached.until > Date.now() && this.subscribed) return true;
+  /** Synchronous when a cached positive answer holds (the common path), a promise otherwise. */
+  isActive(user: AuthenticatedUser): boolean | Promise<boolean> {
+    // Keyed by the token id (the same string object on every request with one token, so its hash is
+    // computed once), and bound to everything the answer depends on: a token id reused with another
+    // session or user (which only a forger could produce) must not borrow a cached answer.
+    const cached = this.cache.get(user.jti);
+    if (cached && cached.userId === user.id && cached.sessionId === user.sessionId && cached.until > Date.now() && this.subscribed) {
+      return true;
+    }
     // Without the cache (and its revocation subscription) every request gets a check of its own.
-    if (this.options.cacheTtlMs === 0 || !this.subscribed) return this.check(user, cacheKey);
+    if (this.options.cacheTtlMs === 0 || !this.subscribed) return this.check(user);
     // Concurrent requests with one token share one Redis call (when a cached answer expires under
     // load, they would otherwise all ask at once). A revocation drops the shared call too.
+    const cacheKey = `${user.id}|${user.sessionId}|${user.jti}`;
     let pending = this.inFlight.get(cacheKey);
     if (!pending) {
-      pending = this.check(user, cacheKey).finally(() => {
+      pending = this.check(user).finally(() => {
         if (this.inFlight.get(cacheKey) === pending) this.inFlight.delete(cacheKey);
       });
       this.inFlight.set(cacheKey, pending);
@@ -85,7 +90,7 @@ export class SessionRevocationChecker implements SessionValidator, OnModuleInit,
     return pending;
   }
 
-  private async check(user: AuthenticatedUser, cacheKey: string): Promise<boolean> {
+  private async check(user: AuthenticatedUser): Promise<boolean> {
     const epoch = this.epoch;
     const active =
       (await CHECK_SESSION_SCRIPT.run<number>(
@@ -95,7 +100,8 @@ export class SessionRevocationChecker implements SessionValidator, OnModuleInit,
       )) === 1;
     if (active && this.options.cacheTtlMs > 0 && this.subscribed && epoch === this.epoch) {
       if (this.cache.size >= this.maxEntries) this.cache.delete(this.cache.keys().next().value as string);
-      this.cache.set(cacheKey, {
+      this.cache.set(user.jti, {
+        userId: user.id,
         sessionId: user.sessionId,
         jti: user.jti,
         until: Math.min(Date.now() + this.options.cacheTtlMs, user.exp * 1000),
