@@ -8,7 +8,11 @@ import type { Request } from 'express';
  * header. IPv4-mapped IPv6 addresses (`::ffff:1.2.3.4`) are reported as plain IPv4.
  */
 export function clientIp(req: Request): string {
-  return normalizeIp(req.ip ?? req.socket.remoteAddress ?? '0.0.0.0');
+  // Without X-Forwarded-For, Express's `req.ip` is the socket address whatever proxies are trusted;
+  // reading it directly skips proxy-addr's header walk on every direct request (rate limiting asks
+  // on every request).
+  const ip = req.headers['x-forwarded-for'] === undefined ? req.socket.remoteAddress : req.ip;
+  return normalizeIp(ip ?? '0.0.0.0');
 }
 
 export function normalizeIp(ip: string): string {
