@@ -62,17 +62,20 @@ export class ConsumeBatcher {
 
   private async call(batch: readonly PendingConsume[]): Promise<void> {
     // Each window's keys are sent once per call, however many requests of the batch spend from it.
+    // Looked up by policy, then tracker: the keys are built once per window, not once per request.
     const keys: string[] = [];
-    const pairOf = new Map<string, number>();
+    const pairOf = new Map<string, Map<string, number>>();
     const args: number[] = [batch.length];
     for (const { charges, cost } of batch) {
       args.push(cost, charges.length);
       for (const { tracker, policy, limit, ttlMs } of charges) {
-        const { counter, reported } = rateLimitKeys(tracker, policy);
-        let pair = pairOf.get(counter);
+        let byTracker = pairOf.get(policy);
+        if (!byTracker) pairOf.set(policy, (byTracker = new Map()));
+        let pair = byTracker.get(tracker);
         if (pair === undefined) {
+          const { counter, reported } = rateLimitKeys(tracker, policy);
           pair = keys.push(counter, reported) / 2;
-          pairOf.set(counter, pair);
+          byTracker.set(tracker, pair);
         }
         args.push(pair, limit, ttlMs);
       }

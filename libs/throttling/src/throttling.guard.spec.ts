@@ -133,6 +133,7 @@ describe('RateLimitGuard over a real Nest app and Redis', () => {
     const ip = nextIp();
     const first = await http().get('/tight').set('X-Forwarded-For', ip).expect(200);
     expect(first.headers['x-ratelimit-limit']).toBe('2');
+    expect(first.headers['ratelimit-policy']).toBe('"general";q=2;w=60');
     await http().get('/tight').set('X-Forwarded-For', ip).expect(200);
     await http().get('/tight').set('X-Forwarded-For', ip).expect(429);
   });
@@ -144,6 +145,7 @@ describe('RateLimitGuard over a real Nest app and Redis', () => {
     await http().get('/per-request').set('X-Forwarded-For', ip).set('x-test-limit', '1').expect(429);
     const res = await http().get('/per-request').set('X-Forwarded-For', ip).set('x-test-limit', '5').expect(200);
     expect(res.headers['x-ratelimit-remaining']).toBe('3');
+    expect(res.headers['ratelimit-policy']).toBe('"general";q=5;w=60');
   });
 
   it('honours stock @SkipThrottle({ general: true })', async () => {

@@ -17,9 +17,9 @@ import {
   THROTTLER_SKIP,
   THROTTLER_TTL,
 } from './throttling.constants';
-import { rateLimitHeaders, retryAfterSeconds } from './throttling.headers';
+import { rateLimitHeaders, rateLimitPolicyHeader, retryAfterSeconds } from './throttling.headers';
 import { ipTracker, userTracker } from './throttling.keys';
-import { RateLimiter, type PolicyCharge } from './throttling.limiter';
+import { RateLimiter, type PolicyCharge, type RateLimitVerdict } from './throttling.limiter';
 import { THROTTLING_MODULE_OPTIONS, type ThrottlingModuleOptions } from './throttling.module-definition';
 import type { RateLimitPolicyDefinition } from './throttling.policy';
 import { RateLimitExceededException } from './throttling.rate-limit-exceeded.exception';
@@ -44,7 +44,11 @@ interface RoutePlan {
   policies: RoutePolicy[];
   /** Some override depends on the request: charges must be resolved per request (asynchronously). */
   perRequest: boolean;
+  /** The `RateLimit-Policy` header, when the budgets are fixed (not `perRequest`). */
+  policyHeader?: string;
 }
+
+const ADMITTED = Promise.resolve(true);
 
 /**
  * Rate-limit guard: every policy that applies to a request is checked and charged in one atomic
@@ -80,23 +84,33 @@ export class RateLimitGuard extends ThrottlerGuard {
 
   private readonly plans = new WeakMap<Function, Map<Function, RoutePlan>>();
 
-  override async canActivate(context: ExecutionContext): Promise<boolean> {
-    if (context.getType() !== 'http') return true;
+  override canActivate(context: ExecutionContext): Promise<boolean> {
+    if (context.getType() !== 'http') return ADMITTED;
     const plan = this.planFor(context);
-    if (plan.skip) return true;
+    if (plan.skip) return ADMITTED;
 
-    const { req, res } = this.getRequestResponse(context) as { req: Request; res: Response };
+    // HTTP arguments are [req, res, next]; `switchToHttp()` would assign three new closures to the
+    // context on every call.
+    const req = context.getArgByIndex<Request>(0);
+    const res = context.getArgByIndex<Response>(1);
     // Most routes have fixed budgets: their charges are built without an extra await.
-    const charges = plan.perRequest ? await this.chargesFor(context, req, plan) : this.fixedCharges(req, plan);
-    if (charges.length === 0) return true;
+    if (plan.perRequest) return this.chargesFor(context, req, plan).then((charges) => this.decide(charges, plan, res));
+    return this.decide(this.fixedCharges(req, plan), plan, res);
+  }
 
-    const verdict = await this.limiter.consume(charges, plan.route);
+  private decide(charges: PolicyCharge[], plan: RoutePlan, res: Response): Promise<boolean> {
+    if (charges.length === 0) return ADMITTED;
+    return this.limiter.consume(charges, plan.route).then((verdict) => this.apply(verdict, plan, res));
+  }
+
+  /** Sets the rate-limit headers of a verdict; throws the 429 or 503 when it refuses the request. */
+  private apply(verdict: RateLimitVerdict, plan: RoutePlan, res: Response): boolean {
     if (verdict.kind === 'unavailable') {
       this.setResponseHeader(res, 'Retry-After', verdict.retryAfterSec);
       throw new RateLimitUnavailableException(verdict.retryAfterSec);
     }
     const { outcomes, admitted } = verdict.decision;
-    const headers = rateLimitHeaders(outcomes);
+    const headers = rateLimitHeaders(outcomes, plan.policyHeader);
     for (const name in headers) this.setResponseHeader(res, name, headers[name]);
     if (admitted) return true;
     const retryAfter = retryAfterSeconds(outcomes);
@@ -158,7 +172,11 @@ export class RateLimitGuard extends ThrottlerGuard {
         ttlOf: typeof ttl === 'function' ? ttl : undefined,
       });
     }
-    return { route, skip: false, policies, perRequest: policies.some((p) => p.limitOf !== undefined || p.ttlOf !== undefined) };
+    const perRequest = policies.some((p) => p.limitOf !== undefined || p.ttlOf !== undefined);
+    const policyHeader = perRequest
+      ? undefined
+      : rateLimitPolicyHeader(policies.map(({ policy, limit, ttlMs }) => ({ policy: policy.name, limit, ttlMs })));
+    return { route, skip: false, policies, perRequest, policyHeader };
   }
 
   /** The policies this request spends, with their tracker and any per-route `@Throttle` override. */

@@ -1,4 +1,4 @@
-import type { RateLimitOutcome } from './throttling.store.interface';
+import type { RateLimitCharge, RateLimitOutcome } from './throttling.store.interface';
 
 const seconds = (ms: number): number => Math.ceil(ms / 1000);
 
@@ -24,17 +24,28 @@ export function retryAfterSeconds(outcomes: readonly RateLimitOutcome[]): number
 }
 
 /**
- * Response headers for a decision: `X-RateLimit-*` for the most restrictive policy, and the IETF
- * draft-ietf-httpapi-ratelimit-headers fields `RateLimit-Policy` (every applied policy, quota `q`
- * per window `w` seconds) and `RateLimit` (the most restrictive policy, remaining `r`, reset `t`).
+ * The IETF `RateLimit-Policy` field: every applied policy, quota `q` per window `w` seconds. It
+ * depends only on the policies, so a route with fixed budgets can compute it once.
  */
-export function rateLimitHeaders(outcomes: readonly RateLimitOutcome[]): Record<string, string> {
+export function rateLimitPolicyHeader(policies: readonly Pick<RateLimitCharge, 'policy' | 'limit' | 'ttlMs'>[]): string {
+  return policies.map((o) => `"${o.policy}";q=${o.limit};w=${seconds(o.ttlMs)}`).join(', ');
+}
+
+/**
+ * Response headers for a decision: `X-RateLimit-*` for the most restrictive policy, and the IETF
+ * draft-ietf-httpapi-ratelimit-headers fields `RateLimit-Policy` (see {@link rateLimitPolicyHeader};
+ * pass it when already known for these policies) and `RateLimit` (the most restrictive policy,
+ * remaining `r`, reset `t`).
+ */
+export function rateLimitHeaders(outcomes: readonly RateLimitOutcome[], policyHeader = rateLimitPolicyHeader(outcomes)): Record<string, string> {
   const worst = mostRestrictive(outcomes);
+  const left = remaining(worst);
+  const reset = seconds(worst.resetMs);
   return {
     'X-RateLimit-Limit': String(worst.limit),
-    'X-RateLimit-Remaining': String(remaining(worst)),
-    'X-RateLimit-Reset': String(seconds(worst.resetMs)),
-    'RateLimit-Policy': outcomes.map((o) => `"${o.policy}";q=${o.limit};w=${seconds(o.ttlMs)}`).join(', '),
-    RateLimit: `"${worst.policy}";r=${remaining(worst)};t=${seconds(worst.resetMs)}`,
+    'X-RateLimit-Remaining': String(left),
+    'X-RateLimit-Reset': String(reset),
+    'RateLimit-Policy': policyHeader,
+    RateLimit: `"${worst.policy}";r=${left};t=${reset}`,
   };
 }

@@ -38,8 +38,41 @@ export class RateLimiter {
     this.unavailableRetryAfterSec = options.unavailableRetryAfterSec ?? 30;
   }
 
-  async consume(charges: readonly PolicyCharge[], route: string): Promise<RateLimitVerdict> {
-    const verdict = await this.decide(charges);
+  /**
+   * One promise step per request on the common path (a Redis answer): this runs for every request,
+   * and each extra async layer costs a promise and a microtask.
+   */
+  consume(charges: readonly PolicyCharge[], route: string): Promise<RateLimitVerdict> {
+    let decided: Promise<RateLimitDecision>;
+    try {
+      // A PolicyCharge is a RateLimitCharge; stores copy only the charge fields into outcomes.
+      decided = this.store.consume(charges);
+    } catch (error) {
+      decided = Promise.reject(error);
+    }
+    return decided.then(
+      (decision) => {
+        this.outage.succeeded();
+        return this.recorded({ kind: 'decided', decision, source: 'redis' }, charges, route);
+      },
+      (error: unknown) => {
+        this.outage.failed(error);
+        return this.fallBack(charges, route);
+      },
+    );
+  }
+
+  /** Redis failed: fail-closed policies refuse the request, memory policies decide it in this process. */
+  private async fallBack(charges: readonly PolicyCharge[], route: string): Promise<RateLimitVerdict> {
+    if (charges.some((charge) => charge.onRedisError === 'fail-closed')) {
+      return this.recorded({ kind: 'unavailable', retryAfterSec: this.unavailableRetryAfterSec }, charges, route);
+    }
+    this.metrics.memoryDecisions++;
+    return this.recorded({ kind: 'decided', decision: await this.fallback.consume(charges), source: 'memory' }, charges, route);
+  }
+
+  /** Counts the verdict in the metrics and reports a denial; returns it unchanged. */
+  private recorded(verdict: RateLimitVerdict, charges: readonly PolicyCharge[], route: string): RateLimitVerdict {
     if (verdict.kind === 'unavailable') {
       this.metrics.failedClosed++;
       for (const charge of charges) if (charge.onRedisError === 'fail-closed') this.metrics.countPolicy(charge.policy, 'unavailable');
@@ -53,22 +86,6 @@ export class RateLimiter {
       this.reportDenial(verdict.decision, route);
     }
     return verdict;
-  }
-
-  private async decide(charges: readonly PolicyCharge[]): Promise<RateLimitVerdict> {
-    try {
-      // A PolicyCharge is a RateLimitCharge; stores copy only the charge fields into outcomes.
-      const decision = await this.store.consume(charges);
-      this.outage.succeeded();
-      return { kind: 'decided', decision, source: 'redis' };
-    } catch (error) {
-      this.outage.failed(error);
-    }
-    if (charges.some((charge) => charge.onRedisError === 'fail-closed')) {
-      return { kind: 'unavailable', retryAfterSec: this.unavailableRetryAfterSec };
-    }
-    this.metrics.memoryDecisions++;
-    return { kind: 'decided', decision: await this.fallback.consume(charges), source: 'memory' };
   }
 
   private reportDenial(decision: RateLimitDecision, route: string): void {
