@@ -14,7 +14,8 @@
  * The set-ups are measured in BENCH_ROUNDS interleaved rounds (default 5, each round in a rotated
  * order) and the median of each figure is reported, because this machine is shared and noisy.
  * BENCH_DURATION_SEC / BENCH_WARMUP_SEC change the run length; BENCH_CPU_PROF_DIR writes CPU profiles;
- * BENCH_EXTRA=1 adds (2b); BENCH_RESULT_FILE=<path> also writes the figures as JSON (npm run bench).
+ * BENCH_EXTRA=1 adds (2b); BENCH_RESULT_FILE=<path> also writes the figures as JSON (npm run bench);
+ * BENCH_SETUPS=1,2 measures only the set-ups listed (a quick comparison: table only, no target ratios).
  * Targets (issue 3): (2) >= 0.85 x (1), (2) >= 1.3 x (3), at most one Redis round trip per request in (2).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -253,18 +254,22 @@ async function main(): Promise<void> {
         `${ROUNDS} interleaved rounds (medians reported), own redis-server ${redis.url}\n`,
     );
     const runs = new Map<string, Measured[]>(setups.map((setup) => [setup.id, []]));
+    // BENCH_SETUPS=1,2: only these set-ups (a quick comparison; the ratios need 1, 2, 3, 2r and 2u).
+    const only = process.env.BENCH_SETUPS?.split(',');
+    const selected = only ? setups.filter((setup) => only.includes(setup.id)) : setups;
     for (let round = 0; round < ROUNDS; round++) {
       // Rotate the order each round so no set-up always runs first (or last) on a warming machine.
-      const order = setups.map((_, i) => setups[(i + round) % setups.length]);
+      const order = selected.map((_, i) => selected[(i + round) % selected.length]);
       for (const setup of order) {
         const measured = await measure(setup, redis, env);
         runs.get(setup.id)?.push(measured);
         process.stdout.write(`  round ${round + 1}: (${setup.id}) ${fixed(measured.rps, 0)} req/s\n`);
       }
     }
-    const results = setups.map((setup) => combine(runs.get(setup.id) ?? []));
+    const results = selected.map((setup) => combine(runs.get(setup.id) ?? []));
     console.log('');
     printTable(results);
+    if (selected !== setups) return;
 
     const byId = (id: string) => results.find((r) => r.setup.id === id) as Measured;
     const [bare, guarded, stock, limiterOnly, manyUsers] = ['1', '2', '3', '2r', '2u'].map(byId);
