@@ -21,7 +21,7 @@ import { ThrottlerStorageRedisService } from '@nest-lab/throttler-storage-redis'
 import type { Request } from 'express';
 import { Redis } from 'ioredis';
 import { AccessTokenGuard, AuthModule } from '@lib/auth';
-import { configureHttpApp } from '@lib/http-app';
+import { configureHttpApp, ExpressHttpAdapter } from '@lib/http-app';
 import { RedisModule } from '@lib/redis';
 import { SecurityEventsModule } from '@lib/security-events';
 import { SessionRevocationModule } from '@lib/sessions';
@@ -113,7 +113,7 @@ class BenchModule {
 }
 
 async function main(): Promise<void> {
-  const app = await NestFactory.create(BenchModule.register(), { logger: ['error'], bodyParser: false });
+  const app = await NestFactory.create(BenchModule.register(), new ExpressHttpAdapter(), { logger: ['error'], bodyParser: false });
   // The same HTTP settings as the gateway in every set-up, so only the guards differ.
   configureHttpApp(app, { trustedProxies: [], parseBodies: false });
   await app.listen(0, '127.0.0.1');

@@ -10,7 +10,7 @@ import { Body, Controller, HttpCode, Module, Post } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { JwtModule, JwtService } from '@nestjs/jwt';
 import { IsString, MaxLength } from 'class-validator';
-import { configureHttpApp } from '@lib/http-app';
+import { configureHttpApp, ExpressHttpAdapter } from '@lib/http-app';
 
 class SignDto {
   @IsString()
@@ -48,7 +48,7 @@ class SignController {
 class SignOnlyModule {}
 
 async function main(): Promise<void> {
-  const app = await NestFactory.create(SignOnlyModule, { bodyParser: false, logger: ['error'] });
+  const app = await NestFactory.create(SignOnlyModule, new ExpressHttpAdapter(), { bodyParser: false, logger: ['error'] });
   configureHttpApp(app, { trustedProxies: ['loopback'], parseBodies: true });
   await app.listen(Number(process.env.PORT), '127.0.0.1');
 }

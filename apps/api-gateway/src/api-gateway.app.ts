@@ -1,6 +1,6 @@
 import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { configureHttpApp } from '@lib/http-app';
+import { configureHttpApp, ExpressHttpAdapter } from '@lib/http-app';
 import { JsonLogger, logLevelsFrom } from '@lib/security-events';
 import { ApiGatewayModule } from './api-gateway.module';
 import type { ApiGatewayConfig } from './config/api-gateway.config';
@@ -9,7 +9,11 @@ import type { ApiGatewayConfig } from './config/api-gateway.config';
 export async function createApiGatewayApp(config: ApiGatewayConfig): Promise<INestApplication> {
   const logger = new JsonLogger('api-gateway', logLevelsFrom(config.LOG_LEVEL));
   // Bodies are streamed to the services untouched: the gateway never parses or buffers them.
-  const app = await NestFactory.create(ApiGatewayModule.register(config), { bodyParser: false, logger, abortOnError: false });
+  const app = await NestFactory.create(ApiGatewayModule.register(config), new ExpressHttpAdapter(), {
+    bodyParser: false,
+    logger,
+    abortOnError: false,
+  });
   configureHttpApp(app, { trustedProxies: config.TRUSTED_PROXIES, parseBodies: false });
   app.setGlobalPrefix('api', { exclude: ['health', 'health/ready', 'metrics'] });
   return app;

@@ -1,7 +1,7 @@
 import { type INestApplication, Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
-import { configureHttpApp } from '@lib/http-app';
+import { configureHttpApp, ExpressHttpAdapter } from '@lib/http-app';
 import { JsonLogger, logLevelsFrom } from '@lib/security-events';
 import { AuthServiceModule } from './auth-service.module';
 import type { AuthServiceConfig } from './config/auth-service.config';
@@ -9,7 +9,11 @@ import type { AuthServiceConfig } from './config/auth-service.config';
 /** Builds the auth-service application (not yet listening); used by main.ts and by the tests. */
 export async function createAuthServiceApp(config: AuthServiceConfig): Promise<INestApplication> {
   const logger = new JsonLogger('auth-service', logLevelsFrom(config.LOG_LEVEL));
-  const app = await NestFactory.create(AuthServiceModule.register(config), { bodyParser: false, logger, abortOnError: false });
+  const app = await NestFactory.create(AuthServiceModule.register(config), new ExpressHttpAdapter(), {
+    bodyParser: false,
+    logger,
+    abortOnError: false,
+  });
   configureHttpApp(app, { trustedProxies: config.TRUSTED_PROXIES, parseBodies: true });
   for (const name of config.generatedSecrets) {
     new Logger('Config').warn(`${name} is not set: using a development secret from ${config.KEYS_DIR}. Set it in production.`);

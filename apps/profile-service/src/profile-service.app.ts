@@ -1,6 +1,6 @@
 import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { configureHttpApp } from '@lib/http-app';
+import { configureHttpApp, ExpressHttpAdapter } from '@lib/http-app';
 import { JsonLogger, logLevelsFrom } from '@lib/security-events';
 import type { ProfileServiceConfig } from './config/profile-service.config';
 import { ProfileServiceModule } from './profile-service.module';
@@ -8,7 +8,11 @@ import { ProfileServiceModule } from './profile-service.module';
 /** Builds the profile-service application (not yet listening); used by main.ts and by the tests. */
 export async function createProfileServiceApp(config: ProfileServiceConfig): Promise<INestApplication> {
   const logger = new JsonLogger('profile-service', logLevelsFrom(config.LOG_LEVEL));
-  const app = await NestFactory.create(ProfileServiceModule.register(config), { bodyParser: false, logger, abortOnError: false });
+  const app = await NestFactory.create(ProfileServiceModule.register(config), new ExpressHttpAdapter(), {
+    bodyParser: false,
+    logger,
+    abortOnError: false,
+  });
   configureHttpApp(app, { trustedProxies: config.TRUSTED_PROXIES, parseBodies: true });
   return app;
 }

@@ -1,0 +1,45 @@
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { Controller, Get, type INestApplication, Req } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import type { Express, Request } from 'express';
+import request from 'supertest';
+import { ExpressHttpAdapter } from './express-http-adapter';
+
+@Controller()
+class ProbeController {
+  @Get('probe')
+  probe(@Req() req: Request): { header: string | undefined; ip: string | undefined; path: string } {
+    return { header: req.get('x-probe'), ip: req.ip, path: req.path };
+  }
+}
+
+describe('ExpressHttpAdapter', () => {
+  let app: INestApplication;
+  let express: Express;
+  const prototypes: { request: boolean; response: boolean }[] = [];
+
+  beforeAll(async () => {
+    const adapter = new ExpressHttpAdapter();
+    express = adapter.getInstance<Express>();
+    app = await NestFactory.create({ module: class ProbeModule {}, controllers: [ProbeController] }, adapter, { logger: false });
+    await app.init();
+    // Runs before Express sees the request: what Node created, not what Express made of it.
+    (app.getHttpServer() as Server).prependListener('request', (req: IncomingMessage, res: ServerResponse) => {
+      prototypes.push({ request: Object.getPrototypeOf(req) === express.request, response: Object.getPrototypeOf(res) === express.response });
+    });
+  });
+  afterAll(async () => app.close());
+
+  it("has Node create requests and responses with Express's prototypes", async () => {
+    const agent = request.agent(app.getHttpServer());
+    for (let i = 0; i < 3; i++) await agent.get('/probe').expect(200);
+    expect(prototypes).toHaveLength(3);
+    expect(prototypes.every((p) => p.request && p.response)).toBe(true);
+  });
+
+  it('keeps the Express request and response API working', async () => {
+    const res = await request(app.getHttpServer()).get('/probe?x=1').set('X-Probe', 'yes').expect(200);
+    expect(res.headers['content-type']).toMatch(/^application\/json/);
+    expect(res.body).toEqual({ header: 'yes', ip: expect.stringMatching(/127\.0\.0\.1$/), path: '/probe' });
+  });
+});
