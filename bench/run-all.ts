@@ -90,6 +90,7 @@ function rateLimitSection(r: RateLimitResult): string {
     '',
     `autocannon, ${r.settings.connections} connections, ${r.settings.warmupSec} s warm-up + ${r.settings.durationSec} s per set-up, ` +
       `${r.settings.rounds} interleaved rounds; medians. Every set-up serves the same small route from a Nest app in a child process ` +
+      '(compiled to JavaScript first, as production runs) ' +
       'against a redis-server started by the bench; Redis commands from `INFO commandstats` (commands run inside Lua scripts included).',
     '',
     table(
