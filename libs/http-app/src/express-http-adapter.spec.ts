@@ -1,9 +1,15 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { setFlagsFromString } from 'node:v8';
 import { Controller, Get, type INestApplication, Req } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { Express, Request } from 'express';
 import request from 'supertest';
 import { ExpressHttpAdapter } from './express-http-adapter';
+
+// V8's own answer to "are this object's properties in fast mode?"; natives syntax is only parsed
+// in functions compiled after the flag is set.
+setFlagsFromString('--allow-natives-syntax');
+const hasFastProperties = new Function('object', 'return %HasFastProperties(object)') as (object: object) => boolean;
 
 @Controller()
 class ProbeController {
@@ -17,6 +23,7 @@ describe('ExpressHttpAdapter', () => {
   let app: INestApplication;
   let express: Express;
   const prototypes: { request: boolean; response: boolean }[] = [];
+  const fastProperties: { request: boolean; response: boolean }[] = [];
 
   beforeAll(async () => {
     const adapter = new ExpressHttpAdapter();
@@ -26,6 +33,8 @@ describe('ExpressHttpAdapter', () => {
     // Runs before Express sees the request: what Node created, not what Express made of it.
     (app.getHttpServer() as Server).prependListener('request', (req: IncomingMessage, res: ServerResponse) => {
       prototypes.push({ request: Object.getPrototypeOf(req) === express.request, response: Object.getPrototypeOf(res) === express.response });
+      // After the handler: every property Node, Express and Nest add has been added.
+      res.once('finish', () => fastProperties.push({ request: hasFastProperties(req), response: hasFastProperties(res) }));
     });
   });
   afterAll(async () => app.close());
@@ -35,6 +44,12 @@ describe('ExpressHttpAdapter', () => {
     for (let i = 0; i < 3; i++) await agent.get('/probe').expect(200);
     expect(prototypes).toHaveLength(3);
     expect(prototypes.every((p) => p.request && p.response)).toBe(true);
+  });
+
+  it('keeps requests and responses in fast-properties mode through a whole request', async () => {
+    fastProperties.length = 0;
+    await request(app.getHttpServer()).get('/probe').expect(200);
+    expect(fastProperties).toEqual([{ request: true, response: true }]);
   });
 
   it('keeps the Express request and response API working', async () => {

@@ -1,31 +1,35 @@
 import * as http from 'node:http';
-import type { Socket } from 'node:net';
 import type { NestApplicationOptions } from '@nestjs/common';
 import { ExpressAdapter } from '@nestjs/platform-express';
 import type { Express } from 'express';
 
-// Node's IncomingMessage and ServerResponse are ES5 constructor functions: callable on an object
-// that already has its prototype (the typings only describe them as classes).
-const initIncomingMessage = http.IncomingMessage as unknown as (this: object, socket: Socket) => void;
-const initServerResponse = http.ServerResponse as unknown as (this: object, req: http.IncomingMessage, options?: object) => void;
-
 /**
- * Request and response constructors whose objects carry Express's prototypes (`app.request`,
+ * Request and response classes whose objects carry Express's prototypes (`app.request`,
  * `app.response`) from the moment Node creates them.
+ *
+ * Each is a subclass of Node's own (`class extends IncomingMessage {}`), so V8 sizes its objects
+ * from Node's constructor and keeps their properties in fast mode. Its prototype object then takes
+ * the place of Express's: it gets Express's prototype chain and own properties (`app`), and becomes
+ * `app.request` / `app.response`. An ES5 function that called `ServerResponse.call(this)` instead
+ * got objects with room for a few properties only: every response left fast mode while Node's
+ * constructor filled it (a hash-table object; V8's `%HasFastProperties` is false), and each of
+ * its property reads and writes in Node, Express, Nest and the guards became a dictionary lookup.
+ * Call once per Express app, before it serves requests.
  */
 export function expressMessageTypes(app: Express): Pick<http.ServerOptions, 'IncomingMessage' | 'ServerResponse'> {
-  function ExpressRequest(this: object, socket: Socket): void {
-    initIncomingMessage.call(this, socket);
-  }
-  ExpressRequest.prototype = app.request;
-  function ExpressResponse(this: object, req: http.IncomingMessage, options?: object): void {
-    initServerResponse.call(this, req, options);
-  }
-  ExpressResponse.prototype = app.response;
-  return {
-    IncomingMessage: ExpressRequest as unknown as typeof http.IncomingMessage,
-    ServerResponse: ExpressResponse as unknown as typeof http.ServerResponse,
-  };
+  class ExpressRequest extends http.IncomingMessage {}
+  class ExpressResponse extends http.ServerResponse {}
+  app.request = adoptPrototype(ExpressRequest.prototype, app.request);
+  app.response = adoptPrototype(ExpressResponse.prototype, app.response);
+  // Node's typing of the option is generic in the request type; these are for the default one.
+  return { IncomingMessage: ExpressRequest, ServerResponse: ExpressResponse as typeof http.ServerResponse };
+}
+
+/** Makes `prototype` stand in for `expressPrototype`: the same prototype chain and own properties. */
+function adoptPrototype<T extends object>(prototype: object, expressPrototype: T): T {
+  Object.setPrototypeOf(prototype, Object.getPrototypeOf(expressPrototype));
+  Object.defineProperties(prototype, Object.getOwnPropertyDescriptors(expressPrototype));
+  return prototype as T;
 }
 
 /**
