@@ -1,8 +1,45 @@
+import fc from 'fast-check';
 import { createRedisClient, observeRedisScripts } from '@lib/redis';
-import { createTestRedis, type TestRedis } from '@lib/testing';
+import { createTestRedis, fuzzParameters, type TestRedis } from '@lib/testing';
 import { ConsumeBatcher } from './throttling.consume-batcher';
 import { rateLimitKeys } from './throttling.keys';
-import type { RateLimitCharge } from './throttling.store.interface';
+import type { RateLimitCharge, RateLimitDecision } from './throttling.store.interface';
+
+interface ModelRequest {
+  cost: number;
+  charges: RateLimitCharge[];
+}
+interface ModelWindow {
+  count: number;
+  /** ms until reset (the key's PTTL); unused while count is 0. */
+  resetMs: number;
+  reported: boolean;
+}
+
+/**
+ * The rate limiter's meaning, one request at a time: each request is checked against every window
+ * it charges and applied all-or-nothing, in order. A batch must decide exactly like this.
+ */
+function decideOneByOne(windows: Map<string, ModelWindow>, requests: readonly ModelRequest[]): RateLimitDecision[] {
+  return requests.map(({ cost, charges }) => {
+    const outcomes = charges.map((c) => {
+      const w = windows.get(rateLimitKeys(c.tracker, c.policy).counter) as ModelWindow;
+      const denied = w.count + cost > c.limit;
+      const firstDenial = denied && !w.reported;
+      if (firstDenial) w.reported = true;
+      return { ...c, count: w.count, resetMs: w.count > 0 ? w.resetMs : c.ttlMs, denied, firstDenial };
+    });
+    const admitted = outcomes.every((o) => !o.denied);
+    if (admitted) {
+      charges.forEach((c, i) => {
+        const w = windows.get(rateLimitKeys(c.tracker, c.policy).counter) as ModelWindow;
+        if (w.count === 0) w.resetMs = c.ttlMs;
+        outcomes[i].count = w.count += cost;
+      });
+    }
+    return { admitted, outcomes };
+  });
+}
 
 describe('ConsumeBatcher (real Redis)', () => {
   let redis: TestRedis;
@@ -80,6 +117,54 @@ describe('ConsumeBatcher (real Redis)', () => {
       batcher.consume(1, [charge('user:slot-a', 'general', 10)], 1),
     ]);
     expect(calls).toBe(2);
+  });
+
+  it('decides a random batch exactly like one request at a time (property)', async () => {
+    const windowIds = [0, 1, 2, 3];
+    const windowOf = (id: number) => ({ tracker: id < 2 ? `user:prop-${id}` : `ip:10.9.0.${id}`, policy: id % 2 ? 'ipCeiling' : 'general' });
+    // A window's charges may differ in limit and length (per-route @Throttle overrides of one policy).
+    const chargeArb = fc.record({ window: fc.constantFrom(...windowIds), limit: fc.integer({ min: 0, max: 8 }), ttlMs: fc.constantFrom(30_000, 60_000) });
+    const requestArb = fc.record({ cost: fc.integer({ min: 1, max: 3 }), charges: fc.array(chargeArb, { minLength: 1, maxLength: 3 }) });
+    const startArb = fc.record({ count: fc.integer({ min: 0, max: 6 }), ttlMs: fc.integer({ min: 5_000, max: 50_000 }), reported: fc.boolean() });
+    let run = 0;
+    await fc.assert(
+      fc.asyncProperty(fc.array(startArb, { minLength: 4, maxLength: 4 }), fc.array(requestArb, { minLength: 1, maxLength: 40 }), async (starts, requests) => {
+        run++;
+        const named = requests.map(({ cost, charges }) => ({
+          cost,
+          charges: charges.map(({ window, limit, ttlMs }) => {
+            const { tracker, policy } = windowOf(window);
+            return { tracker: `${tracker}-${run}`, policy, limit, ttlMs };
+          }),
+        }));
+        const windows = new Map<string, ModelWindow>();
+        for (const id of windowIds) {
+          const { tracker, policy } = windowOf(id);
+          const keys = rateLimitKeys(`${tracker}-${run}`, policy);
+          const start = starts[id];
+          if (start.count > 0) await redis.client.set(keys.counter, String(start.count), 'PX', start.ttlMs);
+          if (start.reported) await redis.client.set(keys.reported, '1', 'PX', start.ttlMs);
+          windows.set(keys.counter, { count: start.count, resetMs: start.ttlMs, reported: start.reported });
+        }
+        const expected = decideOneByOne(windows, named);
+
+        calls = 0;
+        const batcher = new ConsumeBatcher(redis.client);
+        const decided = await Promise.all(named.map(({ cost, charges }) => batcher.consume(-1, charges, cost)));
+        expect(calls).toBe(1);
+        // Time passes between SET and the script: a PTTL can be a few ms below the model's.
+        const exceptReset = (d: RateLimitDecision) => ({ ...d, outcomes: d.outcomes.map((o) => ({ ...o, resetMs: 0 })) });
+        expect(decided.map(exceptReset)).toEqual(expected.map(exceptReset));
+        decided.forEach((d, r) => d.outcomes.forEach((o, i) => expect(Math.abs(o.resetMs - expected[r].outcomes[i].resetMs)).toBeLessThan(1000)));
+        for (const [counter, w] of windows) {
+          expect(Number((await redis.client.get(counter)) ?? 0)).toBe(w.count);
+          const pttl = await redis.client.pttl(counter);
+          if (w.count > 0) expect(Math.abs(pttl - w.resetMs)).toBeLessThan(1000);
+          expect(await redis.client.exists(`${counter}:reported`)).toBe(w.reported ? 1 : 0);
+        }
+      }),
+      fuzzParameters(150),
+    );
   });
 
   it('fails every request of a call that fails, and the next turn starts afresh', async () => {

@@ -10,7 +10,22 @@ interface PendingConsume {
   reject: (error: unknown) => void;
 }
 
-/** Requests per script call: bounds how long one call keeps Redis busy (about 8 commands each). */
+/** One charge kind of a call: a window (KEYS pair), with the limit and length it is charged with. */
+interface ChargeKind {
+  /** 1-based, as the script indexes it. */
+  index: number;
+  pair: number;
+  limit: number;
+  ttlMs: number;
+}
+
+interface WindowEntry {
+  pair: number;
+  /** Usually one: routes may override a policy's limit or length for the same window. */
+  kinds: ChargeKind[];
+}
+
+/** Requests per script call: bounds how long one call keeps Redis busy (the script decides each in Lua). */
 export const MAX_REQUESTS_PER_CONSUME_CALL = 64;
 
 /**
@@ -20,11 +35,13 @@ export const MAX_REQUESTS_PER_CONSUME_CALL = 64;
  * A Node process under load reads many requests in one I/O phase, and each one's guard asks for a
  * decision. Sent one by one, every decision costs a write and a read system call on both sides and
  * a script invocation in Redis (on the 2-core development machine, 30-60 µs of redis-server CPU per
- * request, against 11-18 µs batched, read from /proc during `npm run bench:ratelimit` loads; the
- * gateway's own CPU per request fell too). Queued until `setImmediate` (the end of the
+ * request, against 11-18 µs batched, and 5-6 µs since the script reads and writes each window once
+ * per call, read from /proc during `npm run bench:ratelimit` loads; the gateway's own CPU per
+ * request fell too). Queued until `setImmediate` (the end of the
  * current I/O phase, so no request waits for a later turn) and sent as one script call, they share
  * those costs. The script decides the requests one after the other, each all-or-nothing, exactly as
- * separate calls would have: batching changes the cost, never a decision. A failed call fails every
+ * separate calls would have: batching changes the cost, never a decision (the spec checks this
+ * against a one-at-a-time model on random batches). A failed call fails every
  * request in it, and each falls back by its own policy, as it would have alone.
  */
 export class ConsumeBatcher {
@@ -61,25 +78,40 @@ export class ConsumeBatcher {
   }
 
   private async call(batch: readonly PendingConsume[]): Promise<void> {
-    // Each window's keys are sent once per call, however many requests of the batch spend from it.
-    // Looked up by policy, then tracker: the keys are built once per window, not once per request.
+    // Each window's keys are sent once per call, and each charge kind (window, limit, length) once:
+    // a request carries only its cost and kind indexes. Looked up by policy, then tracker, so the
+    // keys are built once per window, not once per request.
     const keys: string[] = [];
-    const pairOf = new Map<string, Map<string, number>>();
-    const args: number[] = [batch.length];
+    const kinds: ChargeKind[] = [];
+    const windows = new Map<string, Map<string, WindowEntry>>();
+    const requestArgs: number[] = [];
+    /** The kind of every charge of the batch, in order: to replay the counts from the verdicts. */
+    const chargeKinds: ChargeKind[] = [];
     for (const { charges, cost } of batch) {
-      args.push(cost, charges.length);
+      requestArgs.push(cost, charges.length);
       for (const { tracker, policy, limit, ttlMs } of charges) {
-        let byTracker = pairOf.get(policy);
-        if (!byTracker) pairOf.set(policy, (byTracker = new Map()));
-        let pair = byTracker.get(tracker);
-        if (pair === undefined) {
+        let byTracker = windows.get(policy);
+        if (!byTracker) windows.set(policy, (byTracker = new Map()));
+        let window = byTracker.get(tracker);
+        if (window === undefined) {
           const { counter, reported } = rateLimitKeys(tracker, policy);
-          pair = keys.push(counter, reported) / 2;
-          byTracker.set(tracker, pair);
+          window = { pair: keys.push(counter, reported) / 2, kinds: [] };
+          byTracker.set(tracker, window);
         }
-        args.push(pair, limit, ttlMs);
+        let kind = window.kinds.find((k) => k.limit === limit && k.ttlMs === ttlMs);
+        if (kind === undefined) {
+          kind = { index: kinds.length + 1, pair: window.pair, limit, ttlMs };
+          kinds.push(kind);
+          window.kinds.push(kind);
+        }
+        requestArgs.push(kind.index);
+        chargeKinds.push(kind);
       }
     }
+    const args: number[] = [kinds.length];
+    for (const { pair, limit, ttlMs } of kinds) args.push(pair, limit, ttlMs);
+    for (const arg of requestArgs) args.push(arg);
+
     let reply: number[];
     try {
       reply = await CONSUME_RATE_LIMIT_SCRIPT.run<number[]>(this.redis, keys, args);
@@ -87,23 +119,47 @@ export class ConsumeBatcher {
       for (const pending of batch) pending.reject(error);
       return;
     }
+    this.settle(batch, chargeKinds, keys.length / 2, reply);
+  }
+
+  /**
+   * Resolves each request from the script's reply: the verdicts are Redis's; the counts each request
+   * saw are replayed from the windows' counts before the call, in the order the script decided them.
+   */
+  private settle(batch: readonly PendingConsume[], chargeKinds: readonly ChargeKind[], pairs: number, reply: readonly number[]): void {
+    // 1-based by pair, like the script's KEYS pairs.
+    const count = [0];
+    const resetMs = [0];
+    const reportable = [false];
+    for (let p = 0; p < pairs; p++) {
+      count.push(reply[3 * p]);
+      resetMs.push(Math.max(0, reply[3 * p + 1]));
+      reportable.push(reply[3 * p + 2] === 1);
+    }
+    let verdict = 3 * pairs;
     let at = 0;
-    for (const { charges, resolve } of batch) {
-      const admitted = reply[at++] === 1;
+    for (const { charges, cost, resolve } of batch) {
+      const admitted = reply[verdict++] === 1;
       const outcomes: RateLimitOutcome[] = [];
-      for (const { policy, tracker, limit, ttlMs } of charges) {
-        outcomes.push({
-          policy,
-          tracker,
-          limit,
-          ttlMs,
-          count: reply[at],
-          resetMs: Math.max(0, reply[at + 1]),
-          denied: reply[at + 2] === 1,
-          firstDenial: reply[at + 3] === 1,
-        });
-        at += 4;
+      for (let i = 0; i < charges.length; i++) {
+        const { pair, limit, ttlMs } = chargeKinds[at + i];
+        const { policy, tracker } = charges[i];
+        const before = count[pair];
+        // A window without hits starts with this request's hit: its reset is a whole window away.
+        const reset = before > 0 ? resetMs[pair] : ttlMs;
+        const denied = !admitted && before + cost > limit;
+        const firstDenial = denied && reportable[pair];
+        if (firstDenial) reportable[pair] = false;
+        outcomes.push({ policy, tracker, limit, ttlMs, count: before, resetMs: reset, denied, firstDenial });
       }
+      if (admitted) {
+        for (let i = 0; i < charges.length; i++) {
+          const { pair, ttlMs } = chargeKinds[at + i];
+          if (count[pair] === 0) resetMs[pair] = ttlMs;
+          outcomes[i].count = count[pair] += cost;
+        }
+      }
+      at += charges.length;
       resolve({ admitted, outcomes });
     }
   }

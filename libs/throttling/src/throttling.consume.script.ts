@@ -5,76 +5,106 @@ import { RedisScript } from '@lib/redis';
  * requests of a call are decided one after the other, each on its own (all-or-nothing per request),
  * exactly as if each had made its own call in that order: batching them only saves round trips.
  *
+ * The requests of a call mostly spend from the same few windows (one client's burst, or a handful
+ * of clients). So each window is read once, the requests are decided against its count in Lua
+ * memory, and each window is written once at the end: about three commands per window and call,
+ * not three per policy and request. The script is atomic, so nothing can change a counter between
+ * the read and the write, and Redis's clock stands still while it runs, so one PTTL holds for the
+ * whole call.
+ *
  * KEYS: pairs (window counter, "denial reported" marker), one pair per distinct window in the call
  *       (all keys of one call must share a cluster slot: they are hash-tagged per tracker).
- * ARGV: ARGV[1] = number of requests; then for each request: cost (hits it spends, >= 1), number of
- *       policies n, then n triples (pair index j: the window is KEYS[2j-1], KEYS[2j]; limit; window
- *       length in ms). Requests of one client share a pair, so a burst costs one key pair per call.
- * Returns: for each request: admitted (1|0), then per policy: count, msUntilReset, denied (1|0),
- *       firstDenial (1|0), where count is the window's hits after this request (unchanged when the
- *       request was not admitted).
+ * ARGV: ARGV[1] = number of charge kinds k; then k triples (pair index j: the window is KEYS[2j-1],
+ *       KEYS[2j]; limit; window length in ms); then, until the end, each request in order: cost (hits
+ *       it spends, >= 1), number of policies n, then n charge-kind indexes (1-based).
+ * Returns: for each pair, in KEYS order: hits before the call, ms until the window resets (meaningless
+ *       when hits are 0: the window starts with its first admitted hit), and 1 when this call set the
+ *       "denial reported" marker (its first denial of the window), else 0; then one verdict per
+ *       request: 1 admitted, 0 refused. The caller replays the counts from these: they follow from the
+ *       verdicts alone (`ConsumeBatcher`).
  * Invariant: all-or-nothing per request. If any of its policies would exceed its limit, no counter
  *       changes, so a blocked client cannot keep extending its own count; otherwise every counter
  *       grows by cost. A window starts with the first admitted hit and ends PEXPIRE ms later (fixed
- *       window). firstDenial is 1 exactly once per policy window (SET NX on the marker, expiring with
- *       the window), so a flooding tracker is reported once per window across all processes.
+ *       window). The marker is set once per window (SET NX, expiring with the window), so a flooding
+ *       tracker is reported once per window across all processes.
  */
 export const CONSUME_RATE_LIMIT_SCRIPT = new RedisScript(
   'rate-limit-consume',
   `
-local requests = tonumber(ARGV[1])
-local a = 2
-local result = {}
-for _ = 1, requests do
+local kinds = tonumber(ARGV[1])
+local kindPair, kindLimit, kindWindow = {}, {}, {}
+for k = 1, kinds do
+  kindPair[k] = tonumber(ARGV[3 * k - 1])
+  kindLimit[k] = tonumber(ARGV[3 * k])
+  kindWindow[k] = tonumber(ARGV[3 * k + 1])
+end
+
+-- Per pair: hits before the call, hits now, ms until reset, hits spent in this call, the window
+-- length of a window this call starts, the ttl of the denial marker to set.
+local base, count, ttl, spent, starts, mark = {}, {}, {}, {}, {}, {}
+local function load(p, window)
+  local key = KEYS[2 * p - 1]
+  local hits = tonumber(redis.call('GET', key) or '0')
+  local left = 0
+  if hits > 0 then
+    left = redis.call('PTTL', key)
+    if left < 0 then
+      -- A counter without expiry would block forever; give it a window again.
+      redis.call('PEXPIRE', key, window)
+      left = window
+    end
+  end
+  base[p], count[p], ttl[p], spent[p] = hits, hits, left, 0
+end
+
+local verdicts = {}
+local a = 3 * kinds + 2
+while a <= #ARGV do
   local cost = tonumber(ARGV[a])
   local n = tonumber(ARGV[a + 1])
-  a = a + 2
-  local keyAt, counts, ttls, denied = {}, {}, {}, {}
   local admitted = 1
-  for i = 1, n do
-    keyAt[i] = 2 * tonumber(ARGV[a + 3 * i - 3])
-    local key = KEYS[keyAt[i] - 1]
-    local limit = tonumber(ARGV[a + 3 * i - 2])
-    local window = tonumber(ARGV[a + 3 * i - 1])
-    local count = tonumber(redis.call('GET', key) or '0')
-    local ttl = window
-    if count > 0 then
-      ttl = redis.call('PTTL', key)
-      if ttl < 0 then
-        -- A counter without expiry would block forever; give it a window again.
-        redis.call('PEXPIRE', key, window)
-        ttl = window
-      end
-    end
-    counts[i] = count
-    ttls[i] = ttl
-    if count + cost > limit then
-      denied[i] = 1
+  for i = a + 2, a + 1 + n do
+    local k = tonumber(ARGV[i])
+    local p = kindPair[k]
+    if base[p] == nil then load(p, kindWindow[k]) end
+    if count[p] + cost > kindLimit[k] then
       admitted = 0
-    else
-      denied[i] = 0
-    end
-  end
-  result[#result + 1] = admitted
-  for i = 1, n do
-    local key = KEYS[keyAt[i] - 1]
-    local first = 0
-    if admitted == 1 then
-      local before = counts[i]
-      counts[i] = redis.call('INCRBY', key, cost)
-      if before == 0 then
-        redis.call('PEXPIRE', key, tonumber(ARGV[a + 3 * i - 1]))
+      if mark[p] == nil then
+        if count[p] > 0 then mark[p] = ttl[p] else mark[p] = kindWindow[k] end
       end
-    elseif denied[i] == 1 then
-      if redis.call('SET', KEYS[keyAt[i]], '1', 'NX', 'PX', ttls[i]) then first = 1 end
     end
-    result[#result + 1] = counts[i]
-    result[#result + 1] = ttls[i]
-    result[#result + 1] = denied[i]
-    result[#result + 1] = first
   end
-  a = a + 3 * n
+  if admitted == 1 then
+    for i = a + 2, a + 1 + n do
+      local k = tonumber(ARGV[i])
+      local p = kindPair[k]
+      if count[p] == 0 then
+        ttl[p] = kindWindow[k]
+        starts[p] = kindWindow[k]
+      end
+      count[p] = count[p] + cost
+      spent[p] = spent[p] + cost
+    end
+  end
+  verdicts[#verdicts + 1] = admitted
+  a = a + 2 + n
 end
+
+local result = {}
+for p = 1, #KEYS / 2 do
+  local marked = 0
+  if base[p] ~= nil then
+    if spent[p] > 0 then
+      redis.call('INCRBY', KEYS[2 * p - 1], spent[p])
+      if starts[p] ~= nil then redis.call('PEXPIRE', KEYS[2 * p - 1], starts[p]) end
+    end
+    if mark[p] ~= nil and redis.call('SET', KEYS[2 * p], '1', 'NX', 'PX', math.max(1, mark[p])) then marked = 1 end
+  end
+  result[#result + 1] = base[p] or 0
+  result[#result + 1] = ttl[p] or 0
+  result[#result + 1] = marked
+end
+for r = 1, #verdicts do result[#result + 1] = verdicts[r] end
 return result
 `,
 );
