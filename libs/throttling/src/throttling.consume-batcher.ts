@@ -25,6 +25,10 @@ interface WindowEntry {
   kinds: ChargeKind[];
 }
 
+/** The consume script's reply: three numbers per window, then the verdicts ("1" or "0" per request). */
+type ConsumeReply = (number | string)[];
+const ONE = '1'.charCodeAt(0);
+
 /** Requests per script call: bounds how long one call keeps Redis busy (the script decides each in Lua). */
 export const MAX_REQUESTS_PER_CONSUME_CALL = 64;
 
@@ -84,11 +88,11 @@ export class ConsumeBatcher {
     const keys: string[] = [];
     const kinds: ChargeKind[] = [];
     const windows = new Map<string, Map<string, WindowEntry>>();
-    const requestArgs: number[] = [];
+    const requestNumbers: number[] = [];
     /** The kind of every charge of the batch, in order: to replay the counts from the verdicts. */
     const chargeKinds: ChargeKind[] = [];
     for (const { charges, cost } of batch) {
-      requestArgs.push(cost, charges.length);
+      requestNumbers.push(cost, charges.length);
       for (const { tracker, policy, limit, ttlMs } of charges) {
         let byTracker = windows.get(policy);
         if (!byTracker) windows.set(policy, (byTracker = new Map()));
@@ -104,17 +108,17 @@ export class ConsumeBatcher {
           kinds.push(kind);
           window.kinds.push(kind);
         }
-        requestArgs.push(kind.index);
+        requestNumbers.push(kind.index);
         chargeKinds.push(kind);
       }
     }
-    const args: number[] = [kinds.length];
-    for (const { pair, limit, ttlMs } of kinds) args.push(pair, limit, ttlMs);
-    for (const arg of requestArgs) args.push(arg);
+    const kindNumbers: number[] = [kinds.length];
+    for (const { pair, limit, ttlMs } of kinds) kindNumbers.push(pair, limit, ttlMs);
+    const numbers = `${kindNumbers.join(' ')} ${requestNumbers.join(' ')}`;
 
-    let reply: number[];
+    let reply: ConsumeReply;
     try {
-      reply = await CONSUME_RATE_LIMIT_SCRIPT.run<number[]>(this.redis, keys, args);
+      reply = await CONSUME_RATE_LIMIT_SCRIPT.run<ConsumeReply>(this.redis, keys, [numbers]);
     } catch (error) {
       for (const pending of batch) pending.reject(error);
       return;
@@ -126,20 +130,21 @@ export class ConsumeBatcher {
    * Resolves each request from the script's reply: the verdicts are Redis's; the counts each request
    * saw are replayed from the windows' counts before the call, in the order the script decided them.
    */
-  private settle(batch: readonly PendingConsume[], chargeKinds: readonly ChargeKind[], pairs: number, reply: readonly number[]): void {
+  private settle(batch: readonly PendingConsume[], chargeKinds: readonly ChargeKind[], pairs: number, reply: ConsumeReply): void {
     // 1-based by pair, like the script's KEYS pairs.
     const count = [0];
     const resetMs = [0];
     const reportable = [false];
     for (let p = 0; p < pairs; p++) {
-      count.push(reply[3 * p]);
-      resetMs.push(Math.max(0, reply[3 * p + 1]));
+      count.push(reply[3 * p] as number);
+      resetMs.push(Math.max(0, reply[3 * p + 1] as number));
       reportable.push(reply[3 * p + 2] === 1);
     }
-    let verdict = 3 * pairs;
+    const verdicts = reply[3 * pairs] as string;
     let at = 0;
-    for (const { charges, cost, resolve } of batch) {
-      const admitted = reply[verdict++] === 1;
+    for (let r = 0; r < batch.length; r++) {
+      const { charges, cost, resolve } = batch[r];
+      const admitted = verdicts.charCodeAt(r) === ONE;
       const outcomes: RateLimitOutcome[] = [];
       for (let i = 0; i < charges.length; i++) {
         const { pair, limit, ttlMs } = chargeKinds[at + i];
