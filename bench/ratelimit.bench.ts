@@ -279,7 +279,8 @@ async function main(): Promise<void> {
       for (const setup of order) {
         const measured = await measure(setup, redis, env);
         runs.get(setup.id)?.push(measured);
-        process.stdout.write(`  round ${round + 1}: (${setup.id}) ${fixed(measured.rps, 0)} req/s\n`);
+        // The app's CPU per request too: it moves by ±20% between processes of the same set-up.
+        process.stdout.write(`  round ${round + 1}: (${setup.id}) ${fixed(measured.rps, 0)} req/s, app CPU ${fixed(measured.appCpuUs, 1)} µs/req\n`);
       }
     }
     const results = selected.map((setup) => combine(runs.get(setup.id) ?? []));
