@@ -7,14 +7,15 @@
  *   (1) bare     no guard
  *   (2) guarded  AccessTokenGuard (JWT + session check) + RateLimitGuard (general per user + ipCeiling)
  *   (3) stock    @nestjs/throttler ThrottlerGuard + @nest-lab/throttler-storage-redis, per-user + per-IP
- * plus (2b) guarded with the revocation cache off (every request checks the session in Redis), and
+ * plus (2b) guarded with the revocation cache off (every request checks the session in Redis), (0p) a
+ * guard that only waits for one Redis PING per event-loop turn (what waiting for Redis costs), and
  * (2r) RateLimitGuard alone with the user from a header, like (3): the limiter without token verification,
  * and (2u) the (2) stack with one user per connection (the other set-ups send one user's requests).
  * The access token comes from the real auth-service (in-process test system on the same Redis).
  * The set-ups are measured in BENCH_ROUNDS interleaved rounds (default 5, each round in a rotated
  * order) and the median of each figure is reported, because this machine is shared and noisy.
  * BENCH_DURATION_SEC / BENCH_WARMUP_SEC change the run length; BENCH_CPU_PROF_DIR writes CPU profiles;
- * BENCH_EXTRA=1 adds (2b); BENCH_RESULT_FILE=<path> also writes the figures as JSON (npm run bench);
+ * BENCH_EXTRA=1 adds (2b) and (0p); BENCH_RESULT_FILE=<path> also writes the figures as JSON (npm run bench);
  * BENCH_SETUPS=1,2 measures only the set-ups listed (a quick comparison: table only, no target ratios).
  * Targets (issue 3): (2) >= 0.85 x (1), (2) >= 1.3 x (3), at most one Redis round trip per request in (2).
  */
@@ -52,7 +53,7 @@ const ROOT = join(__dirname, '..');
 interface Setup {
   id: string;
   label: string;
-  mode: 'bare' | 'guarded' | 'limiter' | 'stock';
+  mode: 'bare' | 'guarded' | 'limiter' | 'stock' | 'parked';
   env?: Record<string, string>;
   headers?: Record<string, string>;
   /** Headers per connection (round-robin), for set-ups with many clients. */
@@ -262,7 +263,10 @@ async function main(): Promise<void> {
         clientHeaders: users.map((u) => ({ authorization: `Bearer ${u.accessToken}` })),
       },
       ...(process.env.BENCH_EXTRA
-        ? [{ id: '2b', label: '(2), revocation cache off', mode: 'guarded', headers: bearer, env: { BENCH_REVOCATION_CACHE_MS: '0' } } as Setup]
+        ? ([
+            { id: '2b', label: '(2), revocation cache off', mode: 'guarded', headers: bearer, env: { BENCH_REVOCATION_CACHE_MS: '0' } },
+            { id: '0p', label: 'guard waiting for one PING per turn', mode: 'parked' },
+          ] as Setup[])
         : []),
     ];
     console.log(

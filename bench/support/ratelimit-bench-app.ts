@@ -9,6 +9,8 @@
  *            in `stock`: isolates the rate limiter from token verification
  *   stock    stock @nestjs/throttler ThrottlerGuard + @nest-lab/throttler-storage-redis, with a
  *            per-user and a per-IP throttler, no authentication
+ *   parked   a guard that holds each request until one Redis PING per event-loop turn answers, like
+ *            the batched limiter's round trip, and decides nothing: the cost of waiting for Redis
  *
  * Settings come from environment variables (BENCH_MODE, BENCH_REDIS_URL, BENCH_KEY_PREFIX,
  * BENCH_JWKS_URL, BENCH_REVOCATION_CACHE_MS). Prints `READY <port>` on stdout once listening.
@@ -27,7 +29,7 @@ import { SecurityEventsModule } from '@lib/security-events';
 import { SessionRevocationModule } from '@lib/sessions';
 import { DEFAULT_RATE_LIMIT_POLICIES, RateLimitGuard, ThrottlingModule } from '@lib/throttling';
 
-type Mode = 'bare' | 'guarded' | 'limiter' | 'stock';
+type Mode = 'bare' | 'guarded' | 'limiter' | 'stock' | 'parked';
 
 const mode = (process.env.BENCH_MODE ?? 'bare') as Mode;
 const redisUrl = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -51,6 +53,28 @@ class HeaderUserGuard implements CanActivate {
     const id = req.headers['x-bench-user'];
     if (typeof id === 'string') req.user = { id };
     return true;
+  }
+}
+
+/**
+ * For `parked`: every request waits for a Redis round trip shared by its event-loop turn (one PING,
+ * sent at `setImmediate` like `ConsumeBatcher`'s call), then passes. No rate limiting.
+ */
+@Injectable()
+class ParkedGuard implements CanActivate {
+  private readonly redis = new Redis(redisUrl, { connectionName: 'bench:parked' });
+  private waiting: ((admitted: boolean) => void)[] = [];
+
+  canActivate(): Promise<boolean> {
+    return new Promise<boolean>((resolve) => {
+      if (this.waiting.push(resolve) === 1) setImmediate(() => this.release());
+    });
+  }
+
+  private release(): void {
+    const turn = this.waiting;
+    this.waiting = [];
+    void this.redis.ping().then(() => turn.forEach((resolve) => resolve(true)));
   }
 }
 
@@ -102,7 +126,9 @@ class BenchModule {
             ]
           : mode === 'stock'
             ? [{ provide: APP_GUARD, useClass: ThrottlerGuard }]
-            : [];
+            : mode === 'parked'
+              ? [{ provide: APP_GUARD, useClass: ParkedGuard }]
+              : [];
     return {
       module: BenchModule,
       imports: mode === 'guarded' || mode === 'limiter' ? guardedImports(mode === 'guarded') : mode === 'stock' ? stockImports() : [],
