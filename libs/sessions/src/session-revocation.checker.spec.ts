@@ -62,4 +62,16 @@ describe('SessionRevocationChecker (real Redis)', () => {
     await until(() => checker.isActive(user('u3', 's3', 'j3')) !== true);
     expect(await checker.isActive(user('u3', 's3', 'j3'))).toBe(false);
   });
+
+  it('drops the cached answer of a token whose denial is published, and asks Redis again', async () => {
+    await redis.client.hset(sessionsKeys.session('u4', 's4'), 'createdAt', '1');
+    expect(await checker.isActive(user('u4', 's4', 'j4'))).toBe(true);
+    expect(checker.isActive(user('u4', 's4', 'j4'))).toBe(true);
+    await redis.client.set(sessionsKeys.deniedToken('u4', 'j4'), '1');
+    await redis.client.publish(sessionsKeys.revocationChannel(redis.prefix), 'j:j4');
+    await until(() => checker.isActive(user('u4', 's4', 'j4')) !== true);
+    expect(await checker.isActive(user('u4', 's4', 'j4'))).toBe(false);
+    // The same session's other tokens keep their cached answers.
+    expect(await checker.isActive(user('u4', 's4', 'j5'))).toBe(true);
+  });
 });

@@ -11,7 +11,6 @@ import { sessionsKeys } from './sessions.keys';
 interface CachedAnswer {
   userId: string;
   sessionId: string;
-  jti: string;
   until: number;
 }
 
@@ -103,7 +102,6 @@ export class SessionRevocationChecker implements SessionValidator, OnModuleInit,
       this.cache.set(user.jti, {
         userId: user.id,
         sessionId: user.sessionId,
-        jti: user.jti,
         until: Math.min(Date.now() + this.options.cacheTtlMs, user.exp * 1000),
       });
     }
@@ -114,10 +112,10 @@ export class SessionRevocationChecker implements SessionValidator, OnModuleInit,
     this.epoch++;
     this.inFlight.clear();
     const id = message.slice(2);
-    const field = message.startsWith('j:') ? 'jti' : message.startsWith('s:') ? 'sessionId' : undefined;
-    if (!field) return;
+    // Answers are keyed by token id: a denylisted token drops its own entry.
+    if (message.startsWith('j:')) this.cache.delete(id);
     // Revocations are rare next to checks; a scan of at most cacheMaxEntries entries is cheap.
-    for (const [key, entry] of this.cache) if (entry[field] === id) this.cache.delete(key);
+    else if (message.startsWith('s:')) for (const [jti, entry] of this.cache) if (entry.sessionId === id) this.cache.delete(jti);
   }
 
   private dropAll(): void {
