@@ -23,6 +23,7 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { registerAndLogin, startRedisServer, startTestSystem, type TestRedisServer, type TestSystem } from '@lib/testing';
+import { type GcPauses, readGcPauses } from './support/gc-pauses';
 import { processCpuSeconds, redisCpuSeconds } from './support/process-cpu';
 import { commandDelta, type CommandCounts, readCommandStats } from './support/ratelimit-redis-command-stats';
 
@@ -72,6 +73,8 @@ interface Measured {
   /** CPU microseconds per request of the app process and of redis-server (NaN without procfs). */
   appCpuUs: number;
   redisCpuUs: number;
+  /** The app's main-thread GC pauses per request, in microseconds (part of appCpuUs; NaN if unknown). */
+  appGcUs: number;
 }
 
 /**
@@ -97,7 +100,7 @@ function startApp(setup: Setup, env: Record<string, string>): Promise<{ child: C
       ...(process.env.BENCH_CPU_PROF_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF_DIR}`, `--cpu-prof-name=${setup.id}.cpuprofile`] : []),
       '-r', 'tsconfig-paths/register', join(env.TS_NODE_BASEURL, 'bench', 'support', 'ratelimit-bench-app.js'),
     ],
-    { cwd: ROOT, env: { ...process.env, ...env, BENCH_MODE: setup.mode, ...setup.env }, stdio: ['ignore', 'pipe', 'inherit'] },
+    { cwd: ROOT, env: { ...process.env, ...env, BENCH_MODE: setup.mode, ...setup.env }, stdio: ['ignore', 'pipe', 'inherit', 'ipc'] },
   );
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`${setup.id}: app did not start within 60 s`)), 60_000);
@@ -137,9 +140,11 @@ async function measure(setup: Setup, redis: TestRedisServer, env: Record<string,
     if (probe.status !== 200) throw new Error(`${setup.id}: probe answered ${probe.status}: ${await probe.text()}`);
     await autocannon({ url, connections: CONNECTIONS, duration: WARMUP_SEC, ...loadOptions(setup) });
     const before = await readCommandStats(redis.url);
+    const gcBefore = await readGcPauses(child);
     const [appCpuBefore, redisCpuBefore] = [processCpuSeconds(child.pid), await redisCpuSeconds(redis.url)];
     const result = await autocannon({ url, connections: CONNECTIONS, duration: DURATION_SEC, ...loadOptions(setup) });
     const [appCpuAfter, redisCpuAfter] = [processCpuSeconds(child.pid), await redisCpuSeconds(redis.url)];
+    const gcAfter = await readGcPauses(child);
     const after = await readCommandStats(redis.url);
     const perRequestUs = (seconds: number) => (seconds * 1e6) / Math.max(1, result.requests.total);
     return {
@@ -153,11 +158,14 @@ async function measure(setup: Setup, redis: TestRedisServer, env: Record<string,
       commands: commandDelta(before, after),
       appCpuUs: appCpuBefore === undefined || appCpuAfter === undefined ? NaN : perRequestUs(appCpuAfter - appCpuBefore),
       redisCpuUs: perRequestUs(redisCpuAfter - redisCpuBefore),
+      appGcUs: gcBefore && gcAfter ? perRequestUs((gcPauseMs(gcAfter) - gcPauseMs(gcBefore)) / 1000) : NaN,
     };
   } finally {
     await stopApp(child);
   }
 }
+
+const gcPauseMs = (pauses: GcPauses) => pauses.minorMs + pauses.majorMs;
 
 /** The headers of a set-up: the same for every connection, or one set per connection. */
 function loadOptions(setup: Setup): Pick<Parameters<Autocannon>[0], 'headers' | 'setupClient'> {
@@ -188,6 +196,7 @@ function combine(runs: Measured[]): Measured {
     commands,
     appCpuUs: median(runs.map((r) => r.appCpuUs)),
     redisCpuUs: median(runs.map((r) => r.redisCpuUs)),
+    appGcUs: median(runs.map((r) => r.appGcUs)),
   };
 }
 
@@ -212,6 +221,7 @@ function printTable(results: Measured[]): void {
     'redis cmds/req': fixed(sum(r.commands) / r.requests),
     'round trips/req': fixed(scripts(r.commands) / r.requests),
     'app CPU us/req': fixed(r.appCpuUs, 0),
+    'app GC us/req': fixed(r.appGcUs, 1),
     'redis CPU us/req': fixed(r.redisCpuUs, 1),
   }));
   const columns = Object.keys(rows[0]) as (keyof (typeof rows)[0])[];
@@ -284,7 +294,7 @@ async function main(): Promise<void> {
         const measured = await measure(setup, redis, env);
         runs.get(setup.id)?.push(measured);
         // The app's CPU per request too: it moves by ±20% between processes of the same set-up.
-        process.stdout.write(`  round ${round + 1}: (${setup.id}) ${fixed(measured.rps, 0)} req/s, app CPU ${fixed(measured.appCpuUs, 1)} µs/req\n`);
+        process.stdout.write(`  round ${round + 1}: (${setup.id}) ${fixed(measured.rps, 0)} req/s, app CPU ${fixed(measured.appCpuUs, 1)} µs/req (GC ${fixed(measured.appGcUs, 1)})\n`);
       }
     }
     const results = selected.map((setup) => combine(runs.get(setup.id) ?? []));
@@ -339,6 +349,7 @@ async function main(): Promise<void> {
         redisCommandsPerRequest: sum(r.commands) / r.requests,
         roundTripsPerRequest: scripts(r.commands) / r.requests,
         appCpuUs: r.appCpuUs,
+        appGcUs: r.appGcUs,
         redisCpuUs: r.redisCpuUs,
       })),
       cpu,

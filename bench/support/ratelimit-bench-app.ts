@@ -13,7 +13,8 @@
  *            the batched limiter's round trip, and decides nothing: the cost of waiting for Redis
  *
  * Settings come from environment variables (BENCH_MODE, BENCH_REDIS_URL, BENCH_KEY_PREFIX,
- * BENCH_JWKS_URL, BENCH_REVOCATION_CACHE_MS). Prints `READY <port>` on stdout once listening.
+ * BENCH_JWKS_URL, BENCH_REVOCATION_CACHE_MS). Prints `READY <port>` on stdout once listening, and its
+ * GC pauses so far when the bench asks over IPC.
  */
 import 'reflect-metadata';
 import { type CanActivate, Controller, type DynamicModule, type ExecutionContext, Get, Injectable, Module, type Provider } from '@nestjs/common';
@@ -28,6 +29,7 @@ import { RedisModule } from '@lib/redis';
 import { SecurityEventsModule } from '@lib/security-events';
 import { SessionRevocationModule } from '@lib/sessions';
 import { DEFAULT_RATE_LIMIT_POLICIES, RateLimitGuard, ThrottlingModule } from '@lib/throttling';
+import { reportGcPauses } from './gc-pauses';
 
 type Mode = 'bare' | 'guarded' | 'limiter' | 'stock' | 'parked';
 
@@ -139,6 +141,7 @@ class BenchModule {
 }
 
 async function main(): Promise<void> {
+  reportGcPauses();
   const app = await NestFactory.create(BenchModule.register(), new ExpressHttpAdapter(), { logger: ['error'], bodyParser: false });
   // The same HTTP settings as the gateway in every set-up, so only the guards differ.
   configureHttpApp(app, { trustedProxies: [], parseBodies: false });
