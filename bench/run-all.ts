@@ -24,6 +24,7 @@ interface RateLimitResult {
     redisCommandsPerRequest: number;
     roundTripsPerRequest: number;
     appCpuUs: number;
+    appGcUs: number;
     redisCpuUs: number;
   }[];
   cpu: { guardedVsBare: number; guardedVsStock: number; guardedVsStockWithRedis: number; manyUsersVsBare: number; manyUsersVsStock: number };
@@ -94,7 +95,7 @@ function rateLimitSection(r: RateLimitResult): string {
       'against a redis-server started by the bench; Redis commands from `INFO commandstats` (commands run inside Lua scripts included).',
     '',
     table(
-      ['set-up', 'req/s', 'p50 ms', 'p99 ms', 'Redis commands / req', 'round trips / req', 'app CPU µs / req', 'redis-server CPU µs / req'],
+      ['set-up', 'req/s', 'p50 ms', 'p99 ms', 'Redis commands / req', 'round trips / req', 'app CPU µs / req', 'app GC pauses µs / req', 'redis-server CPU µs / req'],
       r.setups.map((s) => [
         `(${s.id}) ${s.label}`,
         f(s.rps, 0),
@@ -103,6 +104,7 @@ function rateLimitSection(r: RateLimitResult): string {
         f(s.redisCommandsPerRequest),
         f(s.roundTripsPerRequest, 3),
         f(s.appCpuUs, 0),
+        f(s.appGcUs, 1),
         f(s.redisCpuUs, 1),
       ]),
     ),
