@@ -38,6 +38,7 @@ interface RateLimitResult {
     manyUsersRoundTrips: number;
   };
   perRound: { guardedVsBare: number[]; guardedVsStock: number[] };
+  perRoundMedian: { guardedVsBare: number; guardedVsStock: number };
 }
 
 interface RefreshResult {
@@ -112,8 +113,10 @@ function rateLimitSection(r: RateLimitResult): string {
     table(
       ['ratio', 'measured', 'target'],
       [
-        ['(2)/(1) full guard stack vs no guard', f(r.ratios.guardedVsBare), '≥ 0.85'],
-        ['(2)/(3) full guard stack vs stock throttler + nest-lab storage', f(r.ratios.guardedVsStock), '≥ 1.3'],
+        ['(2)/(1) full guard stack vs no guard, ratio of medians', f(r.ratios.guardedVsBare), '≥ 0.85'],
+        ['(2)/(1) median of the per-round ratios', f(r.perRoundMedian.guardedVsBare), '≥ 0.85'],
+        ['(2)/(3) full guard stack vs stock throttler + nest-lab storage, ratio of medians', f(r.ratios.guardedVsStock), '≥ 1.3'],
+        ['(2)/(3) median of the per-round ratios', f(r.perRoundMedian.guardedVsStock), '≥ 1.3'],
         ['(2r)/(3) rate limiter alone vs stock, same inputs', f(r.ratios.limiterVsStock), '—'],
         ['(2) Redis round trips per request', f(r.ratios.roundTrips, 3), '≤ 1 on the common path'],
         [`(2u)/(1) full guard stack, ${r.settings.connections} users, vs no guard`, f(r.ratios.manyUsersVsBare), '—'],
@@ -143,7 +146,10 @@ function rateLimitSection(r: RateLimitResult): string {
       'so under this load a request costs a fraction of a round trip; (2u) gives every connection its own user, so a call ' +
       'carries many trackers instead of one. ' +
       `The two target ratios within each round: (2)/(1) ${r.perRound.guardedVsBare.map((x) => f(x)).join(', ')}; ` +
-      `(2)/(3) ${r.perRound.guardedVsStock.map((x) => f(x)).join(', ')}.`,
+      `(2)/(3) ${r.perRound.guardedVsStock.map((x) => f(x)).join(', ')}. ` +
+      'Set-ups of one round run seconds apart, so a slow spell of the machine moves one per-round ratio but can move the ' +
+      'ratio of medians a lot; a target counts as met only when both estimates reach it. ' +
+      "GC pauses are the app's main-thread pauses (perf_hooks `gc` entries), part of its CPU per request.",
   ].join('\n');
 }
 
