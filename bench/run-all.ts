@@ -93,7 +93,8 @@ function rateLimitSection(r: RateLimitResult): string {
     `autocannon, ${r.settings.connections} connections, ${r.settings.warmupSec} s warm-up + ${r.settings.durationSec} s per set-up, ` +
       `${r.settings.rounds} interleaved rounds; medians. Every set-up serves the same small route from a Nest app in a child process ` +
       '(compiled to JavaScript first, as production runs) ' +
-      'against a redis-server started by the bench; Redis commands from `INFO commandstats` (commands run inside Lua scripts included).',
+      'against a redis-server started by the bench, and receives the same requests (a bearer token and a user header; each ' +
+      'set-up reads what it needs); Redis commands from `INFO commandstats` (commands run inside Lua scripts included).',
     '',
     table(
       ['set-up', 'req/s', 'p50 ms', 'p99 ms', 'Redis commands / req', 'round trips / req', 'app CPU µs / req', 'app GC pauses µs / req', 'redis-server CPU µs / req'],
