@@ -59,7 +59,6 @@ export class ConsumeBatcher {
    * new map per flush (`--trace-gc-nvp`, promoted=), and scavenges took twice as long.
    */
   private queues = new Map<number, PendingConsume[]>();
-  private scheduled = false;
 
   constructor(
     private readonly redis: RedisClient,
@@ -70,17 +69,16 @@ export class ConsumeBatcher {
   consume(slot: number, charges: readonly RateLimitCharge[], cost: number): Promise<RateLimitDecision> {
     return new Promise<RateLimitDecision>((resolve, reject) => {
       let queue = this.queues.get(slot);
-      if (!queue) this.queues.set(slot, (queue = []));
-      queue.push({ charges, cost, resolve, reject });
-      if (!this.scheduled) {
-        this.scheduled = true;
-        setImmediate(() => this.flush());
+      if (!queue) {
+        // The map is non-empty exactly while a flush is pending: the turn's first request schedules it.
+        if (this.queues.size === 0) setImmediate(() => this.flush());
+        this.queues.set(slot, (queue = []));
       }
+      queue.push({ charges, cost, resolve, reject });
     });
   }
 
   private flush(): void {
-    this.scheduled = false;
     const queues = this.queues;
     this.queues = new Map();
     for (const queue of queues.values()) {
