@@ -7,8 +7,6 @@ export interface GcPauses {
   minorMs: number;
   /** Mark-compact and incremental marking steps (old generation). */
   majorMs: number;
-  minorCount: number;
-  majorCount: number;
 }
 
 const REQUEST = 'gc-pauses?';
@@ -21,17 +19,12 @@ const REQUEST = 'gc-pauses?';
  */
 export function reportGcPauses(): void {
   if (!process.send) return;
-  const pauses: GcPauses = { minorMs: 0, majorMs: 0, minorCount: 0, majorCount: 0 };
+  const pauses: GcPauses = { minorMs: 0, majorMs: 0 };
   new PerformanceObserver((list) => {
     for (const entry of list.getEntries()) {
       // Node puts the GC kind in `detail`; the bundled PerformanceEntry type does not declare it.
-      if ((entry as { detail?: { kind?: number } }).detail?.kind === constants.NODE_PERFORMANCE_GC_MINOR) {
-        pauses.minorMs += entry.duration;
-        pauses.minorCount++;
-      } else {
-        pauses.majorMs += entry.duration;
-        pauses.majorCount++;
-      }
+      if ((entry as { detail?: { kind?: number } }).detail?.kind === constants.NODE_PERFORMANCE_GC_MINOR) pauses.minorMs += entry.duration;
+      else pauses.majorMs += entry.duration;
     }
   }).observe({ entryTypes: ['gc'] });
   process.on('message', (message) => {
