@@ -15,7 +15,8 @@
  * Every set-up receives the same requests (that token and an x-bench-user header), so only the
  * server's guard stack differs between them.
  * The set-ups are measured in BENCH_ROUNDS interleaved rounds (default 5, each round in a rotated
- * order) and the median of each figure is reported, because this machine is shared and noisy.
+ * order) and the median of each figure is reported, because this machine is shared and noisy; the
+ * target ratios also as the median of the per-round ratios, and a target is met only when both reach it.
  * BENCH_DURATION_SEC / BENCH_WARMUP_SEC change the run length; BENCH_CPU_PROF_DIR writes CPU profiles;
  * BENCH_EXTRA=1 adds (2b) and (0p); BENCH_RESULT_FILE=<path> also writes the figures as JSON (npm run bench);
  * BENCH_SETUPS=1,2 measures only the set-ups listed (a quick comparison: table only, no target ratios).
