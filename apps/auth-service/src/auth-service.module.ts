@@ -71,7 +71,16 @@ export class AuthServiceModule {
         // The gateway enforces the general, login and refresh budgets; this service enforces the
         // per-user budget of its administration routes itself, so a request that bypasses the
         // gateway is still limited there.
-        ThrottlingModule.forRoot({ policies: DEFAULT_RATE_LIMIT_POLICIES.filter((p) => p.name === 'admin') }),
+        ThrottlingModule.forRoot({
+          policies: DEFAULT_RATE_LIMIT_POLICIES.filter((p) => p.name === 'admin'),
+          overrides: {
+            admin: {
+              limit: config.RATE_LIMIT_ADMIN_LIMIT,
+              ttlMs: config.RATE_LIMIT_ADMIN_WINDOW_MS,
+              onRedisError: config.RATE_LIMIT_ADMIN_ON_REDIS_ERROR,
+            },
+          },
+        }),
         LockoutModule.forRootAsync({
           imports: [UsersModule],
           inject: [LockoutAccountDirectoryAdapter],

@@ -26,7 +26,7 @@ export class ProfileServiceModule {
               ttlMs: config.RATE_LIMIT_PROFILE_WINDOW_MS,
               tracker: 'user',
               scope: 'all-routes',
-              onRedisError: 'memory',
+              onRedisError: config.RATE_LIMIT_PROFILE_ON_REDIS_ERROR,
             },
           ],
         }),

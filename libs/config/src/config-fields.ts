@@ -49,4 +49,7 @@ export const ipList = (fallback: string) =>
       { message: 'must be a comma-separated list of IP addresses, CIDR ranges, "loopback" or "none"' },
     );
 
+/** What a rate-limit policy does while Redis is unavailable: decide in this process's memory, or refuse with 503. */
+export const rateLimitRedisErrorMode = (fallback: 'memory' | 'fail-closed') => z.enum(['memory', 'fail-closed']).default(fallback);
+
 export const logLevel = () => z.enum(['fatal', 'error', 'warn', 'log', 'debug', 'verbose']).default('log');

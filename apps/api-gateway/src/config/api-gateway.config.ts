@@ -1,9 +1,19 @@
 import { resolve } from 'node:path';
 import { z } from 'zod';
-import { commonEnvShape, type Env, ipList, loadOrCreateDevSecret, nonNegativeInt, parseConfig, port, positiveInt, url } from '@lib/config';
+import {
+  commonEnvShape,
+  type Env,
+  ipList,
+  loadOrCreateDevSecret,
+  nonNegativeInt,
+  parseConfig,
+  port,
+  positiveInt,
+  rateLimitRedisErrorMode,
+  url,
+} from '@lib/config';
 
 const FIFTEEN_MINUTES_MS = 15 * 60 * 1000;
-const redisErrorMode = z.enum(['memory', 'fail-closed']);
 
 const apiGatewayEnv = z.object({
   ...commonEnvShape,
@@ -18,17 +28,16 @@ const apiGatewayEnv = z.object({
   PSEUDONYM_SECRET: z.string().min(32).optional(),
   RATE_LIMIT_GENERAL_LIMIT: positiveInt(100),
   RATE_LIMIT_GENERAL_WINDOW_MS: positiveInt(FIFTEEN_MINUTES_MS),
-  RATE_LIMIT_GENERAL_ON_REDIS_ERROR: redisErrorMode.default('memory'),
+  RATE_LIMIT_GENERAL_ON_REDIS_ERROR: rateLimitRedisErrorMode('memory'),
   RATE_LIMIT_AUTH_LIMIT: positiveInt(5),
   RATE_LIMIT_AUTH_WINDOW_MS: positiveInt(FIFTEEN_MINUTES_MS),
-  RATE_LIMIT_AUTH_ON_REDIS_ERROR: redisErrorMode.default('fail-closed'),
+  RATE_LIMIT_AUTH_ON_REDIS_ERROR: rateLimitRedisErrorMode('fail-closed'),
   RATE_LIMIT_REFRESH_LIMIT: positiveInt(30),
   RATE_LIMIT_REFRESH_WINDOW_MS: positiveInt(FIFTEEN_MINUTES_MS),
-  RATE_LIMIT_REFRESH_ON_REDIS_ERROR: redisErrorMode.default('fail-closed'),
+  RATE_LIMIT_REFRESH_ON_REDIS_ERROR: rateLimitRedisErrorMode('fail-closed'),
   /** Per-IP ceiling across all users; 0 (the default) turns it off. */
   RATE_LIMIT_IP_CEILING_LIMIT: nonNegativeInt(0),
   RATE_LIMIT_IP_CEILING_WINDOW_MS: positiveInt(FIFTEEN_MINUTES_MS),
-  /** Bearer token for GET /metrics; when unset the endpoint is public (keep it off the internet). */
 });
 
 export interface ApiGatewayConfig extends z.output<typeof apiGatewayEnv> {

@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { z } from 'zod';
-import { commonEnvShape, type Env, loadOrCreateDevSecret, parseConfig, port, positiveInt, url } from '@lib/config';
+import { commonEnvShape, type Env, loadOrCreateDevSecret, parseConfig, port, positiveInt, rateLimitRedisErrorMode, url } from '@lib/config';
 
 const policy = z.enum(['strict', 'log', 'off']);
 const secret = z.string().min(32, 'must be at least 32 characters').optional();
@@ -48,7 +48,10 @@ const authServiceEnv = z.object({
   SMTP_FROM: z.string().default('Security <no-reply@localhost>'),
   BOOTSTRAP_ADMIN_EMAIL: z.string().email().optional(),
   BOOTSTRAP_ADMIN_PASSWORD: z.string().min(12).max(128).optional(),
-  /** Bearer token for GET /metrics; when unset the endpoint is public (keep it off the internet). */
+  /** Per-admin budget of the account administration routes (`/accounts/*`), enforced in this service. */
+  RATE_LIMIT_ADMIN_LIMIT: positiveInt(100),
+  RATE_LIMIT_ADMIN_WINDOW_MS: positiveInt(15 * 60 * 1000),
+  RATE_LIMIT_ADMIN_ON_REDIS_ERROR: rateLimitRedisErrorMode('memory'),
 });
 
 export type AuthServiceEnv = z.output<typeof authServiceEnv>;

@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { z } from 'zod';
-import { commonEnvShape, type Env, loadOrCreateDevSecret, parseConfig, port, positiveInt, url } from '@lib/config';
+import { commonEnvShape, type Env, loadOrCreateDevSecret, parseConfig, port, positiveInt, rateLimitRedisErrorMode, url } from '@lib/config';
 
 const profileServiceEnv = z.object({
   ...commonEnvShape,
@@ -14,7 +14,7 @@ const profileServiceEnv = z.object({
   /** Per-user budget of profile-service's own routes, enforced here as well as at the gateway. */
   RATE_LIMIT_PROFILE_LIMIT: positiveInt(100),
   RATE_LIMIT_PROFILE_WINDOW_MS: positiveInt(15 * 60 * 1000),
-  /** Bearer token for GET /metrics; when unset the endpoint is public (keep it off the internet). */
+  RATE_LIMIT_PROFILE_ON_REDIS_ERROR: rateLimitRedisErrorMode('memory'),
 });
 
 export interface ProfileServiceConfig extends z.output<typeof profileServiceEnv> {
