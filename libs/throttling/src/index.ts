@@ -15,5 +15,6 @@ export * from './throttling.rate-limit-exceeded.exception';
 export * from './throttling.rate-limit-policy.decorator';
 export * from './throttling.rate-limit-unavailable.exception';
 export * from './throttling.redis-store';
+export * from './throttling.relayed-headers';
 export * from './throttling.skip-rate-limit.decorator';
 export * from './throttling.store.interface';

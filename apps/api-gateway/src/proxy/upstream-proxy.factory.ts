@@ -2,6 +2,7 @@ import type { ClientRequest, IncomingMessage, ServerResponse } from 'node:http';
 import type { Request } from 'express';
 import { createProxyMiddleware, type RequestHandler } from 'http-proxy-middleware';
 import { clientIp } from '@lib/client-ip';
+import { mergeRelayedRateLimitHeaders } from '@lib/throttling';
 
 /** Headers a client must not be able to pass to a service: the gateway decides these. */
 const CLIENT_HEADERS_DROPPED = ['forwarded', 'x-forwarded-host', 'x-forwarded-proto', 'x-forwarded-port', 'x-real-ip'];
@@ -10,7 +11,8 @@ const CLIENT_HEADERS_DROPPED = ['forwarded', 'x-forwarded-host', 'x-forwarded-pr
  * A streaming reverse proxy to one upstream service (http-proxy-middleware): bodies are piped,
  * never buffered. `/api` is stripped from the path; the client address resolved by the gateway
  * (trusted-proxy aware) replaces any X-Forwarded-For the client sent, so services that trust the
- * gateway see the real client and nothing a client made up.
+ * gateway see the real client and nothing a client made up. A service that limits the request too
+ * sends its own rate-limit headers; they are merged with the gateway's, not copied over them.
  */
 export function createUpstreamProxy(target: string, timeoutMs: number): RequestHandler {
   return createProxyMiddleware<IncomingMessage, ServerResponse>({
@@ -25,6 +27,10 @@ export function createUpstreamProxy(target: string, timeoutMs: number): RequestH
         for (const header of CLIENT_HEADERS_DROPPED) proxyReq.removeHeader(header);
         proxyReq.setHeader('x-forwarded-for', clientIp(req as Request));
         proxyReq.setHeader('x-forwarded-proto', (req as Request).protocol ?? 'http');
+      },
+      // Runs before the proxy copies the upstream's headers onto the response.
+      proxyRes: (proxyRes: IncomingMessage, _req: IncomingMessage, res: ServerResponse) => {
+        mergeRelayedRateLimitHeaders((name) => res.getHeader(name), proxyRes.headers, proxyRes.statusCode);
       },
       error: (error: Error & { code?: string }, _req: IncomingMessage, res: ServerResponse | import('node:net').Socket) => {
         if (!('writeHead' in res) || res.headersSent) {
