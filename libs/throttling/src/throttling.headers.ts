@@ -6,12 +6,21 @@ function remaining(outcome: RateLimitOutcome): number {
   return Math.max(0, outcome.limit - outcome.count);
 }
 
-/** The outcome a client should heed: least remaining, then latest reset. */
+/**
+ * Whether budget A is tighter than budget B: fewer requests left, or as many and a later reset.
+ * The one rule for which budget the headers show, among the policies of one process and between a
+ * gateway and a service it relays (`mergeRelayedRateLimitHeaders`). Plain numbers, no objects: it
+ * runs on every request.
+ */
+export function isTighterBudget(remainingA: number, resetA: number, remainingB: number, resetB: number): boolean {
+  return remainingA !== remainingB ? remainingA < remainingB : resetA > resetB;
+}
+
+/** The outcome a client should heed: the tightest budget (see {@link isTighterBudget}). */
 export function mostRestrictive(outcomes: readonly RateLimitOutcome[]): RateLimitOutcome {
-  return outcomes.reduce((worst, outcome) => {
-    const diff = remaining(outcome) - remaining(worst);
-    return diff < 0 || (diff === 0 && outcome.resetMs > worst.resetMs) ? outcome : worst;
-  });
+  return outcomes.reduce((worst, outcome) =>
+    isTighterBudget(remaining(outcome), outcome.resetMs, remaining(worst), worst.resetMs) ? outcome : worst,
+  );
 }
 
 /**

@@ -1,4 +1,5 @@
 import type { IncomingHttpHeaders, OutgoingHttpHeader } from 'node:http';
+import { isTighterBudget } from './throttling.headers';
 
 /** The headers that describe one budget; `RateLimit-Policy` lists every policy and is merged apart. */
 const BUDGET_HEADERS = ['x-ratelimit-limit', 'x-ratelimit-remaining', 'x-ratelimit-reset', 'ratelimit'] as const;
@@ -10,8 +11,8 @@ const BUDGET_HEADERS = ['x-ratelimit-limit', 'x-ratelimit-remaining', 'x-ratelim
  * auth-service's `/accounts`), the response carries the service's rate-limit headers, and the
  * gateway's guard has already set its own on the same response. A proxy copies the service's over
  * the gateway's, so the client would see only the service's budget even when the gateway's is
- * nearly spent. Both budgets were charged; the client must see the tighter one, chosen like the
- * policies of one process (least remaining, then latest reset), and every policy in
+ * nearly spent. Both budgets were charged; the client must see the tighter one, by the same rule as
+ * the policies of one process ({@link isTighterBudget}), and every policy in
  * `RateLimit-Policy`. A service's 429 always keeps its own headers: its policy is the one that
  * refused, and its `Retry-After` goes with them.
  *
@@ -34,12 +35,11 @@ export function mergeRelayedRateLimitHeaders(
   for (const name of BUDGET_HEADERS) delete upstream[name];
 }
 
-/** Whether the service's budget is tighter than the gateway's: fewer requests left, or as many and a later reset. */
+/** Whether the service's budget, read from its headers, is tighter than the gateway's. */
 function isTighter(upstream: IncomingHttpHeaders, own: (name: string) => OutgoingHttpHeader | undefined): boolean {
   const remaining = Number(upstream['x-ratelimit-remaining']);
   const ownRemaining = Number(own('x-ratelimit-remaining'));
   // Headers that do not parse are not trusted to override the gateway's own.
   if (!Number.isFinite(remaining) || !Number.isFinite(ownRemaining)) return false;
-  if (remaining !== ownRemaining) return remaining < ownRemaining;
-  return Number(upstream['x-ratelimit-reset']) > Number(own('x-ratelimit-reset'));
+  return isTighterBudget(remaining, Number(upstream['x-ratelimit-reset']), ownRemaining, Number(own('x-ratelimit-reset')));
 }
