@@ -1,11 +1,7 @@
 import type { ClientRequest, IncomingMessage, ServerResponse } from 'node:http';
-import type { Request } from 'express';
 import { createProxyMiddleware, type RequestHandler } from 'http-proxy-middleware';
-import { clientIp } from '@lib/client-ip';
 import { mergeRelayedRateLimitHeaders } from '@lib/throttling';
-
-/** Headers a client must not be able to pass to a service: the gateway decides these. */
-const CLIENT_HEADERS_DROPPED = ['forwarded', 'x-forwarded-host', 'x-forwarded-proto', 'x-forwarded-port', 'x-real-ip'];
+import { CLIENT_HEADERS_DROPPED, forwardedHeaders } from './forwarded-headers';
 
 /**
  * A streaming reverse proxy to one upstream service (http-proxy-middleware): bodies are piped,
@@ -25,8 +21,7 @@ export function createUpstreamProxy(target: string, timeoutMs: number): RequestH
     on: {
       proxyReq: (proxyReq: ClientRequest, req: IncomingMessage) => {
         for (const header of CLIENT_HEADERS_DROPPED) proxyReq.removeHeader(header);
-        proxyReq.setHeader('x-forwarded-for', clientIp(req as Request));
-        proxyReq.setHeader('x-forwarded-proto', (req as Request).protocol ?? 'http');
+        for (const [name, value] of Object.entries(forwardedHeaders(req))) proxyReq.setHeader(name, value);
       },
       // Runs before the proxy copies the upstream's headers onto the response.
       proxyRes: (proxyRes: IncomingMessage, _req: IncomingMessage, res: ServerResponse) => {
