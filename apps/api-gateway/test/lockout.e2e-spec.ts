@@ -240,14 +240,17 @@ describe('account lockout through the gateway', () => {
       for (let i = 0; i < 8; i++) expect((await attempt(user.email, WRONG, nextIp())).status).toBe(401);
 
       // A ninth address, even with the right password, is refused...
-      expectLocked(await attempt(user.email, user.password, nextIp()));
-      // ...but the address the owner used before still logs in.
-      const known = await attempt(user.email, user.password, knownIp);
-      expect(known.status).toBe(200);
-
+      const stranger = nextIp();
+      expectLocked(await attempt(user.email, user.password, stranger));
       const state = await getLockout(user.id);
       expect(state.status).toBe(200);
-      expect(state.body).toMatchObject({ locked: true, emailLocked: true, emailLockedUntil: expect.any(String) });
+      expect(state.body).toMatchObject({ locked: true, emailLocked: true, emailFailures: 8, emailLockedUntil: expect.any(String) });
+
+      // ...but the address the owner used before still logs in, and that success ends the lock.
+      const known = await attempt(user.email, user.password, knownIp);
+      expect(known.status).toBe(200);
+      expect((await getLockout(user.id)).body).toMatchObject({ emailLocked: false, emailFailures: 0 });
+      expect((await attempt(user.email, user.password, stranger)).status).toBe(200);
     });
   });
 

@@ -5,14 +5,15 @@ import { LOCKOUT_LUA_PRELUDE } from './lockout-prelude.script';
  * Confirms a reserved attempt as a failed login and starts whichever locks its count reaches:
  * the pair lock (with the next backoff level), the account-wide ceiling lock and the address block.
  *
- * KEYS: 1 pair pending, 2 pair failed, 3 pair lock, 4 pair level, 5 email pending, 6 email failed,
+ * KEYS: 1 pair pending, 2 pair failed, 3 pair lock, 4 pair level, 5 email pending, 6 email streak,
  *       7 email lock, 8 ip pending, 9 ip failed, 10 ip block, 11 address set
  * ARGV: the common layout of {@link LOCKOUT_LUA_PRELUDE}.
  * Returns: `{pairLockMs, backoffLevel, emailLockMs, ipBlockMs}`; a value is 0 unless this call
  *          started that lock. Each lock is started by exactly one confirmation.
  * Invariant: a reservation counts at most once (it must still be pending: settling twice, or after
  *            a success reset, an unlock or its window, changes nothing); an existing lock is never
- *            extended or restarted.
+ *            extended or restarted; the account's failure streak is never reset here (only a
+ *            successful login, a password change or an admin unlock reset it).
  */
 export const CONFIRM_FAILURE_SCRIPT = new RedisScript(
   'lockout-failure',
@@ -41,8 +42,14 @@ if confirm(KEYS[1], KEYS[2], pairWindow) >= pairMax and redis.call('EXISTS', KEY
   redis.call('PEXPIRE', KEYS[11], math.max(addrTtl, ms + backoffReset))
   result[1], result[2] = ms, level
 end
-if confirm(KEYS[5], KEYS[6], emailWindow) >= emailMax and redis.call('EXISTS', KEYS[7]) == 0 then
-  startLock(KEYS[7], KEYS[5], KEYS[6], emailLock)
+-- Attempts from known addresses were never reserved against the account, so they do not count here.
+local streak = -1
+if redis.call('ZREM', KEYS[5], rid) == 1 then
+  streak = redis.call('INCR', KEYS[6])
+  redis.call('PEXPIRE', KEYS[6], emailLock)
+end
+if streak >= emailMax and redis.call('EXISTS', KEYS[7]) == 0 then
+  redis.call('SET', KEYS[7], now + emailLock, 'PX', emailLock)
   result[3] = emailLock
 end
 if confirm(KEYS[8], KEYS[9], ipWindow) >= ipMax and redis.call('EXISTS', KEYS[10]) == 0 then

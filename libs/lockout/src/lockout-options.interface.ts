@@ -21,11 +21,19 @@ export interface LockoutModuleOptions {
   maxLockMs?: number;
   /** The backoff level is forgotten this long after the end of the pair's last lock. Default 24 hours. */
   backoffResetMs?: number;
-  /** Failures per email across all addresses within `emailWindowMs` that lock the account. Default 100. */
+  /**
+   * Consecutive failures per account (from addresses without a recent successful login) that lock
+   * the account for such addresses: counted since the last successful login, not per window
+   * (NIST SP 800-63B: at most 100 consecutive failures). Default 100.
+   */
   emailMaxFailures?: number;
-  /** Default 1 hour. */
+  /** How long an account-wide reservation may stay pending (a crashed process's is freed after it). Default 1 hour. */
   emailWindowMs?: number;
-  /** Duration of the account-wide lock. Default 1 hour. */
+  /**
+   * The account-wide lock holds until a successful login from a known address, a password change
+   * or an admin unlock, and at most this long; the failure streak is remembered as long after the
+   * last failure. Default 90 days.
+   */
   emailLockMs?: number;
   /** Failures from one address across all emails within `ipWindowMs` that block the address. Default 50. */
   ipMaxFailures?: number;
@@ -69,7 +77,7 @@ export function resolveLockoutOptions(options: LockoutModuleOptions): ResolvedLo
     backoffResetMs: 24 * HOUR,
     emailMaxFailures: 100,
     emailWindowMs: HOUR,
-    emailLockMs: HOUR,
+    emailLockMs: 90 * 24 * HOUR,
     ipMaxFailures: 50,
     ipWindowMs: HOUR,
     ipBlockMs: HOUR,

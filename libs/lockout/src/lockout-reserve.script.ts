@@ -6,14 +6,16 @@ import { LOCKOUT_LUA_PRELUDE } from './lockout-prelude.script';
  * a pending failure in the pair, account and address windows, in one step: concurrent logins cannot
  * all pass the check before any of them is counted (KC#31726, django-axes#592, CVE-2023-33170).
  *
- * KEYS: 1 pair pending, 2 pair failed, 3 pair lock, 4 pair level, 5 email pending, 6 email failed,
+ * KEYS: 1 pair pending, 2 pair failed, 3 pair lock, 4 pair level, 5 email pending, 6 email streak,
  *       7 email lock, 8 known addresses, 9 address set, 10 ip pending, 11 ip failed, 12 ip block
  * ARGV: the common layout of {@link LOCKOUT_LUA_PRELUDE}.
  * Returns: `{1, exempt}` when reserved (exempt = 1 if the address is known, so not counted against
  *          the account ceiling); `{0, waitMs, reason}` when refused (reason `pair`, `email` or `ip`,
  *          the rule with the latest end).
- * Invariant: in every window, pending + failed never exceeds its maximum; a refused attempt is not
- *            counted and extends nothing; waitMs is never earlier than the end of any applying lock.
+ * Invariant: in every window, pending + failed never exceeds its maximum, and for the account,
+ *            pending + consecutive failures never exceeds the ceiling (NIST SP 800-63B: at most 100
+ *            consecutive failures); a refused attempt is not counted and extends nothing; waitMs is
+ *            never earlier than the end of any applying lock.
  */
 export const RESERVE_LOGIN_SCRIPT = new RedisScript(
   'lockout-reserve',
@@ -51,8 +53,11 @@ if used(KEYS[1], KEYS[2], pairWindow) >= pairMax then
   local level = tonumber(redis.call('GET', KEYS[4]) or '0')
   refuse('pair', fullWait(KEYS[1], KEYS[2], pairWindow, lockFor(level + 1)))
 end
-if not exempt and used(KEYS[5], KEYS[6], emailWindow) >= emailMax then
-  refuse('email', fullWait(KEYS[5], KEYS[6], emailWindow, emailLock))
+if not exempt then
+  -- The account ceiling counts failures since the last successful login, not per window.
+  redis.call('ZREMRANGEBYSCORE', KEYS[5], '-inf', now - emailWindow)
+  local streak = tonumber(redis.call('GET', KEYS[6]) or '0')
+  if streak + redis.call('ZCARD', KEYS[5]) >= emailMax then refuse('email', emailLock + 1000) end
 end
 if used(KEYS[10], KEYS[11], ipWindow) >= ipMax then
   refuse('ip', fullWait(KEYS[10], KEYS[11], ipWindow, ipBlock))

@@ -31,7 +31,7 @@ export interface LockoutState {
   lockedUntil: Date | null;
   emailLocked: boolean;
   emailLockedUntil: Date | null;
-  /** Confirmed failures in the account-wide window (known addresses are not counted). */
+  /** Consecutive failures since the last successful login (known addresses are not counted). */
   emailFailures: number;
   emailPending: number;
   /** The highest backoff level among the account's addresses. */

@@ -14,7 +14,7 @@ local base = string.sub(KEYS[1], 1, -7)
 local function pairKey(ah, role) return base .. ':pair:' .. ah .. ':' .. role end
 local function inWindow(key, window) return redis.call('ZCOUNT', key, '(' .. (now - window), '+inf') end
 local members = redis.call('SMEMBERS', KEYS[1])
-local state = {lockedUntil(KEYS[4]), inWindow(KEYS[3], emailWindow), inWindow(KEYS[2], emailWindow), #members}
+local state = {lockedUntil(KEYS[4]), tonumber(redis.call('GET', KEYS[3]) or '0'), inWindow(KEYS[2], emailWindow), #members}
 for _, ah in ipairs(members) do
   table.insert(state, ah)
   table.insert(state, lockedUntil(pairKey(ah, 'lock')))
@@ -28,7 +28,7 @@ end
 /**
  * Reads an account's lockout state. Writes nothing.
  *
- * KEYS: 1 address set, 2 email pending, 3 email failed, 4 email lock, 5 known addresses
+ * KEYS: 1 address set, 2 email pending, 3 email streak, 4 email lock, 5 known addresses
  * ARGV: the common layout of {@link LOCKOUT_LUA_PRELUDE}.
  * Returns: the flat state array described above.
  */
@@ -44,7 +44,7 @@ return state
  * and returns the state it cleared. Known addresses and the notification throttle are kept, and
  * address (spraying) blocks are not the account's to lift.
  *
- * KEYS: 1 address set, 2 email pending, 3 email failed, 4 email lock, 5 known addresses
+ * KEYS: 1 address set, 2 email pending, 3 email streak, 4 email lock, 5 known addresses
  * ARGV: the common layout of {@link LOCKOUT_LUA_PRELUDE}.
  * Returns: the flat state array as it was before the unlock.
  * Invariant: idempotent; after it, no lock of the account remains and every count restarts at 0.

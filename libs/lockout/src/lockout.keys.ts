@@ -12,7 +12,8 @@ import { createHmac } from 'node:crypto';
  *   lockout:{e:<eh>}:pair:<ah>:lock     STRING locked-until (epoch ms), PX = lock duration
  *   lockout:{e:<eh>}:pair:<ah>:level    STRING backoff level, PX = lock duration + backoff reset
  *   lockout:{e:<eh>}:pending            ZSET  account-wide pending attempts (not from known addresses)
- *   lockout:{e:<eh>}:failed             ZSET  account-wide confirmed failures
+ *   lockout:{e:<eh>}:streak             STRING consecutive confirmed failures since the last successful
+ *                                             login (not from known addresses); PX = emailLockMs
  *   lockout:{e:<eh>}:lock               STRING locked-until (epoch ms) of the account-wide ceiling lock
  *   lockout:{e:<eh>}:addrs              SET   every <ah> with pair keys, so unlock and getState find
  *                                             them from the email alone (no SCAN)
@@ -37,7 +38,7 @@ export interface LockoutKeys {
   pairLock: string;
   pairLevel: string;
   emailPending: string;
-  emailFailed: string;
+  emailStreak: string;
   emailLock: string;
   addresses: string;
   known: string;
@@ -69,7 +70,7 @@ export function lockoutKeys({ emailHash, addressHash }: LockoutSubject): Lockout
     pairLock: `${pair}:lock`,
     pairLevel: `${pair}:level`,
     emailPending: `${account}:pending`,
-    emailFailed: `${account}:failed`,
+    emailStreak: `${account}:streak`,
     emailLock: `${account}:lock`,
     addresses: `${account}:addrs`,
     known: `${account}:known`,

@@ -161,6 +161,28 @@ export class LockoutService implements OnApplicationShutdown {
     return previous;
   }
 
+  /**
+   * The owner proved the account is theirs by setting a new password: every lock, count and backoff
+   * level of the account is cleared, as an admin unlock would (the account-wide lock holds until a
+   * successful login from a known address, a password change or an admin unlock). Never throws.
+   */
+  async resetAfterPasswordChange(email: string, accountId: string): Promise<void> {
+    const normalized = normalizeLoginEmail(email);
+    try {
+      const previous = await this.store.unlock(normalized);
+      if (!previous.locked && previous.emailFailures === 0) return;
+      this.events.emit({
+        type: 'account_unlocked',
+        severity: 'info',
+        rule: 'password_change',
+        pseudonymous: { email: normalized },
+        details: { accountId, previousLocked: previous.locked, previousEmailFailures: previous.emailFailures },
+      });
+    } catch (error) {
+      this.logger.warn(`Could not reset lockout state after a password change: ${(error as Error).message}`);
+    }
+  }
+
   /** The hashed name an address has in {@link LockoutState} (to find it without storing raw IPs). */
   addressId(ip: string): string {
     return this.store.subject('', ip).addressHash;

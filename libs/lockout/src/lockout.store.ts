@@ -53,7 +53,7 @@ export class LockoutStore {
     const id = randomUUID();
     const reply = await RESERVE_LOGIN_SCRIPT.run<[number, number, string?]>(
       this.redis,
-      [k.pairPending, k.pairFailed, k.pairLock, k.pairLevel, k.emailPending, k.emailFailed, k.emailLock, k.known, k.addresses, k.ipPending, k.ipFailed, k.ipBlock],
+      [k.pairPending, k.pairFailed, k.pairLock, k.pairLevel, k.emailPending, k.emailStreak, k.emailLock, k.known, k.addresses, k.ipPending, k.ipFailed, k.ipBlock],
       this.args(id, subject.addressHash),
     );
     if (reply[0] !== 1) return { allowed: false, waitMs: Number(reply[1]), rule: reply[2] as LockoutRule };
@@ -67,7 +67,7 @@ export class LockoutStore {
     const k = lockoutKeys(r);
     const [pairLockMs, backoffLevel, emailLockMs, ipBlockMs] = await CONFIRM_FAILURE_SCRIPT.run<number[]>(
       this.redis,
-      [k.pairPending, k.pairFailed, k.pairLock, k.pairLevel, k.emailPending, k.emailFailed, k.emailLock, k.ipPending, k.ipFailed, k.ipBlock, k.addresses],
+      [k.pairPending, k.pairFailed, k.pairLock, k.pairLevel, k.emailPending, k.emailStreak, k.emailLock, k.ipPending, k.ipFailed, k.ipBlock, k.addresses],
       this.args(r.id, r.addressHash),
     );
     return { pairLockMs, backoffLevel, emailLockMs, ipBlockMs };
@@ -77,7 +77,7 @@ export class LockoutStore {
     const k = lockoutKeys(r);
     await RECORD_SUCCESS_SCRIPT.run(
       this.redis,
-      [k.pairPending, k.pairFailed, k.emailPending, k.ipPending, k.known],
+      [k.pairPending, k.pairFailed, k.emailPending, k.ipPending, k.known, k.emailStreak, k.emailLock],
       this.args(r.id, r.addressHash),
     );
   }
@@ -119,7 +119,7 @@ export class LockoutStore {
 
   private stateKeys(subject: LockoutSubject): string[] {
     const k = lockoutKeys(subject);
-    return [k.addresses, k.emailPending, k.emailFailed, k.emailLock, k.known];
+    return [k.addresses, k.emailPending, k.emailStreak, k.emailLock, k.known];
   }
 
   private args(reservationId: string, addressHash: string): string[] {
