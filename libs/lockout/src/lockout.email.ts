@@ -1,14 +1,22 @@
-/** The form every lockout key and lookup uses: trimmed and lower-cased. */
+import { isEmail } from 'class-validator';
+
+/** The form every account lookup and lockout key uses: trimmed and lower-cased. */
 export function normalizeLoginEmail(email: string): string {
   return email.trim().toLowerCase();
 }
 
+/** Longest address RFC 5321 lets through (a path of 256 octets minus the angle brackets). */
+export const MAX_EMAIL_LENGTH = 254;
+
 /**
- * Loose shape check, only to decide whether an attempt is counted: anything else is left to the
- * login route's validation (400), which runs after the guard.
+ * The one definition of an acceptable account email, used by the request validators (register,
+ * login) and by the lockout guard alike: every address an account can be registered with is counted
+ * by the lockout (quoted local parts such as `"a b"@example.com` included), and anything else is
+ * refused by validation before a password is ever checked.
  */
 export function isCountableEmail(value: unknown): value is string {
   if (typeof value !== 'string') return false;
-  const email = normalizeLoginEmail(value);
-  return email.length >= 3 && email.length <= 254 && /^[^\s@]+@[^\s@]+$/.test(email);
+  // Judged as it will be used: surrounding white space is dropped by normalizeLoginEmail.
+  const email = value.trim();
+  return email.length <= MAX_EMAIL_LENGTH && isEmail(email);
 }

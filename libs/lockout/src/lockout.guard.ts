@@ -1,4 +1,5 @@
-import { type CanActivate, type ExecutionContext, Inject, Injectable, Logger, ServiceUnavailableException } from '@nestjs/common';
+import { type CanActivate, type ExecutionContext, Inject, Injectable, Logger, Optional, ServiceUnavailableException } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
 import type { Request, Response } from 'express';
 import { clientIp } from '@lib/client-ip';
 import { LockoutService } from './lockout.service';
@@ -7,17 +8,18 @@ import type { ResolvedLockoutOptions } from './lockout-options.interface';
 import { isCountableEmail } from './lockout.email';
 import { AccountLockedException } from './account-locked.exception';
 import { setLoginReservation } from './login-reservation.decorator';
+import { LockoutAccountDirectory } from './lockout-account-directory.interface';
+import { LOCKOUT_SUBJECT_SOURCE, type LockoutSubjectSource } from './lockout-subject-source';
 
 /** Seconds a client is asked to wait when the lockout state cannot be read (Redis down, fail-closed). */
 const LOCKOUT_UNAVAILABLE_RETRY_AFTER_SECONDS = 5;
 
 /**
- * Put on the login route (before the handler verifies the password). Reserves the attempt in one
- * atomic step or refuses it with {@link AccountLockedException} (429 + `Retry-After`), so a locked
- * pair costs no password hashing and concurrent guesses cannot overrun the limit.
- * The handler settles the reservation (see {@link LoginReservation}) before it responds; a
- * reservation still unsettled when the response is sent (the body failed validation, the handler
- * failed before the password check) is given back.
+ * Reserves a password attempt in one atomic step before the handler checks the password, or
+ * refuses it with {@link AccountLockedException} (429 + `Retry-After`), so a locked pair costs no
+ * password hashing and concurrent guesses cannot overrun the limit. Apply it with
+ * {@link LockoutProtected}, which also settles the attempt from the handler's outcome; a
+ * reservation still unsettled when the response is sent is given back.
  * Written to be extended: override `getEmail` for another body shape.
  */
 @Injectable()
@@ -27,11 +29,14 @@ export class LockoutGuard implements CanActivate {
   constructor(
     private readonly lockout: LockoutService,
     @Inject(RESOLVED_LOCKOUT_OPTIONS) private readonly options: ResolvedLockoutOptions,
+    private readonly reflector: Reflector,
+    @Optional() @Inject(LockoutAccountDirectory) private readonly directory?: LockoutAccountDirectory | null,
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const req = context.switchToHttp().getRequest<Request>();
-    const email = this.getEmail(req);
+    const source = this.reflector.get<LockoutSubjectSource | undefined>(LOCKOUT_SUBJECT_SOURCE, context.getHandler());
+    const email = source === 'current-user' ? await this.getAccountEmail(req) : this.getEmail(req);
     // No usable email: nothing to count; the route's validation answers 400.
     if (email === undefined) return true;
 
@@ -58,6 +63,14 @@ export class LockoutGuard implements CanActivate {
     const reservation = decision.reservation;
     context.switchToHttp().getResponse<Response>().once('finish', () => void this.lockout.releaseUnsettled(reservation));
     return true;
+  }
+
+  /** The authenticated caller's own email (a password change checks their current password). */
+  protected async getAccountEmail(req: Request): Promise<string | undefined> {
+    const userId = (req.user as { id?: unknown } | undefined)?.id;
+    if (typeof userId !== 'string') return undefined;
+    if (!this.directory) throw new Error("LockoutModule needs an accountDirectory to protect a route with @LockoutProtected('current-user')");
+    return (await this.directory.findById(userId))?.email;
   }
 
   protected getEmail(req: Request): string | undefined {

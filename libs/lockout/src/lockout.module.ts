@@ -7,6 +7,7 @@ import { LockoutNotifier } from './lockout.notifier';
 import { LockoutMetrics } from './lockout.metrics';
 import { LockoutService } from './lockout.service';
 import { LockoutGuard } from './lockout.guard';
+import { LockoutSettlementInterceptor } from './lockout-settlement.interceptor';
 
 /**
  * Account lockout. Needs the global `RedisModule` (single Redis) and `SecurityEventsModule`.
@@ -21,7 +22,7 @@ import { LockoutGuard } from './lockout.guard';
  *     accountDirectory: { findById: (id) => accounts.findById(id), findByEmail: (e) => accounts.findByEmail(e) },
  *   }),
  * })
- * // then on the login route: @UseGuards(LockoutGuard)
+ * // then on the login handler: @LockoutProtected(), and throw InvalidCredentialsError on a wrong password
  */
 @Module({
   providers: [
@@ -39,8 +40,9 @@ import { LockoutGuard } from './lockout.guard';
     LockoutNotifier,
     LockoutService,
     LockoutGuard,
+    LockoutSettlementInterceptor,
     LockoutMetrics,
   ],
-  exports: [LockoutService, LockoutGuard, LockoutMetrics, LockoutAccountDirectory, RESOLVED_LOCKOUT_OPTIONS],
+  exports: [LockoutService, LockoutGuard, LockoutSettlementInterceptor, LockoutMetrics, LockoutAccountDirectory, RESOLVED_LOCKOUT_OPTIONS],
 })
 export class LockoutModule extends ConfigurableModuleClass {}

@@ -1,0 +1,29 @@
+import { type CallHandler, type ExecutionContext, Injectable, type NestInterceptor } from '@nestjs/common';
+import { catchError, from, mergeMap, type Observable, throwError } from 'rxjs';
+import { InvalidCredentialsError } from './invalid-credentials.error';
+import { LockoutService } from './lockout.service';
+import { getLoginReservation } from './login-reservation.decorator';
+
+/**
+ * Settles the attempt {@link LockoutGuard} reserved, from what the handler did, before the answer
+ * is sent: so a locked account is locked for the very next request, and a known and an unknown
+ * email take the same path. Pipes run inside it, so a body that fails validation gives the attempt
+ * back rather than counting as a failure.
+ */
+@Injectable()
+export class LockoutSettlementInterceptor implements NestInterceptor {
+  constructor(private readonly lockout: LockoutService) {}
+
+  intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
+    const reservation = getLoginReservation(context.switchToHttp().getRequest<object>());
+    if (!reservation) return next.handle();
+    return next.handle().pipe(
+      mergeMap((value: unknown) => from(this.lockout.recordSuccess(reservation).then(() => value))),
+      catchError((error: unknown) => {
+        const settled =
+          error instanceof InvalidCredentialsError ? this.lockout.recordFailure(reservation) : this.lockout.releaseUnsettled(reservation);
+        return from(settled).pipe(mergeMap(() => throwError(() => error)));
+      }),
+    );
+  }
+}
