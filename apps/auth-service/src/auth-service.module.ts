@@ -7,6 +7,7 @@ import { databaseModule, serviceModules } from '@lib/http-app';
 import { LockoutModule } from '@lib/lockout';
 import { SessionsModule } from '@lib/sessions';
 import { DEFAULT_RATE_LIMIT_POLICIES, RateLimitGuard, ThrottlingModule } from '@lib/throttling';
+import { AccountAdministrationService } from './accounts/account-administration.service';
 import { AccountsController } from './accounts/accounts.controller';
 import { AccountsService } from './accounts/accounts.service';
 import { PasswordHasher } from './accounts/password-hasher';
@@ -115,6 +116,7 @@ export class AuthServiceModule {
         configProvider,
         PasswordHasher,
         AccountsService,
+        AccountAdministrationService,
         AuthService,
         AccessTokenIssuer,
         { provide: APP_GUARD, useExisting: AccessTokenGuard },

@@ -8,6 +8,8 @@ export interface UsersTable {
   role: ColumnType<'user' | 'admin', 'user' | 'admin' | undefined, 'user' | 'admin'>;
   created_at: ColumnType<Date, never, never>;
   password_changed_at: ColumnType<Date, Date | undefined, Date>;
+  auth_version: ColumnType<number, never, number>;
+  status: ColumnType<'active' | 'disabled', never, 'active' | 'disabled'>;
 }
 
 export interface ProfilesTable {

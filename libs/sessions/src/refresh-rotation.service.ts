@@ -6,7 +6,7 @@ import { RefreshTokenCodec } from './refresh-token.codec';
 import { SessionFingerprinter } from './session-fingerprint';
 import type { ClientContext, IssuedSession } from './session.interface';
 import { SessionStore } from './session.store';
-import { InvalidRefreshTokenError } from './sessions.errors';
+import { InvalidRefreshTokenError, type StaleAuthorizationError } from './sessions.errors';
 import { SESSIONS_MODULE_OPTIONS, type SessionsModuleOptions } from './sessions.module-definition';
 
 export type RefreshOutcome = 'rotated' | 'grace';
@@ -35,8 +35,13 @@ export class RefreshRotationService {
     );
   }
 
-  /** Starts a session for a user who just proved who they are. */
-  async issue(userId: string, role: Role, client: ClientContext): Promise<IssuedSession> {
+  /**
+   * Starts a session for a user who just proved who they are. `authVersion` is the user's
+   * authorization version read together with the credentials and role that were checked: if it has
+   * moved on since (a password or role change, an account disabled), no session is created and
+   * {@link StaleAuthorizationError} is thrown.
+   */
+  async issue(userId: string, role: Role, client: ClientContext, authVersion: number): Promise<IssuedSession> {
     const { session, evicted } = await this.store.create({
       userId,
       role,
@@ -45,6 +50,7 @@ export class RefreshRotationService {
       idleTtlMs: this.options.idleTtlMs,
       absoluteTtlMs: this.options.absoluteTtlMs,
       maxSessions: this.options.maxSessionsPerUser,
+      authVersion,
     });
     if (evicted.length > 0) {
       this.events.emit({

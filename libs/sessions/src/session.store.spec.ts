@@ -1,6 +1,7 @@
 import { createTestRedis, type TestRedis } from '@lib/testing';
 import { SessionFingerprinter } from './session-fingerprint';
 import { type RotationRequest, SessionStore } from './session.store';
+import { StaleAuthorizationError } from './sessions.errors';
 import { sessionsKeys } from './sessions.keys';
 
 /** The session scripts, called through SessionStore against the real Redis. */
@@ -21,7 +22,9 @@ describe('SessionStore (real Redis)', () => {
 
   const newUserId = () => `00000000-0000-4000-8000-${String(++userCounter).padStart(12, '0')}`;
 
-  async function createSession(overrides: { userId?: string; idleTtlMs?: number; absoluteTtlMs?: number; maxSessions?: number } = {}) {
+  async function createSession(
+    overrides: { userId?: string; idleTtlMs?: number; absoluteTtlMs?: number; maxSessions?: number; authVersion?: number } = {},
+  ) {
     const userId = overrides.userId ?? newUserId();
     const { session, evicted } = await store.create({
       userId,
@@ -31,6 +34,7 @@ describe('SessionStore (real Redis)', () => {
       idleTtlMs: overrides.idleTtlMs ?? 60_000,
       absoluteTtlMs: overrides.absoluteTtlMs ?? 120_000,
       maxSessions: overrides.maxSessions ?? 10,
+      authVersion: overrides.authVersion ?? 0,
     });
     return { userId, sessionId: session.id, session, evicted };
   }
@@ -163,5 +167,65 @@ describe('SessionStore (real Redis)', () => {
     expect((await store.list(userId)).map((s) => s.id)).toEqual([b.sessionId]);
     expect(await store.revokeAll(userId)).toEqual([b.sessionId]);
     expect(await store.list(userId)).toEqual([]);
+  });
+
+  it('authorization version: no session is created under an older version than the current one', async () => {
+    const userId = newUserId();
+    const before = await createSession({ userId });
+    expect(await store.advanceAuthVersion(userId, 3)).toEqual([before.sessionId]);
+    await expect(createSession({ userId, authVersion: 2 })).rejects.toBeInstanceOf(StaleAuthorizationError);
+    expect(await store.list(userId)).toEqual([]);
+    const current = await createSession({ userId, authVersion: 3 });
+    expect((await store.list(userId)).map((x) => x.id)).toEqual([current.sessionId]);
+  });
+
+  it('authorization version: advancing keeps the named session (refreshable) and never goes down', async () => {
+    const userId = newUserId();
+    const [keep, other] = [await createSession({ userId }), await createSession({ userId })];
+    expect(await store.advanceAuthVersion(userId, 1, keep.sessionId)).toEqual([other.sessionId]);
+    expect((await rotate(keep, 0)).outcome).toBe('rotated');
+    expect((await rotate(other, 0)).outcome).toBe('invalid');
+    // A late call with an older version ends what it must but does not lower the version.
+    expect(await store.advanceAuthVersion(userId, 0, keep.sessionId)).toEqual([]);
+    await expect(createSession({ userId, authVersion: 0 })).rejects.toBeInstanceOf(StaleAuthorizationError);
+  });
+
+  it('authorization version: a session left over from an older version cannot be refreshed', async () => {
+    const userId = newUserId();
+    const stale = await createSession({ userId, authVersion: 0 });
+    // As if the version moved on without this session being ended (a copy restored, a lost write).
+    await redis.client.set(sessionsKeys.authVersion(userId), '1');
+    expect((await rotate(stale, 0)).outcome).toBe('invalid');
+    expect(await exists(stale)).toBe(false);
+  });
+
+  it('grace: a replay of the just-rotated token from another network is reuse, not grace', async () => {
+    const elsewhere = fingerprinter.fingerprint({ ...client, ip: '198.51.100.1' });
+    const sameNet = fingerprinter.fingerprint({ ...client, ip: '203.0.113.77' });
+    const a = await createSession();
+    await rotate(a, 0);
+    expect(await rotate(a, 0, { fingerprint: sameNet })).toMatchObject({ outcome: 'grace', generation: 1 });
+    expect(await rotate(a, 0, { fingerprint: elsewhere })).toMatchObject({ outcome: 'reuse' });
+    expect(await exists(a)).toBe(false);
+
+    const off = await createSession();
+    await rotate(off, 0);
+    expect(await rotate(off, 0, { fingerprint: elsewhere, ipPolicy: 'off' })).toMatchObject({ outcome: 'grace' });
+  });
+
+  it('credential checks: concurrent checks of one session pass at most the allowance, then the session ends', async () => {
+    const s = await createSession();
+    const checks = await Promise.all(Array.from({ length: 50 }, () => store.reserveCredentialCheck(s.userId, s.sessionId, 5)));
+    expect(checks.filter((n) => n > 0).sort((x, y) => x - y)).toEqual([1, 2, 3, 4, 5]);
+    expect(checks.filter((n) => n === 0)).toHaveLength(1);
+    expect(checks.filter((n) => n === -1)).toHaveLength(44);
+    expect(await exists(s)).toBe(false);
+  });
+
+  it('credential checks: a success starts the count again', async () => {
+    const s = await createSession();
+    for (let i = 1; i <= 4; i++) expect(await store.reserveCredentialCheck(s.userId, s.sessionId, 5)).toBe(i);
+    await store.resetCredentialChecks(s.userId, s.sessionId);
+    expect(await store.reserveCredentialCheck(s.userId, s.sessionId, 5)).toBe(1);
   });
 });

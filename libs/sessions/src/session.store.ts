@@ -2,12 +2,15 @@ import { randomBytes } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import type { Role } from '@lib/auth';
 import { REDIS_CLIENT, REDIS_MODULE_OPTIONS, type RedisClient, type RedisModuleOptions } from '@lib/redis';
+import { ADVANCE_AUTH_VERSION_SCRIPT } from './scripts/advance-auth-version.script';
 import { CREATE_SESSION_SCRIPT } from './scripts/create-session.script';
 import { LIST_SESSIONS_SCRIPT } from './scripts/list-sessions.script';
+import { RESERVE_CREDENTIAL_CHECK_SCRIPT } from './scripts/reserve-credential-check.script';
 import { REVOKE_SESSIONS_SCRIPT } from './scripts/revoke-sessions.script';
 import { ROTATE_REFRESH_TOKEN_SCRIPT } from './scripts/rotate-refresh-token.script';
 import type { SessionFingerprint } from './session-fingerprint';
 import type { ClientContext, Session } from './session.interface';
+import { StaleAuthorizationError } from './sessions.errors';
 import { SessionFields as F, sessionsKeys } from './sessions.keys';
 
 export interface NewSession {
@@ -18,6 +21,8 @@ export interface NewSession {
   idleTtlMs: number;
   absoluteTtlMs: number;
   maxSessions: number;
+  /** The user's authorization version as read together with the credentials that were checked. */
+  authVersion: number;
 }
 
 export type RotationOutcome = 'rotated' | 'grace' | 'reuse' | 'fingerprint' | 'invalid';
@@ -55,12 +60,13 @@ export class SessionStore {
     this.channel = sessionsKeys.revocationChannel(redisOptions.keyPrefix);
   }
 
+  /** Throws {@link StaleAuthorizationError} when the user's authorization version moved past `authVersion`. */
   async create(input: NewSession): Promise<{ session: Session; evicted: string[] }> {
     const sessionId = randomBytes(16).toString('base64url');
     const { userId, role, client, fingerprint } = input;
     const reply = await CREATE_SESSION_SCRIPT.run<[number, number, number, ...string[]]>(
       this.redis,
-      [sessionsKeys.session(userId, sessionId), sessionsKeys.index(userId)],
+      [sessionsKeys.session(userId, sessionId), sessionsKeys.index(userId), sessionsKeys.authVersion(userId)],
       [
         sessionId,
         userId,
@@ -73,8 +79,10 @@ export class SessionStore {
         fingerprint.ip,
         input.maxSessions,
         this.channel,
+        input.authVersion,
       ],
     );
+    if (Number(reply[0]) === -1) throw new StaleAuthorizationError();
     const [createdAt, expiresAt, absoluteExpiresAt, ...evicted] = reply;
     return {
       session: {
@@ -97,7 +105,7 @@ export class SessionStore {
       [RotationOutcome, number, number, Role, number, number]
     >(
       this.redis,
-      [sessionsKeys.session(request.userId, request.sessionId), sessionsKeys.index(request.userId)],
+      [sessionsKeys.session(request.userId, request.sessionId), sessionsKeys.index(request.userId), sessionsKeys.authVersion(request.userId)],
       [
         request.sessionId,
         request.presentedGeneration,
@@ -145,6 +153,37 @@ export class SessionStore {
   /** Ends every session of the user; returns the ids ended. */
   revokeAll(userId: string): Promise<string[]> {
     return this.revokeSessions(userId, 'all', '');
+  }
+
+  /**
+   * Publishes the user's new authorization version (from the database) and ends every session
+   * created under an older one, except `keepSessionId` (moved to the new version). Returns the ids ended.
+   */
+  async advanceAuthVersion(userId: string, version: number, keepSessionId?: string): Promise<string[]> {
+    const ended = await ADVANCE_AUTH_VERSION_SCRIPT.run<string[]>(
+      this.redis,
+      [sessionsKeys.index(userId), sessionsKeys.authVersion(userId)],
+      [version, keepSessionId ?? '', this.channel],
+    );
+    return ended.map(String);
+  }
+
+  /**
+   * Counts a current-password check made with the session before the password is verified.
+   * Returns the check's number (1..max), 0 when the session had none left (it has been ended), or
+   * -1 when the session does not exist.
+   */
+  reserveCredentialCheck(userId: string, sessionId: string, maxChecks: number): Promise<number> {
+    return RESERVE_CREDENTIAL_CHECK_SCRIPT.run<number>(
+      this.redis,
+      [sessionsKeys.session(userId, sessionId), sessionsKeys.index(userId)],
+      [sessionId, maxChecks, this.channel],
+    );
+  }
+
+  /** A current-password check succeeded: the session's count starts again. */
+  async resetCredentialChecks(userId: string, sessionId: string): Promise<void> {
+    await this.redis.hdel(sessionsKeys.session(userId, sessionId), F.credentialChecks);
   }
 
   /** Denylists one access token until it expires on its own, and tells every process at once. */

@@ -21,7 +21,7 @@ export class SessionsController {
   @HttpCode(204)
   @ApiNoContentResponse({ description: 'every session except the current one has ended' })
   async revokeOthers(@CurrentUser() user: AuthenticatedUser): Promise<void> {
-    await this.sessions.revokeOthers(user, 'user');
+    await this.sessions.revokeOthers(user);
   }
 
   @Delete(':id')

@@ -15,3 +15,14 @@ export class SessionNotFoundError extends DomainError {
     super('session_not_found', 'Session not found');
   }
 }
+
+/**
+ * The user's password, role or status changed after the credentials of this login were read, so no
+ * session is created from them (the caller answers as for wrong credentials).
+ */
+export class StaleAuthorizationError extends DomainError {
+  readonly kind = 'unauthenticated';
+  constructor() {
+    super('stale_authorization', 'Invalid email or password');
+  }
+}

@@ -6,6 +6,9 @@
  *   {u:<uid>}:s:<sid>       HASH   one session (see SessionFields); expires at min(idle, absolute) limit
  *   {u:<uid>}:sessions      ZSET   index of the user's sessions: member = sid, score = expiry (ms)
  *   {u:<uid>}:deny:<jti>    STRING a single access token revoked before its expiry; TTL = its remaining life
+ *   {u:<uid>}:authv         STRING the user's authorization version (bumped by auth-service in Postgres on a
+ *                                  password, role or status change and on "end every session"); no TTL:
+ *                                  a session may only be created or refreshed with the current version
  *
  * Revocations are also announced on the pub/sub channel `<prefix>sessions:revoked` with messages
  * `s:<sid>` and `j:<jti>`, so services drop cached "session is active" answers at once.
@@ -15,6 +18,7 @@ export const sessionsKeys = {
   session: (userId: string, sessionId: string) => `{u:${userId}}:s:${sessionId}`,
   index: (userId: string) => `{u:${userId}}:sessions`,
   deniedToken: (userId: string, jti: string) => `{u:${userId}}:deny:${jti}`,
+  authVersion: (userId: string) => `{u:${userId}}:authv`,
   /** Channels are not prefixed by the client, so the prefix is added here. */
   revocationChannel: (keyPrefix: string) => `${keyPrefix}sessions:revoked`,
 };
@@ -33,4 +37,10 @@ export const SessionFields = {
   userAgent: 'ua',
   uaFingerprint: 'fpUa',
   ipFingerprint: 'fpIp',
+  /** Network fingerprint of the request that made the last rotation (a grace replay must come from it). */
+  rotationIpFingerprint: 'rotIp',
+  /** The authorization version the session was created under. */
+  authVersion: 'authv',
+  /** Current-password checks made with this session (a password change); limited per session. */
+  credentialChecks: 'pwchk',
 } as const;

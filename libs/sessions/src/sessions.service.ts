@@ -5,6 +5,14 @@ import type { Session } from './session.interface';
 import { SessionStore } from './session.store';
 import { SessionNotFoundError } from './sessions.errors';
 
+/** Why the sessions of a user end on an authorization change, and who asked (an admin's id). */
+export interface AuthorizationChange {
+  reason: 'password_change' | 'role_change' | 'status_change' | 'admin';
+  /** The session that stays (the one that changed the password), moved to the new version. */
+  keepSessionId?: string;
+  actorId?: string;
+}
+
 /** Session management for users and admins: list, end one, end the others, end all. */
 @Injectable()
 export class SessionsService {
@@ -24,16 +32,26 @@ export class SessionsService {
     this.events.emit({ type: 'session_revoked', severity: 'info', details: { userId, sessionId, reason: 'user' } });
   }
 
-  /** Ends every session but the caller's own (used by "log out other devices" and password changes). */
-  async revokeOthers(user: AuthenticatedUser, reason: 'user' | 'password_change'): Promise<number> {
+  /** "Log out other devices": ends every session but the caller's own. */
+  async revokeOthers(user: AuthenticatedUser): Promise<number> {
     const ended = await this.store.revokeOthers(user.id, user.sessionId);
-    this.events.emit({ type: 'sessions_revoked', severity: 'info', details: { userId: user.id, count: ended.length, reason } });
+    this.events.emit({ type: 'sessions_revoked', severity: 'info', details: { userId: user.id, count: ended.length, reason: 'user' } });
     return ended.length;
   }
 
-  async revokeAll(userId: string, byAdminId: string): Promise<number> {
-    const ended = await this.store.revokeAll(userId);
-    this.events.emit({ type: 'sessions_revoked', severity: 'warning', details: { userId, count: ended.length, reason: 'admin', adminId: byAdminId } });
+  /**
+   * The user's authorization changed (password, role or status, or an admin ended every session):
+   * publishes `version`, the user's new authorization version from the database, and ends every
+   * session created under an older one but `keepSessionId`, before the caller answers. A login that
+   * read the credentials before the change can no longer create a session (ASVS 5.0 7.4.3).
+   */
+  async endForAuthorizationChange(userId: string, version: number, change: AuthorizationChange): Promise<number> {
+    const ended = await this.store.advanceAuthVersion(userId, version, change.keepSessionId);
+    this.events.emit({
+      type: 'sessions_revoked',
+      severity: change.actorId ? 'warning' : 'info',
+      details: { userId, count: ended.length, reason: change.reason, adminId: change.actorId },
+    });
     return ended.length;
   }
 

@@ -1,11 +1,10 @@
-import { Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Patch } from '@nestjs/common';
-import { ApiNoContentResponse, ApiNotFoundResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Patch } from '@nestjs/common';
+import { ApiConflictResponse, ApiNoContentResponse, ApiNotFoundResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { type AuthenticatedUser, CurrentUser, Roles } from '@lib/auth';
 import { LockoutService, type LockoutState } from '@lib/lockout';
-import { SessionsService } from '@lib/sessions';
 import { RateLimitPolicy } from '@lib/throttling';
-import { AccountNotFoundError } from './accounts.errors';
-import { UsersRepository } from './users.repository';
+import { AccountAdministrationService } from './account-administration.service';
+import { AccountDto, ChangeRoleDto, ChangeStatusDto, mapAccount } from './accounts.dto';
 
 /** Account administration (role `admin`). */
 @ApiTags('accounts')
@@ -14,8 +13,7 @@ import { UsersRepository } from './users.repository';
 @Controller('accounts')
 export class AccountsController {
   constructor(
-    private readonly users: UsersRepository,
-    private readonly sessions: SessionsService,
+    private readonly accounts: AccountAdministrationService,
     private readonly lockout: LockoutService,
   ) {}
 
@@ -24,8 +22,7 @@ export class AccountsController {
   @ApiOkResponse({ description: 'the lock state that was cleared' })
   @ApiNotFoundResponse()
   async unlock(@Param('id', new ParseUUIDPipe()) id: string, @CurrentUser() admin: AuthenticatedUser): Promise<{ cleared: LockoutState }> {
-    const account = await this.users.findById(id);
-    if (!account) throw new AccountNotFoundError();
+    const account = await this.accounts.getOrFail(id);
     return { cleared: await this.lockout.unlock(account.email, { adminId: admin.id, accountId: id }) };
   }
 
@@ -33,17 +30,41 @@ export class AccountsController {
   @ApiOkResponse({ description: 'locked or not, until when, failure counts, backoff level; addresses appear only as keyed hashes' })
   @ApiNotFoundResponse()
   async lockoutState(@Param('id', new ParseUUIDPipe()) id: string): Promise<LockoutState> {
-    const account = await this.users.findById(id);
-    if (!account) throw new AccountNotFoundError();
-    return this.lockout.getState(account.email);
+    return this.lockout.getState((await this.accounts.getOrFail(id)).email);
   }
 
+  /** Ends every session of the account at once; the tokens it holds are refused everywhere. */
   @Delete(':id/sessions')
   @HttpCode(204)
   @ApiNoContentResponse({ description: 'every session of the account has ended' })
   @ApiNotFoundResponse()
   async revokeSessions(@Param('id', new ParseUUIDPipe()) id: string, @CurrentUser() admin: AuthenticatedUser): Promise<void> {
-    if (!(await this.users.findById(id))) throw new AccountNotFoundError();
-    await this.sessions.revokeAll(id, admin.id);
+    await this.accounts.endAllSessions(admin, id);
+  }
+
+  /** Takes effect everywhere at once: the account's sessions end, so no token keeps the old role. */
+  @Patch(':id/role')
+  @ApiOkResponse({ type: AccountDto })
+  @ApiNotFoundResponse()
+  @ApiConflictResponse({ description: 'own account, or the last active admin' })
+  async changeRole(
+    @Param('id', new ParseUUIDPipe()) id: string,
+    @Body() body: ChangeRoleDto,
+    @CurrentUser() admin: AuthenticatedUser,
+  ): Promise<AccountDto> {
+    return mapAccount(await this.accounts.changeRole(admin, id, body.role));
+  }
+
+  /** A disabled account cannot log in or refresh, and its sessions end at once. */
+  @Patch(':id/status')
+  @ApiOkResponse({ type: AccountDto })
+  @ApiNotFoundResponse()
+  @ApiConflictResponse({ description: 'own account, or the last active admin' })
+  async changeStatus(
+    @Param('id', new ParseUUIDPipe()) id: string,
+    @Body() body: ChangeStatusDto,
+    @CurrentUser() admin: AuthenticatedUser,
+  ): Promise<AccountDto> {
+    return mapAccount(await this.accounts.changeStatus(admin, id, body.status));
   }
 }

@@ -7,17 +7,33 @@ export class EmailTakenError extends DomainError {
   }
 }
 
-/** Wrong password and unknown email alike: one message, so nobody learns which emails exist. */
-export class InvalidCredentialsError extends DomainError {
-  readonly kind = 'unauthenticated';
-  constructor() {
-    super('invalid_credentials', 'Invalid email or password');
-  }
-}
-
 export class AccountNotFoundError extends DomainError {
   readonly kind = 'not_found';
   constructor() {
     super('account_not_found', 'Account not found');
+  }
+}
+
+/** The right password for a disabled account: answered only after the password was verified. */
+export class AccountDisabledError extends DomainError {
+  readonly kind = 'forbidden';
+  constructor() {
+    super('account_disabled', 'This account is disabled');
+  }
+}
+
+/** An admin may not change their own role or status (nobody can lock themselves out by mistake). */
+export class SelfAdministrationError extends DomainError {
+  readonly kind = 'conflict';
+  constructor() {
+    super('self_administration', 'Admins cannot change their own role or status');
+  }
+}
+
+/** The change would leave no active admin to administer accounts. */
+export class LastAdminError extends DomainError {
+  readonly kind = 'conflict';
+  constructor() {
+    super('last_admin', 'The last active admin cannot be demoted or disabled');
   }
 }

@@ -1,9 +1,16 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { Kysely, Selectable } from 'kysely';
+import { type Kysely, type Selectable, sql } from 'kysely';
 import { type Database, KYSELY, type UsersTable } from '@lib/database';
 import type { Role } from '@lib/auth';
 
 export type UserRow = Selectable<UsersTable>;
+export type AccountStatus = UserRow['status'];
+
+/** Outcome of a change an admin may not make to the last active admin. */
+export type GuardedUpdate = { updated: UserRow } | { refused: 'not_found' | 'last_admin' };
+
+// Serialises changes that could leave no active admin; any constant works if every process uses it.
+const ADMIN_SET_LOCK_ID = 727_002;
 
 /** Postgres access for accounts; the only place that knows the users table. */
 @Injectable()
@@ -28,7 +35,56 @@ export class UsersRepository {
       .executeTakeFirst();
   }
 
-  async updatePassword(id: string, passwordHash: string): Promise<void> {
-    await this.db.updateTable('users').set({ password_hash: passwordHash, password_changed_at: new Date() }).where('id', '=', id).execute();
+  /** Sets a new password and moves the account to its next authorization version, which it returns. */
+  async updatePassword(id: string, passwordHash: string): Promise<number> {
+    const row = await this.db
+      .updateTable('users')
+      .set({ password_hash: passwordHash, password_changed_at: new Date(), auth_version: sql<number>`auth_version + 1` })
+      .where('id', '=', id)
+      .returning('auth_version')
+      .executeTakeFirstOrThrow();
+    return row.auth_version;
+  }
+
+  /** Moves the account to its next authorization version (every session ends); undefined if there is no such account. */
+  async bumpAuthVersion(id: string): Promise<number | undefined> {
+    const row = await this.db
+      .updateTable('users')
+      .set({ auth_version: sql<number>`auth_version + 1` })
+      .where('id', '=', id)
+      .returning('auth_version')
+      .executeTakeFirst();
+    return row?.auth_version;
+  }
+
+  /**
+   * Changes an account's role or status and moves it to its next authorization version, refusing
+   * a change that would leave no active admin. Such changes are serialised by a transaction-level
+   * advisory lock, so two admins demoting each other at once cannot both succeed.
+   */
+  async updateRoleOrStatus(id: string, change: { role?: Role; status?: AccountStatus }): Promise<GuardedUpdate> {
+    return this.db.transaction().execute(async (trx) => {
+      await sql`SELECT pg_advisory_xact_lock(${ADMIN_SET_LOCK_ID})`.execute(trx);
+      const current = await trx.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst();
+      if (!current) return { refused: 'not_found' };
+      const leavesAdmins = (change.role ?? current.role) === 'admin' && (change.status ?? current.status) === 'active';
+      if (current.role === 'admin' && current.status === 'active' && !leavesAdmins) {
+        const others = await trx
+          .selectFrom('users')
+          .select((eb) => eb.fn.countAll<string>().as('n'))
+          .where('role', '=', 'admin')
+          .where('status', '=', 'active')
+          .where('id', '!=', id)
+          .executeTakeFirstOrThrow();
+        if (Number(others.n) === 0) return { refused: 'last_admin' };
+      }
+      const updated = await trx
+        .updateTable('users')
+        .set({ ...change, auth_version: sql<number>`auth_version + 1` })
+        .where('id', '=', id)
+        .returningAll()
+        .executeTakeFirstOrThrow();
+      return { updated };
+    });
   }
 }

@@ -1,4 +1,4 @@
-import { Body, Controller, HttpCode, Post, UseGuards } from '@nestjs/common';
+import { Body, Controller, HttpCode, Post } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
   ApiBearerAuth,
@@ -11,7 +11,7 @@ import {
   ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
 import { type AuthenticatedUser, CurrentUser, Public } from '@lib/auth';
-import { LockoutGuard, LoginReservation, type LockoutReservation } from '@lib/lockout';
+import { LockoutProtected } from '@lib/lockout';
 import type { ClientContext } from '@lib/sessions';
 import { AccountsService } from '../accounts/accounts.service';
 import { ChangePasswordDto, LoginDto, RefreshDto, RegisterDto, RegisteredDto, TokenPairDto } from './auth.dto';
@@ -37,22 +37,18 @@ export class AuthController {
   }
 
   /**
-   * The lockout guard reserves this attempt atomically before the password is checked (a locked
-   * email + address pair is refused without any hashing work); the service settles it.
+   * The attempt is reserved atomically before the password is checked (a locked email + address
+   * pair is refused without any hashing work) and settled from the outcome.
    */
   @Public()
-  @UseGuards(LockoutGuard)
+  @LockoutProtected()
   @Post('login')
   @HttpCode(200)
   @ApiOkResponse({ type: TokenPairDto })
   @ApiUnauthorizedResponse({ description: 'wrong email or password (one answer for both)' })
   @ApiTooManyRequestsResponse({ description: 'locked out or rate limited; see Retry-After' })
-  login(
-    @Body() body: LoginDto,
-    @Client() client: ClientContext,
-    @LoginReservation() reservation: LockoutReservation | undefined,
-  ): Promise<TokenPairDto> {
-    return this.auth.login(body.email, body.password, client, reservation);
+  login(@Body() body: LoginDto, @Client() client: ClientContext): Promise<TokenPairDto> {
+    return this.auth.login(body.email, body.password, client);
   }
 
   @Public()
@@ -72,11 +68,15 @@ export class AuthController {
     return this.auth.logout(user);
   }
 
+  /** The current password is checked like a login: it spends the account's lockout budget. */
   @Post('password')
+  @LockoutProtected('current-user')
   @HttpCode(204)
   @ApiBearerAuth()
   @ApiNoContentResponse({ description: 'password changed; every other session has ended' })
-  @ApiUnauthorizedResponse({ description: 'current password is wrong' })
+  @ApiBadRequestResponse({ description: 'the new password is not acceptable, or equals the current one' })
+  @ApiUnauthorizedResponse({ description: 'current password is wrong, or the session has ended after too many wrong ones' })
+  @ApiTooManyRequestsResponse({ description: 'too many wrong passwords for this account; see Retry-After' })
   changePassword(@CurrentUser() user: AuthenticatedUser, @Body() body: ChangePasswordDto): Promise<void> {
     return this.auth.changePassword(user, body.currentPassword, body.newPassword);
   }

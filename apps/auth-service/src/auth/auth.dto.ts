@@ -1,11 +1,10 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { IsEmail, IsString, MaxLength } from 'class-validator';
+import { IsString, MaxLength } from 'class-validator';
+import { IsAccountEmail } from './account-email.decorator';
 import { IsAcceptablePassword } from './password-policy.decorator';
 
 export class RegisterDto {
-  @ApiProperty({ example: 'ada@example.com', maxLength: 254 })
-  @IsEmail()
-  @MaxLength(254)
+  @IsAccountEmail()
   email!: string;
 
   @IsAcceptablePassword()
@@ -13,9 +12,7 @@ export class RegisterDto {
 }
 
 export class LoginDto {
-  @ApiProperty({ example: 'ada@example.com' })
-  @IsEmail()
-  @MaxLength(254)
+  @IsAccountEmail()
   email!: string;
 
   // Login checks only shape and size: a policy change must not lock out passwords set under the old one.

@@ -1,55 +1,72 @@
-import { Injectable } from '@nestjs/common';
-import type { AuthenticatedUser, Role } from '@lib/auth';
-import { LockoutService, type LockoutReservation } from '@lib/lockout';
-import { type ClientContext, type IssuedSession, RefreshRotationService, SessionsService } from '@lib/sessions';
-import { InvalidCredentialsError } from '../accounts/accounts.errors';
-import { normalizeLoginEmail as normalizeEmail } from '@lib/lockout';
+import { Inject, Injectable } from '@nestjs/common';
+import type { AuthenticatedUser } from '@lib/auth';
+import { InvalidCredentialsError, LockoutService, normalizeLoginEmail as normalizeEmail } from '@lib/lockout';
+import { SecurityEvents } from '@lib/security-events';
+import {
+  type ClientContext,
+  type IssuedSession,
+  RefreshRotationService,
+  SessionsService,
+  SessionStore,
+  StaleAuthorizationError,
+} from '@lib/sessions';
+import { AccountDisabledError, AccountNotFoundError } from '../accounts/accounts.errors';
 import { PasswordHasher } from '../accounts/password-hasher';
-import { UsersRepository } from '../accounts/users.repository';
+import { type UserRow, UsersRepository } from '../accounts/users.repository';
+import { AUTH_SERVICE_CONFIG, type AuthServiceConfig } from '../config/auth-service.config';
 import { AccessTokenIssuer } from '../keys/access-token.issuer';
 import type { TokenPairDto } from './auth.dto';
+import { CredentialChecksExhaustedError, PasswordUnchangedError } from './auth.errors';
 
-/** Login, refresh, logout and password change: the credential flows of auth-service. */
+/**
+ * Login, refresh, logout and password change: the credential flows of auth-service. The handlers
+ * that check a password are `@LockoutProtected()`: an {@link InvalidCredentialsError} thrown here
+ * is what counts as a failed attempt.
+ */
 @Injectable()
 export class AuthService {
   constructor(
+    @Inject(AUTH_SERVICE_CONFIG) private readonly config: AuthServiceConfig,
     private readonly users: UsersRepository,
     private readonly hasher: PasswordHasher,
     private readonly rotation: RefreshRotationService,
     private readonly sessions: SessionsService,
+    private readonly sessionStore: SessionStore,
     private readonly accessTokens: AccessTokenIssuer,
     private readonly lockout: LockoutService,
+    private readonly events: SecurityEvents,
   ) {}
 
   /**
-   * Password login, settling the lockout reservation made by the guard: a wrong password (or an
-   * unknown email, counted the same way) confirms a failure; a right one gives the attempt back.
+   * Password login. The session is created under the authorization version read with the password
+   * hash: if the password, role or status changed meanwhile, the login fails like a wrong password.
    */
-  async login(email: string, password: string, client: ClientContext, reservation?: LockoutReservation): Promise<TokenPairDto> {
-    let user: { id: string; role: Role };
+  async login(email: string, password: string, client: ClientContext): Promise<TokenPairDto> {
+    const user = await this.verifyCredentials(email, password);
     try {
-      user = await this.verifyCredentials(email, password);
+      return await this.startSession(user, client);
     } catch (error) {
-      if (error instanceof InvalidCredentialsError) await this.lockout.recordFailure(reservation);
+      // The password just checked was replaced meanwhile: it is a wrong password now.
+      if (error instanceof StaleAuthorizationError) throw new InvalidCredentialsError();
       throw error;
     }
-    await this.lockout.recordSuccess(reservation);
-    return this.startSession(user, client);
   }
 
   /**
-   * Checks the password (against a dummy hash for unknown emails, so both take the same time) and
-   * returns the user id on success. Unknown email and wrong password raise the same error.
+   * Checks the password (against a dummy hash for unknown emails, so both take the same time).
+   * Unknown email and wrong password raise the same error; a disabled account is refused only
+   * after its right password.
    */
-  private async verifyCredentials(email: string, password: string): Promise<{ id: string; role: Role }> {
+  private async verifyCredentials(email: string, password: string): Promise<UserRow> {
     const user = await this.users.findByEmail(normalizeEmail(email));
     const ok = await this.hasher.verifyOrDummy(user?.password_hash, password);
     if (!user || !ok) throw new InvalidCredentialsError();
-    return { id: user.id, role: user.role };
+    if (user.status !== 'active') throw new AccountDisabledError();
+    return user;
   }
 
-  async startSession(user: { id: string; role: Role }, client: ClientContext): Promise<TokenPairDto> {
-    return this.tokenPair(await this.rotation.issue(user.id, user.role, client));
+  async startSession(user: UserRow, client: ClientContext): Promise<TokenPairDto> {
+    return this.tokenPair(await this.rotation.issue(user.id, user.role, client, user.auth_version));
   }
 
   async refresh(refreshToken: string, client: ClientContext): Promise<TokenPairDto> {
@@ -60,12 +77,47 @@ export class AuthService {
     return this.sessions.logout(user);
   }
 
-  /** ASVS 7.4.3: after a password change every other session ends, before the response is sent. */
+  /**
+   * Changes the password after checking the current one, which counts like a login attempt (the
+   * route is `@LockoutProtected('current-user')`) and, per session, ends the session once it has
+   * guessed wrong too often. Every other session ends before the response (ASVS 5.0 7.4.3), and so
+   * does any login still in flight with the old password (it read the old authorization version).
+   */
   async changePassword(user: AuthenticatedUser, currentPassword: string, newPassword: string): Promise<void> {
-    const row = await this.users.findById(user.id);
-    if (!row || !(await this.hasher.verifyOrDummy(row.password_hash, currentPassword))) throw new InvalidCredentialsError();
-    await this.users.updatePassword(user.id, await this.hasher.hash(newPassword));
-    await this.sessions.revokeOthers(user, 'password_change');
+    if (currentPassword.normalize('NFC') === newPassword.normalize('NFC')) throw new PasswordUnchangedError();
+    const account = await this.users.findById(user.id);
+    if (!account) throw new AccountNotFoundError();
+    const check = await this.reserveCredentialCheck(user);
+    if (!(await this.hasher.verifyOrDummy(account.password_hash, currentPassword))) {
+      await this.recordWrongCurrentPassword(user, check);
+      throw new InvalidCredentialsError();
+    }
+    await this.sessionStore.resetCredentialChecks(user.id, user.sessionId);
+    const version = await this.users.updatePassword(user.id, await this.hasher.hash(newPassword));
+    await this.sessions.endForAuthorizationChange(user.id, version, { reason: 'password_change', keepSessionId: user.sessionId });
+    await this.lockout.resetAfterPasswordChange(account.email, user.id);
+  }
+
+  /**
+   * Counts the check against the session before the password is verified (reserve, then verify),
+   * so concurrent guesses cannot verify more than the session's allowance. Returns the check's number.
+   */
+  private async reserveCredentialCheck(user: AuthenticatedUser): Promise<number> {
+    const check = await this.sessionStore.reserveCredentialCheck(user.id, user.sessionId, this.config.PASSWORD_CHANGE_MAX_FAILURES);
+    if (check > 0) return check;
+    throw new CredentialChecksExhaustedError();
+  }
+
+  /** The session's last allowed check failed: the session ends (a stolen token cannot keep guessing). */
+  private async recordWrongCurrentPassword(user: AuthenticatedUser, check: number): Promise<void> {
+    const max = this.config.PASSWORD_CHANGE_MAX_FAILURES;
+    const ended = check >= max && (await this.sessionStore.revoke(user.id, user.sessionId));
+    this.events.emit({
+      type: ended ? 'password_change_guessing' : 'password_change_failed',
+      severity: ended ? 'critical' : 'warning',
+      rule: ended ? 'session_ended' : undefined,
+      details: { userId: user.id, sessionId: user.sessionId, failures: check, maxFailures: max },
+    });
   }
 
   private tokenPair(session: IssuedSession): TokenPairDto {

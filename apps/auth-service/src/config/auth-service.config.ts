@@ -36,12 +36,15 @@ const authServiceEnv = z.object({
   LOCKOUT_BACKOFF_RESET_MS: positiveInt(24 * 3600 * 1000),
   LOCKOUT_EMAIL_MAX_FAILURES: positiveInt(100),
   LOCKOUT_EMAIL_WINDOW_MS: positiveInt(3600 * 1000),
-  LOCKOUT_EMAIL_LOCK_MS: positiveInt(3600 * 1000),
+  /** The account-wide lock ends on a known address's login, a password change or an admin unlock; at most after this. */
+  LOCKOUT_EMAIL_LOCK_MS: positiveInt(90 * 24 * 3600 * 1000),
   LOCKOUT_IP_MAX_FAILURES: positiveInt(50),
   LOCKOUT_IP_WINDOW_MS: positiveInt(3600 * 1000),
   LOCKOUT_IP_BLOCK_MS: positiveInt(3600 * 1000),
   LOCKOUT_KNOWN_ADDRESS_TTL_MS: positiveInt(30 * 24 * 3600 * 1000),
   LOCKOUT_NOTIFICATION_INTERVAL_MS: positiveInt(3600 * 1000),
+  /** Wrong current passwords a session may try in a password change before it is ended. */
+  PASSWORD_CHANGE_MAX_FAILURES: positiveInt(5),
   LOCKOUT_ON_REDIS_ERROR: z.enum(['fail-closed', 'fail-open']).default('fail-closed'),
   /** `smtp://user:pass@host:port` (or smtps://); lock notification emails are off when unset. */
   SMTP_URL: url(['smtp', 'smtps']).optional(),

@@ -1,20 +1,26 @@
 import { RedisScript } from '@lib/redis';
 
 /**
- * Creates a session and enforces the per-user cap.
+ * Creates a session and enforces the per-user cap, unless the user's authorization changed since
+ * the caller read it.
  *
- * KEYS[1] session hash   {u:<uid>}:s:<sid>
- * KEYS[2] user index     {u:<uid>}:sessions
- * ARGV    sid, uid, role, idleMs, absoluteMs, ip, userAgent, fpUa, fpIp, maxSessions, channel
- * Returns { createdAtMs, expiresAtMs, absoluteExpiresAtMs, evictedSid1, evictedSid2, ... }
+ * KEYS[1] session hash           {u:<uid>}:s:<sid>
+ * KEYS[2] user index             {u:<uid>}:sessions
+ * KEYS[3] authorization version  {u:<uid>}:authv
+ * ARGV    sid, uid, role, idleMs, absoluteMs, ip, userAgent, fpUa, fpIp, maxSessions, channel, authVersion
+ * Returns { createdAtMs, expiresAtMs, absoluteExpiresAtMs, evictedSid1, evictedSid2, ... }, or { -1 }
+ *         when the user's authorization version is newer than `authVersion` (nothing is written).
  *
- * Invariant: after the script a user has at most `maxSessions` live sessions; the ones with the
- * nearest expiry (the least recently refreshed) are ended first and announced on `channel`.
- * Time comes from the Redis server so every instance agrees on it.
+ * Invariant: no session is ever created under an authorization version older than the current one,
+ * so a login that checked a password (or read a role) before a change cannot add a session after
+ * the change ended the others. After the script a user has at most `maxSessions` live sessions; the
+ * ones with the nearest expiry (the least recently refreshed) are ended first and announced on
+ * `channel`. Time comes from the Redis server so every instance agrees on it.
  */
 export const CREATE_SESSION_SCRIPT = new RedisScript(
   'create-session',
   `
+if tonumber(redis.call('GET', KEYS[3]) or '0') > tonumber(ARGV[12]) then return { -1 } end
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local sid, uid, role = ARGV[1], ARGV[2], ARGV[3]
@@ -23,7 +29,7 @@ local absExp = now + absolute
 local exp = math.min(now + idle, absExp)
 redis.call('HSET', KEYS[1], 'uid', uid, 'role', role, 'createdAt', now, 'lastSeenAt', now,
   'absExp', absExp, 'exp', exp, 'gen', 0, 'rotatedAt', 0, 'ip', ARGV[6], 'ua', ARGV[7],
-  'fpUa', ARGV[8], 'fpIp', ARGV[9])
+  'fpUa', ARGV[8], 'fpIp', ARGV[9], 'authv', ARGV[12])
 redis.call('PEXPIREAT', KEYS[1], exp)
 redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
 redis.call('ZADD', KEYS[2], exp, sid)

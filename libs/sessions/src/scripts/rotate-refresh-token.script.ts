@@ -3,15 +3,19 @@ import { RedisScript } from '@lib/redis';
 /**
  * Checks a presented refresh token generation against the session and rotates it, atomically.
  *
- * KEYS[1] session hash   {u:<uid>}:s:<sid>
- * KEYS[2] user index     {u:<uid>}:sessions
+ * KEYS[1] session hash           {u:<uid>}:s:<sid>
+ * KEYS[2] user index             {u:<uid>}:sessions
+ * KEYS[3] authorization version  {u:<uid>}:authv
  * ARGV    sid, presentedGeneration, graceMs, idleMs, fpUa, fpIp, uaPolicy, ipPolicy, channel
  * Returns { outcome, generation, expiresAtMs, role, uaMismatch(0/1), ipMismatch(0/1) } where outcome is
  *   'rotated'     presented == current: generation+1 is now current (the successor)
- *   'grace'       presented == current-1 within graceMs of that rotation: the same successor again
- *   'reuse'       an older generation (or the previous one after the grace window): session revoked
+ *   'grace'       presented == current-1 within graceMs of that rotation, from the network that made
+ *                 the rotation (unless ipPolicy is 'off'): the same successor again
+ *   'reuse'       an older generation (or the previous one after the grace window, or from another
+ *                 network inside it): session revoked
  *   'fingerprint' a 'strict' fingerprint policy failed: session revoked
- *   'invalid'     no such session (ended, expired) or a generation that was never issued
+ *   'invalid'     no such session (ended, expired), one created under an older authorization
+ *                 version (revoked), or a generation that was never issued
  *
  * Invariant: for one session at most one generation is ever current, so any number of concurrent
  * refreshes with one token yield a single successor (never two live branches). Rotation moves
@@ -22,7 +26,7 @@ export const ROTATE_REFRESH_TOKEN_SCRIPT = new RedisScript(
   `
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local s = redis.call('HMGET', KEYS[1], 'gen', 'rotatedAt', 'absExp', 'exp', 'fpUa', 'fpIp', 'role')
+local s = redis.call('HMGET', KEYS[1], 'gen', 'rotatedAt', 'absExp', 'exp', 'fpUa', 'fpIp', 'role', 'authv', 'rotIp')
 if not s[1] then return { 'invalid', -1, 0, '', 0, 0 } end
 local gen, rotatedAt, absExp, exp = tonumber(s[1]), tonumber(s[2]), tonumber(s[3]), tonumber(s[4])
 local presented = tonumber(ARGV[2])
@@ -31,7 +35,7 @@ local function revoke()
   redis.call('ZREM', KEYS[2], ARGV[1])
   redis.call('PUBLISH', ARGV[9], 's:' .. ARGV[1])
 end
-if now >= exp then
+if now >= exp or tonumber(s[8] or '0') < tonumber(redis.call('GET', KEYS[3]) or '0') then
   revoke()
   return { 'invalid', gen, 0, '', 0, 0 }
 end
@@ -43,14 +47,16 @@ if (uaMismatch == 1 and ARGV[7] == 'strict') or (ipMismatch == 1 and ARGV[8] == 
 end
 if presented == gen then
   local nextExp = math.min(now + tonumber(ARGV[4]), absExp)
-  redis.call('HSET', KEYS[1], 'gen', gen + 1, 'rotatedAt', now, 'lastSeenAt', now, 'exp', nextExp)
+  redis.call('HSET', KEYS[1], 'gen', gen + 1, 'rotatedAt', now, 'lastSeenAt', now, 'exp', nextExp, 'rotIp', ARGV[6])
   redis.call('PEXPIREAT', KEYS[1], nextExp)
   redis.call('ZADD', KEYS[2], nextExp, ARGV[1])
   return { 'rotated', gen + 1, nextExp, s[7], uaMismatch, ipMismatch }
 end
 -- graceMs 0 disables the window, even for a replay in the same server millisecond.
 local graceMs = tonumber(ARGV[3])
-if presented == gen - 1 and graceMs > 0 and now - rotatedAt <= graceMs then
+-- A rotation made before 'rotIp' was recorded (rolling deployment) keeps its grace.
+local sameNetwork = ARGV[8] == 'off' or not s[9] or s[9] == ARGV[6]
+if presented == gen - 1 and graceMs > 0 and now - rotatedAt <= graceMs and sameNetwork then
   return { 'grace', gen, exp, s[7], uaMismatch, ipMismatch }
 end
 if presented < gen then

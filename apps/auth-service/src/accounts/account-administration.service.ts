@@ -1,0 +1,61 @@
+import { Injectable } from '@nestjs/common';
+import type { AuthenticatedUser, Role } from '@lib/auth';
+import { SecurityEvents } from '@lib/security-events';
+import { type AuthorizationChange, SessionsService } from '@lib/sessions';
+import { AccountNotFoundError, LastAdminError, SelfAdministrationError } from './accounts.errors';
+import { type AccountStatus, type UserRow, UsersRepository } from './users.repository';
+
+/**
+ * What admins do to other accounts. Every change to what an account may do moves it to a new
+ * authorization version and ends its sessions before the answer, so a demoted or disabled account
+ * holds no usable token anywhere within the revocation-propagation bound (pub/sub, cache ≤ 1 s),
+ * and no refresh can mint the old role.
+ */
+@Injectable()
+export class AccountAdministrationService {
+  constructor(
+    private readonly users: UsersRepository,
+    private readonly sessions: SessionsService,
+    private readonly events: SecurityEvents,
+  ) {}
+
+  async getOrFail(id: string): Promise<UserRow> {
+    const account = await this.users.findById(id);
+    if (!account) throw new AccountNotFoundError();
+    return account;
+  }
+
+  changeRole(admin: AuthenticatedUser, id: string, role: Role): Promise<UserRow> {
+    return this.change(admin, id, { role }, 'role_change');
+  }
+
+  changeStatus(admin: AuthenticatedUser, id: string, status: AccountStatus): Promise<UserRow> {
+    return this.change(admin, id, { status }, 'status_change');
+  }
+
+  /** Ends every session of the account; a login in flight cannot add one afterwards. */
+  async endAllSessions(admin: AuthenticatedUser, id: string): Promise<void> {
+    const version = await this.users.bumpAuthVersion(id);
+    if (version === undefined) throw new AccountNotFoundError();
+    await this.sessions.endForAuthorizationChange(id, version, { reason: 'admin', actorId: admin.id });
+  }
+
+  private async change(
+    admin: AuthenticatedUser,
+    id: string,
+    change: { role?: Role; status?: AccountStatus },
+    reason: AuthorizationChange['reason'],
+  ): Promise<UserRow> {
+    if (id === admin.id) throw new SelfAdministrationError();
+    const result = await this.users.updateRoleOrStatus(id, change);
+    if ('refused' in result) throw result.refused === 'not_found' ? new AccountNotFoundError() : new LastAdminError();
+    const account = result.updated;
+    await this.sessions.endForAuthorizationChange(id, account.auth_version, { reason, actorId: admin.id });
+    this.events.emit({
+      type: reason === 'role_change' ? 'account_role_changed' : 'account_status_changed',
+      severity: 'warning',
+      details: { accountId: id, adminId: admin.id, role: account.role, status: account.status },
+    });
+    return account;
+  }
+}

@@ -1,0 +1,20 @@
+import { applyDecorators } from '@nestjs/common';
+import { ApiProperty } from '@nestjs/swagger';
+import { ValidateBy } from 'class-validator';
+import { isCountableEmail, MAX_EMAIL_LENGTH } from '@lib/lockout';
+
+/**
+ * An account email, by the same definition the lockout counts attempts with: an address that can
+ * register can also be locked (a looser validator let quoted local parts register uncounted).
+ */
+export const IsAccountEmail = () =>
+  applyDecorators(
+    ApiProperty({ example: 'ada@example.com', maxLength: MAX_EMAIL_LENGTH }),
+    ValidateBy({
+      name: 'accountEmail',
+      validator: {
+        validate: (value: unknown) => isCountableEmail(value),
+        defaultMessage: () => `email must be an email address of at most ${MAX_EMAIL_LENGTH} characters`,
+      },
+    }),
+  );

@@ -1,0 +1,37 @@
+import { RedisScript } from '@lib/redis';
+
+/**
+ * Publishes a new authorization version of a user and ends the sessions created under an older one.
+ *
+ * KEYS[1] user index             {u:<uid>}:sessions
+ * KEYS[2] authorization version  {u:<uid>}:authv
+ * ARGV    version (from Postgres, strictly increasing per user), keepSid ('' = end all), channel
+ * Returns the ids of the sessions ended.
+ *
+ * Invariant: the stored version never goes down (a late, older call changes nothing but still ends
+ * the sessions it must); afterwards every live session of the user, except `keepSid` (which is
+ * moved to the new version), has ended and been announced on `channel`, and no session can be
+ * created or refreshed under an older version (see create-session and rotate-refresh-token).
+ */
+export const ADVANCE_AUTH_VERSION_SCRIPT = new RedisScript(
+  'advance-auth-version',
+  `
+local version = tonumber(ARGV[1])
+if version > tonumber(redis.call('GET', KEYS[2]) or '0') then redis.call('SET', KEYS[2], version) end
+local base = string.sub(KEYS[1], 1, -9) -- strip 'sessions', keep '<prefix>{u:<uid>}:'
+local ended = {}
+for _, sid in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
+  local key = base .. 's:' .. sid
+  if sid == ARGV[2] then
+    if redis.call('EXISTS', key) == 1 then redis.call('HSET', key, 'authv', version) end
+  else
+    redis.call('ZREM', KEYS[1], sid)
+    if redis.call('DEL', key) == 1 then
+      redis.call('PUBLISH', ARGV[3], 's:' .. sid)
+      table.insert(ended, sid)
+    end
+  end
+end
+return ended
+`,
+);

@@ -1,0 +1,28 @@
+import { RedisScript } from '@lib/redis';
+
+/**
+ * Counts one current-password check made with a session (a password change), before the password
+ * is verified, and ends the session once it has used up its checks.
+ *
+ * KEYS[1] session hash   {u:<uid>}:s:<sid>
+ * KEYS[2] user index     {u:<uid>}:sessions
+ * ARGV    sid, maxChecks, channel
+ * Returns the number of this check (1..maxChecks) when it may proceed; 0 when the session had no
+ * checks left (it has been ended); -1 when there is no such session.
+ *
+ * Invariant: however many requests race, at most `maxChecks` passwords are verified per session
+ * until a check succeeds (the caller then resets the count); the count lives in the session hash
+ * and ends with it.
+ */
+export const RESERVE_CREDENTIAL_CHECK_SCRIPT = new RedisScript(
+  'reserve-credential-check',
+  `
+if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
+local n = redis.call('HINCRBY', KEYS[1], 'pwchk', 1)
+if n <= tonumber(ARGV[2]) then return n end
+redis.call('DEL', KEYS[1])
+redis.call('ZREM', KEYS[2], ARGV[1])
+redis.call('PUBLISH', ARGV[3], 's:' .. ARGV[1])
+return 0
+`,
+);
