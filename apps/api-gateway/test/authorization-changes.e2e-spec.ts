@@ -1,0 +1,195 @@
+import request from 'supertest';
+import { SecurityEvents } from '@lib/security-events';
+import { bearer, eventually, login, registerAndLogin, sleep, startTestSystem, type TestSystem, type TestUser, uniqueEmail } from '@lib/testing';
+
+/**
+ * Penetration-test findings 1 and 3: once a password change, a role change, an account disable or
+ * an admin's "end every session" has answered, nothing issued before it is usable anywhere, and
+ * no login that checked the old credentials can add a session after it.
+ */
+describe('authorization changes end every older session, including logins in flight', () => {
+  let system: TestSystem;
+  const admin = { email: 'authz-admin@example.com', password: 'violet tractor lemonade 42' };
+  let adminToken: string;
+
+  beforeAll(async () => {
+    system = await startTestSystem({
+      label: 'authz',
+      gatewayEnv: { TRUSTED_PROXIES: 'loopback', RATE_LIMIT_AUTH_LIMIT: '10000', RATE_LIMIT_GENERAL_LIMIT: '100000', RATE_LIMIT_REFRESH_LIMIT: '10000' },
+      authEnv: { BOOTSTRAP_ADMIN_EMAIL: admin.email, BOOTSTRAP_ADMIN_PASSWORD: admin.password, RATE_LIMIT_ADMIN_LIMIT: '10000' },
+    });
+    adminToken = (await login(system.gatewayUrl, admin.email, admin.password)).accessToken;
+  });
+
+  afterAll(() => system?.close());
+
+  const api = () => request(system.gatewayUrl);
+  const refresh = (refreshToken: string, forwardedFor?: string) => {
+    const req = api().post('/api/auth/refresh').set('user-agent', 'jest-e2e/1.0');
+    return (forwardedFor ? req.set('x-forwarded-for', forwardedFor) : req).send({ refreshToken });
+  };
+  /** Refused at the gateway and by profile-service directly, within the 1 s revocation promise. */
+  const refusedEverywhere = (token: string) =>
+    eventually(async () => {
+      const [viaGateway, direct] = await Promise.all([
+        api().get('/api/me').set(bearer(token)),
+        request(system.profileUrl).get('/profile').set(bearer(token)),
+      ]);
+      return viaGateway.status === 401 && direct.status === 401;
+    });
+  const usable = async (tokens: { accessToken: string; refreshToken: string }, ip: string) => {
+    const me = await api().get('/api/me').set(bearer(tokens.accessToken));
+    const refreshed = await refresh(tokens.refreshToken, ip);
+    return me.status === 200 || refreshed.status === 200;
+  };
+
+  describe('finding 1: a password change races logins with the old password', () => {
+    it('leaves no usable session from a login with the old password, however the requests interleave', async () => {
+      const owner = await registerAndLogin(system.gatewayUrl, { email: uniqueEmail('race'), forwardedFor: '10.91.0.1' });
+      const newPassword = 'a brand new passphrase 7';
+      const ips = Array.from({ length: 40 }, (_, i) => `10.91.1.${i + 1}`);
+
+      // 40 logins with the old password from 40 addresses, 10 ms apart; the owner changes the
+      // password while they are in flight.
+      const logins = ips.map(async (ip, i) => {
+        await sleep(i * 10);
+        const res = await api().post('/api/auth/login').set('x-forwarded-for', ip).set('user-agent', 'jest-e2e/1.0').send({ email: owner.email, password: owner.password });
+        return { ip, status: res.status, body: res.body as { accessToken?: string; refreshToken?: string } };
+      });
+      await sleep(150);
+      const change = await api()
+        .post('/api/auth/password')
+        .set(bearer(owner.accessToken))
+        .set('x-forwarded-for', '10.91.0.1')
+        .send({ currentPassword: owner.password, newPassword });
+      expect(change.status).toBe(204);
+      const results = await Promise.all(logins);
+
+      const succeeded = results.filter((r) => r.status === 200);
+      // The race really happened: some logins were answered before the change and some failed after it.
+      expect(succeeded.length).toBeGreaterThan(0);
+      expect(results.some((r) => r.status === 401)).toBe(true);
+      expect(results.every((r) => r.status === 200 || r.status === 401)).toBe(true);
+
+      await sleep(1100); // the revocation-propagation bound
+      for (const r of succeeded) {
+        const tokens = { accessToken: r.body.accessToken!, refreshToken: r.body.refreshToken! };
+        expect(await usable(tokens, r.ip)).toBe(false);
+        expect((await request(system.profileUrl).get('/profile').set(bearer(tokens.accessToken))).status).toBe(401);
+      }
+      // The session that changed the password stays, and the new password works.
+      expect((await api().get('/api/me').set(bearer(owner.accessToken))).status).toBe(200);
+      await login(system.gatewayUrl, owner.email, newPassword, { forwardedFor: '10.91.0.1' });
+      const sessions = await api().get('/api/me/sessions').set(bearer(owner.accessToken));
+      expect(sessions.body).toHaveLength(2);
+    });
+
+    it('an admin ending every session ends every session answered before it', async () => {
+      const user = await registerAndLogin(system.gatewayUrl, { email: uniqueEmail('adminend') });
+      const logins = Array.from({ length: 20 }, async (_, i) => {
+        await sleep(i * 10);
+        const ip = `10.92.1.${i + 1}`;
+        const res = await api().post('/api/auth/login').set('x-forwarded-for', ip).send({ email: user.email, password: user.password });
+        return { ip, status: res.status, answeredAt: Date.now(), body: res.body as { accessToken?: string; refreshToken?: string } };
+      });
+      await sleep(80);
+      expect((await api().delete(`/api/accounts/${user.id}/sessions`).set(bearer(adminToken))).status).toBe(204);
+      const revokedAt = Date.now();
+      const results = await Promise.all(logins);
+      const before = results.filter((r) => r.status === 200 && r.answeredAt < revokedAt);
+      expect(before.length).toBeGreaterThan(0);
+      await sleep(1100);
+      for (const r of before) expect(await usable({ accessToken: r.body.accessToken!, refreshToken: r.body.refreshToken! }, r.ip)).toBe(false);
+      expect(await refusedEverywhere(user.accessToken)).toBe(true);
+    });
+  });
+
+  describe('finding 3: role and status changes take effect everywhere within 1 s', () => {
+    const promote = (id: string, role: 'user' | 'admin', token = adminToken) =>
+      api().patch(`/api/accounts/${id}/role`).set(bearer(token)).send({ role });
+    const setStatus = (id: string, status: 'active' | 'disabled', token = adminToken) =>
+      api().patch(`/api/accounts/${id}/status`).set(bearer(token)).send({ status });
+    const adminRoute = (token: string, id: string) => api().get(`/api/accounts/${id}/lockout`).set(bearer(token));
+
+    it('a demoted admin loses admin rights at once: the old token is refused and refresh never mints the old role', async () => {
+      const user = await registerAndLogin(system.gatewayUrl, { email: uniqueEmail('demoted') });
+      const promoted = await promote(user.id, 'admin');
+      expect(promoted.status).toBe(200);
+      expect(promoted.body).toMatchObject({ id: user.id, role: 'admin', status: 'active' });
+      const asAdmin = await login(system.gatewayUrl, user.email, user.password);
+      expect((await adminRoute(asAdmin.accessToken, user.id)).status).toBe(200);
+
+      expect((await promote(user.id, 'user')).status).toBe(200);
+      expect(await refusedEverywhere(asAdmin.accessToken)).toBe(true);
+      expect((await adminRoute(asAdmin.accessToken, user.id)).status).toBe(401);
+      expect((await refresh(asAdmin.refreshToken)).status).toBe(401);
+
+      // A new login gets the new role, and the admin routes refuse it.
+      const again = await login(system.gatewayUrl, user.email, user.password);
+      expect((await adminRoute(again.accessToken, user.id)).status).toBe(403);
+      expect(roleOf(again.accessToken)).toBe('user');
+    });
+
+    it('a disabled account cannot log in or refresh, and its tokens are refused everywhere', async () => {
+      const user = await registerAndLogin(system.gatewayUrl, { email: uniqueEmail('disabled') });
+      const res = await setStatus(user.id, 'disabled');
+      expect(res.status).toBe(200);
+      expect(res.body).toMatchObject({ status: 'disabled' });
+      expect(await refusedEverywhere(user.accessToken)).toBe(true);
+      expect((await refresh(user.refreshToken)).status).toBe(401);
+      const denied = await api().post('/api/auth/login').send({ email: user.email, password: user.password });
+      expect(denied.status).toBe(403);
+      // A wrong password still gets the ordinary answer: the state is told only to the owner's password.
+      expect((await api().post('/api/auth/login').send({ email: user.email, password: 'not the password at all' })).status).toBe(401);
+
+      expect((await setStatus(user.id, 'active')).status).toBe(200);
+      await login(system.gatewayUrl, user.email, user.password);
+    });
+
+    it('an admin cannot demote or disable themself, and two admins demoting each other leave one admin', async () => {
+      const me = (await api().get('/api/me').set(bearer(adminToken))).body as { id: string };
+      expect((await promote(me.id, 'user')).status).toBe(409);
+      expect((await setStatus(me.id, 'disabled')).status).toBe(409);
+      expect((await promote('00000000-0000-4000-8000-000000000000', 'user')).status).toBe(404);
+      expect((await api().patch(`/api/accounts/${me.id}/role`).set(bearer(adminToken)).send({ role: 'root' })).status).toBe(400);
+
+      const a = await registerAndLogin(system.gatewayUrl, { email: uniqueEmail('admin-a') });
+      const b = await registerAndLogin(system.gatewayUrl, { email: uniqueEmail('admin-b') });
+      await promote(a.id, 'admin');
+      await promote(b.id, 'admin');
+      const aToken = (await login(system.gatewayUrl, a.email, a.password)).accessToken;
+      const bToken = (await login(system.gatewayUrl, b.email, b.password)).accessToken;
+      // The bootstrap admin steps back, so a and b are the only active admins.
+      const bootstrapId = me.id;
+      expect((await promote(bootstrapId, 'user', aToken)).status).toBe(200);
+
+      const [aOnB, bOnA] = await Promise.all([promote(b.id, 'user', aToken), promote(a.id, 'user', bToken)]);
+      expect([aOnB.status, bOnA.status].filter((s) => s === 200)).toHaveLength(1);
+      for (const other of [aOnB.status, bOnA.status].filter((s) => s !== 200)) expect([401, 409]).toContain(other);
+      const survivor = aOnB.status === 200 ? aToken : bToken;
+      // Restore the bootstrap admin for the other tests.
+      expect((await promote(bootstrapId, 'admin', survivor)).status).toBe(200);
+      adminToken = (await login(system.gatewayUrl, admin.email, admin.password)).accessToken;
+      const remainingId = aOnB.status === 200 ? a.id : b.id;
+      expect((await promote(remainingId, 'user')).status).toBe(200);
+    });
+
+    it('records every change with the admin who made it', async () => {
+      const emit = jest.spyOn(system.auth.get(SecurityEvents), 'emit');
+      const user: TestUser = await registerAndLogin(system.gatewayUrl, { email: uniqueEmail('audited') });
+      await setStatus(user.id, 'disabled');
+      const me = (await api().get('/api/me').set(bearer(adminToken))).body as { id: string };
+      expect(emit).toHaveBeenCalledWith(
+        expect.objectContaining({ type: 'account_status_changed', details: expect.objectContaining({ accountId: user.id, adminId: me.id, status: 'disabled' }) }),
+      );
+      expect(emit).toHaveBeenCalledWith(
+        expect.objectContaining({ type: 'sessions_revoked', details: expect.objectContaining({ userId: user.id, reason: 'status_change', adminId: me.id }) }),
+      );
+      emit.mockRestore();
+    });
+  });
+});
+
+function roleOf(accessToken: string): string {
+  return (JSON.parse(Buffer.from(accessToken.split('.')[1], 'base64url').toString()) as { role: string }).role;
+}

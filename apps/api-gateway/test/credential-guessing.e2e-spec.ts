@@ -1,0 +1,149 @@
+import request from 'supertest';
+import { SecurityEvents, type SecurityEvent } from '@lib/security-events';
+import { bearer, eventually, registerAndLogin, sleep, startTestSystem, type TestSystem, uniqueEmail } from '@lib/testing';
+import { PasswordHasher } from '../../auth-service/src/accounts/password-hasher';
+
+/**
+ * Penetration-test findings 2, 7 and 10: the password-change form is not a guessing oracle, the
+ * account-wide ceiling bounds consecutive failures however slowly they come, and every email that
+ * can register is counted by the lockout.
+ */
+describe('credential guessing outside the login form', () => {
+  let system: TestSystem;
+  let events: SecurityEvent[] = [];
+  const WRONG = 'definitely not the password';
+
+  beforeAll(async () => {
+    system = await startTestSystem({
+      label: 'guessing',
+      gatewayEnv: { TRUSTED_PROXIES: 'loopback', RATE_LIMIT_AUTH_LIMIT: '10000', RATE_LIMIT_GENERAL_LIMIT: '100000' },
+      authEnv: {
+        LOCKOUT_PAIR_MAX_FAILURES: '5',
+        LOCKOUT_EMAIL_MAX_FAILURES: '8',
+        // Time-compressed: a reservation is freed after 300 ms, a window the old ceiling forgot failures in.
+        LOCKOUT_EMAIL_WINDOW_MS: '300',
+        LOCKOUT_IP_MAX_FAILURES: '1000',
+        PASSWORD_CHANGE_MAX_FAILURES: '5',
+      },
+    });
+    const spy = jest.spyOn(system.auth.get(SecurityEvents), 'emit');
+    spy.mockImplementation(function (this: SecurityEvents, event: SecurityEvent) {
+      events.push(event);
+    });
+  });
+
+  afterAll(() => system?.close());
+  beforeEach(() => {
+    events = [];
+  });
+
+  const hasher = () => system.auth.get(PasswordHasher);
+  const changePassword = (base: string, prefix: string, token: string, currentPassword: string, newPassword: string, ip: string) =>
+    request(base).post(`${prefix}/auth/password`).set(bearer(token)).set('x-forwarded-for', ip).send({ currentPassword, newPassword });
+  const loginAt = (email: string, password: string, ip: string) =>
+    request(system.gatewayUrl).post('/api/auth/login').set('x-forwarded-for', ip).send({ email, password });
+
+  describe('finding 2: wrong current passwords in a password change', () => {
+    it.each([
+      ['through the gateway', () => system.gatewayUrl, '/api'],
+      ['straight at auth-service', () => system.authUrl, ''],
+    ])('%s: 50 concurrent guesses verify at most 5 passwords, end the session and are reported', async (_label, base, prefix) => {
+      const ip = prefix ? '10.93.0.1' : '10.93.0.2';
+      const user = await registerAndLogin(system.gatewayUrl, { email: uniqueEmail('pwguess'), forwardedFor: ip });
+      const before = hasher().verifications;
+      const answers = await Promise.all(
+        Array.from({ length: 50 }, (_, i) => changePassword(base(), prefix, user.accessToken, `${WRONG} ${i}`, 'a fresh new passphrase 9', ip)),
+      );
+      expect(hasher().verifications - before).toBeLessThanOrEqual(5);
+      const statuses = answers.map((r) => r.status);
+      expect(statuses.every((s) => s === 401 || s === 429)).toBe(true);
+      expect(statuses.filter((s) => s === 401).length).toBeGreaterThanOrEqual(1);
+
+      // The session that guessed is over everywhere, and the guesses count for the account: the
+      // address is locked for logins too, even with the right password.
+      expect(
+        await eventually(async () => (await request(system.gatewayUrl).get('/api/me').set(bearer(user.accessToken))).status === 401),
+      ).toBe(true);
+      expect((await loginAt(user.email, user.password, ip)).status).toBe(429);
+      expect(events).toContainEqual(expect.objectContaining({ type: 'password_change_guessing', severity: 'critical' }));
+      expect(events).toContainEqual(expect.objectContaining({ type: 'account_locked', rule: 'pair' }));
+    });
+
+    it('sequential wrong guesses from one session: the fifth ends it', async () => {
+      const ip = '10.93.1.1';
+      const user = await registerAndLogin(system.gatewayUrl, { email: uniqueEmail('pwseq'), forwardedFor: ip });
+      // Each guess from its own address, so only the per-session allowance applies.
+      for (let i = 0; i < 4; i++) {
+        expect((await changePassword(system.gatewayUrl, '/api', user.accessToken, WRONG, 'a fresh new passphrase 9', `10.93.1.${10 + i}`)).status).toBe(401);
+      }
+      expect((await request(system.gatewayUrl).get('/api/me').set(bearer(user.accessToken))).status).toBe(200);
+      expect((await changePassword(system.gatewayUrl, '/api', user.accessToken, WRONG, 'a fresh new passphrase 9', '10.93.1.20')).status).toBe(401);
+      expect(
+        await eventually(async () => (await request(system.gatewayUrl).get('/api/me').set(bearer(user.accessToken))).status === 401),
+      ).toBe(true);
+    });
+
+    it('a right guess resets the count, and a new password equal to the current one is refused with 400', async () => {
+      const ip = '10.93.2.1';
+      const user = await registerAndLogin(system.gatewayUrl, { email: uniqueEmail('pwsame'), forwardedFor: ip });
+      const same = await changePassword(system.gatewayUrl, '/api', user.accessToken, user.password, user.password, ip);
+      expect(same.status).toBe(400);
+      expect(same.body.message).toMatch(/differ/);
+      for (let i = 0; i < 3; i++) expect((await changePassword(system.gatewayUrl, '/api', user.accessToken, WRONG, 'next passphrase one 1', ip)).status).toBe(401);
+      expect((await changePassword(system.gatewayUrl, '/api', user.accessToken, user.password, 'next passphrase one 1', ip)).status).toBe(204);
+      for (let i = 0; i < 4; i++) {
+        expect((await changePassword(system.gatewayUrl, '/api', user.accessToken, WRONG, 'next passphrase two 2', `10.93.2.${10 + i}`)).status).toBe(401);
+      }
+      expect((await request(system.gatewayUrl).get('/api/me').set(bearer(user.accessToken))).status).toBe(200);
+    });
+  });
+
+  describe('finding 7: the account ceiling counts consecutive failures, not failures per window', () => {
+    it('locks at the ceiling even when failures come slower than any window, until a known address logs in', async () => {
+      const home = '10.94.0.1';
+      const user = await registerAndLogin(system.gatewayUrl, { email: uniqueEmail('slow'), forwardedFor: home });
+      // 8 failures from 8 addresses, each after the 300 ms window of the one before.
+      for (let i = 0; i < 8; i++) {
+        expect((await loginAt(user.email, WRONG, `10.94.1.${i + 1}`)).status).toBe(401);
+        await sleep(350);
+      }
+      // The right password from any address the account has not logged in from: refused.
+      const before = hasher().verifications;
+      for (let i = 0; i < 5; i++) expect((await loginAt(user.email, user.password, `10.94.2.${i + 1}`)).status).toBe(429);
+      expect(hasher().verifications).toBe(before);
+      expect(events).toContainEqual(expect.objectContaining({ type: 'account_lock_email_ceiling' }));
+
+      // The owner's known address still gets in, and that ends the lock.
+      expect((await loginAt(user.email, user.password, home)).status).toBe(200);
+      expect((await loginAt(user.email, user.password, '10.94.2.1')).status).toBe(200);
+    });
+
+    it('a password change ends the account lock', async () => {
+      const home = '10.94.3.1';
+      const user = await registerAndLogin(system.gatewayUrl, { email: uniqueEmail('slowpw'), forwardedFor: home });
+      for (let i = 0; i < 8; i++) expect((await loginAt(user.email, WRONG, `10.94.4.${i + 1}`)).status).toBe(401);
+      expect((await loginAt(user.email, user.password, '10.94.5.1')).status).toBe(429);
+      expect((await changePassword(system.gatewayUrl, '/api', user.accessToken, user.password, 'the owner took it back 3', home)).status).toBe(204);
+      expect((await loginAt(user.email, 'the owner took it back 3', '10.94.5.1')).status).toBe(200);
+    });
+  });
+
+  describe('finding 10: every email registration accepts is counted', () => {
+    it('locks an account registered with a quoted local part', async () => {
+      const email = `"quoted user ${Date.now()}"@example.com`;
+      const registered = await request(system.gatewayUrl).post('/api/auth/register').send({ email, password: 'a quoted passphrase 12' });
+      expect(registered.status).toBe(201);
+      const ip = '10.95.0.1';
+      for (let i = 0; i < 5; i++) expect((await loginAt(email, WRONG, ip)).status).toBe(401);
+      expect((await loginAt(email, 'a quoted passphrase 12', ip)).status).toBe(429);
+      expect((await loginAt(email, 'a quoted passphrase 12', '10.95.0.2')).status).toBe(200);
+    });
+
+    it('refuses at validation what the lockout could not count', async () => {
+      for (const email of ['not-an-email', 'a@b', `${'x'.repeat(250)}@example.com`, 'two@@example.com']) {
+        const res = await request(system.gatewayUrl).post('/api/auth/register').send({ email, password: 'a valid passphrase 12' });
+        expect(res.status).toBe(400);
+      }
+    });
+  });
+});
