@@ -5,31 +5,34 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import request from 'supertest';
 import type { Env } from '@lib/config';
-import { registerAndLogin, startTestSystem, type TestSystem } from '@lib/testing';
+import { createTestDatabase, registerAndLogin, startTestSystem, type TestSystem } from '@lib/testing';
 
 const ROOT = join(__dirname, '../../..');
 
 interface Exit {
   code: number | null;
+  stdout: string;
   stderr: string;
 }
 
 /** Runs an app's real entry point (main.ts, as `npm start` would run its build) with exactly `env`. */
-function runMain(app: string, env: Env): Promise<Exit> {
+function runMain(app: string, env: Env, args: string[] = []): Promise<Exit> {
   return new Promise((resolve, reject) => {
     const child = spawn(
       process.execPath,
-      ['-r', 'ts-node/register/transpile-only', '-r', 'tsconfig-paths/register', join('apps', app, 'src/main.ts')],
-      { cwd: ROOT, env: { PATH: process.env.PATH, ...env }, stdio: ['ignore', 'ignore', 'pipe'] },
+      ['-r', 'ts-node/register/transpile-only', '-r', 'tsconfig-paths/register', join('apps', app, 'src/main.ts'), ...args],
+      { cwd: ROOT, env: { PATH: process.env.PATH, ...env }, stdio: ['ignore', 'pipe', 'pipe'] },
     );
+    let stdout = '';
     let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     // A process that did start (the bug) must not outlive the test.
-    const guard = setTimeout(() => child.kill('SIGKILL'), 45_000);
+    const guard = setTimeout(() => child.kill('SIGKILL'), 90_000);
     child.on('error', reject);
     child.on('exit', (code) => {
       clearTimeout(guard);
-      resolve({ code, stderr });
+      resolve({ code, stdout, stderr });
     });
   });
 }
@@ -77,7 +80,17 @@ describe('production mode (NODE_ENV=production)', () => {
       expect(named).toEqual(expected[app]);
     });
     expect(existsSync(keysDir)).toBe(false);
-  });
+  }, 120_000);
+
+  it('runs `auth-service migrate` without secrets: a migration job never needs the signing key', async () => {
+    const database = await createTestDatabase('prod-migrate');
+    try {
+      const exit = await runMain('auth-service', { NODE_ENV: 'production', DATABASE_URL: database.url, KEYS_DIR: join(workDir, 'migrate-keys') }, ['migrate']);
+      expect(exit).toEqual({ code: 0, stdout: 'migrations: none pending\n', stderr: '' });
+    } finally {
+      await database.drop();
+    }
+  }, 120_000);
 
   describe('with every secret set', () => {
     let system: TestSystem;

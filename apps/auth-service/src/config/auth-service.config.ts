@@ -67,8 +67,13 @@ export interface AuthServiceConfig extends AuthServiceEnv {
   docsEnabled: boolean;
 }
 
+/** The validated settings alone, without resolving secrets: enough for `main.js migrate`, which needs none. */
+export function parseAuthServiceEnv(env: Env): AuthServiceEnv {
+  return parseConfig('auth-service', authServiceEnv, env);
+}
+
 export function loadAuthServiceConfig(env: Env): AuthServiceConfig {
-  const parsed = parseConfig('auth-service', authServiceEnv, env);
+  const parsed = parseAuthServiceEnv(env);
   const { values, generated } = resolveSecrets(
     'auth-service',
     parsed,
