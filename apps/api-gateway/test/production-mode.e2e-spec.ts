@@ -141,6 +141,8 @@ describe('production mode (NODE_ENV=production)', () => {
       const ok = await scrape().set('authorization', `Bearer ${token}`);
       expect(ok.status).toBe(200);
       expect(ok.text).toContain('app_info{service="api-gateway"} 1');
+      // Guessing is visible: the refused scrapes are counted.
+      expect(ok.text).toMatch(/^http_requests_total\{(?=[^}]*route="\/metrics")(?=[^}]*status="401")[^}]*\} 2$/m);
     });
   });
 });
