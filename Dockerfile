@@ -17,9 +17,10 @@ COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY --from=build /app/libs/database/migrations ./libs/database/migrations
 COPY --from=build /app/package.json ./package.json
-# Development keys and secrets are generated here when none are configured (a named volume in compose).
-RUN mkdir -p /keys && chown node:node /keys
-USER node
 ARG APP=api-gateway
 ENV APP=${APP}
+# Only auth-service keeps secrets on disk (its development key and secrets, outside production), in a
+# folder only its user can read; the other apps' images have no /keys at all.
+RUN if [ "$APP" = auth-service ]; then install -d -o node -g node -m 700 /keys; fi
+USER node
 CMD ["sh", "-c", "exec node dist/apps/${APP}/main.js"]

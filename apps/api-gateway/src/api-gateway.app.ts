@@ -1,6 +1,6 @@
 import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { configureHttpApp, ExpressHttpAdapter } from '@lib/http-app';
+import { configureHttpApp, ExpressHttpAdapter, warnAboutDevSecrets } from '@lib/http-app';
 import { JsonLogger, logLevelsFrom } from '@lib/security-events';
 import { ApiGatewayModule } from './api-gateway.module';
 import type { ApiGatewayConfig } from './config/api-gateway.config';
@@ -15,6 +15,7 @@ export async function createApiGatewayApp(config: ApiGatewayConfig): Promise<INe
     abortOnError: false,
   });
   configureHttpApp(app, { trustedProxies: config.TRUSTED_PROXIES, parseBodies: false });
+  warnAboutDevSecrets(config.generatedSecrets, config.KEYS_DIR);
   app.setGlobalPrefix('api', { exclude: ['health', 'health/ready', 'metrics'] });
   return app;
 }

@@ -1,7 +1,7 @@
-import { type INestApplication, Logger } from '@nestjs/common';
+import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
-import { configureHttpApp, ExpressHttpAdapter } from '@lib/http-app';
+import { configureHttpApp, ExpressHttpAdapter, warnAboutDevSecrets } from '@lib/http-app';
 import { JsonLogger, logLevelsFrom } from '@lib/security-events';
 import { AuthServiceModule } from './auth-service.module';
 import type { AuthServiceConfig } from './config/auth-service.config';
@@ -15,9 +15,13 @@ export async function createAuthServiceApp(config: AuthServiceConfig): Promise<I
     abortOnError: false,
   });
   configureHttpApp(app, { trustedProxies: config.TRUSTED_PROXIES, parseBodies: true });
-  for (const name of config.generatedSecrets) {
-    new Logger('Config').warn(`${name} is not set: using a development secret from ${config.KEYS_DIR}. Set it in production.`);
-  }
+  warnAboutDevSecrets(config.generatedSecrets, config.KEYS_DIR);
+  // The API description helps an attacker as much as a developer: production serves it only on request.
+  if (config.docsEnabled) setUpDocs(app);
+  return app;
+}
+
+function setUpDocs(app: INestApplication): void {
   const document = SwaggerModule.createDocument(
     app,
     new DocumentBuilder()
@@ -27,5 +31,4 @@ export async function createAuthServiceApp(config: AuthServiceConfig): Promise<I
       .build(),
   );
   SwaggerModule.setup('docs', app, document);
-  return app;
 }

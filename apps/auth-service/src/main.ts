@@ -1,19 +1,20 @@
 import { ensureDatabase, runMigrations } from '@lib/database';
 import { runApp } from '@lib/http-app';
 import { createAuthServiceApp } from './auth-service.app';
-import { loadAuthServiceConfig } from './config/auth-service.config';
+import { loadAuthServiceConfig, parseAuthServiceEnv } from './config/auth-service.config';
 
 // `node main.js migrate` creates the database if needed, applies pending migrations and exits.
 const command = process.argv[2];
 
 runApp('auth-service', async () => {
-  const config = loadAuthServiceConfig(process.env);
   if (command === 'migrate') {
-    await ensureDatabase(config.DATABASE_URL);
-    const applied = await runMigrations(config.DATABASE_URL);
+    const { DATABASE_URL } = parseAuthServiceEnv(process.env);
+    await ensureDatabase(DATABASE_URL);
+    const applied = await runMigrations(DATABASE_URL);
     process.stdout.write(`migrations: ${applied.length ? applied.join(', ') : 'none pending'}\n`);
     return;
   }
+  const config = loadAuthServiceConfig(process.env);
   const app = await createAuthServiceApp(config);
   await app.listen(config.PORT, config.HOST);
 });

@@ -1,6 +1,6 @@
 import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { configureHttpApp, ExpressHttpAdapter } from '@lib/http-app';
+import { configureHttpApp, ExpressHttpAdapter, warnAboutDevSecrets } from '@lib/http-app';
 import { JsonLogger, logLevelsFrom } from '@lib/security-events';
 import type { ProfileServiceConfig } from './config/profile-service.config';
 import { ProfileServiceModule } from './profile-service.module';
@@ -14,5 +14,6 @@ export async function createProfileServiceApp(config: ProfileServiceConfig): Pro
     abortOnError: false,
   });
   configureHttpApp(app, { trustedProxies: config.TRUSTED_PROXIES, parseBodies: true });
+  warnAboutDevSecrets(config.generatedSecrets, config.KEYS_DIR);
   return app;
 }

@@ -3,6 +3,8 @@ import { ipList, logLevel, port, positiveInt, url } from './config-fields';
 
 /** Settings every service shares: where Redis is, how to log, where to report, which proxies to trust. */
 export const commonEnvShape = {
+  /** `production` fails closed: every secret must be set, and /docs and an untokened /metrics are off. */
+  NODE_ENV: z.enum(['production', 'development', 'test']).default('development'),
   HOST: z.string().default('127.0.0.1'),
   LOG_LEVEL: logLevel(),
   REDIS_URL: url(['redis', 'rediss'], 'redis://127.0.0.1:6379'),
@@ -27,7 +29,7 @@ export const commonEnvShape = {
   JWT_AUDIENCE: z.string().default('payments-api'),
   /** "Session is active" answers reused for at most this long; revocations still reach every process at once via pub/sub. */
   REVOCATION_CACHE_MS: z.coerce.number().int().min(0).max(1000).default(500),
-  /** When set, GET /metrics needs `Authorization: Bearer <token>`. */
+  /** When set, GET /metrics needs `Authorization: Bearer <token>`; in production /metrics is not served without it. */
   METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
 } as const;
 

@@ -15,6 +15,13 @@ export const bool = (fallback: boolean) =>
     .default(fallback ? 'true' : 'false')
     .transform((v) => v === 'true' || v === '1' || v === 'yes');
 
+/** Like `bool`, but undefined when unset, for settings whose default depends on another one. */
+export const optionalBool = () =>
+  z
+    .enum(['true', 'false', '1', '0', 'yes', 'no'])
+    .optional()
+    .transform((v) => (v === undefined ? undefined : v === 'true' || v === '1' || v === 'yes'));
+
 export const url = (protocols: readonly string[], fallback?: string) => {
   const base = z.string().refine(
     (v) => {

@@ -3,3 +3,5 @@ export * from './config-validation.error';
 export * from './parse-config';
 export * from './common-env.schema';
 export * from './dev-secret';
+export * from './missing-secrets.error';
+export * from './resolve-secrets';

@@ -35,7 +35,7 @@ export function serviceModules({ service, env, pseudonymSecret }: ServiceModules
       isGlobal: true,
     }),
     SessionRevocationModule.forRoot({ cacheTtlMs: env.REVOCATION_CACHE_MS, isGlobal: true }),
-    MetricsModule.forRoot({ service, token: env.METRICS_TOKEN }),
+    MetricsModule.forRoot({ service, token: env.METRICS_TOKEN, requireToken: env.NODE_ENV === 'production' }),
   ];
 }
 

@@ -8,6 +8,11 @@ export interface MetricsModuleOptions {
    * when unset it is public. Keep it off the public internet either way.
    */
   token?: string;
+  /**
+   * When true and no `token` is set, `GET /metrics` is not served at all (404, like any unknown
+   * path); the series are still collected. Apps set it in production. Default false.
+   */
+  requireToken?: boolean;
   /** Node.js process metrics (`process_*`, `nodejs_*`) from prom-client. Default true. */
   defaultMetrics?: boolean;
 }

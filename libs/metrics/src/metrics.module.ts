@@ -1,4 +1,4 @@
-import { Module } from '@nestjs/common';
+import { type DynamicModule, Module } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import { Registry } from 'prom-client';
 import { HttpMetricsMiddleware } from './http-metrics.middleware';
@@ -17,10 +17,9 @@ import { SecurityMetricsCollector } from './security-metrics.collector';
  * `metrics` from it.
  *
  * @example
- * MetricsModule.forRoot({ service: 'api-gateway', token: config.METRICS_TOKEN })
+ * MetricsModule.forRoot({ service: 'api-gateway', token: config.METRICS_TOKEN, requireToken: production })
  */
 @Module({
-  controllers: [MetricsController],
   providers: [
     { provide: Registry, inject: [METRICS_MODULE_OPTIONS], useFactory: (options: MetricsModuleOptions) => createMetricsRegistry(options) },
     HttpMetricsMiddleware,
@@ -31,6 +30,12 @@ import { SecurityMetricsCollector } from './security-metrics.collector';
   exports: [Registry],
 })
 export class MetricsModule extends ConfigurableModuleClass {
+  static forRoot(options: MetricsModuleOptions): DynamicModule {
+    const module = super.forRoot(options);
+    // Production without a token: no route at all, so the series never reach a public port by default.
+    return options.requireToken && !options.token ? module : { ...module, controllers: [MetricsController] };
+  }
+
   constructor(adapterHost: HttpAdapterHost, httpMetrics: HttpMetricsMiddleware) {
     super();
     // Mounted on Express itself rather than through MiddlewareConsumer, which would mount it under

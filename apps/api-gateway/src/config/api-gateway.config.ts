@@ -1,15 +1,14 @@
-import { resolve } from 'node:path';
 import { z } from 'zod';
 import {
   commonEnvShape,
   type Env,
   ipList,
-  loadOrCreateDevSecret,
   nonNegativeInt,
   parseConfig,
   port,
   positiveInt,
   rateLimitRedisErrorMode,
+  resolveSecrets,
   url,
 } from '@lib/config';
 
@@ -43,14 +42,18 @@ const apiGatewayEnv = z.object({
 export interface ApiGatewayConfig extends z.output<typeof apiGatewayEnv> {
   pseudonymSecret: string;
   jwksUrl: string;
+  /** Names of secrets that were generated for development because none was configured. */
+  generatedSecrets: string[];
 }
 
 export function loadApiGatewayConfig(env: Env): ApiGatewayConfig {
   const parsed = parseConfig('api-gateway', apiGatewayEnv, env);
+  const { values, generated } = resolveSecrets('api-gateway', parsed, { PSEUDONYM_SECRET: parsed.PSEUDONYM_SECRET });
   return {
     ...parsed,
-    pseudonymSecret: parsed.PSEUDONYM_SECRET ?? loadOrCreateDevSecret(resolve(parsed.KEYS_DIR), 'pseudonym_secret'),
+    pseudonymSecret: values.PSEUDONYM_SECRET,
     jwksUrl: new URL('/.well-known/jwks.json', parsed.AUTH_SERVICE_URL).toString(),
+    generatedSecrets: generated,
   };
 }
 

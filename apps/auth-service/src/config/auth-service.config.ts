@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { z } from 'zod';
-import { commonEnvShape, type Env, loadOrCreateDevSecret, parseConfig, port, positiveInt, rateLimitRedisErrorMode, url } from '@lib/config';
+import { commonEnvShape, type Env, optionalBool, parseConfig, port, positiveInt, rateLimitRedisErrorMode, resolveSecrets, url } from '@lib/config';
+import { createDevSigningKey, DEV_SIGNING_KEY_FILE } from '../keys/dev-signing-key';
 
 const policy = z.enum(['strict', 'log', 'off']);
 const secret = z.string().min(32, 'must be at least 32 characters').optional();
@@ -55,36 +56,51 @@ const authServiceEnv = z.object({
   RATE_LIMIT_ADMIN_LIMIT: positiveInt(100),
   RATE_LIMIT_ADMIN_WINDOW_MS: positiveInt(15 * 60 * 1000),
   RATE_LIMIT_ADMIN_ON_REDIS_ERROR: rateLimitRedisErrorMode('memory'),
+  /** Serve the OpenAPI page at /docs; default on, except in production. */
+  DOCS_ENABLED: optionalBool(),
 });
 
 export type AuthServiceEnv = z.output<typeof authServiceEnv>;
 
 /** The validated configuration of auth-service plus the secrets it resolved. */
 export interface AuthServiceConfig extends AuthServiceEnv {
-  secrets: { refreshToken: string; fingerprint: string; pseudonym: string; lockout: string };
+  secrets: { jwtPrivateKey: string; refreshToken: string; fingerprint: string; pseudonym: string; lockout: string };
   /** Names of secrets that were generated for development because none was configured. */
   generatedSecrets: string[];
+  docsEnabled: boolean;
+}
+
+/** The validated settings alone, without resolving secrets: enough for `main.js migrate`, which needs none. */
+export function parseAuthServiceEnv(env: Env): AuthServiceEnv {
+  return parseConfig('auth-service', authServiceEnv, env);
 }
 
 export function loadAuthServiceConfig(env: Env): AuthServiceConfig {
-  const parsed = parseConfig('auth-service', authServiceEnv, env);
-  const keysDir = resolve(parsed.KEYS_DIR);
-  const generatedSecrets: string[] = [];
-  const pick = (value: string | undefined, name: string) => {
-    if (value) return value;
-    generatedSecrets.push(name);
-    return loadOrCreateDevSecret(keysDir, name.toLowerCase());
-  };
+  const parsed = parseAuthServiceEnv(env);
+  const { values, generated } = resolveSecrets(
+    'auth-service',
+    parsed,
+    {
+      JWT_PRIVATE_KEY: parsed.JWT_PRIVATE_KEY,
+      REFRESH_TOKEN_SECRET: parsed.REFRESH_TOKEN_SECRET,
+      FINGERPRINT_SECRET: parsed.FINGERPRINT_SECRET,
+      PSEUDONYM_SECRET: parsed.PSEUDONYM_SECRET,
+      LOCKOUT_SECRET: parsed.LOCKOUT_SECRET,
+    },
+    { JWT_PRIVATE_KEY: { file: DEV_SIGNING_KEY_FILE, create: createDevSigningKey } },
+  );
   return {
     ...parsed,
-    KEYS_DIR: keysDir,
+    KEYS_DIR: resolve(parsed.KEYS_DIR),
     secrets: {
-      refreshToken: pick(parsed.REFRESH_TOKEN_SECRET, 'REFRESH_TOKEN_SECRET'),
-      fingerprint: pick(parsed.FINGERPRINT_SECRET, 'FINGERPRINT_SECRET'),
-      pseudonym: pick(parsed.PSEUDONYM_SECRET, 'PSEUDONYM_SECRET'),
-      lockout: pick(parsed.LOCKOUT_SECRET, 'LOCKOUT_SECRET'),
+      jwtPrivateKey: values.JWT_PRIVATE_KEY,
+      refreshToken: values.REFRESH_TOKEN_SECRET,
+      fingerprint: values.FINGERPRINT_SECRET,
+      pseudonym: values.PSEUDONYM_SECRET,
+      lockout: values.LOCKOUT_SECRET,
     },
-    generatedSecrets,
+    generatedSecrets: generated,
+    docsEnabled: parsed.DOCS_ENABLED ?? parsed.NODE_ENV !== 'production',
   };
 }
 

@@ -1,6 +1,5 @@
-import { resolve } from 'node:path';
 import { z } from 'zod';
-import { commonEnvShape, type Env, loadOrCreateDevSecret, parseConfig, port, positiveInt, rateLimitRedisErrorMode, url } from '@lib/config';
+import { commonEnvShape, type Env, parseConfig, port, positiveInt, rateLimitRedisErrorMode, resolveSecrets, url } from '@lib/config';
 
 const profileServiceEnv = z.object({
   ...commonEnvShape,
@@ -20,13 +19,17 @@ const profileServiceEnv = z.object({
 export interface ProfileServiceConfig extends z.output<typeof profileServiceEnv> {
   pseudonymSecret: string;
   jwksUrl: string;
+  /** Names of secrets that were generated for development because none was configured. */
+  generatedSecrets: string[];
 }
 
 export function loadProfileServiceConfig(env: Env): ProfileServiceConfig {
   const parsed = parseConfig('profile-service', profileServiceEnv, env);
+  const { values, generated } = resolveSecrets('profile-service', parsed, { PSEUDONYM_SECRET: parsed.PSEUDONYM_SECRET });
   return {
     ...parsed,
-    pseudonymSecret: parsed.PSEUDONYM_SECRET ?? loadOrCreateDevSecret(resolve(parsed.KEYS_DIR), 'pseudonym_secret'),
+    pseudonymSecret: values.PSEUDONYM_SECRET,
     jwksUrl: new URL('/.well-known/jwks.json', parsed.AUTH_SERVICE_URL).toString(),
+    generatedSecrets: generated,
   };
 }

@@ -1,0 +1,13 @@
+/**
+ * Thrown at start-up in production when secrets are not set. The message is one line naming every
+ * missing variable of the app, so an operator (and a log line) sees them all at once.
+ */
+export class MissingSecretsError extends Error {
+  constructor(
+    readonly app: string,
+    readonly names: readonly string[],
+  ) {
+    super(`missing required settings in production: ${names.join(', ')} (development values are generated only when NODE_ENV is not production)`);
+    this.name = 'MissingSecretsError';
+  }
+}

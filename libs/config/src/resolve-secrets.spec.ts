@@ -1,0 +1,52 @@
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { MissingSecretsError } from './missing-secrets.error';
+import { resolveSecrets } from './resolve-secrets';
+
+describe('resolveSecrets', () => {
+  let dir: string;
+  let keysDir: string;
+
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'sec-secrets-'));
+    keysDir = join(dir, 'keys');
+  });
+
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('in production, names every missing secret in one single-line error and writes nothing', () => {
+    let error: unknown;
+    try {
+      resolveSecrets('auth-service', { NODE_ENV: 'production', KEYS_DIR: keysDir }, { A_SECRET: undefined, B_SECRET: 'set', C_KEY: '' });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(MissingSecretsError);
+    expect((error as MissingSecretsError).names).toEqual(['A_SECRET', 'C_KEY']);
+    expect((error as Error).message).toMatch(/^missing required settings in production: A_SECRET, C_KEY\b[^\n]*$/);
+    expect(existsSync(keysDir)).toBe(false);
+  });
+
+  it('in production, returns the configured values when all are set', () => {
+    expect(resolveSecrets('app', { NODE_ENV: 'production', KEYS_DIR: keysDir }, { A_SECRET: 'a', B_SECRET: 'b' })).toEqual({
+      values: { A_SECRET: 'a', B_SECRET: 'b' },
+      generated: [],
+    });
+    expect(existsSync(keysDir)).toBe(false);
+  });
+
+  it('outside production, generates the missing ones once in KEYS_DIR (owner-only) and reports them', () => {
+    const given = { A_SECRET: undefined, B_SECRET: 'b', C_KEY: undefined };
+    const dev = { C_KEY: { file: 'c.pem', create: () => 'PEM' } };
+    const first = resolveSecrets('app', { NODE_ENV: 'development', KEYS_DIR: keysDir }, given, dev);
+    expect(first.generated).toEqual(['A_SECRET', 'C_KEY']);
+    expect(first.values.B_SECRET).toBe('b');
+    expect(first.values.A_SECRET).toMatch(/^[\w-]{43}$/);
+    expect(first.values.C_KEY).toBe('PEM');
+    expect(readdirSync(keysDir).sort()).toEqual(['a_secret', 'c.pem']);
+    expect(statSync(join(keysDir, 'a_secret')).mode & 0o077).toBe(0);
+    // A restart (or another service sharing the folder) reads the same values back.
+    expect(resolveSecrets('app', { NODE_ENV: 'test', KEYS_DIR: keysDir }, given, dev).values).toEqual(first.values);
+  });
+});

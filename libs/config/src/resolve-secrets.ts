@@ -1,0 +1,45 @@
+import { resolve } from 'node:path';
+import type { CommonEnv } from './common-env.schema';
+import { loadOrCreateDevSecret, randomDevSecret } from './dev-secret';
+import { MissingSecretsError } from './missing-secrets.error';
+
+/** How a development value of one secret is kept in KEYS_DIR: its file name and how to make one. */
+export interface DevSecretSource {
+  /** Default: the variable's name in lower case (`REFRESH_TOKEN_SECRET` -> `refresh_token_secret`). */
+  file?: string;
+  /** Default: 32 random bytes. */
+  create?: () => string;
+}
+
+export interface ResolvedSecrets<N extends string> {
+  values: Record<N, string>;
+  /** Names that were not set and got a development value (the app warns about each). */
+  generated: N[];
+}
+
+/**
+ * The one place an app's secrets are resolved. In production every secret must come from the
+ * environment: one `MissingSecretsError` names all the missing ones and nothing is written to
+ * KEYS_DIR. Otherwise a missing secret is loaded from, or created in, KEYS_DIR and reported in
+ * `generated`.
+ *
+ * @example
+ * const { values, generated } = resolveSecrets('api-gateway', parsed, { PSEUDONYM_SECRET: parsed.PSEUDONYM_SECRET });
+ */
+export function resolveSecrets<N extends string>(
+  app: string,
+  env: Pick<CommonEnv, 'NODE_ENV'> & { KEYS_DIR: string },
+  given: Record<N, string | undefined>,
+  devSources: Partial<Record<N, DevSecretSource>> = {},
+): ResolvedSecrets<N> {
+  const names = Object.keys(given) as N[];
+  const missing = names.filter((name) => !given[name]);
+  if (missing.length > 0 && env.NODE_ENV === 'production') throw new MissingSecretsError(app, missing);
+  const keysDir = resolve(env.KEYS_DIR);
+  const values = {} as Record<N, string>;
+  for (const name of names) {
+    const source = devSources[name] ?? {};
+    values[name] = given[name] || loadOrCreateDevSecret(keysDir, source.file ?? name.toLowerCase(), source.create ?? randomDevSecret);
+  }
+  return { values, generated: missing };
+}
