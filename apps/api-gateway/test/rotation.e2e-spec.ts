@@ -79,7 +79,8 @@ describe('refresh-token rotation (default grace window, 10 s)', () => {
   const { refresh, gatewayStatus, profileStatus } = helpers(() => system);
 
   beforeAll(async () => {
-    system = await startTestSystem({ label: 'rotation-grace', gatewayEnv: lenient });
+    // The gateway believes X-Forwarded-For from loopback here, so a test can speak from several networks.
+    system = await startTestSystem({ label: 'rotation-grace', gatewayEnv: { ...lenient, TRUSTED_PROXIES: 'loopback' } });
   });
 
   afterAll(() => system?.close());
@@ -99,6 +100,20 @@ describe('refresh-token rotation (default grace window, 10 s)', () => {
     expect(next.status).toBe(200);
     expect(next.body.refreshToken).not.toBe(first.body.refreshToken);
     expect(await gatewayStatus(next.body.accessToken)).toBe(200);
+  });
+
+  it('a replay inside the window from another network is reuse: the session ends', async () => {
+    const from = (ip: string, refreshToken: string) =>
+      request(system.gatewayUrl).post('/api/auth/refresh').set(UA).set('x-forwarded-for', ip).send({ refreshToken });
+    const user = await registerAndLogin(system.gatewayUrl, { forwardedFor: '203.0.113.7' });
+    const first = await from('203.0.113.8', user.refreshToken);
+    expect(first.status).toBe(200);
+    // The same network (/24) replaying within the window still gets the same successor...
+    expect((await from('203.0.113.9', user.refreshToken)).body.refreshToken).toBe(first.body.refreshToken);
+    // ...another network replaying it is treated as a stolen token.
+    expect((await from('198.51.100.20', user.refreshToken)).status).toBe(401);
+    expect((await from('203.0.113.8', first.body.refreshToken)).status).toBe(401);
+    expect(await eventually(async () => (await gatewayStatus(first.body.accessToken)) === 401)).toBe(true);
   });
 
   it('50 concurrent refreshes with one token leave exactly one live successor and a live session', async () => {
