@@ -6,6 +6,7 @@ import { InvalidCredentialsError } from '../accounts/accounts.errors';
 import { normalizeLoginEmail as normalizeEmail } from '@lib/lockout';
 import { PasswordHasher } from '../accounts/password-hasher';
 import { UsersRepository } from '../accounts/users.repository';
+import { PasswordPolicy } from '../passwords/password-policy.service';
 import { AccessTokenIssuer } from '../keys/access-token.issuer';
 import type { TokenPairDto } from './auth.dto';
 
@@ -19,6 +20,7 @@ export class AuthService {
     private readonly sessions: SessionsService,
     private readonly accessTokens: AccessTokenIssuer,
     private readonly lockout: LockoutService,
+    private readonly passwordPolicy: PasswordPolicy,
   ) {}
 
   /**
@@ -64,6 +66,7 @@ export class AuthService {
   async changePassword(user: AuthenticatedUser, currentPassword: string, newPassword: string): Promise<void> {
     const row = await this.users.findById(user.id);
     if (!row || !(await this.hasher.verifyOrDummy(row.password_hash, currentPassword))) throw new InvalidCredentialsError();
+    await this.passwordPolicy.assertAcceptable(newPassword, { email: row.email, currentPassword });
     await this.users.updatePassword(user.id, await this.hasher.hash(newPassword));
     await this.sessions.revokeOthers(user, 'password_change');
   }
