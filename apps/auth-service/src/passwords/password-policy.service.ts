@@ -22,7 +22,7 @@ let commonPasswords: PasswordBlocklist | undefined;
 /**
  * NIST SP 800-63B 3.1.1.2 / ASVS 5 6.2.11: a new password must not be a commonly used or breached
  * password, contain context words, or be a repetitive or sequential pattern. The length rule stays
- * in the DTO ({@link IsAcceptablePassword}); this runs after it, before anything is hashed.
+ * in the DTO (`@IsAcceptablePassword()`); this runs after it, before anything is hashed.
  */
 @Injectable()
 export class PasswordPolicy {
