@@ -50,14 +50,15 @@ describe('foundation (gateway → auth-service, profile-service)', () => {
 
     it('counts password length in characters, not bytes, and never truncates', async () => {
       const email = uniqueEmail('unicode');
-      const password = '🔐'.repeat(12); // 12 characters, 48 bytes
+      const password = '🔐🐢🌵🚲🎻🧭🍋🦉🌋🧲🎈🪁'; // 12 characters, 48 bytes
       expect((await api().post('/api/auth/register').send({ email, password })).status).toBe(201);
       expect((await api().post('/api/auth/login').send({ email, password })).status).toBe(200);
       // A 128-character password is accepted, and only the exact value logs in.
       const longEmail = uniqueEmail('long');
-      const long = 'a'.repeat(127) + 'b';
+      const start = 'violet lanterns drift over the quay '.repeat(4).slice(0, 127);
+      const long = `${start}b`;
       expect((await api().post('/api/auth/register').send({ email: longEmail, password: long })).status).toBe(201);
-      expect((await api().post('/api/auth/login').send({ email: longEmail, password: 'a'.repeat(127) + 'c' })).status).toBe(401);
+      expect((await api().post('/api/auth/login').send({ email: longEmail, password: `${start}c` })).status).toBe(401);
     });
 
     it('answers a wrong password and an unknown email identically', async () => {

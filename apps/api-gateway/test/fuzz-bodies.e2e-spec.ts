@@ -33,7 +33,7 @@ describe('fuzz: bodies and paths of every route, through the gateway', () => {
   let victim: TestUser & { sessionId: string };
 
   const ADMIN_EMAIL = 'fuzz-admin@example.com';
-  const ADMIN_PASSWORD = 'fuzz admin password 1';
+  const ADMIN_PASSWORD = 'admin password for fuzzing';
 
   beforeAll(async () => {
     process.stdout.write(`fuzz-bodies: FUZZ_SEED=${seed}\n`);

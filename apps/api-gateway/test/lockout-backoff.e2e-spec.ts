@@ -17,7 +17,7 @@ describe('lockout expiry and backoff through the gateway', () => {
 
   const BASE_LOCK_MS = 3000;
   const WRONG = 'not the right password';
-  const ADMIN = { email: 'backoff-admin@example.com', password: 'backoff admin password' };
+  const ADMIN = { email: 'backoff-admin@example.com', password: 'admin password for backoff' };
 
   beforeAll(async () => {
     smtp = await startSmtpReceiver();

@@ -25,7 +25,7 @@ describe('account lockout through the gateway', () => {
 
   const TEN_MINUTES = String(10 * 60 * 1000);
   const WRONG = 'not the right password';
-  const ADMIN = { email: 'lockout-admin@example.com', password: 'lockout admin password' };
+  const ADMIN = { email: 'lockout-admin@example.com', password: 'admin password for lockout' };
 
   beforeAll(async () => {
     // Spies call through: the real loggers still decide what is printed.

@@ -9,7 +9,7 @@ import { login, registerAndLogin, startTestSystem, type TestSystem, type TestUse
  */
 describe('rate limiting in the services behind the gateway', () => {
   let system: TestSystem;
-  const ADMIN = { email: 'ratelimit-admin@example.com', password: 'ratelimit admin password' };
+  const ADMIN = { email: 'ratelimit-admin@example.com', password: 'admin password for ratelimit' };
   const SERVICE_LIMIT = 3;
   const WINDOW_SEC = 120;
 

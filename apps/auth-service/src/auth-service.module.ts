@@ -20,6 +20,7 @@ import { AccessTokenIssuer } from './keys/access-token.issuer';
 import { JwksController } from './keys/jwks.controller';
 import { SigningKeyService } from './keys/signing-key.service';
 import { MeController } from './me/me.controller';
+import { PasswordPolicy } from './passwords/password-policy.service';
 
 /** Holds the signing key so that AuthModule (token verification) can read the public half in process. */
 @Module({
@@ -115,6 +116,7 @@ export class AuthServiceModule {
       providers: [
         configProvider,
         PasswordHasher,
+        PasswordPolicy,
         AccountsService,
         AccountAdministrationService,
         AuthService,

@@ -4,6 +4,7 @@ import { SecurityEvents } from '@lib/security-events';
 import { AUTH_SERVICE_CONFIG, type AuthServiceConfig } from '../config/auth-service.config';
 import { EmailTakenError } from './accounts.errors';
 import { normalizeLoginEmail as normalizeEmail } from '@lib/lockout';
+import { PasswordPolicy } from '../passwords/password-policy.service';
 import { PasswordHasher } from './password-hasher';
 import { type UserRow, UsersRepository } from './users.repository';
 
@@ -16,10 +17,13 @@ export class AccountsService implements OnApplicationBootstrap {
     @Inject(AUTH_SERVICE_CONFIG) private readonly config: AuthServiceConfig,
     private readonly users: UsersRepository,
     private readonly hasher: PasswordHasher,
+    private readonly passwordPolicy: PasswordPolicy,
     private readonly events: SecurityEvents,
   ) {}
 
+  /** Refuses a weak password (also the bootstrap admin's: the service then fails to start) before hashing it. */
   async register(email: string, password: string, role: Role = 'user'): Promise<UserRow> {
+    await this.passwordPolicy.assertAcceptable(password, { email });
     const created = await this.users.insert(normalizeEmail(email), await this.hasher.hash(password), role);
     if (!created) throw new EmailTakenError();
     this.events.emit({ type: 'account_created', severity: 'info', details: { userId: created.id, role } });

@@ -1,12 +1,5 @@
 import { DomainError } from '@lib/errors';
 
-export class PasswordUnchangedError extends DomainError {
-  readonly kind = 'invalid';
-  constructor() {
-    super('password_unchanged', 'The new password must differ from the current one');
-  }
-}
-
 /** The session used up its current-password checks and has been ended: sign in again. */
 export class CredentialChecksExhaustedError extends DomainError {
   readonly kind = 'unauthenticated';

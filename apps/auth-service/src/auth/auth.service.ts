@@ -14,9 +14,10 @@ import { AccountDisabledError, AccountNotFoundError } from '../accounts/accounts
 import { PasswordHasher } from '../accounts/password-hasher';
 import { type UserRow, UsersRepository } from '../accounts/users.repository';
 import { AUTH_SERVICE_CONFIG, type AuthServiceConfig } from '../config/auth-service.config';
+import { PasswordPolicy } from '../passwords/password-policy.service';
 import { AccessTokenIssuer } from '../keys/access-token.issuer';
 import type { TokenPairDto } from './auth.dto';
-import { CredentialChecksExhaustedError, PasswordUnchangedError } from './auth.errors';
+import { CredentialChecksExhaustedError } from './auth.errors';
 
 /**
  * Login, refresh, logout and password change: the credential flows of auth-service. The handlers
@@ -35,6 +36,7 @@ export class AuthService {
     private readonly accessTokens: AccessTokenIssuer,
     private readonly lockout: LockoutService,
     private readonly events: SecurityEvents,
+    private readonly passwordPolicy: PasswordPolicy,
   ) {}
 
   /**
@@ -84,9 +86,10 @@ export class AuthService {
    * does any login still in flight with the old password (it read the old authorization version).
    */
   async changePassword(user: AuthenticatedUser, currentPassword: string, newPassword: string): Promise<void> {
-    if (currentPassword.normalize('NFC') === newPassword.normalize('NFC')) throw new PasswordUnchangedError();
     const account = await this.users.findById(user.id);
     if (!account) throw new AccountNotFoundError();
+    // A refused new password costs no verification and no check of the session's allowance.
+    await this.passwordPolicy.assertAcceptable(newPassword, { email: account.email, currentPassword });
     const check = await this.reserveCredentialCheck(user);
     if (!(await this.hasher.verifyOrDummy(account.password_hash, currentPassword))) {
       await this.recordWrongCurrentPassword(user, check);

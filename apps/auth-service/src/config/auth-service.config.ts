@@ -52,6 +52,18 @@ const authServiceEnv = z.object({
   SMTP_FROM: z.string().default('Security <no-reply@localhost>'),
   BOOTSTRAP_ADMIN_EMAIL: z.string().email().optional(),
   BOOTSTRAP_ADMIN_PASSWORD: z.string().min(12).max(128).optional(),
+  /**
+   * Names of the product a password must not contain (comma-separated), besides the user's own email;
+   * words shorter than 4 letters or digits are ignored.
+   */
+  PASSWORD_CONTEXT_WORDS: z
+    .string()
+    .default('nest-security-hardening')
+    .transform((v) => v.split(',').map((w) => w.trim()).filter((w) => w.length > 0)),
+  /** Base URL of a Pwned Passwords-compatible range API (`GET <url>/range/<5 hex digits>`); unset = no breach check. */
+  PASSWORD_BREACH_API_URL: url(['http', 'https']).optional(),
+  /** The breach check fails open after this long (the password is accepted and an event is emitted). */
+  PASSWORD_BREACH_API_TIMEOUT_MS: positiveInt(2000),
   /** Per-admin budget of the account administration routes (`/accounts/*`), enforced in this service. */
   RATE_LIMIT_ADMIN_LIMIT: positiveInt(100),
   RATE_LIMIT_ADMIN_WINDOW_MS: positiveInt(15 * 60 * 1000),

@@ -1,0 +1,157 @@
+import { Algorithm, hash, verify } from '@node-rs/argon2';
+import request from 'supertest';
+import { SecurityEvents, type SecurityEvent } from '@lib/security-events';
+import {
+  type BreachedPasswordsStub,
+  login,
+  registerAndLogin,
+  startBreachedPasswordsStub,
+  startTestSystem,
+  TEST_PASSWORD,
+  type TestSystem,
+  uniqueEmail,
+} from '@lib/testing';
+import { UsersRepository } from '../../auth-service/src/accounts/users.repository';
+
+/** Lift the gateway's login/register/password budget: every answer observed here is the policy's. */
+const GATEWAY_ENV = { RATE_LIMIT_AUTH_LIMIT: '10000', RATE_LIMIT_GENERAL_LIMIT: '100000' };
+
+const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
+
+/**
+ * NIST SP 800-63B 3.1.1.2 through the real system (gateway → auth-service → Postgres): weak
+ * passwords are refused at registration and at password change with a 400 that says why, good ones
+ * pass, passwords are hashed in Unicode NFC (old hashes keep verifying), and the optional breach
+ * API is asked by k-anonymity range and fails open.
+ */
+describe('password policy through the gateway', () => {
+  describe('with the default settings', () => {
+    let system: TestSystem;
+    const api = () => request(system.gatewayUrl);
+
+    beforeAll(async () => {
+      system = await startTestSystem({ label: 'pwpolicy', gatewayEnv: GATEWAY_ENV });
+    });
+    afterAll(() => system?.close());
+
+    /** [what, password for an email, expected error code, words the message must contain] */
+    const weak: [string, (email: string) => string, string, RegExp][] = [
+      ['twelve a', () => 'aaaaaaaaaaaa', 'password_pattern', /repeated or sequential pattern/],
+      ['a common password', () => 'password1234', 'password_common', /one of the most commonly used passwords/],
+      ['twelve digits in sequence', () => '123456789012', 'password_pattern', /repeated or sequential pattern/],
+      ['twelve spaces', () => ' '.repeat(12), 'password_pattern', /repeated or sequential pattern/],
+      ['the email itself', (email) => email, 'password_email', /must not contain your email address/],
+      ['the email name plus a suffix', (email) => `${email.split('@')[0].toUpperCase()} rocks!`, 'password_email_name', /part before the @/],
+    ];
+
+    it.each(weak)('registration refuses %s with 400 and the reason', async (_what, passwordFor, code, message) => {
+      const email = uniqueEmail('weak');
+      const password = passwordFor(email);
+      const res = await api().post('/api/auth/register').send({ email, password });
+      expect({ status: res.status, error: res.body.error }).toEqual({ status: 400, error: code });
+      expect(res.body.message).toMatch(message);
+      // The answer never echoes the password, and no account was created.
+      expect(Object.values(res.body).join(' ')).not.toContain(password);
+      await expect(login(system.gatewayUrl, email, password)).rejects.toThrow(/401/);
+    });
+
+    it.each(weak)('password change refuses %s with 400 and the reason, and keeps the old password', async (_what, passwordFor, code, message) => {
+      const user = await registerAndLogin(system.gatewayUrl);
+      const res = await api().post('/api/auth/password').set(bearer(user.accessToken)).send({ currentPassword: user.password, newPassword: passwordFor(user.email) });
+      expect({ status: res.status, error: res.body.error }).toEqual({ status: 400, error: code });
+      expect(res.body.message).toMatch(message);
+      await expect(login(system.gatewayUrl, user.email, user.password)).resolves.toBeDefined();
+    });
+
+    it('accepts a good password at registration and at password change', async () => {
+      const user = await registerAndLogin(system.gatewayUrl, { password: TEST_PASSWORD });
+      const newPassword = 'violet lanterns drift over the quay';
+      const res = await api().post('/api/auth/password').set(bearer(user.accessToken)).send({ currentPassword: user.password, newPassword });
+      expect(res.status).toBe(204);
+      await expect(login(system.gatewayUrl, user.email, newPassword)).resolves.toBeDefined();
+    });
+
+    it('refuses a new password equal to the current one', async () => {
+      const user = await registerAndLogin(system.gatewayUrl);
+      const res = await api().post('/api/auth/password').set(bearer(user.accessToken)).send({ currentPassword: user.password, newPassword: user.password });
+      expect({ status: res.status, error: res.body.error }).toEqual({ status: 400, error: 'password_unchanged' });
+    });
+
+    describe('Unicode normalisation (NFC)', () => {
+      const NFC = 'crème brûlée à la française';
+      const NFD = NFC.normalize('NFD');
+
+      it('a password registered in NFD logs in with the NFC spelling and with its own, and is stored as NFC', async () => {
+        expect(NFD).not.toBe(NFC);
+        const email = uniqueEmail('nfd');
+        expect((await api().post('/api/auth/register').send({ email, password: NFD })).status).toBe(201);
+        await expect(login(system.gatewayUrl, email, NFC)).resolves.toBeDefined();
+        await expect(login(system.gatewayUrl, email, NFD)).resolves.toBeDefined();
+        const row = await system.auth.get(UsersRepository).findByEmail(email);
+        expect(await verify(row!.password_hash, NFC)).toBe(true);
+      });
+
+      it('a password registered in NFC logs in with the NFD spelling', async () => {
+        const email = uniqueEmail('nfc');
+        expect((await api().post('/api/auth/register').send({ email, password: NFC })).status).toBe(201);
+        await expect(login(system.gatewayUrl, email, NFD)).resolves.toBeDefined();
+      });
+
+      it('a hash set before normalisation (from the raw NFD string) still logs in with that spelling', async () => {
+        const email = uniqueEmail('legacy');
+        const legacyHash = await hash(NFD, { algorithm: Algorithm.Argon2id, memoryCost: 19_456, timeCost: 2, parallelism: 1 });
+        expect(await system.auth.get(UsersRepository).insert(email, legacyHash, 'user')).toBeDefined();
+        await expect(login(system.gatewayUrl, email, NFD)).resolves.toBeDefined();
+      });
+
+      it('a changed password is stored as NFC too', async () => {
+        const user = await registerAndLogin(system.gatewayUrl);
+        const res = await api().post('/api/auth/password').set(bearer(user.accessToken)).send({ currentPassword: user.password, newPassword: NFD });
+        expect(res.status).toBe(204);
+        await expect(login(system.gatewayUrl, user.email, NFC)).resolves.toBeDefined();
+      });
+    });
+  });
+
+  describe('with a breached-password API configured', () => {
+    const BREACHED = 'velvet thunder over marble hills';
+    let system: TestSystem;
+    let stub: BreachedPasswordsStub;
+    let emit: jest.SpyInstance<void, [SecurityEvent]>;
+    const api = () => request(system.gatewayUrl);
+
+    beforeAll(async () => {
+      stub = await startBreachedPasswordsStub([BREACHED]);
+      system = await startTestSystem({ label: 'pwbreach', gatewayEnv: GATEWAY_ENV, authEnv: { PASSWORD_BREACH_API_URL: stub.url } });
+      emit = jest.spyOn(system.auth.get(SecurityEvents), 'emit'); // calls through
+    });
+    afterAll(async () => {
+      await system?.close();
+      await stub?.close();
+    });
+
+    it('refuses a breached password with 400 and accepts one the API does not know, sending only a 5-digit hash prefix', async () => {
+      const refused = await api().post('/api/auth/register').send({ email: uniqueEmail('breach'), password: BREACHED });
+      expect({ status: refused.status, error: refused.body.error }).toEqual({ status: 400, error: 'password_breached' });
+      expect(refused.body.message).toMatch(/appeared in a known data breach/);
+      const accepted = await api().post('/api/auth/register').send({ email: uniqueEmail('breach'), password: TEST_PASSWORD });
+      expect(accepted.status).toBe(201);
+      expect(stub.requests.length).toBeGreaterThanOrEqual(2);
+      for (const path of stub.requests) expect(path).toMatch(/^\/range\/[0-9A-F]{5}$/);
+    });
+
+    it('refuses a breached password at password change', async () => {
+      const user = await registerAndLogin(system.gatewayUrl);
+      const res = await api().post('/api/auth/password').set(bearer(user.accessToken)).send({ currentPassword: user.password, newPassword: BREACHED });
+      expect({ status: res.status, error: res.body.error }).toEqual({ status: 400, error: 'password_breached' });
+    });
+
+    it('fails open when the API is unreachable: 201, and a security event', async () => {
+      await stub.close();
+      emit.mockClear();
+      const res = await api().post('/api/auth/register').send({ email: uniqueEmail('breach'), password: BREACHED });
+      expect(res.status).toBe(201);
+      expect(emit).toHaveBeenCalledWith(expect.objectContaining({ type: 'password_breach_check_unavailable', severity: 'warning' }));
+    });
+  });
+});
