@@ -8,6 +8,8 @@ import { LockoutModule } from '@lib/lockout';
 import { SessionsModule } from '@lib/sessions';
 import { DEFAULT_RATE_LIMIT_POLICIES, RateLimitGuard, ThrottlingModule } from '@lib/throttling';
 import { AccountAdministrationService } from './accounts/account-administration.service';
+import { AuditTrail } from './audit/audit-trail';
+import { SecurityEventsRepository } from './audit/security-events.repository';
 import { AccountsController } from './accounts/accounts.controller';
 import { AccountsService } from './accounts/accounts.service';
 import { PasswordHasher } from './accounts/password-hasher';
@@ -119,6 +121,8 @@ export class AuthServiceModule {
         PasswordPolicy,
         AccountsService,
         AccountAdministrationService,
+        SecurityEventsRepository,
+        AuditTrail,
         AuthService,
         AccessTokenIssuer,
         { provide: APP_GUARD, useExisting: AccessTokenGuard },

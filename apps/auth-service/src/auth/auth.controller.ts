@@ -77,7 +77,7 @@ export class AuthController {
   @ApiBadRequestResponse({ description: 'the new password is not acceptable, or equals the current one' })
   @ApiUnauthorizedResponse({ description: 'current password is wrong, or the session has ended after too many wrong ones' })
   @ApiTooManyRequestsResponse({ description: 'too many wrong passwords for this account; see Retry-After' })
-  changePassword(@CurrentUser() user: AuthenticatedUser, @Body() body: ChangePasswordDto): Promise<void> {
-    return this.auth.changePassword(user, body.currentPassword, body.newPassword);
+  changePassword(@CurrentUser() user: AuthenticatedUser, @Body() body: ChangePasswordDto, @Client() client: ClientContext): Promise<void> {
+    return this.auth.changePassword(user, body.currentPassword, body.newPassword, client);
   }
 }

@@ -44,6 +44,12 @@ const authServiceEnv = z.object({
   LOCKOUT_IP_BLOCK_MS: positiveInt(3600 * 1000),
   LOCKOUT_KNOWN_ADDRESS_TTL_MS: positiveInt(30 * 24 * 3600 * 1000),
   LOCKOUT_NOTIFICATION_INTERVAL_MS: positiveInt(3600 * 1000),
+  /** Security events older than this are deleted from the audit trail (in batches). */
+  AUDIT_RETENTION_DAYS: positiveInt(400),
+  AUDIT_RETENTION_INTERVAL_MS: positiveInt(3600 * 1000),
+  /** Events held in memory while Postgres cannot take them; beyond this the oldest are dropped (and counted). */
+  AUDIT_BUFFER_MAX: positiveInt(10_000),
+  AUDIT_FLUSH_INTERVAL_MS: positiveInt(200),
   /** Wrong current passwords a session may try in a password change before it is ended. */
   PASSWORD_CHANGE_MAX_FAILURES: positiveInt(5),
   LOCKOUT_ON_REDIS_ERROR: z.enum(['fail-closed', 'fail-open']).default('fail-closed'),
