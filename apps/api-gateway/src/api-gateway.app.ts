@@ -14,7 +14,7 @@ export async function createApiGatewayApp(config: ApiGatewayConfig): Promise<INe
     logger,
     abortOnError: false,
   });
-  configureHttpApp(app, { trustedProxies: config.TRUSTED_PROXIES, parseBodies: false });
+  configureHttpApp(app, { trustedProxies: config.TRUSTED_PROXIES, parseBodies: false, hstsMaxAgeSeconds: config.HSTS_MAX_AGE_SECONDS });
   app.setGlobalPrefix('api', { exclude: ['health', 'health/ready', 'metrics'] });
   return app;
 }

@@ -13,6 +13,6 @@ export async function createProfileServiceApp(config: ProfileServiceConfig): Pro
     logger,
     abortOnError: false,
   });
-  configureHttpApp(app, { trustedProxies: config.TRUSTED_PROXIES, parseBodies: true });
+  configureHttpApp(app, { trustedProxies: config.TRUSTED_PROXIES, parseBodies: true, hstsMaxAgeSeconds: config.HSTS_MAX_AGE_SECONDS });
   return app;
 }
