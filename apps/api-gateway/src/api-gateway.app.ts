@@ -14,7 +14,7 @@ export async function createApiGatewayApp(config: ApiGatewayConfig): Promise<INe
     logger,
     abortOnError: false,
   });
-  configureHttpApp(app, { trustedProxies: config.TRUSTED_PROXIES, parseBodies: false });
+  configureHttpApp(app, { trustedProxies: config.TRUSTED_PROXIES, parseBodies: false, hstsMaxAgeSeconds: config.HSTS_MAX_AGE_SECONDS });
   warnAboutDevSecrets(config.generatedSecrets, config.KEYS_DIR);
   app.setGlobalPrefix('api', { exclude: ['health', 'health/ready', 'metrics'] });
   return app;

@@ -13,7 +13,7 @@ export async function createProfileServiceApp(config: ProfileServiceConfig): Pro
     logger,
     abortOnError: false,
   });
-  configureHttpApp(app, { trustedProxies: config.TRUSTED_PROXIES, parseBodies: true });
+  configureHttpApp(app, { trustedProxies: config.TRUSTED_PROXIES, parseBodies: true, hstsMaxAgeSeconds: config.HSTS_MAX_AGE_SECONDS });
   warnAboutDevSecrets(config.generatedSecrets, config.KEYS_DIR);
   return app;
 }

@@ -29,6 +29,8 @@ export const commonEnvShape = {
   JWT_AUDIENCE: z.string().default('payments-api'),
   /** "Session is active" answers reused for at most this long; revocations still reach every process at once via pub/sub. */
   REVOCATION_CACHE_MS: z.coerce.number().int().min(0).max(1000).default(500),
+  /** HSTS max-age on every response; 0 sends none (TLS usually ends at the load balancer, which may set it). */
+  HSTS_MAX_AGE_SECONDS: z.coerce.number().int().min(0).max(63_072_000).default(0),
   /** When set, GET /metrics needs `Authorization: Bearer <token>`; in production /metrics is not served without it. */
   METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
 } as const;
