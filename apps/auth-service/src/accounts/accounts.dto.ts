@@ -25,8 +25,27 @@ export class AccountDto {
   @ApiProperty({ enum: ROLES }) role!: Role;
   @ApiProperty({ enum: STATUSES }) status!: AccountStatus;
   @ApiProperty() createdAt!: string;
+  @ApiProperty({ nullable: true, type: String }) lastLoginAt!: string | null;
+}
+
+/** An account in a listing, with its live lockout state. */
+export class AccountSummaryDto extends AccountDto {
+  @ApiProperty({ description: 'any lock of the account is active (an address pair or the account-wide lock)' }) locked!: boolean;
+  @ApiProperty({ nullable: true, type: String }) lockedUntil!: string | null;
+}
+
+export class AccountPageDto {
+  @ApiProperty({ type: [AccountSummaryDto] }) items!: AccountSummaryDto[];
+  @ApiProperty({ nullable: true, type: String, description: 'pass as `cursor` for the next (older) page' }) nextCursor!: string | null;
 }
 
 export function mapAccount(row: UserRow): AccountDto {
-  return { id: row.id, email: row.email, role: row.role, status: row.status, createdAt: row.created_at.toISOString() };
+  return {
+    id: row.id,
+    email: row.email,
+    role: row.role,
+    status: row.status,
+    createdAt: row.created_at.toISOString(),
+    lastLoginAt: row.last_login_at?.toISOString() ?? null,
+  };
 }
