@@ -14,7 +14,11 @@ export async function createAuthServiceApp(config: AuthServiceConfig): Promise<I
     logger,
     abortOnError: false,
   });
-  configureHttpApp(app, { trustedProxies: config.TRUSTED_PROXIES, parseBodies: true });
+  configureHttpApp(app, {
+    trustedProxies: config.TRUSTED_PROXIES,
+    gatewayTrust: { secret: config.secrets.gateway, maxAgeMs: config.GATEWAY_SIGNATURE_MAX_AGE_MS },
+    parseBodies: true,
+  });
   for (const name of config.generatedSecrets) {
     new Logger('Config').warn(`${name} is not set: using a development secret from ${config.KEYS_DIR}. Set it in production.`);
   }

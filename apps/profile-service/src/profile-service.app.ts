@@ -13,6 +13,10 @@ export async function createProfileServiceApp(config: ProfileServiceConfig): Pro
     logger,
     abortOnError: false,
   });
-  configureHttpApp(app, { trustedProxies: config.TRUSTED_PROXIES, parseBodies: true });
+  configureHttpApp(app, {
+    trustedProxies: config.TRUSTED_PROXIES,
+    gatewayTrust: { secret: config.gatewaySecret, maxAgeMs: config.GATEWAY_SIGNATURE_MAX_AGE_MS },
+    parseBodies: true,
+  });
   return app;
 }

@@ -1,11 +1,13 @@
 import { type INestApplication, ValidationPipe } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import { applyTrustedProxies } from '@lib/client-ip';
+import { applyTrustedProxies, type GatewayTrustOptions, trustGatewaySignatures } from '@lib/client-ip';
 import { DomainErrorFilter } from '@lib/errors';
 import { exceedsJsonDepth } from './json-depth';
 
 export interface HttpAppOptions {
   trustedProxies: readonly string[];
+  /** Services: believe `X-Forwarded-For` from requests the gateway signed with this secret. Not for the gateway. */
+  gatewayTrust?: GatewayTrustOptions;
   /** Parse JSON bodies (services) or stream them untouched (the gateway's proxy). */
   parseBodies: boolean;
   /** Largest accepted JSON body. */
@@ -16,11 +18,13 @@ export interface HttpAppOptions {
  * The HTTP settings every app shares, applied in one place so tests run exactly what production
  * runs: trusted proxies, strict validation (unknown fields are a 400), the error filter, no
  * framework fingerprinting, and graceful shutdown.
+ * On services, the gateway's signature is checked here, once per request, before any guard.
  */
 export function configureHttpApp(app: INestApplication, options: HttpAppOptions): void {
   const express = app as NestExpressApplication;
   express.disable('x-powered-by');
   applyTrustedProxies(app, options.trustedProxies);
+  if (options.gatewayTrust) trustGatewaySignatures(app, options.gatewayTrust);
   if (options.parseBodies) {
     express.useBodyParser('json', {
       limit: options.bodyLimit ?? '100kb',

@@ -10,3 +10,4 @@ export * from './test-users';
 export * from './fuzz-arbitraries';
 export * from './process-system';
 export * from './test-probes';
+export * from './gateway-signing';

@@ -35,6 +35,9 @@ const apiGatewayEnv = z.object({
   RATE_LIMIT_REFRESH_LIMIT: positiveInt(30),
   RATE_LIMIT_REFRESH_WINDOW_MS: positiveInt(FIFTEEN_MINUTES_MS),
   RATE_LIMIT_REFRESH_ON_REDIS_ERROR: rateLimitRedisErrorMode('fail-closed'),
+  /** Per-IP budget of credential requests the service refused as malformed (400, 413, 415), moved off the login budget. */
+  RATE_LIMIT_MALFORMED_LIMIT: positiveInt(50),
+  RATE_LIMIT_MALFORMED_WINDOW_MS: positiveInt(FIFTEEN_MINUTES_MS),
   /** Per-IP ceiling across all users; 0 (the default) turns it off. */
   RATE_LIMIT_IP_CEILING_LIMIT: nonNegativeInt(0),
   RATE_LIMIT_IP_CEILING_WINDOW_MS: positiveInt(FIFTEEN_MINUTES_MS),
@@ -42,6 +45,8 @@ const apiGatewayEnv = z.object({
 
 export interface ApiGatewayConfig extends z.output<typeof apiGatewayEnv> {
   pseudonymSecret: string;
+  /** Signs the forwarded client address for the services (GATEWAY_SECRET). */
+  gatewaySecret: string;
   jwksUrl: string;
 }
 
@@ -50,6 +55,7 @@ export function loadApiGatewayConfig(env: Env): ApiGatewayConfig {
   return {
     ...parsed,
     pseudonymSecret: parsed.PSEUDONYM_SECRET ?? loadOrCreateDevSecret(resolve(parsed.KEYS_DIR), 'pseudonym_secret'),
+    gatewaySecret: parsed.GATEWAY_SECRET ?? loadOrCreateDevSecret(resolve(parsed.KEYS_DIR), 'gateway_secret'),
     jwksUrl: new URL('/.well-known/jwks.json', parsed.AUTH_SERVICE_URL).toString(),
   };
 }

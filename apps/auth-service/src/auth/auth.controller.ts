@@ -11,6 +11,7 @@ import {
   ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
 import { type AuthenticatedUser, CurrentUser, Public } from '@lib/auth';
+import { RateLimitPolicy } from '@lib/throttling';
 import { LockoutGuard, LoginReservation, type LockoutReservation } from '@lib/lockout';
 import type { ClientContext } from '@lib/sessions';
 import { AccountsService } from '../accounts/accounts.service';
@@ -26,10 +27,16 @@ export class AuthController {
     private readonly accounts: AccountsService,
   ) {}
 
+  /**
+   * Answers 409 for a registered email (clients rely on 201 + id), so how fast anyone can ask is
+   * bounded: the per-address login budget and one registration budget across all clients.
+   */
   @Public()
+  @RateLimitPolicy('auth', 'registration')
   @Post('register')
   @ApiCreatedResponse({ type: RegisteredDto })
   @ApiConflictResponse({ description: 'email already registered' })
+  @ApiTooManyRequestsResponse({ description: 'rate limited (per address or all registrations); see Retry-After' })
   @ApiBadRequestResponse({ description: 'invalid email or password policy not met' })
   async register(@Body() body: RegisterDto): Promise<RegisteredDto> {
     const user = await this.accounts.register(body.email, body.password);
@@ -41,6 +48,7 @@ export class AuthController {
    * email + address pair is refused without any hashing work); the service settles it.
    */
   @Public()
+  @RateLimitPolicy('auth')
   @UseGuards(LockoutGuard)
   @Post('login')
   @HttpCode(200)
@@ -56,6 +64,7 @@ export class AuthController {
   }
 
   @Public()
+  @RateLimitPolicy('refresh')
   @Post('refresh')
   @HttpCode(200)
   @ApiOkResponse({ type: TokenPairDto })
@@ -72,6 +81,8 @@ export class AuthController {
     return this.auth.logout(user);
   }
 
+  /** Checks the current password: it spends the login budget too. */
+  @RateLimitPolicy('auth')
   @Post('password')
   @HttpCode(204)
   @ApiBearerAuth()

@@ -52,13 +52,33 @@ const authServiceEnv = z.object({
   RATE_LIMIT_ADMIN_LIMIT: positiveInt(100),
   RATE_LIMIT_ADMIN_WINDOW_MS: positiveInt(15 * 60 * 1000),
   RATE_LIMIT_ADMIN_ON_REDIS_ERROR: rateLimitRedisErrorMode('memory'),
+  /**
+   * The gateway's login and refresh budgets (same names and defaults), enforced here too for
+   * requests that do not come through the gateway (no valid gateway signature).
+   */
+  RATE_LIMIT_AUTH_LIMIT: positiveInt(5),
+  RATE_LIMIT_AUTH_WINDOW_MS: positiveInt(15 * 60 * 1000),
+  RATE_LIMIT_AUTH_ON_REDIS_ERROR: rateLimitRedisErrorMode('fail-closed'),
+  RATE_LIMIT_REFRESH_LIMIT: positiveInt(30),
+  RATE_LIMIT_REFRESH_WINDOW_MS: positiveInt(15 * 60 * 1000),
+  RATE_LIMIT_REFRESH_ON_REDIS_ERROR: rateLimitRedisErrorMode('fail-closed'),
+  /**
+   * Per-address budget of credential requests refused as malformed (400, 413, 415): they are moved
+   * off the login budget onto this one, so junk cannot spend a neighbour's logins.
+   */
+  RATE_LIMIT_MALFORMED_LIMIT: positiveInt(50),
+  RATE_LIMIT_MALFORMED_WINDOW_MS: positiveInt(15 * 60 * 1000),
+  /** Registrations across all clients: bounds how fast anyone can learn which emails have an account (409). */
+  RATE_LIMIT_REGISTRATION_LIMIT: positiveInt(100),
+  RATE_LIMIT_REGISTRATION_WINDOW_MS: positiveInt(15 * 60 * 1000),
+  RATE_LIMIT_REGISTRATION_ON_REDIS_ERROR: rateLimitRedisErrorMode('memory'),
 });
 
 export type AuthServiceEnv = z.output<typeof authServiceEnv>;
 
 /** The validated configuration of auth-service plus the secrets it resolved. */
 export interface AuthServiceConfig extends AuthServiceEnv {
-  secrets: { refreshToken: string; fingerprint: string; pseudonym: string; lockout: string };
+  secrets: { refreshToken: string; fingerprint: string; pseudonym: string; lockout: string; gateway: string };
   /** Names of secrets that were generated for development because none was configured. */
   generatedSecrets: string[];
 }
@@ -80,6 +100,7 @@ export function loadAuthServiceConfig(env: Env): AuthServiceConfig {
       fingerprint: pick(parsed.FINGERPRINT_SECRET, 'FINGERPRINT_SECRET'),
       pseudonym: pick(parsed.PSEUDONYM_SECRET, 'PSEUDONYM_SECRET'),
       lockout: pick(parsed.LOCKOUT_SECRET, 'LOCKOUT_SECRET'),
+      gateway: pick(parsed.GATEWAY_SECRET, 'GATEWAY_SECRET'),
     },
     generatedSecrets,
   };

@@ -19,6 +19,8 @@ const profileServiceEnv = z.object({
 
 export interface ProfileServiceConfig extends z.output<typeof profileServiceEnv> {
   pseudonymSecret: string;
+  /** Verifies the gateway's signature on the forwarded client address (GATEWAY_SECRET). */
+  gatewaySecret: string;
   jwksUrl: string;
 }
 
@@ -27,6 +29,7 @@ export function loadProfileServiceConfig(env: Env): ProfileServiceConfig {
   return {
     ...parsed,
     pseudonymSecret: parsed.PSEUDONYM_SECRET ?? loadOrCreateDevSecret(resolve(parsed.KEYS_DIR), 'pseudonym_secret'),
+    gatewaySecret: parsed.GATEWAY_SECRET ?? loadOrCreateDevSecret(resolve(parsed.KEYS_DIR), 'gateway_secret'),
     jwksUrl: new URL('/.well-known/jwks.json', parsed.AUTH_SERVICE_URL).toString(),
   };
 }
