@@ -11,3 +11,4 @@ export * from './fuzz-arbitraries';
 export * from './process-system';
 export * from './test-probes';
 export * from './gateway-signing';
+export * from './loopback-client';
