@@ -30,7 +30,9 @@ export interface RateLimitPolicyDefinition {
   /**
    * A request answered 400, 413 or 415 was refused before anything it asked for was looked at: its
    * unit of this policy is given back and charged to the `malformed` policy instead (per IP), as long
-   * as that budget lasts. Without a `malformed` policy in the app, nothing is given back.
+   * as that budget lasts. Without a `malformed` policy in the app, nothing is given back. A route
+   * that spends such a policy must never answer 400 after checking a credential: that answer
+   * would be free.
    */
   refundIfMalformed?: boolean;
 }
