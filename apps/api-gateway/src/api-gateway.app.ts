@@ -4,6 +4,7 @@ import { configureHttpApp, ExpressHttpAdapter, warnAboutDevSecrets } from '@lib/
 import { JsonLogger, logLevelsFrom } from '@lib/security-events';
 import { ApiGatewayModule } from './api-gateway.module';
 import type { ApiGatewayConfig } from './config/api-gateway.config';
+import { useGatewaySecret } from './proxy/forwarded-headers';
 
 /** Builds the gateway application (not yet listening); used by main.ts and by the tests. */
 export async function createApiGatewayApp(config: ApiGatewayConfig): Promise<INestApplication> {
@@ -15,6 +16,7 @@ export async function createApiGatewayApp(config: ApiGatewayConfig): Promise<INe
     abortOnError: false,
   });
   configureHttpApp(app, { trustedProxies: config.TRUSTED_PROXIES, parseBodies: false, hstsMaxAgeSeconds: config.HSTS_MAX_AGE_SECONDS });
+  useGatewaySecret(app, config.gatewaySecret);
   warnAboutDevSecrets(config.generatedSecrets, config.KEYS_DIR);
   app.setGlobalPrefix('api', { exclude: ['health', 'health/ready', 'metrics'] });
   return app;

@@ -169,7 +169,9 @@ describe('fuzz: bodies and paths of every route, through the gateway', () => {
         // Node's parser may refuse a request before any guard runs: a target the router cannot decode
         // (400), or one too long (414, 431). Anything that reaches the gateway's routes needs a token.
         const refusedEarly = (res.status === 400 && !wellFormedTarget(path)) || res.status === 414 || res.status === 431;
-        if (route.access !== 'public' && !authenticated && !refusedEarly) expect({ what, status: res.status }).toEqual({ what, status: 401 });
+        // The password route serves POST only: another method is the gateway's 404, before any guard.
+        const notRouted = route.name === 'password' && method !== 'POST' && res.status === 404;
+        if (route.access !== 'public' && !authenticated && !refusedEarly && !notRouted) expect({ what, status: res.status }).toEqual({ what, status: 401 });
         // A user on an admin route: 403, or an earlier 4xx for a body or target nobody could parse.
         if (route.access === 'admin' && credential === 'user') expect({ what, accepted: res.status < 400 }).toEqual({ what, accepted: false });
         // Made-up credentials never log in, refresh, change a password or end someone's session.

@@ -72,18 +72,32 @@ export class AuthServiceModule {
             publicKeys: () => keys.publicJwks(),
           }),
         }),
-        // The gateway enforces the general, login and refresh budgets; this service enforces the
-        // per-user budget of its administration routes itself, so a request that bypasses the
-        // gateway is still limited there.
+        // The gateway enforces the general, login and refresh budgets. This service enforces the
+        // login and refresh budgets again for requests that did not come through the gateway (no
+        // valid gateway signature; the counters are shared when both use one Redis), and always
+        // the per-user budget of its administration routes and the global registration budget.
         ThrottlingModule.forRoot({
-          policies: DEFAULT_RATE_LIMIT_POLICIES.filter((p) => p.name === 'admin'),
+          policies: DEFAULT_RATE_LIMIT_POLICIES.filter((p) => ['auth', 'refresh', 'admin', 'malformed', 'registration'].includes(p.name)),
           overrides: {
+            auth: { limit: config.RATE_LIMIT_AUTH_LIMIT, ttlMs: config.RATE_LIMIT_AUTH_WINDOW_MS, onRedisError: config.RATE_LIMIT_AUTH_ON_REDIS_ERROR },
+            refresh: {
+              limit: config.RATE_LIMIT_REFRESH_LIMIT,
+              ttlMs: config.RATE_LIMIT_REFRESH_WINDOW_MS,
+              onRedisError: config.RATE_LIMIT_REFRESH_ON_REDIS_ERROR,
+            },
             admin: {
               limit: config.RATE_LIMIT_ADMIN_LIMIT,
               ttlMs: config.RATE_LIMIT_ADMIN_WINDOW_MS,
               onRedisError: config.RATE_LIMIT_ADMIN_ON_REDIS_ERROR,
             },
+            malformed: { limit: config.RATE_LIMIT_MALFORMED_LIMIT, ttlMs: config.RATE_LIMIT_MALFORMED_WINDOW_MS },
+            registration: {
+              limit: config.RATE_LIMIT_REGISTRATION_LIMIT,
+              ttlMs: config.RATE_LIMIT_REGISTRATION_WINDOW_MS,
+              onRedisError: config.RATE_LIMIT_REGISTRATION_ON_REDIS_ERROR,
+            },
           },
+          gatewayEnforced: ['auth', 'refresh'],
         }),
         LockoutModule.forRootAsync({
           imports: [UsersModule],

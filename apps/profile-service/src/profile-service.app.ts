@@ -13,7 +13,12 @@ export async function createProfileServiceApp(config: ProfileServiceConfig): Pro
     logger,
     abortOnError: false,
   });
-  configureHttpApp(app, { trustedProxies: config.TRUSTED_PROXIES, parseBodies: true, hstsMaxAgeSeconds: config.HSTS_MAX_AGE_SECONDS });
+  configureHttpApp(app, {
+    trustedProxies: config.TRUSTED_PROXIES,
+    gatewayTrust: { secret: config.gatewaySecret, maxAgeMs: config.GATEWAY_SIGNATURE_MAX_AGE_MS },
+    parseBodies: true,
+    hstsMaxAgeSeconds: config.HSTS_MAX_AGE_SECONDS,
+  });
   warnAboutDevSecrets(config.generatedSecrets, config.KEYS_DIR);
   return app;
 }

@@ -1,6 +1,6 @@
 import { type INestApplication, ValidationPipe } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import { applyTrustedProxies } from '@lib/client-ip';
+import { applyTrustedProxies, type GatewayTrustOptions, trustGatewaySignatures } from '@lib/client-ip';
 import { DomainErrorFilter } from '@lib/errors';
 import { useJsonBodyParser } from './json-body-parser';
 import { securityHeaders } from './security-headers';
@@ -8,6 +8,8 @@ import { validationErrors } from './validation-errors';
 
 export interface HttpAppOptions {
   trustedProxies: readonly string[];
+  /** Services: believe `X-Forwarded-For` from requests the gateway signed with this secret. Not for the gateway. */
+  gatewayTrust?: GatewayTrustOptions;
   /** Parse JSON bodies (services) or stream them untouched (the gateway's proxy). */
   parseBodies: boolean;
   /** Largest accepted JSON body. */
@@ -22,6 +24,7 @@ export interface HttpAppOptions {
  * The HTTP settings every app shares, applied in one place so tests run exactly what production
  * runs: security headers, trusted proxies, UTF-8 JSON bodies, strict validation (unknown fields
  * are a 400), the error filter, no framework fingerprinting, and graceful shutdown.
+ * On services, the gateway's signature is checked here, once per request, before any guard.
  */
 export function configureHttpApp(app: INestApplication, options: HttpAppOptions): void {
   const express = app as NestExpressApplication;
@@ -29,6 +32,7 @@ export function configureHttpApp(app: INestApplication, options: HttpAppOptions)
   // First, so that every answer has them, including the body parser's refusals.
   app.use(securityHeaders({ hstsMaxAgeSeconds: options.hstsMaxAgeSeconds ?? 0, htmlPath: options.htmlPath }));
   applyTrustedProxies(app, options.trustedProxies);
+  if (options.gatewayTrust) trustGatewaySignatures(app, options.gatewayTrust);
   if (options.parseBodies) useJsonBodyParser(express, options.bodyLimit ?? '100kb');
   app.useGlobalPipes(
     new ValidationPipe({

@@ -12,3 +12,5 @@ export * from './fuzz-arbitraries';
 export * from './process-system';
 export * from './test-probes';
 export * from './ecdsa-twin';
+export * from './gateway-signing';
+export * from './loopback-client';

@@ -12,6 +12,7 @@ import {
 } from '@nestjs/swagger';
 import { type AuthenticatedUser, CurrentUser, Public } from '@lib/auth';
 import { LockoutProtected } from '@lib/lockout';
+import { RateLimitPolicy } from '@lib/throttling';
 import type { ClientContext } from '@lib/sessions';
 import { AccountsService } from '../accounts/accounts.service';
 import { ChangePasswordDto, LoginDto, RefreshDto, RegisterDto, RegisteredDto, TokenPairDto } from './auth.dto';
@@ -26,10 +27,16 @@ export class AuthController {
     private readonly accounts: AccountsService,
   ) {}
 
+  /**
+   * Answers 409 for a registered email (clients rely on 201 + id), so how fast anyone can ask is
+   * bounded: the per-address login budget and one registration budget across all clients.
+   */
   @Public()
+  @RateLimitPolicy('auth', 'registration')
   @Post('register')
   @ApiCreatedResponse({ type: RegisteredDto })
   @ApiConflictResponse({ description: 'email already registered' })
+  @ApiTooManyRequestsResponse({ description: 'rate limited (per address or all registrations); see Retry-After' })
   @ApiBadRequestResponse({ description: 'invalid email or password policy not met' })
   async register(@Body() body: RegisterDto): Promise<RegisteredDto> {
     const user = await this.accounts.register(body.email, body.password);
@@ -41,6 +48,7 @@ export class AuthController {
    * pair is refused without any hashing work) and settled from the outcome.
    */
   @Public()
+  @RateLimitPolicy('auth')
   @LockoutProtected()
   @Post('login')
   @HttpCode(200)
@@ -52,6 +60,7 @@ export class AuthController {
   }
 
   @Public()
+  @RateLimitPolicy('refresh')
   @Post('refresh')
   @HttpCode(200)
   @ApiOkResponse({ type: TokenPairDto })
@@ -68,7 +77,8 @@ export class AuthController {
     return this.auth.logout(user);
   }
 
-  /** The current password is checked like a login: it spends the account's lockout budget. */
+  /** The current password is checked like a login: it spends the login budget and the account's lockout budget. */
+  @RateLimitPolicy('auth')
   @Post('password')
   @LockoutProtected('current-user')
   @HttpCode(204)
