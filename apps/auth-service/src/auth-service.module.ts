@@ -8,7 +8,9 @@ import { LockoutModule } from '@lib/lockout';
 import { SessionsModule } from '@lib/sessions';
 import { DEFAULT_RATE_LIMIT_POLICIES, RateLimitGuard, ThrottlingModule } from '@lib/throttling';
 import { AccountAdministrationService } from './accounts/account-administration.service';
+import { AccountDirectory } from './accounts/account-directory.service';
 import { AuditTrail } from './audit/audit-trail';
+import { SecurityEventHistory } from './audit/security-event-history.service';
 import { SecurityEventsRepository } from './audit/security-events.repository';
 import { AccountsController } from './accounts/accounts.controller';
 import { AccountsService } from './accounts/accounts.service';
@@ -137,6 +139,8 @@ export class AuthServiceModule {
         AccountAdministrationService,
         SecurityEventsRepository,
         AuditTrail,
+        SecurityEventHistory,
+        AccountDirectory,
         AuthService,
         AccessTokenIssuer,
         { provide: APP_GUARD, useExisting: AccessTokenGuard },

@@ -39,7 +39,7 @@ export class GatewayController {
     void this.upstreams.auth(req, res, next);
   }
 
-  @All(['auth/logout', 'me', 'me/*path', 'accounts/*path'])
+  @All(['auth/logout', 'me', 'me/*path', 'accounts', 'accounts/*path'])
   auth(@Req() req: Request, @Res() res: Response, @Next() next: NextFunction): void {
     void this.upstreams.auth(req, res, next);
   }
