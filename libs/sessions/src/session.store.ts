@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import type { Role } from '@lib/auth';
 import { REDIS_CLIENT, REDIS_MODULE_OPTIONS, type RedisClient, type RedisModuleOptions } from '@lib/redis';
+import { deviceLabel } from './device-label';
 import { ADVANCE_AUTH_VERSION_SCRIPT } from './scripts/advance-auth-version.script';
 import { CREATE_SESSION_SCRIPT } from './scripts/create-session.script';
 import { LIST_SESSIONS_SCRIPT } from './scripts/list-sessions.script';
@@ -74,7 +75,7 @@ export class SessionStore {
         input.idleTtlMs,
         input.absoluteTtlMs,
         client.ip,
-        client.userAgent,
+        deviceLabel(client.userAgent),
         fingerprint.userAgent,
         fingerprint.ip,
         input.maxSessions,
@@ -94,7 +95,7 @@ export class SessionStore {
         expiresAt: new Date(Number(expiresAt)),
         absoluteExpiresAt: new Date(Number(absoluteExpiresAt)),
         ip: client.ip,
-        userAgent: client.userAgent,
+        device: deviceLabel(client.userAgent),
       },
       evicted: evicted.map(String),
     };
@@ -211,6 +212,7 @@ function toSession(id: string, f: Map<string, string>): Session {
     expiresAt: ms(F.expiresAt),
     absoluteExpiresAt: ms(F.absoluteExpiresAt),
     ip: f.get(F.ip) ?? '',
-    userAgent: f.get(F.userAgent) ?? '',
+    // Sessions created before the label was stored hold the raw user agent instead.
+    device: f.get(F.device) ?? deviceLabel(f.get(F.legacyUserAgent) ?? ''),
   };
 }
