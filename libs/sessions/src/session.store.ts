@@ -6,6 +6,7 @@ import { deviceLabel } from './device-label';
 import { ADVANCE_AUTH_VERSION_SCRIPT } from './scripts/advance-auth-version.script';
 import { CREATE_SESSION_SCRIPT } from './scripts/create-session.script';
 import { LIST_SESSIONS_SCRIPT } from './scripts/list-sessions.script';
+import { LOGOUT_SCRIPT } from './scripts/logout.script';
 import { RESERVE_CREDENTIAL_CHECK_SCRIPT } from './scripts/reserve-credential-check.script';
 import { REVOKE_SESSIONS_SCRIPT } from './scripts/revoke-sessions.script';
 import { ROTATE_REFRESH_TOKEN_SCRIPT } from './scripts/rotate-refresh-token.script';
@@ -187,12 +188,13 @@ export class SessionStore {
     await this.redis.hdel(sessionsKeys.session(userId, sessionId), F.credentialChecks);
   }
 
-  /** Denylists one access token until it expires on its own, and tells every process at once. */
-  async denyAccessToken(userId: string, jti: string, expiresAtSeconds: number): Promise<void> {
-    const ttlMs = expiresAtSeconds * 1000 - Date.now();
-    if (ttlMs <= 0) return;
-    await this.redis.set(sessionsKeys.deniedToken(userId, jti), '1', 'PX', ttlMs);
-    await this.redis.publish(this.channel, `j:${jti}`);
+  /** Ends the session and denylists the access token used, in one round trip. */
+  async logout(userId: string, sessionId: string, jti: string, tokenExpiresAtSeconds: number): Promise<void> {
+    await LOGOUT_SCRIPT.run(
+      this.redis,
+      [sessionsKeys.session(userId, sessionId), sessionsKeys.index(userId), sessionsKeys.deniedToken(userId, jti)],
+      [sessionId, jti, tokenExpiresAtSeconds * 1000 - Date.now(), this.channel],
+    );
   }
 
   private async revokeSessions(userId: string, mode: 'one' | 'others' | 'all', sessionId: string): Promise<string[]> {
