@@ -35,6 +35,10 @@ export const commonEnvShape = {
   SENTRY_ENVIRONMENT: z.string().default('development'),
   JWT_ISSUER: z.string().default('auth-service'),
   JWT_AUDIENCE: z.string().default('payments-api'),
+  /** Verifiers re-read the JWKS this long after the last read, in the background, so a key published for rotation is known before it signs. */
+  JWKS_MAX_AGE_MS: positiveInt(60_000),
+  /** Minimum time between two JWKS reads triggered by an unknown `kid` (a flood of forged kids costs auth-service one read per period). */
+  JWKS_REFETCH_COOLDOWN_MS: positiveInt(5000),
   /** "Session is active" answers reused for at most this long; revocations still reach every process at once via pub/sub. */
   REVOCATION_CACHE_MS: z.coerce.number().int().min(0).max(1000).default(500),
   /** HSTS max-age on every response; 0 sends none (TLS usually ends at the load balancer, which may set it). */
