@@ -108,6 +108,7 @@ export class AuthServiceModule {
           inject: [LockoutAccountDirectoryAdapter],
           useFactory: (directory: LockoutAccountDirectoryAdapter) => ({
             keySecret: config.secrets.lockout,
+            previousKeySecret: config.previousSecrets.lockout,
             pairMaxFailures: config.LOCKOUT_PAIR_MAX_FAILURES,
             pairWindowMs: config.LOCKOUT_PAIR_WINDOW_MS,
             baseLockMs: config.LOCKOUT_BASE_LOCK_MS,
