@@ -41,6 +41,14 @@ describe('signing-key rotation under continuous traffic', () => {
 
   afterAll(() => system?.close());
 
+  it('serves the JWKS at the gateway: public members only, cached no longer than a rotation step waits', async () => {
+    const res = await request(system.gatewayUrl).get('/.well-known/jwks.json');
+    expect(res.status).toBe(200);
+    expect(res.headers['cache-control']).toBe('public, max-age=300');
+    expect(res.body).toEqual((await request(system.authUrl).get('/.well-known/jwks.json')).body);
+    expect(res.body.keys).toEqual([{ kty: 'EC', crv: 'P-256', x: expect.any(String), y: expect.any(String), kid: expect.any(String), alg: 'ES256', use: 'sig' }]);
+  });
+
   const kids = async () => ((await request(system.gatewayUrl).get('/.well-known/jwks.json')).body.keys as { kid: string }[] | undefined)?.map((k) => k.kid);
   const restartBoth = async (env: Record<string, string>) => {
     for (const index of [0, 1]) await system.restartAuthService(index, env);

@@ -28,7 +28,8 @@ export class PublicKeyStore {
   async get(kid: string): Promise<KeyObject | undefined> {
     const known = this.keys.get(kid);
     if (known) {
-      if (Date.now() - this.lastFetch >= (this.options.jwksMaxAgeMs ?? 60_000)) void this.refresh();
+      // A failed read is logged in load() and keeps the keys held; nothing waits for it.
+      if (Date.now() - this.lastFetch >= (this.options.jwksMaxAgeMs ?? 60_000)) this.refresh().catch(() => undefined);
       return known;
     }
     if (Date.now() - this.lastFetch >= this.cooldownMs || this.keys.size === 0) await this.refresh();
