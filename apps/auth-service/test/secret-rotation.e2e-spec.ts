@@ -1,5 +1,5 @@
 import request from 'supertest';
-import { bearer, registerAndLogin, startTestSystem, type TestSystem } from '@lib/testing';
+import { bearer, callFrom, freshLoopbackIp, gatewaySignedHeaders, registerAndLogin, startTestSystem, type TestSystem } from '@lib/testing';
 
 /**
  * Rotating the HMAC secrets of auth-service as docs/key-rotation.md describes it: restart with the
@@ -22,6 +22,8 @@ describe('HMAC secret rotation', () => {
         LOCKOUT_SECRET: secret('lockout v1'),
         // Both fingerprint components end the session on a mismatch, so a fingerprint lost in the rotation shows.
         FINGERPRINT_IP_POLICY: 'strict',
+        // The logins straight at auth-service below come from one socket address.
+        RATE_LIMIT_AUTH_LIMIT: '1000',
       },
       gatewayEnv: lenient,
     });
@@ -63,5 +65,30 @@ describe('HMAC secret rotation', () => {
     expect((await refresh(during.body.refreshToken as string)).status).toBe(200);
     // A session not refreshed during the overlap has to log in again.
     expect((await refresh(idle.refreshToken)).status).toBe(401);
+  });
+
+  it('believes gateway signatures made with either value during a GATEWAY_SECRET rotation', async () => {
+    const user = await registerAndLogin(system.gatewayUrl);
+    const oldSecret = system.gatewaySecret;
+    const newSecret = secret('gateway v2');
+    /** The address auth-service recorded for a login signed with `signingSecret`. */
+    const recordedAddress = async (signingSecret: string, forwardedFor: string) => {
+      const headers = gatewaySignedHeaders(signingSecret, 'POST', '/auth/login', forwardedFor);
+      const res = await callFrom(system.authUrl, 'POST', '/auth/login', { from: '127.0.0.1', body: { email: user.email, password: user.password }, headers });
+      expect(res.status).toBe(200);
+      const sessions = await callFrom(system.authUrl, 'GET', '/me/sessions', { from: '127.0.0.1', headers: bearer(res.body.accessToken as string) });
+      return (sessions.body as unknown as { current: boolean; ip: string }[]).find((s) => s.current)?.ip;
+    };
+
+    // The services accept the new value first; the gateway, still signing with the old one, keeps working.
+    await system.restartAuthService(0, { GATEWAY_SECRET: newSecret, GATEWAY_SECRET_PREVIOUS: oldSecret });
+    expect(await recordedAddress(oldSecret, '203.0.113.21')).toBe('203.0.113.21');
+    expect(await recordedAddress(newSecret, '203.0.113.22')).toBe('203.0.113.22');
+    const from = freshLoopbackIp();
+    expect((await callFrom(system.gatewayUrl, 'POST', '/api/auth/login', { from, body: { email: user.email, password: user.password } })).status).toBe(200);
+
+    await system.restartAuthService(0, { GATEWAY_SECRET: newSecret });
+    expect(await recordedAddress(newSecret, '203.0.113.23')).toBe('203.0.113.23');
+    expect(await recordedAddress(oldSecret, '203.0.113.24')).toBe('127.0.0.1');
   });
 });

@@ -29,6 +29,8 @@ export const commonEnvShape = {
   TRUSTED_PROXIES: ipList('none'),
   /** Shared by the gateway and the services: the gateway signs the client address it forwards with it. */
   GATEWAY_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+  /** Services only, during a rotation of GATEWAY_SECRET: a signature made with this value verifies too (docs/key-rotation.md). */
+  GATEWAY_SECRET_PREVIOUS: z.string().min(32, 'must be at least 32 characters').optional(),
   /** How long a gateway signature is accepted (the replay window); clocks of gateway and services must agree within it. */
   GATEWAY_SIGNATURE_MAX_AGE_MS: z.coerce.number().int().min(1000).max(300_000).default(30_000),
   SENTRY_DSN: url(['http', 'https']).optional(),
