@@ -18,6 +18,6 @@ export async function createApiGatewayApp(config: ApiGatewayConfig): Promise<INe
   configureHttpApp(app, { trustedProxies: config.TRUSTED_PROXIES, parseBodies: false, hstsMaxAgeSeconds: config.HSTS_MAX_AGE_SECONDS });
   useGatewaySecret(app, config.gatewaySecret);
   warnAboutDevSecrets(config.generatedSecrets, config.KEYS_DIR);
-  app.setGlobalPrefix('api', { exclude: ['health', 'health/ready', 'metrics'] });
+  app.setGlobalPrefix('api', { exclude: ['health', 'health/ready', 'metrics', '.well-known/jwks.json'] });
   return app;
 }

@@ -5,6 +5,7 @@ import { HealthModule } from '@lib/health';
 import { serviceModules } from '@lib/http-app';
 import { DEFAULT_RATE_LIMIT_POLICIES, RateLimitGuard, ThrottlingModule } from '@lib/throttling';
 import { API_GATEWAY_CONFIG, type ApiGatewayConfig } from './config/api-gateway.config';
+import { GatewayJwksController } from './keys/jwks.controller';
 import { GatewayController } from './proxy/gateway.controller';
 import { Upstreams } from './proxy/upstreams';
 
@@ -20,6 +21,8 @@ export class ApiGatewayModule {
           issuer: config.JWT_ISSUER,
           audience: config.JWT_AUDIENCE,
           jwksUrl: config.jwksUrl,
+          jwksMaxAgeMs: config.JWKS_MAX_AGE_MS,
+          jwksRefetchCooldownMs: config.JWKS_REFETCH_COOLDOWN_MS,
           // Refused requests are answered after the rate limiter, so they spend their IP's budget:
           // a client cannot send invalid tokens without limit.
           deferRejection: true,
@@ -51,7 +54,7 @@ export class ApiGatewayModule {
         }),
         HealthModule.forRoot({ redis: true, database: false }),
       ],
-      controllers: [GatewayController],
+      controllers: [GatewayController, GatewayJwksController],
       providers: [
         { provide: API_GATEWAY_CONFIG, useValue: config },
         Upstreams,

@@ -16,7 +16,7 @@ export async function createAuthServiceApp(config: AuthServiceConfig): Promise<I
   });
   configureHttpApp(app, {
     trustedProxies: config.TRUSTED_PROXIES,
-    gatewayTrust: { secret: config.secrets.gateway, maxAgeMs: config.GATEWAY_SIGNATURE_MAX_AGE_MS },
+    gatewayTrust: { secret: config.secrets.gateway, previousSecret: config.GATEWAY_SECRET_PREVIOUS, maxAgeMs: config.GATEWAY_SIGNATURE_MAX_AGE_MS },
     parseBodies: true,
     hstsMaxAgeSeconds: config.HSTS_MAX_AGE_SECONDS,
     htmlPath: '/docs',

@@ -54,6 +54,8 @@ export class AuthServiceModule {
         SessionsModule.forRoot({
           refreshTokenSecret: config.secrets.refreshToken,
           fingerprintSecret: config.secrets.fingerprint,
+          previousRefreshTokenSecret: config.previousSecrets.refreshToken,
+          previousFingerprintSecret: config.previousSecrets.fingerprint,
           idleTtlMs: config.SESSION_IDLE_TTL_MS,
           absoluteTtlMs: config.SESSION_ABSOLUTE_TTL_MS,
           reuseGraceMs: config.REFRESH_REUSE_GRACE_MS,
@@ -106,6 +108,7 @@ export class AuthServiceModule {
           inject: [LockoutAccountDirectoryAdapter],
           useFactory: (directory: LockoutAccountDirectoryAdapter) => ({
             keySecret: config.secrets.lockout,
+            previousKeySecret: config.previousSecrets.lockout,
             pairMaxFailures: config.LOCKOUT_PAIR_MAX_FAILURES,
             pairWindowMs: config.LOCKOUT_PAIR_WINDOW_MS,
             baseLockMs: config.LOCKOUT_BASE_LOCK_MS,

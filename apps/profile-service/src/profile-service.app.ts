@@ -15,7 +15,7 @@ export async function createProfileServiceApp(config: ProfileServiceConfig): Pro
   });
   configureHttpApp(app, {
     trustedProxies: config.TRUSTED_PROXIES,
-    gatewayTrust: { secret: config.gatewaySecret, maxAgeMs: config.GATEWAY_SIGNATURE_MAX_AGE_MS },
+    gatewayTrust: { secret: config.gatewaySecret, previousSecret: config.GATEWAY_SECRET_PREVIOUS, maxAgeMs: config.GATEWAY_SIGNATURE_MAX_AGE_MS },
     parseBodies: true,
     hstsMaxAgeSeconds: config.HSTS_MAX_AGE_SECONDS,
   });

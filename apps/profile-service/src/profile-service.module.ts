@@ -17,7 +17,13 @@ export class ProfileServiceModule {
       imports: [
         ...serviceModules({ service: 'profile-service', env: config, pseudonymSecret: config.pseudonymSecret }),
         databaseModule(config),
-        AuthModule.forRoot({ issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE, jwksUrl: config.jwksUrl }),
+        AuthModule.forRoot({
+          issuer: config.JWT_ISSUER,
+          audience: config.JWT_AUDIENCE,
+          jwksUrl: config.jwksUrl,
+          jwksMaxAgeMs: config.JWKS_MAX_AGE_MS,
+          jwksRefetchCooldownMs: config.JWKS_REFETCH_COOLDOWN_MS,
+        }),
         ThrottlingModule.forRoot({
           policies: [
             {

@@ -23,6 +23,8 @@ export interface AuthModuleOptions {
   verifiedTokenCacheSize?: number;
   /** Minimum time between two JWKS fetches triggered by an unknown `kid` (protects auth-service from floods). */
   jwksRefetchCooldownMs?: number;
+  /** The JWKS is re-read in the background once this old (default 60 s); a rotation waits longer than this between steps. */
+  jwksMaxAgeMs?: number;
 }
 
 export const { ConfigurableModuleClass, MODULE_OPTIONS_TOKEN: AUTH_MODULE_OPTIONS } =

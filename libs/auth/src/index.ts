@@ -6,6 +6,7 @@ export * from './auth.module';
 export * from './authenticated-user.interface';
 export * from './current-user.decorator';
 export * from './es256-signature';
+export * from './jwks-cache-control';
 export * from './jwt.strategy';
 export * from './public-key-store';
 export * from './public.decorator';

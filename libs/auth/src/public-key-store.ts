@@ -9,12 +9,15 @@ interface Jwks {
 /**
  * Public keys by `kid`, from auth-service's JWKS (fetched and cached) or from keys held in process.
  * Only P-256 signing keys are accepted, so a key can never be used for another algorithm.
- * An unknown `kid` triggers at most one fetch per cooldown, however many tokens carry it.
+ * An unknown `kid` triggers at most one fetch per cooldown, however many tokens carry it, and the
+ * set is re-read in the background once it is older than `jwksMaxAgeMs`: a key published ahead of
+ * a rotation is known here before the first token it signs arrives (docs/key-rotation.md).
  */
 @Injectable()
 export class PublicKeyStore {
   private readonly logger = new Logger(PublicKeyStore.name);
   private keys = new Map<string, KeyObject>();
+  private jwks: JsonWebKey[] = [];
   /** Bumped whenever the set of key ids changes, so results verified with a withdrawn key can be dropped. */
   version = 0;
   private lastFetch = 0;
@@ -24,10 +27,26 @@ export class PublicKeyStore {
 
   async get(kid: string): Promise<KeyObject | undefined> {
     const known = this.keys.get(kid);
-    if (known) return known;
-    const cooldown = this.options.jwksRefetchCooldownMs ?? 5000;
-    if (Date.now() - this.lastFetch >= cooldown || this.keys.size === 0) await this.refresh();
+    if (known) {
+      // A failed read is logged in load() and keeps the keys held; nothing waits for it.
+      if (Date.now() - this.lastFetch >= (this.options.jwksMaxAgeMs ?? 60_000)) this.refresh().catch(() => undefined);
+      return known;
+    }
+    if (Date.now() - this.lastFetch >= this.cooldownMs || this.keys.size === 0) await this.refresh();
     return this.keys.get(kid);
+  }
+
+  /**
+   * The keys accepted here, as a JWKS (public members only), read again first when older than the
+   * refetch cooldown: what the gateway republishes, so it never advertises a key it would refuse.
+   */
+  async publicJwks(): Promise<JsonWebKey[]> {
+    if (Date.now() - this.lastFetch >= this.cooldownMs || this.keys.size === 0) await this.refresh();
+    return this.jwks;
+  }
+
+  private get cooldownMs(): number {
+    return this.options.jwksRefetchCooldownMs ?? 5000;
   }
 
   private refresh(): Promise<void> {
@@ -53,17 +72,22 @@ export class PublicKeyStore {
       }
     }
     const next = new Map<string, KeyObject>();
+    const published: JsonWebKey[] = [];
     for (const jwk of jwks) {
-      const { kid, kty, crv, use } = jwk as JsonWebKey & { kid?: string; use?: string };
-      if (!kid || kty !== 'EC' || crv !== 'P-256' || (use !== undefined && use !== 'sig')) continue;
+      const { kid, kty, crv, use, x, y } = jwk as JsonWebKey & { kid?: string; use?: string };
+      if (!kid || kty !== 'EC' || crv !== 'P-256' || (use !== undefined && use !== 'sig') || next.has(kid)) continue;
       try {
-        next.set(kid, createPublicKey({ key: jwk, format: 'jwk' }));
+        // Built from the public members alone, so a private `d` in a bad JWKS is neither used nor republished.
+        const publicOnly = { kty, crv, x, y } as JsonWebKey;
+        next.set(kid, createPublicKey({ key: publicOnly, format: 'jwk' }));
+        published.push({ ...publicOnly, kid, alg: 'ES256', use: 'sig' } as JsonWebKey);
       } catch {
         this.logger.warn(`ignoring malformed JWK ${kid}`);
       }
     }
     const changed = next.size !== this.keys.size || [...next.keys()].some((kid) => !this.keys.has(kid));
     this.keys = next;
+    this.jwks = published;
     if (changed) this.version++;
   }
 }

@@ -8,6 +8,8 @@ export const GATEWAY_CLIENT = Symbol('gatewayClient');
 export interface GatewayTrustOptions {
   /** The secret shared with the gateway (`GATEWAY_SECRET`). */
   secret: string;
+  /** During a rotation of that secret, its other value (`GATEWAY_SECRET_PREVIOUS`): signatures made with either verify. */
+  previousSecret?: string;
   maxAgeMs: number;
 }
 
@@ -22,7 +24,8 @@ const WARN_INTERVAL_MS = 60_000;
  * its client address ({@link clientIp}); any other request keeps its socket address, whatever
  * headers it sent. Runs once per request, before any guard. Install on services, not on the gateway.
  */
-export function trustGatewaySignatures(app: INestApplication, { secret, maxAgeMs }: GatewayTrustOptions): void {
+export function trustGatewaySignatures(app: INestApplication, { secret, previousSecret, maxAgeMs }: GatewayTrustOptions): void {
+  const secrets = previousSecret ? [secret, previousSecret] : [secret];
   const logger = new Logger('GatewayTrust');
   let lastWarning = 0;
   app.use((req: GatewayTrustedRequest, _res: Response, next: NextFunction) => {
@@ -33,7 +36,7 @@ export function trustGatewaySignatures(app: INestApplication, { secret, maxAgeMs
       typeof header === 'string' &&
       typeof forwardedFor === 'string' &&
       typeof forwardedProto === 'string' &&
-      verifyGatewaySignature(secret, header, { method: req.method, path: req.originalUrl, forwardedFor, forwardedProto }, maxAgeMs);
+      secrets.some((s) => verifyGatewaySignature(s, header, { method: req.method, path: req.originalUrl, forwardedFor, forwardedProto }, maxAgeMs));
     // Set on every request, so that requests keep one shape.
     req[GATEWAY_CLIENT] = signed ? forwardedFor : null;
     // A secret that differs from the gateway's would judge every client by the gateway's address.

@@ -29,12 +29,18 @@ export const commonEnvShape = {
   TRUSTED_PROXIES: ipList('none'),
   /** Shared by the gateway and the services: the gateway signs the client address it forwards with it. */
   GATEWAY_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+  /** Services only, during a rotation of GATEWAY_SECRET: a signature made with this value verifies too (docs/key-rotation.md). */
+  GATEWAY_SECRET_PREVIOUS: z.string().min(32, 'must be at least 32 characters').optional(),
   /** How long a gateway signature is accepted (the replay window); clocks of gateway and services must agree within it. */
   GATEWAY_SIGNATURE_MAX_AGE_MS: z.coerce.number().int().min(1000).max(300_000).default(30_000),
   SENTRY_DSN: url(['http', 'https']).optional(),
   SENTRY_ENVIRONMENT: z.string().default('development'),
   JWT_ISSUER: z.string().default('auth-service'),
   JWT_AUDIENCE: z.string().default('payments-api'),
+  /** Verifiers re-read the JWKS this long after the last read, in the background, so a key published for rotation is known before it signs. */
+  JWKS_MAX_AGE_MS: positiveInt(60_000),
+  /** Minimum time between two JWKS reads triggered by an unknown `kid` (a flood of forged kids costs auth-service one read per period). */
+  JWKS_REFETCH_COOLDOWN_MS: positiveInt(5000),
   /** "Session is active" answers reused for at most this long; revocations still reach every process at once via pub/sub. */
   REVOCATION_CACHE_MS: z.coerce.number().int().min(0).max(1000).default(500),
   /** HSTS max-age on every response; 0 sends none (TLS usually ends at the load balancer, which may set it). */

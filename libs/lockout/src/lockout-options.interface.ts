@@ -8,9 +8,15 @@ export interface LockoutModuleOptions {
   /**
    * Secret for the keyed hashes of emails and addresses used in Redis keys, so neither appears raw
    * in Redis and a key cannot be matched against a list of emails without the secret.
-   * Changing it forgets all lockout state.
+   * Changing it forgets all lockout state, unless the old value is given as `previousKeySecret`.
    */
   keySecret: string;
+  /**
+   * During a rotation of `keySecret`: its previous value. State found under names made with it is
+   * moved to the current names when the account and address are next seen, and admin reads and
+   * unlocks cover both (docs/key-rotation.md).
+   */
+  previousKeySecret?: string;
   /** Failures per (email, address) pair within `pairWindowMs` that lock the pair. Default 5. */
   pairMaxFailures?: number;
   /** Default 15 minutes. */
@@ -61,8 +67,8 @@ export interface LockoutModuleOptions {
 }
 
 /** Options with every default applied. */
-export type ResolvedLockoutOptions = Required<Omit<LockoutModuleOptions, 'smtpUrl' | 'accountDirectory'>> &
-  Pick<LockoutModuleOptions, 'smtpUrl' | 'accountDirectory'>;
+export type ResolvedLockoutOptions = Required<Omit<LockoutModuleOptions, 'smtpUrl' | 'accountDirectory' | 'previousKeySecret'>> &
+  Pick<LockoutModuleOptions, 'smtpUrl' | 'accountDirectory' | 'previousKeySecret'>;
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;

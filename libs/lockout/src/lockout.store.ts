@@ -12,6 +12,7 @@ import { CONFIRM_FAILURE_SCRIPT } from './lockout-failure.script';
 import { RECORD_SUCCESS_SCRIPT } from './lockout-success.script';
 import { RELEASE_RESERVATION_SCRIPT } from './lockout-release.script';
 import { READ_ADDRESS_STATE_SCRIPT, READ_STATE_SCRIPT, UNLOCK_ACCOUNT_SCRIPT } from './lockout-state.script';
+import { LOCKOUT_MIGRATION_KEYS, MIGRATE_LOCKOUT_KEYS_SCRIPT } from './lockout-migrate.script';
 import type { LockoutReservation } from './lockout-reservation.interface';
 import type { LockoutAddressState, LockoutIpState, LockoutState } from './lockout-state.interface';
 
@@ -50,6 +51,11 @@ export class LockoutStore {
   async reserve(email: string, ip: string, userAgent?: string): Promise<ReserveOutcome> {
     const subject = this.subject(email, ip);
     const k = lockoutKeys(subject);
+    const previous = this.previousSubject(email, ip);
+    if (previous) {
+      const names = (s: LockoutSubject) => LOCKOUT_MIGRATION_KEYS.map((role) => lockoutKeys(s)[role]);
+      await MIGRATE_LOCKOUT_KEYS_SCRIPT.run(this.redis, [...names(previous), ...names(subject)], [previous.addressHash, subject.addressHash]);
+    }
     const id = randomUUID();
     const reply = await RESERVE_LOGIN_SCRIPT.run<[number, number, string?]>(
       this.redis,
@@ -89,32 +95,55 @@ export class LockoutStore {
     return removed > 0;
   }
 
+  /** The account's state; during a key-secret rotation, what is still under the previous names counts too. */
   async readState(email: string, ip?: string): Promise<LockoutState> {
-    const subject = this.subject(email, ip ?? '0.0.0.0');
-    const k = lockoutKeys(subject);
-    const flat = await READ_STATE_SCRIPT.run<(string | number)[]>(this.redis, this.stateKeys(subject), this.args('', ''));
-    const state = parseState(flat);
+    const subjects = this.subjects(email, ip ?? '0.0.0.0');
+    const flats = await Promise.all(
+      subjects.map((s) => READ_STATE_SCRIPT.run<(string | number)[]>(this.redis, this.stateKeys(s), this.args('', ''))),
+    );
+    const state = parseState(mergeStateArrays(flats));
     if (ip !== undefined) {
-      const [blockedUntil, failures, pending] = await READ_ADDRESS_STATE_SCRIPT.run<number[]>(
-        this.redis,
-        [k.ipPending, k.ipFailed, k.ipBlock],
-        this.args('', subject.addressHash),
+      const replies = await Promise.all(
+        subjects.map((s) => {
+          const k = lockoutKeys(s);
+          return READ_ADDRESS_STATE_SCRIPT.run<number[]>(this.redis, [k.ipPending, k.ipFailed, k.ipBlock], this.args('', s.addressHash));
+        }),
       );
-      state.ip = { address: subject.addressHash, ...until(blockedUntil, 'blocked'), failures, pending } as LockoutIpState;
+      const blockedUntil = Math.max(...replies.map((r) => Number(r[0])));
+      const failures = replies.reduce((sum, r) => sum + Number(r[1]), 0);
+      const pending = replies.reduce((sum, r) => sum + Number(r[2]), 0);
+      state.ip = { address: subjects[0].addressHash, ...until(blockedUntil, 'blocked'), failures, pending } as LockoutIpState;
     }
     return state;
   }
 
-  /** Clears the account's locks and counts atomically; returns the state before. */
+  /**
+   * Clears the account's locks and counts atomically (under the current names, then under the
+   * previous ones during a key-secret rotation); returns the state before.
+   */
   async unlock(email: string): Promise<LockoutState> {
-    const subject = this.subject(email, '0.0.0.0');
-    return parseState(await UNLOCK_ACCOUNT_SCRIPT.run<(string | number)[]>(this.redis, this.stateKeys(subject), this.args('', '')));
+    const flats: (string | number)[][] = [];
+    for (const subject of this.subjects(email, '0.0.0.0')) {
+      flats.push(await UNLOCK_ACCOUNT_SCRIPT.run<(string | number)[]>(this.redis, this.stateKeys(subject), this.args('', '')));
+    }
+    return parseState(mergeStateArrays(flats));
   }
 
   /** True for the first caller per account per notification interval (one atomic SET NX PX). */
   async claimNotification(emailHash: string): Promise<boolean> {
     const { notified } = lockoutKeys({ emailHash, addressHash: '' });
     return (await this.redis.set(notified, '1', 'PX', this.options.notificationIntervalMs, 'NX')) === 'OK';
+  }
+
+  /** The names under the previous key secret, while a rotation is under way. */
+  private previousSubject(normalizedEmail: string, ip: string): LockoutSubject | undefined {
+    const previous = this.options.previousKeySecret;
+    return previous ? lockoutSubject(previous, normalizedEmail, rateLimitIpKey(ip)) : undefined;
+  }
+
+  private subjects(normalizedEmail: string, ip: string): LockoutSubject[] {
+    const previous = this.previousSubject(normalizedEmail, ip);
+    return previous ? [this.subject(normalizedEmail, ip), previous] : [this.subject(normalizedEmail, ip)];
   }
 
   private stateKeys(subject: LockoutSubject): string[] {
@@ -133,6 +162,14 @@ function until<K extends string>(epochMs: number, flag: K): Record<K, boolean> &
   return { [flag]: active, [`${flag}Until`]: active ? new Date(Number(epochMs)) : null } as Record<K, boolean> & {
     [P in `${K}Until`]: Date | null;
   };
+}
+
+/** Combines state arrays of one account read under several names: later lock end, summed counts, every address. */
+function mergeStateArrays(flats: (string | number)[][]): (string | number)[] {
+  if (flats.length === 1) return flats[0];
+  const head = [Math.max(...flats.map((f) => Number(f[0]))), 0, 0, 0];
+  for (const f of flats) for (const i of [1, 2, 3]) head[i] += Number(f[i]);
+  return [...head, ...flats.flatMap((f) => f.slice(4))];
 }
 
 function parseState(flat: (string | number)[]): LockoutState {

@@ -62,14 +62,14 @@ export interface LoginTestApp {
 
 /**
  * A real Nest app on 127.0.0.1:<random> with Redis, SecurityEvents, LockoutModule and a fake login
- * route. Addresses are simulated with `X-Forwarded-For` from the trusted loopback proxy.
+ * route. Addresses are simulated with `X-Forwarded-For` from the trusted loopback proxy. Apps given
+ * the same `keyPrefix` share their lockout state (instances of one service).
  */
 export async function startLoginTestApp(
-  options: Omit<LockoutModuleOptions, 'keySecret'>,
+  { keyPrefix = uniqueKeyPrefix('lockout'), ...options }: Omit<LockoutModuleOptions, 'keySecret'> & { keySecret?: string; keyPrefix?: string },
   accounts: string[],
   sentryDsn?: string,
 ): Promise<LoginTestApp> {
-  const keyPrefix = uniqueKeyPrefix('lockout');
   @Module({ imports: [LockoutModule.forRoot({ keySecret: 'test-key-secret', ...options })], controllers: [LoginController], providers: [PasswordChecker] })
   class LoginTestModule {}
 

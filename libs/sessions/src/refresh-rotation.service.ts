@@ -27,11 +27,12 @@ export class RefreshRotationService {
     private readonly events: SecurityEvents,
     private readonly metrics: RefreshMetrics,
   ) {
-    this.codec = new RefreshTokenCodec(options.refreshTokenSecret);
+    this.codec = new RefreshTokenCodec(options.refreshTokenSecret, options.previousRefreshTokenSecret);
     this.fingerprinter = new SessionFingerprinter(
       options.fingerprintSecret,
       options.fingerprint.ipv4PrefixBits,
       options.fingerprint.ipv6PrefixBits,
+      options.previousFingerprintSecret,
     );
   }
 
@@ -85,6 +86,7 @@ export class RefreshRotationService {
       sessionId: parts.sessionId,
       presentedGeneration: parts.generation,
       fingerprint: this.fingerprinter.fingerprint(client),
+      previousFingerprint: this.fingerprinter.previousFingerprint(client),
       graceMs: this.options.reuseGraceMs,
       idleTtlMs: this.options.idleTtlMs,
       userAgentPolicy: policy.userAgent,

@@ -11,6 +11,17 @@ describe('RefreshTokenCodec', () => {
     expect(codec.decode(token)).toEqual(parts);
   });
 
+  it('during a secret rotation, accepts a token MAC\'d with the previous secret and encodes with the new one', () => {
+    const rotated = new RefreshTokenCodec('the next refresh token secret, 32+ chars', 'a refresh token secret of at least 32 chars');
+    const old = codec.encode(parts);
+    expect(rotated.decode(old)).toEqual(parts);
+    const successor = rotated.encode({ ...parts, generation: 8 });
+    expect(codec.decode(successor)).toBeUndefined();
+    expect(new RefreshTokenCodec('the next refresh token secret, 32+ chars').decode(successor)).toEqual({ ...parts, generation: 8 });
+    // Once the overlap ends, the old token is no longer authentic.
+    expect(new RefreshTokenCodec('the next refresh token secret, 32+ chars').decode(old)).toBeUndefined();
+  });
+
   it('derives the same token for the same generation and a different one for the next', () => {
     expect(codec.encode(parts)).toBe(codec.encode({ ...parts }));
     expect(codec.encode({ ...parts, generation: 8 })).not.toBe(codec.encode(parts));

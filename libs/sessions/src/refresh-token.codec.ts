@@ -18,12 +18,19 @@ const FORMAT = /^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\
  * a copy of Redis lets nobody log in. Because the token for generation N+1 is derived, a client
  * that presents the same token twice within the grace window is handed the very same successor
  * (no fork of the chain). The MAC is checked in constant time before Redis is asked anything.
+ *
+ * During a secret rotation a token MAC'd with `previousSecret` is still authentic; its successor
+ * is MAC'd with the current secret, so a session moves to the new secret at its next refresh.
  */
 export class RefreshTokenCodec {
-  constructor(private readonly secret: string) {}
+  private readonly secrets: string[];
+
+  constructor(secret: string, previousSecret?: string) {
+    this.secrets = previousSecret ? [secret, previousSecret] : [secret];
+  }
 
   encode(parts: RefreshTokenParts): string {
-    return `${parts.userId}.${parts.sessionId}.${parts.generation}.${this.mac(parts)}`;
+    return `${parts.userId}.${parts.sessionId}.${parts.generation}.${this.mac(this.secrets[0], parts)}`;
   }
 
   /** Returns the parts of an authentic token, or undefined for anything malformed or forged. */
@@ -32,12 +39,15 @@ export class RefreshTokenCodec {
     const match = FORMAT.exec(token);
     if (!match) return undefined;
     const parts = { userId: match[1], sessionId: match[2], generation: Number(match[3]) };
-    const expected = Buffer.from(this.mac(parts));
     const presented = Buffer.from(match[4]);
-    return expected.length === presented.length && timingSafeEqual(expected, presented) ? parts : undefined;
+    const authentic = this.secrets.some((secret) => {
+      const expected = Buffer.from(this.mac(secret, parts));
+      return expected.length === presented.length && timingSafeEqual(expected, presented);
+    });
+    return authentic ? parts : undefined;
   }
 
-  private mac({ userId, sessionId, generation }: RefreshTokenParts): string {
-    return createHmac('sha256', this.secret).update(`rt1|${userId}|${sessionId}|${generation}`).digest('base64url');
+  private mac(secret: string, { userId, sessionId, generation }: RefreshTokenParts): string {
+    return createHmac('sha256', secret).update(`rt1|${userId}|${sessionId}|${generation}`).digest('base64url');
   }
 }

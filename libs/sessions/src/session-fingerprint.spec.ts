@@ -23,6 +23,14 @@ describe('SessionFingerprinter', () => {
     expect(fp('2001:db8:1:2::1').ip).not.toBe(fp('2001:db8:1:3::1').ip);
   });
 
+  it('during a secret rotation, also gives the fingerprint under the previous secret', () => {
+    const rotated = new SessionFingerprinter('the next fingerprint secret, 32+ chars', 24, 64, 'a fingerprint secret of 32+ characters');
+    const client = { ip: '203.0.113.7', userAgent: ua };
+    expect(rotated.previousFingerprint(client)).toEqual(fp('203.0.113.7'));
+    expect(rotated.fingerprint(client)).not.toEqual(fp('203.0.113.7'));
+    expect(fingerprinter.previousFingerprint(client)).toBeUndefined();
+  });
+
   it('separates user agents and keys everything with the secret', () => {
     expect(fp('203.0.113.7').userAgent).toBe(fp('198.51.100.1').userAgent);
     expect(fp('203.0.113.7', 'curl/8.0').userAgent).not.toBe(fp('203.0.113.7').userAgent);

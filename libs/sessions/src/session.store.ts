@@ -44,6 +44,8 @@ export interface RotationRequest {
   sessionId: string;
   presentedGeneration: number;
   fingerprint: SessionFingerprint;
+  /** The fingerprint under the previous secret during a rotation: it matches too, and is replaced by the current one. */
+  previousFingerprint?: SessionFingerprint;
   graceMs: number;
   idleTtlMs: number;
   userAgentPolicy: string;
@@ -118,6 +120,8 @@ export class SessionStore {
         request.userAgentPolicy,
         request.ipPolicy,
         this.channel,
+        request.previousFingerprint?.userAgent ?? '',
+        request.previousFingerprint?.ip ?? '',
       ],
     );
     return {

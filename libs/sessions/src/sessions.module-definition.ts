@@ -8,6 +8,10 @@ export interface SessionsModuleOptions {
   refreshTokenSecret: string;
   /** HMAC key for the user-agent and IP fingerprints stored with each session. */
   fingerprintSecret: string;
+  /** During a secret rotation: the previous refresh-token secret, still accepted (never used to sign). */
+  previousRefreshTokenSecret?: string;
+  /** During a secret rotation: the previous fingerprint secret; fingerprints stored under it still compare equal. */
+  previousFingerprintSecret?: string;
   /** A session ends this long after its last refresh. */
   idleTtlMs: number;
   /** A session ends this long after login, however often it is refreshed. */

@@ -41,6 +41,11 @@ export interface TestSystem {
   database: TestDatabase;
   /** The secret the gateway signs forwarded headers with (see `gatewaySignedHeaders`). */
   gatewaySecret: string;
+  /**
+   * Stops auth-service instance `index` and starts it again on the same port, its settings plus
+   * `env` (a step of a rolling restart, e.g. of a key rotation).
+   */
+  restartAuthService(index: number, env: Env): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -100,7 +105,7 @@ export async function startTestSystem(options: TestSystemOptions = {}): Promise<
       gatewayUrls.push(await start(app));
       gateways.push(app);
     }
-    return {
+    const system: TestSystem = {
       gatewayUrl: gatewayUrls[0],
       gatewayUrls,
       authUrl: authUrls[0],
@@ -114,6 +119,16 @@ export async function startTestSystem(options: TestSystemOptions = {}): Promise<
       keyPrefix,
       database,
       gatewaySecret: authConfig.secrets.gateway,
+      async restartAuthService(index, env) {
+        const previous = authApps[index];
+        started.splice(started.indexOf(previous), 1);
+        await previous.close();
+        const app = await createAuthServiceApp(loadAuthServiceConfig({ ...shared, ...options.authEnv, ...env }));
+        started.push(app);
+        await app.listen(Number(new URL(authUrls[index]).port), '127.0.0.1');
+        authApps[index] = app;
+        system.auth = authApps[0];
+      },
       async close() {
         await Promise.allSettled(started.reverse().map((app) => app.close()));
         await deleteKeysWithPrefix(keyPrefix, shared.REDIS_URL ?? TEST_REDIS_URL).catch(() => undefined);
@@ -121,6 +136,7 @@ export async function startTestSystem(options: TestSystemOptions = {}): Promise<
         rmSync(keysDir, { recursive: true, force: true });
       },
     };
+    return system;
   } catch (error) {
     await Promise.allSettled(started.map((app) => app.close()));
     await database.drop().catch(() => undefined);

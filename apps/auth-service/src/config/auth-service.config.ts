@@ -16,11 +16,21 @@ const authServiceEnv = z.object({
   KEYS_DIR: z.string().default('.keys'),
   /** PEM (PKCS#8) ES256 private key; production must set it. */
   JWT_PRIVATE_KEY: z.string().optional(),
+  /** Fixed `kid` of JWT_PRIVATE_KEY instead of its thumbprint; cannot be combined with JWT_ADDITIONAL_PUBLIC_KEYS. */
   JWT_KEY_ID: z.string().optional(),
+  /**
+   * PEM public keys (one or more, concatenated) published in the JWKS and accepted besides the
+   * signing key: the next key before it signs, retired keys until their tokens expire (docs/key-rotation.md).
+   */
+  JWT_ADDITIONAL_PUBLIC_KEYS: z.string().optional(),
   ACCESS_TOKEN_TTL_SECONDS: positiveInt(900),
   REFRESH_TOKEN_SECRET: secret,
   FINGERPRINT_SECRET: secret,
   PSEUDONYM_SECRET: secret,
+  /** During a rotation overlap: the value REFRESH_TOKEN_SECRET had before (tokens MAC'd with it still refresh). */
+  REFRESH_TOKEN_SECRET_PREVIOUS: secret,
+  /** During a rotation overlap: the value FINGERPRINT_SECRET had before (stored fingerprints still compare equal). */
+  FINGERPRINT_SECRET_PREVIOUS: secret,
   SESSION_IDLE_TTL_MS: positiveInt(7 * 24 * 3600 * 1000),
   SESSION_ABSOLUTE_TTL_MS: positiveInt(30 * 24 * 3600 * 1000),
   REFRESH_REUSE_GRACE_MS: z.coerce.number().int().min(0).default(10_000),
@@ -30,6 +40,8 @@ const authServiceEnv = z.object({
   FINGERPRINT_IPV4_PREFIX_BITS: z.coerce.number().int().min(0).max(32).default(24),
   FINGERPRINT_IPV6_PREFIX_BITS: z.coerce.number().int().min(0).max(128).default(64),
   LOCKOUT_SECRET: secret,
+  /** During a rotation overlap: the value LOCKOUT_SECRET had before (counts and known addresses move to the new names). */
+  LOCKOUT_SECRET_PREVIOUS: secret,
   LOCKOUT_PAIR_MAX_FAILURES: positiveInt(5),
   LOCKOUT_PAIR_WINDOW_MS: positiveInt(15 * 60 * 1000),
   LOCKOUT_BASE_LOCK_MS: positiveInt(15 * 60 * 1000),
@@ -103,6 +115,8 @@ export type AuthServiceEnv = z.output<typeof authServiceEnv>;
 /** The validated configuration of auth-service plus the secrets it resolved. */
 export interface AuthServiceConfig extends AuthServiceEnv {
   secrets: { jwtPrivateKey: string; refreshToken: string; fingerprint: string; pseudonym: string; lockout: string; gateway: string };
+  /** Values the HMAC secrets had before their rotation, accepted during the overlap; never required, never generated. */
+  previousSecrets: { refreshToken?: string; fingerprint?: string; lockout?: string };
   /** Names of secrets that were generated for development because none was configured. */
   generatedSecrets: string[];
   docsEnabled: boolean;
@@ -138,6 +152,11 @@ export function loadAuthServiceConfig(env: Env): AuthServiceConfig {
       pseudonym: values.PSEUDONYM_SECRET,
       lockout: values.LOCKOUT_SECRET,
       gateway: values.GATEWAY_SECRET,
+    },
+    previousSecrets: {
+      refreshToken: parsed.REFRESH_TOKEN_SECRET_PREVIOUS,
+      fingerprint: parsed.FINGERPRINT_SECRET_PREVIOUS,
+      lockout: parsed.LOCKOUT_SECRET_PREVIOUS,
     },
     generatedSecrets: generated,
     docsEnabled: parsed.DOCS_ENABLED ?? parsed.NODE_ENV !== 'production',

@@ -1,31 +1,54 @@
 import { createHash, createPrivateKey, createPublicKey, type JsonWebKey, type KeyObject } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { AUTH_SERVICE_CONFIG, type AuthServiceConfig } from '../config/auth-service.config';
+import { parsePublicKeyPems } from './public-key-pems';
 
 /**
  * The ES256 key that signs access tokens. Only auth-service holds it; other services verify with
  * the public half published at /.well-known/jwks.json. The key comes from the config: JWT_PRIVATE_KEY,
  * or outside production a development key in KEYS_DIR (resolved, and warned about, with the other secrets).
+ *
+ * JWT_ADDITIONAL_PUBLIC_KEYS are published and accepted beside it, never used to sign: during a
+ * rotation the next key is known to every verifier before it signs, and the retired one until its
+ * tokens expire (docs/key-rotation.md).
  */
 @Injectable()
 export class SigningKeyService {
   readonly privateKey: KeyObject;
   readonly keyId: string;
-  private readonly publicJwk: JsonWebKey;
+  private readonly jwks: JsonWebKey[];
 
   constructor(@Inject(AUTH_SERVICE_CONFIG) config: AuthServiceConfig) {
     this.privateKey = createPrivateKey(config.secrets.jwtPrivateKey);
-    if (this.privateKey.asymmetricKeyType !== 'ec' || this.privateKey.asymmetricKeyDetails?.namedCurve !== 'prime256v1') {
-      throw new Error('JWT_PRIVATE_KEY must be an EC P-256 private key (ES256)');
+    if (!isP256(this.privateKey)) throw new Error('JWT_PRIVATE_KEY must be an EC P-256 private key (ES256)');
+    const additional = parsePublicKeyPems(config.JWT_ADDITIONAL_PUBLIC_KEYS ?? '').map((pem) => createPublicKey(pem));
+    if (additional.some((key) => !isP256(key))) throw new Error('JWT_ADDITIONAL_PUBLIC_KEYS must hold EC P-256 public keys (ES256)');
+    // A retired key must keep the kid its tokens carry, which only a thumbprint guarantees.
+    if (config.JWT_KEY_ID && additional.length > 0) throw new Error('JWT_KEY_ID cannot be combined with JWT_ADDITIONAL_PUBLIC_KEYS');
+
+    const signing = publicJwk(createPublicKey(this.privateKey), config.JWT_KEY_ID);
+    this.keyId = signing.kid;
+    const byKid = new Map([[signing.kid, signing]]);
+    for (const key of additional) {
+      const jwk = publicJwk(key);
+      if (!byKid.has(jwk.kid)) byKid.set(jwk.kid, jwk);
     }
-    const jwk = createPublicKey(this.privateKey).export({ format: 'jwk' });
-    this.keyId = config.JWT_KEY_ID ?? thumbprint(jwk);
-    this.publicJwk = { ...jwk, kid: this.keyId, alg: 'ES256', use: 'sig' } as JsonWebKey;
+    this.jwks = [...byKid.values()];
   }
 
+  /** The signing key's public half first, then the additional keys. */
   publicJwks(): JsonWebKey[] {
-    return [this.publicJwk];
+    return this.jwks;
   }
+}
+
+function isP256(key: KeyObject): boolean {
+  return key.asymmetricKeyType === 'ec' && key.asymmetricKeyDetails?.namedCurve === 'prime256v1';
+}
+
+function publicJwk(key: KeyObject, kid?: string): JsonWebKey & { kid: string } {
+  const jwk = key.export({ format: 'jwk' });
+  return { ...jwk, kid: kid ?? thumbprint(jwk), alg: 'ES256', use: 'sig' } as JsonWebKey & { kid: string };
 }
 
 /** RFC 7638 JWK thumbprint of an EC public key: a stable `kid` derived from the key itself. */

@@ -1,0 +1,21 @@
+import { Controller, Get, Header } from '@nestjs/common';
+import { JWKS_CACHE_CONTROL, Public, PublicKeyStore } from '@lib/auth';
+import { SkipRateLimit } from '@lib/throttling';
+
+/**
+ * The JWKS at the edge, for third-party verifiers that only reach the gateway. It republishes the
+ * keys the gateway itself accepts, read from auth-service at most once per refetch cooldown, so a
+ * flood here costs auth-service no more than a flood of unknown `kid`s does.
+ */
+@Public()
+@SkipRateLimit()
+@Controller('.well-known')
+export class GatewayJwksController {
+  constructor(private readonly keys: PublicKeyStore) {}
+
+  @Get('jwks.json')
+  @Header('Cache-Control', JWKS_CACHE_CONTROL)
+  async jwks(): Promise<{ keys: unknown[] }> {
+    return { keys: await this.keys.publicJwks() };
+  }
+}

@@ -1,0 +1,36 @@
+import { createPublicKey, generateKeyPairSync } from 'node:crypto';
+import type { AuthServiceConfig } from '../config/auth-service.config';
+import { createDevSigningKey } from './dev-signing-key';
+import { SigningKeyService } from './signing-key.service';
+
+const spki = (privatePem: string) => createPublicKey(privatePem).export({ format: 'pem', type: 'spki' }).toString();
+const service = (jwtPrivateKey: string, env: Partial<AuthServiceConfig> = {}) =>
+  new SigningKeyService({ secrets: { jwtPrivateKey }, ...env } as AuthServiceConfig);
+
+describe('SigningKeyService', () => {
+  const current = createDevSigningKey();
+  const next = createDevSigningKey();
+  const retired = createDevSigningKey();
+
+  it('publishes the signing key first, then each additional public key under its thumbprint, once', () => {
+    const keys = service(current, { JWT_ADDITIONAL_PUBLIC_KEYS: `${spki(next)}\n${spki(retired)}\n${spki(current)}${spki(next)}` });
+    const jwks = keys.publicJwks() as { kid: string; d?: string }[];
+    expect(jwks).toHaveLength(3);
+    expect(jwks[0].kid).toBe(keys.keyId);
+    // The kid a key gets as an additional key is the kid it had, or will have, as the signing key.
+    expect(jwks.slice(1).map((k) => k.kid)).toEqual([service(next).keyId, service(retired).keyId]);
+    expect(jwks.every((k) => k.d === undefined)).toBe(true);
+  });
+
+  it('refuses a private key, another curve or stray text among the additional keys', () => {
+    const p384 = generateKeyPairSync('ec', { namedCurve: 'P-384' }).publicKey.export({ format: 'pem', type: 'spki' }).toString();
+    expect(() => service(current, { JWT_ADDITIONAL_PUBLIC_KEYS: next })).toThrow(/only PEM public keys/);
+    expect(() => service(current, { JWT_ADDITIONAL_PUBLIC_KEYS: `${spki(next)} trailing` })).toThrow(/only PEM public keys/);
+    expect(() => service(current, { JWT_ADDITIONAL_PUBLIC_KEYS: p384 })).toThrow(/EC P-256 public keys/);
+  });
+
+  it('refuses JWT_KEY_ID together with additional keys: a retired key would change its kid', () => {
+    expect(() => service(current, { JWT_KEY_ID: 'k1', JWT_ADDITIONAL_PUBLIC_KEYS: spki(next) })).toThrow(/JWT_KEY_ID/);
+    expect(service(current, { JWT_KEY_ID: 'k1' }).publicJwks()).toEqual([expect.objectContaining({ kid: 'k1' })]);
+  });
+});
