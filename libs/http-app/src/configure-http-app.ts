@@ -3,6 +3,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { applyTrustedProxies } from '@lib/client-ip';
 import { DomainErrorFilter } from '@lib/errors';
 import { exceedsJsonDepth } from './json-depth';
+import { applyServerTimeouts } from './server-timeouts';
 
 export interface HttpAppOptions {
   trustedProxies: readonly string[];
@@ -44,5 +45,6 @@ export function configureHttpApp(app: INestApplication, options: HttpAppOptions)
     res.setHeader('Cache-Control', 'no-store');
     next();
   });
+  applyServerTimeouts(app);
   app.enableShutdownHooks();
 }

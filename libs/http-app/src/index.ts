@@ -2,3 +2,4 @@ export * from './configure-http-app';
 export * from './run-app';
 export * from './service-modules';
 export * from './express-http-adapter';
+export * from './server-timeouts';
