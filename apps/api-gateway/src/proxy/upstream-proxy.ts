@@ -105,15 +105,10 @@ function relayResponse(upstreamRes: IncomingMessage, res: ServerResponse): void 
     // The service broke off mid-body: the client must see a broken response, not a short one.
     if (!upstreamRes.complete) res.destroy();
   });
-  let bodyStarted = false;
-  upstreamRes.once('data', () => (bodyStarted = true));
+  // A body of unknown length is a stream (an early answer to an upload, a stream of events): its
+  // headers go out now. A body of known length carries them in its first packet.
+  if (upstreamRes.headers['content-length'] === undefined) res.flushHeaders();
   upstreamRes.pipe(res);
-  // Headers leave with the first body bytes; a service that answers first and streams its body
-  // later (an early answer to an upload, a stream of events) must have them relayed now. Runs
-  // after the pipe's first read, so a body that came with the headers still shares their packet.
-  process.nextTick(() => {
-    if (!bodyStarted && !res.writableEnded && !res.destroyed) res.flushHeaders();
-  });
 }
 
 function answerFailure(res: ServerResponse, status: 502 | 504): void {
