@@ -7,6 +7,7 @@
  *   (b) nginx       behind nginx with a keep-alive upstream pool (skipped, with a note, without nginx)
  *   (c) bare proxy  behind http-proxy-middleware with a keep-alive Agent, nothing else
  *   (cn) node proxy behind a bare node:http proxy (the gateway's technique, no framework)
+ *   (cg) own proxy  behind the gateway's UpstreamProxy class on a bare node:http server (no Nest, no guards)
  *   (d) gateway     behind the api-gateway with its full security (token, session check, limits)
  * The apps run as production runs them (`node dist/apps/<app>/main.js`, built first when stale) as
  * child processes against a redis-server this script starts, so `INFO commandstats` counts only
@@ -14,17 +15,17 @@
  * interleaved rounds (rotated order) against the same running processes; medians, and the target
  * ratios also as the median of the per-round ratios (a target is met only when both reach it).
  * BENCH_ROUNDS (5), BENCH_DURATION_SEC (6), BENCH_WARMUP_SEC (2), BENCH_CONNECTIONS (50),
- * BENCH_SEQUENTIAL (300: requests of the one-connection latency run), BENCH_CPU_PROF_DIR (the
- * gateway writes a V8 CPU profile there and the bench prints where its CPU went),
+ * BENCH_SEQUENTIAL (300: requests of the one-connection latency run), BENCH_CPU_PROF_DIR (after
+ * the rounds, one more run of (d) with the gateway profiled; the profile is written there and
+ * summarised by layer), BENCH_SETUPS=c,d (only those set-ups: table only, no target ratios),
  * BENCH_RESULT_FILE (JSON for npm run bench).
  * Targets (issue): (d) >= 0.9 x (c) and >= 0.6 x (b) in req/s, (d) p50 <= 1.5 x (b), Redis round
  * trips per proxied request (gateway and service together) <= 0.2.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { join } from 'node:path';
-import ts from 'typescript';
 import { registerAndLogin, startProcessSystem, startRedisServer, type ProcessSystem, type TestRedisServer } from '@lib/testing';
 import { summariseCpuProfile } from './support/cpu-profile-summary';
 import { startNginxProxy, nginxVersion, type NginxProxy } from './support/nginx-proxy';
@@ -87,19 +88,22 @@ function buildAppsIfStale(): void {
   execFileSync(process.execPath, [join(ROOT, 'test/reliability/build-if-stale.js')], { cwd: ROOT, stdio: 'inherit' });
 }
 
-/** A bench support file compiled on its own (no @lib imports): plain JavaScript, no ts-node in the process. */
-function compileSupport(name: string): string {
-  const out = join(ROOT, 'dist', 'bench', `${name}.js`);
-  mkdirSync(join(ROOT, 'dist', 'bench'), { recursive: true });
-  const source = readFileSync(join(__dirname, 'support', `${name}.ts`), 'utf8');
-  const options = { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022, esModuleInterop: true };
-  writeFileSync(out, ts.transpileModule(source, { compilerOptions: options }).outputText);
-  return out;
+/**
+ * Compiles the bench's own processes to JavaScript (dist/bench) so they run as production runs, with
+ * no ts-node in their heap; `@lib/*` imports resolve at run time through tsconfig-paths (TS_NODE_BASEURL).
+ */
+function compileSupport(): string {
+  execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', join(__dirname, 'tsconfig.gateway-bench.json')], { cwd: ROOT, stdio: 'inherit' });
+  return join(ROOT, 'dist', 'bench');
 }
 
-function startBareProxy(kind: 'node' | 'hpm', target: string): Promise<{ child: ChildProcess; url: string }> {
-  const out = compileSupport('bare-proxies');
-  const child = spawn(process.execPath, [out], { cwd: ROOT, env: { ...process.env, BARE_PROXY: kind, BARE_TARGET: target }, stdio: ['ignore', 'pipe', 'inherit'] });
+/** One of the bare proxies (bare-proxies.ts, gateway-proxy-only-app.ts) on a free port. */
+function startBareProxy(compiled: string, file: string, target: string, kind = ''): Promise<{ child: ChildProcess; url: string }> {
+  const child = spawn(process.execPath, ['-r', 'tsconfig-paths/register', join(compiled, 'bench', 'support', file)], {
+    cwd: ROOT,
+    env: { ...process.env, TS_NODE_BASEURL: compiled, BARE_PROXY: kind, BARE_TARGET: target },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   return new Promise((resolve, reject) => {
     let text = '';
     child.stdout?.on('data', (chunk: Buffer) => {
@@ -107,7 +111,7 @@ function startBareProxy(kind: 'node' | 'hpm', target: string): Promise<{ child: 
       const ready = /READY (\d+)/.exec(text);
       if (ready) resolve({ child, url: `http://127.0.0.1:${ready[1]}` });
     });
-    child.once('exit', (code) => reject(new Error(`bare ${kind} proxy exited with ${code}`)));
+    child.once('exit', (code) => reject(new Error(`${file} ${kind} exited with ${code}`)));
   });
 }
 
@@ -173,14 +177,16 @@ function combine(runs: Measured[]): Measured {
   };
 }
 
-/** Stops the gateway's profile (second SIGWINCH, see cpu-profile-preload.ts) and prints where its CPU went. */
-async function gatewayProfile(pid: number, file: string): Promise<{ layer: string; share: number }[] | undefined> {
+/** Profiles the gateway during `load` (SIGWINCH starts and stops it, see cpu-profile-preload.ts) and prints where its CPU went. */
+async function gatewayProfile(pid: number, file: string, load: () => Promise<unknown>): Promise<{ layer: string; share: number }[] | undefined> {
+  process.kill(pid, 'SIGWINCH');
+  await load();
   process.kill(pid, 'SIGWINCH');
   for (let i = 0; i < 100 && !existsSync(file); i++) await new Promise((r) => setTimeout(r, 100));
   if (!existsSync(file)) return undefined;
   await new Promise((r) => setTimeout(r, 500));
   const profile = summariseCpuProfile(file);
-  console.log('\nWhere the gateway CPU goes during the rounds (self time, share of busy time):');
+  console.log('\nWhere the gateway CPU goes under the same load (self time, share of busy time):');
   for (const p of profile.slice(0, 16)) console.log(`  ${fixed(p.share * 100, 1).padStart(5)} %  ${p.layer}`);
   return profile;
 }
@@ -191,6 +197,7 @@ async function main(): Promise<void> {
   const profileDir = process.env.BENCH_CPU_PROF_DIR;
   const profileFile = profileDir ? join(profileDir, `api-gateway-${Date.now()}.cpuprofile`) : undefined;
   const raised = { RATE_LIMIT_GENERAL_LIMIT: '100000000', RATE_LIMIT_AUTH_LIMIT: '1000' };
+  const compiled = compileSupport();
   const redis = await startRedisServer();
   let system: ProcessSystem | undefined;
   let nginx: NginxProxy | undefined;
@@ -203,16 +210,17 @@ async function main(): Promise<void> {
       redisUrl: redis.url,
       gatewayEnv: {
         ...raised,
-        ...(profileFile ? { NODE_OPTIONS: `--require ${compileSupport('cpu-profile-preload')}`, BENCH_CPU_PROFILE_FILE: profileFile } : {}),
+        ...(profileFile ? { NODE_OPTIONS: `--require ${join(compiled, 'bench', 'support', 'cpu-profile-preload.js')}`, BENCH_CPU_PROFILE_FILE: profileFile } : {}),
       },
       profileEnv: { RATE_LIMIT_PROFILE_LIMIT: '100000000' },
     });
     const user = await registerAndLogin(system.gatewayUrls[0]);
     const headers = { authorization: `Bearer ${user.accessToken}` };
     const gateway = system.gateways[0];
-    const hpm = await startBareProxy('hpm', system.profileUrl);
-    const bare = await startBareProxy('node', system.profileUrl);
-    children.push(hpm.child, bare.child);
+    const hpm = await startBareProxy(compiled, 'bare-proxies.js', system.profileUrl, 'hpm');
+    const bare = await startBareProxy(compiled, 'bare-proxies.js', system.profileUrl, 'node');
+    const own = await startBareProxy(compiled, 'gateway-proxy-only-app.js', system.profileUrl);
+    children.push(hpm.child, bare.child, own.child);
     const version = nginxVersion();
     if (version) nginx = await startNginxProxy(new URL(system.profileUrl));
     else console.log('NOTE: nginx is not installed, (b) is skipped (apt-get install nginx-light to measure it).\n');
@@ -221,6 +229,7 @@ async function main(): Promise<void> {
       ...(nginx ? [{ id: 'b', label: `nginx ${version}, keep-alive upstream`, url: `${nginx.url}/api/profile`, proxyPids: nginx.pids }] : []),
       { id: 'c', label: 'http-proxy-middleware + keep-alive Agent', url: `${hpm.url}/api/profile`, proxyPids: () => [hpm.child.pid ?? -1] },
       { id: 'cn', label: 'bare node:http keep-alive proxy', url: `${bare.url}/api/profile`, proxyPids: () => [bare.child.pid ?? -1] },
+      { id: 'cg', label: "the gateway's UpstreamProxy on bare node:http", url: `${own.url}/api/profile`, proxyPids: () => [own.child.pid ?? -1] },
       { id: 'd', label: 'api-gateway, full security', url: `${gateway.url}/api/profile`, proxyPids: () => [gateway.pid] },
     ];
     for (const setup of setups) {
@@ -231,11 +240,10 @@ async function main(): Promise<void> {
       `gateway bench: GET /profile, ${CONNECTIONS} connections, ${WARMUP_SEC} s warm-up + ${DURATION_SEC} s per set-up, ` +
         `${ROUNDS} interleaved rounds (medians), then ${SEQUENTIAL} sequential requests on one connection; own redis-server ${redis.url}\n`,
     );
-    // BENCH_SETUPS=c,d: only these set-ups (a quick comparison; the target ratios need c, cn and d).
+    // BENCH_SETUPS=c,d: only these set-ups (a quick comparison; the target ratios need c, cn, cg and d).
     const only = process.env.BENCH_SETUPS?.split(',');
     const selected = only ? setups.filter((setup) => only.includes(setup.id)) : setups;
     const runs = new Map<string, Measured[]>(selected.map((s) => [s.id, []]));
-    if (profileFile) process.kill(gateway.pid, 'SIGWINCH');
     for (let round = 0; round < ROUNDS; round++) {
       const order = selected.map((_, i) => selected[(i + round) % selected.length]);
       for (const setup of order) {
@@ -274,17 +282,21 @@ async function main(): Promise<void> {
       console.log(`  (${r.id}) ${Object.entries(r.commands).sort((a, b) => b[1] - a[1]).map(([n, c]) => `${n}=${fixed(c / r.requests, 3)}`).join(' ') || 'none'}`);
     }
 
-    const profile = profileFile ? await gatewayProfile(gateway.pid, profileFile) : undefined;
+    // Profiled in a run of its own after the rounds, so the profiler's cost is in no figure above.
+    const profile = profileFile ? await gatewayProfile(gateway.pid, profileFile, () => autocannon({ url: `${gateway.url}/api/profile`, connections: CONNECTIONS, duration: DURATION_SEC, headers })) : undefined;
     if (selected !== setups) return;
     const d = byId('d') as Measured;
     const c = byId('c') as Measured;
     const cn = byId('cn') as Measured;
+    const cg = byId('cg') as Measured;
     const b = byId('b');
     const perRound = (x: string, y: string, f: (m: Measured) => number = (m) => m.rps) =>
       (runs.get(x) ?? []).map((run, i) => f(run) / f((runs.get(y) ?? [])[i]));
     const ratios = {
       gatewayVsBare: { medians: d.rps / c.rps, perRound: perRound('d', 'c') },
       gatewayVsNodeProxy: { medians: d.rps / cn.rps, perRound: perRound('d', 'cn') },
+      gatewayVsOwnProxy: { medians: d.rps / cg.rps, perRound: perRound('d', 'cg') },
+      ownProxyVsNodeProxy: { medians: cg.rps / cn.rps, perRound: perRound('cg', 'cn') },
       gatewayVsNginx: b ? { medians: d.rps / b.rps, perRound: perRound('d', 'b') } : undefined,
       p50VsNginx: b ? { medians: d.p50 / Math.max(1, b.p50), perRound: perRound('d', 'b', (m) => Math.max(1, m.p50)) } : undefined,
       roundTrips: roundTrips(d.commands) / d.requests,
@@ -301,9 +313,20 @@ async function main(): Promise<void> {
     show('(d)/(b) req/s gateway vs nginx', ratios.gatewayVsNginx, '>= 0.6', met(ratios.gatewayVsNginx, 0.6));
     show('(d)/(b) p50 gateway vs nginx', ratios.p50VsNginx, '<= 1.5', met(ratios.p50VsNginx, 1.5, true));
     show('(d)/(cn) req/s gateway vs bare node:http', ratios.gatewayVsNodeProxy, '—', '');
+    show('(cg)/(cn) req/s UpstreamProxy vs bare node:http', ratios.ownProxyVsNodeProxy, '—', '');
+    show('(d)/(cg) req/s gateway vs its UpstreamProxy alone', ratios.gatewayVsOwnProxy, '—', '');
     console.log(`  (d) Redis round trips per proxied request      ${fixed(ratios.roundTrips, 3)}   <= 0.2   ${ratios.roundTrips <= 0.2 ? 'yes' : 'NO'}`);
-    const extraCpu = { vsBare: d.proxyCpuUs - c.proxyCpuUs, vsNodeProxy: d.proxyCpuUs - cn.proxyCpuUs };
-    console.log(`\nProxy CPU per request: (d) ${fixed(d.proxyCpuUs, 0)} µs, (c) ${fixed(c.proxyCpuUs, 0)} µs, (cn) ${fixed(cn.proxyCpuUs, 0)} µs; service ${fixed(d.serviceCpuUs, 0)} µs in (d)`);
+    const extraCpu = {
+      vsBare: d.proxyCpuUs - c.proxyCpuUs,
+      vsNodeProxy: d.proxyCpuUs - cn.proxyCpuUs,
+      ownProxyVsNodeProxy: cg.proxyCpuUs - cn.proxyCpuUs,
+      frameworkAndSecurity: d.proxyCpuUs - cg.proxyCpuUs,
+    };
+    console.log(
+      `\nProxy CPU per request: (d) ${fixed(d.proxyCpuUs, 0)} µs, (c) ${fixed(c.proxyCpuUs, 0)} µs, (cn) ${fixed(cn.proxyCpuUs, 0)} µs, ` +
+        `(cg) ${fixed(cg.proxyCpuUs, 0)} µs; service ${fixed(d.serviceCpuUs, 0)} µs in (d). (d) - (c) = ${fixed(extraCpu.vsBare, 0)} µs: ` +
+        `UpstreamProxy over a bare node:http proxy (cg) - (cn) ${fixed(extraCpu.ownProxyVsNodeProxy, 0)} µs, Nest + Express + guards + metrics (d) - (cg) ${fixed(extraCpu.frameworkAndSecurity, 0)} µs`,
+    );
 
     if (results.some((r) => r.failed > 0)) console.log('\nWARNING: some requests failed or were not 2xx; see the table.');
     console.log(`\ntotal ${fixed((Date.now() - started) / 1000, 1)} s`);

@@ -49,9 +49,12 @@ export class UpstreamProxy {
     const retryable = IDEMPOTENT.has(req.method ?? '') && !hasBody(req);
     const path = upstreamPath((req as IncomingMessage & { originalUrl?: string }).originalUrl ?? req.url ?? '/');
     let upstream: ClientRequest | undefined;
+    let clientGone = false;
     res.once('close', () => {
       // The client went away first: stop the upstream work and do not return that socket to the pool.
-      if (!res.writableFinished) upstream?.destroy();
+      if (res.writableFinished) return;
+      clientGone = true;
+      upstream?.destroy();
     });
     const attempt = (retried: boolean) => {
       let timedOut = false;
@@ -70,7 +73,7 @@ export class UpstreamProxy {
       });
       upstream.once('response', (upstreamRes) => relayResponse(upstreamRes, res));
       upstream.on('error', (error: NodeJS.ErrnoException) => {
-        if (res.destroyed) return;
+        if (clientGone) return;
         // A pooled connection the upstream closed just as it was reused: the request never reached it.
         if (!retried && retryable && !timedOut && upstream?.reusedSocket && STALE_SOCKET.has(error.code ?? '') && !res.headersSent) {
           attempt(true);
