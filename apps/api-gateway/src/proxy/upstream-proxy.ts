@@ -58,7 +58,7 @@ export class UpstreamProxy {
     });
     const attempt = (retried: boolean) => {
       let timedOut = false;
-      upstream = this.send({
+      const sent = this.send({
         agent: this.agent,
         hostname: this.hostname,
         port: this.port,
@@ -67,22 +67,23 @@ export class UpstreamProxy {
         headers,
         timeout: this.options.timeoutMs,
       });
-      upstream.once('timeout', () => {
+      upstream = sent;
+      sent.once('timeout', () => {
         timedOut = true;
-        upstream?.destroy();
+        sent.destroy();
       });
-      upstream.once('response', (upstreamRes) => relayResponse(upstreamRes, res));
-      upstream.on('error', (error: NodeJS.ErrnoException) => {
+      sent.once('response', (upstreamRes) => relayResponse(upstreamRes, res));
+      sent.on('error', (error: NodeJS.ErrnoException) => {
         if (clientGone) return;
         // A pooled connection the upstream closed just as it was reused: the request never reached it.
-        if (!retried && retryable && !timedOut && upstream?.reusedSocket && STALE_SOCKET.has(error.code ?? '') && !res.headersSent) {
+        if (!retried && retryable && !timedOut && sent.reusedSocket && STALE_SOCKET.has(error.code ?? '') && !res.headersSent) {
           attempt(true);
           return;
         }
         answerFailure(res, timedOut ? 504 : 502);
       });
-      if (hasBody(req)) req.pipe(upstream);
-      else upstream.end();
+      if (hasBody(req)) req.pipe(sent);
+      else sent.end();
     };
     attempt(false);
   }
