@@ -52,15 +52,47 @@ interface RefreshResult {
   baselines: { signOnlyRoutePerSecond: number; signOnlyRouteP99: number; signLoopPerSecond: number };
 }
 
-const ROOT = join(__dirname, '..');
-const BENCHES = ['ratelimit', 'refresh'] as const;
+interface GatewayRatio {
+  medians: number;
+  perRound: number[];
+}
 
-function runBench(name: string, resultFile: string): void {
+interface GatewayResult {
+  settings: { connections: number; warmupSec: number; durationSec: number; rounds: number; sequential: number; nginx: string | null };
+  setups: {
+    id: string;
+    label: string;
+    rps: number;
+    p50: number;
+    p99: number;
+    sequentialMs: number;
+    proxyCpuUs: number;
+    serviceCpuUs: number;
+    roundTripsPerRequest: number;
+    failed: number;
+  }[];
+  ratios: {
+    gatewayVsBare: GatewayRatio;
+    gatewayVsNodeProxy: GatewayRatio;
+    gatewayVsOwnProxy: GatewayRatio;
+    ownProxyVsNodeProxy: GatewayRatio;
+    gatewayVsNginx?: GatewayRatio;
+    p50VsNginx?: GatewayRatio;
+    roundTrips: number;
+  };
+  extraCpu: { vsBare: number; vsNodeProxy: number; ownProxyVsNodeProxy: number; frameworkAndSecurity: number };
+  profile?: { layer: string; share: number }[];
+}
+
+const ROOT = join(__dirname, '..');
+const BENCHES = ['ratelimit', 'refresh', 'gateway'] as const;
+
+function runBench(name: string, resultFile: string, env: Record<string, string> = {}): void {
   console.log(`\n=== bench:${name} ===`);
   const run = spawnSync('npm', ['run', `bench:${name}`], {
     cwd: ROOT,
     stdio: 'inherit',
-    env: { ...process.env, BENCH_RESULT_FILE: resultFile },
+    env: { ...process.env, BENCH_RESULT_FILE: resultFile, ...env },
   });
   if (run.status !== 0) throw new Error(`bench:${name} failed with exit code ${run.status}`);
 }
@@ -178,13 +210,79 @@ function refreshSection(r: RefreshResult): string {
   ].join('\n');
 }
 
+const medianOf = (values: number[]) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+};
+
+function gatewaySection(r: GatewayResult): string {
+  const ratio = (x: GatewayRatio | undefined, target: string) =>
+    x ? [f(x.medians), f(medianOf(x.perRound)), target, x.perRound.map((v) => f(v)).join(', ')] : ['—', '—', target, 'nginx not installed'];
+  return [
+    '## The gateway hop (`npm run bench:gateway`)',
+    '',
+    `\`GET /profile\` of profile-service with a valid token (the service verifies it, checks the session and applies its own ` +
+      `rate limit), autocannon, ${r.settings.connections} connections, ${r.settings.warmupSec} s warm-up + ${r.settings.durationSec} s per ` +
+      `set-up, ${r.settings.rounds} interleaved rounds against the same running processes; medians. The apps run built, as ` +
+      'production runs them (`node dist/apps/<app>/main.js`), against a redis-server started by the bench, with limits raised ' +
+      `so nothing is refused. "sequential" is the mean latency of ${r.settings.sequential} requests one after the other on one ` +
+      'keep-alive connection. CPU per request from `/proc` of the proxy process(es) and of profile-service; Redis round trips ' +
+      'are the gateway\'s and the service\'s together.',
+    '',
+    table(
+      ['set-up', 'req/s', 'p50 ms', 'p99 ms', 'sequential ms', 'proxy CPU µs / req', 'service CPU µs / req', 'Redis round trips / req', 'failed'],
+      r.setups.map((s) => [
+        `(${s.id}) ${s.label}`,
+        f(s.rps, 0),
+        String(s.p50),
+        String(s.p99),
+        f(s.sequentialMs),
+        Number.isFinite(s.proxyCpuUs) ? f(s.proxyCpuUs, 0) : '—',
+        f(s.serviceCpuUs, 0),
+        f(s.roundTripsPerRequest, 3),
+        String(s.failed),
+      ]),
+    ),
+    '',
+    table(
+      ['ratio', 'of medians', 'median per round', 'target', 'per round'],
+      [
+        ['(d)/(c) req/s, gateway vs http-proxy-middleware + keep-alive Agent', ...ratio(r.ratios.gatewayVsBare, '≥ 0.9')],
+        ['(d)/(b) req/s, gateway vs nginx', ...ratio(r.ratios.gatewayVsNginx, '≥ 0.6')],
+        ['(d)/(b) p50, gateway vs nginx', ...ratio(r.ratios.p50VsNginx, '≤ 1.5')],
+        ['(d)/(cn) req/s, gateway vs bare node:http proxy', ...ratio(r.ratios.gatewayVsNodeProxy, '—')],
+        ["(cg)/(cn) req/s, the gateway's UpstreamProxy alone vs bare node:http proxy", ...ratio(r.ratios.ownProxyVsNodeProxy, '—')],
+        ['(d)/(cg) req/s, gateway vs its UpstreamProxy alone', ...ratio(r.ratios.gatewayVsOwnProxy, '—')],
+        ['(d) Redis round trips per proxied request, gateway + service', f(r.ratios.roundTrips, 3), '', '≤ 0.2', ''],
+      ],
+    ),
+    '',
+    `What (d) costs over the bare proxies, in proxy CPU per request (medians): ${f(r.extraCpu.vsBare, 0)} µs over (c), ` +
+      `${f(r.extraCpu.vsNodeProxy, 0)} µs over (cn); of that, the gateway's UpstreamProxy itself (cg) − (cn) ${f(r.extraCpu.ownProxyVsNodeProxy, 0)} µs ` +
+      `(forwarded headers, hop-by-hop filtering, rate-limit header merge, per-request timeout, abort and retry handling), ` +
+      `and Nest + Express + the guards (token, session check, rate limit) + metrics in front of it (d) − (cg) ${f(r.extraCpu.frameworkAndSecurity, 0)} µs.` +
+      (r.profile
+        ? ' Where it goes (V8 CPU profile of the gateway in one more run of (d) after the rounds, self time by layer, share of the sampled busy time; ' +
+          'on a shared machine a thread preempted inside a system call is sampled there, so the socket-write share is inflated): ' +
+          r.profile
+            .filter((p) => p.share >= 0.01)
+            .map((p) => `${p.layer} ${f(p.share * 100, 1)} %`)
+            .join(', ') +
+          '.'
+        : ''),
+  ].join('\n');
+}
+
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'bench-results-'));
   try {
     const files = Object.fromEntries(BENCHES.map((name) => [name, join(dir, `${name}.json`)]));
-    for (const name of BENCHES) runBench(name, files[name]);
+    // The gateway bench also profiles the gateway (in a run of its own) for the report.
+    for (const name of BENCHES) runBench(name, files[name], name === 'gateway' ? { BENCH_CPU_PROF_DIR: dir } : {});
     const rateLimit = JSON.parse(readFileSync(files.ratelimit, 'utf8')) as RateLimitResult;
     const refresh = JSON.parse(readFileSync(files.refresh, 'utf8')) as RefreshResult;
+    const gateway = JSON.parse(readFileSync(files.gateway, 'utf8')) as GatewayResult;
     const report = [
       '# Benchmark report',
       '',
@@ -198,6 +296,8 @@ async function main(): Promise<void> {
       rateLimitSection(rateLimit),
       '',
       refreshSection(refresh),
+      '',
+      gatewaySection(gateway),
       '',
       'Reliability figures (revocation delay, admitted counts across instances, recovery time, memory growth) are printed by ' +
         '`npm run test:reliability`.',

@@ -5,6 +5,7 @@ import { DomainErrorFilter } from '@lib/errors';
 import { useJsonBodyParser } from './json-body-parser';
 import { securityHeaders } from './security-headers';
 import { validationErrors } from './validation-errors';
+import { applyServerTimeouts } from './server-timeouts';
 
 export interface HttpAppOptions {
   trustedProxies: readonly string[];
@@ -45,5 +46,6 @@ export function configureHttpApp(app: INestApplication, options: HttpAppOptions)
     }),
   );
   app.useGlobalFilters(new DomainErrorFilter());
+  applyServerTimeouts(app);
   app.enableShutdownHooks();
 }

@@ -3,3 +3,4 @@ export * from './run-app';
 export * from './service-modules';
 export * from './express-http-adapter';
 export * from './dev-secrets-warning';
+export * from './server-timeouts';

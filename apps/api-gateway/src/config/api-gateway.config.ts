@@ -23,6 +23,10 @@ const apiGatewayEnv = z.object({
   PROFILE_SERVICE_URL: url(['http', 'https'], 'http://127.0.0.1:3002'),
   /** An upstream that has not answered within this time gets the client a 504. */
   UPSTREAM_TIMEOUT_MS: positiveInt(10_000),
+  /** Most connections the gateway keeps open to each service. */
+  UPSTREAM_MAX_SOCKETS: positiveInt(256),
+  /** An idle pooled connection closes after this; keep it below the services' keep-alive timeout (65 s). */
+  UPSTREAM_IDLE_TIMEOUT_MS: positiveInt(30_000),
   KEYS_DIR: z.string().default('.keys'),
   PSEUDONYM_SECRET: z.string().min(32).optional(),
   RATE_LIMIT_GENERAL_LIMIT: positiveInt(100),

@@ -1,6 +1,6 @@
-import { All, Controller, Next, Post, Req, Res } from '@nestjs/common';
+import { All, Controller, Post, Req, Res } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
-import type { NextFunction, Request, Response } from 'express';
+import type { Request, Response } from 'express';
 import { Public } from '@lib/auth';
 import { RateLimitPolicy } from '@lib/throttling';
 import { Upstreams } from './upstreams';
@@ -21,31 +21,31 @@ export class GatewayController {
   @Public()
   @RateLimitPolicy('auth')
   @Post(['auth/login', 'auth/register'])
-  credentials(@Req() req: Request, @Res() res: Response, @Next() next: NextFunction): void {
-    void this.upstreams.auth(req, res, next);
+  credentials(@Req() req: Request, @Res() res: Response): void {
+    this.upstreams.auth.forward(req, res);
   }
 
   @Public()
   @RateLimitPolicy('refresh')
   @Post('auth/refresh')
-  refresh(@Req() req: Request, @Res() res: Response, @Next() next: NextFunction): void {
-    void this.upstreams.auth(req, res, next);
+  refresh(@Req() req: Request, @Res() res: Response): void {
+    this.upstreams.auth.forward(req, res);
   }
 
   /** A password change checks the current password: it spends the login budget too. */
   @RateLimitPolicy('auth')
   @Post('auth/password')
-  password(@Req() req: Request, @Res() res: Response, @Next() next: NextFunction): void {
-    void this.upstreams.auth(req, res, next);
+  password(@Req() req: Request, @Res() res: Response): void {
+    this.upstreams.auth.forward(req, res);
   }
 
   @All(['auth/logout', 'me', 'me/*path', 'accounts', 'accounts/*path'])
-  auth(@Req() req: Request, @Res() res: Response, @Next() next: NextFunction): void {
-    void this.upstreams.auth(req, res, next);
+  auth(@Req() req: Request, @Res() res: Response): void {
+    this.upstreams.auth.forward(req, res);
   }
 
   @All(['profile', 'profile/*path'])
-  profile(@Req() req: Request, @Res() res: Response, @Next() next: NextFunction): void {
-    void this.upstreams.profile(req, res, next);
+  profile(@Req() req: Request, @Res() res: Response): void {
+    this.upstreams.profile.forward(req, res);
   }
 }

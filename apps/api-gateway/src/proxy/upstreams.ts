@@ -1,16 +1,20 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { RequestHandler } from 'http-proxy-middleware';
 import { API_GATEWAY_CONFIG, type ApiGatewayConfig } from '../config/api-gateway.config';
-import { createUpstreamProxy } from './upstream-proxy.factory';
+import { UpstreamProxy } from './upstream-proxy';
 
-/** One proxy per downstream service, created once. */
+/** One proxy (and one connection pool) per downstream service, created once. */
 @Injectable()
 export class Upstreams {
-  readonly auth: RequestHandler;
-  readonly profile: RequestHandler;
+  readonly auth: UpstreamProxy;
+  readonly profile: UpstreamProxy;
 
   constructor(@Inject(API_GATEWAY_CONFIG) config: ApiGatewayConfig) {
-    this.auth = createUpstreamProxy(config.AUTH_SERVICE_URL, config.UPSTREAM_TIMEOUT_MS);
-    this.profile = createUpstreamProxy(config.PROFILE_SERVICE_URL, config.UPSTREAM_TIMEOUT_MS);
+    const options = {
+      timeoutMs: config.UPSTREAM_TIMEOUT_MS,
+      maxSockets: config.UPSTREAM_MAX_SOCKETS,
+      idleTimeoutMs: config.UPSTREAM_IDLE_TIMEOUT_MS,
+    };
+    this.auth = new UpstreamProxy(config.AUTH_SERVICE_URL, options);
+    this.profile = new UpstreamProxy(config.PROFILE_SERVICE_URL, options);
   }
 }

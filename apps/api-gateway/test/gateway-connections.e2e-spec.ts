@@ -1,0 +1,209 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { Agent, createServer, type IncomingHttpHeaders, type IncomingMessage, request, type Server } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { registerAndLogin, startTestSystem, type TestSystem, type TestUser } from '@lib/testing';
+
+interface Reply {
+  status: number;
+  headers: IncomingHttpHeaders;
+  body: string;
+  socket: Socket;
+}
+
+/** One request over `agent`, the whole response read; `socket` is the client connection it used. */
+function send(url: string, options: { agent: Agent; method?: string; headers?: Record<string, string>; body?: Buffer }): Promise<Reply> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { agent: options.agent, method: options.method ?? 'GET', headers: options.headers }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.on('end', () =>
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString(), socket: req.socket as Socket }),
+      );
+    });
+    req.on('error', reject);
+    req.end(options.body);
+  });
+}
+
+const lenient = { RATE_LIMIT_GENERAL_LIMIT: '100000', RATE_LIMIT_AUTH_LIMIT: '1000' };
+
+describe('gateway → service connections', () => {
+  describe('against profile-service', () => {
+    let system: TestSystem;
+    let user: TestUser;
+    let upstreamConnections = 0;
+
+    beforeAll(async () => {
+      system = await startTestSystem({ label: 'gw_conn', gatewayEnv: lenient, profileEnv: { RATE_LIMIT_PROFILE_LIMIT: '100000' } });
+      user = await registerAndLogin(system.gatewayUrl);
+      (system.profile.getHttpServer() as Server).on('connection', () => upstreamConnections++);
+    });
+
+    afterAll(() => system?.close());
+
+    it('serves 1,000 sequential requests over one client connection and a handful of upstream connections', async () => {
+      const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+      const sockets = new Set<Socket>();
+      const before = upstreamConnections;
+      try {
+        for (let i = 0; i < 1000; i++) {
+          const reply = await send(`${system.gatewayUrl}/api/profile`, { agent, headers: { authorization: `Bearer ${user.accessToken}` } });
+          expect(reply.status).toBe(200);
+          expect(reply.headers.connection).toBe('keep-alive');
+          sockets.add(reply.socket);
+        }
+      } finally {
+        agent.destroy();
+      }
+      expect(sockets.size).toBe(1);
+      expect(upstreamConnections - before).toBeLessThanOrEqual(3);
+    });
+
+    it('closes the client connection when the client asks for it', async () => {
+      const agent = new Agent({ keepAlive: false });
+      const reply = await send(`${system.gatewayUrl}/api/profile`, {
+        agent,
+        headers: { authorization: `Bearer ${user.accessToken}`, connection: 'close' },
+      });
+      expect(reply.status).toBe(200);
+      expect(reply.headers.connection).toBe('close');
+    });
+  });
+
+  describe('against a service the test controls', () => {
+    let system: TestSystem;
+    let user: TestUser;
+    let service: Server;
+    /** Requests each path reached the service with, and how many requests each connection has carried. */
+    const seen = new Map<string, IncomingMessage[]>();
+    const served = new WeakMap<Socket, number>();
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+
+    beforeAll(async () => {
+      service = createServer((req, res) => {
+        const path = req.url ?? '';
+        seen.set(path, [...(seen.get(path) ?? []), req]);
+        const reused = (served.get(req.socket) ?? 0) > 0;
+        served.set(req.socket, (served.get(req.socket) ?? 0) + 1);
+        if ((path.startsWith('/profile/dropped') && reused) || path === '/profile/always-dropped') {
+          // A pooled connection that dies as the gateway reuses it: closed without a byte of answer.
+          req.socket.destroy();
+          return;
+        }
+        if (path === '/profile/silent') return;
+        if (path === '/profile/upload') return streamUpload(req, res);
+        req.resume();
+        res.setHeader('x-hop', 'named in Connection');
+        res.setHeader('connection', 'x-hop');
+        res.setHeader('keep-alive', 'timeout=5, max=7');
+        res.setHeader('proxy-connection', 'keep-alive');
+        res.setHeader('content-type', 'application/json');
+        res.end(JSON.stringify({ headers: req.headers }));
+      });
+      await new Promise<void>((resolve) => service.listen(0, '127.0.0.1', resolve));
+      const serviceUrl = `http://127.0.0.1:${(service.address() as AddressInfo).port}`;
+      system = await startTestSystem({
+        label: 'gw_hop',
+        gatewayEnv: { ...lenient, PROFILE_SERVICE_URL: serviceUrl, UPSTREAM_TIMEOUT_MS: '1000' },
+      });
+      user = await registerAndLogin(system.gatewayUrl);
+    });
+
+    afterAll(async () => {
+      agent.destroy();
+      await system?.close();
+      service?.closeAllConnections();
+      await new Promise((resolve) => service?.close(resolve));
+    });
+
+    const url = (path: string) => `${system.gatewayUrl}/api${path}`;
+    const auth = () => ({ authorization: `Bearer ${user.accessToken}` });
+
+    it('forwards no hop-by-hop field in either direction', async () => {
+      const reply = await send(url('/profile/echo'), {
+        agent,
+        headers: {
+          ...auth(),
+          connection: 'keep-alive, x-client-hop',
+          'x-client-hop': 'named in Connection',
+          'keep-alive': 'timeout=1',
+          'proxy-connection': 'keep-alive',
+          te: 'trailers',
+          'x-end-to-end': 'kept',
+        },
+      });
+      expect(reply.status).toBe(200);
+      const received = (JSON.parse(reply.body) as { headers: IncomingHttpHeaders }).headers;
+      expect(received['x-end-to-end']).toBe('kept');
+      for (const name of ['x-client-hop', 'keep-alive', 'proxy-connection', 'te']) expect(received[name]).toBeUndefined();
+      expect(received.connection).toBe('keep-alive');
+      expect(reply.headers['x-hop']).toBeUndefined();
+      expect(reply.headers['proxy-connection']).toBeUndefined();
+      expect(reply.headers['keep-alive']).not.toContain('max=7');
+      expect(reply.headers.connection).toBe('keep-alive');
+    });
+
+    it('streams a large upload to the service and the answer back before the upload ends', async () => {
+      const first = randomBytes(64 * 1024);
+      const rest = randomBytes(8 * 1024 * 1024);
+      const sent = createHash('sha256').update(first).update(rest).digest('hex');
+      const answer = await new Promise<{ early: string | string[] | undefined; body: string }>((resolve, reject) => {
+        const req = request(url('/profile/upload'), { method: 'POST', agent, headers: { ...auth(), 'content-type': 'application/octet-stream' } }, (res) => {
+          // The service answered after the first chunk; only now does the client send the rest.
+          req.end(rest);
+          const chunks: Buffer[] = [];
+          res.on('data', (chunk: Buffer) => chunks.push(chunk));
+          res.on('end', () => resolve({ early: res.headers['x-received-first-chunk'], body: Buffer.concat(chunks).toString() }));
+        });
+        req.on('error', reject);
+        req.write(first);
+      });
+      expect(answer.early).toBe('yes');
+      expect(JSON.parse(answer.body)).toEqual({ bytes: first.length + rest.length, sha256: sent });
+    });
+
+    it('retries a GET once when its reused pooled connection dies before answering', async () => {
+      expect((await send(url('/profile/warm-1'), { agent, headers: auth() })).status).toBe(200);
+      const reply = await send(url('/profile/dropped-get'), { agent, headers: auth() });
+      // First try on the pooled connection (dropped), the retry on a fresh one (dropped only when reused).
+      expect(reply.status).toBe(200);
+      expect(seen.get('/profile/dropped-get')).toHaveLength(2);
+    });
+
+    it('retries a GET only once', async () => {
+      expect((await send(url('/profile/warm-2'), { agent, headers: auth() })).status).toBe(200);
+      const reply = await send(url('/profile/always-dropped'), { agent, headers: auth() });
+      expect(reply.status).toBe(502);
+      expect(seen.get('/profile/always-dropped')).toHaveLength(2);
+    });
+
+    it('does not retry a POST whose pooled connection died', async () => {
+      expect((await send(url('/profile/warm-4'), { agent, headers: auth() })).status).toBe(200);
+      const reply = await send(url('/profile/dropped-post'), { agent, method: 'POST', headers: auth() });
+      expect(reply.status).toBe(502);
+      expect(JSON.parse(reply.body)).toEqual({ statusCode: 502, message: 'Upstream unavailable' });
+      expect(seen.get('/profile/dropped-post')).toHaveLength(1);
+    });
+
+    it('answers 504 when the service does not answer in time', async () => {
+      const reply = await send(url('/profile/silent'), { agent, headers: auth() });
+      expect(reply.status).toBe(504);
+      expect(JSON.parse(reply.body)).toEqual({ statusCode: 504, message: 'Upstream timed out' });
+    });
+  });
+});
+
+/** Answers headers on the first chunk, then the size and hash of the whole body once it has ended. */
+function streamUpload(req: IncomingMessage, res: import('node:http').ServerResponse): void {
+  const hash = createHash('sha256');
+  let bytes = 0;
+  req.on('data', (chunk: Buffer) => {
+    if (bytes === 0) {
+      res.writeHead(200, { 'content-type': 'application/json', 'x-received-first-chunk': 'yes' });
+      res.flushHeaders();
+    }
+    bytes += chunk.length;
+    hash.update(chunk);
+  });
+  req.on('end', () => res.end(JSON.stringify({ bytes, sha256: hash.digest('hex') })));
+}
