@@ -2,12 +2,14 @@ import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Patch } 
 import { ApiConflictResponse, ApiNoContentResponse, ApiNotFoundResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { type AuthenticatedUser, CurrentUser, Roles } from '@lib/auth';
 import { LockoutService, type LockoutState } from '@lib/lockout';
+import { ApiErrors } from '@lib/openapi';
 import { RateLimitPolicy } from '@lib/throttling';
 import { AccountAdministrationService } from './account-administration.service';
 import { AccountDto, ChangeRoleDto, ChangeStatusDto, mapAccount } from './accounts.dto';
 
 /** Account administration (role `admin`). */
 @ApiTags('accounts')
+@ApiErrors({ status: 400, description: 'the id is not a UUID, or the body fails validation' }, 401, 404, 413, 415, 429, 503)
 @Roles('admin')
 @RateLimitPolicy('admin')
 @Controller('accounts')

@@ -3,6 +3,13 @@ import { IsString, MaxLength } from 'class-validator';
 import { IsAccountEmail } from './account-email.decorator';
 import { IsAcceptablePassword } from './password-policy.decorator';
 
+/**
+ * A password being checked (login, current password) is bounded only in size: a policy change must
+ * not lock out passwords set under the old one.
+ */
+const LOGIN_PASSWORD_MAX_LENGTH = 1024;
+const REFRESH_TOKEN_MAX_LENGTH = 256;
+
 export class RegisterDto {
   @IsAccountEmail()
   email!: string;
@@ -15,24 +22,23 @@ export class LoginDto {
   @IsAccountEmail()
   email!: string;
 
-  // Login checks only shape and size: a policy change must not lock out passwords set under the old one.
-  @ApiProperty({ format: 'password' })
+  @ApiProperty({ format: 'password', maxLength: LOGIN_PASSWORD_MAX_LENGTH })
   @IsString()
-  @MaxLength(1024)
+  @MaxLength(LOGIN_PASSWORD_MAX_LENGTH)
   password!: string;
 }
 
 export class RefreshDto {
-  @ApiProperty({ description: 'the refresh token from the last login or refresh' })
+  @ApiProperty({ description: 'the refresh token from the last login or refresh', maxLength: REFRESH_TOKEN_MAX_LENGTH })
   @IsString()
-  @MaxLength(256)
+  @MaxLength(REFRESH_TOKEN_MAX_LENGTH)
   refreshToken!: string;
 }
 
 export class ChangePasswordDto {
-  @ApiProperty({ format: 'password' })
+  @ApiProperty({ format: 'password', maxLength: LOGIN_PASSWORD_MAX_LENGTH })
   @IsString()
-  @MaxLength(1024)
+  @MaxLength(LOGIN_PASSWORD_MAX_LENGTH)
   currentPassword!: string;
 
   @IsAcceptablePassword()

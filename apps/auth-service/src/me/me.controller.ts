@@ -1,12 +1,14 @@
 import { Controller, Get } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { type AuthenticatedUser, CurrentUser } from '@lib/auth';
+import { ApiErrors } from '@lib/openapi';
 import { AccountNotFoundError } from '../accounts/accounts.errors';
 import { UsersRepository } from '../accounts/users.repository';
 import { MeDto } from '../auth/auth.dto';
 
 @ApiTags('me')
 @ApiBearerAuth()
+@ApiErrors(401, 404, 503)
 @Controller('me')
 export class MeController {
   constructor(private readonly users: UsersRepository) {}
