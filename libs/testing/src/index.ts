@@ -11,3 +11,4 @@ export * from './test-users';
 export * from './fuzz-arbitraries';
 export * from './process-system';
 export * from './test-probes';
+export * from './openapi-conformance';

@@ -1,7 +1,7 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Patch } from '@nestjs/common';
 import { ApiConflictResponse, ApiNoContentResponse, ApiNotFoundResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { type AuthenticatedUser, CurrentUser, Roles } from '@lib/auth';
-import { LockoutService, type LockoutState } from '@lib/lockout';
+import { ClearedLockoutDto, LockoutService, type LockoutState, LockoutStateDto } from '@lib/lockout';
 import { ApiErrors } from '@lib/openapi';
 import { RateLimitPolicy } from '@lib/throttling';
 import { AccountAdministrationService } from './account-administration.service';
@@ -21,7 +21,7 @@ export class AccountsController {
 
   /** Lifts every lock of the account (all addresses, the account-wide lock, backoff levels). Idempotent. */
   @Patch(':id/unlock')
-  @ApiOkResponse({ description: 'the lock state that was cleared' })
+  @ApiOkResponse({ description: 'the lock state that was cleared', type: ClearedLockoutDto })
   @ApiNotFoundResponse()
   async unlock(@Param('id', new ParseUUIDPipe()) id: string, @CurrentUser() admin: AuthenticatedUser): Promise<{ cleared: LockoutState }> {
     const account = await this.accounts.getOrFail(id);
@@ -29,7 +29,7 @@ export class AccountsController {
   }
 
   @Get(':id/lockout')
-  @ApiOkResponse({ description: 'locked or not, until when, failure counts, backoff level; addresses appear only as keyed hashes' })
+  @ApiOkResponse({ description: 'locked or not, until when, failure counts, backoff level; addresses appear only as keyed hashes', type: LockoutStateDto })
   @ApiNotFoundResponse()
   async lockoutState(@Param('id', new ParseUUIDPipe()) id: string): Promise<LockoutState> {
     return this.lockout.getState((await this.accounts.getOrFail(id)).email);

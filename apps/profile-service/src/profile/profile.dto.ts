@@ -9,6 +9,7 @@ const NO_CONTROL_CHARACTERS = /^[^\p{Cc}]*$/u;
 
 export class UpdateProfileDto {
   @ApiPropertyOptional({
+    type: String,
     minLength: DISPLAY_NAME_MIN_LENGTH,
     maxLength: DISPLAY_NAME_MAX_LENGTH,
     pattern: NO_CONTROL_CHARACTERS.source,
@@ -25,8 +26,8 @@ export class UpdateProfileDto {
 
 export class ProfileDto {
   @ApiProperty() userId!: string;
-  @ApiProperty({ nullable: true }) displayName!: string | null;
-  @ApiProperty({ nullable: true }) updatedAt!: string | null;
+  @ApiProperty({ type: String, nullable: true }) displayName!: string | null;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true }) updatedAt!: string | null;
 }
 
 export function mapProfile(profile: ProfileRecord): ProfileDto {
