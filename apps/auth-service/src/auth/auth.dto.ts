@@ -1,5 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { IsString, MaxLength } from 'class-validator';
+import { IsString } from 'class-validator';
+import { TextLength } from '@lib/openapi';
 import { IsAccountEmail } from './account-email.decorator';
 import { IsAcceptablePassword } from './password-policy.decorator';
 
@@ -22,23 +23,23 @@ export class LoginDto {
   @IsAccountEmail()
   email!: string;
 
-  @ApiProperty({ format: 'password', maxLength: LOGIN_PASSWORD_MAX_LENGTH })
+  @ApiProperty({ format: 'password' })
   @IsString()
-  @MaxLength(LOGIN_PASSWORD_MAX_LENGTH)
+  @TextLength({ max: LOGIN_PASSWORD_MAX_LENGTH })
   password!: string;
 }
 
 export class RefreshDto {
-  @ApiProperty({ description: 'the refresh token from the last login or refresh', maxLength: REFRESH_TOKEN_MAX_LENGTH })
+  @ApiProperty({ description: 'the refresh token from the last login or refresh' })
   @IsString()
-  @MaxLength(REFRESH_TOKEN_MAX_LENGTH)
+  @TextLength({ max: REFRESH_TOKEN_MAX_LENGTH })
   refreshToken!: string;
 }
 
 export class ChangePasswordDto {
-  @ApiProperty({ format: 'password', maxLength: LOGIN_PASSWORD_MAX_LENGTH })
+  @ApiProperty({ format: 'password' })
   @IsString()
-  @MaxLength(LOGIN_PASSWORD_MAX_LENGTH)
+  @TextLength({ max: LOGIN_PASSWORD_MAX_LENGTH })
   currentPassword!: string;
 
   @IsAcceptablePassword()

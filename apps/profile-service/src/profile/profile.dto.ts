@@ -1,5 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsOptional, IsString, Matches, MaxLength, MinLength } from 'class-validator';
+import { IsOptional, IsString, Matches } from 'class-validator';
+import { TextLength } from '@lib/openapi';
 import type { ProfileRecord } from './profile.repository';
 
 const DISPLAY_NAME_MIN_LENGTH = 1;
@@ -10,16 +11,13 @@ const NO_CONTROL_CHARACTERS = /^[^\p{Cc}]*$/u;
 export class UpdateProfileDto {
   @ApiPropertyOptional({
     type: String,
-    minLength: DISPLAY_NAME_MIN_LENGTH,
-    maxLength: DISPLAY_NAME_MAX_LENGTH,
     pattern: NO_CONTROL_CHARACTERS.source,
     nullable: true,
     description: 'no control characters; null clears it',
   })
   @IsOptional()
   @IsString()
-  @MinLength(DISPLAY_NAME_MIN_LENGTH)
-  @MaxLength(DISPLAY_NAME_MAX_LENGTH)
+  @TextLength({ min: DISPLAY_NAME_MIN_LENGTH, max: DISPLAY_NAME_MAX_LENGTH })
   @Matches(NO_CONTROL_CHARACTERS, { message: 'displayName must not contain control characters' })
   displayName?: string | null;
 }
