@@ -1,12 +1,12 @@
 import { getSchemaPath, type OpenAPIObject } from '@nestjs/swagger';
-import type { OperationObject, PathItemObject, ResponseObject } from '@nestjs/swagger/dist/interfaces/open-api-spec.interface';
+import type { OperationObject, PathItemObject, PathsObject, ResponseObject } from '@nestjs/swagger/dist/interfaces/open-api-spec.interface';
 import { ERROR_SCHEMA_NAME, ErrorDto } from './error.dto';
 
 const METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'] as const;
 
-/** Every operation of a document, with its path and method. */
-export function operationsOf(document: OpenAPIObject): { path: string; method: (typeof METHODS)[number]; operation: OperationObject }[] {
-  return Object.entries(document.paths).flatMap(([path, item]: [string, PathItemObject]) =>
+/** Every operation of a document's paths, with its path and method. */
+export function operationsOf(paths: PathsObject): { path: string; method: (typeof METHODS)[number]; operation: OperationObject }[] {
+  return Object.entries(paths).flatMap(([path, item]: [string, PathItemObject]) =>
     METHODS.filter((method) => item[method]).map((method) => ({ path, method, operation: item[method] as OperationObject })),
   );
 }
@@ -21,7 +21,7 @@ export function withErrorSchema(document: OpenAPIObject): OpenAPIObject {
   const errorSchema = schemas[ERROR_SCHEMA_NAME];
   if (!errorSchema || '$ref' in errorSchema) throw new Error(`${ErrorDto.name} is not in the document: declare errors with @ApiErrors()`);
   errorSchema.additionalProperties = false;
-  for (const { operation } of operationsOf(document)) {
+  for (const { operation } of operationsOf(document.paths)) {
     for (const [status, response] of Object.entries(operation.responses)) {
       if (Number(status) < 400 || !response || '$ref' in response) continue;
       (response as ResponseObject).content ??= { 'application/json': { schema: { $ref: getSchemaPath(ErrorDto) } } };

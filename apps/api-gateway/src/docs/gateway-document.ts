@@ -46,23 +46,23 @@ export function composeGatewayDocument(own: OpenAPIObject, services: readonly Se
   const schemas = ((composed.components ??= {}).schemas ??= {});
   const securitySchemes = (composed.components.securitySchemes ??= {});
   for (const { service, routes, document } of services) {
-    const source: OpenAPIObject = structuredClone(document);
-    for (const { path, operation } of operationsOf(source)) {
+    for (const [path, item] of Object.entries(document.paths)) {
       if (!routes.some((route) => path === route || path.startsWith(`${route}/`))) continue;
-      // Operation ids must be unique across the whole document.
-      if (operation.operationId) operation.operationId = `${service}_${operation.operationId}`;
-      addGatewayAnswers(operation.responses);
+      const gatewayPath = `${API_PREFIX}${path}`;
+      const copy = (composed.paths[gatewayPath] = structuredClone(item));
+      for (const { operation } of operationsOf({ [gatewayPath]: copy })) {
+        // Operation ids must be unique across the whole document.
+        if (operation.operationId) operation.operationId = `${service}_${operation.operationId}`;
+        addGatewayAnswers(operation.responses);
+      }
     }
-    for (const [path, item] of Object.entries(source.paths)) {
-      if (routes.some((route) => path === route || path.startsWith(`${route}/`))) composed.paths[`${API_PREFIX}${path}`] = item;
-    }
-    for (const [name, schema] of Object.entries(source.components?.schemas ?? {})) {
+    for (const [name, schema] of Object.entries(structuredClone(document.components?.schemas ?? {}))) {
       if (schemas[name] && JSON.stringify(schemas[name]) !== JSON.stringify(schema)) {
         throw new Error(`OpenAPI schema ${name} of ${service} differs from another service's schema of that name`);
       }
       schemas[name] = schema;
     }
-    Object.assign(securitySchemes, source.components?.securitySchemes);
+    Object.assign(securitySchemes, document.components?.securitySchemes);
   }
   return withErrorSchema(composed);
 }
