@@ -89,6 +89,8 @@ describe('multi-instance reliability (3 gateways, 2 auth-services, 1 profile-ser
       gatewayEnv: STRICT_GATEWAY,
       // profile-service's own per-user budget is not under test here; the soak must not reach it.
       profileEnv: { RATE_LIMIT_PROFILE_LIMIT: '1000000' },
+      // Nor auth-service's own per-address refresh budget: the rotation race sends 100 refreshes from one address.
+      authEnv: { RATE_LIMIT_REFRESH_LIMIT: '1000000' },
     });
   }, 240_000);
 

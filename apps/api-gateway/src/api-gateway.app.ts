@@ -6,6 +6,7 @@ import { ApiGatewayModule } from './api-gateway.module';
 import { corsOptions } from './cors/cors-options';
 import { serveGatewayDocs } from './docs/gateway-docs';
 import type { ApiGatewayConfig } from './config/api-gateway.config';
+import { useGatewaySecret } from './proxy/forwarded-headers';
 
 /** Builds the gateway application (not yet listening); used by main.ts and by the tests. */
 export async function createApiGatewayApp(config: ApiGatewayConfig): Promise<INestApplication> {
@@ -16,7 +17,8 @@ export async function createApiGatewayApp(config: ApiGatewayConfig): Promise<INe
     logger,
     abortOnError: false,
   });
-  configureHttpApp(app, { trustedProxies: config.TRUSTED_PROXIES, parseBodies: false });
+  configureHttpApp(app, { trustedProxies: config.TRUSTED_PROXIES, parseBodies: false, hstsMaxAgeSeconds: config.HSTS_MAX_AGE_SECONDS });
+  useGatewaySecret(app, config.gatewaySecret);
   warnAboutDevSecrets(config.generatedSecrets, config.KEYS_DIR);
   // Before any route: a preflight is answered here, reaching no guard (no budget spent) and no service.
   if (config.CORS_ORIGINS.length > 0) app.enableCors(corsOptions(config.CORS_ORIGINS));

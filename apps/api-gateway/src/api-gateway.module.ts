@@ -25,7 +25,7 @@ export class ApiGatewayModule {
           deferRejection: true,
         }),
         ThrottlingModule.forRoot({
-          policies: DEFAULT_RATE_LIMIT_POLICIES.filter((p) => ['general', 'auth', 'refresh'].includes(p.name)),
+          policies: DEFAULT_RATE_LIMIT_POLICIES.filter((p) => ['general', 'auth', 'refresh', 'malformed'].includes(p.name)),
           overrides: {
             general: {
               limit: config.RATE_LIMIT_GENERAL_LIMIT,
@@ -42,6 +42,7 @@ export class ApiGatewayModule {
               ttlMs: config.RATE_LIMIT_REFRESH_WINDOW_MS,
               onRedisError: config.RATE_LIMIT_REFRESH_ON_REDIS_ERROR,
             },
+            malformed: { limit: config.RATE_LIMIT_MALFORMED_LIMIT, ttlMs: config.RATE_LIMIT_MALFORMED_WINDOW_MS },
           },
           ipCeiling:
             config.RATE_LIMIT_IP_CEILING_LIMIT > 0

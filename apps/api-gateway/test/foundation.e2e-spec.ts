@@ -1,6 +1,7 @@
 import { createHmac, createPublicKey, generateKeyPairSync, randomUUID } from 'node:crypto';
 import { sign } from 'jsonwebtoken';
 import request from 'supertest';
+import { withLowS } from '@lib/auth';
 import { registerAndLogin, startTestSystem, type TestSystem, type TestUser, uniqueEmail } from '@lib/testing';
 import { AccountsService } from '../../auth-service/src/accounts/accounts.service';
 import { SigningKeyService } from '../../auth-service/src/keys/signing-key.service';
@@ -149,7 +150,8 @@ describe('foundation (gateway → auth-service, profile-service)', () => {
     const forge = (overrides: Record<string, unknown> = {}, options: Record<string, unknown> = {}) => {
       const signOptions: Record<string, unknown> = { algorithm: 'ES256', keyid: kid, issuer: 'auth-service', audience: 'payments-api', expiresIn: 300, ...options };
       if ('exp' in overrides) delete signOptions.expiresIn;
-      return sign({ ...claims, jti: randomUUID(), ...overrides }, privateKey as never, signOptions);
+      // Low s, as auth-service signs: the other of the two valid ECDSA signatures is refused.
+      return withLowS(sign({ ...claims, jti: randomUUID(), ...overrides }, privateKey as never, signOptions));
     };
 
     const cases: [string, () => string][] = [

@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import {
+  charsetBody,
   fuzzParameters,
   fuzzSeed,
   hostileString,
@@ -15,15 +16,17 @@ import {
   uniqueEmail,
   wireBody,
   percentEncode,
+  randomPassword,
   type WireBody,
 } from '@lib/testing';
 
 /**
- * Property-based fuzzing of every route through the gateway with bodies of every shape and size
- * (fast-check, seeded: FUZZ_SEED, FUZZ_SCALE). Properties: no 5xx, nothing internal in a response,
- * no protected route answered without a valid token, no admin route for a user, no login or
- * refresh accepted with made-up credentials, and login answers an unknown email exactly like a
- * known email with a wrong password.
+ * Property-based fuzzing of every route through the gateway with bodies of every shape, size and
+ * charset (fast-check, seeded: FUZZ_SEED, FUZZ_SCALE). Properties: no 5xx, nothing internal in a
+ * response, no protected route answered without a valid token, no admin route for a user, no login
+ * or refresh accepted with made-up credentials, only UTF-8 bodies parsed, refusals as clean JSON
+ * that quotes nothing, and login answers an unknown email exactly like a known email with a wrong
+ * password.
  */
 describe('fuzz: bodies and paths of every route, through the gateway', () => {
   const seed = fuzzSeed();
@@ -166,7 +169,9 @@ describe('fuzz: bodies and paths of every route, through the gateway', () => {
         // Node's parser may refuse a request before any guard runs: a target the router cannot decode
         // (400), or one too long (414, 431). Anything that reaches the gateway's routes needs a token.
         const refusedEarly = (res.status === 400 && !wellFormedTarget(path)) || res.status === 414 || res.status === 431;
-        if (route.access !== 'public' && !authenticated && !refusedEarly) expect({ what, status: res.status }).toEqual({ what, status: 401 });
+        // The password route serves POST only: another method is the gateway's 404, before any guard.
+        const notRouted = route.name === 'password' && method !== 'POST' && res.status === 404;
+        if (route.access !== 'public' && !authenticated && !refusedEarly && !notRouted) expect({ what, status: res.status }).toEqual({ what, status: 401 });
         // A user on an admin route: 403, or an earlier 4xx for a body or target nobody could parse.
         if (route.access === 'admin' && credential === 'user') expect({ what, accepted: res.status < 400 }).toEqual({ what, accepted: false });
         // Made-up credentials never log in, refresh, change a password or end someone's session.
@@ -179,6 +184,125 @@ describe('fuzz: bodies and paths of every route, through the gateway', () => {
 
     // The suite's own sessions survived: nothing above ended them by accident.
     expect((await send('GET', '/api/me', 'user', undefined)).status).toBe(200);
+  });
+
+  /** The charset a content type declares, as body-parser reads it (lower case, unquoted), or utf-8 when it declares none. */
+  function declaredCharset(contentType: string | undefined): string {
+    return /;\s*charset\s*=\s*"?([^";\s]*)"?/i.exec(contentType ?? '')?.[1].toLowerCase() ?? 'utf-8';
+  }
+
+  /**
+   * A refusal is JSON that states its own status and a message, and quotes nothing that was sent:
+   * none of the given values, and no word of the body with letters and digits in it, 8 or more long
+   * (a parser's "Unexpected token ... in JSON" quotes the text around the mistake; no message of
+   * ours has such a word).
+   */
+  function expectCleanJsonError(res: RawResponse, sent: string[], what: string, payload?: Buffer): void {
+    if (res.status < 400) return;
+    let body: { statusCode?: unknown; message?: unknown };
+    try {
+      body = JSON.parse(res.body) as typeof body;
+    } catch {
+      throw new Error(`${what} → ${res.status} is not JSON: ${res.body.slice(0, 200)}`);
+    }
+    const message = body.message;
+    const clean =
+      /^application\/json/.test(res.headers['content-type'] ?? '') &&
+      body.statusCode === res.status &&
+      (typeof message === 'string' || (Array.isArray(message) && message.every((m) => typeof m === 'string')));
+    if (!clean) throw new Error(`${what} → ${res.status} is not a clean JSON error: ${res.body.slice(0, 300)}`);
+    const echoed = sent.find((value) => value.length >= 16 && new Set(value).size > 3 && res.body.includes(value));
+    if (echoed !== undefined) throw new Error(`${what} → ${res.status} echoes what was sent: ${JSON.stringify(echoed)}`);
+    const words = (payload?.toString('utf8').match(/[A-Za-z0-9_]{8,}/g) ?? []).filter((word) => /[0-9]/.test(word) && /[A-Za-z]/.test(word));
+    const quoted = words.find((word) => res.body.includes(word));
+    if (quoted !== undefined) throw new Error(`${what} → ${res.status} quotes the body: ${JSON.stringify(quoted)} in ${res.body.slice(0, 300)}`);
+  }
+
+  it('a JSON body in any charset: UTF-8 is parsed, any other charset is a 415, never a 5xx (gateway and auth-service)', async () => {
+    const routes = ROUTES.filter((r) => ['register', 'login', 'refresh', 'password', 'update profile'].includes(r.name));
+    const request = fc.constantFrom(...routes).chain((route) =>
+      fc.record({ route: fc.constant(route.name), body: charsetBody(route.fields), direct: fc.boolean() }),
+    );
+    await fc.assert(
+      fc.asyncProperty(request, async ({ route: name, body, direct }) => {
+        const route = ROUTES.find((r) => r.name === name) as Route;
+        // Directly at the service that parses the body, or through the gateway that streams it there.
+        const service = route.name === 'update profile' ? system.profileUrl : system.authUrl;
+        const url = direct ? service : system.gatewayUrl;
+        const path = direct ? route.path('').replace(/^\/api/, '') : route.path('');
+        const headers: [string, string][] = [['Content-Type', body.contentType as string]];
+        if (route.access !== 'public') headers.push(['Authorization', `Bearer ${user.accessToken}`]);
+        const res = await rawRequest(url, { method: route.method, path, headers, body: body.payload });
+        const what = `${route.method} ${path} ${direct ? 'directly' : 'via the gateway'} as ${body.contentType}, ${body.payload.length} bytes`;
+        expectSafe(res, what);
+        expectCleanJsonError(res, [], what, body.payload);
+        const utf8 = declaredCharset(body.contentType) === 'utf-8';
+        expect({ what, refusedAsCharset: res.status === 415 }).toEqual({ what, refusedAsCharset: !utf8 });
+      }),
+      fuzzParameters(300),
+    );
+    expect((await send('GET', '/api/me', 'user', undefined)).status).toBe(200);
+  });
+
+  it('password change with any body: no 5xx, a clean JSON error that quotes nothing, and the password stays', async () => {
+    const owner = await registerAndLogin(system.gatewayUrl, { password: randomPassword() });
+    const secretLike = fc.stringMatching(/^sk_live_[A-Za-z0-9]{24}$/);
+    const passwordShape = () =>
+      fc.oneof(
+        { weight: 3, arbitrary: plausiblePassword() },
+        { weight: 1, arbitrary: fc.constant(undefined).map(() => `${owner.password} `) },
+        { weight: 1, arbitrary: fc.constant(undefined).map(() => owner.password.toUpperCase()) },
+        { weight: 1, arbitrary: fc.integer({ min: 1000, max: 5000 }).map((n) => 'p'.repeat(n)) },
+        { weight: 1, arbitrary: hostileString(200) },
+        { weight: 1, arbitrary: secretLike },
+      );
+    const fields = { currentPassword: passwordShape(), newPassword: passwordShape() };
+    const json = (text: string): WireBody => ({ contentType: 'application/json', payload: Buffer.from(text) });
+    // JSON that breaks next to a secret: an unquoted value, a cut-off string, a stray character after it.
+    const brokenNextToSecret = fc
+      .tuple(secretLike, fc.constantFrom('unquoted', 'cut', 'stray', 'bare'))
+      .map(([secret, how]) =>
+        json(
+          how === 'unquoted'
+            ? `{"currentPassword": ${secret}, "newPassword": "another long passphrase"}`
+            : how === 'cut'
+              ? `{"currentPassword":"${secret}`
+              : how === 'stray'
+                ? `{"currentPassword":"${secret}"x}`
+                : secret,
+        ),
+      );
+    const body = fc.oneof(
+      { weight: 3, arbitrary: fc.record({ currentPassword: fields.currentPassword, newPassword: fields.newPassword }).map((b) => json(JSON.stringify(b))) },
+      { weight: 1, arbitrary: brokenNextToSecret },
+      { weight: 3, arbitrary: wireBody(fields) },
+      { weight: 1, arbitrary: charsetBody(fields) },
+    );
+    await fc.assert(
+      fc.asyncProperty(body, fc.boolean(), async (wire, direct) => {
+        fc.pre(!wire.payload.toString('utf8').includes(JSON.stringify(owner.password)));
+        const headers: [string, string][] = [['Authorization', `Bearer ${owner.accessToken}`]];
+        if (wire.contentType !== undefined) headers.push(['Content-Type', wire.contentType]);
+        if (wire.contentEncoding !== undefined) headers.push(['Content-Encoding', wire.contentEncoding]);
+        const res = await rawRequest(direct ? system.authUrl : system.gatewayUrl, { method: 'POST', path: direct ? '/auth/password' : '/api/auth/password', headers, body: wire.payload });
+        const what = `password change ${direct ? 'directly' : 'via the gateway'} with ${fc.stringify(wire)}`;
+        expectSafe(res, what);
+        let sent: string[] = [];
+        try {
+          const parsed = JSON.parse(wire.payload.toString('utf8')) as Record<string, unknown>;
+          sent = [parsed.currentPassword, parsed.newPassword].filter((v): v is string => typeof v === 'string');
+        } catch {
+          // Not JSON: nothing to look for but the body itself, which no refusal repeats.
+        }
+        expectCleanJsonError(res, sent, what, wire.payload);
+        expect({ what, status: res.status >= 400 }).toEqual({ what, status: true });
+      }),
+      fuzzParameters(250),
+    );
+    // Nothing above changed the password or ended the session.
+    await expect(login(system.gatewayUrl, owner.email, owner.password)).resolves.toMatchObject({ accessToken: expect.any(String) });
+    const me = await rawRequest(system.gatewayUrl, { method: 'GET', path: '/api/me', headers: [['Authorization', `Bearer ${owner.accessToken}`]] });
+    expect(me.status).toBe(200);
   });
 
   it('login answers an unknown email exactly like a known email with a wrong password', async () => {

@@ -57,7 +57,9 @@ describe('GET /metrics (gateway, auth-service, profile-service)', () => {
     system = await startTestSystem({
       label: 'metrics',
       gatewayEnv: { RATE_LIMIT_AUTH_LIMIT: '4', RATE_LIMIT_GENERAL_LIMIT: '15' },
-      authEnv: { LOCKOUT_PAIR_MAX_FAILURES: '2', REFRESH_REUSE_GRACE_MS: '0' },
+      // auth-service's own login budget is shared with the gateway's (one counter per address): the
+      // direct logins below must meet the lockout, not that budget.
+      authEnv: { LOCKOUT_PAIR_MAX_FAILURES: '2', REFRESH_REUSE_GRACE_MS: '0', RATE_LIMIT_AUTH_LIMIT: '100' },
     });
     user = await registerAndLogin(system.gatewayUrl); // 2 of the 4 logins of the auth budget
   });

@@ -48,6 +48,7 @@ function productionSecrets(): Env {
     FINGERPRINT_SECRET: secret(),
     PSEUDONYM_SECRET: secret(),
     LOCKOUT_SECRET: secret(),
+    GATEWAY_SECRET: secret(),
   };
 }
 
@@ -62,9 +63,9 @@ describe('production mode (NODE_ENV=production)', () => {
 
   it('refuses to start without secrets: exit code 1 and one stderr line naming every missing variable, no key generated', async () => {
     const expected: Record<string, string[]> = {
-      'auth-service': ['JWT_PRIVATE_KEY', 'REFRESH_TOKEN_SECRET', 'FINGERPRINT_SECRET', 'PSEUDONYM_SECRET', 'LOCKOUT_SECRET'],
-      'api-gateway': ['PSEUDONYM_SECRET'],
-      'profile-service': ['PSEUDONYM_SECRET'],
+      'auth-service': ['JWT_PRIVATE_KEY', 'REFRESH_TOKEN_SECRET', 'FINGERPRINT_SECRET', 'PSEUDONYM_SECRET', 'LOCKOUT_SECRET', 'GATEWAY_SECRET'],
+      'api-gateway': ['PSEUDONYM_SECRET', 'GATEWAY_SECRET'],
+      'profile-service': ['PSEUDONYM_SECRET', 'GATEWAY_SECRET'],
     };
     const keysDir = join(workDir, 'no-secrets-keys');
     const apps = Object.keys(expected);

@@ -14,7 +14,13 @@ export async function createAuthServiceApp(config: AuthServiceConfig): Promise<I
     logger,
     abortOnError: false,
   });
-  configureHttpApp(app, { trustedProxies: config.TRUSTED_PROXIES, parseBodies: true });
+  configureHttpApp(app, {
+    trustedProxies: config.TRUSTED_PROXIES,
+    gatewayTrust: { secret: config.secrets.gateway, maxAgeMs: config.GATEWAY_SIGNATURE_MAX_AGE_MS },
+    parseBodies: true,
+    hstsMaxAgeSeconds: config.HSTS_MAX_AGE_SECONDS,
+    htmlPath: '/docs',
+  });
   warnAboutDevSecrets(config.generatedSecrets, config.KEYS_DIR);
   // The API description helps an attacker as much as a developer: production serves it only on request.
   if (config.docsEnabled) {

@@ -8,6 +8,10 @@ import { LockoutModule } from '@lib/lockout';
 import { SessionsModule } from '@lib/sessions';
 import { DEFAULT_RATE_LIMIT_POLICIES, RateLimitGuard, ThrottlingModule } from '@lib/throttling';
 import { AccountAdministrationService } from './accounts/account-administration.service';
+import { AccountDirectory } from './accounts/account-directory.service';
+import { AuditTrail } from './audit/audit-trail';
+import { SecurityEventHistory } from './audit/security-event-history.service';
+import { SecurityEventsRepository } from './audit/security-events.repository';
 import { AccountsController } from './accounts/accounts.controller';
 import { AccountsService } from './accounts/accounts.service';
 import { PasswordHasher } from './accounts/password-hasher';
@@ -70,18 +74,32 @@ export class AuthServiceModule {
             publicKeys: () => keys.publicJwks(),
           }),
         }),
-        // The gateway enforces the general, login and refresh budgets; this service enforces the
-        // per-user budget of its administration routes itself, so a request that bypasses the
-        // gateway is still limited there.
+        // The gateway enforces the general, login and refresh budgets. This service enforces the
+        // login and refresh budgets again for requests that did not come through the gateway (no
+        // valid gateway signature; the counters are shared when both use one Redis), and always
+        // the per-user budget of its administration routes and the global registration budget.
         ThrottlingModule.forRoot({
-          policies: DEFAULT_RATE_LIMIT_POLICIES.filter((p) => p.name === 'admin'),
+          policies: DEFAULT_RATE_LIMIT_POLICIES.filter((p) => ['auth', 'refresh', 'admin', 'malformed', 'registration'].includes(p.name)),
           overrides: {
+            auth: { limit: config.RATE_LIMIT_AUTH_LIMIT, ttlMs: config.RATE_LIMIT_AUTH_WINDOW_MS, onRedisError: config.RATE_LIMIT_AUTH_ON_REDIS_ERROR },
+            refresh: {
+              limit: config.RATE_LIMIT_REFRESH_LIMIT,
+              ttlMs: config.RATE_LIMIT_REFRESH_WINDOW_MS,
+              onRedisError: config.RATE_LIMIT_REFRESH_ON_REDIS_ERROR,
+            },
             admin: {
               limit: config.RATE_LIMIT_ADMIN_LIMIT,
               ttlMs: config.RATE_LIMIT_ADMIN_WINDOW_MS,
               onRedisError: config.RATE_LIMIT_ADMIN_ON_REDIS_ERROR,
             },
+            malformed: { limit: config.RATE_LIMIT_MALFORMED_LIMIT, ttlMs: config.RATE_LIMIT_MALFORMED_WINDOW_MS },
+            registration: {
+              limit: config.RATE_LIMIT_REGISTRATION_LIMIT,
+              ttlMs: config.RATE_LIMIT_REGISTRATION_WINDOW_MS,
+              onRedisError: config.RATE_LIMIT_REGISTRATION_ON_REDIS_ERROR,
+            },
           },
+          gatewayEnforced: ['auth', 'refresh'],
         }),
         LockoutModule.forRootAsync({
           imports: [UsersModule],
@@ -119,6 +137,10 @@ export class AuthServiceModule {
         PasswordPolicy,
         AccountsService,
         AccountAdministrationService,
+        SecurityEventsRepository,
+        AuditTrail,
+        SecurityEventHistory,
+        AccountDirectory,
         AuthService,
         AccessTokenIssuer,
         { provide: APP_GUARD, useExisting: AccessTokenGuard },

@@ -14,7 +14,12 @@ export async function createProfileServiceApp(config: ProfileServiceConfig): Pro
     logger,
     abortOnError: false,
   });
-  configureHttpApp(app, { trustedProxies: config.TRUSTED_PROXIES, parseBodies: true });
+  configureHttpApp(app, {
+    trustedProxies: config.TRUSTED_PROXIES,
+    gatewayTrust: { secret: config.gatewaySecret, maxAgeMs: config.GATEWAY_SIGNATURE_MAX_AGE_MS },
+    parseBodies: true,
+    hstsMaxAgeSeconds: config.HSTS_MAX_AGE_SECONDS,
+  });
   warnAboutDevSecrets(config.generatedSecrets, config.KEYS_DIR);
   // Off in production unless asked for, like auth-service's; the gateway composes its /docs from this one.
   if (config.docsEnabled) {

@@ -5,6 +5,7 @@ export { AUTH_MODULE_OPTIONS, type AuthModuleOptions } from './auth.module-defin
 export * from './auth.module';
 export * from './authenticated-user.interface';
 export * from './current-user.decorator';
+export * from './es256-signature';
 export * from './jwt.strategy';
 export * from './public-key-store';
 export * from './public.decorator';

@@ -5,6 +5,7 @@ import { ExtractJwt, Strategy } from 'passport-jwt';
 import { AUTH_MODULE_OPTIONS, type AuthModuleOptions } from './auth.module-definition';
 import type { AccessTokenClaims, AuthenticatedUser } from './authenticated-user.interface';
 import { InvalidAccessTokenError } from './auth.errors';
+import { hasCanonicalEs256Signature } from './es256-signature';
 import { PublicKeyStore } from './public-key-store';
 import { SessionValidator } from './session-validator.port';
 
@@ -43,7 +44,9 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
       jsonWebTokenOptions: { clockTolerance: options.clockToleranceSeconds ?? 5 },
       secretOrKeyProvider: (_req, rawJwt, done) => {
         const header = decodeHeader(rawJwt);
-        if (!header || header.alg !== ACCESS_TOKEN_ALGORITHM || typeof header.kid !== 'string') {
+        // A signature in any spelling but the issuer's (high s, spare base64url bits) is refused
+        // before it is verified, so no second string of a token is ever accepted or cached.
+        if (!header || header.alg !== ACCESS_TOKEN_ALGORITHM || typeof header.kid !== 'string' || !hasCanonicalEs256Signature(rawJwt)) {
           done(new InvalidAccessTokenError());
           return;
         }

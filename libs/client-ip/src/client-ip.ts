@@ -1,13 +1,17 @@
 import { isIPv4, isIPv6 } from 'node:net';
 import type { Request } from 'express';
+import { gatewayClient } from './gateway-trust';
 
 /**
- * The client address of a request. Express computes `req.ip` from the socket and, only for hops
+ * The client address of a request: on a service, the address a verified gateway signature vouched
+ * for ({@link trustGatewaySignatures}); otherwise Express computes `req.ip` from the socket and, only for hops
  * that match the `trust proxy` list installed by {@link applyTrustedProxies}, from
  * `X-Forwarded-For` read right to left, so a client cannot choose its own address by sending the
  * header. IPv4-mapped IPv6 addresses (`::ffff:1.2.3.4`) are reported as plain IPv4.
  */
 export function clientIp(req: Request): string {
+  const vouched = gatewayClient(req);
+  if (vouched !== undefined) return normalizeIp(vouched);
   // Without X-Forwarded-For, Express's `req.ip` is the socket address whatever proxies are trusted;
   // reading it directly skips proxy-addr's header walk on every direct request (rate limiting asks
   // on every request).

@@ -10,6 +10,24 @@ export interface UsersTable {
   password_changed_at: ColumnType<Date, Date | undefined, Date>;
   auth_version: ColumnType<number, never, number>;
   status: ColumnType<'active' | 'disabled', never, 'active' | 'disabled'>;
+  last_login_at: ColumnType<Date | null, never, Date>;
+}
+
+export interface SecurityEventsTable {
+  id: Generated<string>;
+  at: Date;
+  type: string;
+  account_id: string | null;
+  actor_id: string | null;
+  network: string | null;
+  device: string | null;
+  details: ColumnType<Record<string, unknown>, string, never>;
+}
+
+export interface AccountLocksTable {
+  account_id: string;
+  locked_at: Date;
+  locked_until: Date;
 }
 
 export interface ProfilesTable {
@@ -21,4 +39,6 @@ export interface ProfilesTable {
 export interface Database {
   users: UsersTable;
   profiles: ProfilesTable;
+  security_events: SecurityEventsTable;
+  account_locks: AccountLocksTable;
 }

@@ -42,6 +42,11 @@ describe('DomainErrorFilter', () => {
   it('answers body-parser errors with their 4xx, without parser details', () => {
     const tooLarge = Object.assign(new Error('request entity too large'), { status: 413, type: 'entity.too.large' });
     expect(capture(tooLarge)).toMatchObject({ status: 413, body: { statusCode: 413, message: 'Request body too large' } });
+    const charset = Object.assign(new Error('unsupported charset "UTF-7"'), { status: 415, type: 'charset.unsupported' });
+    expect(capture(charset)).toMatchObject({ status: 415, body: { statusCode: 415, message: 'Request body must be JSON encoded as UTF-8' } });
+    // An unknown type, even one named like an Object property, is a malformed body.
+    const odd = Object.assign(new Error('x'), { status: 400, type: 'constructor' });
+    expect(capture(odd)).toMatchObject({ status: 400, body: { statusCode: 400, message: 'Malformed request body' } });
   });
 
   it('answers a dependency outage with 503 and Retry-After, not 500', () => {

@@ -14,6 +14,13 @@ const STATUS: Record<DomainErrorKind, number> = {
   unavailable: HttpStatus.SERVICE_UNAVAILABLE,
 };
 
+/** Answers to body-parser's refusals by error type; any other type is a malformed body. */
+const BODY_ERROR_MESSAGES = new Map<string | undefined, string>([
+  ['entity.too.large', 'Request body too large'],
+  ['charset.unsupported', 'Request body must be JSON encoded as UTF-8'],
+  ['encoding.unsupported', 'Unsupported Content-Encoding'],
+]);
+
 /** Seconds a client should wait before retrying after a dependency outage. */
 const DEPENDENCY_RETRY_AFTER_SECONDS = 5;
 
@@ -48,10 +55,11 @@ export class DomainErrorFilter implements ExceptionFilter {
       return;
     }
 
-    // Body-parser errors (malformed JSON, too large, bad charset) carry their own 4xx status.
+    // Body-parser errors (malformed JSON, too large, bad charset) carry their own 4xx status. The
+    // answer is one of a few fixed sentences: a parser's message may quote the body.
     const bodyError = exception as { status?: number; type?: string; expose?: boolean };
     if (typeof bodyError?.status === 'number' && bodyError.status >= 400 && bodyError.status < 500) {
-      const message = bodyError.type === 'entity.too.large' ? 'Request body too large' : 'Malformed request body';
+      const message = BODY_ERROR_MESSAGES.get(bodyError.type) ?? 'Malformed request body';
       res.status(bodyError.status).json({ statusCode: bodyError.status, message });
       return;
     }

@@ -1,34 +1,39 @@
 import { type INestApplication, ValidationPipe } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import { applyTrustedProxies } from '@lib/client-ip';
+import { applyTrustedProxies, type GatewayTrustOptions, trustGatewaySignatures } from '@lib/client-ip';
 import { DomainErrorFilter } from '@lib/errors';
-import { exceedsJsonDepth } from './json-depth';
+import { useJsonBodyParser } from './json-body-parser';
+import { securityHeaders } from './security-headers';
+import { validationErrors } from './validation-errors';
 
 export interface HttpAppOptions {
   trustedProxies: readonly string[];
+  /** Services: believe `X-Forwarded-For` from requests the gateway signed with this secret. Not for the gateway. */
+  gatewayTrust?: GatewayTrustOptions;
   /** Parse JSON bodies (services) or stream them untouched (the gateway's proxy). */
   parseBodies: boolean;
   /** Largest accepted JSON body. */
   bodyLimit?: string;
+  /** HSTS max-age sent on every response; 0 (the default) sends no HSTS header. */
+  hstsMaxAgeSeconds?: number;
+  /** Path of the app's HTML page (Swagger UI), which gets a content security policy it can run under. */
+  htmlPath?: string;
 }
 
 /**
  * The HTTP settings every app shares, applied in one place so tests run exactly what production
- * runs: trusted proxies, strict validation (unknown fields are a 400), the error filter, no
- * framework fingerprinting, and graceful shutdown.
+ * runs: security headers, trusted proxies, UTF-8 JSON bodies, strict validation (unknown fields
+ * are a 400), the error filter, no framework fingerprinting, and graceful shutdown.
+ * On services, the gateway's signature is checked here, once per request, before any guard.
  */
 export function configureHttpApp(app: INestApplication, options: HttpAppOptions): void {
   const express = app as NestExpressApplication;
   express.disable('x-powered-by');
+  // First, so that every answer has them, including the body parser's refusals.
+  app.use(securityHeaders({ hstsMaxAgeSeconds: options.hstsMaxAgeSeconds ?? 0, htmlPath: options.htmlPath }));
   applyTrustedProxies(app, options.trustedProxies);
-  if (options.parseBodies) {
-    express.useBodyParser('json', {
-      limit: options.bodyLimit ?? '100kb',
-      verify: (_req: unknown, _res: unknown, buf: Buffer) => {
-        if (exceedsJsonDepth(buf)) throw Object.assign(new Error('JSON nested too deeply'), { status: 400, type: 'entity.too.deep' });
-      },
-    });
-  }
+  if (options.gatewayTrust) trustGatewaySignatures(app, options.gatewayTrust);
+  if (options.parseBodies) useJsonBodyParser(express, options.bodyLimit ?? '100kb');
   app.useGlobalPipes(
     new ValidationPipe({
       whitelist: true,
@@ -36,13 +41,9 @@ export function configureHttpApp(app: INestApplication, options: HttpAppOptions)
       transform: true,
       // A body that is not an object (array, string, null) is rejected, not coerced.
       forbidUnknownValues: true,
+      exceptionFactory: validationErrors,
     }),
   );
   app.useGlobalFilters(new DomainErrorFilter());
-  app.use((_req: unknown, res: { setHeader(name: string, value: string): void }, next: () => void) => {
-    res.setHeader('X-Content-Type-Options', 'nosniff');
-    res.setHeader('Cache-Control', 'no-store');
-    next();
-  });
   app.enableShutdownHooks();
 }

@@ -5,7 +5,9 @@ export const MAX_JSON_DEPTH = 32;
  * True when the JSON text in `buf` nests objects/arrays deeper than `max`. Runs on the raw bytes
  * before parsing: a body of 5,000 `[` is only 10 kB, parses fine, and then overflows the stack of
  * the recursive validation and transformation code downstream (a 500 for client input).
- * Brackets inside strings do not count; escapes inside strings are skipped.
+ * Brackets inside strings do not count; escapes inside strings are skipped. Exact for UTF-8 only
+ * (its multi-byte sequences never contain ASCII bytes), which is why bodies in any other charset
+ * are refused before this runs.
  */
 export function exceedsJsonDepth(buf: Buffer, max = MAX_JSON_DEPTH): boolean {
   let depth = 0;

@@ -35,8 +35,3 @@ export class LockoutStateDto implements Record<Exclude<keyof LockoutState, 'ip'>
   @ApiProperty({ type: [LockoutAddressStateDto] }) addresses!: LockoutAddressStateDto[];
   @ApiPropertyOptional({ type: LockoutIpStateDto }) ip?: LockoutIpStateDto;
 }
-
-/** What an unlock answers: the state it cleared. */
-export class ClearedLockoutDto {
-  @ApiProperty({ type: LockoutStateDto }) cleared!: LockoutStateDto;
-}

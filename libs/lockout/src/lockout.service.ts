@@ -42,9 +42,18 @@ export class LockoutService implements OnApplicationShutdown {
    * Used by {@link LockoutGuard}; call it yourself only for non-HTTP logins.
    */
   async reserve(email: string, ip: string, userAgent?: string): Promise<LockoutDecision> {
-    const outcome = await this.store.reserve(normalizeLoginEmail(email), ip, userAgent);
+    const normalized = normalizeLoginEmail(email);
+    const outcome = await this.store.reserve(normalized, ip, userAgent);
     if (outcome.allowed) return outcome;
     this.metrics.refused[outcome.rule]++;
+    this.events.emit({
+      type: 'login_locked_out',
+      severity: 'info',
+      rule: outcome.rule,
+      auditOnly: true,
+      pseudonymous: { email: normalized, ip, userAgent },
+      details: { address: this.addressId(ip) },
+    });
     return { allowed: false, retryAfterSeconds: Math.ceil(outcome.waitMs / 1000), rule: outcome.rule };
   }
 

@@ -5,3 +5,4 @@ export { SECURITY_EVENTS_MODULE_OPTIONS, type SecurityEventsModuleOptions } from
 export * from './security-events.module';
 export * from './security-events.service';
 export { initSentry } from './sentry';
+export type * from './security-event-sink.interface';

@@ -15,4 +15,9 @@ export interface SecurityEvent {
   pseudonymous?: Record<string, string | undefined>;
   /** Non-personal context: ids, counts, durations. */
   details?: Record<string, string | number | boolean | null | undefined>;
+  /**
+   * Routine facts (a login succeeded or failed) kept only by in-process sinks such as an audit
+   * trail: not logged, not sent to Sentry.
+   */
+  auditOnly?: boolean;
 }

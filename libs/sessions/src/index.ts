@@ -15,3 +15,4 @@ export * from './sessions.keys';
 export { type FingerprintPolicy, SESSIONS_MODULE_OPTIONS, type SessionsModuleOptions } from './sessions.module-definition';
 export * from './sessions.module';
 export * from './sessions.service';
+export * from './active-session.cache';

@@ -1,18 +1,13 @@
 import { Inject, Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import type { AuthenticatedUser, SessionValidator } from '@lib/auth';
 import { REDIS_CLIENT, REDIS_MODULE_OPTIONS, REDIS_SUBSCRIBER, type RedisClient, type RedisModuleOptions } from '@lib/redis';
+import { ActiveSessionCache } from './active-session.cache';
 import { CHECK_SESSION_SCRIPT } from './scripts/check-session.script';
 import {
   SESSION_REVOCATION_MODULE_OPTIONS,
   type SessionRevocationModuleOptions,
 } from './session-revocation.module-definition';
 import { sessionsKeys } from './sessions.keys';
-
-interface CachedAnswer {
-  userId: string;
-  sessionId: string;
-  until: number;
-}
 
 /**
  * The revocation check behind every authenticated request, in every service: the token's session
@@ -26,10 +21,9 @@ interface CachedAnswer {
 @Injectable()
 export class SessionRevocationChecker implements SessionValidator, OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger(SessionRevocationChecker.name);
-  private readonly cache = new Map<string, CachedAnswer>();
+  private readonly cache: ActiveSessionCache;
   private readonly inFlight = new Map<string, Promise<boolean>>();
   private readonly channel: string;
-  private readonly maxEntries: number;
   private subscribed = false;
   /** Bumped on every revocation message and subscription loss; a check that saw it change is not cached. */
   private epoch = 0;
@@ -44,7 +38,7 @@ export class SessionRevocationChecker implements SessionValidator, OnModuleInit,
       throw new Error('SessionRevocationModule: cacheTtlMs must be between 0 and 1000');
     }
     this.channel = sessionsKeys.revocationChannel(redisOptions.keyPrefix);
-    this.maxEntries = options.cacheMaxEntries ?? 10_000;
+    this.cache = new ActiveSessionCache(options.cacheMaxEntries ?? 10_000);
   }
 
   async onModuleInit(): Promise<void> {
@@ -98,7 +92,6 @@ export class SessionRevocationChecker implements SessionValidator, OnModuleInit,
         [],
       )) === 1;
     if (active && this.options.cacheTtlMs > 0 && this.subscribed && epoch === this.epoch) {
-      if (this.cache.size >= this.maxEntries) this.cache.delete(this.cache.keys().next().value as string);
       this.cache.set(user.jti, {
         userId: user.id,
         sessionId: user.sessionId,
@@ -113,9 +106,8 @@ export class SessionRevocationChecker implements SessionValidator, OnModuleInit,
     this.inFlight.clear();
     const id = message.slice(2);
     // Answers are keyed by token id: a denylisted token drops its own entry.
-    if (message.startsWith('j:')) this.cache.delete(id);
-    // Revocations are rare next to checks; a scan of at most cacheMaxEntries entries is cheap.
-    else if (message.startsWith('s:')) for (const [jti, entry] of this.cache) if (entry.sessionId === id) this.cache.delete(jti);
+    if (message.startsWith('j:')) this.cache.dropToken(id);
+    else if (message.startsWith('s:')) this.cache.dropSession(id);
   }
 
   private dropAll(): void {

@@ -1,5 +1,4 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { deviceLabel } from './device-label';
 import type { Session } from './session.interface';
 
 /** What a client may see of a session: never a token, a token hash or a fingerprint. */
@@ -10,7 +9,6 @@ export class SessionDto {
   @ApiProperty({ description: 'last login or refresh' }) lastSeenAt!: string;
   @ApiProperty({ description: 'when the session ends unless refreshed (never after the absolute limit)' }) expiresAt!: string;
   @ApiProperty() ip!: string;
-  @ApiProperty() userAgent!: string;
   @ApiProperty({ example: 'Firefox 128 on Windows' }) device!: string;
 }
 
@@ -22,7 +20,6 @@ export function mapSession(session: Session, currentSessionId: string): SessionD
     lastSeenAt: session.lastSeenAt.toISOString(),
     expiresAt: session.expiresAt.toISOString(),
     ip: session.ip,
-    userAgent: session.userAgent,
-    device: deviceLabel(session.userAgent),
+    device: session.device,
   };
 }

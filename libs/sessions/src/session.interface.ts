@@ -11,7 +11,12 @@ export interface Session {
   expiresAt: Date;
   absoluteExpiresAt: Date;
   ip: string;
-  userAgent: string;
+  /**
+   * A short label of the client ("Firefox 128 on Windows"): what the session list shows. The raw
+   * user agent is not kept (its keyed hash is, for the fingerprint), which keeps a session's hash
+   * in Redis's compact encoding.
+   */
+  device: string;
 }
 
 /** Where a login or refresh comes from. */

@@ -228,4 +228,16 @@ describe('SessionStore (real Redis)', () => {
     await store.resetCredentialChecks(s.userId, s.sessionId);
     expect(await store.reserveCredentialCheck(s.userId, s.sessionId, 5)).toBe(1);
   });
+
+  it('logout: ends the session and denylists the token in one call, and announces both', async () => {
+    const s = await createSession();
+    const exp = Math.floor(Date.now() / 1000) + 600;
+    await store.logout(s.userId, s.sessionId, 'jti-logout', exp);
+    expect(await exists(s)).toBe(false);
+    expect(await redis.client.pttl(sessionsKeys.deniedToken(s.userId, 'jti-logout'))).toBeGreaterThan(590_000);
+    expect(await store.list(s.userId)).toEqual([]);
+    // An already expired token leaves no denylist entry behind.
+    await store.logout(s.userId, s.sessionId, 'jti-expired', Math.floor(Date.now() / 1000) - 1);
+    expect(await redis.client.exists(sessionsKeys.deniedToken(s.userId, 'jti-expired'))).toBe(0);
+  });
 });

@@ -2,9 +2,11 @@ import { randomBytes } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import type { Role } from '@lib/auth';
 import { REDIS_CLIENT, REDIS_MODULE_OPTIONS, type RedisClient, type RedisModuleOptions } from '@lib/redis';
+import { deviceLabel } from './device-label';
 import { ADVANCE_AUTH_VERSION_SCRIPT } from './scripts/advance-auth-version.script';
 import { CREATE_SESSION_SCRIPT } from './scripts/create-session.script';
 import { LIST_SESSIONS_SCRIPT } from './scripts/list-sessions.script';
+import { LOGOUT_SCRIPT } from './scripts/logout.script';
 import { RESERVE_CREDENTIAL_CHECK_SCRIPT } from './scripts/reserve-credential-check.script';
 import { REVOKE_SESSIONS_SCRIPT } from './scripts/revoke-sessions.script';
 import { ROTATE_REFRESH_TOKEN_SCRIPT } from './scripts/rotate-refresh-token.script';
@@ -74,7 +76,7 @@ export class SessionStore {
         input.idleTtlMs,
         input.absoluteTtlMs,
         client.ip,
-        client.userAgent,
+        deviceLabel(client.userAgent),
         fingerprint.userAgent,
         fingerprint.ip,
         input.maxSessions,
@@ -94,7 +96,7 @@ export class SessionStore {
         expiresAt: new Date(Number(expiresAt)),
         absoluteExpiresAt: new Date(Number(absoluteExpiresAt)),
         ip: client.ip,
-        userAgent: client.userAgent,
+        device: deviceLabel(client.userAgent),
       },
       evicted: evicted.map(String),
     };
@@ -186,12 +188,13 @@ export class SessionStore {
     await this.redis.hdel(sessionsKeys.session(userId, sessionId), F.credentialChecks);
   }
 
-  /** Denylists one access token until it expires on its own, and tells every process at once. */
-  async denyAccessToken(userId: string, jti: string, expiresAtSeconds: number): Promise<void> {
-    const ttlMs = expiresAtSeconds * 1000 - Date.now();
-    if (ttlMs <= 0) return;
-    await this.redis.set(sessionsKeys.deniedToken(userId, jti), '1', 'PX', ttlMs);
-    await this.redis.publish(this.channel, `j:${jti}`);
+  /** Ends the session and denylists the access token used, in one round trip. */
+  async logout(userId: string, sessionId: string, jti: string, tokenExpiresAtSeconds: number): Promise<void> {
+    await LOGOUT_SCRIPT.run(
+      this.redis,
+      [sessionsKeys.session(userId, sessionId), sessionsKeys.index(userId), sessionsKeys.deniedToken(userId, jti)],
+      [sessionId, jti, tokenExpiresAtSeconds * 1000 - Date.now(), this.channel],
+    );
   }
 
   private async revokeSessions(userId: string, mode: 'one' | 'others' | 'all', sessionId: string): Promise<string[]> {
@@ -211,6 +214,7 @@ function toSession(id: string, f: Map<string, string>): Session {
     expiresAt: ms(F.expiresAt),
     absoluteExpiresAt: ms(F.absoluteExpiresAt),
     ip: f.get(F.ip) ?? '',
-    userAgent: f.get(F.userAgent) ?? '',
+    // Sessions created before the label was stored hold the raw user agent instead.
+    device: f.get(F.device) ?? deviceLabel(f.get(F.legacyUserAgent) ?? ''),
   };
 }

@@ -34,7 +34,10 @@ export const SessionFields = {
   generation: 'gen',
   rotatedAt: 'rotatedAt',
   ip: 'ip',
-  userAgent: 'ua',
+  /** Device label shown in the session list (see deviceLabel). */
+  device: 'dev',
+  /** The raw user agent, kept by sessions created before the label was; read only. */
+  legacyUserAgent: 'ua',
   uaFingerprint: 'fpUa',
   ipFingerprint: 'fpIp',
   /** Network fingerprint of the request that made the last rotation (a grace replay must come from it). */

@@ -57,7 +57,6 @@ export class SessionsService {
 
   /** Logout: ends the session and denylists the very token used, for defence in depth. */
   async logout(user: AuthenticatedUser): Promise<void> {
-    await this.store.revoke(user.id, user.sessionId);
-    await this.store.denyAccessToken(user.id, user.jti, user.exp);
+    await this.store.logout(user.id, user.sessionId, user.jti, user.exp);
   }
 }

@@ -152,6 +152,11 @@ export const CONTENT_TYPES: readonly string[] = [
   'application/json; charset=utf-8',
   'APPLICATION/JSON',
   'application/json; charset=utf-16',
+  'application/json; charset=utf-16le',
+  'application/json; charset=utf-16be',
+  'application/json; charset=utf-7',
+  'application/json; charset=utf-32',
+  'application/json; charset="UTF-8"',
   'application/json; charset=latin1',
   'application/json; charset=nonsense',
   'application/json;;;',
@@ -175,6 +180,64 @@ export function contentType(): fc.Arbitrary<string> {
   );
 }
 
+/** Charsets a client may declare for a JSON body; body-parser can decode every `utf-*` one. */
+export const BODY_CHARSETS = ['utf-8', 'utf-16le', 'utf-16be', 'utf-16', 'utf-7', 'latin1'] as const;
+export type BodyCharset = (typeof BODY_CHARSETS)[number];
+
+/** `text` encoded as `charset` would have it (utf-16 with a byte-order mark, utf-7 one character per shift). */
+export function encodeText(text: string, charset: BodyCharset): Buffer {
+  switch (charset) {
+    case 'utf-8':
+      return Buffer.from(text, 'utf8');
+    case 'utf-16le':
+      return Buffer.from(text, 'utf16le');
+    case 'utf-16be':
+      return Buffer.from(text, 'utf16le').swap16();
+    case 'utf-16':
+      return Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(text, 'utf16le')]);
+    case 'latin1':
+      return Buffer.from(text, 'latin1');
+    case 'utf-7': {
+      // RFC 2152: letters, digits and a few marks as themselves; anything else as "+<base64 of UTF-16BE>-".
+      let out = '';
+      for (const c of text) {
+        out += /^[A-Za-z0-9'(),./:? \t\r\n-]$/.test(c) ? c : `+${Buffer.from(c, 'utf16le').swap16().toString('base64').replace(/=+$/, '')}-`;
+      }
+      return Buffer.from(out, 'ascii');
+    }
+  }
+}
+
+/** How a charset parameter may be spelled: any case, quoted or not, with odd spacing. */
+function charsetParameter(charset: string): fc.Arbitrary<string> {
+  return fc
+    .tuple(fc.constantFrom(charset, charset.toUpperCase()), fc.boolean(), fc.constantFrom('; ', ';', ' ; '))
+    .map(([name, quoted, separator]) => `application/json${separator}charset=${quoted ? `"${name}"` : name}`);
+}
+
+/**
+ * A JSON body in some charset, with the content type that declares it (or a made-up charset name):
+ * how a depth or size check on UTF-8 bytes is bypassed when the parser decodes other charsets.
+ * Deep nesting is hidden behind a string holding U+2200 (bytes 00 22 in UTF-16LE: a lone quote to
+ * a byte scanner).
+ */
+export function charsetBody(fields: Record<string, fc.Arbitrary<unknown>>): fc.Arbitrary<WireBody> {
+  const text = fc.oneof(
+    { weight: 3, arbitrary: bodyShapedLike(fields).map((b) => JSON.stringify(b)) },
+    { weight: 1, arbitrary: fc.integer({ min: 1, max: 5000 }).map((depth) => `["\u2200",${'['.repeat(depth)}${']'.repeat(depth)}]`) },
+    { weight: 1, arbitrary: fc.integer({ min: 1, max: 3000 }).map((depth) => `${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}`) },
+  );
+  const declared = fc.oneof(
+    { weight: 4, arbitrary: fc.constantFrom(...BODY_CHARSETS).map((charset) => ({ charset, name: charset as string })) },
+    { weight: 1, arbitrary: fc.tuple(fc.constantFrom(...BODY_CHARSETS), fc.constantFrom('utf8', 'utf-32', 'ucs-2', 'iso-8859-1', 'us-ascii', 'cesu-8', 'utf-9', 'x-unknown', 'utf-')).map(([charset, name]) => ({ charset, name })) },
+    { weight: 1, arbitrary: fc.tuple(fc.constantFrom(...BODY_CHARSETS), fc.stringMatching(/^[A-Za-z0-9_-]{1,20}$/)).map(([charset, name]) => ({ charset, name })) },
+  );
+  return fc
+    .tuple(text, declared)
+    .chain(([t, { charset, name }]) => charsetParameter(name).map((contentType) => ({ contentType, payload: encodeText(t, charset) })))
+    .map((body) => withShortDescription(body));
+}
+
 /** The body of a request to a route expecting `fields`: well-shaped JSON most of the time, anything otherwise. */
 export function wireBody(fields: Record<string, fc.Arbitrary<unknown>>): fc.Arbitrary<WireBody> {
   const json = (value: unknown) => Buffer.from(JSON.stringify(value) ?? 'null', 'utf8');
@@ -187,7 +250,7 @@ export function wireBody(fields: Record<string, fc.Arbitrary<unknown>>): fc.Arbi
     { weight: 1, arbitrary: fc.nat({ max: 3000 }).map((depth) => Buffer.from('['.repeat(depth) + ']'.repeat(depth))) },
     { weight: 1, arbitrary: fc.integer({ min: 90_000, max: 200_000 }).map((n) => json({ email: 'a@b.co', password: 'x'.repeat(n) })) },
   );
-  return fc.record({
+  const described = fc.record({
     contentType: fc.option(fc.oneof({ weight: 4, arbitrary: fc.constant('application/json') }, { weight: 2, arbitrary: contentType() }), {
       nil: undefined,
       freq: 10,
@@ -199,6 +262,7 @@ export function wireBody(fields: Record<string, fc.Arbitrary<unknown>>): fc.Arbi
     ),
     payload: text,
   }).map((body) => withShortDescription(body));
+  return fc.oneof({ weight: 8, arbitrary: described }, { weight: 1, arbitrary: charsetBody(fields) });
 }
 
 /** Counterexamples print a body as a short text, not as a byte list thousands of entries long. */
@@ -352,5 +416,13 @@ export function percentEncode(value: string): string {
 const NO_LIMIT = '10000000';
 export const UNLIMITED_BUDGETS = {
   gatewayEnv: { RATE_LIMIT_GENERAL_LIMIT: NO_LIMIT, RATE_LIMIT_AUTH_LIMIT: NO_LIMIT, RATE_LIMIT_REFRESH_LIMIT: NO_LIMIT },
-  authEnv: { LOCKOUT_PAIR_MAX_FAILURES: NO_LIMIT, LOCKOUT_EMAIL_MAX_FAILURES: NO_LIMIT, LOCKOUT_IP_MAX_FAILURES: NO_LIMIT },
+  authEnv: {
+    LOCKOUT_PAIR_MAX_FAILURES: NO_LIMIT,
+    LOCKOUT_EMAIL_MAX_FAILURES: NO_LIMIT,
+    LOCKOUT_IP_MAX_FAILURES: NO_LIMIT,
+    PASSWORD_CHANGE_MAX_FAILURES: NO_LIMIT,
+    RATE_LIMIT_AUTH_LIMIT: NO_LIMIT,
+    RATE_LIMIT_REFRESH_LIMIT: NO_LIMIT,
+    RATE_LIMIT_REGISTRATION_LIMIT: NO_LIMIT,
+  },
 } as const;

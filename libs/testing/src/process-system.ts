@@ -198,6 +198,7 @@ export async function startProcessSystem(options: ProcessSystemOptions = {}): Pr
     FINGERPRINT_SECRET: secret(),
     PSEUDONYM_SECRET: secret(),
     LOCKOUT_SECRET: secret(),
+    GATEWAY_SECRET: secret(),
     ...options.env,
   };
   const all: ChildApp[] = [];

@@ -39,6 +39,8 @@ export interface TestSystem {
   gateways: INestApplication[];
   keyPrefix: string;
   database: TestDatabase;
+  /** The secret the gateway signs forwarded headers with (see `gatewaySignedHeaders`). */
+  gatewaySecret: string;
   close(): Promise<void>;
 }
 
@@ -111,6 +113,7 @@ export async function startTestSystem(options: TestSystemOptions = {}): Promise<
       gateways,
       keyPrefix,
       database,
+      gatewaySecret: authConfig.secrets.gateway,
       async close() {
         await Promise.allSettled(started.reverse().map((app) => app.close()));
         await deleteKeysWithPrefix(keyPrefix, shared.REDIS_URL ?? TEST_REDIS_URL).catch(() => undefined);

@@ -8,7 +8,7 @@ import {
   type ThrottlerStorage,
 } from '@nestjs/throttler';
 import type { Request, Response } from 'express';
-import { clientIp, rateLimitIpKey } from '@lib/client-ip';
+import { clientIp, isGatewayRequest, rateLimitIpKey } from '@lib/client-ip';
 import {
   RATE_LIMIT_POLICIES,
   RATE_LIMIT_POLICIES_METADATA,
@@ -18,10 +18,10 @@ import {
   THROTTLER_TTL,
 } from './throttling.constants';
 import { rateLimitHeaders, rateLimitPolicyHeader, retryAfterSeconds } from './throttling.headers';
-import { ipTracker, userTracker } from './throttling.keys';
+import { GLOBAL_TRACKER, ipTracker, userTracker } from './throttling.keys';
 import { RateLimiter, type PolicyCharge, type RateLimitVerdict } from './throttling.limiter';
 import { THROTTLING_MODULE_OPTIONS, type ThrottlingModuleOptions } from './throttling.module-definition';
-import type { RateLimitPolicyDefinition } from './throttling.policy';
+import { MALFORMED_POLICY, type RateLimitPolicyDefinition } from './throttling.policy';
 import { RateLimitExceededException } from './throttling.rate-limit-exceeded.exception';
 import { RateLimitUnavailableException } from './throttling.rate-limit-unavailable.exception';
 
@@ -46,9 +46,16 @@ interface RoutePlan {
   perRequest: boolean;
   /** The `RateLimit-Policy` header, when the budgets are fixed (not `perRequest`). */
   policyHeader?: string;
+  /** Some policy gives its unit back when the request turns out malformed. */
+  refundsIfMalformed: boolean;
+  /** The plan for requests signed by the gateway: without the policies the gateway already charged. */
+  viaGateway?: RoutePlan;
 }
 
 const ADMITTED = Promise.resolve(true);
+
+/** Answers that refuse a request before anything it asked for is looked at. */
+const MALFORMED_STATUSES = new Set([400, 413, 415]);
 
 /**
  * Rate-limit guard: every policy that applies to a request is checked and charged in one atomic
@@ -80,27 +87,59 @@ export class RateLimitGuard extends ThrottlerGuard {
     @Inject(RateLimiter) private readonly limiter: RateLimiter,
   ) {
     super(options, storage, reflector);
+    this.malformedPolicy = policies.find((policy) => policy.name === MALFORMED_POLICY);
+    this.gatewayEnforced = new Set(moduleOptions.gatewayEnforced ?? []);
   }
+
+  private readonly malformedPolicy: RateLimitPolicyDefinition | undefined;
+  private readonly gatewayEnforced: ReadonlySet<string>;
 
   private readonly plans = new WeakMap<Function, Map<Function, RoutePlan>>();
 
   override canActivate(context: ExecutionContext): Promise<boolean> {
     if (context.getType() !== 'http') return ADMITTED;
-    const plan = this.planFor(context);
-    if (plan.skip) return ADMITTED;
+    const routePlan = this.planFor(context);
+    if (routePlan.skip) return ADMITTED;
 
     // HTTP arguments are [req, res, next]; `switchToHttp()` would assign three new closures to the
     // context on every call.
     const req = context.getArgByIndex<Request>(0);
     const res = context.getArgByIndex<Response>(1);
+    const plan = routePlan.viaGateway !== undefined && isGatewayRequest(req) ? routePlan.viaGateway : routePlan;
     // Most routes have fixed budgets: their charges are built without an extra await.
-    if (plan.perRequest) return this.chargesFor(context, req, plan).then((charges) => this.decide(charges, plan, res));
-    return this.decide(this.fixedCharges(req, plan), plan, res);
+    if (plan.perRequest) return this.chargesFor(context, req, plan).then((charges) => this.decide(charges, plan, req, res));
+    return this.decide(this.fixedCharges(req, plan), plan, req, res);
   }
 
-  private decide(charges: PolicyCharge[], plan: RoutePlan, res: Response): Promise<boolean> {
+  private decide(charges: PolicyCharge[], plan: RoutePlan, req: Request, res: Response): Promise<boolean> {
     if (charges.length === 0) return ADMITTED;
-    return this.limiter.consume(charges, plan.route).then((verdict) => this.apply(verdict, plan, res));
+    return this.limiter.consume(charges, plan.route).then((verdict) => {
+      const admitted = this.apply(verdict, plan, res);
+      if (plan.refundsIfMalformed && verdict.kind === 'decided' && verdict.source === 'redis') this.refundIfMalformed(charges, plan, req, res);
+      return admitted;
+    });
+  }
+
+  /**
+   * Once the response is complete: a malformed request (400, 413, 415: refused before its
+   * credentials were looked at) gets its units of `refundIfMalformed` policies back and spends the
+   * per-IP malformed budget instead, so junk cannot use up a neighbour's login budget. When that
+   * budget is spent, the request stays charged as it was.
+   */
+  private refundIfMalformed(charges: readonly PolicyCharge[], plan: RoutePlan, req: Request, res: Response): void {
+    const malformed = this.malformedPolicy;
+    if (!malformed) return;
+    res.once('finish', () => {
+      if (!MALFORMED_STATUSES.has(res.statusCode)) return;
+      const refunds = charges.filter((_, i) => plan.policies[i].policy.refundIfMalformed === true);
+      void this.limiter.moveToMalformed(refunds, {
+        policy: malformed.name,
+        tracker: ipTracker(rateLimitIpKey(clientIp(req))),
+        limit: malformed.limit,
+        ttlMs: malformed.ttlMs,
+        onRedisError: malformed.onRedisError,
+      });
+    });
   }
 
   /** Sets the rate-limit headers of a verdict; throws the 429 or 503 when it refuses the request. */
@@ -148,7 +187,9 @@ export class RateLimitGuard extends ThrottlerGuard {
   private buildPlan(handler: Function, cls: Type): RoutePlan {
     const targets = [handler, cls];
     const route = `${cls.name}.${handler.name}`;
-    if (this.reflector.getAllAndOverride<boolean>(SKIP_RATE_LIMIT_METADATA, targets)) return { route, skip: true, policies: [], perRequest: false };
+    if (this.reflector.getAllAndOverride<boolean>(SKIP_RATE_LIMIT_METADATA, targets)) {
+      return { route, skip: true, policies: [], perRequest: false, refundsIfMalformed: false };
+    }
     const optIn = new Set(this.reflector.getAllAndMerge<string[]>(RATE_LIMIT_POLICIES_METADATA, targets) ?? []);
     for (const name of optIn) {
       if (!this.policies.some((policy) => policy.name === name)) {
@@ -172,11 +213,20 @@ export class RateLimitGuard extends ThrottlerGuard {
         ttlOf: typeof ttl === 'function' ? ttl : undefined,
       });
     }
+    const plan = this.planOf(route, policies);
+    if (policies.some(({ policy }) => this.gatewayEnforced.has(policy.name))) {
+      plan.viaGateway = this.planOf(route, policies.filter(({ policy }) => !this.gatewayEnforced.has(policy.name)));
+    }
+    return plan;
+  }
+
+  private planOf(route: string, policies: RoutePolicy[]): RoutePlan {
     const perRequest = policies.some((p) => p.limitOf !== undefined || p.ttlOf !== undefined);
     const policyHeader = perRequest
       ? undefined
       : rateLimitPolicyHeader(policies.map(({ policy, limit, ttlMs }) => ({ policy: policy.name, limit, ttlMs })));
-    return { route, skip: false, policies, perRequest, policyHeader };
+    const refundsIfMalformed = policies.some(({ policy }) => policy.refundIfMalformed === true);
+    return { route, skip: false, policies, perRequest, policyHeader, refundsIfMalformed };
   }
 
   /** The policies this request spends, with their tracker and any per-route `@Throttle` override. */
@@ -197,7 +247,7 @@ export class RateLimitGuard extends ThrottlerGuard {
     const userKey = user === undefined ? ip : userTracker(user);
     return plan.policies.map(({ policy, limit, ttlMs }) => ({
       policy: policy.name,
-      tracker: policy.tracker === 'ip' ? ip : userKey,
+      tracker: policy.tracker === 'ip' ? ip : policy.tracker === 'global' ? GLOBAL_TRACKER : userKey,
       limit,
       ttlMs,
       onRedisError: policy.onRedisError,

@@ -5,7 +5,8 @@
  *   {rl:<tracker>}:<policy>            STRING  hits in the current fixed window; PEXPIRE = window end
  *   {rl:<tracker>}:<policy>:reported   STRING  "1" once this window's first denial has been reported
  *
- * `<tracker>` is `ip:<address or IPv6 /64>`, `user:<id>` or, for the stock `increment()` API,
+ * `<tracker>` is `ip:<address or IPv6 /64>`, `user:<id>`, `global:all` (one budget for every
+ * client) or, for the stock `increment()` API,
  * `key:<stock throttler key>`. The `{...}` hash tag covers the tracker only, so all policies of one
  * tracker live in one cluster slot and one script can check and charge them atomically.
  * `{`, `}` and `%` inside a tracker are percent-encoded so a chosen user id cannot end the hash tag early.
@@ -34,6 +35,9 @@ export function ipTracker(ipKey: string): string {
 export function userTracker(userId: string): string {
   return `user:${userId}`;
 }
+
+/** Tracker identity of a budget shared by every client. */
+export const GLOBAL_TRACKER = 'global:all';
 
 /** Tracker identity for a key produced by the stock `ThrottlerGuard.generateKey()`. */
 export function stockKeyTracker(key: string): string {

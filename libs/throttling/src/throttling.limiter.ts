@@ -62,6 +62,18 @@ export class RateLimiter {
     );
   }
 
+  /**
+   * Moves an admitted request's refundable charges onto the malformed budget (see
+   * `refundIfMalformed`). Best effort: a failure leaves the request charged as it was.
+   */
+  moveToMalformed(refunds: readonly PolicyCharge[], malformed: PolicyCharge): Promise<boolean> {
+    if (!this.store.moveToMalformed) return Promise.resolve(false);
+    return this.store.moveToMalformed(refunds, malformed).catch((error: unknown) => {
+      this.logger.warn({ event: 'rate_limit_malformed_refund_failed', error: error instanceof Error ? error.message : String(error) });
+      return false;
+    });
+  }
+
   /** Redis failed: fail-closed policies refuse the request, memory policies decide it in this process. */
   private async fallBack(charges: readonly PolicyCharge[], route: string): Promise<RateLimitVerdict> {
     if (charges.some((charge) => charge.onRedisError === 'fail-closed')) {

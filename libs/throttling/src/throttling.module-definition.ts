@@ -12,6 +12,11 @@ export interface ThrottlingModuleOptions {
   unavailableRetryAfterSec?: number;
   /** Most trackers the in-memory fallback keeps per process; the oldest is evicted beyond it. Default 10 000. */
   memoryFallbackMaxEntries?: number;
+  /**
+   * Policies the gateway already charged: a request that proves it came through the gateway (a
+   * verified gateway signature, see `@lib/client-ip`) is not charged them again here. Services only.
+   */
+  gatewayEnforced?: readonly string[];
   /** `message` of the 429 body. */
   errorMessage?: string;
 }

@@ -9,6 +9,8 @@ describe('resolveRateLimitPolicies', () => {
       ['auth', 5, 900_000, 'ip', 'opt-in', 'fail-closed'],
       ['refresh', 30, 900_000, 'ip', 'opt-in', 'fail-closed'],
       ['admin', 100, 900_000, 'user', 'opt-in', 'memory'],
+      ['malformed', 50, 900_000, 'ip', 'opt-in', 'memory'],
+      ['registration', 100, 900_000, 'global', 'opt-in', 'memory'],
     ]);
   });
 

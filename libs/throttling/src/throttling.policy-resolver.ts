@@ -7,7 +7,7 @@ import {
 } from './throttling.policy';
 
 const NAME = /^[A-Za-z0-9_-]{1,64}$/;
-const TRACKERS = new Set(['user-or-ip', 'ip', 'user']);
+const TRACKERS = new Set(['user-or-ip', 'ip', 'user', 'global']);
 const SCOPES = new Set(['all-routes', 'opt-in']);
 const MODES = new Set(['memory', 'fail-closed']);
 

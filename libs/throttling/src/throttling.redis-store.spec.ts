@@ -40,6 +40,26 @@ describe('RedisRateLimitStore (real Redis)', () => {
     expect(await redis.client.get(rateLimitKeys(c.tracker, c.policy).counter)).toBe('3');
   });
 
+  it('moves a malformed request onto the malformed budget until that budget is spent, never below zero', async () => {
+    const auth = charge('ip:10.0.0.40', 'auth', 5);
+    const registration = charge('global:all', 'registration', 100);
+    const malformed = charge('ip:10.0.0.40', 'malformed', 2);
+    const count = async (c: RateLimitCharge) => Number((await redis.client.get(rateLimitKeys(c.tracker, c.policy).counter)) ?? 0);
+    for (let i = 0; i < 3; i++) expect((await store.consume([auth, registration])).admitted).toBe(true);
+
+    expect(await store.moveToMalformed([auth, registration], malformed)).toBe(true);
+    expect(await store.moveToMalformed([auth, registration], malformed)).toBe(true);
+    expect([await count(auth), await count(registration), await count(malformed)]).toEqual([1, 1, 2]);
+    // The malformed budget is spent: the request stays charged where it was.
+    expect(await store.moveToMalformed([auth, registration], malformed)).toBe(false);
+    expect([await count(auth), await count(registration), await count(malformed)]).toEqual([1, 1, 2]);
+    expect(await redis.client.pttl(rateLimitKeys(malformed.tracker, malformed.policy).counter)).toBeGreaterThan(0);
+
+    const fresh = charge('ip:10.0.0.41', 'auth', 5);
+    expect(await store.moveToMalformed([fresh], charge('ip:10.0.0.41', 'malformed', 2))).toBe(true);
+    expect(await redis.client.get(rateLimitKeys(fresh.tracker, fresh.policy).counter)).toBeNull();
+  });
+
   it('reports remaining time of the window and keeps it fixed (hits do not extend it)', async () => {
     const c = charge('ip:10.0.0.2', 'general', 10, 60_000);
     const first = await store.consume([c]);

@@ -4,6 +4,7 @@ import { InjectRedis, type RedisClient } from '@lib/redis';
 import { ConsumeBatcher } from './throttling.consume-batcher';
 import { rateLimitKeys, stockKeyTracker } from './throttling.keys';
 import { redisKeySlot } from './throttling.key-slot';
+import { MOVE_TO_MALFORMED_SCRIPT } from './throttling.malformed.script';
 import { REFUND_RATE_LIMIT_SCRIPT } from './throttling.refund.script';
 import type { RateLimitCharge, RateLimitDecision, RateLimitOutcome, RateLimitStore } from './throttling.store.interface';
 
@@ -59,6 +60,22 @@ export class RedisRateLimitStore implements RateLimitStore, ThrottlerStorage {
     const outcomes: RateLimitOutcome[] = new Array(charges.length);
     groups.forEach((group, g) => group.indexes.forEach((index, i) => (outcomes[index] = results[g].outcomes[i])));
     return { admitted, outcomes };
+  }
+
+  /**
+   * The refunds of the malformed request's own tracker move atomically with the malformed charge;
+   * refunds of other trackers (a global budget lives in another cluster slot) follow only once the
+   * move is done.
+   */
+  async moveToMalformed(refunds: readonly RateLimitCharge[], malformed: RateLimitCharge): Promise<boolean> {
+    const own = refunds.filter((charge) => charge.tracker === malformed.tracker);
+    const others = refunds.filter((charge) => charge.tracker !== malformed.tracker);
+    const keys = [malformed, ...own].map((charge) => rateLimitKeys(charge.tracker, charge.policy).counter);
+    const moved = (await MOVE_TO_MALFORMED_SCRIPT.run<number>(this.redis, keys, [malformed.limit, malformed.ttlMs])) === 1;
+    if (moved) {
+      await Promise.all(others.map((charge) => REFUND_RATE_LIMIT_SCRIPT.run(this.redis, [rateLimitKeys(charge.tracker, charge.policy).counter], [1])));
+    }
+    return moved;
   }
 
   /** Stock `ThrottlerStorage` API: one key, one policy (`throttlerName`), seconds in the result. */

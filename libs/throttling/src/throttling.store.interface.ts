@@ -33,5 +33,11 @@ export interface RateLimitDecision {
  */
 export interface RateLimitStore {
   consume(charges: readonly RateLimitCharge[], cost?: number): Promise<RateLimitDecision>;
+  /**
+   * Gives back one unit of each of `refunds` (charged by an admitted request) and charges
+   * `malformed` instead, unless that budget is spent; resolves to whether it did. Optional: a store
+   * without it never gives a charge back.
+   */
+  moveToMalformed?(refunds: readonly RateLimitCharge[], malformed: RateLimitCharge): Promise<boolean>;
 }
 export const RateLimitStore = Symbol('RateLimitStore');

@@ -52,6 +52,9 @@ const apiGatewayEnv = z.object({
   RATE_LIMIT_REFRESH_LIMIT: positiveInt(30),
   RATE_LIMIT_REFRESH_WINDOW_MS: positiveInt(FIFTEEN_MINUTES_MS),
   RATE_LIMIT_REFRESH_ON_REDIS_ERROR: rateLimitRedisErrorMode('fail-closed'),
+  /** Per-IP budget of credential requests the service refused as malformed (400, 413, 415), moved off the login budget. */
+  RATE_LIMIT_MALFORMED_LIMIT: positiveInt(50),
+  RATE_LIMIT_MALFORMED_WINDOW_MS: positiveInt(FIFTEEN_MINUTES_MS),
   /** Per-IP ceiling across all users; 0 (the default) turns it off. */
   RATE_LIMIT_IP_CEILING_LIMIT: nonNegativeInt(0),
   RATE_LIMIT_IP_CEILING_WINDOW_MS: positiveInt(FIFTEEN_MINUTES_MS),
@@ -63,6 +66,8 @@ const apiGatewayEnv = z.object({
 
 export interface ApiGatewayConfig extends z.output<typeof apiGatewayEnv> {
   pseudonymSecret: string;
+  /** Signs the forwarded client address for the services (GATEWAY_SECRET). */
+  gatewaySecret: string;
   jwksUrl: string;
   /** Names of secrets that were generated for development because none was configured. */
   generatedSecrets: string[];
@@ -71,10 +76,14 @@ export interface ApiGatewayConfig extends z.output<typeof apiGatewayEnv> {
 
 export function loadApiGatewayConfig(env: Env): ApiGatewayConfig {
   const parsed = parseConfig('api-gateway', apiGatewayEnv, env);
-  const { values, generated } = resolveSecrets('api-gateway', parsed, { PSEUDONYM_SECRET: parsed.PSEUDONYM_SECRET });
+  const { values, generated } = resolveSecrets('api-gateway', parsed, {
+    PSEUDONYM_SECRET: parsed.PSEUDONYM_SECRET,
+    GATEWAY_SECRET: parsed.GATEWAY_SECRET,
+  });
   return {
     ...parsed,
     pseudonymSecret: values.PSEUDONYM_SECRET,
+    gatewaySecret: values.GATEWAY_SECRET,
     jwksUrl: new URL('/.well-known/jwks.json', parsed.AUTH_SERVICE_URL).toString(),
     generatedSecrets: generated,
     docsEnabled: parsed.DOCS_ENABLED ?? parsed.NODE_ENV !== 'production',

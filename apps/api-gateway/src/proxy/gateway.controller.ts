@@ -1,4 +1,4 @@
-import { All, Controller, Next, Req, Res } from '@nestjs/common';
+import { All, Controller, Next, Post, Req, Res } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { NextFunction, Request, Response } from 'express';
 import { Public } from '@lib/auth';
@@ -7,7 +7,9 @@ import { Upstreams } from './upstreams';
 
 /**
  * The route table of the gateway. Guards run first (token verification unless `@Public()`, then
- * the rate-limit policies), and only then is the request streamed to its service. Paths not
+ * the rate-limit policies), and only then is the request streamed to its service. A credential
+ * request the service refuses as malformed (400, 413, 415) is moved off the login budget onto the
+ * per-address malformed budget. Paths not
  * listed here are answered 404 by the gateway itself and reach no service.
  */
 @ApiExcludeController()
@@ -15,28 +17,29 @@ import { Upstreams } from './upstreams';
 export class GatewayController {
   constructor(private readonly upstreams: Upstreams) {}
 
+  // The credential routes serve POST only: any other method is a 404 that spends no login budget.
   @Public()
   @RateLimitPolicy('auth')
-  @All(['auth/login', 'auth/register'])
+  @Post(['auth/login', 'auth/register'])
   credentials(@Req() req: Request, @Res() res: Response, @Next() next: NextFunction): void {
     void this.upstreams.auth(req, res, next);
   }
 
   @Public()
   @RateLimitPolicy('refresh')
-  @All('auth/refresh')
+  @Post('auth/refresh')
   refresh(@Req() req: Request, @Res() res: Response, @Next() next: NextFunction): void {
     void this.upstreams.auth(req, res, next);
   }
 
   /** A password change checks the current password: it spends the login budget too. */
   @RateLimitPolicy('auth')
-  @All('auth/password')
+  @Post('auth/password')
   password(@Req() req: Request, @Res() res: Response, @Next() next: NextFunction): void {
     void this.upstreams.auth(req, res, next);
   }
 
-  @All(['auth/logout', 'me', 'me/*path', 'accounts/*path'])
+  @All(['auth/logout', 'me', 'me/*path', 'accounts', 'accounts/*path'])
   auth(@Req() req: Request, @Res() res: Response, @Next() next: NextFunction): void {
     void this.upstreams.auth(req, res, next);
   }

@@ -1,38 +1,67 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Patch } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Patch, Query, UseInterceptors } from '@nestjs/common';
 import { ApiConflictResponse, ApiNoContentResponse, ApiNotFoundResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { type AuthenticatedUser, CurrentUser, Roles } from '@lib/auth';
-import { ClearedLockoutDto, LockoutService, type LockoutState, LockoutStateDto } from '@lib/lockout';
+import { LockoutService } from '@lib/lockout';
 import { ApiErrors } from '@lib/openapi';
 import { RateLimitPolicy } from '@lib/throttling';
+import { AdminActionInterceptor } from '../audit/admin-action.interceptor';
+import { EventPageQuery } from '../audit/event-page.query';
+import { SecurityEventHistory } from '../audit/security-event-history.service';
+import { SecurityEventPageDto } from '../audit/security-event.dto';
 import { AccountAdministrationService } from './account-administration.service';
-import { AccountDto, ChangeRoleDto, ChangeStatusDto, mapAccount } from './accounts.dto';
+import { AccountDirectory, type LockoutView } from './account-directory.service';
+import { AccountListQuery } from './account-list.query';
+import { AccountDto, AccountPageDto, ChangeRoleDto, ChangeStatusDto, ClearedLockoutViewDto, LockoutViewDto, mapAccount } from './accounts.dto';
 
-/** Account administration (role `admin`). */
+/** Account administration (role `admin`). Every change an admin makes or tries is recorded with their id. */
 @ApiTags('accounts')
-@ApiErrors({ status: 400, description: 'the id is not a UUID, or the body fails validation' }, 401, 404, 413, 415, 429, 503)
+@ApiErrors({ status: 400, description: 'the id is not a UUID, or the query or body fails validation' }, 401, 413, 415, 429, 503)
 @Roles('admin')
 @RateLimitPolicy('admin')
+@UseInterceptors(AdminActionInterceptor)
 @Controller('accounts')
 export class AccountsController {
   constructor(
     private readonly accounts: AccountAdministrationService,
+    private readonly directory: AccountDirectory,
+    private readonly history: SecurityEventHistory,
     private readonly lockout: LockoutService,
   ) {}
 
+  /** `?email=` finds one account (exact, normalised); `?status=locked|disabled` lists, newest first. */
+  @Get()
+  @ApiOkResponse({ type: AccountPageDto })
+  list(@Query() query: AccountListQuery): Promise<AccountPageDto> {
+    return this.directory.list(query);
+  }
+
+  /** The account's security events, newest first. */
+  @Get(':id/events')
+  @ApiOkResponse({ type: SecurityEventPageDto })
+  @ApiNotFoundResponse()
+  async events(@Param('id', new ParseUUIDPipe()) id: string, @Query() query: EventPageQuery): Promise<SecurityEventPageDto> {
+    await this.accounts.getOrFail(id);
+    return this.history.forAdmin(id, query);
+  }
+
   /** Lifts every lock of the account (all addresses, the account-wide lock, backoff levels). Idempotent. */
   @Patch(':id/unlock')
-  @ApiOkResponse({ description: 'the lock state that was cleared', type: ClearedLockoutDto })
+  @ApiOkResponse({ description: 'the lock state that was cleared', type: ClearedLockoutViewDto })
   @ApiNotFoundResponse()
-  async unlock(@Param('id', new ParseUUIDPipe()) id: string, @CurrentUser() admin: AuthenticatedUser): Promise<{ cleared: LockoutState }> {
+  async unlock(@Param('id', new ParseUUIDPipe()) id: string, @CurrentUser() admin: AuthenticatedUser): Promise<{ cleared: LockoutView }> {
     const account = await this.accounts.getOrFail(id);
-    return { cleared: await this.lockout.unlock(account.email, { adminId: admin.id, accountId: id }) };
+    const cleared = await this.lockout.unlock(account.email, { adminId: admin.id, accountId: id });
+    return { cleared: await this.directory.lockoutView(account, cleared) };
   }
 
   @Get(':id/lockout')
-  @ApiOkResponse({ description: 'locked or not, until when, failure counts, backoff level; addresses appear only as keyed hashes', type: LockoutStateDto })
+  @ApiOkResponse({
+    description: 'locked or not, until when, failure counts, backoff level; each address as a keyed hash beside its /24 or /48 network and failure history',
+    type: LockoutViewDto,
+  })
   @ApiNotFoundResponse()
-  async lockoutState(@Param('id', new ParseUUIDPipe()) id: string): Promise<LockoutState> {
-    return this.lockout.getState((await this.accounts.getOrFail(id)).email);
+  async lockoutState(@Param('id', new ParseUUIDPipe()) id: string): Promise<LockoutView> {
+    return this.directory.lockoutView(await this.accounts.getOrFail(id));
   }
 
   /** Ends every session of the account at once; the tokens it holds are refused everywhere. */

@@ -37,3 +37,10 @@ export class LastAdminError extends DomainError {
     super('last_admin', 'The last active admin cannot be demoted or disabled');
   }
 }
+
+export class InvalidCursorError extends DomainError {
+  readonly kind = 'invalid';
+  constructor() {
+    super('invalid_cursor', 'cursor must be a cursor returned by this route');
+  }
+}

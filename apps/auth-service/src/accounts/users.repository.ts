@@ -6,6 +6,12 @@ import type { Role } from '@lib/auth';
 export type UserRow = Selectable<UsersTable>;
 export type AccountStatus = UserRow['status'];
 
+/** Where a page of a listing ended: the sort time (ISO) and the id. */
+export interface ListCursor {
+  at: string;
+  id: string;
+}
+
 /** Outcome of a change an admin may not make to the last active admin. */
 export type GuardedUpdate = { updated: UserRow } | { refused: 'not_found' | 'last_admin' };
 
@@ -23,6 +29,43 @@ export class UsersRepository {
 
   findById(id: string): Promise<UserRow | undefined> {
     return this.db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst();
+  }
+
+  /**
+   * Accounts newest first, optionally of one status, after the `(createdAt, id)` the previous page
+   * ended at: an account created meanwhile is newer than any cursor, so pages never shift.
+   */
+  listNewest(page: { status?: AccountStatus; after?: ListCursor; limit: number }): Promise<UserRow[]> {
+    // Sorted at the millisecond a cursor can carry, so no row hides between two pages.
+    const createdMs = sql<Date>`date_trunc('milliseconds', created_at)`;
+    let query = this.db.selectFrom('users').selectAll();
+    if (page.status) query = query.where('status', '=', page.status);
+    const after = page.after;
+    if (after) {
+      const at = new Date(after.at);
+      query = query.where((eb) => eb.or([eb(createdMs, '<', at), eb.and([eb(createdMs, '=', at), eb('id', '<', after.id)])]));
+    }
+    return query.orderBy(createdMs, 'desc').orderBy('id', 'desc').limit(page.limit).execute();
+  }
+
+  /** Accounts in the index of started locks, most recently locked first (the caller checks each lock is live). */
+  listLocked(page: { after?: ListCursor; limit: number }): Promise<(UserRow & { locked_at: Date })[]> {
+    let query = this.db.selectFrom('account_locks').innerJoin('users', 'users.id', 'account_locks.account_id').selectAll('users').select('account_locks.locked_at');
+    const after = page.after;
+    if (after) {
+      query = query.where((eb) =>
+        eb.or([
+          eb('account_locks.locked_at', '<', new Date(after.at)),
+          eb.and([eb('account_locks.locked_at', '=', new Date(after.at)), eb('users.id', '<', after.id)]),
+        ]),
+      );
+    }
+    return query.orderBy('account_locks.locked_at', 'desc').orderBy('users.id', 'desc').limit(page.limit).execute();
+  }
+
+  /** Drops accounts whose lock has ended from the index of locks. */
+  async forgetLocks(ids: string[]): Promise<void> {
+    if (ids.length > 0) await this.db.deleteFrom('account_locks').where('account_id', 'in', ids).execute();
   }
 
   /** Inserts a user; returns undefined when the email is already taken (no read-then-write race). */

@@ -3,6 +3,7 @@ import { ApiBearerAuth, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse,
 import { type AuthenticatedUser, CurrentUser, Public } from '@lib/auth';
 import { LockoutProtected } from '@lib/lockout';
 import { ApiErrors } from '@lib/openapi';
+import { RateLimitPolicy } from '@lib/throttling';
 import type { ClientContext } from '@lib/sessions';
 import { AccountsService } from '../accounts/accounts.service';
 import { ChangePasswordDto, LoginDto, RefreshDto, RegisterDto, RegisteredDto, TokenPairDto } from './auth.dto';
@@ -17,7 +18,12 @@ export class AuthController {
     private readonly accounts: AccountsService,
   ) {}
 
+  /**
+   * Answers 409 for a registered email (clients rely on 201 + id), so how fast anyone can ask is
+   * bounded: the per-address login budget and one registration budget across all clients.
+   */
   @Public()
+  @RateLimitPolicy('auth', 'registration')
   @Post('register')
   @ApiCreatedResponse({ type: RegisteredDto })
   @ApiErrors(
@@ -25,6 +31,7 @@ export class AuthController {
     { status: 409, description: 'email already registered' },
     413,
     415,
+    { status: 429, description: 'rate limited (per address or all registrations); wait `Retry-After` seconds' },
     503,
   )
   async register(@Body() body: RegisterDto): Promise<RegisteredDto> {
@@ -37,6 +44,7 @@ export class AuthController {
    * pair is refused without any hashing work) and settled from the outcome.
    */
   @Public()
+  @RateLimitPolicy('auth')
   @LockoutProtected()
   @Post('login')
   @HttpCode(200)
@@ -55,10 +63,18 @@ export class AuthController {
   }
 
   @Public()
+  @RateLimitPolicy('refresh')
   @Post('refresh')
   @HttpCode(200)
   @ApiOkResponse({ type: TokenPairDto })
-  @ApiErrors(400, { status: 401, description: 'unknown, expired, reused or revoked refresh token' }, 413, 415, 503)
+  @ApiErrors(
+    400,
+    { status: 401, description: 'unknown, expired, reused or revoked refresh token' },
+    413,
+    415,
+    { status: 429, description: 'rate limited; wait `Retry-After` seconds' },
+    503,
+  )
   refresh(@Body() body: RefreshDto, @Client() client: ClientContext): Promise<TokenPairDto> {
     return this.auth.refresh(body.refreshToken, client);
   }
@@ -72,7 +88,8 @@ export class AuthController {
     return this.auth.logout(user);
   }
 
-  /** The current password is checked like a login: it spends the account's lockout budget. */
+  /** The current password is checked like a login: it spends the login budget and the account's lockout budget. */
+  @RateLimitPolicy('auth')
   @Post('password')
   @LockoutProtected('current-user')
   @HttpCode(204)
@@ -83,10 +100,10 @@ export class AuthController {
     { status: 401, description: 'no valid access token, a wrong current password, or the session has ended after too many wrong ones' },
     413,
     415,
-    { status: 429, description: 'too many wrong passwords for this account; wait `Retry-After` seconds' },
+    { status: 429, description: 'rate limited, or too many wrong passwords for this account; wait `Retry-After` seconds' },
     503,
   )
-  changePassword(@CurrentUser() user: AuthenticatedUser, @Body() body: ChangePasswordDto): Promise<void> {
-    return this.auth.changePassword(user, body.currentPassword, body.newPassword);
+  changePassword(@CurrentUser() user: AuthenticatedUser, @Body() body: ChangePasswordDto, @Client() client: ClientContext): Promise<void> {
+    return this.auth.changePassword(user, body.currentPassword, body.newPassword, client);
   }
 }

@@ -44,9 +44,17 @@ export class AuthService {
    * hash: if the password, role or status changed meanwhile, the login fails like a wrong password.
    */
   async login(email: string, password: string, client: ClientContext): Promise<TokenPairDto> {
-    const user = await this.verifyCredentials(email, password);
+    const user = await this.verifyCredentials(email, password, client);
     try {
-      return await this.startSession(user, client);
+      const pair = await this.startSession(user, client);
+      this.events.emit({
+        type: 'login_succeeded',
+        severity: 'info',
+        auditOnly: true,
+        pseudonymous: { ip: client.ip, userAgent: client.userAgent },
+        details: { userId: user.id },
+      });
+      return pair;
     } catch (error) {
       // The password just checked was replaced meanwhile: it is a wrong password now.
       if (error instanceof StaleAuthorizationError) throw new InvalidCredentialsError();
@@ -57,12 +65,23 @@ export class AuthService {
   /**
    * Checks the password (against a dummy hash for unknown emails, so both take the same time).
    * Unknown email and wrong password raise the same error; a disabled account is refused only
-   * after its right password.
+   * after its right password. A failure goes to the audit trail with the address's lockout name,
+   * so admins can see where an account's failures came from.
    */
-  private async verifyCredentials(email: string, password: string): Promise<UserRow> {
-    const user = await this.users.findByEmail(normalizeEmail(email));
+  private async verifyCredentials(email: string, password: string, client: ClientContext): Promise<UserRow> {
+    const normalized = normalizeEmail(email);
+    const user = await this.users.findByEmail(normalized);
     const ok = await this.hasher.verifyOrDummy(user?.password_hash, password);
-    if (!user || !ok) throw new InvalidCredentialsError();
+    if (!user || !ok) {
+      this.events.emit({
+        type: 'login_failed',
+        severity: 'info',
+        auditOnly: true,
+        pseudonymous: { email: normalized, ip: client.ip, userAgent: client.userAgent },
+        details: { accountId: user?.id, address: this.lockout.addressId(client.ip) },
+      });
+      throw new InvalidCredentialsError();
+    }
     if (user.status !== 'active') throw new AccountDisabledError();
     return user;
   }
@@ -85,7 +104,7 @@ export class AuthService {
    * guessed wrong too often. Every other session ends before the response (ASVS 5.0 7.4.3), and so
    * does any login still in flight with the old password (it read the old authorization version).
    */
-  async changePassword(user: AuthenticatedUser, currentPassword: string, newPassword: string): Promise<void> {
+  async changePassword(user: AuthenticatedUser, currentPassword: string, newPassword: string, client: ClientContext): Promise<void> {
     const account = await this.users.findById(user.id);
     if (!account) throw new AccountNotFoundError();
     // A refused new password costs no verification and no check of the session's allowance.
@@ -99,6 +118,12 @@ export class AuthService {
     const version = await this.users.updatePassword(user.id, await this.hasher.hash(newPassword));
     await this.sessions.endForAuthorizationChange(user.id, version, { reason: 'password_change', keepSessionId: user.sessionId });
     await this.lockout.resetAfterPasswordChange(account.email, user.id);
+    this.events.emit({
+      type: 'password_changed',
+      severity: 'info',
+      pseudonymous: { ip: client.ip, userAgent: client.userAgent },
+      details: { userId: user.id, sessionId: user.sessionId },
+    });
   }
 
   /**

@@ -44,6 +44,12 @@ const authServiceEnv = z.object({
   LOCKOUT_IP_BLOCK_MS: positiveInt(3600 * 1000),
   LOCKOUT_KNOWN_ADDRESS_TTL_MS: positiveInt(30 * 24 * 3600 * 1000),
   LOCKOUT_NOTIFICATION_INTERVAL_MS: positiveInt(3600 * 1000),
+  /** Security events older than this are deleted from the audit trail (in batches). */
+  AUDIT_RETENTION_DAYS: positiveInt(400),
+  AUDIT_RETENTION_INTERVAL_MS: positiveInt(3600 * 1000),
+  /** Events held in memory while Postgres cannot take them; beyond this the oldest are dropped (and counted). */
+  AUDIT_BUFFER_MAX: positiveInt(10_000),
+  AUDIT_FLUSH_INTERVAL_MS: positiveInt(200),
   /** Wrong current passwords a session may try in a password change before it is ended. */
   PASSWORD_CHANGE_MAX_FAILURES: positiveInt(5),
   LOCKOUT_ON_REDIS_ERROR: z.enum(['fail-closed', 'fail-open']).default('fail-closed'),
@@ -70,13 +76,33 @@ const authServiceEnv = z.object({
   RATE_LIMIT_ADMIN_ON_REDIS_ERROR: rateLimitRedisErrorMode('memory'),
   /** Serve the OpenAPI page at /docs; default on, except in production. */
   DOCS_ENABLED: optionalBool(),
+  /**
+   * The gateway's login and refresh budgets (same names and defaults), enforced here too for
+   * requests that do not come through the gateway (no valid gateway signature).
+   */
+  RATE_LIMIT_AUTH_LIMIT: positiveInt(5),
+  RATE_LIMIT_AUTH_WINDOW_MS: positiveInt(15 * 60 * 1000),
+  RATE_LIMIT_AUTH_ON_REDIS_ERROR: rateLimitRedisErrorMode('fail-closed'),
+  RATE_LIMIT_REFRESH_LIMIT: positiveInt(30),
+  RATE_LIMIT_REFRESH_WINDOW_MS: positiveInt(15 * 60 * 1000),
+  RATE_LIMIT_REFRESH_ON_REDIS_ERROR: rateLimitRedisErrorMode('fail-closed'),
+  /**
+   * Per-address budget of credential requests refused as malformed (400, 413, 415): they are moved
+   * off the login budget onto this one, so junk cannot spend a neighbour's logins.
+   */
+  RATE_LIMIT_MALFORMED_LIMIT: positiveInt(50),
+  RATE_LIMIT_MALFORMED_WINDOW_MS: positiveInt(15 * 60 * 1000),
+  /** Registrations across all clients: bounds how fast anyone can learn which emails have an account (409). */
+  RATE_LIMIT_REGISTRATION_LIMIT: positiveInt(100),
+  RATE_LIMIT_REGISTRATION_WINDOW_MS: positiveInt(15 * 60 * 1000),
+  RATE_LIMIT_REGISTRATION_ON_REDIS_ERROR: rateLimitRedisErrorMode('memory'),
 });
 
 export type AuthServiceEnv = z.output<typeof authServiceEnv>;
 
 /** The validated configuration of auth-service plus the secrets it resolved. */
 export interface AuthServiceConfig extends AuthServiceEnv {
-  secrets: { jwtPrivateKey: string; refreshToken: string; fingerprint: string; pseudonym: string; lockout: string };
+  secrets: { jwtPrivateKey: string; refreshToken: string; fingerprint: string; pseudonym: string; lockout: string; gateway: string };
   /** Names of secrets that were generated for development because none was configured. */
   generatedSecrets: string[];
   docsEnabled: boolean;
@@ -98,6 +124,7 @@ export function loadAuthServiceConfig(env: Env): AuthServiceConfig {
       FINGERPRINT_SECRET: parsed.FINGERPRINT_SECRET,
       PSEUDONYM_SECRET: parsed.PSEUDONYM_SECRET,
       LOCKOUT_SECRET: parsed.LOCKOUT_SECRET,
+      GATEWAY_SECRET: parsed.GATEWAY_SECRET,
     },
     { JWT_PRIVATE_KEY: { file: DEV_SIGNING_KEY_FILE, create: createDevSigningKey } },
   );
@@ -110,6 +137,7 @@ export function loadAuthServiceConfig(env: Env): AuthServiceConfig {
       fingerprint: values.FINGERPRINT_SECRET,
       pseudonym: values.PSEUDONYM_SECRET,
       lockout: values.LOCKOUT_SECRET,
+      gateway: values.GATEWAY_SECRET,
     },
     generatedSecrets: generated,
     docsEnabled: parsed.DOCS_ENABLED ?? parsed.NODE_ENV !== 'production',

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { JwtService } from '@nestjs/jwt';
-import type { Role } from '@lib/auth';
+import { type Role, withLowS } from '@lib/auth';
 import { AUTH_SERVICE_CONFIG, type AuthServiceConfig } from '../config/auth-service.config';
 import { SigningKeyService } from './signing-key.service';
 
@@ -18,8 +18,9 @@ export class AccessTokenIssuer {
     return this.config.ACCESS_TOKEN_TTL_SECONDS;
   }
 
+  /** Signed with the low s of the two valid ECDSA signatures: verifiers refuse the other (see `withLowS`). */
   issue(userId: string, sessionId: string, role: Role): string {
-    return this.jwt.sign({ sid: sessionId, role }, {
+    const token = this.jwt.sign({ sid: sessionId, role }, {
       // jsonwebtoken signs with the KeyObject as is; the @nestjs/jwt typings only list string | Buffer.
       privateKey: this.keys.privateKey as unknown as string,
       algorithm: 'ES256',
@@ -30,5 +31,6 @@ export class AccessTokenIssuer {
       audience: this.config.JWT_AUDIENCE,
       expiresIn: this.config.ACCESS_TOKEN_TTL_SECONDS,
     });
+    return withLowS(token);
   }
 }

@@ -1,23 +1,38 @@
-import { Controller, Get } from '@nestjs/common';
+import { Controller, Get, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { type AuthenticatedUser, CurrentUser } from '@lib/auth';
 import { ApiErrors } from '@lib/openapi';
 import { AccountNotFoundError } from '../accounts/accounts.errors';
 import { UsersRepository } from '../accounts/users.repository';
+import { EventPageQuery } from '../audit/event-page.query';
+import { SecurityEventHistory } from '../audit/security-event-history.service';
+import { ActivityPageDto } from '../audit/security-event.dto';
 import { MeDto } from '../auth/auth.dto';
 
 @ApiTags('me')
 @ApiBearerAuth()
-@ApiErrors(401, 404, 503)
+@ApiErrors(401, 503)
 @Controller('me')
 export class MeController {
-  constructor(private readonly users: UsersRepository) {}
+  constructor(
+    private readonly users: UsersRepository,
+    private readonly history: SecurityEventHistory,
+  ) {}
 
   @Get()
   @ApiOkResponse({ type: MeDto })
+  @ApiErrors({ status: 404, description: 'the account no longer exists' })
   async me(@CurrentUser() user: AuthenticatedUser): Promise<MeDto> {
     const row = await this.users.findById(user.id);
     if (!row) throw new AccountNotFoundError();
     return { id: row.id, email: row.email, role: row.role };
+  }
+
+  /** The caller's own recent security events: sign-ins (device, network, time), password changes, sessions ended, locks. */
+  @Get('activity')
+  @ApiOkResponse({ type: ActivityPageDto })
+  @ApiErrors({ status: 400, description: 'the cursor or limit is not valid' })
+  activity(@CurrentUser() user: AuthenticatedUser, @Query() query: EventPageQuery): Promise<ActivityPageDto> {
+    return this.history.forUser(user.id, query);
   }
 }

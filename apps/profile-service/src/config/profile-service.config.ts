@@ -20,6 +20,8 @@ const profileServiceEnv = z.object({
 
 export interface ProfileServiceConfig extends z.output<typeof profileServiceEnv> {
   pseudonymSecret: string;
+  /** Verifies the gateway's signature on the forwarded client address (GATEWAY_SECRET). */
+  gatewaySecret: string;
   jwksUrl: string;
   /** Names of secrets that were generated for development because none was configured. */
   generatedSecrets: string[];
@@ -28,10 +30,14 @@ export interface ProfileServiceConfig extends z.output<typeof profileServiceEnv>
 
 export function loadProfileServiceConfig(env: Env): ProfileServiceConfig {
   const parsed = parseConfig('profile-service', profileServiceEnv, env);
-  const { values, generated } = resolveSecrets('profile-service', parsed, { PSEUDONYM_SECRET: parsed.PSEUDONYM_SECRET });
+  const { values, generated } = resolveSecrets('profile-service', parsed, {
+    PSEUDONYM_SECRET: parsed.PSEUDONYM_SECRET,
+    GATEWAY_SECRET: parsed.GATEWAY_SECRET,
+  });
   return {
     ...parsed,
     pseudonymSecret: values.PSEUDONYM_SECRET,
+    gatewaySecret: values.GATEWAY_SECRET,
     jwksUrl: new URL('/.well-known/jwks.json', parsed.AUTH_SERVICE_URL).toString(),
     generatedSecrets: generated,
     docsEnabled: parsed.DOCS_ENABLED ?? parsed.NODE_ENV !== 'production',

@@ -7,7 +7,7 @@ import { RedisScript } from '@lib/redis';
  * KEYS[1] session hash           {u:<uid>}:s:<sid>
  * KEYS[2] user index             {u:<uid>}:sessions
  * KEYS[3] authorization version  {u:<uid>}:authv
- * ARGV    sid, uid, role, idleMs, absoluteMs, ip, userAgent, fpUa, fpIp, maxSessions, channel, authVersion
+ * ARGV    sid, uid, role, idleMs, absoluteMs, ip, deviceLabel, fpUa, fpIp, maxSessions, channel, authVersion
  * Returns { createdAtMs, expiresAtMs, absoluteExpiresAtMs, evictedSid1, evictedSid2, ... }, or { -1 }
  *         when the user's authorization version is newer than `authVersion` (nothing is written).
  *
@@ -28,7 +28,7 @@ local idle, absolute, max = tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[
 local absExp = now + absolute
 local exp = math.min(now + idle, absExp)
 redis.call('HSET', KEYS[1], 'uid', uid, 'role', role, 'createdAt', now, 'lastSeenAt', now,
-  'absExp', absExp, 'exp', exp, 'gen', 0, 'rotatedAt', 0, 'ip', ARGV[6], 'ua', ARGV[7],
+  'absExp', absExp, 'exp', exp, 'gen', 0, 'rotatedAt', 0, 'ip', ARGV[6], 'dev', ARGV[7],
   'fpUa', ARGV[8], 'fpIp', ARGV[9], 'authv', ARGV[12])
 redis.call('PEXPIREAT', KEYS[1], exp)
 redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)

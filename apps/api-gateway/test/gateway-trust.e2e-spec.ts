@@ -1,0 +1,163 @@
+import { bearer, callFrom, freshLoopbackIp, gatewaySignedHeaders, startTestSystem, TEST_PASSWORD, type TestSystem, uniqueEmail } from '@lib/testing';
+
+/**
+ * Finding 4 (direct X-Forwarded-For spoofing, direct registrations) and finding 11 (the 409 of a
+ * registered email behind per-address and global registration budgets).
+ *
+ * Services believe a forwarded client address only from the gateway, proven by its signature;
+ * anything else sent straight to a service (compose neighbour, SSRF) is judged by its socket
+ * address. Each test speaks from loopback addresses of its own, so budgets do not interfere.
+ */
+describe('gateway trust and the service-side budgets', () => {
+  const credentials = (email: string, password = TEST_PASSWORD) => ({ email, password });
+  let forged = 0;
+  /** An address from the documentation range, a new one on every call. */
+  const forgedIp = () => `198.51.100.${(forged++ % 250) + 1}`;
+
+  async function registered(system: TestSystem, label: string): Promise<string> {
+    const email = uniqueEmail(label);
+    const res = await callFrom(system.gatewayUrl, 'POST', '/api/auth/register', { from: freshLoopbackIp(), body: credentials(email) });
+    expect(res.status).toBe(201);
+    return email;
+  }
+
+  describe('with a login budget too large to matter (the lockout answers)', () => {
+    let system: TestSystem;
+    beforeAll(async () => {
+      system = await startTestSystem({ label: 'trust-lock', authEnv: { RATE_LIMIT_AUTH_LIMIT: '1000' } });
+    });
+    afterAll(() => system?.close());
+
+    it('locks a direct caller after 5 wrong passwords even with a fresh forged X-Forwarded-For on each guess', async () => {
+      const email = await registered(system, 'forger');
+      const from = freshLoopbackIp();
+      for (let i = 0; i < 5; i++) {
+        const res = await callFrom(system.authUrl, 'POST', '/auth/login', {
+          from,
+          body: credentials(email, `wrong password ${i}`),
+          headers: { 'x-forwarded-for': forgedIp() },
+        });
+        expect(res.status).toBe(401);
+      }
+      const right = await callFrom(system.authUrl, 'POST', '/auth/login', { from, body: credentials(email), headers: { 'x-forwarded-for': forgedIp() } });
+      expect(right.status).toBe(429);
+      expect(Number(right.headers['retry-after'])).toBeGreaterThan(0);
+    });
+
+    it("cannot lock a victim's address out of the gateway path by forging it straight to auth-service", async () => {
+      const email = await registered(system, 'victim');
+      const victimIp = freshLoopbackIp();
+      const attacker = freshLoopbackIp();
+      for (let i = 0; i < 6; i++) {
+        await callFrom(system.authUrl, 'POST', '/auth/login', { from: attacker, body: credentials(email, `wrong ${i}`), headers: { 'x-forwarded-for': victimIp } });
+      }
+      const victim = await callFrom(system.gatewayUrl, 'POST', '/api/auth/login', { from: victimIp, body: credentials(email) });
+      expect(victim.status).toBe(200);
+    });
+
+    it('records the address the gateway signed, and the socket address for an unsigned, misdirected or tampered one', async () => {
+      const email = await registered(system, 'signed');
+      const login = async (headers: Record<string, string>) => {
+        const res = await callFrom(system.authUrl, 'POST', '/auth/login', { from: '127.0.0.1', body: credentials(email), headers });
+        expect(res.status).toBe(200);
+        const sessions = await callFrom(system.authUrl, 'GET', '/me/sessions', { from: '127.0.0.1', headers: bearer(res.body.accessToken as string) });
+        return (sessions.body as unknown as { current: boolean; ip: string }[]).find((s) => s.current)?.ip;
+      };
+      const signed = gatewaySignedHeaders(system.gatewaySecret, 'POST', '/auth/login', '203.0.113.7');
+      expect(await login(signed)).toBe('203.0.113.7');
+      expect(await login({ 'x-forwarded-for': '203.0.113.8' })).toBe('127.0.0.1');
+      expect(await login(gatewaySignedHeaders(system.gatewaySecret, 'POST', '/auth/register', '203.0.113.9'))).toBe('127.0.0.1');
+      expect(await login({ ...signed, 'x-forwarded-for': '203.0.113.10' })).toBe('127.0.0.1');
+      expect(await login(gatewaySignedHeaders('another secret of at least thirty-two characters', 'POST', '/auth/login', '203.0.113.11'))).toBe('127.0.0.1');
+    });
+  });
+
+  describe('with the default budgets', () => {
+    let system: TestSystem;
+    beforeAll(async () => {
+      system = await startTestSystem({ label: 'trust-budget' });
+    });
+    afterAll(() => system?.close());
+
+    it('gives a client of the gateway exactly 5 logins per window, each charged once, with the budgets of both merged', async () => {
+      const email = await registered(system, 'once');
+      const from = freshLoopbackIp();
+      for (let i = 1; i <= 5; i++) {
+        const res = await callFrom(system.gatewayUrl, 'POST', '/api/auth/login', { from, body: credentials(email) });
+        expect(res.status).toBe(200);
+        expect(res.headers['x-ratelimit-remaining']).toBe(String(5 - i));
+        // Only the gateway's budgets: the service did not charge a gateway-signed login again.
+        expect(res.headers['ratelimit-policy']).toBe('"general";q=100;w=900, "auth";q=5;w=900');
+      }
+      expect((await callFrom(system.gatewayUrl, 'POST', '/api/auth/login', { from, body: credentials(email) })).status).toBe(429);
+
+      // Registration spends the gateway's login budget and the service's global registration budget.
+      const other = freshLoopbackIp();
+      const reg = await callFrom(system.gatewayUrl, 'POST', '/api/auth/register', { from: other, body: credentials(uniqueEmail('merged')) });
+      expect(reg.status).toBe(201);
+      expect(reg.headers['ratelimit-policy']).toBe('"general";q=100;w=900, "auth";q=5;w=900, "registration";q=100;w=900');
+      expect(reg.headers['x-ratelimit-remaining']).toBe('4');
+    });
+
+    it('limits direct logins per socket address, whatever X-Forwarded-For says', async () => {
+      const email = await registered(system, 'direct');
+      const from = freshLoopbackIp();
+      for (let i = 0; i < 5; i++) {
+        const res = await callFrom(system.authUrl, 'POST', '/auth/login', { from, body: credentials(email, `wrong ${i}`), headers: { 'x-forwarded-for': forgedIp() } });
+        expect(res.status).toBe(401);
+        expect(res.headers['ratelimit-policy']).toBe('"auth";q=5;w=900');
+      }
+      const sixth = await callFrom(system.authUrl, 'POST', '/auth/login', { from, body: credentials(email), headers: { 'x-forwarded-for': forgedIp() } });
+      expect(sixth.status).toBe(429);
+      expect(Number(sixth.headers['retry-after'])).toBeGreaterThan(0);
+    });
+
+    it('limits direct registrations per socket address (5 per window), and the 409 of a known email with them', async () => {
+      const from = freshLoopbackIp();
+      const known = await registered(system, 'known');
+      expect((await callFrom(system.authUrl, 'POST', '/auth/register', { from, body: credentials(known) })).status).toBe(409);
+      for (let i = 0; i < 4; i++) {
+        const res = await callFrom(system.authUrl, 'POST', '/auth/register', { from, body: credentials(uniqueEmail('bulk')), headers: { 'x-forwarded-for': forgedIp() } });
+        expect(res.status).toBe(201);
+      }
+      expect((await callFrom(system.authUrl, 'POST', '/auth/register', { from, body: credentials(uniqueEmail('bulk')) })).status).toBe(429);
+      expect((await callFrom(system.authUrl, 'POST', '/auth/register', { from, body: credentials(known) })).status).toBe(429);
+    });
+
+    it('limits direct refreshes per socket address with the refresh budget', async () => {
+      const from = freshLoopbackIp();
+      for (let i = 1; i <= 30; i++) {
+        const res = await callFrom(system.authUrl, 'POST', '/auth/refresh', { from, body: { refreshToken: `not-a-token-${i}` }, headers: { 'x-forwarded-for': forgedIp() } });
+        expect(res.status).toBe(401);
+      }
+      expect((await callFrom(system.authUrl, 'POST', '/auth/refresh', { from, body: { refreshToken: 'not-a-token' } })).status).toBe(429);
+    });
+  });
+
+  describe('with a global registration budget of 3', () => {
+    let system: TestSystem;
+    beforeAll(async () => {
+      system = await startTestSystem({ label: 'trust-reg', authEnv: { RATE_LIMIT_REGISTRATION_LIMIT: '3' } });
+    });
+    afterAll(() => system?.close());
+
+    it('refuses registrations from any address, through the gateway or not, once all clients together used it', async () => {
+      const first = uniqueEmail('global');
+      expect((await callFrom(system.gatewayUrl, 'POST', '/api/auth/register', { from: freshLoopbackIp(), body: credentials(first) })).status).toBe(201);
+      expect((await callFrom(system.authUrl, 'POST', '/auth/register', { from: freshLoopbackIp(), body: credentials(uniqueEmail('global')) })).status).toBe(201);
+      expect((await callFrom(system.gatewayUrl, 'POST', '/api/auth/register', { from: freshLoopbackIp(), body: credentials(first) })).status).toBe(409);
+      for (const [url, path] of [
+        [system.gatewayUrl, '/api/auth/register'],
+        [system.authUrl, '/auth/register'],
+      ]) {
+        const known = await callFrom(url, 'POST', path, { from: freshLoopbackIp(), body: credentials(first) });
+        expect(known.status).toBe(429);
+        expect(Number(known.headers['retry-after'])).toBeGreaterThan(0);
+        expect((await callFrom(url, 'POST', path, { from: freshLoopbackIp(), body: credentials(uniqueEmail('global')) })).status).toBe(429);
+      }
+      // Logins do not spend it.
+      const login = await callFrom(system.gatewayUrl, 'POST', '/api/auth/login', { from: freshLoopbackIp(), body: credentials(first) });
+      expect(login.status).toBe(200);
+    });
+  });
+});

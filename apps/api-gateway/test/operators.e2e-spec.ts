@@ -1,0 +1,201 @@
+import { execFileSync } from 'node:child_process';
+import request from 'supertest';
+import { bearer, eventually, login, registerAndLogin, sleep, startTestSystem, type TestSystem, uniqueEmail } from '@lib/testing';
+import { AuditTrail } from '../../auth-service/src/audit/audit-trail';
+
+/**
+ * What an operator and a user can do without SQL, through the gateway with a bootstrap admin:
+ * find accounts, see and lift locks with the networks they came from, read an account's security
+ * events and one's own activity; the audit trail survives a Postgres outage.
+ */
+describe('operators and users act without SQL', () => {
+  let system: TestSystem;
+  const admin = { email: 'ops-admin@example.com', password: 'operator desk passphrase 5' };
+  let adminToken: string;
+  let adminId: string;
+  const WRONG = 'not the password at all';
+
+  beforeAll(async () => {
+    system = await startTestSystem({
+      label: 'operators',
+      gatewayEnv: { TRUSTED_PROXIES: 'loopback', RATE_LIMIT_AUTH_LIMIT: '10000', RATE_LIMIT_GENERAL_LIMIT: '100000' },
+      authEnv: {
+        BOOTSTRAP_ADMIN_EMAIL: admin.email,
+        BOOTSTRAP_ADMIN_PASSWORD: admin.password,
+        RATE_LIMIT_ADMIN_LIMIT: '10000',
+        LOCKOUT_PAIR_MAX_FAILURES: '5',
+        LOCKOUT_BASE_LOCK_MS: String(10 * 60 * 1000),
+        AUDIT_FLUSH_INTERVAL_MS: '50',
+      },
+    });
+    adminToken = (await login(system.gatewayUrl, admin.email, admin.password, { forwardedFor: '10.60.0.1' })).accessToken;
+    adminId = (await api().get('/api/me').set(bearer(adminToken))).body.id as string;
+  });
+
+  afterAll(() => system?.close());
+
+  const api = () => request(system.gatewayUrl);
+  const asAdmin = (path: string) => api().get(path).set(bearer(adminToken));
+  const loginAt = (email: string, password: string, ip: string, userAgent = 'jest-e2e/1.0') =>
+    api().post('/api/auth/login').set('x-forwarded-for', ip).set('user-agent', userAgent).send({ email, password });
+
+  it('a locked-out user is found by email and in the locked list, with the networks the failures came from, and unlocked', async () => {
+    const user = await registerAndLogin(system.gatewayUrl, { email: uniqueEmail('lockedout'), forwardedFor: '10.60.1.1' });
+    for (let i = 0; i < 5; i++) expect((await loginAt(user.email, WRONG, '198.51.100.77')).status).toBe(401);
+    expect((await loginAt(user.email, user.password, '198.51.100.77')).status).toBe(429);
+
+    const found = await asAdmin(`/api/accounts?email=${encodeURIComponent(user.email.toUpperCase())}`);
+    expect(found.status).toBe(200);
+    expect(found.body).toEqual({
+      items: [
+        {
+          id: user.id,
+          email: user.email,
+          role: 'user',
+          status: 'active',
+          createdAt: expect.any(String),
+          lastLoginAt: expect.any(String),
+          locked: true,
+          lockedUntil: expect.any(String),
+        },
+      ],
+      nextCursor: null,
+    });
+    expect((await asAdmin('/api/accounts?email=nobody-here%40example.com')).body).toEqual({ items: [], nextCursor: null });
+
+    const locked = await asAdmin('/api/accounts?status=locked&limit=100');
+    expect(locked.status).toBe(200);
+    expect((locked.body.items as { id: string }[]).map((a) => a.id)).toContain(user.id);
+
+    const state = await asAdmin(`/api/accounts/${user.id}/lockout`);
+    expect(state.status).toBe(200);
+    // Both addresses that tried are listed (the one that signed up, and the guesser).
+    const addresses = state.body.addresses as Record<string, unknown>[];
+    expect(addresses).toHaveLength(2);
+    const address = addresses.find((a) => a.locked)!;
+    expect(address).toMatchObject({ locked: true, network: '198.51.100.0/24', failureCount: 5 });
+    expect(addresses.find((a) => !a.locked)).toMatchObject({ failureCount: 0, network: null, lastSuccessAt: expect.any(String) });
+    expect(Date.parse(address.firstFailureAt as string)).toBeLessThanOrEqual(Date.parse(address.lastFailureAt as string));
+    expect(JSON.stringify(state.body)).not.toContain('198.51.100.77');
+
+    expect((await api().patch(`/api/accounts/${user.id}/unlock`).set(bearer(adminToken))).status).toBe(200);
+    expect((await loginAt(user.email, user.password, '198.51.100.77')).status).toBe(200);
+    const after = await asAdmin('/api/accounts?status=locked&limit=100');
+    expect((after.body.items as { id: string }[]).map((a) => a.id)).not.toContain(user.id);
+
+    const events = await asAdmin(`/api/accounts/${user.id}/events?limit=100`);
+    expect(events.status).toBe(200);
+    const types = (events.body.items as { type: string }[]).map((e) => e.type);
+    expect(types).toEqual(expect.arrayContaining(['login_failed', 'account_locked', 'login_locked_out', 'account_unlocked', 'admin_action', 'login_succeeded']));
+    const unlock = (events.body.items as { type: string; actorId: string | null }[]).find((e) => e.type === 'account_unlocked');
+    expect(unlock?.actorId).toBe(adminId);
+    for (const e of events.body.items as { network: string | null }[]) {
+      if (e.network) expect(e.network).toMatch(/\/(24|48)$/);
+    }
+    expect(JSON.stringify(events.body)).not.toContain('198.51.100.77');
+    expect(JSON.stringify(events.body)).not.toContain(user.password);
+  });
+
+  it('lists disabled accounts newest first with stable cursor pages, also while accounts are created', async () => {
+    const disabled: string[] = [];
+    for (let i = 0; i < 5; i++) {
+      const user = await registerAndLogin(system.gatewayUrl, { email: uniqueEmail(`dis${i}`) });
+      expect((await api().patch(`/api/accounts/${user.id}/status`).set(bearer(adminToken)).send({ status: 'disabled' })).status).toBe(200);
+      disabled.unshift(user.id); // newest first
+    }
+    const first = await asAdmin('/api/accounts?status=disabled&limit=2');
+    expect(first.status).toBe(200);
+    expect(first.body.items.map((a: { id: string }) => a.id)).toEqual(disabled.slice(0, 2));
+    // Accounts created and disabled meanwhile are newer than the cursor: later pages do not shift.
+    const newcomer = await registerAndLogin(system.gatewayUrl, { email: uniqueEmail('newcomer') });
+    await api().patch(`/api/accounts/${newcomer.id}/status`).set(bearer(adminToken)).send({ status: 'disabled' });
+    const second = await asAdmin(`/api/accounts?status=disabled&limit=2&cursor=${first.body.nextCursor as string}`);
+    expect(second.body.items.map((a: { id: string }) => a.id)).toEqual(disabled.slice(2, 4));
+    const third = await asAdmin(`/api/accounts?status=disabled&limit=2&cursor=${second.body.nextCursor as string}`);
+    expect(third.body.items.map((a: { id: string }) => a.id)[0]).toBe(disabled[4]);
+
+    expect((await asAdmin('/api/accounts?cursor=not-a-cursor')).status).toBe(400);
+    expect((await asAdmin('/api/accounts?status=sleeping')).status).toBe(400);
+    expect((await asAdmin('/api/accounts?limit=1000')).status).toBe(400);
+    const user = await registerAndLogin(system.gatewayUrl, { email: uniqueEmail('notadmin') });
+    expect((await api().get('/api/accounts?status=locked').set(bearer(user.accessToken))).status).toBe(403);
+  });
+
+  it('a user sees their own sign-ins and password change in /me/activity, and nothing of others', async () => {
+    const firefox = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:128.0) Gecko/20100101 Firefox/128.0';
+    const owner = await registerAndLogin(system.gatewayUrl, { email: uniqueEmail('activity'), forwardedFor: '203.0.113.9', userAgent: firefox });
+    const other = await registerAndLogin(system.gatewayUrl, { email: uniqueEmail('other'), forwardedFor: '192.0.2.50' });
+    await loginAt(owner.email, WRONG, '192.0.2.99');
+    const changed = await api()
+      .post('/api/auth/password')
+      .set(bearer(owner.accessToken))
+      .set('x-forwarded-for', '203.0.113.9')
+      .set('user-agent', firefox)
+      .send({ currentPassword: owner.password, newPassword: 'an activity passphrase 77' });
+    expect(changed.status).toBe(204);
+
+    const activity = await api().get('/api/me/activity').set(bearer(owner.accessToken));
+    expect(activity.status).toBe(200);
+    const items = activity.body.items as { type: string; network: string | null; device: string | null; byAdmin: boolean }[];
+    expect(items.map((e) => e.type)).toEqual(expect.arrayContaining(['login_succeeded', 'password_changed', 'sessions_revoked']));
+    expect(items.find((e) => e.type === 'login_succeeded')).toMatchObject({ network: '203.0.113.0/24', device: 'Firefox 128 on Windows', byAdmin: false });
+    expect(Object.keys(items[0]).sort()).toEqual(['at', 'byAdmin', 'device', 'id', 'network', 'type']);
+    // Failed logins and other accounts' events are not shown.
+    expect(items.map((e) => e.type)).not.toContain('login_failed');
+    expect(JSON.stringify(activity.body)).not.toContain('192.0.2.');
+
+    const theirs = await api().get('/api/me/activity').set(bearer(other.accessToken));
+    expect(theirs.body.items.map((e: { type: string }) => e.type)).toEqual(['login_succeeded']);
+
+    // Pages are cursor-stable.
+    const page1 = await api().get('/api/me/activity?limit=1').set(bearer(owner.accessToken));
+    const page2 = await api().get(`/api/me/activity?limit=1&cursor=${page1.body.nextCursor as string}`).set(bearer(owner.accessToken));
+    expect(page2.body.items[0].id).not.toBe(page1.body.items[0].id);
+    expect(Number(page2.body.items[0].id)).toBeLessThan(Number(page1.body.items[0].id));
+  });
+
+  it('every admin action is recorded with the admin, refused ones too', async () => {
+    const user = await registerAndLogin(system.gatewayUrl, { email: uniqueEmail('acted') });
+    await api().patch(`/api/accounts/${user.id}/role`).set(bearer(adminToken)).send({ role: 'admin' });
+    await api().delete(`/api/accounts/${user.id}/sessions`).set(bearer(adminToken));
+    await api().patch(`/api/accounts/${adminId}/status`).set(bearer(adminToken)).send({ status: 'disabled' }); // refused: own account
+    const theirs = (await asAdmin(`/api/accounts/${user.id}/events?limit=100`)).body.items as { type: string; actorId: string; details: Record<string, unknown> }[];
+    const actions = theirs.filter((e) => e.type === 'admin_action');
+    expect(actions.map((e) => [e.details.rule, e.details.outcome, e.actorId])).toEqual(
+      expect.arrayContaining([
+        ['changeRole', 'done', adminId],
+        ['revokeSessions', 'done', adminId],
+      ]),
+    );
+    const own = (await asAdmin(`/api/accounts/${adminId}/events?limit=100`)).body.items as { type: string; details: Record<string, unknown> }[];
+    expect(own.find((e) => e.type === 'admin_action' && e.details.rule === 'changeStatus')?.details.outcome).toBe('self_administration');
+  });
+
+  it('an audit write during a Postgres outage is delivered after recovery', async () => {
+    const trail = system.auth.get(AuditTrail);
+    const user = await registerAndLogin(system.gatewayUrl, { email: uniqueEmail('outage') });
+    await trail.flush();
+    // Cut auth-service's database connections off: new connections are refused while the database
+    // does not allow them, as during a failover.
+    psql(`ALTER DATABASE "${system.database.name}" WITH ALLOW_CONNECTIONS false`);
+    psql(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '${system.database.name}'`);
+    try {
+      // Emitted straight into the trail: the request paths that emit need the database too.
+      trail.record({ type: 'session_revoked', severity: 'info', details: { userId: user.id, reason: 'outage-test' } }, new Date());
+      await sleep(300);
+      await trail.flush(); // fails and keeps the event
+    } finally {
+      psql(`ALTER DATABASE "${system.database.name}" WITH ALLOW_CONNECTIONS true`);
+    }
+    expect(
+      await eventually(async () => {
+        const events = await asAdmin(`/api/accounts/${user.id}/events?limit=100`);
+        return events.status === 200 && (events.body.items as { details: Record<string, unknown> }[]).some((e) => e.details.reason === 'outage-test');
+      }, 10_000, 200),
+    ).toBe(true);
+  });
+});
+
+function psql(sqlText: string): void {
+  execFileSync('psql', ['-h', '127.0.0.1', '-U', 'postgres', '-d', 'postgres', '-v', 'ON_ERROR_STOP=1', '-qAtc', sqlText], { stdio: 'pipe' });
+}

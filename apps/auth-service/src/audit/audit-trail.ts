@@ -1,0 +1,146 @@
+import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import { Counter, Gauge, Registry } from 'prom-client';
+import { type SecurityEvent, SecurityEvents, type SecurityEventSink } from '@lib/security-events';
+import { AUTH_SERVICE_CONFIG, type AuthServiceConfig } from '../config/auth-service.config';
+import { type AuditRecord, toAuditRecord } from './audit-record';
+import { SecurityEventsRepository } from './security-events.repository';
+
+const LOCK_STARTED = new Set(['account_locked', 'account_lock_email_ceiling']);
+const DAY_MS = 24 * 3600 * 1000;
+const RETENTION_BATCH = 10_000;
+
+/**
+ * The audit trail: every security event of auth-service, appended to Postgres. Events are
+ * buffered in memory and written in batches off the request path, so recording adds no latency
+ * to an answer; a failed write keeps its batch and retries with backoff, so a Postgres hiccup
+ * loses nothing as long as the buffer holds (`AUDIT_BUFFER_MAX`; beyond it the oldest events are
+ * dropped and counted in `audit_events_dropped_total`). Old events are deleted in batches after
+ * `AUDIT_RETENTION_DAYS`.
+ */
+@Injectable()
+export class AuditTrail implements SecurityEventSink, OnModuleInit, OnApplicationShutdown {
+  private readonly logger = new Logger(AuditTrail.name);
+  private buffer: AuditRecord[] = [];
+  private flushing?: Promise<void>;
+  private timer?: NodeJS.Timeout;
+  private retentionTimer?: NodeJS.Timeout;
+  private failures = 0;
+  private readonly written: Counter;
+  private readonly dropped: Counter;
+
+  constructor(
+    @Inject(AUTH_SERVICE_CONFIG) private readonly config: AuthServiceConfig,
+    private readonly repository: SecurityEventsRepository,
+    private readonly events: SecurityEvents,
+    registry: Registry,
+  ) {
+    const registers = [registry];
+    this.written = new Counter({ name: 'audit_events_written_total', help: 'Security events written to the audit trail.', registers });
+    this.dropped = new Counter({
+      name: 'audit_events_dropped_total',
+      help: 'Security events dropped because the audit buffer was full (Postgres unavailable for long).',
+      registers,
+    });
+    const trail = this;
+    new Gauge({
+      name: 'audit_events_buffered',
+      help: 'Security events waiting to be written to the audit trail.',
+      registers,
+      collect() {
+        this.set(trail.buffer.length);
+      },
+    });
+  }
+
+  onModuleInit(): void {
+    this.events.addSink(this);
+    this.retentionTimer = setInterval(() => void this.applyRetention(), this.config.AUDIT_RETENTION_INTERVAL_MS);
+    this.retentionTimer.unref();
+  }
+
+  record(event: SecurityEvent, at: Date): void {
+    if (this.buffer.length >= this.config.AUDIT_BUFFER_MAX) {
+      this.buffer.shift();
+      this.dropped.inc();
+    }
+    this.buffer.push(toAuditRecord(event, at));
+    this.schedule(this.config.AUDIT_FLUSH_INTERVAL_MS);
+  }
+
+  /** Writes everything buffered so far (tests, shutdown); resolves when written or when a write failed. */
+  async flush(): Promise<void> {
+    while (this.flushing) await this.flushing;
+    if (this.buffer.length === 0) return;
+    this.flushing = this.writeBatch().finally(() => (this.flushing = undefined));
+    await this.flushing;
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    clearInterval(this.retentionTimer);
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    await this.flush();
+  }
+
+  /** Deletes events older than the retention, in batches so no single statement holds locks long. */
+  async applyRetention(): Promise<number> {
+    const cutoff = new Date(Date.now() - this.config.AUDIT_RETENTION_DAYS * DAY_MS);
+    let deleted = 0;
+    try {
+      for (;;) {
+        const n = await this.repository.deleteOlderThan(cutoff, RETENTION_BATCH);
+        deleted += n;
+        if (n < RETENTION_BATCH) return deleted;
+      }
+    } catch (error) {
+      this.logger.warn(`audit retention failed: ${(error as Error).message}`);
+      return deleted;
+    }
+  }
+
+  private schedule(delayMs: number): void {
+    if (this.timer) return;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      void this.flush();
+    }, delayMs);
+    this.timer.unref();
+  }
+
+  private async writeBatch(): Promise<void> {
+    const batch = this.buffer.slice(0, 500);
+    try {
+      const ids = await this.repository.accountIdsByEmail([...new Set(batch.flatMap((r) => (r.accountId || !r.email ? [] : [r.email])))]);
+      const rows = batch.map((r) => ({ ...r, accountId: r.accountId ?? (r.email ? (ids.get(r.email) ?? null) : null) }));
+      await this.repository.append(rows);
+      // Only the first write of an event counts: a batch is removed once it is stored.
+      this.buffer.splice(0, batch.length);
+      this.written.inc(rows.length);
+      this.failures = 0;
+      await this.applySideEffects(rows);
+    } catch (error) {
+      this.failures++;
+      const backoff = Math.min(200 * 2 ** this.failures, 5000);
+      this.logger.warn(`audit write failed (${batch.length} events kept, retry in ${backoff} ms): ${(error as Error).message}`);
+      this.schedule(backoff);
+      return;
+    }
+    if (this.buffer.length > 0) this.schedule(0);
+  }
+
+  /** Keeps the account's last login and the index of locked accounts in step with the events. */
+  private async applySideEffects(rows: (AuditRecord & { accountId: string | null })[]): Promise<void> {
+    const withAccount = rows.filter((r): r is AuditRecord & { accountId: string } => r.accountId !== null);
+    try {
+      await this.repository.recordLogins(withAccount.filter((r) => r.type === 'login_succeeded').map((r) => ({ accountId: r.accountId, at: r.at })));
+      await this.repository.recordLocks(
+        withAccount
+          .filter((r) => LOCK_STARTED.has(r.type))
+          .map((r) => ({ accountId: r.accountId, at: r.at, until: new Date(r.at.getTime() + Number(r.details.lockSeconds ?? 0) * 1000) })),
+      );
+      await this.repository.forgetLocks(withAccount.filter((r) => r.type === 'account_unlocked').map((r) => r.accountId));
+    } catch (error) {
+      this.logger.warn(`audit side effects failed: ${(error as Error).message}`);
+    }
+  }
+}

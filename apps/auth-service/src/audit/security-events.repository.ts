@@ -1,0 +1,119 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { type Kysely, type Selectable, sql } from 'kysely';
+import { type Database, KYSELY, type SecurityEventsTable } from '@lib/database';
+import type { AuditRecord } from './audit-record';
+
+export type SecurityEventRow = Selectable<SecurityEventsTable>;
+
+/** What an address did to an account, from the audit trail: its network and its failed attempts. */
+export interface AddressHistory {
+  address: string;
+  network: string | null;
+  firstFailureAt: Date;
+  lastFailureAt: Date;
+  failureCount: number;
+}
+
+/** Postgres access for the audit trail and the index of locked accounts; rows are appended, never updated. */
+@Injectable()
+export class SecurityEventsRepository {
+  constructor(@Inject(KYSELY) private readonly db: Kysely<Database>) {}
+
+  /** The ids of the accounts these normalised emails belong to (unknown emails are absent). */
+  async accountIdsByEmail(emails: string[]): Promise<Map<string, string>> {
+    if (emails.length === 0) return new Map();
+    const rows = await this.db.selectFrom('users').select(['id', 'email']).where('email', 'in', emails).execute();
+    return new Map(rows.map((row) => [row.email, row.id]));
+  }
+
+  async append(records: (AuditRecord & { accountId: string | null })[]): Promise<void> {
+    if (records.length === 0) return;
+    await this.db
+      .insertInto('security_events')
+      .values(
+        records.map((r) => ({
+          at: r.at,
+          type: r.type,
+          account_id: r.accountId,
+          actor_id: r.actorId,
+          network: r.network,
+          device: r.device,
+          details: JSON.stringify(r.details),
+        })),
+      )
+      .execute();
+  }
+
+  async recordLogins(logins: { accountId: string; at: Date }[]): Promise<void> {
+    for (const { accountId, at } of logins) {
+      await this.db
+        .updateTable('users')
+        .set({ last_login_at: at })
+        .where('id', '=', accountId)
+        .where((eb) => eb.or([eb('last_login_at', 'is', null), eb('last_login_at', '<', at)]))
+        .execute();
+    }
+  }
+
+  async recordLocks(locks: { accountId: string; at: Date; until: Date }[]): Promise<void> {
+    for (const lock of locks) {
+      await this.db
+        .insertInto('account_locks')
+        .values({ account_id: lock.accountId, locked_at: lock.at, locked_until: lock.until })
+        .onConflict((oc) =>
+          oc.column('account_id').doUpdateSet({
+            locked_at: sql`excluded.locked_at`,
+            locked_until: sql`greatest(account_locks.locked_until, excluded.locked_until)`,
+          }),
+        )
+        .execute();
+    }
+  }
+
+  async forgetLocks(accountIds: string[]): Promise<void> {
+    if (accountIds.length > 0) await this.db.deleteFrom('account_locks').where('account_id', 'in', accountIds).execute();
+  }
+
+  /** An account's events, newest first; `before` is the id the previous page ended at. */
+  listForAccount(accountId: string, page: { before?: string; limit: number; types?: readonly string[] }): Promise<SecurityEventRow[]> {
+    let query = this.db.selectFrom('security_events').selectAll().where('account_id', '=', accountId);
+    if (page.before !== undefined) query = query.where('id', '<', page.before);
+    if (page.types) query = query.where('type', 'in', [...page.types]);
+    return query.orderBy('id', 'desc').limit(page.limit).execute();
+  }
+
+  /** Where each of an account's addresses (by lockout hash) failed from, and when. */
+  async addressHistory(accountId: string, addresses: string[]): Promise<AddressHistory[]> {
+    if (addresses.length === 0) return [];
+    const rows = await this.db
+      .selectFrom('security_events')
+      .select((eb) => [
+        sql<string>`details->>'address'`.as('address'),
+        'network',
+        eb.fn.min('at').as('first'),
+        eb.fn.max('at').as('last'),
+        eb.fn.countAll<string>().as('count'),
+      ])
+      .where('account_id', '=', accountId)
+      .where('type', '=', 'login_failed')
+      .where(sql<string>`details->>'address'`, 'in', addresses)
+      .groupBy([sql`details->>'address'`, 'network'])
+      .execute();
+    return rows.map((r) => ({
+      address: r.address,
+      network: r.network,
+      firstFailureAt: new Date(r.first as unknown as string | Date),
+      lastFailureAt: new Date(r.last as unknown as string | Date),
+      failureCount: Number(r.count),
+    }));
+  }
+
+  /** Deletes up to `batch` events older than `cutoff`; returns how many went. */
+  async deleteOlderThan(cutoff: Date, batch: number): Promise<number> {
+    const result = await sql<{ id: string }>`
+      DELETE FROM security_events WHERE id IN (SELECT id FROM security_events WHERE at < ${cutoff} ORDER BY id LIMIT ${batch})
+      RETURNING id`.execute(this.db);
+    await this.db.deleteFrom('account_locks').where('locked_until', '<', new Date()).execute();
+    return result.rows.length;
+  }
+}

@@ -1,0 +1,26 @@
+import { BadRequestException } from '@nestjs/common';
+import type { ValidationError } from 'class-validator';
+
+/** What an unknown field is called in an answer: its name is the client's text, not ours. */
+export const UNKNOWN_PROPERTY_MESSAGE = 'the body has a property that is not allowed';
+
+/**
+ * The ValidationPipe's 400, as Nest builds it (`{statusCode, message: string[], error}`), except
+ * that an unknown property is not named: class-validator's "property <name> should not exist"
+ * would echo whatever key the client sent. Messages about declared fields name only the DTO's own
+ * properties and quote no values.
+ */
+export function validationErrors(errors: ValidationError[]): BadRequestException {
+  const messages = new Set<string>();
+  const collect = (list: ValidationError[], parentPath: string) => {
+    for (const error of list) {
+      const path = parentPath ? `${parentPath}.${error.property}` : error.property;
+      for (const [constraint, message] of Object.entries(error.constraints ?? {})) {
+        messages.add(constraint === 'whitelistValidation' ? UNKNOWN_PROPERTY_MESSAGE : parentPath ? `${parentPath}.${message}` : message);
+      }
+      if (error.children?.length) collect(error.children, path);
+    }
+  };
+  collect(errors, '');
+  return new BadRequestException([...messages]);
+}
