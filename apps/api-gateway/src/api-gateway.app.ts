@@ -17,7 +17,7 @@ export async function createApiGatewayApp(config: ApiGatewayConfig): Promise<INe
     logger,
     abortOnError: false,
   });
-  configureHttpApp(app, { trustedProxies: config.TRUSTED_PROXIES, parseBodies: false, hstsMaxAgeSeconds: config.HSTS_MAX_AGE_SECONDS });
+  configureHttpApp(app, { trustedProxies: config.TRUSTED_PROXIES, parseBodies: false, hstsMaxAgeSeconds: config.HSTS_MAX_AGE_SECONDS, htmlPath: '/docs' });
   useGatewaySecret(app, config.gatewaySecret);
   warnAboutDevSecrets(config.generatedSecrets, config.KEYS_DIR);
   // Before any route: a preflight is answered here, reaching no guard (no budget spent) and no service.

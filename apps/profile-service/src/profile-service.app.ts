@@ -19,6 +19,7 @@ export async function createProfileServiceApp(config: ProfileServiceConfig): Pro
     gatewayTrust: { secret: config.gatewaySecret, maxAgeMs: config.GATEWAY_SIGNATURE_MAX_AGE_MS },
     parseBodies: true,
     hstsMaxAgeSeconds: config.HSTS_MAX_AGE_SECONDS,
+    htmlPath: '/docs',
   });
   warnAboutDevSecrets(config.generatedSecrets, config.KEYS_DIR);
   // Off in production unless asked for, like auth-service's; the gateway composes its /docs from this one.
