@@ -3,6 +3,8 @@ import { NestFactory } from '@nestjs/core';
 import { configureHttpApp, ExpressHttpAdapter, warnAboutDevSecrets } from '@lib/http-app';
 import { JsonLogger, logLevelsFrom } from '@lib/security-events';
 import { ApiGatewayModule } from './api-gateway.module';
+import { corsOptions } from './cors/cors-options';
+import { serveGatewayDocs } from './docs/gateway-docs';
 import type { ApiGatewayConfig } from './config/api-gateway.config';
 import { useGatewaySecret } from './proxy/forwarded-headers';
 
@@ -15,9 +17,13 @@ export async function createApiGatewayApp(config: ApiGatewayConfig): Promise<INe
     logger,
     abortOnError: false,
   });
-  configureHttpApp(app, { trustedProxies: config.TRUSTED_PROXIES, parseBodies: false, hstsMaxAgeSeconds: config.HSTS_MAX_AGE_SECONDS });
+  configureHttpApp(app, { trustedProxies: config.TRUSTED_PROXIES, parseBodies: false, hstsMaxAgeSeconds: config.HSTS_MAX_AGE_SECONDS, htmlPath: '/docs' });
   useGatewaySecret(app, config.gatewaySecret);
   warnAboutDevSecrets(config.generatedSecrets, config.KEYS_DIR);
+  // Before any route: a preflight is answered here, reaching no guard (no budget spent) and no service.
+  if (config.CORS_ORIGINS.length > 0) app.enableCors(corsOptions(config.CORS_ORIGINS));
   app.setGlobalPrefix('api', { exclude: ['health', 'health/ready', 'metrics', '.well-known/jwks.json'] });
+  // The API description helps an attacker as much as a developer: production serves it only on request.
+  if (config.docsEnabled) serveGatewayDocs(app, config);
   return app;
 }

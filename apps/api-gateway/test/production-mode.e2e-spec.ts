@@ -109,9 +109,11 @@ describe('production mode (NODE_ENV=production)', () => {
       expect(existsSync(keysDir()) ? readdirSync(keysDir()) : []).toEqual([]);
     });
 
-    it('serves no /docs', async () => {
-      expect((await request(system.authUrl).get('/docs')).status).toBe(404);
-      expect((await request(system.authUrl).get('/docs-json')).status).toBe(404);
+    it('serves no /docs, on the gateway or a service', async () => {
+      for (const url of [system.gatewayUrl, system.authUrl, system.profileUrl]) {
+        expect((await request(url).get('/docs')).status).toBe(404);
+        expect((await request(url).get('/docs-json')).status).toBe(404);
+      }
     });
 
     it('serves no /metrics without METRICS_TOKEN, on the gateway or a service', async () => {
@@ -131,8 +133,13 @@ describe('production mode (NODE_ENV=production)', () => {
 
     afterAll(() => system?.close());
 
-    it('serves /docs', async () => {
+    it('serves /docs, the gateway\'s with every service route under /api', async () => {
       expect((await request(system.authUrl).get('/docs-json')).status).toBe(200);
+      expect((await request(system.profileUrl).get('/docs-json')).status).toBe(200);
+      const gateway = await request(system.gatewayUrl).get('/docs-json');
+      expect(gateway.status).toBe(200);
+      expect(Object.keys(gateway.body.paths)).toEqual(expect.arrayContaining(['/metrics', '/api/auth/login', '/api/profile']));
+      expect((await request(system.gatewayUrl).get('/docs')).status).toBe(200);
     });
 
     it("answers the gateway's /metrics only to the bearer of the token", async () => {

@@ -100,28 +100,31 @@ describe('security headers', () => {
     const api = single(await fetchRaw(system.gatewayUrl, 'GET', '/api/me'), 'content-security-policy');
     expect(api).toMatch(/(^|;)default-src 'none'(;|$)/);
 
-    const page = await fetchRaw(system.authUrl, 'GET', '/docs');
-    expect(page.status).toBe(200);
-    const csp = new Map((single(page, 'content-security-policy') ?? '').split(';').map((d) => {
-      const [name, ...values] = d.trim().split(/\s+/);
-      return [name, values] as const;
-    }));
-    expect(csp.get('script-src')).toEqual(["'self'"]);
-    // Every script is a file of the app's own: nothing inline, nothing from elsewhere.
-    const scripts = [...page.body.matchAll(/<script\b([^>]*)>([\s\S]*?)<\/script>/g)];
-    expect(scripts.length).toBeGreaterThan(0);
-    const assets = [...page.body.matchAll(/<link\b[^>]*rel="stylesheet"[^>]*href="([^"]+)"/g)].map((m) => m[1]);
-    for (const [, attributes, code] of scripts) {
-      expect(code.trim()).toBe('');
-      assets.push(/src="([^"]+)"/.exec(attributes)?.[1] as string);
-    }
-    // The page has an inline <style> block and Swagger UI sets style attributes: styles may be inline.
-    if (/<style\b/.test(page.body)) expect(csp.get('style-src')).toContain("'unsafe-inline'");
-    for (const asset of assets) {
-      const url = new URL(asset, `${system.authUrl}/docs`);
-      expect(url.origin).toBe(new URL(system.authUrl).origin);
-      const loaded = await fetchRaw(system.authUrl, 'GET', url.pathname);
-      expect({ asset, status: loaded.status }).toEqual({ asset, status: 200 });
+    // Each app's Swagger UI: the gateway's (every route) and each service's own.
+    for (const base of [system.gatewayUrl, system.authUrl, system.profileUrl]) {
+      const page = await fetchRaw(base, 'GET', '/docs');
+      expect({ base, status: page.status }).toEqual({ base, status: 200 });
+      const csp = new Map((single(page, 'content-security-policy') ?? '').split(';').map((d) => {
+        const [name, ...values] = d.trim().split(/\s+/);
+        return [name, values] as const;
+      }));
+      expect({ base, scriptSrc: csp.get('script-src') }).toEqual({ base, scriptSrc: ["'self'"] });
+      // Every script is a file of the app's own: nothing inline, nothing from elsewhere.
+      const scripts = [...page.body.matchAll(/<script\b([^>]*)>([\s\S]*?)<\/script>/g)];
+      expect(scripts.length).toBeGreaterThan(0);
+      const assets = [...page.body.matchAll(/<link\b[^>]*rel="stylesheet"[^>]*href="([^"]+)"/g)].map((m) => m[1]);
+      for (const [, attributes, code] of scripts) {
+        expect(code.trim()).toBe('');
+        assets.push(/src="([^"]+)"/.exec(attributes)?.[1] as string);
+      }
+      // The page has an inline <style> block and Swagger UI sets style attributes: styles may be inline.
+      if (/<style\b/.test(page.body)) expect(csp.get('style-src')).toContain("'unsafe-inline'");
+      for (const asset of assets) {
+        const url = new URL(asset, `${base}/docs`);
+        expect(url.origin).toBe(new URL(base).origin);
+        const loaded = await fetchRaw(base, 'GET', url.pathname);
+        expect({ base, asset, status: loaded.status }).toEqual({ base, asset, status: 200 });
+      }
     }
   });
 });

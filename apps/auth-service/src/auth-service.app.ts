@@ -1,7 +1,7 @@
 import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { configureHttpApp, ExpressHttpAdapter, warnAboutDevSecrets } from '@lib/http-app';
+import { serveServiceDocs } from '@lib/openapi';
 import { JsonLogger, logLevelsFrom } from '@lib/security-events';
 import { AuthServiceModule } from './auth-service.module';
 import type { AuthServiceConfig } from './config/auth-service.config';
@@ -23,18 +23,11 @@ export async function createAuthServiceApp(config: AuthServiceConfig): Promise<I
   });
   warnAboutDevSecrets(config.generatedSecrets, config.KEYS_DIR);
   // The API description helps an attacker as much as a developer: production serves it only on request.
-  if (config.docsEnabled) setUpDocs(app);
+  if (config.docsEnabled) {
+    serveServiceDocs(app, {
+      title: 'auth-service',
+      description: 'Accounts, tokens, sessions and account lockout. Through the gateway every path is under /api.',
+    });
+  }
   return app;
-}
-
-function setUpDocs(app: INestApplication): void {
-  const document = SwaggerModule.createDocument(
-    app,
-    new DocumentBuilder()
-      .setTitle('auth-service')
-      .setDescription('Accounts, tokens, sessions and account lockout. Through the gateway every path is under /api.')
-      .addBearerAuth()
-      .build(),
-  );
-  SwaggerModule.setup('docs', app, document);
 }

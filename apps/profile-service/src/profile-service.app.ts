@@ -1,6 +1,7 @@
 import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { configureHttpApp, ExpressHttpAdapter, warnAboutDevSecrets } from '@lib/http-app';
+import { serveServiceDocs } from '@lib/openapi';
 import { JsonLogger, logLevelsFrom } from '@lib/security-events';
 import type { ProfileServiceConfig } from './config/profile-service.config';
 import { ProfileServiceModule } from './profile-service.module';
@@ -18,7 +19,12 @@ export async function createProfileServiceApp(config: ProfileServiceConfig): Pro
     gatewayTrust: { secret: config.gatewaySecret, previousSecret: config.GATEWAY_SECRET_PREVIOUS, maxAgeMs: config.GATEWAY_SIGNATURE_MAX_AGE_MS },
     parseBodies: true,
     hstsMaxAgeSeconds: config.HSTS_MAX_AGE_SECONDS,
+    htmlPath: '/docs',
   });
   warnAboutDevSecrets(config.generatedSecrets, config.KEYS_DIR);
+  // Off in production unless asked for, like auth-service's; the gateway composes its /docs from this one.
+  if (config.docsEnabled) {
+    serveServiceDocs(app, { title: 'profile-service', description: 'The caller\'s profile. Through the gateway every path is under /api.' });
+  }
   return app;
 }

@@ -1,13 +1,26 @@
 import { Controller, Get, Optional } from '@nestjs/common';
-import { ApiExcludeController } from '@nestjs/swagger';
+import { ApiOkResponse, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
+import type { SchemaObject } from '@nestjs/swagger/dist/interfaces/open-api-spec.interface';
 import { HealthCheck, HealthCheckService, type HealthIndicatorFunction } from '@nestjs/terminus';
 import { Public } from '@lib/auth';
 import { SkipRateLimit } from '@lib/throttling';
 import { PostgresHealthIndicator } from './postgres.health';
 import { RedisHealthIndicator } from './redis.health';
 
+/** The body terminus answers readiness with, up or down. */
+const HEALTH_CHECK_RESULT: SchemaObject = {
+  type: 'object',
+  properties: {
+    status: { type: 'string', enum: ['ok', 'error', 'shutting_down'] },
+    info: { type: 'object', additionalProperties: true },
+    error: { type: 'object', additionalProperties: true },
+    details: { type: 'object', additionalProperties: true },
+  },
+  required: ['status', 'details'],
+};
+
 /** Liveness and readiness; public and never rate limited (load balancers poll them constantly). */
-@ApiExcludeController()
+@ApiTags('health')
 @Public()
 @SkipRateLimit()
 @Controller('health')
@@ -26,6 +39,7 @@ export class HealthController {
 
   /** The process is up and serving HTTP. */
   @Get()
+  @ApiOkResponse({ schema: { type: 'object', properties: { status: { type: 'string', enum: ['ok'] } }, required: ['status'] } })
   live(): { status: 'ok' } {
     return { status: 'ok' };
   }
@@ -33,6 +47,8 @@ export class HealthController {
   /** The process can do its work: its backing services answer. */
   @Get('ready')
   @HealthCheck()
+  @ApiOkResponse({ description: 'every backing service answers', schema: HEALTH_CHECK_RESULT })
+  @ApiServiceUnavailableResponse({ description: 'a backing service does not answer (terminus\' result, not the error schema)', schema: HEALTH_CHECK_RESULT })
   ready() {
     return this.health.check(this.checks);
   }

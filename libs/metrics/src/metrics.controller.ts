@@ -1,8 +1,9 @@
 import { Controller, Get, Res, UseGuards } from '@nestjs/common';
-import { ApiExcludeController } from '@nestjs/swagger';
+import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { Registry } from 'prom-client';
 import { Public } from '@lib/auth';
+import { ApiErrors } from '@lib/openapi';
 import { SkipRateLimit } from '@lib/throttling';
 import { MetricsTokenGuard } from './metrics-token.guard';
 
@@ -11,7 +12,7 @@ import { MetricsTokenGuard } from './metrics-token.guard';
  * rate limited (a scraper polls constantly, and must still see the app when its budgets are spent);
  * protected by `MetricsTokenGuard` when a token is configured.
  */
-@ApiExcludeController()
+@ApiTags('metrics')
 @Public()
 @SkipRateLimit()
 @UseGuards(MetricsTokenGuard)
@@ -20,6 +21,8 @@ export class MetricsController {
   constructor(private readonly registry: Registry) {}
 
   @Get()
+  @ApiOkResponse({ description: 'the Prometheus text format', content: { 'text/plain': { schema: { type: 'string' } } } })
+  @ApiErrors({ status: 401, description: 'a metrics token is configured and the request does not carry it' })
   async scrape(@Res({ passthrough: true }) res: Response): Promise<string> {
     res.setHeader('Content-Type', this.registry.contentType);
     return this.registry.metrics();

@@ -1,12 +1,14 @@
 import { Controller, Delete, Get, HttpCode, Param } from '@nestjs/common';
-import { ApiBearerAuth, ApiNoContentResponse, ApiNotFoundResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { type AuthenticatedUser, CurrentUser } from '@lib/auth';
+import { ApiErrors } from '@lib/openapi';
 import { mapSession, SessionDto } from './session.dto';
 import { SessionsService } from './sessions.service';
 
 /** The caller's own sessions. Mounted by auth-service, reached through the gateway at /api/me/sessions. */
 @ApiTags('sessions')
 @ApiBearerAuth()
+@ApiErrors(401, 503)
 @Controller('me/sessions')
 export class SessionsController {
   constructor(private readonly sessions: SessionsService) {}
@@ -27,7 +29,7 @@ export class SessionsController {
   @Delete(':id')
   @HttpCode(204)
   @ApiNoContentResponse({ description: 'the session has ended' })
-  @ApiNotFoundResponse({ description: 'no such session, or not the caller\'s' })
+  @ApiErrors({ status: 404, description: 'no such session, or not the caller\'s' })
   async revoke(@CurrentUser() user: AuthenticatedUser, @Param('id') id: string): Promise<void> {
     await this.sessions.revoke(user.id, id);
   }

@@ -11,6 +11,7 @@ export * from './test-users';
 export * from './fuzz-arbitraries';
 export * from './process-system';
 export * from './test-probes';
+export * from './openapi-conformance';
 export * from './ecdsa-twin';
 export * from './gateway-signing';
 export * from './loopback-client';

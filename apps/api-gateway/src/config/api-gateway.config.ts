@@ -4,6 +4,7 @@ import {
   type Env,
   ipList,
   nonNegativeInt,
+  optionalBool,
   parseConfig,
   port,
   positiveInt,
@@ -13,6 +14,23 @@ import {
 } from '@lib/config';
 
 const FIFTEEN_MINUTES_MS = 15 * 60 * 1000;
+
+/** Comma-separated origins (`https://app.example.com`), each exactly as a browser sends it in `Origin`. */
+const originList = () =>
+  z
+    .string()
+    .default('')
+    .transform((v) => v.split(',').map((s) => s.trim()).filter((s) => s.length > 0))
+    .refine((origins) => origins.every(isOrigin), 'must be a comma-separated list of origins such as https://app.example.com (scheme, host, optional port; no path, no wildcard)');
+
+function isOrigin(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return (url.protocol === 'https:' || url.protocol === 'http:') && url.origin === value;
+  } catch {
+    return false;
+  }
+}
 
 const apiGatewayEnv = z.object({
   ...commonEnvShape,
@@ -44,6 +62,10 @@ const apiGatewayEnv = z.object({
   /** Per-IP ceiling across all users; 0 (the default) turns it off. */
   RATE_LIMIT_IP_CEILING_LIMIT: nonNegativeInt(0),
   RATE_LIMIT_IP_CEILING_WINDOW_MS: positiveInt(FIFTEEN_MINUTES_MS),
+  /** Browser origins allowed to call the API (CORS, without credentials); unset = CORS off. */
+  CORS_ORIGINS: originList(),
+  /** Serve the composed OpenAPI page at /docs; default on, except in production. */
+  DOCS_ENABLED: optionalBool(),
 });
 
 export interface ApiGatewayConfig extends z.output<typeof apiGatewayEnv> {
@@ -53,6 +75,7 @@ export interface ApiGatewayConfig extends z.output<typeof apiGatewayEnv> {
   jwksUrl: string;
   /** Names of secrets that were generated for development because none was configured. */
   generatedSecrets: string[];
+  docsEnabled: boolean;
 }
 
 export function loadApiGatewayConfig(env: Env): ApiGatewayConfig {
@@ -67,6 +90,7 @@ export function loadApiGatewayConfig(env: Env): ApiGatewayConfig {
     gatewaySecret: values.GATEWAY_SECRET,
     jwksUrl: new URL('/.well-known/jwks.json', parsed.AUTH_SERVICE_URL).toString(),
     generatedSecrets: generated,
+    docsEnabled: parsed.DOCS_ENABLED ?? parsed.NODE_ENV !== 'production',
   };
 }
 

@@ -5,6 +5,8 @@ import { IsAccountEmail } from '../auth/account-email.decorator';
 
 /** `GET /accounts?email=` (one exact, normalised match) or `?status=&cursor=&limit=` (newest first). */
 export class AccountListQuery {
+  // @IsAccountEmail documents the field as required, as it is in bodies; here it is optional.
+  @ApiPropertyOptional()
   @IsOptional()
   @IsAccountEmail()
   email?: string;

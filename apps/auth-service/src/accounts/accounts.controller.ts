@@ -2,6 +2,7 @@ import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Patch, Q
 import { ApiConflictResponse, ApiNoContentResponse, ApiNotFoundResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { type AuthenticatedUser, CurrentUser, Roles } from '@lib/auth';
 import { LockoutService } from '@lib/lockout';
+import { ApiErrors } from '@lib/openapi';
 import { RateLimitPolicy } from '@lib/throttling';
 import { AdminActionInterceptor } from '../audit/admin-action.interceptor';
 import { EventPageQuery } from '../audit/event-page.query';
@@ -10,10 +11,11 @@ import { SecurityEventPageDto } from '../audit/security-event.dto';
 import { AccountAdministrationService } from './account-administration.service';
 import { AccountDirectory, type LockoutView } from './account-directory.service';
 import { AccountListQuery } from './account-list.query';
-import { AccountDto, AccountPageDto, ChangeRoleDto, ChangeStatusDto, mapAccount } from './accounts.dto';
+import { AccountDto, AccountPageDto, ChangeRoleDto, ChangeStatusDto, ClearedLockoutViewDto, LockoutViewDto, mapAccount } from './accounts.dto';
 
 /** Account administration (role `admin`). Every change an admin makes or tries is recorded with their id. */
 @ApiTags('accounts')
+@ApiErrors({ status: 400, description: 'the id is not a UUID, or the query or body fails validation' }, 401, 413, 415, 429, 503)
 @Roles('admin')
 @RateLimitPolicy('admin')
 @UseInterceptors(AdminActionInterceptor)
@@ -44,7 +46,7 @@ export class AccountsController {
 
   /** Lifts every lock of the account (all addresses, the account-wide lock, backoff levels). Idempotent. */
   @Patch(':id/unlock')
-  @ApiOkResponse({ description: 'the lock state that was cleared' })
+  @ApiOkResponse({ description: 'the lock state that was cleared', type: ClearedLockoutViewDto })
   @ApiNotFoundResponse()
   async unlock(@Param('id', new ParseUUIDPipe()) id: string, @CurrentUser() admin: AuthenticatedUser): Promise<{ cleared: LockoutView }> {
     const account = await this.accounts.getOrFail(id);
@@ -55,6 +57,7 @@ export class AccountsController {
   @Get(':id/lockout')
   @ApiOkResponse({
     description: 'locked or not, until when, failure counts, backoff level; each address as a keyed hash beside its /24 or /48 network and failure history',
+    type: LockoutViewDto,
   })
   @ApiNotFoundResponse()
   async lockoutState(@Param('id', new ParseUUIDPipe()) id: string): Promise<LockoutView> {

@@ -1,6 +1,7 @@
-import { ApiProperty } from '@nestjs/swagger';
+import { ApiProperty, OmitType } from '@nestjs/swagger';
 import { IsIn } from 'class-validator';
 import type { Role } from '@lib/auth';
+import { LockoutAddressStateDto, LockoutStateDto } from '@lib/lockout';
 import type { AccountStatus, UserRow } from './users.repository';
 
 const ROLES: Role[] = ['user', 'admin'];
@@ -37,6 +38,26 @@ export class AccountSummaryDto extends AccountDto {
 export class AccountPageDto {
   @ApiProperty({ type: [AccountSummaryDto] }) items!: AccountSummaryDto[];
   @ApiProperty({ nullable: true, type: String, description: 'pass as `cursor` for the next (older) page' }) nextCursor!: string | null;
+}
+
+/** An address of a lockout view (`AddressView`): the keyed hash beside where it failed from. */
+export class AddressViewDto extends LockoutAddressStateDto {
+  @ApiProperty({ type: String, nullable: true, description: '/24 (IPv4) or /48 (IPv6) network, from the audit trail; never the address' })
+  network!: string | null;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true }) firstFailureAt!: string | null;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true }) lastFailureAt!: string | null;
+  @ApiProperty({ type: 'integer', description: 'failed logins from this address in the audit trail, not only the current window' })
+  failureCount!: number;
+}
+
+/** An account's lockout state as an admin sees it (`LockoutView`). */
+export class LockoutViewDto extends OmitType(LockoutStateDto, ['addresses'] as const) {
+  @ApiProperty({ type: [AddressViewDto] }) addresses!: AddressViewDto[];
+}
+
+/** What an unlock answers: the state it cleared. */
+export class ClearedLockoutViewDto {
+  @ApiProperty({ type: LockoutViewDto }) cleared!: LockoutViewDto;
 }
 
 export function mapAccount(row: UserRow): AccountDto {

@@ -6,10 +6,10 @@ export class SecurityEventDto {
   @ApiProperty() id!: string;
   @ApiProperty() at!: string;
   @ApiProperty({ example: 'login_failed' }) type!: string;
-  @ApiPropertyOptional({ nullable: true, description: 'the admin who acted, for admin actions' }) actorId!: string | null;
-  @ApiPropertyOptional({ nullable: true, example: '203.0.113.0/24', description: '/24 (IPv4) or /48 (IPv6): never a full address' })
+  @ApiPropertyOptional({ type: String, nullable: true, description: 'the admin who acted, for admin actions' }) actorId!: string | null;
+  @ApiPropertyOptional({ type: String, nullable: true, example: '203.0.113.0/24', description: '/24 (IPv4) or /48 (IPv6): never a full address' })
   network!: string | null;
-  @ApiPropertyOptional({ nullable: true, example: 'Firefox 128 on Windows' }) device!: string | null;
+  @ApiPropertyOptional({ type: String, nullable: true, example: 'Firefox 128 on Windows' }) device!: string | null;
   @ApiProperty({ type: 'object', additionalProperties: true }) details!: Record<string, unknown>;
 }
 
@@ -18,8 +18,8 @@ export class ActivityDto {
   @ApiProperty() id!: string;
   @ApiProperty() at!: string;
   @ApiProperty({ example: 'login_succeeded' }) type!: string;
-  @ApiPropertyOptional({ nullable: true, example: '203.0.113.0/24' }) network!: string | null;
-  @ApiPropertyOptional({ nullable: true, example: 'Firefox 128 on Windows' }) device!: string | null;
+  @ApiPropertyOptional({ type: String, nullable: true, example: '203.0.113.0/24' }) network!: string | null;
+  @ApiPropertyOptional({ type: String, nullable: true, example: 'Firefox 128 on Windows' }) device!: string | null;
   @ApiProperty({ description: 'true when an admin did it' }) byAdmin!: boolean;
 }
 

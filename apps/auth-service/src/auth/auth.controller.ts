@@ -1,17 +1,8 @@
 import { Body, Controller, HttpCode, Post } from '@nestjs/common';
-import {
-  ApiBadRequestResponse,
-  ApiBearerAuth,
-  ApiConflictResponse,
-  ApiCreatedResponse,
-  ApiNoContentResponse,
-  ApiOkResponse,
-  ApiTags,
-  ApiTooManyRequestsResponse,
-  ApiUnauthorizedResponse,
-} from '@nestjs/swagger';
+import { ApiBearerAuth, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { type AuthenticatedUser, CurrentUser, Public } from '@lib/auth';
 import { LockoutProtected } from '@lib/lockout';
+import { ApiErrors } from '@lib/openapi';
 import { RateLimitPolicy } from '@lib/throttling';
 import type { ClientContext } from '@lib/sessions';
 import { AccountsService } from '../accounts/accounts.service';
@@ -35,9 +26,14 @@ export class AuthController {
   @RateLimitPolicy('auth', 'registration')
   @Post('register')
   @ApiCreatedResponse({ type: RegisteredDto })
-  @ApiConflictResponse({ description: 'email already registered' })
-  @ApiTooManyRequestsResponse({ description: 'rate limited (per address or all registrations); see Retry-After' })
-  @ApiBadRequestResponse({ description: 'invalid email or password policy not met' })
+  @ApiErrors(
+    { status: 400, description: 'invalid email, or the password policy is not met (the reason is in `message`)' },
+    { status: 409, description: 'email already registered' },
+    413,
+    415,
+    { status: 429, description: 'rate limited (per address or all registrations); wait `Retry-After` seconds' },
+    503,
+  )
   async register(@Body() body: RegisterDto): Promise<RegisteredDto> {
     const user = await this.accounts.register(body.email, body.password);
     return { id: user.id, email: user.email };
@@ -53,8 +49,15 @@ export class AuthController {
   @Post('login')
   @HttpCode(200)
   @ApiOkResponse({ type: TokenPairDto })
-  @ApiUnauthorizedResponse({ description: 'wrong email or password (one answer for both)' })
-  @ApiTooManyRequestsResponse({ description: 'locked out or rate limited; see Retry-After' })
+  @ApiErrors(
+    400,
+    { status: 401, description: 'wrong email or password (one answer for both)' },
+    { status: 403, description: 'the right password for a disabled account' },
+    413,
+    415,
+    { status: 429, description: 'locked out or rate limited; wait `Retry-After` seconds' },
+    503,
+  )
   login(@Body() body: LoginDto, @Client() client: ClientContext): Promise<TokenPairDto> {
     return this.auth.login(body.email, body.password, client);
   }
@@ -64,7 +67,14 @@ export class AuthController {
   @Post('refresh')
   @HttpCode(200)
   @ApiOkResponse({ type: TokenPairDto })
-  @ApiUnauthorizedResponse({ description: 'unknown, expired, reused or revoked refresh token' })
+  @ApiErrors(
+    400,
+    { status: 401, description: 'unknown, expired, reused or revoked refresh token' },
+    413,
+    415,
+    { status: 429, description: 'rate limited; wait `Retry-After` seconds' },
+    503,
+  )
   refresh(@Body() body: RefreshDto, @Client() client: ClientContext): Promise<TokenPairDto> {
     return this.auth.refresh(body.refreshToken, client);
   }
@@ -73,6 +83,7 @@ export class AuthController {
   @HttpCode(204)
   @ApiBearerAuth()
   @ApiNoContentResponse({ description: 'the session has ended; its tokens are refused everywhere' })
+  @ApiErrors(401, 503)
   logout(@CurrentUser() user: AuthenticatedUser): Promise<void> {
     return this.auth.logout(user);
   }
@@ -84,9 +95,14 @@ export class AuthController {
   @HttpCode(204)
   @ApiBearerAuth()
   @ApiNoContentResponse({ description: 'password changed; every other session has ended' })
-  @ApiBadRequestResponse({ description: 'the new password is not acceptable, or equals the current one' })
-  @ApiUnauthorizedResponse({ description: 'current password is wrong, or the session has ended after too many wrong ones' })
-  @ApiTooManyRequestsResponse({ description: 'too many wrong passwords for this account; see Retry-After' })
+  @ApiErrors(
+    { status: 400, description: 'the new password is not acceptable, or equals the current one' },
+    { status: 401, description: 'no valid access token, a wrong current password, or the session has ended after too many wrong ones' },
+    413,
+    415,
+    { status: 429, description: 'rate limited, or too many wrong passwords for this account; wait `Retry-After` seconds' },
+    503,
+  )
   changePassword(@CurrentUser() user: AuthenticatedUser, @Body() body: ChangePasswordDto, @Client() client: ClientContext): Promise<void> {
     return this.auth.changePassword(user, body.currentPassword, body.newPassword, client);
   }

@@ -1,7 +1,15 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { IsString, MaxLength } from 'class-validator';
+import { IsString } from 'class-validator';
+import { TextLength } from '@lib/openapi';
 import { IsAccountEmail } from './account-email.decorator';
 import { IsAcceptablePassword } from './password-policy.decorator';
+
+/**
+ * A password being checked (login, current password) is bounded only in size: a policy change must
+ * not lock out passwords set under the old one.
+ */
+const LOGIN_PASSWORD_MAX_LENGTH = 1024;
+const REFRESH_TOKEN_MAX_LENGTH = 256;
 
 export class RegisterDto {
   @IsAccountEmail()
@@ -15,24 +23,23 @@ export class LoginDto {
   @IsAccountEmail()
   email!: string;
 
-  // Login checks only shape and size: a policy change must not lock out passwords set under the old one.
   @ApiProperty({ format: 'password' })
   @IsString()
-  @MaxLength(1024)
+  @TextLength({ max: LOGIN_PASSWORD_MAX_LENGTH })
   password!: string;
 }
 
 export class RefreshDto {
   @ApiProperty({ description: 'the refresh token from the last login or refresh' })
   @IsString()
-  @MaxLength(256)
+  @TextLength({ max: REFRESH_TOKEN_MAX_LENGTH })
   refreshToken!: string;
 }
 
 export class ChangePasswordDto {
   @ApiProperty({ format: 'password' })
   @IsString()
-  @MaxLength(1024)
+  @TextLength({ max: LOGIN_PASSWORD_MAX_LENGTH })
   currentPassword!: string;
 
   @IsAcceptablePassword()

@@ -1,6 +1,7 @@
 import { Controller, Get, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { type AuthenticatedUser, CurrentUser } from '@lib/auth';
+import { ApiErrors } from '@lib/openapi';
 import { AccountNotFoundError } from '../accounts/accounts.errors';
 import { UsersRepository } from '../accounts/users.repository';
 import { EventPageQuery } from '../audit/event-page.query';
@@ -10,6 +11,7 @@ import { MeDto } from '../auth/auth.dto';
 
 @ApiTags('me')
 @ApiBearerAuth()
+@ApiErrors(401, 503)
 @Controller('me')
 export class MeController {
   constructor(
@@ -19,6 +21,7 @@ export class MeController {
 
   @Get()
   @ApiOkResponse({ type: MeDto })
+  @ApiErrors({ status: 404, description: 'the account no longer exists' })
   async me(@CurrentUser() user: AuthenticatedUser): Promise<MeDto> {
     const row = await this.users.findById(user.id);
     if (!row) throw new AccountNotFoundError();
@@ -28,6 +31,7 @@ export class MeController {
   /** The caller's own recent security events: sign-ins (device, network, time), password changes, sessions ended, locks. */
   @Get('activity')
   @ApiOkResponse({ type: ActivityPageDto })
+  @ApiErrors({ status: 400, description: 'the cursor or limit is not valid' })
   activity(@CurrentUser() user: AuthenticatedUser, @Query() query: EventPageQuery): Promise<ActivityPageDto> {
     return this.history.forUser(user.id, query);
   }

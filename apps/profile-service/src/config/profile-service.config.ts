@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { commonEnvShape, type Env, parseConfig, port, positiveInt, rateLimitRedisErrorMode, resolveSecrets, url } from '@lib/config';
+import { commonEnvShape, type Env, optionalBool, parseConfig, port, positiveInt, rateLimitRedisErrorMode, resolveSecrets, url } from '@lib/config';
 
 const profileServiceEnv = z.object({
   ...commonEnvShape,
@@ -14,6 +14,8 @@ const profileServiceEnv = z.object({
   RATE_LIMIT_PROFILE_LIMIT: positiveInt(100),
   RATE_LIMIT_PROFILE_WINDOW_MS: positiveInt(15 * 60 * 1000),
   RATE_LIMIT_PROFILE_ON_REDIS_ERROR: rateLimitRedisErrorMode('memory'),
+  /** Serve the OpenAPI page at /docs (read by the gateway's /docs); default on, except in production. */
+  DOCS_ENABLED: optionalBool(),
 });
 
 export interface ProfileServiceConfig extends z.output<typeof profileServiceEnv> {
@@ -23,6 +25,7 @@ export interface ProfileServiceConfig extends z.output<typeof profileServiceEnv>
   jwksUrl: string;
   /** Names of secrets that were generated for development because none was configured. */
   generatedSecrets: string[];
+  docsEnabled: boolean;
 }
 
 export function loadProfileServiceConfig(env: Env): ProfileServiceConfig {
@@ -37,5 +40,6 @@ export function loadProfileServiceConfig(env: Env): ProfileServiceConfig {
     gatewaySecret: values.GATEWAY_SECRET,
     jwksUrl: new URL('/.well-known/jwks.json', parsed.AUTH_SERVICE_URL).toString(),
     generatedSecrets: generated,
+    docsEnabled: parsed.DOCS_ENABLED ?? parsed.NODE_ENV !== 'production',
   };
 }

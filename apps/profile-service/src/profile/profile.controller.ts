@@ -1,6 +1,7 @@
 import { Body, Controller, Get, Patch } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { type AuthenticatedUser, CurrentUser } from '@lib/auth';
+import { ApiErrors } from '@lib/openapi';
 import { mapProfile, ProfileDto, UpdateProfileDto } from './profile.dto';
 import { ProfileRepository } from './profile.repository';
 
@@ -13,12 +14,14 @@ export class ProfileController {
 
   @Get()
   @ApiOkResponse({ type: ProfileDto })
+  @ApiErrors(401, 429, 503)
   async get(@CurrentUser() user: AuthenticatedUser): Promise<ProfileDto> {
     return mapProfile(await this.profiles.find(user.id));
   }
 
   @Patch()
   @ApiOkResponse({ type: ProfileDto })
+  @ApiErrors(400, 401, 413, 415, 429, 503)
   async update(@CurrentUser() user: AuthenticatedUser, @Body() body: UpdateProfileDto): Promise<ProfileDto> {
     return mapProfile(await this.profiles.upsert(user.id, body.displayName ?? null));
   }

@@ -1,22 +1,31 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsOptional, IsString, Matches, MaxLength, MinLength } from 'class-validator';
+import { IsOptional, IsString, Matches } from 'class-validator';
+import { TextLength } from '@lib/openapi';
 import type { ProfileRecord } from './profile.repository';
 
+const DISPLAY_NAME_MIN_LENGTH = 1;
+const DISPLAY_NAME_MAX_LENGTH = 100;
+// Control characters (U+0000 above all, which Postgres text cannot store) are refused with a 400.
+const NO_CONTROL_CHARACTERS = /^[^\p{Cc}]*$/u;
+
 export class UpdateProfileDto {
-  @ApiPropertyOptional({ maxLength: 100, nullable: true })
+  @ApiPropertyOptional({
+    type: String,
+    pattern: NO_CONTROL_CHARACTERS.source,
+    nullable: true,
+    description: 'no control characters; null clears it',
+  })
   @IsOptional()
   @IsString()
-  @MinLength(1)
-  @MaxLength(100)
-  // Control characters (U+0000 above all, which Postgres text cannot store) are refused with a 400.
-  @Matches(/^[^\p{Cc}]*$/u, { message: 'displayName must not contain control characters' })
+  @TextLength({ min: DISPLAY_NAME_MIN_LENGTH, max: DISPLAY_NAME_MAX_LENGTH })
+  @Matches(NO_CONTROL_CHARACTERS, { message: 'displayName must not contain control characters' })
   displayName?: string | null;
 }
 
 export class ProfileDto {
   @ApiProperty() userId!: string;
-  @ApiProperty({ nullable: true }) displayName!: string | null;
-  @ApiProperty({ nullable: true }) updatedAt!: string | null;
+  @ApiProperty({ type: String, nullable: true }) displayName!: string | null;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true }) updatedAt!: string | null;
 }
 
 export function mapProfile(profile: ProfileRecord): ProfileDto {
