@@ -212,7 +212,8 @@ async function main(): Promise<void> {
         ...raised,
         ...(profileFile ? { NODE_OPTIONS: `--require ${join(compiled, 'bench', 'support', 'cpu-profile-preload.js')}`, BENCH_CPU_PROFILE_FILE: profileFile } : {}),
       },
-      profileEnv: { RATE_LIMIT_PROFILE_LIMIT: '100000000' },
+      // profile-service's budget, charged by the gateway for proxied requests and by the service for direct ones.
+      env: { RATE_LIMIT_PROFILE_LIMIT: '100000000' },
     });
     const user = await registerAndLogin(system.gatewayUrls[0]);
     const headers = { authorization: `Bearer ${user.accessToken}` };

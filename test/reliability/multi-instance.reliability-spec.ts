@@ -85,10 +85,10 @@ describe('multi-instance reliability (3 gateways, 2 auth-services, 1 profile-ser
       // the client and the route falls back to its outage policy (memory limiter or 503): the
       // distributed budgets are then no longer Redis's decision. 3 s stays below the 5 s client
       // deadline of the Redis-fault test (during the outage commands fail at once: no offline queue).
-      env: { REDIS_COMMAND_TIMEOUT_MS: '3000', NODE_OPTIONS: PRODUCTION_NODE_OPTIONS },
+      // profile-service's own per-user budget (charged by the gateway for proxied requests) is not
+      // under test here; the soak must not reach it.
+      env: { REDIS_COMMAND_TIMEOUT_MS: '3000', NODE_OPTIONS: PRODUCTION_NODE_OPTIONS, RATE_LIMIT_PROFILE_LIMIT: '1000000' },
       gatewayEnv: STRICT_GATEWAY,
-      // profile-service's own per-user budget is not under test here; the soak must not reach it.
-      profileEnv: { RATE_LIMIT_PROFILE_LIMIT: '1000000' },
       // Nor auth-service's own per-address refresh budget: the rotation race sends 100 refreshes from one address.
       authEnv: { RATE_LIMIT_REFRESH_LIMIT: '1000000' },
     });

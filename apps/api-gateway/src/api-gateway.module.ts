@@ -3,11 +3,26 @@ import { APP_GUARD } from '@nestjs/core';
 import { AccessTokenGuard, AuthenticationRequiredGuard, AuthModule } from '@lib/auth';
 import { HealthModule } from '@lib/health';
 import { serviceModules } from '@lib/http-app';
-import { DEFAULT_RATE_LIMIT_POLICIES, RateLimitGuard, ThrottlingModule } from '@lib/throttling';
+import { DEFAULT_RATE_LIMIT_POLICIES, RateLimitGuard, type RateLimitPolicyDefinition, ThrottlingModule } from '@lib/throttling';
 import { API_GATEWAY_CONFIG, type ApiGatewayConfig } from './config/api-gateway.config';
 import { GatewayJwksController } from './keys/jwks.controller';
 import { GatewayController } from './proxy/gateway.controller';
 import { Upstreams } from './proxy/upstreams';
+
+/**
+ * profile-service's own per-user budget, enforced here on the routes that reach it: the service
+ * skips it for requests the gateway signed, so a proxied request spends one Redis call for both.
+ */
+function profileServicePolicy(config: ApiGatewayConfig): RateLimitPolicyDefinition {
+  return {
+    name: 'profile',
+    limit: config.RATE_LIMIT_PROFILE_LIMIT,
+    ttlMs: config.RATE_LIMIT_PROFILE_WINDOW_MS,
+    tracker: 'user',
+    scope: 'opt-in',
+    onRedisError: config.RATE_LIMIT_PROFILE_ON_REDIS_ERROR,
+  };
+}
 
 /** The single entry point: verifies tokens, enforces the rate-limit policies, proxies to services. */
 @Module({})
@@ -28,7 +43,10 @@ export class ApiGatewayModule {
           deferRejection: true,
         }),
         ThrottlingModule.forRoot({
-          policies: DEFAULT_RATE_LIMIT_POLICIES.filter((p) => ['general', 'auth', 'refresh', 'malformed'].includes(p.name)),
+          policies: [
+            ...DEFAULT_RATE_LIMIT_POLICIES.filter((p) => ['general', 'auth', 'refresh', 'malformed'].includes(p.name)),
+            profileServicePolicy(config),
+          ],
           overrides: {
             general: {
               limit: config.RATE_LIMIT_GENERAL_LIMIT,

@@ -34,7 +34,7 @@ describe('gateway → service connections', () => {
     let upstreamConnections = 0;
 
     beforeAll(async () => {
-      system = await startTestSystem({ label: 'gw_conn', gatewayEnv: lenient, profileEnv: { RATE_LIMIT_PROFILE_LIMIT: '100000' } });
+      system = await startTestSystem({ label: 'gw_conn', gatewayEnv: lenient, env: { RATE_LIMIT_PROFILE_LIMIT: '100000' } });
       user = await registerAndLogin(system.gatewayUrl);
       (system.profile.getHttpServer() as Server).on('connection', () => upstreamConnections++);
     });

@@ -110,6 +110,7 @@ describe('the OpenAPI document served by the gateway matches its real answers', 
     'get /health': [{ status: 200, url: '/health' }],
     'get /health/ready': [{ status: 200, url: '/health/ready' }],
     'get /metrics': [{ status: 200, url: '/metrics' }],
+    'get /.well-known/jwks.json': [{ status: 200, url: '/.well-known/jwks.json' }],
     'post /api/auth/register': [
       { status: 201, url: '/api/auth/register', call: () => ({ body: { email: uniqueEmail('reg'), password: 'plum satellite harbour 8' } }) },
       { status: 400, url: '/api/auth/register', call: { body: { email: 'not an email', password: 'short' } } },

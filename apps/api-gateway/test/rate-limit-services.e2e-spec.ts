@@ -24,7 +24,8 @@ describe('rate limiting in the services behind the gateway', () => {
         RATE_LIMIT_ADMIN_LIMIT: String(SERVICE_LIMIT),
         RATE_LIMIT_ADMIN_WINDOW_MS: String(WINDOW_SEC * 1000),
       },
-      profileEnv: {
+      // profile-service's budget, set alike on the service and the gateway (which charges it for proxied requests).
+      env: {
         RATE_LIMIT_PROFILE_LIMIT: String(SERVICE_LIMIT),
         RATE_LIMIT_PROFILE_WINDOW_MS: String(WINDOW_SEC * 1000),
       },

@@ -35,6 +35,8 @@ export class ProfileServiceModule {
               onRedisError: config.RATE_LIMIT_PROFILE_ON_REDIS_ERROR,
             },
           ],
+          // The gateway charges this budget for the requests it signs (same settings on both).
+          gatewayEnforced: ['profile'],
         }),
         HealthModule.forRoot({ redis: true, database: true }),
       ],

@@ -14,3 +14,4 @@ export * from './roles.decorator';
 export * from './roles.guard';
 export * from './session-validator.port';
 export * from './verified-token.cache';
+export * from './jwks-response.schema';

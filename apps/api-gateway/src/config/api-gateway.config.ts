@@ -56,6 +56,14 @@ const apiGatewayEnv = z.object({
   RATE_LIMIT_REFRESH_LIMIT: positiveInt(30),
   RATE_LIMIT_REFRESH_WINDOW_MS: positiveInt(FIFTEEN_MINUTES_MS),
   RATE_LIMIT_REFRESH_ON_REDIS_ERROR: rateLimitRedisErrorMode('fail-closed'),
+  /**
+   * profile-service's per-user budget, charged here for requests that go through the gateway (in the
+   * same Redis call as the general budget); the service charges it itself only for direct requests.
+   * Set the same values on both.
+   */
+  RATE_LIMIT_PROFILE_LIMIT: positiveInt(100),
+  RATE_LIMIT_PROFILE_WINDOW_MS: positiveInt(FIFTEEN_MINUTES_MS),
+  RATE_LIMIT_PROFILE_ON_REDIS_ERROR: rateLimitRedisErrorMode('memory'),
   /** Per-IP budget of credential requests the service refused as malformed (400, 413, 415), moved off the login budget. */
   RATE_LIMIT_MALFORMED_LIMIT: positiveInt(50),
   RATE_LIMIT_MALFORMED_WINDOW_MS: positiveInt(FIFTEEN_MINUTES_MS),

@@ -1,5 +1,6 @@
 import { Controller, Get, Header } from '@nestjs/common';
-import { JWKS_CACHE_CONTROL, Public, PublicKeyStore } from '@lib/auth';
+import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { JWKS_CACHE_CONTROL, JWKS_RESPONSE_SCHEMA, Public, PublicKeyStore } from '@lib/auth';
 import { SkipRateLimit } from '@lib/throttling';
 
 /**
@@ -7,6 +8,7 @@ import { SkipRateLimit } from '@lib/throttling';
  * keys the gateway itself accepts, read from auth-service at most once per refetch cooldown, so a
  * flood here costs auth-service no more than a flood of unknown `kid`s does.
  */
+@ApiTags('keys')
 @Public()
 @SkipRateLimit()
 @Controller('.well-known')
@@ -15,6 +17,7 @@ export class GatewayJwksController {
 
   @Get('jwks.json')
   @Header('Cache-Control', JWKS_CACHE_CONTROL)
+  @ApiOkResponse({ description: 'JSON Web Key Set (RFC 7517): the keys that verify access tokens', schema: JWKS_RESPONSE_SCHEMA })
   async jwks(): Promise<{ keys: unknown[] }> {
     return { keys: await this.keys.publicJwks() };
   }

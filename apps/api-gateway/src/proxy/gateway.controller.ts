@@ -44,6 +44,7 @@ export class GatewayController {
     this.upstreams.auth.forward(req, res);
   }
 
+  @RateLimitPolicy('profile')
   @All(['profile', 'profile/*path'])
   profile(@Req() req: Request, @Res() res: Response): void {
     this.upstreams.profile.forward(req, res);

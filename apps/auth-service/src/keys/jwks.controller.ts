@@ -1,6 +1,6 @@
 import { Controller, Get, Header } from '@nestjs/common';
 import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
-import { JWKS_CACHE_CONTROL, Public } from '@lib/auth';
+import { JWKS_CACHE_CONTROL, JWKS_RESPONSE_SCHEMA, Public } from '@lib/auth';
 import { SkipRateLimit } from '@lib/throttling';
 import { SigningKeyService } from './signing-key.service';
 
@@ -14,7 +14,7 @@ export class JwksController {
   /** Public keys that verify access tokens, by `kid`. Other services fetch and cache this. */
   @Get('jwks.json')
   @Header('Cache-Control', JWKS_CACHE_CONTROL)
-  @ApiOkResponse({ description: 'JSON Web Key Set (RFC 7517)' })
+  @ApiOkResponse({ description: 'JSON Web Key Set (RFC 7517)', schema: JWKS_RESPONSE_SCHEMA })
   jwks(): { keys: unknown[] } {
     return { keys: this.keys.publicJwks() };
   }
