@@ -97,6 +97,15 @@ function runBench(name: string, resultFile: string, env: Record<string, string> 
   if (run.status !== 0) throw new Error(`bench:${name} failed with exit code ${run.status}`);
 }
 
+/** Runs a bench that prints its own table (no JSON result) and returns what it printed. */
+function captureBench(name: string, args: string[] = []): string {
+  console.log(`\n=== bench:${name} ===`);
+  const run = spawnSync('npm', ['run', '--silent', `bench:${name}`, ...(args.length ? ['--', ...args] : [])], { cwd: ROOT, encoding: 'utf8' });
+  process.stdout.write(run.stdout);
+  if (run.status !== 0) throw new Error(`bench:${name} failed with exit code ${run.status}: ${run.stderr}`);
+  return run.stdout.trim();
+}
+
 async function machine(): Promise<[string, string][]> {
   const redis = execFileSync('redis-server', ['--version'], { encoding: 'utf8' }).match(/v=(\S+)/)?.[1] ?? 'unknown';
   const pg = new Client({ connectionString: TEST_POSTGRES_URL });
@@ -283,6 +292,9 @@ async function main(): Promise<void> {
     const rateLimit = JSON.parse(readFileSync(files.ratelimit, 'utf8')) as RateLimitResult;
     const refresh = JSON.parse(readFileSync(files.refresh, 'utf8')) as RefreshResult;
     const gateway = JSON.parse(readFileSync(files.gateway, 'utf8')) as GatewayResult;
+    const revocation = captureBench('revocation');
+    // Also rewrites docs/capacity.md from the figures of this run.
+    const memory = captureBench('memory', ['--write']);
     const report = [
       '# Benchmark report',
       '',
@@ -298,6 +310,18 @@ async function main(): Promise<void> {
       refreshSection(refresh),
       '',
       gatewaySection(gateway),
+      '',
+      '## Revocation messages (`npm run bench:revocation`)',
+      '',
+      'Event-loop time a process spends on revocation messages, with its cache of positive session answers full.',
+      '',
+      revocation,
+      '',
+      '## Redis memory per unit (`npm run bench:memory`)',
+      '',
+      memory.replace(/\nwrote docs\/capacity\.md$/, ''),
+      '',
+      'Extrapolated to 10 M sessions and 1 M attacking addresses in [capacity.md](capacity.md).',
       '',
       'Reliability figures (revocation delay, admitted counts across instances, recovery time, memory growth) are printed by ' +
         '`npm run test:reliability`.',
