@@ -6,8 +6,7 @@ import type { AccountListQuery } from './account-list.query';
 import { type AccountPageDto, type AccountSummaryDto, mapAccount } from './accounts.dto';
 import { decodeListCursor, encodeListCursor } from './list-cursor';
 import { type ListCursor, type UserRow, UsersRepository } from './users.repository';
-
-const DEFAULT_LIMIT = 20;
+import { DEFAULT_PAGE_LIMIT } from '../paging/page-limit.decorator';
 
 /** An address of a locked account as an admin sees it: the keyed hash beside where it failed from. */
 export interface AddressView extends LockoutAddressState {
@@ -36,7 +35,7 @@ export class AccountDirectory {
   async list(query: AccountListQuery): Promise<AccountPageDto> {
     // Last logins and the lock index are kept by the audit trail's writes: read after them.
     await this.trail.flush();
-    const limit = query.limit ?? DEFAULT_LIMIT;
+    const limit = query.limit ?? DEFAULT_PAGE_LIMIT;
     if (query.email !== undefined) {
       const row = await this.users.findByEmail(normalizeLoginEmail(query.email));
       return { items: row ? [await this.summary(row)] : [], nextCursor: null };

@@ -1,7 +1,7 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, Matches, Max, Min } from 'class-validator';
+import { IsIn, IsOptional, Matches } from 'class-validator';
 import { IsAccountEmail } from '../auth/account-email.decorator';
+import { IsPageLimit } from '../paging/page-limit.decorator';
 
 /** `GET /accounts?email=` (one exact, normalised match) or `?status=&cursor=&limit=` (newest first). */
 export class AccountListQuery {
@@ -21,11 +21,6 @@ export class AccountListQuery {
   @Matches(/^[A-Za-z0-9_-]{1,200}$/, { message: 'cursor must be a cursor returned by this route' })
   cursor?: string;
 
-  @ApiPropertyOptional({ minimum: 1, maximum: 100, default: 20 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(100)
+  @IsPageLimit()
   limit?: number;
 }

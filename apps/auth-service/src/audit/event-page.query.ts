@@ -1,6 +1,6 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
-import { IsInt, IsOptional, Matches, Max, Min } from 'class-validator';
+import { IsOptional, Matches } from 'class-validator';
+import { IsPageLimit } from '../paging/page-limit.decorator';
 
 /** `?cursor=&limit=` of an event listing: the cursor is the id the previous page ended at. */
 export class EventPageQuery {
@@ -9,11 +9,6 @@ export class EventPageQuery {
   @Matches(/^[0-9]{1,19}$/, { message: 'cursor must be a cursor returned by this route' })
   cursor?: string;
 
-  @ApiPropertyOptional({ minimum: 1, maximum: 100, default: 20 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(100)
+  @IsPageLimit()
   limit?: number;
 }

@@ -3,6 +3,7 @@ import { ActivityPageDto, mapActivity, mapSecurityEvent, SecurityEventPageDto } 
 import type { EventPageQuery } from './event-page.query';
 import { AuditTrail } from './audit-trail';
 import { SecurityEventsRepository } from './security-events.repository';
+import { DEFAULT_PAGE_LIMIT } from '../paging/page-limit.decorator';
 
 /** What a user may see of their own account: sign-ins, password changes, sessions ended, locks. */
 const USER_VISIBLE = [
@@ -18,8 +19,6 @@ const USER_VISIBLE = [
   'account_status_changed',
 ] as const;
 
-const DEFAULT_LIMIT = 20;
-
 /** Reads the audit trail for admins (any account, every event) and for users (their own, a chosen few). */
 @Injectable()
 export class SecurityEventHistory {
@@ -29,14 +28,14 @@ export class SecurityEventHistory {
   ) {}
 
   async forAdmin(accountId: string, query: EventPageQuery): Promise<SecurityEventPageDto> {
-    const limit = query.limit ?? DEFAULT_LIMIT;
+    const limit = query.limit ?? DEFAULT_PAGE_LIMIT;
     await this.trail.flush();
     const rows = await this.repository.listForAccount(accountId, { before: query.cursor, limit });
     return { items: rows.map(mapSecurityEvent), nextCursor: rows.length === limit ? String(rows[rows.length - 1].id) : null };
   }
 
   async forUser(userId: string, query: EventPageQuery): Promise<ActivityPageDto> {
-    const limit = query.limit ?? DEFAULT_LIMIT;
+    const limit = query.limit ?? DEFAULT_PAGE_LIMIT;
     await this.trail.flush();
     const rows = await this.repository.listForAccount(userId, { before: query.cursor, limit, types: USER_VISIBLE });
     return { items: rows.map(mapActivity), nextCursor: rows.length === limit ? String(rows[rows.length - 1].id) : null };
