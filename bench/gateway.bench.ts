@@ -2,7 +2,8 @@
  * npm run bench:gateway
  *
  * The hop from client to service: `GET /profile` of profile-service (token verification, session
- * check and its own rate limit) with a valid token, served
+ * check, and its per-user budget: charged by the service when called directly, by the gateway when
+ * proxied by it) with a valid token, served
  *   (a) direct      by the service itself, no proxy
  *   (b) nginx       behind nginx with a keep-alive upstream pool (skipped, with a note, without nginx)
  *   (c) bare proxy  behind http-proxy-middleware with a keep-alive Agent, nothing else

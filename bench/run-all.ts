@@ -231,8 +231,8 @@ function gatewaySection(r: GatewayResult): string {
   return [
     '## The gateway hop (`npm run bench:gateway`)',
     '',
-    `\`GET /profile\` of profile-service with a valid token (the service verifies it, checks the session and applies its own ` +
-      `rate limit), autocannon, ${r.settings.connections} connections, ${r.settings.warmupSec} s warm-up + ${r.settings.durationSec} s per ` +
+    `\`GET /profile\` of profile-service with a valid token (the service verifies it and checks the session; its per-user ` +
+      `budget is charged by the service when called directly, by the gateway when proxied by it), autocannon, ${r.settings.connections} connections, ${r.settings.warmupSec} s warm-up + ${r.settings.durationSec} s per ` +
       `set-up, ${r.settings.rounds} interleaved rounds against the same running processes; medians. The apps run built, as ` +
       'production runs them (`node dist/apps/<app>/main.js`), against a redis-server started by the bench, with limits raised ' +
       `so nothing is refused. "sequential" is the mean latency of ${r.settings.sequential} requests one after the other on one ` +
