@@ -143,4 +143,10 @@ describe('lockout on a real 3-master Redis Cluster', () => {
     expect(await t.lockout.getState(email)).toMatchObject({ locked: false, emailFailures: 0, backoffLevel: 0, addresses: [] });
     for (const ip of ['10.0.5.1', '10.0.5.2', '10.0.5.3']) expect((await t.login(email, TEST_PASSWORD, ip)).status).toBe(200);
   });
+
+  it('refuses to start with a previous key secret, whose migration would span four slots', async () => {
+    await expect(
+      startLoginTestApp({ ...OPTIONS, clusterNodes: cluster.nodes, keySecret: 'the new lockout secret', previousKeySecret: 'the old one' }, []),
+    ).rejects.toThrow(/cannot rotate its key secret on Redis Cluster/);
+  });
 });
