@@ -71,7 +71,9 @@ export class LockoutStore {
       await MIGRATE_LOCKOUT_KEYS_SCRIPT.run(this.redis, [...names(previous), ...names(subject)], [previous.addressHash, subject.addressHash]);
     }
     const id = randomUUID();
-    const reply = this.cluster ? await this.reserveInTwoSteps(k, id, subject.addressHash) : await this.reserveInOneStep(k, id, subject.addressHash);
+    const reply = this.cluster
+      ? await this.reserveInTwoSteps(k, id, subject.addressHash)
+      : await this.reserveInOneStep(k, id, subject.addressHash);
     if (reply[0] !== 1) return { allowed: false, waitMs: Number(reply[1]), rule: reply[2] as LockoutRule };
     return {
       allowed: true,
