@@ -16,8 +16,26 @@ function redact(url) {
   }
 }
 
+async function checkRedisCluster(seeds) {
+  const nodes = seeds.split(',').map((seed) => {
+    const [host, port] = seed.trim().split(':');
+    return { host, port: Number(port) };
+  });
+  const client = new Redis.Cluster(nodes, { lazyConnect: true, clusterRetryStrategy: () => null, redisOptions: { connectTimeout: 2000, maxRetriesPerRequest: 0 } });
+  client.on('error', () => undefined);
+  try {
+    await client.connect();
+    const info = String(await client.cluster('INFO'));
+    if (!/cluster_state:ok/.test(info)) throw new Error('cluster_state is not ok');
+  } catch (error) {
+    throw new Error(`Redis Cluster is not usable at ${seeds} (${error.message}). Check REDIS_CLUSTER_NODES and that every slot is served.`);
+  } finally {
+    client.disconnect();
+  }
+}
+
 async function checkRedis() {
-  if (process.env.REDIS_CLUSTER_NODES) return;
+  if (process.env.REDIS_CLUSTER_NODES) return checkRedisCluster(process.env.REDIS_CLUSTER_NODES);
   const client = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 2000 });
   client.on('error', () => undefined);
   try {

@@ -1,23 +1,7 @@
 import { RedisScript } from '@lib/redis';
 import { LOCKOUT_LUA_PRELUDE } from './lockout-prelude.script';
 
-/**
- * Confirms a reserved attempt as a failed login and starts whichever locks its count reaches:
- * the pair lock (with the next backoff level), the account-wide ceiling lock and the address block.
- *
- * KEYS: 1 pair pending, 2 pair failed, 3 pair lock, 4 pair level, 5 email pending, 6 email streak,
- *       7 email lock, 8 ip pending, 9 ip failed, 10 ip block, 11 address set
- * ARGV: the common layout of {@link LOCKOUT_LUA_PRELUDE}.
- * Returns: `{pairLockMs, backoffLevel, emailLockMs, ipBlockMs}`; a value is 0 unless this call
- *          started that lock. Each lock is started by exactly one confirmation.
- * Invariant: a reservation counts at most once (it must still be pending: settling twice, or after
- *            a success reset, an unlock or its window, changes nothing); an existing lock is never
- *            extended or restarted; the account's failure streak is never reset here (only a
- *            successful login, a password change or an admin unlock reset it).
- */
-export const CONFIRM_FAILURE_SCRIPT = new RedisScript(
-  'lockout-failure',
-  `${LOCKOUT_LUA_PRELUDE}
+const CONFIRM_HELPERS_LUA = `
 local function confirm(pending, failed, window)
   if redis.call('ZREM', pending, rid) == 0 then return -1 end
   redis.call('ZADD', failed, now, rid)
@@ -31,15 +15,34 @@ local function startLock(lockKey, pending, failed, ms)
   redis.call('SET', lockKey, now + ms, 'PX', ms)
   redis.call('DEL', pending, failed)
 end
+`;
 
-local result = {0, 0, 0, 0}
+/**
+ * Confirms a reserved attempt as a failed login in the account's slot and starts whichever account
+ * lock its count reaches: the pair lock (with the next backoff level) and the account-wide ceiling
+ * lock. The address's part is {@link CONFIRM_ADDRESS_FAILURE_SCRIPT}; the two are independent.
+ *
+ * KEYS: 1 pair pending, 2 pair failed, 3 pair lock, 4 pair level, 5 email pending, 6 email streak,
+ *       7 email lock, 8 address set (all `{e:<eh>}`)
+ * ARGV: the common layout of {@link LOCKOUT_LUA_PRELUDE}.
+ * Returns: `{pairLockMs, backoffLevel, emailLockMs}`; a value is 0 unless this call started that
+ *          lock. Each lock is started by exactly one confirmation.
+ * Invariant: a reservation counts at most once (it must still be pending: settling twice, or after
+ *            a success reset, an unlock or its window, changes nothing); an existing lock is never
+ *            extended or restarted; the account's failure streak is never reset here (only a
+ *            successful login, a password change or an admin unlock reset it).
+ */
+export const CONFIRM_ACCOUNT_FAILURE_SCRIPT = new RedisScript(
+  'lockout-failure-account',
+  `${LOCKOUT_LUA_PRELUDE}${CONFIRM_HELPERS_LUA}
+local result = {0, 0, 0}
 if confirm(KEYS[1], KEYS[2], pairWindow) >= pairMax and redis.call('EXISTS', KEYS[3]) == 0 then
   local level = redis.call('INCR', KEYS[4])
   local ms = lockFor(level)
   -- The level decays backoffReset after the END of this lock, not after its start.
   redis.call('PEXPIRE', KEYS[4], ms + backoffReset)
   startLock(KEYS[3], KEYS[1], KEYS[2], ms)
-  redis.call('PEXPIRE', KEYS[11], math.max(addrTtl, ms + backoffReset))
+  redis.call('PEXPIRE', KEYS[8], math.max(addrTtl, ms + backoffReset))
   result[1], result[2] = ms, level
 end
 -- Attempts from known addresses were never reserved against the account, so they do not count here.
@@ -52,10 +55,26 @@ if streak >= emailMax and redis.call('EXISTS', KEYS[7]) == 0 then
   redis.call('SET', KEYS[7], now + emailLock, 'PX', emailLock)
   result[3] = emailLock
 end
-if confirm(KEYS[8], KEYS[9], ipWindow) >= ipMax and redis.call('EXISTS', KEYS[10]) == 0 then
-  startLock(KEYS[10], KEYS[8], KEYS[9], ipBlock)
-  result[4] = ipBlock
-end
 return result
+`,
+);
+
+/**
+ * Confirms a reserved attempt as a failed login in the address's slot and starts the address
+ * (spraying) block when its count reaches the maximum.
+ *
+ * KEYS: 1 ip pending, 2 ip failed, 3 ip block (all `{ip:<ah>}`)
+ * ARGV: the common layout of {@link LOCKOUT_LUA_PRELUDE}.
+ * Returns: the block duration in ms if this call started the block, else 0.
+ * Invariant: as {@link CONFIRM_ACCOUNT_FAILURE_SCRIPT}: counted at most once, a block never extended.
+ */
+export const CONFIRM_ADDRESS_FAILURE_SCRIPT = new RedisScript(
+  'lockout-failure-address',
+  `${LOCKOUT_LUA_PRELUDE}${CONFIRM_HELPERS_LUA}
+if confirm(KEYS[1], KEYS[2], ipWindow) >= ipMax and redis.call('EXISTS', KEYS[3]) == 0 then
+  startLock(KEYS[3], KEYS[1], KEYS[2], ipBlock)
+  return ipBlock
+end
+return 0
 `,
 );

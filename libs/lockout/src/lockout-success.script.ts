@@ -3,12 +3,14 @@ import { LOCKOUT_LUA_PRELUDE } from './lockout-prelude.script';
 
 /**
  * Settles a reserved attempt whose password was right: resets the pair's failure window (the
- * backoff level stays and decays on its own), gives the attempt back to the account and address
- * budgets, ends the account's failure streak and its ceiling lock (the lock refuses only unknown
- * addresses, so a success while it holds came from a known one), and records the address as known.
+ * backoff level stays and decays on its own), gives the attempt back to the account budget, ends
+ * the account's failure streak and its ceiling lock (the lock refuses only unknown addresses, so a
+ * success while it holds came from a known one), and records the address as known.
+ * Runs in the account's slot; the address budget gets the attempt back through
+ * {@link RELEASE_RESERVATION_SCRIPT} (a release and a success are the same there).
  *
- * KEYS: 1 pair pending, 2 pair failed, 3 email pending, 4 ip pending, 5 known addresses,
- *       6 email streak, 7 email lock
+ * KEYS: 1 pair pending, 2 pair failed, 3 email pending, 4 known addresses, 5 email streak,
+ *       6 email lock (all `{e:<eh>}`)
  * ARGV: the common layout of {@link LOCKOUT_LUA_PRELUDE}.
  * Returns: 1.
  * Invariant: only this reservation is given back (pending attempts of others stay counted); the pair's
@@ -19,13 +21,12 @@ export const RECORD_SUCCESS_SCRIPT = new RedisScript(
   `${LOCKOUT_LUA_PRELUDE}
 -- Only this attempt is given back: other attempts of the pair still being verified (concurrent
 -- guesses) stay counted, so a correct login cannot make in-flight wrong guesses disappear.
-redis.call('DEL', KEYS[2], KEYS[6], KEYS[7])
+redis.call('DEL', KEYS[2], KEYS[5], KEYS[6])
 redis.call('ZREM', KEYS[1], rid)
 redis.call('ZREM', KEYS[3], rid)
-redis.call('ZREM', KEYS[4], rid)
-redis.call('ZADD', KEYS[5], now, addr)
-redis.call('ZREMRANGEBYSCORE', KEYS[5], '-inf', now - knownTtl)
-redis.call('PEXPIRE', KEYS[5], knownTtl)
+redis.call('ZADD', KEYS[4], now, addr)
+redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', now - knownTtl)
+redis.call('PEXPIRE', KEYS[4], knownTtl)
 return 1
 `,
 );

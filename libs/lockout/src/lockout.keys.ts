@@ -27,10 +27,10 @@ import { createHmac } from 'node:crypto';
  * The unlock and state scripts derive the pair keys of each `<ah>` in `addrs` from the `addrs` key
  * itself (same hash tag, so the same slot), which also carries the global prefix along.
  *
- * Redis Cluster: the per-login scripts touch one account slot and one address slot, which a single
- * script may only do on a single Redis. On a Cluster they would fail with CROSSSLOT, so
- * {@link LockoutStore} refuses a Cluster client at start-up (see the report / README); a split
- * two-step reservation (address, then account, releasing the address on refusal) is the planned path.
+ * Redis Cluster: every script touches the keys of one tag only, except the one-step reservation
+ * used on a single Redis; on a Cluster {@link LockoutStore} reserves in two steps (address, then
+ * account, refunding the address when the account refuses). A key-secret rotation moves state
+ * between tags, so it is refused on a Cluster.
  */
 export interface LockoutKeys {
   pairPending: string;

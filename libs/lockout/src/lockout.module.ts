@@ -10,7 +10,7 @@ import { LockoutGuard } from './lockout.guard';
 import { LockoutSettlementInterceptor } from './lockout-settlement.interceptor';
 
 /**
- * Account lockout. Needs the global `RedisModule` (single Redis) and `SecurityEventsModule`.
+ * Account lockout. Needs the global `RedisModule` (a single Redis or a Cluster) and `SecurityEventsModule`.
  *
  * @example
  * LockoutModule.forRootAsync({

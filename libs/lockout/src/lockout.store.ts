@@ -5,10 +5,12 @@ import { InjectRedis, type RedisClient } from '@lib/redis';
 import { rateLimitIpKey } from '@lib/client-ip';
 import { RESOLVED_LOCKOUT_OPTIONS } from './lockout.module-definition';
 import type { ResolvedLockoutOptions } from './lockout-options.interface';
-import { lockoutKeys, lockoutSubject, type LockoutSubject } from './lockout.keys';
+import { lockoutKeys, lockoutSubject, type LockoutKeys, type LockoutSubject } from './lockout.keys';
 import { lockoutScriptArgs } from './lockout-prelude.script';
 import { RESERVE_LOGIN_SCRIPT } from './lockout-reserve.script';
-import { CONFIRM_FAILURE_SCRIPT } from './lockout-failure.script';
+import { RESERVE_ADDRESS_SCRIPT } from './lockout-reserve-address.script';
+import { RESERVE_ACCOUNT_SCRIPT } from './lockout-reserve-account.script';
+import { CONFIRM_ACCOUNT_FAILURE_SCRIPT, CONFIRM_ADDRESS_FAILURE_SCRIPT } from './lockout-failure.script';
 import { RECORD_SUCCESS_SCRIPT } from './lockout-success.script';
 import { RELEASE_RESERVATION_SCRIPT } from './lockout-release.script';
 import { READ_ADDRESS_STATE_SCRIPT, READ_STATE_SCRIPT, UNLOCK_ACCOUNT_SCRIPT } from './lockout-state.script';
@@ -31,16 +33,28 @@ export interface FailureOutcome {
   ipBlockMs: number;
 }
 
-/** All Redis access of the lockout library: runs the atomic scripts and maps their replies. */
+type ReserveReply = [number, number?, string?];
+
+/**
+ * All Redis access of the lockout library: runs the atomic scripts and maps their replies.
+ *
+ * Every script touches one hash slot, except the one-step reservation: on a single Redis a login is
+ * checked and reserved in all windows at once; on a Cluster it is reserved in two steps, the
+ * address slot and then the account slot, and the address step is refunded when the account step
+ * refuses (each step keeps its own windows' invariant; see docs/decisions/).
+ */
 @Injectable()
 export class LockoutStore {
+  private readonly cluster: boolean;
+
   constructor(
     @InjectRedis() private readonly redis: RedisClient,
     @Inject(RESOLVED_LOCKOUT_OPTIONS) private readonly options: ResolvedLockoutOptions,
   ) {
-    if (redis instanceof Cluster) {
-      // The per-login scripts span an account slot and an address slot (see lockout.keys.ts).
-      throw new Error('LockoutModule does not support Redis Cluster yet: its login scripts span two hash slots');
+    this.cluster = redis instanceof Cluster;
+    if (this.cluster && options.previousKeySecret) {
+      // Moving state from old to new names touches four slots, which no one script may do on a Cluster.
+      throw new Error('LockoutModule cannot rotate its key secret on Redis Cluster: unset the previous lockout key secret');
     }
   }
 
@@ -57,11 +71,9 @@ export class LockoutStore {
       await MIGRATE_LOCKOUT_KEYS_SCRIPT.run(this.redis, [...names(previous), ...names(subject)], [previous.addressHash, subject.addressHash]);
     }
     const id = randomUUID();
-    const reply = await RESERVE_LOGIN_SCRIPT.run<[number, number, string?]>(
-      this.redis,
-      [k.pairPending, k.pairFailed, k.pairLock, k.pairLevel, k.emailPending, k.emailStreak, k.emailLock, k.known, k.addresses, k.ipPending, k.ipFailed, k.ipBlock],
-      this.args(id, subject.addressHash),
-    );
+    const reply = this.cluster
+      ? await this.reserveInTwoSteps(k, id, subject.addressHash)
+      : await this.reserveInOneStep(k, id, subject.addressHash);
     if (reply[0] !== 1) return { allowed: false, waitMs: Number(reply[1]), rule: reply[2] as LockoutRule };
     return {
       allowed: true,
@@ -69,30 +81,39 @@ export class LockoutStore {
     };
   }
 
+  // The account and the address parts of a settlement are independent, so each runs in its own slot.
   async confirmFailure(r: LockoutReservation): Promise<FailureOutcome> {
     const k = lockoutKeys(r);
-    const [pairLockMs, backoffLevel, emailLockMs, ipBlockMs] = await CONFIRM_FAILURE_SCRIPT.run<number[]>(
-      this.redis,
-      [k.pairPending, k.pairFailed, k.pairLock, k.pairLevel, k.emailPending, k.emailStreak, k.emailLock, k.ipPending, k.ipFailed, k.ipBlock, k.addresses],
-      this.args(r.id, r.addressHash),
-    );
+    const args = this.args(r.id, r.addressHash);
+    const [[pairLockMs, backoffLevel, emailLockMs], ipBlockMs] = await Promise.all([
+      CONFIRM_ACCOUNT_FAILURE_SCRIPT.run<number[]>(
+        this.redis,
+        [k.pairPending, k.pairFailed, k.pairLock, k.pairLevel, k.emailPending, k.emailStreak, k.emailLock, k.addresses],
+        args,
+      ),
+      CONFIRM_ADDRESS_FAILURE_SCRIPT.run<number>(this.redis, [k.ipPending, k.ipFailed, k.ipBlock], args),
+    ]);
     return { pairLockMs, backoffLevel, emailLockMs, ipBlockMs };
   }
 
   async recordSuccess(r: LockoutReservation): Promise<void> {
     const k = lockoutKeys(r);
-    await RECORD_SUCCESS_SCRIPT.run(
-      this.redis,
-      [k.pairPending, k.pairFailed, k.emailPending, k.ipPending, k.known, k.emailStreak, k.emailLock],
-      this.args(r.id, r.addressHash),
-    );
+    const args = this.args(r.id, r.addressHash);
+    await Promise.all([
+      RECORD_SUCCESS_SCRIPT.run(this.redis, [k.pairPending, k.pairFailed, k.emailPending, k.known, k.emailStreak, k.emailLock], args),
+      RELEASE_RESERVATION_SCRIPT.run(this.redis, [k.ipPending], args),
+    ]);
   }
 
   /** Removes a still-pending reservation from every window; returns false if it was already settled. */
   async release(r: LockoutReservation): Promise<boolean> {
     const k = lockoutKeys(r);
-    const removed = await RELEASE_RESERVATION_SCRIPT.run<number>(this.redis, [k.pairPending, k.emailPending, k.ipPending], this.args(r.id, r.addressHash));
-    return removed > 0;
+    const args = this.args(r.id, r.addressHash);
+    const removed = await Promise.all([
+      RELEASE_RESERVATION_SCRIPT.run<number>(this.redis, [k.pairPending, k.emailPending], args),
+      RELEASE_RESERVATION_SCRIPT.run<number>(this.redis, [k.ipPending], args),
+    ]);
+    return removed[0] + removed[1] > 0;
   }
 
   /** The account's state; during a key-secret rotation, what is still under the previous names counts too. */
@@ -149,6 +170,47 @@ export class LockoutStore {
   private stateKeys(subject: LockoutSubject): string[] {
     const k = lockoutKeys(subject);
     return [k.addresses, k.emailPending, k.emailStreak, k.emailLock, k.known];
+  }
+
+  private reserveInOneStep(k: LockoutKeys, id: string, addressHash: string): Promise<ReserveReply> {
+    return RESERVE_LOGIN_SCRIPT.run<ReserveReply>(
+      this.redis,
+      [...this.accountReserveKeys(k), k.ipPending, k.ipFailed, k.ipBlock],
+      this.args(id, addressHash),
+    );
+  }
+
+  /**
+   * Address step, then account step. A refused account step gives the address reservation back; a
+   * refused address step still asks the account step for its wait (without reserving), so the
+   * Retry-After is never earlier than the end of any lock that applies, as in the one-step path.
+   */
+  private async reserveInTwoSteps(k: LockoutKeys, id: string, addressHash: string): Promise<ReserveReply> {
+    const args = this.args(id, addressHash);
+    const address = await RESERVE_ADDRESS_SCRIPT.run<ReserveReply>(this.redis, [k.ipPending, k.ipFailed, k.ipBlock], args);
+    if (address[0] !== 1) {
+      const account = await RESERVE_ACCOUNT_SCRIPT.run<ReserveReply>(this.redis, this.accountReserveKeys(k), [...args, 'peek']);
+      return account[0] !== 1 && Number(account[1]) > Number(address[1]) ? account : address;
+    }
+    let account: ReserveReply;
+    try {
+      account = await RESERVE_ACCOUNT_SCRIPT.run<ReserveReply>(this.redis, this.accountReserveKeys(k), [...args, 'reserve']);
+    } catch (error) {
+      await this.refundAddress(k, args);
+      throw error;
+    }
+    if (account[0] !== 1) await this.refundAddress(k, args);
+    return account;
+  }
+
+  // Best effort: if the refund fails, the attempt stays counted against the address until its
+  // window ends, which errs on the side of refusing.
+  private async refundAddress(k: LockoutKeys, args: string[]): Promise<void> {
+    await RELEASE_RESERVATION_SCRIPT.run(this.redis, [k.ipPending], args).catch(() => undefined);
+  }
+
+  private accountReserveKeys(k: LockoutKeys): string[] {
+    return [k.pairPending, k.pairFailed, k.pairLock, k.pairLevel, k.emailPending, k.emailStreak, k.emailLock, k.known, k.addresses];
   }
 
   private args(reservationId: string, addressHash: string): string[] {

@@ -63,10 +63,15 @@ export interface LoginTestApp {
 /**
  * A real Nest app on 127.0.0.1:<random> with Redis, SecurityEvents, LockoutModule and a fake login
  * route. Addresses are simulated with `X-Forwarded-For` from the trusted loopback proxy. Apps given
- * the same `keyPrefix` share their lockout state (instances of one service).
+ * the same `keyPrefix` share their lockout state (instances of one service). With `clusterNodes`
+ * it runs on that Redis Cluster instead, which the caller owns and stops.
  */
 export async function startLoginTestApp(
-  { keyPrefix = uniqueKeyPrefix('lockout'), ...options }: Omit<LockoutModuleOptions, 'keySecret'> & { keySecret?: string; keyPrefix?: string },
+  {
+    keyPrefix = uniqueKeyPrefix('lockout'),
+    clusterNodes,
+    ...options
+  }: Omit<LockoutModuleOptions, 'keySecret'> & { keySecret?: string; keyPrefix?: string; clusterNodes?: string[] },
   accounts: string[],
   sentryDsn?: string,
 ): Promise<LoginTestApp> {
@@ -75,7 +80,7 @@ export async function startLoginTestApp(
 
   const moduleRef = await Test.createTestingModule({
     imports: [
-      RedisModule.forRoot({ url: TEST_REDIS_URL, keyPrefix, commandTimeoutMs: 2000, connectionName: 'lockout-test', isGlobal: true }),
+      RedisModule.forRoot({ url: TEST_REDIS_URL, clusterNodes, keyPrefix, commandTimeoutMs: 2000, connectionName: 'lockout-test', isGlobal: true }),
       SecurityEventsModule.forRoot({ service: 'lockout-test', pseudonymKey: 'test-pseudonym-key', sentryDsn, isGlobal: true }),
       LoginTestModule,
     ],
@@ -95,7 +100,7 @@ export async function startLoginTestApp(
       request(server).post('/login').set('X-Forwarded-For', ip).set('User-Agent', 'LockoutTest/1.0').send({ email, password }),
     async close() {
       await app.close();
-      await deleteKeysWithPrefix(keyPrefix);
+      if (!clusterNodes) await deleteKeysWithPrefix(keyPrefix);
     },
   };
 }

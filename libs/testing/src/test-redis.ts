@@ -25,6 +25,30 @@ export async function deleteKeysWithPrefix(prefix: string, url = TEST_REDIS_URL)
   }
 }
 
+/**
+ * The same on every node of a Redis Cluster (`host:port` seeds of all its masters). Keys go one per
+ * UNLINK: a multi-key command must stay in one slot.
+ */
+export async function deleteClusterKeysWithPrefix(prefix: string, nodes: string[]): Promise<void> {
+  await Promise.all(
+    nodes.map(async (node) => {
+      const [host, port] = node.split(':');
+      const raw = new Redis(Number(port), host, { lazyConnect: true, maxRetriesPerRequest: 1 });
+      await raw.connect();
+      try {
+        let cursor = '0';
+        do {
+          const [next, keys] = await raw.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
+          cursor = next;
+          if (keys.length > 0) await Promise.all(keys.map((key) => raw.unlink(key)));
+        } while (cursor !== '0');
+      } finally {
+        raw.disconnect();
+      }
+    }),
+  );
+}
+
 export interface TestRedis {
   client: RedisClient;
   prefix: string;

@@ -11,10 +11,13 @@ import { loadAuthServiceConfig } from '../../../apps/auth-service/src/config/aut
 import { createProfileServiceApp } from '../../../apps/profile-service/src/profile-service.app';
 import { loadProfileServiceConfig } from '../../../apps/profile-service/src/config/profile-service.config';
 import { createTestDatabase, type TestDatabase } from './test-database';
-import { deleteKeysWithPrefix, TEST_REDIS_URL, uniqueKeyPrefix } from './test-redis';
+import { deleteClusterKeysWithPrefix, deleteKeysWithPrefix, TEST_REDIS_URL, uniqueKeyPrefix } from './test-redis';
 
 export interface TestSystemOptions {
-  /** Settings for every app (e.g. REDIS_URL of a Redis the test runs itself). */
+  /**
+   * Settings for every app (e.g. REDIS_URL of a Redis the test runs itself, or REDIS_CLUSTER_NODES
+   * of a cluster from `startRedisCluster`, listing every master so clean-up reaches all of them).
+   */
   env?: Env;
   authEnv?: Env;
   profileEnv?: Env;
@@ -131,7 +134,11 @@ export async function startTestSystem(options: TestSystemOptions = {}): Promise<
       },
       async close() {
         await Promise.allSettled(started.reverse().map((app) => app.close()));
-        await deleteKeysWithPrefix(keyPrefix, shared.REDIS_URL ?? TEST_REDIS_URL).catch(() => undefined);
+        const clusterNodes = shared.REDIS_CLUSTER_NODES?.split(',');
+        await (clusterNodes
+          ? deleteClusterKeysWithPrefix(keyPrefix, clusterNodes)
+          : deleteKeysWithPrefix(keyPrefix, shared.REDIS_URL ?? TEST_REDIS_URL)
+        ).catch(() => undefined);
         await database.drop();
         rmSync(keysDir, { recursive: true, force: true });
       },
