@@ -68,6 +68,7 @@ export class SessionStore {
   async create(input: NewSession): Promise<{ session: Session; evicted: string[] }> {
     const sessionId = randomBytes(16).toString('base64url');
     const { userId, role, client, fingerprint } = input;
+    const device = deviceLabel(client.userAgent);
     const reply = await CREATE_SESSION_SCRIPT.run<[number, number, number, ...string[]]>(
       this.redis,
       [sessionsKeys.session(userId, sessionId), sessionsKeys.index(userId), sessionsKeys.authVersion(userId)],
@@ -78,7 +79,7 @@ export class SessionStore {
         input.idleTtlMs,
         input.absoluteTtlMs,
         client.ip,
-        deviceLabel(client.userAgent),
+        device,
         fingerprint.userAgent,
         fingerprint.ip,
         input.maxSessions,
@@ -98,7 +99,7 @@ export class SessionStore {
         expiresAt: new Date(Number(expiresAt)),
         absoluteExpiresAt: new Date(Number(absoluteExpiresAt)),
         ip: client.ip,
-        device: deviceLabel(client.userAgent),
+        device,
       },
       evicted: evicted.map(String),
     };
