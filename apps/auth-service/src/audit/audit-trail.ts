@@ -20,7 +20,8 @@ const RETENTION_BATCH = 10_000;
 @Injectable()
 export class AuditTrail implements SecurityEventSink, OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger(AuditTrail.name);
-  private buffer: AuditRecord[] = [];
+  /** Events as emitted; reduced to records when written, so parsing user agents stays off the request path. */
+  private buffer: { event: SecurityEvent; at: Date }[] = [];
   private flushing?: Promise<void>;
   private timer?: NodeJS.Timeout;
   private retentionTimer?: NodeJS.Timeout;
@@ -63,7 +64,7 @@ export class AuditTrail implements SecurityEventSink, OnModuleInit, OnApplicatio
       this.buffer.shift();
       this.dropped.inc();
     }
-    this.buffer.push(toAuditRecord(event, at));
+    this.buffer.push({ event, at });
     this.schedule(this.config.AUDIT_FLUSH_INTERVAL_MS);
   }
 
@@ -108,7 +109,7 @@ export class AuditTrail implements SecurityEventSink, OnModuleInit, OnApplicatio
   }
 
   private async writeBatch(): Promise<void> {
-    const batch = this.buffer.slice(0, 500);
+    const batch = this.buffer.slice(0, 500).map(({ event, at }) => toAuditRecord(event, at));
     try {
       const ids = await this.repository.accountIdsByEmail([...new Set(batch.flatMap((r) => (r.accountId || !r.email ? [] : [r.email])))]);
       const rows = batch.map((r) => ({ ...r, accountId: r.accountId ?? (r.email ? (ids.get(r.email) ?? null) : null) }));
