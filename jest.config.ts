@@ -7,7 +7,7 @@ const common: Project = {
   rootDir: '.',
   testEnvironment: 'node',
   moduleFileExtensions: ['ts', 'js', 'json'],
-  moduleNameMapper: { '^@lib/([a-z-]+)$': '<rootDir>/libs/$1/src' },
+  moduleNameMapper: { '^@nest-hardening/([a-z-]+)$': '<rootDir>/libs/$1/src' },
   // Type-checking is done once by `npm run typecheck`, not per test file.
   transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.jest.json' }] },
 };

@@ -27,7 +27,7 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { join } from 'node:path';
-import { registerAndLogin, startProcessSystem, startRedisServer, type ProcessSystem, type TestRedisServer } from '@lib/testing';
+import { registerAndLogin, startProcessSystem, startRedisServer, type ProcessSystem, type TestRedisServer } from '@nest-hardening/testing';
 import { summariseCpuProfile } from './support/cpu-profile-summary';
 import { startNginxProxy, nginxVersion, type NginxProxy } from './support/nginx-proxy';
 import { processCpuSeconds } from './support/process-cpu';
@@ -91,7 +91,7 @@ function buildAppsIfStale(): void {
 
 /**
  * Compiles the bench's own processes to JavaScript (dist/bench) so they run as production runs, with
- * no ts-node in their heap; `@lib/*` imports resolve at run time through tsconfig-paths (TS_NODE_BASEURL).
+ * no ts-node in their heap; `@nest-hardening/*` imports resolve at run time through tsconfig-paths (TS_NODE_BASEURL).
  */
 function compileSupport(): string {
   execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', join(__dirname, 'tsconfig.gateway-bench.json')], { cwd: ROOT, stdio: 'inherit' });

@@ -14,9 +14,9 @@ import { join } from 'node:path';
 import Redis from 'ioredis';
 import { resolveLockoutOptions } from '../libs/lockout/src/lockout-options.interface';
 import { LockoutStore } from '../libs/lockout/src/lockout.store';
-import { createRedisClient, type RedisClient } from '@lib/redis';
-import { SessionFingerprinter, SessionStore } from '@lib/sessions';
-import { RedisRateLimitStore } from '@lib/throttling';
+import { createRedisClient, type RedisClient } from '@nest-hardening/redis';
+import { SessionFingerprinter, SessionStore } from '@nest-hardening/sessions';
+import { RedisRateLimitStore } from '@nest-hardening/throttling';
 
 const URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const UNITS = Number(process.env.BENCH_UNITS ?? 2000);

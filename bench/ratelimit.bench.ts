@@ -25,7 +25,7 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { registerAndLogin, startRedisServer, startTestSystem, type TestRedisServer, type TestSystem } from '@lib/testing';
+import { registerAndLogin, startRedisServer, startTestSystem, type TestRedisServer, type TestSystem } from '@nest-hardening/testing';
 import { type GcPauses, readGcPauses } from './support/gc-pauses';
 import { processCpuSeconds, redisCpuSeconds } from './support/process-cpu';
 import { commandDelta, type CommandCounts, readCommandStats } from './support/ratelimit-redis-command-stats';
@@ -84,7 +84,7 @@ interface Measured {
  * Compiles the app under test to JavaScript (dist/bench), so it runs as production runs (the
  * Dockerfile starts `node dist/...`). Run through ts-node, every set-up also carried the TypeScript
  * compiler in its heap and Node's `domain` module, which ts-node loads (through `repl`) and which
- * wraps every EventEmitter: costs no deployment pays. `@lib/*` imports are resolved at run time by
+ * wraps every EventEmitter: costs no deployment pays. `@nest-hardening/*` imports are resolved at run time by
  * tsconfig-paths against the compiled tree (TS_NODE_BASEURL).
  */
 function compileApp(): string {

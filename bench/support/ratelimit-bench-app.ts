@@ -23,12 +23,12 @@ import { ThrottlerGuard, ThrottlerModule } from '@nestjs/throttler';
 import { ThrottlerStorageRedisService } from '@nest-lab/throttler-storage-redis';
 import type { Request } from 'express';
 import { Redis } from 'ioredis';
-import { AccessTokenGuard, AuthModule } from '@lib/auth';
-import { configureHttpApp, ExpressHttpAdapter } from '@lib/http-app';
-import { RedisModule } from '@lib/redis';
-import { SecurityEventsModule } from '@lib/security-events';
-import { SessionRevocationModule } from '@lib/sessions';
-import { DEFAULT_RATE_LIMIT_POLICIES, RateLimitGuard, ThrottlingModule } from '@lib/throttling';
+import { AccessTokenGuard, AuthModule } from '@nest-hardening/auth';
+import { configureHttpApp, ExpressHttpAdapter } from '@nest-hardening/http-app';
+import { RedisModule } from '@nest-hardening/redis';
+import { SecurityEventsModule } from '@nest-hardening/security-events';
+import { SessionRevocationModule } from '@nest-hardening/sessions';
+import { DEFAULT_RATE_LIMIT_POLICIES, RateLimitGuard, ThrottlingModule } from '@nest-hardening/throttling';
 import { reportGcPauses } from './gc-pauses';
 
 type Mode = 'bare' | 'guarded' | 'limiter' | 'stock' | 'parked';

@@ -10,7 +10,7 @@ import { Body, Controller, HttpCode, Module, Post } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { JwtModule, JwtService } from '@nestjs/jwt';
 import { IsString, MaxLength } from 'class-validator';
-import { configureHttpApp, ExpressHttpAdapter } from '@lib/http-app';
+import { configureHttpApp, ExpressHttpAdapter } from '@nest-hardening/http-app';
 
 class SignDto {
   @IsString()

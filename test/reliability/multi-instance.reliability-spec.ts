@@ -10,7 +10,7 @@ import {
   TEST_POSTGRES_URL,
   type TestRedisServer,
   uniqueEmail,
-} from '@lib/testing';
+} from '@nest-hardening/testing';
 import {
   type Account,
   call,

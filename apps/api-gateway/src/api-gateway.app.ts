@@ -1,7 +1,7 @@
 import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { configureHttpApp, ExpressHttpAdapter, warnAboutDevSecrets } from '@lib/http-app';
-import { JsonLogger, logLevelsFrom } from '@lib/security-events';
+import { configureHttpApp, ExpressHttpAdapter, warnAboutDevSecrets } from '@nest-hardening/http-app';
+import { JsonLogger, logLevelsFrom } from '@nest-hardening/security-events';
 import { ApiGatewayModule } from './api-gateway.module';
 import { corsOptions } from './cors/cors-options';
 import { serveGatewayDocs } from './docs/gateway-docs';

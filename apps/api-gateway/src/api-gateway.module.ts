@@ -1,9 +1,9 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
-import { AccessTokenGuard, AuthenticationRequiredGuard, AuthModule } from '@lib/auth';
-import { HealthModule } from '@lib/health';
-import { serviceModules } from '@lib/http-app';
-import { DEFAULT_RATE_LIMIT_POLICIES, RateLimitGuard, type RateLimitPolicyDefinition, ThrottlingModule } from '@lib/throttling';
+import { AccessTokenGuard, AuthenticationRequiredGuard, AuthModule } from '@nest-hardening/auth';
+import { HealthModule } from '@nest-hardening/health';
+import { serviceModules } from '@nest-hardening/http-app';
+import { DEFAULT_RATE_LIMIT_POLICIES, RateLimitGuard, type RateLimitPolicyDefinition, ThrottlingModule } from '@nest-hardening/throttling';
 import { API_GATEWAY_CONFIG, type ApiGatewayConfig } from './config/api-gateway.config';
 import { GatewayJwksController } from './keys/jwks.controller';
 import { GatewayController } from './proxy/gateway.controller';

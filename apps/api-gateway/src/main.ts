@@ -1,4 +1,4 @@
-import { runApp } from '@lib/http-app';
+import { runApp } from '@nest-hardening/http-app';
 import { createApiGatewayApp } from './api-gateway.app';
 import { loadApiGatewayConfig } from './config/api-gateway.config';
 

@@ -1,6 +1,6 @@
 import { createPublicKey, type JsonWebKey, verify as cryptoVerify } from 'node:crypto';
 import { verify as verifyJwt } from 'jsonwebtoken';
-import { ecdsaTwin, rawRequest, registerAndLogin, startTestSystem, type TestSystem, type TestUser } from '@lib/testing';
+import { ecdsaTwin, rawRequest, registerAndLogin, startTestSystem, type TestSystem, type TestUser } from '@nest-hardening/testing';
 import { AccessTokenIssuer } from '../../auth-service/src/keys/access-token.issuer';
 
 /** Half the order of the P-256 group: a signature's s above it has a low twin n - s. */

@@ -1,6 +1,6 @@
 import request from 'supertest';
-import { SecurityEvents, type SecurityEvent } from '@lib/security-events';
-import { bearer, callFrom, eventually, freshLoopbackIp, registerAndLogin, sleep, startTestSystem, type TestSystem, uniqueEmail } from '@lib/testing';
+import { SecurityEvents, type SecurityEvent } from '@nest-hardening/security-events';
+import { bearer, callFrom, eventually, freshLoopbackIp, registerAndLogin, sleep, startTestSystem, type TestSystem, uniqueEmail } from '@nest-hardening/testing';
 import { PasswordHasher } from '../../auth-service/src/accounts/password-hasher';
 
 /**

@@ -1,8 +1,8 @@
 import { createHmac, createPublicKey, generateKeyPairSync, randomUUID } from 'node:crypto';
 import { sign } from 'jsonwebtoken';
 import request from 'supertest';
-import { withLowS } from '@lib/auth';
-import { registerAndLogin, startTestSystem, type TestSystem, type TestUser, uniqueEmail } from '@lib/testing';
+import { withLowS } from '@nest-hardening/auth';
+import { registerAndLogin, startTestSystem, type TestSystem, type TestUser, uniqueEmail } from '@nest-hardening/testing';
 import { AccountsService } from '../../auth-service/src/accounts/accounts.service';
 import { SigningKeyService } from '../../auth-service/src/keys/signing-key.service';
 

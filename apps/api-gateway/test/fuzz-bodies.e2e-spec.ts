@@ -18,7 +18,7 @@ import {
   percentEncode,
   randomPassword,
   type WireBody,
-} from '@lib/testing';
+} from '@nest-hardening/testing';
 
 /**
  * Property-based fuzzing of every route through the gateway with bodies of every shape, size and

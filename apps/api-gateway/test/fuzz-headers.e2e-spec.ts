@@ -13,7 +13,7 @@ import {
   type TestSystem,
   type TestUser,
   UNLIMITED_BUDGETS,
-} from '@lib/testing';
+} from '@nest-hardening/testing';
 
 /**
  * Property-based fuzzing of header values through the gateway, written byte for byte on raw

@@ -1,7 +1,7 @@
 import { createHmac, createPublicKey, generateKeyPairSync, type KeyObject, randomUUID, sign as cryptoSign } from 'node:crypto';
 import fc from 'fast-check';
 import { sign } from 'jsonwebtoken';
-import { withLowS } from '@lib/auth';
+import { withLowS } from '@nest-hardening/auth';
 import {
   ecdsaTwin,
   fuzzParameters,
@@ -17,10 +17,10 @@ import {
   type TestSystem,
   type TestUser,
   UNLIMITED_BUDGETS,
-} from '@lib/testing';
+} from '@nest-hardening/testing';
 import { AUTH_SERVICE_CONFIG, type AuthServiceConfig } from '../../auth-service/src/config/auth-service.config';
 import { SigningKeyService } from '../../auth-service/src/keys/signing-key.service';
-import { RefreshTokenCodec } from '@lib/sessions';
+import { RefreshTokenCodec } from '@nest-hardening/sessions';
 
 /**
  * Property-based fuzzing of access and refresh tokens (fast-check, seeded: FUZZ_SEED, FUZZ_SCALE):

@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { Agent, createServer, type IncomingHttpHeaders, type IncomingMessage, request, type Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import { registerAndLogin, startTestSystem, type TestSystem, type TestUser } from '@lib/testing';
+import { registerAndLogin, startTestSystem, type TestSystem, type TestUser } from '@nest-hardening/testing';
 
 interface Reply {
   status: number;

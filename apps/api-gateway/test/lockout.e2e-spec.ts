@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { Logger } from '@nestjs/common';
 import request from 'supertest';
-import { ACCOUNT_LOCKED_MESSAGE, LockoutService } from '@lib/lockout';
-import { SecurityEvents, type SecurityEvent } from '@lib/security-events';
-import { login, registerAndLogin, startTestSystem, TEST_PASSWORD, type TestSystem, uniqueEmail } from '@lib/testing';
+import { ACCOUNT_LOCKED_MESSAGE, LockoutService } from '@nest-hardening/lockout';
+import { SecurityEvents, type SecurityEvent } from '@nest-hardening/security-events';
+import { login, registerAndLogin, startTestSystem, TEST_PASSWORD, type TestSystem, uniqueEmail } from '@nest-hardening/testing';
 import { PasswordHasher } from '../../auth-service/src/accounts/password-hasher';
 
 /**

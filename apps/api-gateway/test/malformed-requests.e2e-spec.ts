@@ -1,4 +1,4 @@
-import { callFrom, freshLoopbackIp, startTestSystem, TEST_PASSWORD, type TestSystem, uniqueEmail } from '@lib/testing';
+import { callFrom, freshLoopbackIp, startTestSystem, TEST_PASSWORD, type TestSystem, uniqueEmail } from '@nest-hardening/testing';
 
 /**
  * Finding 8: credential-less requests must not spend an address's login budget (a neighbour

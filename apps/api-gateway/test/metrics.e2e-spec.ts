@@ -7,7 +7,7 @@ import {
   type TestSystem,
   type TestUser,
   uniqueEmail,
-} from '@lib/testing';
+} from '@nest-hardening/testing';
 import { loadApiGatewayConfig } from '../src/config/api-gateway.config';
 
 /**

@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import request from 'supertest';
-import { bearer, eventually, login, registerAndLogin, sleep, startTestSystem, type TestSystem, uniqueEmail } from '@lib/testing';
+import { bearer, eventually, login, registerAndLogin, sleep, startTestSystem, type TestSystem, uniqueEmail } from '@nest-hardening/testing';
 import { AuditTrail } from '../../auth-service/src/audit/audit-trail';
 
 /**

@@ -1,6 +1,6 @@
 import { Algorithm, hash, verify } from '@node-rs/argon2';
 import request from 'supertest';
-import { SecurityEvents, type SecurityEvent } from '@lib/security-events';
+import { SecurityEvents, type SecurityEvent } from '@nest-hardening/security-events';
 import {
   type BreachedPasswordsStub,
   login,
@@ -10,7 +10,7 @@ import {
   TEST_PASSWORD,
   type TestSystem,
   uniqueEmail,
-} from '@lib/testing';
+} from '@nest-hardening/testing';
 import { UsersRepository } from '../../auth-service/src/accounts/users.repository';
 
 /** Lift the gateway's login/register/password budget: every answer observed here is the policy's. */

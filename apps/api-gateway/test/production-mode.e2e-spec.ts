@@ -4,8 +4,8 @@ import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import request from 'supertest';
-import type { Env } from '@lib/config';
-import { createTestDatabase, registerAndLogin, startTestSystem, type TestSystem } from '@lib/testing';
+import type { Env } from '@nest-hardening/config';
+import { createTestDatabase, registerAndLogin, startTestSystem, type TestSystem } from '@nest-hardening/testing';
 
 const ROOT = join(__dirname, '../../..');
 

@@ -1,7 +1,7 @@
 import request from 'supertest';
-import { ACCOUNT_LOCKED_MESSAGE } from '@lib/lockout';
-import { createRedisClient } from '@lib/redis';
-import { sessionsKeys } from '@lib/sessions';
+import { ACCOUNT_LOCKED_MESSAGE } from '@nest-hardening/lockout';
+import { createRedisClient } from '@nest-hardening/redis';
+import { sessionsKeys } from '@nest-hardening/sessions';
 import {
   bearer,
   eventually,
@@ -13,8 +13,8 @@ import {
   startTestSystem,
   TEST_PASSWORD,
   uniqueEmail,
-} from '@lib/testing';
-import type { TestRedisCluster, TestSystem, TestTokens } from '@lib/testing';
+} from '@nest-hardening/testing';
+import type { TestRedisCluster, TestSystem, TestTokens } from '@nest-hardening/testing';
 import { PasswordHasher } from '../../auth-service/src/accounts/password-hasher';
 
 /**

@@ -1,12 +1,12 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { JwtModule } from '@nestjs/jwt';
-import { AccessTokenGuard, AuthModule, RolesGuard } from '@lib/auth';
-import { HealthModule } from '@lib/health';
-import { databaseModule, serviceModules } from '@lib/http-app';
-import { LockoutModule } from '@lib/lockout';
-import { SessionsModule } from '@lib/sessions';
-import { DEFAULT_RATE_LIMIT_POLICIES, RateLimitGuard, ThrottlingModule } from '@lib/throttling';
+import { AccessTokenGuard, AuthModule, RolesGuard } from '@nest-hardening/auth';
+import { HealthModule } from '@nest-hardening/health';
+import { databaseModule, serviceModules } from '@nest-hardening/http-app';
+import { LockoutModule } from '@nest-hardening/lockout';
+import { SessionsModule } from '@nest-hardening/sessions';
+import { DEFAULT_RATE_LIMIT_POLICIES, RateLimitGuard, ThrottlingModule } from '@nest-hardening/throttling';
 import { AccountAdministrationService } from './accounts/account-administration.service';
 import { AccountDirectory } from './accounts/account-directory.service';
 import { AuditTrail } from './audit/audit-trail';

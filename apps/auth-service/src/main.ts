@@ -1,5 +1,5 @@
-import { ensureDatabase, runMigrations } from '@lib/database';
-import { runApp } from '@lib/http-app';
+import { ensureDatabase, runMigrations } from '@nest-hardening/database';
+import { runApp } from '@nest-hardening/http-app';
 import { createAuthServiceApp } from './auth-service.app';
 import { loadAuthServiceConfig, parseAuthServiceEnv } from './config/auth-service.config';
 

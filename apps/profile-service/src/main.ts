@@ -1,4 +1,4 @@
-import { runApp } from '@lib/http-app';
+import { runApp } from '@nest-hardening/http-app';
 import { loadProfileServiceConfig } from './config/profile-service.config';
 import { createProfileServiceApp } from './profile-service.app';
 

@@ -1,8 +1,8 @@
 import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { configureHttpApp, ExpressHttpAdapter, warnAboutDevSecrets } from '@lib/http-app';
-import { serveServiceDocs } from '@lib/openapi';
-import { JsonLogger, logLevelsFrom } from '@lib/security-events';
+import { configureHttpApp, ExpressHttpAdapter, warnAboutDevSecrets } from '@nest-hardening/http-app';
+import { serveServiceDocs } from '@nest-hardening/openapi';
+import { JsonLogger, logLevelsFrom } from '@nest-hardening/security-events';
 import type { ProfileServiceConfig } from './config/profile-service.config';
 import { ProfileServiceModule } from './profile-service.module';
 

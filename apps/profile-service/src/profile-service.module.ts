@@ -1,9 +1,9 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
-import { AccessTokenGuard, AuthModule, RolesGuard } from '@lib/auth';
-import { HealthModule } from '@lib/health';
-import { databaseModule, serviceModules } from '@lib/http-app';
-import { RateLimitGuard, ThrottlingModule } from '@lib/throttling';
+import { AccessTokenGuard, AuthModule, RolesGuard } from '@nest-hardening/auth';
+import { HealthModule } from '@nest-hardening/health';
+import { databaseModule, serviceModules } from '@nest-hardening/http-app';
+import { RateLimitGuard, ThrottlingModule } from '@nest-hardening/throttling';
 import type { ProfileServiceConfig } from './config/profile-service.config';
 import { ProfileController } from './profile/profile.controller';
 import { ProfileRepository } from './profile/profile.repository';

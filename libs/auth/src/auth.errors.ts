@@ -1,4 +1,4 @@
-import { DomainError } from '@lib/errors';
+import { DomainError } from '@nest-hardening/errors';
 
 /** Any problem with the bearer token. One message for all causes: the client learns nothing more. */
 export class InvalidAccessTokenError extends DomainError {

@@ -9,7 +9,7 @@ import { RolesGuard } from './roles.guard';
 
 /**
  * Access-token verification for every service. Needs a `SessionValidator` provider in scope
- * (`SessionRevocationModule` from `@lib/sessions` provides it globally). Apps register
+ * (`SessionRevocationModule` from `@nest-hardening/sessions` provides it globally). Apps register
  * `AccessTokenGuard` then `RolesGuard` as `APP_GUARD`s.
  *
  * @example

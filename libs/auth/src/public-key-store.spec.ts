@@ -1,5 +1,5 @@
 import { generateKeyPairSync, type JsonWebKey } from 'node:crypto';
-import { sleep } from '@lib/testing';
+import { sleep } from '@nest-hardening/testing';
 import { PublicKeyStore } from './public-key-store';
 
 const jwk = (kid: string): JsonWebKey =>

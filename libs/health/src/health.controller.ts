@@ -2,8 +2,8 @@ import { Controller, Get, Optional } from '@nestjs/common';
 import { ApiOkResponse, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import type { SchemaObject } from '@nestjs/swagger/dist/interfaces/open-api-spec.interface';
 import { HealthCheck, HealthCheckService, type HealthIndicatorFunction } from '@nestjs/terminus';
-import { Public } from '@lib/auth';
-import { SkipRateLimit } from '@lib/throttling';
+import { Public } from '@nest-hardening/auth';
+import { SkipRateLimit } from '@nest-hardening/throttling';
 import { PostgresHealthIndicator } from './postgres.health';
 import { RedisHealthIndicator } from './redis.health';
 

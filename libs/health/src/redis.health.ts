@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { HealthIndicatorService, type HealthIndicatorResult } from '@nestjs/terminus';
-import { REDIS_CLIENT, type RedisClient } from '@lib/redis';
+import { REDIS_CLIENT, type RedisClient } from '@nest-hardening/redis';
 
 @Injectable()
 export class RedisHealthIndicator {

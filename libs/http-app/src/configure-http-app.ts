@@ -1,7 +1,7 @@
 import { type INestApplication, ValidationPipe } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import { applyTrustedProxies, type GatewayTrustOptions, trustGatewaySignatures } from '@lib/client-ip';
-import { DomainErrorFilter } from '@lib/errors';
+import { applyTrustedProxies, type GatewayTrustOptions, trustGatewaySignatures } from '@nest-hardening/client-ip';
+import { DomainErrorFilter } from '@nest-hardening/errors';
 import { useJsonBodyParser } from './json-body-parser';
 import { securityHeaders } from './security-headers';
 import { validationErrors } from './validation-errors';

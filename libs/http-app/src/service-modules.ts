@@ -1,10 +1,10 @@
 import type { DynamicModule } from '@nestjs/common';
-import type { CommonEnv } from '@lib/config';
-import { DatabaseModule } from '@lib/database';
-import { MetricsModule } from '@lib/metrics';
-import { RedisModule } from '@lib/redis';
-import { SecurityEventsModule } from '@lib/security-events';
-import { SessionRevocationModule } from '@lib/sessions';
+import type { CommonEnv } from '@nest-hardening/config';
+import { DatabaseModule } from '@nest-hardening/database';
+import { MetricsModule } from '@nest-hardening/metrics';
+import { RedisModule } from '@nest-hardening/redis';
+import { SecurityEventsModule } from '@nest-hardening/security-events';
+import { SessionRevocationModule } from '@nest-hardening/sessions';
 
 export interface ServiceModulesSettings {
   /** The service's name: in logs, Sentry, metrics and Redis CLIENT LIST. */

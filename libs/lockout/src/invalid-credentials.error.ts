@@ -1,4 +1,4 @@
-import { DomainError } from '@lib/errors';
+import { DomainError } from '@nest-hardening/errors';
 
 /**
  * The password (or the email) did not match. Thrown by a handler protected with

@@ -1,4 +1,4 @@
-import { RedisScript } from '@lib/redis';
+import { RedisScript } from '@nest-hardening/redis';
 import type { LockoutKeys } from './lockout.keys';
 
 /** The order in which the migration script receives the keys of one subject, and how each merges. */

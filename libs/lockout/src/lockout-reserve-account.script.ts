@@ -1,4 +1,4 @@
-import { RedisScript } from '@lib/redis';
+import { RedisScript } from '@nest-hardening/redis';
 import { LOCKOUT_LUA_PRELUDE } from './lockout-prelude.script';
 import { ACCOUNT_CHECK_LUA, ACCOUNT_RESERVE_LUA, BIND_ACCOUNT_KEYS_LUA, RESERVE_HELPERS_LUA } from './lockout-reserve.lua';
 

@@ -1,4 +1,4 @@
-import { RedisScript } from '@lib/redis';
+import { RedisScript } from '@nest-hardening/redis';
 import { LOCKOUT_LUA_PRELUDE } from './lockout-prelude.script';
 import { ADDRESS_CHECK_LUA, ADDRESS_RESERVE_LUA, BIND_ADDRESS_KEYS_LUA, RESERVE_HELPERS_LUA } from './lockout-reserve.lua';
 

@@ -1,4 +1,4 @@
-import { RedisScript } from '@lib/redis';
+import { RedisScript } from '@nest-hardening/redis';
 import { LOCKOUT_LUA_PRELUDE } from './lockout-prelude.script';
 
 /**

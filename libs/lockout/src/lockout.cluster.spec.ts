@@ -1,5 +1,5 @@
 import { Redis } from 'ioredis';
-import { startRedisCluster, type TestRedisCluster } from '@lib/testing';
+import { startRedisCluster, type TestRedisCluster } from '@nest-hardening/testing';
 import { ACCOUNT_LOCKED_MESSAGE } from './account-locked.exception';
 import { lockoutKeys } from './lockout.keys';
 import { startLoginTestApp, TEST_PASSWORD, type LoginTestApp } from './lockout.test-app';

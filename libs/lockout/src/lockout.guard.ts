@@ -1,7 +1,7 @@
 import { type CanActivate, type ExecutionContext, Inject, Injectable, Logger, Optional, ServiceUnavailableException } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { Request, Response } from 'express';
-import { clientIp } from '@lib/client-ip';
+import { clientIp } from '@nest-hardening/client-ip';
 import { LockoutService } from './lockout.service';
 import { RESOLVED_LOCKOUT_OPTIONS } from './lockout.module-definition';
 import type { ResolvedLockoutOptions } from './lockout-options.interface';

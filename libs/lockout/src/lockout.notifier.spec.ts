@@ -1,4 +1,4 @@
-import { startSmtpReceiver, type SmtpReceiver } from '@lib/testing';
+import { startSmtpReceiver, type SmtpReceiver } from '@nest-hardening/testing';
 import { startLoginTestApp, TEST_PASSWORD, type LoginTestApp } from './lockout.test-app';
 import type { LockoutAccountDirectory } from './lockout-account-directory.interface';
 

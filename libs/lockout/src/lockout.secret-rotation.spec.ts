@@ -1,4 +1,4 @@
-import { uniqueKeyPrefix } from '@lib/testing';
+import { uniqueKeyPrefix } from '@nest-hardening/testing';
 import { startLoginTestApp, TEST_PASSWORD, type LoginTestApp } from './lockout.test-app';
 
 jest.setTimeout(20_000);

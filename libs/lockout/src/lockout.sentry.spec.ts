@@ -1,4 +1,4 @@
-import { startSentryReceiver, type SentryReceiver } from '@lib/testing';
+import { startSentryReceiver, type SentryReceiver } from '@nest-hardening/testing';
 import { startLoginTestApp, type LoginTestApp } from './lockout.test-app';
 
 // Own spec file: @sentry/nestjs keeps one client per process, initialised by the first SecurityEvents with a DSN.

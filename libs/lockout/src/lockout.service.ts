@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger, Optional, type OnApplicationShutdown } from '@nestjs/common';
-import { SecurityEvents } from '@lib/security-events';
+import { SecurityEvents } from '@nest-hardening/security-events';
 import { LockoutMetrics } from './lockout.metrics';
 import { LockoutStore, type LockoutRule } from './lockout.store';
 import { LockoutNotifier } from './lockout.notifier';

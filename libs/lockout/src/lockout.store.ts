@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { Cluster } from 'ioredis';
-import { InjectRedis, type RedisClient } from '@lib/redis';
-import { rateLimitIpKey } from '@lib/client-ip';
+import { InjectRedis, type RedisClient } from '@nest-hardening/redis';
+import { rateLimitIpKey } from '@nest-hardening/client-ip';
 import { RESOLVED_LOCKOUT_OPTIONS } from './lockout.module-definition';
 import type { ResolvedLockoutOptions } from './lockout-options.interface';
 import { lockoutKeys, lockoutSubject, type LockoutKeys, type LockoutSubject } from './lockout.keys';

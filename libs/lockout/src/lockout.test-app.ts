@@ -1,10 +1,10 @@
 import { BadRequestException, Body, Controller, HttpCode, Injectable, Module, Post, UnauthorizedException, UseGuards, type INestApplication } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import request from 'supertest';
-import { RedisModule } from '@lib/redis';
-import { SecurityEvents, SecurityEventsModule } from '@lib/security-events';
-import { applyTrustedProxies } from '@lib/client-ip';
-import { deleteKeysWithPrefix, TEST_REDIS_URL, uniqueKeyPrefix } from '@lib/testing';
+import { RedisModule } from '@nest-hardening/redis';
+import { SecurityEvents, SecurityEventsModule } from '@nest-hardening/security-events';
+import { applyTrustedProxies } from '@nest-hardening/client-ip';
+import { deleteKeysWithPrefix, TEST_REDIS_URL, uniqueKeyPrefix } from '@nest-hardening/testing';
 import { LockoutModule } from './lockout.module';
 import { LockoutGuard } from './lockout.guard';
 import { LockoutService } from './lockout.service';

@@ -2,9 +2,9 @@ import { Controller, Get, Res, UseGuards } from '@nestjs/common';
 import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { Registry } from 'prom-client';
-import { Public } from '@lib/auth';
-import { ApiErrors } from '@lib/openapi';
-import { SkipRateLimit } from '@lib/throttling';
+import { Public } from '@nest-hardening/auth';
+import { ApiErrors } from '@nest-hardening/openapi';
+import { SkipRateLimit } from '@nest-hardening/throttling';
 import { MetricsTokenGuard } from './metrics-token.guard';
 
 /**

@@ -1,4 +1,4 @@
-import { DomainError } from '@lib/errors';
+import { DomainError } from '@nest-hardening/errors';
 
 /** The scrape carried no metrics token, or the wrong one. */
 export class InvalidMetricsTokenError extends DomainError {

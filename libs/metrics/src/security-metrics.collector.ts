@@ -1,9 +1,9 @@
 import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
 import { Counter, Gauge, Registry } from 'prom-client';
-import { LockoutMetrics } from '@lib/lockout';
-import { RefreshMetrics } from '@lib/sessions';
-import { RateLimitMetrics } from '@lib/throttling';
+import { LockoutMetrics } from '@nest-hardening/lockout';
+import { RefreshMetrics } from '@nest-hardening/sessions';
+import { RateLimitMetrics } from '@nest-hardening/throttling';
 import { findOptionalProvider } from './optional-provider';
 
 /**

@@ -1,6 +1,6 @@
-import type { AuthenticatedUser } from '@lib/auth';
-import { createRedisClient, type RedisClient } from '@lib/redis';
-import { createTestRedis, type TestRedis } from '@lib/testing';
+import type { AuthenticatedUser } from '@nest-hardening/auth';
+import { createRedisClient, type RedisClient } from '@nest-hardening/redis';
+import { createTestRedis, type TestRedis } from '@nest-hardening/testing';
 import { SessionRevocationChecker } from './session-revocation.checker';
 import { sessionsKeys } from './sessions.keys';
 

@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
-import type { AuthenticatedUser, SessionValidator } from '@lib/auth';
-import { REDIS_CLIENT, REDIS_MODULE_OPTIONS, REDIS_SUBSCRIBER, type RedisClient, type RedisModuleOptions } from '@lib/redis';
+import type { AuthenticatedUser, SessionValidator } from '@nest-hardening/auth';
+import { REDIS_CLIENT, REDIS_MODULE_OPTIONS, REDIS_SUBSCRIBER, type RedisClient, type RedisModuleOptions } from '@nest-hardening/redis';
 import { ActiveSessionCache } from './active-session.cache';
 import { CHECK_SESSION_SCRIPT } from './scripts/check-session.script';
 import {

@@ -1,4 +1,4 @@
-import type { Role } from '@lib/auth';
+import type { Role } from '@nest-hardening/auth';
 
 /** A live session as stored in Redis (never includes any token material). */
 export interface Session {

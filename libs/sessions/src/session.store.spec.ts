@@ -1,4 +1,4 @@
-import { createTestRedis, type TestRedis } from '@lib/testing';
+import { createTestRedis, type TestRedis } from '@nest-hardening/testing';
 import { SessionFingerprinter } from './session-fingerprint';
 import { type RotationRequest, SessionStore } from './session.store';
 import { StaleAuthorizationError } from './sessions.errors';

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
-import type { Role } from '@lib/auth';
-import { REDIS_CLIENT, REDIS_MODULE_OPTIONS, type RedisClient, type RedisModuleOptions } from '@lib/redis';
+import type { Role } from '@nest-hardening/auth';
+import { REDIS_CLIENT, REDIS_MODULE_OPTIONS, type RedisClient, type RedisModuleOptions } from '@nest-hardening/redis';
 import { deviceLabel } from './device-label';
 import { ADVANCE_AUTH_VERSION_SCRIPT } from './scripts/advance-auth-version.script';
 import { CREATE_SESSION_SCRIPT } from './scripts/create-session.script';

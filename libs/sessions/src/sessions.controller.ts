@@ -1,7 +1,7 @@
 import { Controller, Delete, Get, HttpCode, Param } from '@nestjs/common';
 import { ApiBearerAuth, ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
-import { type AuthenticatedUser, CurrentUser } from '@lib/auth';
-import { ApiErrors } from '@lib/openapi';
+import { type AuthenticatedUser, CurrentUser } from '@nest-hardening/auth';
+import { ApiErrors } from '@nest-hardening/openapi';
 import { mapSession, SessionDto } from './session.dto';
 import { SessionsService } from './sessions.service';
 

@@ -1,4 +1,4 @@
-import { DomainError } from '@lib/errors';
+import { DomainError } from '@nest-hardening/errors';
 
 /** Unknown, malformed, expired or revoked refresh token. One message for all: nothing leaks. */
 export class InvalidRefreshTokenError extends DomainError {

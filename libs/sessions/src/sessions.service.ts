@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import type { AuthenticatedUser } from '@lib/auth';
-import { SecurityEvents } from '@lib/security-events';
+import type { AuthenticatedUser } from '@nest-hardening/auth';
+import { SecurityEvents } from '@nest-hardening/security-events';
 import type { Session } from './session.interface';
 import { SessionStore } from './session.store';
 import { SessionNotFoundError } from './sessions.errors';

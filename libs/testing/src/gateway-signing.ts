@@ -1,4 +1,4 @@
-import { GATEWAY_SIGNATURE_HEADER, signGatewayRequest } from '@lib/client-ip';
+import { GATEWAY_SIGNATURE_HEADER, signGatewayRequest } from '@nest-hardening/client-ip';
 
 /**
  * The headers the gateway would set on a request it forwards to a service: a test that calls a

@@ -4,7 +4,7 @@ import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync } fr
 import { get } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import type { Env } from '@lib/config';
+import type { Env } from '@nest-hardening/config';
 import { freePort } from './free-port';
 import { createTestDatabase, type TestDatabase } from './test-database';
 import { deleteKeysWithPrefix, TEST_REDIS_URL, uniqueKeyPrefix } from './test-redis';

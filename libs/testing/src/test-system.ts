@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { INestApplication } from '@nestjs/common';
-import type { Env } from '@lib/config';
+import type { Env } from '@nest-hardening/config';
 // Tests compose the very applications main.ts starts, with their own settings.
 import { createApiGatewayApp } from '../../../apps/api-gateway/src/api-gateway.app';
 import { loadApiGatewayConfig } from '../../../apps/api-gateway/src/config/api-gateway.config';

@@ -1,6 +1,6 @@
 import type { Cluster } from 'ioredis';
-import { createRedisClient } from '@lib/redis';
-import { startRedisCluster, type TestRedisCluster } from '@lib/testing';
+import { createRedisClient } from '@nest-hardening/redis';
+import { startRedisCluster, type TestRedisCluster } from '@nest-hardening/testing';
 import { rateLimitKeys } from './throttling.keys';
 import { redisKeySlot } from './throttling.key-slot';
 import { RedisRateLimitStore } from './throttling.redis-store';

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
-import { createRedisClient, observeRedisScripts } from '@lib/redis';
-import { createTestRedis, fuzzParameters, type TestRedis } from '@lib/testing';
+import { createRedisClient, observeRedisScripts } from '@nest-hardening/redis';
+import { createTestRedis, fuzzParameters, type TestRedis } from '@nest-hardening/testing';
 import { ConsumeBatcher } from './throttling.consume-batcher';
 import { rateLimitKeys } from './throttling.keys';
 import type { RateLimitCharge, RateLimitDecision } from './throttling.store.interface';

@@ -1,4 +1,4 @@
-import type { RedisClient } from '@lib/redis';
+import type { RedisClient } from '@nest-hardening/redis';
 import { CONSUME_RATE_LIMIT_SCRIPT } from './throttling.consume.script';
 import { rateLimitKeys } from './throttling.keys';
 import type { RateLimitCharge, RateLimitDecision, RateLimitOutcome } from './throttling.store.interface';

@@ -1,4 +1,4 @@
-import { RedisScript } from '@lib/redis';
+import { RedisScript } from '@nest-hardening/redis';
 
 /**
  * Checks and charges the fixed-window policies of one or more requests in one atomic step. The

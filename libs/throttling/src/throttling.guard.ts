@@ -8,7 +8,7 @@ import {
   type ThrottlerStorage,
 } from '@nestjs/throttler';
 import type { Request, Response } from 'express';
-import { clientIp, isGatewayRequest, rateLimitIpKey } from '@lib/client-ip';
+import { clientIp, isGatewayRequest, rateLimitIpKey } from '@nest-hardening/client-ip';
 import {
   RATE_LIMIT_POLICIES,
   RATE_LIMIT_POLICIES_METADATA,

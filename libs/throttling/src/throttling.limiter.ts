@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { SecurityEvents } from '@lib/security-events';
+import { SecurityEvents } from '@nest-hardening/security-events';
 import { THROTTLING_MODULE_OPTIONS, type ThrottlingModuleOptions } from './throttling.module-definition';
 import { MemoryRateLimitStore } from './throttling.memory-store';
 import { RateLimitMetrics } from './throttling.metrics';

@@ -14,7 +14,7 @@ export interface ThrottlingModuleOptions {
   memoryFallbackMaxEntries?: number;
   /**
    * Policies the gateway already charged: a request that proves it came through the gateway (a
-   * verified gateway signature, see `@lib/client-ip`) is not charged them again here. Services only.
+   * verified gateway signature, see `@nest-hardening/client-ip`) is not charged them again here. Services only.
    */
   gatewayEnforced?: readonly string[];
   /** `message` of the 429 body. */

@@ -1,5 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { SecurityEvents } from '@lib/security-events';
+import { SecurityEvents } from '@nest-hardening/security-events';
 import { RateLimitMetrics } from './throttling.metrics';
 
 /**

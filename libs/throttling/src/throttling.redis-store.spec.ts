@@ -1,5 +1,5 @@
-import { createRedisClient, type RedisClient } from '@lib/redis';
-import { createTestRedis, type TestRedis } from '@lib/testing';
+import { createRedisClient, type RedisClient } from '@nest-hardening/redis';
+import { createTestRedis, type TestRedis } from '@nest-hardening/testing';
 import { RedisRateLimitStore } from './throttling.redis-store';
 import { rateLimitKeys } from './throttling.keys';
 import type { RateLimitCharge } from './throttling.store.interface';

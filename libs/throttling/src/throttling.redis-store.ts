@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { ThrottlerStorage } from '@nestjs/throttler';
-import { InjectRedis, type RedisClient } from '@lib/redis';
+import { InjectRedis, type RedisClient } from '@nest-hardening/redis';
 import { ConsumeBatcher } from './throttling.consume-batcher';
 import { rateLimitKeys, stockKeyTracker } from './throttling.keys';
 import { redisKeySlot } from './throttling.key-slot';

@@ -11,7 +11,7 @@ import {
   rateLimitRedisErrorMode,
   resolveSecrets,
   url,
-} from '@lib/config';
+} from '@nest-hardening/config';
 
 const FIFTEEN_MINUTES_MS = 15 * 60 * 1000;
 

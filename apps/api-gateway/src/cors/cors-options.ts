@@ -1,5 +1,5 @@
 import type { CorsOptions } from '@nestjs/common/interfaces/external/cors-options.interface';
-import { RATE_LIMIT_HEADERS } from '@lib/openapi';
+import { RATE_LIMIT_HEADERS } from '@nest-hardening/openapi';
 
 /**
  * CORS for browser clients of the listed origins. Tokens travel in the `Authorization` header, never

@@ -1,6 +1,6 @@
 import { type INestApplication, Logger } from '@nestjs/common';
 import { DocumentBuilder, type OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
-import { DOCS_PATH, ErrorDto, withErrorSchema } from '@lib/openapi';
+import { DOCS_PATH, ErrorDto, withErrorSchema } from '@nest-hardening/openapi';
 import type { ApiGatewayConfig } from '../config/api-gateway.config';
 import { composeGatewayDocument, type ServiceDocument } from './gateway-document';
 

@@ -1,6 +1,6 @@
 import { getSchemaPath, type OpenAPIObject } from '@nestjs/swagger';
 import type { HeaderObject, ResponseObject, ResponsesObject } from '@nestjs/swagger/dist/interfaces/open-api-spec.interface';
-import { ErrorDto, operationsOf, RATE_LIMIT_HEADERS, required, RETRY_AFTER_HEADER, withErrorSchema } from '@lib/openapi';
+import { ErrorDto, operationsOf, RATE_LIMIT_HEADERS, required, RETRY_AFTER_HEADER, withErrorSchema } from '@nest-hardening/openapi';
 
 /** Where the gateway mounts the services' routes. */
 export const API_PREFIX = '/api';

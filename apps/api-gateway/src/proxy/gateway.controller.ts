@@ -1,8 +1,8 @@
 import { All, Controller, Post, Req, Res } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
-import { Public } from '@lib/auth';
-import { RateLimitPolicy } from '@lib/throttling';
+import { Public } from '@nest-hardening/auth';
+import { RateLimitPolicy } from '@nest-hardening/throttling';
 import { Upstreams } from './upstreams';
 
 /**

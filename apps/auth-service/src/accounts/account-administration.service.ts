@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
-import type { AuthenticatedUser, Role } from '@lib/auth';
-import { SecurityEvents } from '@lib/security-events';
-import { type AuthorizationChange, SessionsService } from '@lib/sessions';
+import type { AuthenticatedUser, Role } from '@nest-hardening/auth';
+import { SecurityEvents } from '@nest-hardening/security-events';
+import { type AuthorizationChange, SessionsService } from '@nest-hardening/sessions';
 import { AccountNotFoundError, LastAdminError, SelfAdministrationError } from './accounts.errors';
 import { type AccountStatus, type UserRow, UsersRepository } from './users.repository';
 

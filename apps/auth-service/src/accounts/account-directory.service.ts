@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { LockoutService, type LockoutAddressState, type LockoutState, normalizeLoginEmail } from '@lib/lockout';
+import { LockoutService, type LockoutAddressState, type LockoutState, normalizeLoginEmail } from '@nest-hardening/lockout';
 import { AuditTrail } from '../audit/audit-trail';
 import { SecurityEventsRepository } from '../audit/security-events.repository';
 import type { AccountListQuery } from './account-list.query';

@@ -1,9 +1,9 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Patch, Query, UseInterceptors } from '@nestjs/common';
 import { ApiConflictResponse, ApiNoContentResponse, ApiNotFoundResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
-import { type AuthenticatedUser, CurrentUser, Roles } from '@lib/auth';
-import { LockoutService } from '@lib/lockout';
-import { ApiErrors } from '@lib/openapi';
-import { RateLimitPolicy } from '@lib/throttling';
+import { type AuthenticatedUser, CurrentUser, Roles } from '@nest-hardening/auth';
+import { LockoutService } from '@nest-hardening/lockout';
+import { ApiErrors } from '@nest-hardening/openapi';
+import { RateLimitPolicy } from '@nest-hardening/throttling';
 import { AdminActionInterceptor } from '../audit/admin-action.interceptor';
 import { EventPageQuery } from '../audit/event-page.query';
 import { SecurityEventHistory } from '../audit/security-event-history.service';

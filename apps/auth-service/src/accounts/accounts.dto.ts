@@ -1,7 +1,7 @@
 import { ApiProperty, OmitType } from '@nestjs/swagger';
 import { IsIn } from 'class-validator';
-import type { Role } from '@lib/auth';
-import { LockoutAddressStateDto, LockoutStateDto } from '@lib/lockout';
+import type { Role } from '@nest-hardening/auth';
+import { LockoutAddressStateDto, LockoutStateDto } from '@nest-hardening/lockout';
 import type { AccountStatus, UserRow } from './users.repository';
 
 const ROLES: Role[] = ['user', 'admin'];

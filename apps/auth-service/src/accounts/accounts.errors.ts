@@ -1,4 +1,4 @@
-import { DomainError } from '@lib/errors';
+import { DomainError } from '@nest-hardening/errors';
 
 export class EmailTakenError extends DomainError {
   readonly kind = 'conflict';

@@ -1,9 +1,9 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
-import type { Role } from '@lib/auth';
-import { SecurityEvents } from '@lib/security-events';
+import type { Role } from '@nest-hardening/auth';
+import { SecurityEvents } from '@nest-hardening/security-events';
 import { AUTH_SERVICE_CONFIG, type AuthServiceConfig } from '../config/auth-service.config';
 import { EmailTakenError } from './accounts.errors';
-import { normalizeLoginEmail as normalizeEmail } from '@lib/lockout';
+import { normalizeLoginEmail as normalizeEmail } from '@nest-hardening/lockout';
 import { PasswordPolicy } from '../passwords/password-policy.service';
 import { PasswordHasher } from './password-hasher';
 import { type UserRow, UsersRepository } from './users.repository';

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { type Kysely, type Selectable, sql } from 'kysely';
-import { type Database, KYSELY, type UsersTable } from '@lib/database';
-import type { Role } from '@lib/auth';
+import { type Database, KYSELY, type UsersTable } from '@nest-hardening/database';
+import type { Role } from '@nest-hardening/auth';
 
 export type UserRow = Selectable<UsersTable>;
 export type AccountStatus = UserRow['status'];

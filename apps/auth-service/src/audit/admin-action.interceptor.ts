@@ -1,9 +1,9 @@
 import { type CallHandler, type ExecutionContext, Injectable, type NestInterceptor } from '@nestjs/common';
 import type { Request } from 'express';
 import { tap, type Observable } from 'rxjs';
-import type { AuthenticatedUser } from '@lib/auth';
-import { DomainError } from '@lib/errors';
-import { SecurityEvents } from '@lib/security-events';
+import type { AuthenticatedUser } from '@nest-hardening/auth';
+import { DomainError } from '@nest-hardening/errors';
+import { SecurityEvents } from '@nest-hardening/security-events';
 
 const CHANGES = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 

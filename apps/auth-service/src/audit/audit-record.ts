@@ -1,6 +1,6 @@
-import { networkPrefix } from '@lib/client-ip';
-import type { SecurityEvent } from '@lib/security-events';
-import { deviceLabel } from '@lib/sessions';
+import { networkPrefix } from '@nest-hardening/client-ip';
+import type { SecurityEvent } from '@nest-hardening/security-events';
+import { deviceLabel } from '@nest-hardening/sessions';
 
 /** One security event as the audit trail stores it, before its account is resolved from an email. */
 export interface AuditRecord {

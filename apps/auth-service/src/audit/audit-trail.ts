@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { Counter, Gauge, Registry } from 'prom-client';
-import { type SecurityEvent, SecurityEvents, type SecurityEventSink } from '@lib/security-events';
+import { type SecurityEvent, SecurityEvents, type SecurityEventSink } from '@nest-hardening/security-events';
 import { AUTH_SERVICE_CONFIG, type AuthServiceConfig } from '../config/auth-service.config';
 import { type AuditRecord, toAuditRecord } from './audit-record';
 import { SecurityEventsRepository } from './security-events.repository';

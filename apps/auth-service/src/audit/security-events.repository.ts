@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { type Kysely, type Selectable, sql } from 'kysely';
-import { type Database, KYSELY, type SecurityEventsTable } from '@lib/database';
+import { type Database, KYSELY, type SecurityEventsTable } from '@nest-hardening/database';
 import type { AuditRecord } from './audit-record';
 
 export type SecurityEventRow = Selectable<SecurityEventsTable>;

@@ -1,7 +1,7 @@
 import { applyDecorators } from '@nestjs/common';
 import { ApiProperty } from '@nestjs/swagger';
 import { ValidateBy } from 'class-validator';
-import { isCountableEmail, MAX_EMAIL_LENGTH } from '@lib/lockout';
+import { isCountableEmail, MAX_EMAIL_LENGTH } from '@nest-hardening/lockout';
 
 /**
  * An account email, by the same definition the lockout counts attempts with: an address that can

@@ -1,10 +1,10 @@
 import { Body, Controller, HttpCode, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
-import { type AuthenticatedUser, CurrentUser, Public } from '@lib/auth';
-import { LockoutProtected } from '@lib/lockout';
-import { ApiErrors } from '@lib/openapi';
-import { RateLimitPolicy } from '@lib/throttling';
-import type { ClientContext } from '@lib/sessions';
+import { type AuthenticatedUser, CurrentUser, Public } from '@nest-hardening/auth';
+import { LockoutProtected } from '@nest-hardening/lockout';
+import { ApiErrors } from '@nest-hardening/openapi';
+import { RateLimitPolicy } from '@nest-hardening/throttling';
+import type { ClientContext } from '@nest-hardening/sessions';
 import { AccountsService } from '../accounts/accounts.service';
 import { ChangePasswordDto, LoginDto, RefreshDto, RegisterDto, RegisteredDto, TokenPairDto } from './auth.dto';
 import { AuthService } from './auth.service';

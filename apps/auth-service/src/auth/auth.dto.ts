@@ -1,6 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { IsString } from 'class-validator';
-import { TextLength } from '@lib/openapi';
+import { TextLength } from '@nest-hardening/openapi';
 import { IsAccountEmail } from './account-email.decorator';
 import { IsAcceptablePassword } from './password-policy.decorator';
 

@@ -1,4 +1,4 @@
-import { DomainError } from '@lib/errors';
+import { DomainError } from '@nest-hardening/errors';
 
 /** The session used up its current-password checks and has been ended: sign in again. */
 export class CredentialChecksExhaustedError extends DomainError {

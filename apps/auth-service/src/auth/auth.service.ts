@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { AuthenticatedUser } from '@lib/auth';
-import { InvalidCredentialsError, LockoutService, normalizeLoginEmail as normalizeEmail } from '@lib/lockout';
-import { SecurityEvents } from '@lib/security-events';
+import type { AuthenticatedUser } from '@nest-hardening/auth';
+import { InvalidCredentialsError, LockoutService, normalizeLoginEmail as normalizeEmail } from '@nest-hardening/lockout';
+import { SecurityEvents } from '@nest-hardening/security-events';
 import {
   type ClientContext,
   type IssuedSession,
@@ -9,7 +9,7 @@ import {
   SessionsService,
   SessionStore,
   StaleAuthorizationError,
-} from '@lib/sessions';
+} from '@nest-hardening/sessions';
 import { AccountDisabledError, AccountNotFoundError } from '../accounts/accounts.errors';
 import { PasswordHasher } from '../accounts/password-hasher';
 import { type UserRow, UsersRepository } from '../accounts/users.repository';

@@ -1,7 +1,7 @@
 import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
 import type { Request } from 'express';
-import { clientIp } from '@lib/client-ip';
-import type { ClientContext } from '@lib/sessions';
+import { clientIp } from '@nest-hardening/client-ip';
+import type { ClientContext } from '@nest-hardening/sessions';
 
 /** Longest user agent kept with a session; longer values are cut (they are shown, never trusted). */
 const MAX_USER_AGENT_LENGTH = 512;

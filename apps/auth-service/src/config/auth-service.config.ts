@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { z } from 'zod';
-import { commonEnvShape, type Env, optionalBool, parseConfig, port, positiveInt, rateLimitRedisErrorMode, resolveSecrets, url } from '@lib/config';
+import { commonEnvShape, type Env, optionalBool, parseConfig, port, positiveInt, rateLimitRedisErrorMode, resolveSecrets, url } from '@nest-hardening/config';
 import { createDevSigningKey, DEV_SIGNING_KEY_FILE } from '../keys/dev-signing-key';
 
 const policy = z.enum(['strict', 'log', 'off']);

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { JwtService } from '@nestjs/jwt';
-import { type Role, withLowS } from '@lib/auth';
+import { type Role, withLowS } from '@nest-hardening/auth';
 import { AUTH_SERVICE_CONFIG, type AuthServiceConfig } from '../config/auth-service.config';
 import { SigningKeyService } from './signing-key.service';
 

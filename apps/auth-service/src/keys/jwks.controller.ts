@@ -1,7 +1,7 @@
 import { Controller, Get, Header } from '@nestjs/common';
 import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
-import { JWKS_CACHE_CONTROL, JWKS_RESPONSE_SCHEMA, Public } from '@lib/auth';
-import { SkipRateLimit } from '@lib/throttling';
+import { JWKS_CACHE_CONTROL, JWKS_RESPONSE_SCHEMA, Public } from '@nest-hardening/auth';
+import { SkipRateLimit } from '@nest-hardening/throttling';
 import { SigningKeyService } from './signing-key.service';
 
 @ApiTags('keys')

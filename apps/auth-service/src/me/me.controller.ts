@@ -1,7 +1,7 @@
 import { Controller, Get, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiTags } from '@nestjs/swagger';
-import { type AuthenticatedUser, CurrentUser } from '@lib/auth';
-import { ApiErrors } from '@lib/openapi';
+import { type AuthenticatedUser, CurrentUser } from '@nest-hardening/auth';
+import { ApiErrors } from '@nest-hardening/openapi';
 import { AccountNotFoundError } from '../accounts/accounts.errors';
 import { UsersRepository } from '../accounts/users.repository';
 import { EventPageQuery } from '../audit/event-page.query';

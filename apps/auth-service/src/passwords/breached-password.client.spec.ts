@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
-import { freePort, startBreachedPasswordsStub, type BreachedPasswordsStub } from '@lib/testing';
+import { freePort, startBreachedPasswordsStub, type BreachedPasswordsStub } from '@nest-hardening/testing';
 import { BreachedPasswordClient } from './breached-password.client';
 
 describe('BreachedPasswordClient', () => {

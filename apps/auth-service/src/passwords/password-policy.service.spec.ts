@@ -1,5 +1,5 @@
-import { freePort, startBreachedPasswordsStub, TEST_PASSWORD } from '@lib/testing';
-import { SecurityEvents } from '@lib/security-events';
+import { freePort, startBreachedPasswordsStub, TEST_PASSWORD } from '@nest-hardening/testing';
+import { SecurityEvents } from '@nest-hardening/security-events';
 import type { AuthServiceConfig } from '../config/auth-service.config';
 import { PasswordBlocklist } from './password-blocklist';
 import { PasswordPolicy } from './password-policy.service';

@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { SecurityEvents } from '@lib/security-events';
+import { SecurityEvents } from '@nest-hardening/security-events';
 import { PASSWORD_MIN_LENGTH } from '../auth/password-policy.decorator';
 import { AUTH_SERVICE_CONFIG, type AuthServiceConfig } from '../config/auth-service.config';
 import { BreachedPasswordClient } from './breached-password.client';

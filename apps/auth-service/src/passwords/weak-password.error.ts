@@ -1,4 +1,4 @@
-import { DomainError } from '@lib/errors';
+import { DomainError } from '@nest-hardening/errors';
 
 /** Why a password was refused; each reason has its own stable error code and a message a person understands. */
 export type WeakPasswordReason = 'common' | 'breached' | 'email' | 'email_name' | 'service_name' | 'pattern' | 'unchanged';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { commonEnvShape, type Env, optionalBool, parseConfig, port, positiveInt, rateLimitRedisErrorMode, resolveSecrets, url } from '@lib/config';
+import { commonEnvShape, type Env, optionalBool, parseConfig, port, positiveInt, rateLimitRedisErrorMode, resolveSecrets, url } from '@nest-hardening/config';
 
 const profileServiceEnv = z.object({
   ...commonEnvShape,

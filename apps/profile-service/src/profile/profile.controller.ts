@@ -1,7 +1,7 @@
 import { Body, Controller, Get, Patch } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiTags } from '@nestjs/swagger';
-import { type AuthenticatedUser, CurrentUser } from '@lib/auth';
-import { ApiErrors } from '@lib/openapi';
+import { type AuthenticatedUser, CurrentUser } from '@nest-hardening/auth';
+import { ApiErrors } from '@nest-hardening/openapi';
 import { mapProfile, ProfileDto, UpdateProfileDto } from './profile.dto';
 import { ProfileRepository } from './profile.repository';
 

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Kysely } from 'kysely';
-import { type Database, KYSELY } from '@lib/database';
+import { type Database, KYSELY } from '@nest-hardening/database';
 
 export interface ProfileRecord {
   userId: string;

@@ -1,4 +1,4 @@
-import { RedisScript } from '@lib/redis';
+import { RedisScript } from '@nest-hardening/redis';
 
 /**
  * Publishes a new authorization version of a user and ends the sessions created under an older one.

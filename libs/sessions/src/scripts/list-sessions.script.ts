@@ -1,4 +1,4 @@
-import { RedisScript } from '@lib/redis';
+import { RedisScript } from '@nest-hardening/redis';
 
 /**
  * Reads every live session of a user in one round trip, pruning index entries whose session has

@@ -1,4 +1,4 @@
-import { RedisScript } from '@lib/redis';
+import { RedisScript } from '@nest-hardening/redis';
 
 /**
  * Logout in one round trip: ends the session and denylists the access token used, and announces

@@ -1,4 +1,4 @@
-import { RedisScript } from '@lib/redis';
+import { RedisScript } from '@nest-hardening/redis';
 
 /**
  * Ends sessions of one user.
