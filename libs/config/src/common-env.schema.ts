@@ -1,52 +1,75 @@
 import { z } from 'zod';
-import { ipList, logLevel, port, positiveInt, url } from './config-fields';
+import { generatedSecret, ipList, logLevel, port, positiveInt, secret, url } from './config-fields';
 
-/** Settings every service shares: where Redis is, how to log, where to report, which proxies to trust. */
+/**
+ * Settings every service shares: where Redis is, how to log, where to report, which proxies to trust.
+ * Each field's `.describe()` text is its row in docs/configuration.md (`npm run docs:config`).
+ */
 export const commonEnvShape = {
-  /** `production` fails closed: every secret must be set, and /docs and an untokened /metrics are off. */
-  NODE_ENV: z.enum(['production', 'development', 'test']).default('development'),
-  HOST: z.string().default('127.0.0.1'),
-  LOG_LEVEL: logLevel(),
-  REDIS_URL: url(['redis', 'rediss'], 'redis://127.0.0.1:6379'),
-  /** Comma-separated `host:port` seeds of a Redis Cluster; when set, REDIS_URL is not used. */
+  NODE_ENV: z
+    .enum(['production', 'development', 'test'])
+    .default('development')
+    .describe('`production` fails closed: every secret must be set, `/docs` and an untokened `/metrics` are off ([production mode](production.md))'),
+  HOST: z.string().default('127.0.0.1').describe('listen address (`0.0.0.0` in containers)'),
+  LOG_LEVEL: logLevel().describe('logs are one JSON object per line'),
+  REDIS_URL: url(['redis', 'rediss'], 'redis://127.0.0.1:6379').describe('single Redis'),
   REDIS_CLUSTER_NODES: z
     .string()
     .optional()
     .transform((v) => (v ? v.split(',').map((s) => s.trim()).filter(Boolean) : undefined))
-    .refine((nodes) => !nodes || nodes.every((n) => /^[^:\s]+:\d{1,5}$/.test(n)), { message: 'must be host:port,host:port' }),
+    .refine((nodes) => !nodes || nodes.every((n) => /^[^:\s]+:\d{1,5}$/.test(n)), { message: 'must be host:port,host:port' })
+    .describe('`host:port,…` seeds of a Redis Cluster; when set, `REDIS_URL` is not used'),
   REDIS_KEY_PREFIX: z
     .string()
     .default('sec:')
-    .refine((v) => !/[{}\s]/.test(v), { message: 'must not contain braces or spaces (they would break hash tags)' }),
+    .refine((v) => !/[{}\s]/.test(v), { message: 'must not contain braces or spaces (they would break hash tags)' })
+    .describe('prefix of every key and channel (no braces or spaces)'),
   // Long enough that a busy process does not mistake a slow reply for an outage (a reply that
   // arrives after the timeout was still executed by Redis), short enough that nothing hangs.
-  REDIS_COMMAND_TIMEOUT_MS: positiveInt(1000),
-  /**
-   * Peers allowed to set X-Forwarded-For (addresses, CIDRs, `loopback`); `none` (the default) trusts
-   * nobody. Services believe the gateway through its signature (GATEWAY_SECRET), not through this
-   * list: set it only for a proxy of your own in front of a service that overwrites X-Forwarded-For.
-   */
-  TRUSTED_PROXIES: ipList('none'),
-  /** Shared by the gateway and the services: the gateway signs the client address it forwards with it. */
-  GATEWAY_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
-  /** Services only, during a rotation of GATEWAY_SECRET: a signature made with this value verifies too (docs/key-rotation.md). */
-  GATEWAY_SECRET_PREVIOUS: z.string().min(32, 'must be at least 32 characters').optional(),
-  /** How long a gateway signature is accepted (the replay window); clocks of gateway and services must agree within it. */
-  GATEWAY_SIGNATURE_MAX_AGE_MS: z.coerce.number().int().min(1000).max(300_000).default(30_000),
-  SENTRY_DSN: url(['http', 'https']).optional(),
-  SENTRY_ENVIRONMENT: z.string().default('development'),
-  JWT_ISSUER: z.string().default('auth-service'),
-  JWT_AUDIENCE: z.string().default('payments-api'),
-  /** Verifiers re-read the JWKS this long after the last read, in the background, so a key published for rotation is known before it signs. */
-  JWKS_MAX_AGE_MS: positiveInt(60_000),
-  /** Minimum time between two JWKS reads triggered by an unknown `kid` (a flood of forged kids costs auth-service one read per period). */
-  JWKS_REFETCH_COOLDOWN_MS: positiveInt(5000),
-  /** "Session is active" answers reused for at most this long; revocations still reach every process at once via pub/sub. */
-  REVOCATION_CACHE_MS: z.coerce.number().int().min(0).max(1000).default(500),
-  /** HSTS max-age on every response; 0 sends none (TLS usually ends at the load balancer, which may set it). */
-  HSTS_MAX_AGE_SECONDS: z.coerce.number().int().min(0).max(63_072_000).default(0),
-  /** When set, GET /metrics needs `Authorization: Bearer <token>`; in production /metrics is not served without it. */
-  METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  REDIS_COMMAND_TIMEOUT_MS: positiveInt(1000).describe("a Redis command that takes longer fails (the route's outage policy applies)"),
+  // Services believe the gateway through its signature (GATEWAY_SECRET), not through this list.
+  TRUSTED_PROXIES: ipList('none').describe(
+    'peers allowed to set `X-Forwarded-For` (addresses, CIDRs, `loopback`; `none` trusts nobody); set it in a service only for a proxy of your own that overwrites the header',
+  ),
+  GATEWAY_SECRET: generatedSecret().describe('shared by gateway and services: HMAC key of `X-Gateway-Signature` on the forwarded client address (≥ 32 chars)'),
+  GATEWAY_SECRET_PREVIOUS: secret().describe('services only, during a rotation of `GATEWAY_SECRET`: a signature made with this value verifies too ([key rotation](key-rotation.md))'),
+  GATEWAY_SIGNATURE_MAX_AGE_MS: z.coerce
+    .number()
+    .int()
+    .min(1000)
+    .max(300_000)
+    .default(30_000)
+    .describe('how long a gateway signature is accepted (the replay window; clocks must agree within it)'),
+  SENTRY_DSN: url(['http', 'https']).optional().describe('Sentry reporting (off without a DSN)'),
+  SENTRY_ENVIRONMENT: z.string().default('development').describe('Sentry environment tag'),
+  JWT_ISSUER: z.string().default('auth-service').describe('`iss` of access tokens'),
+  JWT_AUDIENCE: z.string().default('payments-api').describe('`aud` of access tokens'),
+  // Re-read in the background so that a key published for rotation is known before it signs.
+  JWKS_MAX_AGE_MS: positiveInt(60_000).describe('verifiers re-read the JWKS this long after the last read'),
+  // A flood of forged kids costs auth-service one read per period.
+  JWKS_REFETCH_COOLDOWN_MS: positiveInt(5000).describe('at most one JWKS read per period on an unknown `kid`'),
+  REVOCATION_CACHE_MS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(1000)
+    .default(500)
+    .describe('reuse of a "session is active" answer (0–1000); revocations still reach every process at once via pub/sub'),
+  // TLS usually ends at the load balancer, which may set it.
+  HSTS_MAX_AGE_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(63_072_000)
+    .default(0)
+    .describe(
+      '`Strict-Transport-Security: max-age=<n>; includeSubDomains` on every answer; 0 sends none. The other security headers and `Cache-Control: no-store` are always sent',
+    ),
+  METRICS_TOKEN: z
+    .string()
+    .min(16, 'must be at least 16 characters')
+    .optional()
+    .describe('when set (≥ 16 chars), `/metrics` needs `Authorization: Bearer <token>`; in production, no `/metrics` without it'),
 } as const;
 
 export { port };

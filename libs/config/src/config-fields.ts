@@ -60,3 +60,9 @@ export const ipList = (fallback: string) =>
 export const rateLimitRedisErrorMode = (fallback: 'memory' | 'fail-closed') => z.enum(['memory', 'fail-closed']).default(fallback);
 
 export const logLevel = () => z.enum(['fatal', 'error', 'warn', 'log', 'debug', 'verbose']).default('log');
+
+/** An HMAC secret (at least 32 characters); optional because `resolveSecrets` generates one for development. */
+export const secret = () => z.string().min(32, 'must be at least 32 characters').optional();
+
+/** A secret that `resolveSecrets` generates in KEYS_DIR when unset outside production. */
+export const generatedSecret = () => secret().meta({ defaultText: 'generated in `KEYS_DIR`' });

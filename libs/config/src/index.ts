@@ -5,3 +5,4 @@ export * from './common-env.schema';
 export * from './dev-secret';
 export * from './missing-secrets.error';
 export * from './resolve-secrets';
+export * from './env-doc';

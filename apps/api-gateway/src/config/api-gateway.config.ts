@@ -2,6 +2,7 @@ import { z } from 'zod';
 import {
   commonEnvShape,
   type Env,
+  generatedSecret,
   ipList,
   nonNegativeInt,
   optionalBool,
@@ -15,7 +16,7 @@ import {
 
 const FIFTEEN_MINUTES_MS = 15 * 60 * 1000;
 
-/** Comma-separated origins (`https://app.example.com`), each exactly as a browser sends it in `Origin`. */
+/** Comma-separated origins, each exactly as a browser sends it in `Origin`. */
 const originList = () =>
   z
     .string()
@@ -32,49 +33,46 @@ function isOrigin(value: string): boolean {
   }
 }
 
-const apiGatewayEnv = z.object({
+/** The gateway's settings; each `.describe()` text is its row in docs/configuration.md. */
+export const apiGatewayEnvShape = {
   ...commonEnvShape,
-  PORT: port(3000),
-  /** The gateway is the edge: by default nobody may set the client address through X-Forwarded-For. */
-  TRUSTED_PROXIES: ipList('none'),
-  AUTH_SERVICE_URL: url(['http', 'https'], 'http://127.0.0.1:3001'),
-  PROFILE_SERVICE_URL: url(['http', 'https'], 'http://127.0.0.1:3002'),
-  /** An upstream that has not answered within this time gets the client a 504. */
-  UPSTREAM_TIMEOUT_MS: positiveInt(10_000),
-  /** Most connections the gateway keeps open to each service. */
-  UPSTREAM_MAX_SOCKETS: positiveInt(256),
-  /** An idle pooled connection closes after this; keep it below the services' keep-alive timeout (65 s). */
-  UPSTREAM_IDLE_TIMEOUT_MS: positiveInt(30_000),
-  KEYS_DIR: z.string().default('.keys'),
-  PSEUDONYM_SECRET: z.string().min(32).optional(),
-  RATE_LIMIT_GENERAL_LIMIT: positiveInt(100),
-  RATE_LIMIT_GENERAL_WINDOW_MS: positiveInt(FIFTEEN_MINUTES_MS),
-  RATE_LIMIT_GENERAL_ON_REDIS_ERROR: rateLimitRedisErrorMode('memory'),
-  RATE_LIMIT_AUTH_LIMIT: positiveInt(5),
-  RATE_LIMIT_AUTH_WINDOW_MS: positiveInt(FIFTEEN_MINUTES_MS),
-  RATE_LIMIT_AUTH_ON_REDIS_ERROR: rateLimitRedisErrorMode('fail-closed'),
-  RATE_LIMIT_REFRESH_LIMIT: positiveInt(30),
-  RATE_LIMIT_REFRESH_WINDOW_MS: positiveInt(FIFTEEN_MINUTES_MS),
-  RATE_LIMIT_REFRESH_ON_REDIS_ERROR: rateLimitRedisErrorMode('fail-closed'),
-  /**
-   * profile-service's per-user budget, charged here for requests that go through the gateway (in the
-   * same Redis call as the general budget); the service charges it itself only for direct requests.
-   * Set the same values on both.
-   */
-  RATE_LIMIT_PROFILE_LIMIT: positiveInt(100),
-  RATE_LIMIT_PROFILE_WINDOW_MS: positiveInt(FIFTEEN_MINUTES_MS),
-  RATE_LIMIT_PROFILE_ON_REDIS_ERROR: rateLimitRedisErrorMode('memory'),
-  /** Per-IP budget of credential requests the service refused as malformed (400, 413, 415), moved off the login budget. */
-  RATE_LIMIT_MALFORMED_LIMIT: positiveInt(50),
-  RATE_LIMIT_MALFORMED_WINDOW_MS: positiveInt(FIFTEEN_MINUTES_MS),
-  /** Per-IP ceiling across all users; 0 (the default) turns it off. */
-  RATE_LIMIT_IP_CEILING_LIMIT: nonNegativeInt(0),
-  RATE_LIMIT_IP_CEILING_WINDOW_MS: positiveInt(FIFTEEN_MINUTES_MS),
-  /** Browser origins allowed to call the API (CORS, without credentials); unset = CORS off. */
-  CORS_ORIGINS: originList(),
-  /** Serve the composed OpenAPI page at /docs; default on, except in production. */
-  DOCS_ENABLED: optionalBool(),
-});
+  PORT: port(3000).describe('listen port'),
+  // The gateway is the edge: by default nobody may set the client address through X-Forwarded-For.
+  TRUSTED_PROXIES: ipList('none').describe('load balancers allowed to set `X-Forwarded-For` (addresses, CIDRs, `loopback`; `none` trusts nobody)'),
+  AUTH_SERVICE_URL: url(['http', 'https'], 'http://127.0.0.1:3001').describe('auth-service upstream (the JWKS is read from it)'),
+  PROFILE_SERVICE_URL: url(['http', 'https'], 'http://127.0.0.1:3002').describe('profile-service upstream'),
+  UPSTREAM_TIMEOUT_MS: positiveInt(10_000).describe('an upstream that has not answered within this time gets the client a 504'),
+  UPSTREAM_MAX_SOCKETS: positiveInt(256).describe('keep-alive connections the gateway pools per service, at most'),
+  // Below the services' 65 s keep-alive, so the gateway never reuses a connection the service is closing.
+  UPSTREAM_IDLE_TIMEOUT_MS: positiveInt(30_000).describe("an idle pooled connection is closed after this (keep it below the services' keep-alive timeout)"),
+  KEYS_DIR: z.string().default('.keys').describe('folder for development secrets generated on first start (never used in production)'),
+  PSEUDONYM_SECRET: generatedSecret().describe('HMAC key of pseudonymised emails and addresses in logs and Sentry'),
+  RATE_LIMIT_GENERAL_LIMIT: positiveInt(100).describe('general budget per user (per address when anonymous) ([rate limiting](rate-limiting.md))'),
+  RATE_LIMIT_GENERAL_WINDOW_MS: positiveInt(FIFTEEN_MINUTES_MS).describe('window of the general budget'),
+  RATE_LIMIT_GENERAL_ON_REDIS_ERROR: rateLimitRedisErrorMode('memory').describe('general budget while Redis is unavailable'),
+  RATE_LIMIT_AUTH_LIMIT: positiveInt(5).describe('login, register and password-change budget per address and per email'),
+  RATE_LIMIT_AUTH_WINDOW_MS: positiveInt(FIFTEEN_MINUTES_MS).describe('window of the login budget'),
+  RATE_LIMIT_AUTH_ON_REDIS_ERROR: rateLimitRedisErrorMode('fail-closed').describe('login budget while Redis is unavailable'),
+  RATE_LIMIT_REFRESH_LIMIT: positiveInt(30).describe('refresh budget'),
+  RATE_LIMIT_REFRESH_WINDOW_MS: positiveInt(FIFTEEN_MINUTES_MS).describe('window of the refresh budget'),
+  RATE_LIMIT_REFRESH_ON_REDIS_ERROR: rateLimitRedisErrorMode('fail-closed').describe('refresh budget while Redis is unavailable'),
+  // Charged in the same Redis call as the general budget; the service charges it only for direct requests.
+  RATE_LIMIT_PROFILE_LIMIT: positiveInt(100).describe("profile-service's per-user budget, charged here for requests through the gateway (set the same values on both)"),
+  RATE_LIMIT_PROFILE_WINDOW_MS: positiveInt(FIFTEEN_MINUTES_MS).describe('window of the profile budget'),
+  RATE_LIMIT_PROFILE_ON_REDIS_ERROR: rateLimitRedisErrorMode('memory').describe('profile budget while Redis is unavailable'),
+  RATE_LIMIT_MALFORMED_LIMIT: positiveInt(50).describe('per-address budget of credential requests the service refused as malformed (400, 413, 415)'),
+  RATE_LIMIT_MALFORMED_WINDOW_MS: positiveInt(FIFTEEN_MINUTES_MS).describe('window of the malformed budget'),
+  RATE_LIMIT_IP_CEILING_LIMIT: nonNegativeInt(0).describe('per-address ceiling across all users; 0 turns it off'),
+  RATE_LIMIT_IP_CEILING_WINDOW_MS: positiveInt(FIFTEEN_MINUTES_MS).describe('window of the per-address ceiling'),
+  CORS_ORIGINS: originList().describe(
+    'comma-separated browser origins (`https://app.example.com`) allowed to call the API, without credentials; preflights are answered here; CORS off when unset',
+  ),
+  DOCS_ENABLED: optionalBool()
+    .meta({ defaultText: '`true`, `false` in production' })
+    .describe("serve `/docs`: every route of every app, the services' under `/api` ([API contract](api-contract.md))"),
+};
+
+const apiGatewayEnv = z.object(apiGatewayEnvShape);
 
 export interface ApiGatewayConfig extends z.output<typeof apiGatewayEnv> {
   pseudonymSecret: string;

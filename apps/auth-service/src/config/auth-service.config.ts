@@ -1,114 +1,120 @@
 import { resolve } from 'node:path';
 import { z } from 'zod';
-import { commonEnvShape, type Env, optionalBool, parseConfig, port, positiveInt, rateLimitRedisErrorMode, resolveSecrets, url } from '@nest-hardening/config';
+import {
+  bool,
+  commonEnvShape,
+  type Env,
+  generatedSecret,
+  nonNegativeInt,
+  optionalBool,
+  parseConfig,
+  port,
+  positiveInt,
+  rateLimitRedisErrorMode,
+  resolveSecrets,
+  secret,
+  url,
+} from '@nest-hardening/config';
 import { createDevSigningKey, DEV_SIGNING_KEY_FILE } from '../keys/dev-signing-key';
 
 const policy = z.enum(['strict', 'log', 'off']);
-const secret = z.string().min(32, 'must be at least 32 characters').optional();
+const DAY_MS = 24 * 3600 * 1000;
+const FIFTEEN_MINUTES_MS = 15 * 60 * 1000;
 
-const authServiceEnv = z.object({
+/** auth-service's settings; each `.describe()` text is its row in docs/configuration.md. */
+export const authServiceEnvShape = {
   ...commonEnvShape,
-  PORT: port(3001),
-  DATABASE_URL: url(['postgres', 'postgresql'], 'postgres://postgres@127.0.0.1:5432/auth'),
-  DATABASE_MIGRATE_ON_START: z.enum(['true', 'false']).default('true').transform((v) => v === 'true'),
-  DATABASE_POOL_SIZE: positiveInt(10),
-  /** Folder for development keys and secrets generated on first start (git-ignored). */
-  KEYS_DIR: z.string().default('.keys'),
-  /** PEM (PKCS#8) ES256 private key; production must set it. */
-  JWT_PRIVATE_KEY: z.string().optional(),
-  /** Fixed `kid` of JWT_PRIVATE_KEY instead of its thumbprint; cannot be combined with JWT_ADDITIONAL_PUBLIC_KEYS. */
-  JWT_KEY_ID: z.string().optional(),
-  /**
-   * PEM public keys (one or more, concatenated) published in the JWKS and accepted besides the
-   * signing key: the next key before it signs, retired keys until their tokens expire (docs/key-rotation.md).
-   */
-  JWT_ADDITIONAL_PUBLIC_KEYS: z.string().optional(),
-  ACCESS_TOKEN_TTL_SECONDS: positiveInt(900),
-  REFRESH_TOKEN_SECRET: secret,
-  FINGERPRINT_SECRET: secret,
-  PSEUDONYM_SECRET: secret,
-  /** During a rotation overlap: the value REFRESH_TOKEN_SECRET had before (tokens MAC'd with it still refresh). */
-  REFRESH_TOKEN_SECRET_PREVIOUS: secret,
-  /** During a rotation overlap: the value FINGERPRINT_SECRET had before (stored fingerprints still compare equal). */
-  FINGERPRINT_SECRET_PREVIOUS: secret,
-  SESSION_IDLE_TTL_MS: positiveInt(7 * 24 * 3600 * 1000),
-  SESSION_ABSOLUTE_TTL_MS: positiveInt(30 * 24 * 3600 * 1000),
-  REFRESH_REUSE_GRACE_MS: z.coerce.number().int().min(0).default(10_000),
-  MAX_SESSIONS_PER_USER: positiveInt(100),
-  FINGERPRINT_USER_AGENT_POLICY: policy.default('strict'),
-  FINGERPRINT_IP_POLICY: policy.default('log'),
-  FINGERPRINT_IPV4_PREFIX_BITS: z.coerce.number().int().min(0).max(32).default(24),
-  FINGERPRINT_IPV6_PREFIX_BITS: z.coerce.number().int().min(0).max(128).default(64),
-  LOCKOUT_SECRET: secret,
-  /** During a rotation overlap: the value LOCKOUT_SECRET had before (counts and known addresses move to the new names). */
-  LOCKOUT_SECRET_PREVIOUS: secret,
-  LOCKOUT_PAIR_MAX_FAILURES: positiveInt(5),
-  LOCKOUT_PAIR_WINDOW_MS: positiveInt(15 * 60 * 1000),
-  LOCKOUT_BASE_LOCK_MS: positiveInt(15 * 60 * 1000),
-  LOCKOUT_MAX_LOCK_MS: positiveInt(24 * 3600 * 1000),
-  LOCKOUT_BACKOFF_RESET_MS: positiveInt(24 * 3600 * 1000),
-  LOCKOUT_EMAIL_MAX_FAILURES: positiveInt(100),
-  LOCKOUT_EMAIL_WINDOW_MS: positiveInt(3600 * 1000),
-  /** The account-wide lock ends on a known address's login, a password change or an admin unlock; at most after this. */
-  LOCKOUT_EMAIL_LOCK_MS: positiveInt(90 * 24 * 3600 * 1000),
-  LOCKOUT_IP_MAX_FAILURES: positiveInt(50),
-  LOCKOUT_IP_WINDOW_MS: positiveInt(3600 * 1000),
-  LOCKOUT_IP_BLOCK_MS: positiveInt(3600 * 1000),
-  LOCKOUT_KNOWN_ADDRESS_TTL_MS: positiveInt(30 * 24 * 3600 * 1000),
-  LOCKOUT_NOTIFICATION_INTERVAL_MS: positiveInt(3600 * 1000),
-  /** Security events older than this are deleted from the audit trail (in batches). */
-  AUDIT_RETENTION_DAYS: positiveInt(400),
-  AUDIT_RETENTION_INTERVAL_MS: positiveInt(3600 * 1000),
-  /** Events held in memory while Postgres cannot take them; beyond this the oldest are dropped (and counted). */
-  AUDIT_BUFFER_MAX: positiveInt(10_000),
-  AUDIT_FLUSH_INTERVAL_MS: positiveInt(200),
-  /** Wrong current passwords a session may try in a password change before it is ended. */
-  PASSWORD_CHANGE_MAX_FAILURES: positiveInt(5),
-  LOCKOUT_ON_REDIS_ERROR: z.enum(['fail-closed', 'fail-open']).default('fail-closed'),
-  /** `smtp://user:pass@host:port` (or smtps://); lock notification emails are off when unset. */
-  SMTP_URL: url(['smtp', 'smtps']).optional(),
-  SMTP_FROM: z.string().default('Security <no-reply@localhost>'),
-  BOOTSTRAP_ADMIN_EMAIL: z.string().email().optional(),
-  BOOTSTRAP_ADMIN_PASSWORD: z.string().min(12).max(128).optional(),
-  /**
-   * Names of the product a password must not contain (comma-separated), besides the user's own email;
-   * words shorter than 4 letters or digits are ignored.
-   */
+  PORT: port(3001).describe('listen port'),
+  DATABASE_URL: url(['postgres', 'postgresql'], 'postgres://postgres@127.0.0.1:5432/auth').describe('Postgres (the database is created if missing)'),
+  DATABASE_MIGRATE_ON_START: bool(true).describe('apply migrations at start-up'),
+  DATABASE_POOL_SIZE: positiveInt(10).describe('Postgres connections'),
+  KEYS_DIR: z.string().default('.keys').describe('folder for development keys and secrets generated on first start (never used in production)'),
+  JWT_PRIVATE_KEY: z
+    .string()
+    .optional()
+    .meta({ defaultText: 'generated in `KEYS_DIR`' })
+    .describe('PEM (PKCS#8) EC P-256 key that signs access tokens'),
+  // A fixed kid cannot tell a rotated key from the old one, hence not with additional keys.
+  JWT_KEY_ID: z.string().optional().describe('`kid` of `JWT_PRIVATE_KEY` instead of its RFC 7638 thumbprint; not with `JWT_ADDITIONAL_PUBLIC_KEYS`'),
+  JWT_ADDITIONAL_PUBLIC_KEYS: z
+    .string()
+    .optional()
+    .describe('PEM public keys (concatenated) also published and accepted: the next key before it signs, retired ones until their tokens expire ([key rotation](key-rotation.md))'),
+  ACCESS_TOKEN_TTL_SECONDS: positiveInt(900).describe('access-token lifetime'),
+  REFRESH_TOKEN_SECRET: generatedSecret().describe('HMAC key of refresh tokens'),
+  FINGERPRINT_SECRET: generatedSecret().describe('HMAC key of session fingerprints'),
+  PSEUDONYM_SECRET: generatedSecret().describe('HMAC key of pseudonymised emails and addresses in logs, Sentry and the audit trail'),
+  REFRESH_TOKEN_SECRET_PREVIOUS: secret().describe('during a rotation overlap: the previous `REFRESH_TOKEN_SECRET` (its tokens still refresh)'),
+  FINGERPRINT_SECRET_PREVIOUS: secret().describe('during a rotation overlap: the previous `FINGERPRINT_SECRET` (stored fingerprints still compare equal)'),
+  SESSION_IDLE_TTL_MS: positiveInt(7 * DAY_MS).describe('a session ends this long after its last refresh'),
+  SESSION_ABSOLUTE_TTL_MS: positiveInt(30 * DAY_MS).describe('a session ends this long after login, refreshed or not'),
+  REFRESH_REUSE_GRACE_MS: nonNegativeInt(10_000).describe('grace window for concurrent refreshes of one token (0 disables)'),
+  MAX_SESSIONS_PER_USER: positiveInt(100).describe('live sessions per user; the oldest ends beyond it'),
+  FINGERPRINT_USER_AGENT_POLICY: policy.default('strict').describe('a refresh from another user agent is refused, logged or ignored'),
+  FINGERPRINT_IP_POLICY: policy.default('log').describe('a refresh from another network is refused, logged or ignored'),
+  FINGERPRINT_IPV4_PREFIX_BITS: z.coerce.number().int().min(0).max(32).default(24).describe('IPv4 network compared for the IP fingerprint'),
+  FINGERPRINT_IPV6_PREFIX_BITS: z.coerce.number().int().min(0).max(128).default(64).describe('IPv6 network compared for the IP fingerprint'),
+  LOCKOUT_SECRET: generatedSecret().describe('HMAC key of lockout key names (Redis never holds a raw email or address)'),
+  LOCKOUT_SECRET_PREVIOUS: secret().describe('during a rotation overlap: the previous `LOCKOUT_SECRET` (counts and known addresses move to the new names)'),
+  LOCKOUT_PAIR_MAX_FAILURES: positiveInt(5).describe('failures per (email, address) within the window that lock the pair ([lockout](lockout.md))'),
+  LOCKOUT_PAIR_WINDOW_MS: positiveInt(FIFTEEN_MINUTES_MS).describe('window of the pair count'),
+  LOCKOUT_BASE_LOCK_MS: positiveInt(FIFTEEN_MINUTES_MS).describe('first lock of a pair; each further lock doubles it'),
+  LOCKOUT_MAX_LOCK_MS: positiveInt(DAY_MS).describe('longest pair lock'),
+  LOCKOUT_BACKOFF_RESET_MS: positiveInt(DAY_MS).describe('the doubling resets this long after the last lock'),
+  LOCKOUT_EMAIL_MAX_FAILURES: positiveInt(100).describe('consecutive failures of one email (since its last success) that lock it for every unknown address'),
+  LOCKOUT_EMAIL_WINDOW_MS: positiveInt(3600 * 1000).describe('window of the per-email failure rate'),
+  LOCKOUT_EMAIL_LOCK_MS: positiveInt(90 * DAY_MS).describe(
+    "the account-wide lock ends on a known address's login, a password change or an admin unlock; at most after this",
+  ),
+  LOCKOUT_IP_MAX_FAILURES: positiveInt(50).describe('failures per address across all emails within the window that block the address (spraying)'),
+  LOCKOUT_IP_WINDOW_MS: positiveInt(3600 * 1000).describe('window of the per-address count'),
+  LOCKOUT_IP_BLOCK_MS: positiveInt(3600 * 1000).describe('how long a spraying address is blocked'),
+  LOCKOUT_KNOWN_ADDRESS_TTL_MS: positiveInt(30 * DAY_MS).describe('an address that logged in successfully stays "known" (exempt from the account-wide lock) this long'),
+  LOCKOUT_NOTIFICATION_INTERVAL_MS: positiveInt(3600 * 1000).describe('at most one lock alert email per account per interval'),
+  LOCKOUT_ON_REDIS_ERROR: z
+    .enum(['fail-closed', 'fail-open'])
+    .default('fail-closed')
+    .describe('while Redis is unavailable, logins get 503 + `Retry-After`, or proceed unprotected'),
+  AUDIT_RETENTION_DAYS: positiveInt(400).describe('security events older than this are deleted from the audit trail (in batches)'),
+  AUDIT_RETENTION_INTERVAL_MS: positiveInt(3600 * 1000).describe('how often the retention job runs'),
+  AUDIT_BUFFER_MAX: positiveInt(10_000).describe('events held in memory while Postgres cannot take them; beyond it the oldest are dropped and counted'),
+  AUDIT_FLUSH_INTERVAL_MS: positiveInt(200).describe('events are written in batches this often'),
+  PASSWORD_CHANGE_MAX_FAILURES: positiveInt(5).describe('wrong current passwords a session may try in a password change before it is ended'),
+  SMTP_URL: url(['smtp', 'smtps']).optional().describe('`smtp://user:pass@host:port` (or `smtps://`) for lock alert emails; off when unset'),
+  SMTP_FROM: z.string().default('Security <no-reply@localhost>').describe('sender of lock alert emails'),
+  BOOTSTRAP_ADMIN_EMAIL: z.string().email().optional().describe('first admin, created at start-up if missing'),
+  BOOTSTRAP_ADMIN_PASSWORD: z.string().min(12).max(128).optional().describe("the first admin's password (12–128 characters)"),
   PASSWORD_CONTEXT_WORDS: z
     .string()
     .default('nest-security-hardening')
-    .transform((v) => v.split(',').map((w) => w.trim()).filter((w) => w.length > 0)),
-  /** Base URL of a Pwned Passwords-compatible range API (`GET <url>/range/<5 hex digits>`); unset = no breach check. */
-  PASSWORD_BREACH_API_URL: url(['http', 'https']).optional(),
-  /** The breach check fails open after this long (the password is accepted and an event is emitted). */
-  PASSWORD_BREACH_API_TIMEOUT_MS: positiveInt(2000),
-  /** Per-admin budget of the account administration routes (`/accounts/*`), enforced in this service. */
-  RATE_LIMIT_ADMIN_LIMIT: positiveInt(100),
-  RATE_LIMIT_ADMIN_WINDOW_MS: positiveInt(15 * 60 * 1000),
-  RATE_LIMIT_ADMIN_ON_REDIS_ERROR: rateLimitRedisErrorMode('memory'),
-  /** Serve the OpenAPI page at /docs; default on, except in production. */
-  DOCS_ENABLED: optionalBool(),
-  /**
-   * The gateway's login and refresh budgets (same names and defaults), enforced here too for
-   * requests that do not come through the gateway (no valid gateway signature).
-   */
-  RATE_LIMIT_AUTH_LIMIT: positiveInt(5),
-  RATE_LIMIT_AUTH_WINDOW_MS: positiveInt(15 * 60 * 1000),
-  RATE_LIMIT_AUTH_ON_REDIS_ERROR: rateLimitRedisErrorMode('fail-closed'),
-  RATE_LIMIT_REFRESH_LIMIT: positiveInt(30),
-  RATE_LIMIT_REFRESH_WINDOW_MS: positiveInt(15 * 60 * 1000),
-  RATE_LIMIT_REFRESH_ON_REDIS_ERROR: rateLimitRedisErrorMode('fail-closed'),
-  /**
-   * Per-address budget of credential requests refused as malformed (400, 413, 415): they are moved
-   * off the login budget onto this one, so junk cannot spend a neighbour's logins.
-   */
-  RATE_LIMIT_MALFORMED_LIMIT: positiveInt(50),
-  RATE_LIMIT_MALFORMED_WINDOW_MS: positiveInt(15 * 60 * 1000),
-  /** Registrations across all clients: bounds how fast anyone can learn which emails have an account (409). */
-  RATE_LIMIT_REGISTRATION_LIMIT: positiveInt(100),
-  RATE_LIMIT_REGISTRATION_WINDOW_MS: positiveInt(15 * 60 * 1000),
-  RATE_LIMIT_REGISTRATION_ON_REDIS_ERROR: rateLimitRedisErrorMode('memory'),
-});
+    .transform((v) => v.split(',').map((w) => w.trim()).filter((w) => w.length > 0))
+    .describe("product names a password must not contain besides the user's email (comma-separated; words under 4 letters or digits are ignored)"),
+  PASSWORD_BREACH_API_URL: url(['http', 'https'])
+    .optional()
+    .describe('base URL of a Pwned Passwords-compatible range API (`GET <url>/range/<5 hex>`); no breach check when unset'),
+  PASSWORD_BREACH_API_TIMEOUT_MS: positiveInt(2000).describe('the breach check fails open after this long (the password is accepted and an event is emitted)'),
+  RATE_LIMIT_ADMIN_LIMIT: positiveInt(100).describe('per-admin budget of the account administration routes (`/accounts/*`)'),
+  RATE_LIMIT_ADMIN_WINDOW_MS: positiveInt(FIFTEEN_MINUTES_MS).describe('window of the admin budget'),
+  RATE_LIMIT_ADMIN_ON_REDIS_ERROR: rateLimitRedisErrorMode('memory').describe('admin budget while Redis is unavailable'),
+  DOCS_ENABLED: optionalBool()
+    .meta({ defaultText: '`true`, `false` in production' })
+    .describe('serve the OpenAPI page at `/docs` (the gateway reads it to compose its own)'),
+  // Same names and defaults as the gateway's: enforced here for requests without a valid gateway signature.
+  RATE_LIMIT_AUTH_LIMIT: positiveInt(5).describe("the gateway's login budget, enforced here for requests that do not come through the gateway"),
+  RATE_LIMIT_AUTH_WINDOW_MS: positiveInt(FIFTEEN_MINUTES_MS).describe('window of the login budget'),
+  RATE_LIMIT_AUTH_ON_REDIS_ERROR: rateLimitRedisErrorMode('fail-closed').describe('login budget while Redis is unavailable'),
+  RATE_LIMIT_REFRESH_LIMIT: positiveInt(30).describe("the gateway's refresh budget, enforced here for requests that do not come through the gateway"),
+  RATE_LIMIT_REFRESH_WINDOW_MS: positiveInt(FIFTEEN_MINUTES_MS).describe('window of the refresh budget'),
+  RATE_LIMIT_REFRESH_ON_REDIS_ERROR: rateLimitRedisErrorMode('fail-closed').describe('refresh budget while Redis is unavailable'),
+  // Moved off the login budget so that junk cannot spend a neighbour's logins.
+  RATE_LIMIT_MALFORMED_LIMIT: positiveInt(50).describe('per-address budget of credential requests refused as malformed (400, 413, 415)'),
+  RATE_LIMIT_MALFORMED_WINDOW_MS: positiveInt(FIFTEEN_MINUTES_MS).describe('window of the malformed budget'),
+  RATE_LIMIT_REGISTRATION_LIMIT: positiveInt(100).describe('registrations across all clients: bounds how fast anyone can learn which emails have an account'),
+  RATE_LIMIT_REGISTRATION_WINDOW_MS: positiveInt(FIFTEEN_MINUTES_MS).describe('window of the registration budget'),
+  RATE_LIMIT_REGISTRATION_ON_REDIS_ERROR: rateLimitRedisErrorMode('memory').describe('registration budget while Redis is unavailable'),
+};
+
+const authServiceEnv = z.object(authServiceEnvShape);
 
 export type AuthServiceEnv = z.output<typeof authServiceEnv>;
 

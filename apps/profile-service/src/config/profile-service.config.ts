@@ -1,22 +1,39 @@
 import { z } from 'zod';
-import { commonEnvShape, type Env, optionalBool, parseConfig, port, positiveInt, rateLimitRedisErrorMode, resolveSecrets, url } from '@nest-hardening/config';
+import {
+  bool,
+  commonEnvShape,
+  type Env,
+  generatedSecret,
+  optionalBool,
+  parseConfig,
+  port,
+  positiveInt,
+  rateLimitRedisErrorMode,
+  resolveSecrets,
+  url,
+} from '@nest-hardening/config';
 
-const profileServiceEnv = z.object({
+const FIFTEEN_MINUTES_MS = 15 * 60 * 1000;
+
+/** profile-service's settings; each `.describe()` text is its row in docs/configuration.md. */
+export const profileServiceEnvShape = {
   ...commonEnvShape,
-  PORT: port(3002),
-  AUTH_SERVICE_URL: url(['http', 'https'], 'http://127.0.0.1:3001'),
-  DATABASE_URL: url(['postgres', 'postgresql'], 'postgres://postgres@127.0.0.1:5432/auth'),
-  DATABASE_MIGRATE_ON_START: z.enum(['true', 'false']).default('true').transform((v) => v === 'true'),
-  DATABASE_POOL_SIZE: positiveInt(10),
-  KEYS_DIR: z.string().default('.keys'),
-  PSEUDONYM_SECRET: z.string().min(32).optional(),
-  /** Per-user budget of profile-service's own routes, enforced here as well as at the gateway. */
-  RATE_LIMIT_PROFILE_LIMIT: positiveInt(100),
-  RATE_LIMIT_PROFILE_WINDOW_MS: positiveInt(15 * 60 * 1000),
-  RATE_LIMIT_PROFILE_ON_REDIS_ERROR: rateLimitRedisErrorMode('memory'),
-  /** Serve the OpenAPI page at /docs (read by the gateway's /docs); default on, except in production. */
-  DOCS_ENABLED: optionalBool(),
-});
+  PORT: port(3002).describe('listen port'),
+  AUTH_SERVICE_URL: url(['http', 'https'], 'http://127.0.0.1:3001').describe('where the JWKS is read'),
+  DATABASE_URL: url(['postgres', 'postgresql'], 'postgres://postgres@127.0.0.1:5432/auth').describe('Postgres (the database is created if missing)'),
+  DATABASE_MIGRATE_ON_START: bool(true).describe('apply migrations at start-up'),
+  DATABASE_POOL_SIZE: positiveInt(10).describe('Postgres connections'),
+  KEYS_DIR: z.string().default('.keys').describe('folder for development secrets generated on first start (never used in production)'),
+  PSEUDONYM_SECRET: generatedSecret().describe('HMAC key of pseudonymised emails and addresses in logs and Sentry'),
+  RATE_LIMIT_PROFILE_LIMIT: positiveInt(100).describe("per-user budget of this service's routes, enforced here for requests that do not come through the gateway"),
+  RATE_LIMIT_PROFILE_WINDOW_MS: positiveInt(FIFTEEN_MINUTES_MS).describe('window of the profile budget'),
+  RATE_LIMIT_PROFILE_ON_REDIS_ERROR: rateLimitRedisErrorMode('memory').describe('profile budget while Redis is unavailable'),
+  DOCS_ENABLED: optionalBool()
+    .meta({ defaultText: '`true`, `false` in production' })
+    .describe("serve the OpenAPI page at `/docs` (read by the gateway's `/docs`)"),
+};
+
+const profileServiceEnv = z.object(profileServiceEnvShape);
 
 export interface ProfileServiceConfig extends z.output<typeof profileServiceEnv> {
   pseudonymSecret: string;
