@@ -6,3 +6,4 @@ export * from './dev-secret';
 export * from './missing-secrets.error';
 export * from './resolve-secrets';
 export * from './env-doc';
+export * from './derived-settings';

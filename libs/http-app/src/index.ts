@@ -4,3 +4,4 @@ export * from './service-modules';
 export * from './express-http-adapter';
 export * from './dev-secrets-warning';
 export * from './server-timeouts';
+export * from './create-service-app';

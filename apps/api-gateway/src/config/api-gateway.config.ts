@@ -1,8 +1,10 @@
 import { z } from 'zod';
 import {
   commonEnvShape,
+  docsEnabled,
   type Env,
   generatedSecret,
+  jwksUrlOf,
   ipList,
   nonNegativeInt,
   optionalBool,
@@ -94,9 +96,9 @@ export function loadApiGatewayConfig(env: Env): ApiGatewayConfig {
     ...parsed,
     pseudonymSecret: values.PSEUDONYM_SECRET,
     gatewaySecret: values.GATEWAY_SECRET,
-    jwksUrl: new URL('/.well-known/jwks.json', parsed.AUTH_SERVICE_URL).toString(),
+    jwksUrl: jwksUrlOf(parsed.AUTH_SERVICE_URL),
     generatedSecrets: generated,
-    docsEnabled: parsed.DOCS_ENABLED ?? parsed.NODE_ENV !== 'production',
+    docsEnabled: docsEnabled(parsed),
   };
 }
 

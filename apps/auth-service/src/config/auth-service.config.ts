@@ -3,6 +3,7 @@ import { z } from 'zod';
 import {
   bool,
   commonEnvShape,
+  docsEnabled,
   type Env,
   generatedSecret,
   nonNegativeInt,
@@ -165,7 +166,7 @@ export function loadAuthServiceConfig(env: Env): AuthServiceConfig {
       lockout: parsed.LOCKOUT_SECRET_PREVIOUS,
     },
     generatedSecrets: generated,
-    docsEnabled: parsed.DOCS_ENABLED ?? parsed.NODE_ENV !== 'production',
+    docsEnabled: docsEnabled(parsed),
   };
 }
 

@@ -2,8 +2,10 @@ import { z } from 'zod';
 import {
   bool,
   commonEnvShape,
+  docsEnabled,
   type Env,
   generatedSecret,
+  jwksUrlOf,
   optionalBool,
   parseConfig,
   port,
@@ -55,8 +57,8 @@ export function loadProfileServiceConfig(env: Env): ProfileServiceConfig {
     ...parsed,
     pseudonymSecret: values.PSEUDONYM_SECRET,
     gatewaySecret: values.GATEWAY_SECRET,
-    jwksUrl: new URL('/.well-known/jwks.json', parsed.AUTH_SERVICE_URL).toString(),
+    jwksUrl: jwksUrlOf(parsed.AUTH_SERVICE_URL),
     generatedSecrets: generated,
-    docsEnabled: parsed.DOCS_ENABLED ?? parsed.NODE_ENV !== 'production',
+    docsEnabled: docsEnabled(parsed),
   };
 }
