@@ -2,17 +2,16 @@ import fc from 'fast-check';
 import {
   charsetBody,
   fuzzParameters,
-  fuzzSeed,
+  claimsOf,
+  fuzzSuite,
   hostileString,
   internalDetailIn,
   login,
   rawRequest,
   type RawResponse,
   registerAndLogin,
-  startTestSystem,
   type TestSystem,
   type TestUser,
-  UNLIMITED_BUDGETS,
   uniqueEmail,
   wireBody,
   percentEncode,
@@ -29,26 +28,16 @@ import {
  * password.
  */
 describe('fuzz: bodies and paths of every route, through the gateway', () => {
-  const seed = fuzzSeed();
+  const ADMIN_EMAIL = 'fuzz-admin@example.com';
+  const ADMIN_PASSWORD = 'admin password for fuzzing';
+  const fuzz = fuzzSuite('fuzz-bodies', { BOOTSTRAP_ADMIN_EMAIL: ADMIN_EMAIL, BOOTSTRAP_ADMIN_PASSWORD: ADMIN_PASSWORD });
   let system: TestSystem;
   let user: TestUser & { sessionId: string };
   let admin: TestUser;
   let victim: TestUser & { sessionId: string };
 
-  const ADMIN_EMAIL = 'fuzz-admin@example.com';
-  const ADMIN_PASSWORD = 'admin password for fuzzing';
-
   beforeAll(async () => {
-    process.stdout.write(`fuzz-bodies: FUZZ_SEED=${seed}\n`);
-    system = await startTestSystem({
-      label: 'fuzz-bodies',
-      gatewayEnv: UNLIMITED_BUDGETS.gatewayEnv,
-      authEnv: {
-        ...UNLIMITED_BUDGETS.authEnv,
-        BOOTSTRAP_ADMIN_EMAIL: ADMIN_EMAIL,
-        BOOTSTRAP_ADMIN_PASSWORD: ADMIN_PASSWORD,
-      },
-    });
+    system = fuzz.system;
     const withSid = (u: TestUser) => ({ ...u, sessionId: claimsOf(u.accessToken).sid as string });
     user = withSid(await registerAndLogin(system.gatewayUrl));
     victim = withSid(await registerAndLogin(system.gatewayUrl));
@@ -56,11 +45,6 @@ describe('fuzz: bodies and paths of every route, through the gateway', () => {
     admin = { id: claimsOf(adminTokens.accessToken).sub as string, email: ADMIN_EMAIL, password: ADMIN_PASSWORD, ...adminTokens };
   });
 
-  afterAll(() => system?.close());
-
-  function claimsOf(token: string): Record<string, unknown> {
-    return JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString()) as Record<string, unknown>;
-  }
 
   type Access = 'public' | 'user' | 'admin';
   type Credential = 'none' | 'garbage' | 'user' | 'admin';

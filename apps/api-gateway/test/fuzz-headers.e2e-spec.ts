@@ -3,16 +3,14 @@ import {
   contentType,
   forwardedFor,
   fuzzParameters,
-  fuzzSeed,
+  fuzzSuite,
   headerValueBytes,
   internalDetailIn,
   rawRequest,
   type RawResponse,
   registerAndLogin,
-  startTestSystem,
   type TestSystem,
   type TestUser,
-  UNLIMITED_BUDGETS,
 } from '@nest-hardening/testing';
 
 /**
@@ -24,21 +22,14 @@ import {
  * started with hostile headers records the real address and works on refresh.
  */
 describe('fuzz: header values, through the gateway', () => {
-  const seed = fuzzSeed();
+  const fuzz = fuzzSuite('fuzz-headers');
   let system: TestSystem;
   let user: TestUser;
 
   beforeAll(async () => {
-    process.stdout.write(`fuzz-headers: FUZZ_SEED=${seed}\n`);
-    system = await startTestSystem({
-      label: 'fuzz-headers',
-      gatewayEnv: UNLIMITED_BUDGETS.gatewayEnv,
-      authEnv: UNLIMITED_BUDGETS.authEnv,
-    });
+    system = fuzz.system;
     user = await registerAndLogin(system.gatewayUrl);
   });
-
-  afterAll(() => system?.close());
 
   /** Node's parser answers 400 for control characters in a header and 431 for headers too large. */
   function refusedByParser(res: RawResponse, headers: [string, string | Buffer][]): boolean {

@@ -5,7 +5,8 @@ import { withLowS } from '@nest-hardening/auth';
 import {
   ecdsaTwin,
   fuzzParameters,
-  fuzzSeed,
+  claimsOf,
+  fuzzSuite,
   hostileJsonValue,
   hostileString,
   internalDetailIn,
@@ -13,10 +14,8 @@ import {
   rawRequest,
   type RawResponse,
   registerAndLogin,
-  startTestSystem,
   type TestSystem,
   type TestUser,
-  UNLIMITED_BUDGETS,
 } from '@nest-hardening/testing';
 import { AUTH_SERVICE_CONFIG, type AuthServiceConfig } from '../../auth-service/src/config/auth-service.config';
 import { SigningKeyService } from '../../auth-service/src/keys/signing-key.service';
@@ -32,7 +31,7 @@ import { RefreshTokenCodec } from '@nest-hardening/sessions';
  * issued for a live session.
  */
 describe('fuzz: access and refresh tokens, through the gateway and at profile-service', () => {
-  const seed = fuzzSeed();
+  const fuzz = fuzzSuite('fuzz-tokens');
   let system: TestSystem;
   let user: TestUser & { sessionId: string };
   let keys: { real: KeyObject; kid: string; otherEc: KeyObject; p384: KeyObject; rsa: KeyObject; publicPem: string; publicJwk: string };
@@ -41,12 +40,7 @@ describe('fuzz: access and refresh tokens, through the gateway and at profile-se
   const AUDIENCE = 'payments-api';
 
   beforeAll(async () => {
-    process.stdout.write(`fuzz-tokens: FUZZ_SEED=${seed}\n`);
-    system = await startTestSystem({
-      label: 'fuzz-tokens',
-      gatewayEnv: UNLIMITED_BUDGETS.gatewayEnv,
-      authEnv: UNLIMITED_BUDGETS.authEnv,
-    });
+    system = fuzz.system;
     const registered = await registerAndLogin(system.gatewayUrl);
     user = { ...registered, sessionId: claimsOf(registered.accessToken).sid as string };
     const signing = system.auth.get(SigningKeyService);
@@ -62,11 +56,6 @@ describe('fuzz: access and refresh tokens, through the gateway and at profile-se
     };
   });
 
-  afterAll(() => system?.close());
-
-  function claimsOf(token: string): Record<string, unknown> {
-    return JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString()) as Record<string, unknown>;
-  }
   const b64 = (value: unknown) => Buffer.from(typeof value === 'string' ? value : JSON.stringify(value)).toString('base64url');
   const now = () => Math.floor(Date.now() / 1000);
 
