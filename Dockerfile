@@ -15,7 +15,8 @@ ENV NODE_OPTIONS=--max-old-space-size=512
 WORKDIR /app
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
-COPY --from=build /app/libs/database/migrations ./libs/database/migrations
+COPY --from=build /app/apps/auth-service/migrations ./apps/auth-service/migrations
+COPY --from=build /app/apps/profile-service/migrations ./apps/profile-service/migrations
 COPY --from=build /app/package.json ./package.json
 ARG APP=api-gateway
 ENV APP=${APP}

@@ -33,7 +33,9 @@ function buildIfNeeded() {
 async function main() {
   await checkDependencies();
   buildIfNeeded();
-  execFileSync(process.execPath, [join(root, 'dist/apps/auth-service/main.js'), 'migrate'], { cwd: root, stdio: 'inherit' });
+  for (const app of ['auth-service', 'profile-service']) {
+    execFileSync(process.execPath, [join(root, 'dist/apps', app, 'main.js'), 'migrate'], { cwd: root, stdio: 'inherit' });
+  }
   const { concurrently } = require('concurrently');
   const { result } = concurrently(
     APPS.map((app, i) => ({

@@ -20,6 +20,7 @@ import { UsersModule } from './accounts/users.module';
 import { AuthController } from './auth/auth.controller';
 import { AuthService } from './auth/auth.service';
 import { AUTH_SERVICE_CONFIG, type AuthServiceConfig } from './config/auth-service.config';
+import { AUTH_SERVICE_MIGRATIONS_DIR } from './database/auth-migrations';
 import { AccessTokenIssuer } from './keys/access-token.issuer';
 import { JwksController } from './keys/jwks.controller';
 import { SigningKeyService } from './keys/signing-key.service';
@@ -50,7 +51,7 @@ export class AuthServiceModule {
       module: AuthServiceModule,
       imports: [
         ...serviceModules({ service: 'auth-service', env: config, pseudonymSecret: config.secrets.pseudonym }),
-        databaseModule(config),
+        databaseModule(config, AUTH_SERVICE_MIGRATIONS_DIR),
         SessionsModule.forRoot({
           refreshTokenSecret: config.secrets.refreshToken,
           fingerprintSecret: config.secrets.fingerprint,

@@ -6,6 +6,7 @@ import { databaseModule, serviceModules } from '@nest-hardening/http-app';
 import { RateLimitGuard, ThrottlingModule } from '@nest-hardening/throttling';
 import type { ProfileServiceConfig } from './config/profile-service.config';
 import { ProfileController } from './profile/profile.controller';
+import { PROFILE_SERVICE_MIGRATIONS_DIR } from './profile/profile-migrations';
 import { ProfileRepository } from './profile/profile.repository';
 
 /** A downstream resource service: verifies tokens and sessions itself (defence in depth). */
@@ -16,7 +17,7 @@ export class ProfileServiceModule {
       module: ProfileServiceModule,
       imports: [
         ...serviceModules({ service: 'profile-service', env: config, pseudonymSecret: config.pseudonymSecret }),
-        databaseModule(config),
+        databaseModule(config, PROFILE_SERVICE_MIGRATIONS_DIR),
         AuthModule.forRoot({
           issuer: config.JWT_ISSUER,
           audience: config.JWT_AUDIENCE,

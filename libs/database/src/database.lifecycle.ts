@@ -3,8 +3,8 @@ import type { Kysely } from 'kysely';
 import type { Pool } from 'pg';
 import { KYSELY, PG_POOL } from './database.constants';
 import { DATABASE_MODULE_OPTIONS, type DatabaseModuleOptions } from './database.module-definition';
-import type { Database } from './database.schema';
 import { DatabaseUnavailableError } from './database-unavailable.error';
+import { MigrationFailedError } from './migration-failed.error';
 import { ensureDatabase, runMigrations } from './migrations';
 
 @Injectable()
@@ -14,7 +14,7 @@ export class DatabaseLifecycle implements OnModuleInit, OnApplicationShutdown {
   constructor(
     @Inject(DATABASE_MODULE_OPTIONS) private readonly options: DatabaseModuleOptions,
     @Inject(PG_POOL) private readonly pool: Pool,
-    @Inject(KYSELY) private readonly db: Kysely<Database>,
+    @Inject(KYSELY) private readonly db: Kysely<object>,
   ) {}
 
   async onModuleInit(): Promise<void> {
@@ -27,7 +27,7 @@ export class DatabaseLifecycle implements OnModuleInit, OnApplicationShutdown {
       await this.pool.query('SELECT 1');
     } catch (error) {
       await this.pool.end().catch(() => undefined);
-      if (error instanceof Error && error.message.startsWith('migration ')) throw error;
+      if (error instanceof MigrationFailedError) throw error;
       throw new DatabaseUnavailableError(this.options.url, error);
     }
   }

@@ -5,8 +5,8 @@ export interface DatabaseModuleOptions {
   url: string;
   /** Apply pending migrations at start-up (under an advisory lock, so several processes may start at once). */
   migrateOnStart: boolean;
-  /** Folder of `NNNN_name.sql` files; defaults to libs/database/migrations of this repository. */
-  migrationsDir?: string;
+  /** The service's own folder of `NNNN_name.sql` files (names unique across services sharing a database). */
+  migrationsDir: string;
   poolSize?: number;
 }
 

@@ -4,13 +4,13 @@ import { Pool } from 'pg';
 import { KYSELY, PG_POOL } from './database.constants';
 import { ConfigurableModuleClass, DATABASE_MODULE_OPTIONS, type DatabaseModuleOptions } from './database.module-definition';
 import { DatabaseLifecycle } from './database.lifecycle';
-import type { Database } from './database.schema';
 
 /**
- * Postgres through `pg` with Kysely as the typed query layer.
+ * Postgres through `pg` with Kysely as the query layer. Each service declares its own tables and
+ * injects `@Inject(KYSELY) db: Kysely<ItsDatabase>`.
  *
  * @example
- * DatabaseModule.forRoot({ url: 'postgres://postgres@127.0.0.1:5432/auth', migrateOnStart: true, isGlobal: true })
+ * DatabaseModule.forRoot({ url: 'postgres://postgres@127.0.0.1:5432/auth', migrateOnStart: true, migrationsDir: 'migrations', isGlobal: true })
  */
 const logger = new Logger('Database');
 
@@ -43,7 +43,7 @@ function createPool(options: DatabaseModuleOptions): Pool {
     {
       provide: KYSELY,
       inject: [PG_POOL],
-      useFactory: (pool: Pool) => new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }),
+      useFactory: (pool: Pool) => new Kysely<object>({ dialect: new PostgresDialect({ pool }) }),
     },
     DatabaseLifecycle,
   ],

@@ -2,5 +2,5 @@ export * from './database-unavailable.error';
 export * from './database.constants';
 export { DATABASE_MODULE_OPTIONS, type DatabaseModuleOptions } from './database.module-definition';
 export * from './database.module';
-export type * from './database.schema';
+export * from './migration-failed.error';
 export * from './migrations';

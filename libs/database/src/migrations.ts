@@ -1,9 +1,7 @@
 import { readdir, readFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { Client } from 'pg';
-
-/** Default location: `libs/database/migrations` relative to the repository root (the working directory). */
-export const DEFAULT_MIGRATIONS_DIR = resolve(process.cwd(), 'libs/database/migrations');
+import { MigrationFailedError } from './migration-failed.error';
 
 // Any constant works; it only has to be the same in every process that migrates this database.
 const MIGRATION_LOCK_ID = 727_001;
@@ -32,10 +30,11 @@ export async function ensureDatabase(url: string): Promise<void> {
 
 /**
  * Applies every `*.sql` file in `dir` not yet recorded in `schema_migrations`, in file-name order,
- * each in its own transaction. A session-level advisory lock serialises concurrent migrators.
+ * each in its own transaction. A session-level advisory lock serialises concurrent migrators. Each
+ * service owns its folder; file names are unique across services, so services may share a database.
  * Returns the names applied by this call.
  */
-export async function runMigrations(url: string, dir = DEFAULT_MIGRATIONS_DIR): Promise<string[]> {
+export async function runMigrations(url: string, dir: string): Promise<string[]> {
   const files = (await readdir(dir)).filter((f) => f.endsWith('.sql')).sort();
   const client = new Client({ connectionString: url });
   await client.connect();
@@ -56,7 +55,7 @@ export async function runMigrations(url: string, dir = DEFAULT_MIGRATIONS_DIR): 
         await client.query('COMMIT');
       } catch (error) {
         await client.query('ROLLBACK');
-        throw new Error(`migration ${file} failed: ${error instanceof Error ? error.message : String(error)}`);
+        throw new MigrationFailedError(file, error);
       }
       applied.push(file);
     }

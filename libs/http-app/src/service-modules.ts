@@ -39,11 +39,15 @@ export function serviceModules({ service, env, pseudonymSecret }: ServiceModules
   ];
 }
 
-/** Postgres for the services that own tables. */
-export function databaseModule(settings: { DATABASE_URL: string; DATABASE_MIGRATE_ON_START: boolean; DATABASE_POOL_SIZE: number }): DynamicModule {
+/** Postgres for the services that own tables, with the service's own migrations. */
+export function databaseModule(
+  settings: { DATABASE_URL: string; DATABASE_MIGRATE_ON_START: boolean; DATABASE_POOL_SIZE: number },
+  migrationsDir: string,
+): DynamicModule {
   return DatabaseModule.forRoot({
     url: settings.DATABASE_URL,
     migrateOnStart: settings.DATABASE_MIGRATE_ON_START,
+    migrationsDir,
     poolSize: settings.DATABASE_POOL_SIZE,
     isGlobal: true,
   });

@@ -1,6 +1,10 @@
 import { randomBytes } from 'node:crypto';
+import { resolve } from 'node:path';
 import { Client } from 'pg';
 import { ensureDatabase, runMigrations } from '@nest-hardening/database';
+
+/** Every service's migrations: the test database holds all tables, as a shared development database does. */
+const MIGRATION_DIRS = ['apps/auth-service/migrations', 'apps/profile-service/migrations'].map((dir) => resolve(__dirname, '../../..', dir));
 
 export const TEST_POSTGRES_URL = process.env.TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
@@ -17,7 +21,7 @@ export async function createTestDatabase(label = 'db'): Promise<TestDatabase> {
   const url = new URL(TEST_POSTGRES_URL);
   url.pathname = `/${name}`;
   await ensureDatabase(url.toString());
-  await runMigrations(url.toString());
+  for (const dir of MIGRATION_DIRS) await runMigrations(url.toString(), dir);
   return {
     url: url.toString(),
     name,

@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { type Kysely, type Selectable, sql } from 'kysely';
-import { type Database, KYSELY, type UsersTable } from '@nest-hardening/database';
+import { KYSELY } from '@nest-hardening/database';
+import type { AuthDatabase, UsersTable } from '../database/auth-database.schema';
 import type { Role } from '@nest-hardening/auth';
 
 export type UserRow = Selectable<UsersTable>;
@@ -21,7 +22,7 @@ const ADMIN_SET_LOCK_ID = 727_002;
 /** Postgres access for accounts; the only place that knows the users table. */
 @Injectable()
 export class UsersRepository {
-  constructor(@Inject(KYSELY) private readonly db: Kysely<Database>) {}
+  constructor(@Inject(KYSELY) private readonly db: Kysely<AuthDatabase>) {}
 
   findByEmail(email: string): Promise<UserRow | undefined> {
     return this.db.selectFrom('users').selectAll().where('email', '=', email).executeTakeFirst();

@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { type Kysely, type Selectable, sql } from 'kysely';
-import { type Database, KYSELY, type SecurityEventsTable } from '@nest-hardening/database';
+import { KYSELY } from '@nest-hardening/database';
+import type { AuthDatabase, SecurityEventsTable } from '../database/auth-database.schema';
 import type { AuditRecord } from './audit-record';
 
 export type SecurityEventRow = Selectable<SecurityEventsTable>;
@@ -17,7 +18,7 @@ export interface AddressHistory {
 /** Postgres access for the audit trail and the index of locked accounts; rows are appended, never updated. */
 @Injectable()
 export class SecurityEventsRepository {
-  constructor(@Inject(KYSELY) private readonly db: Kysely<Database>) {}
+  constructor(@Inject(KYSELY) private readonly db: Kysely<AuthDatabase>) {}
 
   /** The ids of the accounts these normalised emails belong to (unknown emails are absent). */
   async accountIdsByEmail(emails: string[]): Promise<Map<string, string>> {

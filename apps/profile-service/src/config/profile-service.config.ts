@@ -47,8 +47,13 @@ export interface ProfileServiceConfig extends z.output<typeof profileServiceEnv>
   docsEnabled: boolean;
 }
 
+/** The validated settings alone, without resolving secrets: enough for `main.js migrate`, which needs none. */
+export function parseProfileServiceEnv(env: Env): z.output<typeof profileServiceEnv> {
+  return parseConfig('profile-service', profileServiceEnv, env);
+}
+
 export function loadProfileServiceConfig(env: Env): ProfileServiceConfig {
-  const parsed = parseConfig('profile-service', profileServiceEnv, env);
+  const parsed = parseProfileServiceEnv(env);
   const { values, generated } = resolveSecrets('profile-service', parsed, {
     PSEUDONYM_SECRET: parsed.PSEUDONYM_SECRET,
     GATEWAY_SECRET: parsed.GATEWAY_SECRET,

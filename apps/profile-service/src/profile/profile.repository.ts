@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Kysely } from 'kysely';
-import { type Database, KYSELY } from '@nest-hardening/database';
+import { KYSELY } from '@nest-hardening/database';
+import type { ProfileDatabase } from './profile.schema';
 
 export interface ProfileRecord {
   userId: string;
@@ -10,7 +11,7 @@ export interface ProfileRecord {
 
 @Injectable()
 export class ProfileRepository {
-  constructor(@Inject(KYSELY) private readonly db: Kysely<Database>) {}
+  constructor(@Inject(KYSELY) private readonly db: Kysely<ProfileDatabase>) {}
 
   async find(userId: string): Promise<ProfileRecord> {
     const row = await this.db.selectFrom('profiles').selectAll().where('user_id', '=', userId).executeTakeFirst();

@@ -1,6 +1,6 @@
 import type { ColumnType, Generated } from 'kysely';
 
-/** Kysely's view of the tables created by `libs/database/migrations/*.sql`. */
+/** Kysely's view of auth-service's tables, created by `apps/auth-service/migrations/*.sql`. */
 export interface UsersTable {
   id: Generated<string>;
   email: string;
@@ -30,15 +30,8 @@ export interface AccountLocksTable {
   locked_until: Date;
 }
 
-export interface ProfilesTable {
-  user_id: string;
-  display_name: string | null;
-  updated_at: ColumnType<Date, Date | undefined, Date>;
-}
-
-export interface Database {
+export interface AuthDatabase {
   users: UsersTable;
-  profiles: ProfilesTable;
   security_events: SecurityEventsTable;
   account_locks: AccountLocksTable;
 }

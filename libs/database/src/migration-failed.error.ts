@@ -1,0 +1,10 @@
+/** A migration's SQL failed: a bug in the migration or a schema it did not expect, never an outage to retry. */
+export class MigrationFailedError extends Error {
+  constructor(
+    readonly migration: string,
+    cause: unknown,
+  ) {
+    super(`migration ${migration} failed: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+    this.name = 'MigrationFailedError';
+  }
+}
