@@ -15,3 +15,4 @@ export * from './openapi-conformance';
 export * from './ecdsa-twin';
 export * from './gateway-signing';
 export * from './loopback-client';
+export * from './without-modules';
