@@ -40,7 +40,9 @@ export const commonEnvShape = {
     .max(300_000)
     .default(30_000)
     .describe('how long a gateway signature is accepted (the replay window; clocks must agree within it)'),
-  SENTRY_DSN: url(['http', 'https']).optional().describe('Sentry reporting (off without a DSN)'),
+  SENTRY_DSN: url(['http', 'https'])
+    .optional()
+    .describe('Sentry reporting: security events always go to the structured log; with a DSN a Sentry sink is added and `@sentry/nestjs` (an optional peer dependency) is loaded'),
   SENTRY_ENVIRONMENT: z.string().default('development').describe('Sentry environment tag'),
   JWT_ISSUER: z.string().default('auth-service').describe('`iss` of access tokens'),
   JWT_AUDIENCE: z.string().default('payments-api').describe('`aud` of access tokens'),

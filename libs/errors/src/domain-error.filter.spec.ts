@@ -10,7 +10,7 @@ class LockedError extends DomainError {
   }
 }
 
-function capture(exception: unknown) {
+function capture(exception: unknown, reportUnexpected?: (error: unknown) => void) {
   const out: { status?: number; body?: unknown; headers: Record<string, string> } = { headers: {} };
   const res = {
     headersSent: false,
@@ -22,7 +22,7 @@ function capture(exception: unknown) {
     json: (body: unknown) => (out.body = body),
   };
   const host = { switchToHttp: () => ({ getResponse: () => res }) } as unknown as ArgumentsHost;
-  new DomainErrorFilter().catch(exception, host);
+  new DomainErrorFilter(reportUnexpected).catch(exception, host);
   return out;
 }
 
@@ -63,6 +63,16 @@ describe('DomainErrorFilter', () => {
     expect(out.status).toBe(500);
     expect(JSON.stringify(out.body)).not.toContain('secret');
     expect(JSON.stringify(out.body)).not.toContain('/work');
+  });
+
+  it('hands unexpected errors, and only those, to the reporter (Sentry when configured)', () => {
+    const reported: unknown[] = [];
+    const bug = new TypeError('x is undefined');
+    capture(bug, (error) => reported.push(error));
+    capture(new LockedError(), (error) => reported.push(error));
+    capture(new BadRequestException('no'), (error) => reported.push(error));
+    capture(new Error('Connection is closed.'), (error) => reported.push(error));
+    expect(reported).toEqual([bug]);
   });
 
   it('does not mistake client errors for outages', () => {

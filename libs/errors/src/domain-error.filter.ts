@@ -1,6 +1,5 @@
 import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
 import type { Response } from 'express';
-import * as Sentry from '@sentry/nestjs';
 import { DomainError, type DomainErrorKind } from './domain-error';
 import { isDependencyDownError } from './dependency-errors';
 
@@ -24,14 +23,19 @@ const BODY_ERROR_MESSAGES = new Map<string | undefined, string>([
 /** Seconds a client should wait before retrying after a dependency outage. */
 const DEPENDENCY_RETRY_AFTER_SECONDS = 5;
 
+/** Receives the unexpected errors (bugs) the filter answered with a 500, e.g. to send them to Sentry. */
+export type UnexpectedErrorReporter = (error: unknown) => void;
+
 /**
  * The single mapping from errors to HTTP responses. Bodies are `{statusCode, message, error?}`
- * and never carry a stack trace; unexpected errors are logged (and sent to Sentry when enabled)
- * and answered with a generic 500.
+ * and never carry a stack trace; unexpected errors are logged, handed to `reportUnexpected` when
+ * given (`SecurityEvents.captureException` sends them to Sentry) and answered with a generic 500.
  */
 @Catch()
 export class DomainErrorFilter implements ExceptionFilter {
   private readonly logger = new Logger('Errors');
+
+  constructor(private readonly reportUnexpected?: UnexpectedErrorReporter) {}
 
   catch(exception: unknown, host: ArgumentsHost): void {
     const res = host.switchToHttp().getResponse<Response>();
@@ -76,7 +80,7 @@ export class DomainErrorFilter implements ExceptionFilter {
     }
 
     this.logger.error(exception instanceof Error ? `${exception.name}: ${exception.message}` : 'unknown error', exception instanceof Error ? exception.stack : undefined);
-    Sentry.captureException(exception);
+    this.reportUnexpected?.(exception);
     res.status(HttpStatus.INTERNAL_SERVER_ERROR).json({ statusCode: 500, message: 'Internal server error' });
   }
 }

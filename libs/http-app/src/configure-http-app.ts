@@ -2,6 +2,7 @@ import { type INestApplication, ValidationPipe } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { applyTrustedProxies, type GatewayTrustOptions, trustGatewaySignatures } from '@nest-hardening/client-ip';
 import { DomainErrorFilter } from '@nest-hardening/errors';
+import { SecurityEvents } from '@nest-hardening/security-events';
 import { useJsonBodyParser } from './json-body-parser';
 import { securityHeaders } from './security-headers';
 import { validationErrors } from './validation-errors';
@@ -45,7 +46,9 @@ export function configureHttpApp(app: INestApplication, options: HttpAppOptions)
       exceptionFactory: validationErrors,
     }),
   );
-  app.useGlobalFilters(new DomainErrorFilter());
+  // serviceModules() registers SecurityEvents globally: unexpected errors reach Sentry when it is configured.
+  const events = app.get(SecurityEvents, { strict: false });
+  app.useGlobalFilters(new DomainErrorFilter((error) => events.captureException(error)));
   applyServerTimeouts(app);
   app.enableShutdownHooks();
 }

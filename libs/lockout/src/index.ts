@@ -11,7 +11,7 @@ export * from './lockout.metrics';
 export * from './lockout.module';
 export { LockoutService, type LockoutDecision, type UnlockActor } from './lockout.service';
 export type { LockoutRule } from './lockout.store';
-export * from './login-reservation.decorator';
+export { LoginAttempt } from './login-attempt.decorator';
 export * from './invalid-credentials.error';
 export * from './lockout-protected.decorator';
 export * from './lockout-settlement.interceptor';

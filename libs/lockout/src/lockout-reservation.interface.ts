@@ -1,7 +1,7 @@
 /**
- * A login attempt counted up front by {@link LockoutGuard} as a pending failure. The login
- * handler settles it with `LockoutService.recordFailure` or `recordSuccess`; unsettled
- * reservations (a crashed process) drop out when their window ends.
+ * A login attempt counted up front by {@link LockoutGuard} as a pending failure, settled from the
+ * handler's outcome by `@LockoutProtected()` (or through its `LoginAttempt`); reservations of a
+ * crashed process drop out when their window ends.
  */
 export interface LockoutReservation {
   readonly id: string;

@@ -2,13 +2,15 @@ import { type CallHandler, type ExecutionContext, Injectable, type NestIntercept
 import { catchError, from, mergeMap, type Observable, throwError } from 'rxjs';
 import { InvalidCredentialsError } from './invalid-credentials.error';
 import { LockoutService } from './lockout.service';
-import { getLoginReservation } from './login-reservation.decorator';
+import { getLoginReservation } from './login-reservation';
 
 /**
  * Settles the attempt {@link LockoutGuard} reserved, from what the handler did, before the answer
  * is sent: so a locked account is locked for the very next request, and a known and an unknown
- * email take the same path. Pipes run inside it, so a body that fails validation gives the attempt
- * back rather than counting as a failure.
+ * email take the same path. A result is a success, an {@link InvalidCredentialsError} a failure,
+ * any other error gives the attempt back; an attempt the handler already settled through its
+ * `LoginAttempt` stays as it is. Pipes run inside it, so a body that fails validation gives the
+ * attempt back rather than counting as a failure.
  */
 @Injectable()
 export class LockoutSettlementInterceptor implements NestInterceptor {
@@ -21,7 +23,7 @@ export class LockoutSettlementInterceptor implements NestInterceptor {
       mergeMap((value: unknown) => from(this.lockout.recordSuccess(reservation).then(() => value))),
       catchError((error: unknown) => {
         const settled =
-          error instanceof InvalidCredentialsError ? this.lockout.recordFailure(reservation) : this.lockout.releaseUnsettled(reservation);
+          error instanceof InvalidCredentialsError ? this.lockout.recordFailure(reservation) : this.lockout.release(reservation);
         return from(settled).pipe(mergeMap(() => throwError(() => error)));
       }),
     );

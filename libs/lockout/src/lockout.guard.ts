@@ -7,8 +7,10 @@ import { RESOLVED_LOCKOUT_OPTIONS } from './lockout.module-definition';
 import type { ResolvedLockoutOptions } from './lockout-options.interface';
 import { isCountableEmail } from './lockout.email';
 import { AccountLockedException } from './account-locked.exception';
-import { setLoginReservation } from './login-reservation.decorator';
+import { setLoginReservation } from './login-reservation';
+import { setLoginAttempt } from './login-attempt.decorator';
 import { LockoutAccountDirectory } from './lockout-account-directory.interface';
+import type { LockoutReservation } from './lockout-reservation.interface';
 import { LOCKOUT_SUBJECT_SOURCE, type LockoutSubjectSource } from './lockout-subject-source';
 
 /** Seconds a client is asked to wait when the lockout state cannot be read (Redis down, fail-closed). */
@@ -19,7 +21,8 @@ const LOCKOUT_UNAVAILABLE_RETRY_AFTER_SECONDS = 5;
  * refuses it with {@link AccountLockedException} (429 + `Retry-After`), so a locked pair costs no
  * password hashing and concurrent guesses cannot overrun the limit. Apply it with
  * {@link LockoutProtected}, which also settles the attempt from the handler's outcome; a
- * reservation still unsettled when the response is sent is given back.
+ * reservation still unsettled when the response is sent is given back with a warning. Used alone
+ * (`@UseGuards(LockoutGuard)` without the settlement interceptor) the app fails at start-up.
  * Written to be extended: override `getEmail` for another body shape.
  */
 @Injectable()
@@ -57,12 +60,28 @@ export class LockoutGuard implements CanActivate {
       context.switchToHttp().getResponse<Response>().setHeader('Retry-After', String(decision.retryAfterSeconds));
       throw new AccountLockedException(decision.retryAfterSeconds);
     }
-    setLoginReservation(req, decision.reservation);
+    const reservation = decision.reservation;
+    setLoginReservation(req, reservation);
+    setLoginAttempt(req, this.lockout, reservation);
     // Only on 'finish' (the response was sent, so the handler is done): on 'close' after a client
     // abort the handler may still be verifying, and releasing then would let aborted guesses go uncounted.
-    const reservation = decision.reservation;
-    context.switchToHttp().getResponse<Response>().once('finish', () => void this.lockout.releaseUnsettled(reservation));
+    const route = `${context.getClass().name}.${context.getHandler().name}`;
+    context.switchToHttp().getResponse<Response>().once('finish', () => this.releaseIfUnsettled(reservation, route));
     return true;
+  }
+
+  /**
+   * The settlement interceptor always settles; an attempt still open here was never judged (a
+   * later guard refused the request, or the wiring skipped the interceptor). It is given back,
+   * the failure-safe side for the account owner, and the route is named so the gap gets fixed.
+   */
+  private releaseIfUnsettled(reservation: LockoutReservation, route: string): void {
+    if (this.lockout.isSettled(reservation)) return;
+    this.logger.warn(
+      `A login attempt on ${route} was never settled and was given back: protect the handler with @LockoutProtected() ` +
+        'and throw InvalidCredentialsError on a wrong password (or report it through @LoginAttempt())',
+    );
+    void this.lockout.release(reservation);
   }
 
   /** The authenticated caller's own email (a password change checks their current password). */

@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { DiscoveryModule } from '@nestjs/core';
 import { ConfigurableModuleClass, LOCKOUT_MODULE_OPTIONS, RESOLVED_LOCKOUT_OPTIONS } from './lockout.module-definition';
 import { resolveLockoutOptions, type LockoutModuleOptions, type ResolvedLockoutOptions } from './lockout-options.interface';
 import { LockoutAccountDirectory } from './lockout-account-directory.interface';
@@ -8,9 +9,11 @@ import { LockoutMetrics } from './lockout.metrics';
 import { LockoutService } from './lockout.service';
 import { LockoutGuard } from './lockout.guard';
 import { LockoutSettlementInterceptor } from './lockout-settlement.interceptor';
+import { LockoutWiringCheck } from './lockout-wiring.check';
 
 /**
  * Account lockout. Needs the global `RedisModule` (a single Redis or a Cluster) and `SecurityEventsModule`.
+ * Start-up fails if `LockoutGuard` is used anywhere without the settlement `@LockoutProtected()` wires.
  *
  * @example
  * LockoutModule.forRootAsync({
@@ -25,6 +28,7 @@ import { LockoutSettlementInterceptor } from './lockout-settlement.interceptor';
  * // then on the login handler: @LockoutProtected(), and throw InvalidCredentialsError on a wrong password
  */
 @Module({
+  imports: [DiscoveryModule],
   providers: [
     {
       provide: RESOLVED_LOCKOUT_OPTIONS,
@@ -42,6 +46,7 @@ import { LockoutSettlementInterceptor } from './lockout-settlement.interceptor';
     LockoutGuard,
     LockoutSettlementInterceptor,
     LockoutMetrics,
+    LockoutWiringCheck,
   ],
   exports: [LockoutService, LockoutGuard, LockoutSettlementInterceptor, LockoutMetrics, LockoutAccountDirectory, RESOLVED_LOCKOUT_OPTIONS],
 })

@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
-import { createTransport, type Transporter } from 'nodemailer';
+import type * as Nodemailer from 'nodemailer';
 import { RESOLVED_LOCKOUT_OPTIONS } from './lockout.module-definition';
 import type { ResolvedLockoutOptions } from './lockout-options.interface';
 
@@ -12,14 +12,17 @@ export interface LockNotice {
   userAgent?: string;
 }
 
-/** Sends lock emails over SMTP (nodemailer) when `smtpUrl` is configured; otherwise does nothing. */
+/**
+ * Sends lock emails over SMTP when `smtpUrl` is configured; otherwise does nothing. `nodemailer` is
+ * an optional peer dependency, loaded only when `smtpUrl` is set.
+ */
 @Injectable()
 export class LockoutNotifier implements OnModuleInit {
   private readonly logger = new Logger(LockoutNotifier.name);
-  private readonly transport?: Transporter;
+  private readonly transport?: Nodemailer.Transporter;
 
   constructor(@Inject(RESOLVED_LOCKOUT_OPTIONS) private readonly options: ResolvedLockoutOptions) {
-    if (options.smtpUrl) this.transport = createTransport(options.smtpUrl);
+    if (options.smtpUrl) this.transport = loadNodemailer().createTransport(options.smtpUrl);
   }
 
   onModuleInit(): void {
@@ -38,6 +41,18 @@ export class LockoutNotifier implements OnModuleInit {
       subject: 'Sign-in to your account was temporarily locked',
       text: lockNoticeText(notice, this.options.productName),
     });
+  }
+}
+
+function loadNodemailer(): typeof Nodemailer {
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    return require('nodemailer') as typeof Nodemailer;
+  } catch (error) {
+    if ((error as { code?: string }).code === 'MODULE_NOT_FOUND' && String((error as Error).message).includes("'nodemailer'")) {
+      throw new Error('smtpUrl (SMTP_URL) is set but nodemailer is not installed: npm i nodemailer');
+    }
+    throw error;
   }
 }
 

@@ -60,10 +60,11 @@ export class LockoutService implements OnApplicationShutdown {
   /**
    * The password was wrong (or the email unknown): confirms the reserved attempt, which may start
    * a lock, report it and notify the owner. Never throws: a Redis error leaves the attempt pending,
-   * so it still counts until its window ends. `undefined` (no reservation was made) is a no-op.
+   * so it still counts until its window ends. `undefined` (no reservation was made) and a
+   * reservation already settled are no-ops: the first settlement counts.
    */
   async recordFailure(reservation: LockoutReservation | undefined): Promise<void> {
-    if (!reservation) return;
+    if (!reservation || this.settled.has(reservation)) return;
     this.settled.add(reservation);
     let outcome;
     try {
@@ -110,10 +111,10 @@ export class LockoutService implements OnApplicationShutdown {
 
   /**
    * The password was right: resets the pair's failure count (not its backoff level), gives the
-   * attempt back and remembers the address as known. Never throws.
+   * attempt back and remembers the address as known. Never throws; the first settlement counts.
    */
   async recordSuccess(reservation: LockoutReservation | undefined): Promise<void> {
-    if (!reservation) return;
+    if (!reservation || this.settled.has(reservation)) return;
     this.settled.add(reservation);
     try {
       await this.store.recordSuccess(reservation);
@@ -122,15 +123,19 @@ export class LockoutService implements OnApplicationShutdown {
     }
   }
 
+  /** Whether the attempt was already settled (succeeded, failed or released). */
+  isSettled(reservation: LockoutReservation): boolean {
+    return this.settled.has(reservation);
+  }
+
   /**
-   * The request ended without settling its reservation: its password was never checked (the body
-   * failed validation after the guard, or the handler failed first). Gives the attempt back, so
-   * requests that cost no password check cannot fill the windows and lock an account silently.
-   * {@link LockoutGuard} calls it when the response has been sent; a settled reservation is left
-   * alone. Never throws.
+   * The password was never judged (the body failed validation after the guard, or the handler
+   * failed first): gives the attempt back, so requests that cost no password check cannot fill
+   * the windows and lock an account silently. A settled reservation is left alone. Never throws.
    */
-  async releaseUnsettled(reservation: LockoutReservation): Promise<void> {
+  async release(reservation: LockoutReservation): Promise<void> {
     if (this.settled.has(reservation)) return;
+    this.settled.add(reservation);
     try {
       await this.store.release(reservation);
     } catch (error) {

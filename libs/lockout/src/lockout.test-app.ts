@@ -1,17 +1,18 @@
-import { BadRequestException, Body, Controller, HttpCode, Injectable, Module, Post, UnauthorizedException, UseGuards, type INestApplication } from '@nestjs/common';
+import { BadRequestException, Body, Controller, HttpCode, Injectable, Module, Post, UnauthorizedException, type INestApplication, type Provider, type Type } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import request from 'supertest';
+import { DomainErrorFilter } from '@nest-hardening/errors';
 import { RedisModule } from '@nest-hardening/redis';
 import { SecurityEvents, SecurityEventsModule } from '@nest-hardening/security-events';
 import { applyTrustedProxies } from '@nest-hardening/client-ip';
 import { deleteKeysWithPrefix, TEST_REDIS_URL, uniqueKeyPrefix } from '@nest-hardening/testing';
 import { LockoutModule } from './lockout.module';
-import { LockoutGuard } from './lockout.guard';
 import { LockoutService } from './lockout.service';
-import { LoginReservation } from './login-reservation.decorator';
+import { LockoutProtected } from './lockout-protected.decorator';
+import { InvalidCredentialsError } from './invalid-credentials.error';
+import { LoginAttempt } from './login-attempt.decorator';
 import { normalizeLoginEmail } from './lockout.email';
 import type { LockoutModuleOptions } from './lockout-options.interface';
-import type { LockoutReservation } from './lockout-reservation.interface';
 
 /** The one password every test account has. */
 export const TEST_PASSWORD = 'correct horse battery staple';
@@ -30,23 +31,38 @@ class PasswordChecker {
   }
 }
 
+type LoginBody = { email?: unknown; password?: unknown };
+
+function credentials(body: LoginBody): { email: string; password: string } {
+  if (typeof body.email !== 'string' || typeof body.password !== 'string') throw new BadRequestException();
+  return { email: body.email, password: body.password };
+}
+
 @Controller()
 class LoginController {
-  constructor(
-    private readonly checker: PasswordChecker,
-    private readonly lockout: LockoutService,
-  ) {}
+  constructor(private readonly checker: PasswordChecker) {}
 
+  /** The recommended wiring: the outcome is what the handler returns or throws. */
   @Post('login')
   @HttpCode(200)
-  @UseGuards(LockoutGuard)
-  async login(@Body() body: { email?: unknown; password?: unknown }, @LoginReservation() reservation?: LockoutReservation) {
-    if (typeof body.email !== 'string' || typeof body.password !== 'string') throw new BadRequestException();
-    if (!(await this.checker.verify(body.email, body.password))) {
-      await this.lockout.recordFailure(reservation);
+  @LockoutProtected()
+  async login(@Body() body: LoginBody) {
+    const { email, password } = credentials(body);
+    if (!(await this.checker.verify(email, password))) throw new InvalidCredentialsError();
+    return { ok: true };
+  }
+
+  /** A handler that reports the outcome itself and answers with its own exception. */
+  @Post('login-reporting')
+  @HttpCode(200)
+  @LockoutProtected()
+  async loginReporting(@Body() body: LoginBody, @LoginAttempt() attempt: LoginAttempt) {
+    const { email, password } = credentials(body);
+    if (!(await this.checker.verify(email, password))) {
+      await attempt.failed();
       throw new UnauthorizedException('Invalid email or password');
     }
-    await this.lockout.recordSuccess(reservation);
+    await attempt.succeeded();
     return { ok: true };
   }
 }
@@ -56,7 +72,8 @@ export interface LoginTestApp {
   lockout: LockoutService;
   events: SecurityEvents;
   verifications(): number;
-  login(email: string, password: string, ip: string): Promise<request.Response>;
+  /** `path`: `/login` (throws InvalidCredentialsError) or `/login-reporting` (uses its LoginAttempt). */
+  login(email: string, password: string, ip: string, path?: string): Promise<request.Response>;
   close(): Promise<void>;
 }
 
@@ -70,12 +87,25 @@ export async function startLoginTestApp(
   {
     keyPrefix = uniqueKeyPrefix('lockout'),
     clusterNodes,
+    controllers = [],
+    providers = [],
     ...options
-  }: Omit<LockoutModuleOptions, 'keySecret'> & { keySecret?: string; keyPrefix?: string; clusterNodes?: string[] },
+  }: Omit<LockoutModuleOptions, 'keySecret'> & {
+    keySecret?: string;
+    keyPrefix?: string;
+    clusterNodes?: string[];
+    /** More routes and providers beside the login routes (wiring tests). */
+    controllers?: Type<unknown>[];
+    providers?: Provider[];
+  },
   accounts: string[],
   sentryDsn?: string,
 ): Promise<LoginTestApp> {
-  @Module({ imports: [LockoutModule.forRoot({ keySecret: 'test-key-secret', ...options })], controllers: [LoginController], providers: [PasswordChecker] })
+  @Module({
+    imports: [LockoutModule.forRoot({ keySecret: 'test-key-secret', ...options })],
+    controllers: [LoginController, ...controllers],
+    providers: [PasswordChecker, ...providers],
+  })
   class LoginTestModule {}
 
   const moduleRef = await Test.createTestingModule({
@@ -87,7 +117,14 @@ export async function startLoginTestApp(
   }).compile();
   const app = moduleRef.createNestApplication({ logger: false });
   applyTrustedProxies(app, ['loopback']);
-  await app.listen(0, '127.0.0.1');
+  app.useGlobalFilters(new DomainErrorFilter());
+  try {
+    await app.listen(0, '127.0.0.1');
+  } catch (error) {
+    await app.close();
+    if (!clusterNodes) await deleteKeysWithPrefix(keyPrefix);
+    throw error;
+  }
   const checker = app.get(PasswordChecker);
   for (const email of accounts) checker.accounts.add(normalizeLoginEmail(email));
   const server = app.getHttpServer();
@@ -96,8 +133,8 @@ export async function startLoginTestApp(
     lockout: app.get(LockoutService),
     events: app.get(SecurityEvents),
     verifications: () => checker.verifications,
-    login: (email, password, ip) =>
-      request(server).post('/login').set('X-Forwarded-For', ip).set('User-Agent', 'LockoutTest/1.0').send({ email, password }),
+    login: (email, password, ip, path = '/login') =>
+      request(server).post(path).set('X-Forwarded-For', ip).set('User-Agent', 'LockoutTest/1.0').send({ email, password }),
     async close() {
       await app.close();
       if (!clusterNodes) await deleteKeysWithPrefix(keyPrefix);

@@ -8,7 +8,10 @@ export interface SecurityEventsModuleOptions {
    * Sentry and other external sinks only ever see `HMAC-SHA256(key, value)`, truncated.
    */
   pseudonymKey: string;
-  /** When set, events are also sent to Sentry with `sendDefaultPii: false`. */
+  /**
+   * When set, events (and unexpected errors, via `captureException`) are also sent to Sentry with
+   * `sendDefaultPii: false`. Needs the optional peer dependency `@sentry/nestjs`.
+   */
   sentryDsn?: string;
   environment?: string;
 }

@@ -16,3 +16,4 @@ export * from './ecdsa-twin';
 export * from './gateway-signing';
 export * from './loopback-client';
 export * from './fuzz-suite';
+export * from './without-modules';

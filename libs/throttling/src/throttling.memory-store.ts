@@ -8,8 +8,9 @@ interface Window {
 }
 
 /**
- * Per-process fixed-window limiter with the same all-or-nothing semantics as the Redis script,
- * used only while Redis is unavailable. No timers: an expired window is replaced when next seen.
+ * Per-process fixed-window limiter with the same all-or-nothing semantics as the Redis script:
+ * the fallback while Redis is unavailable, and the store of `ThrottlingModule.forRoot({ store:
+ * 'memory' })` for unit tests without Redis. Not for production: each instance counts alone. No timers: an expired window is replaced when next seen.
  * Memory is capped at `maxEntries` windows; beyond that the least recently started window is
  * dropped (a Map iterates in insertion order, and a new window is re-inserted at the end).
  */

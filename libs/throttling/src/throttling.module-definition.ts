@@ -2,6 +2,12 @@ import { ConfigurableModuleBuilder } from '@nestjs/common';
 import type { RateLimitPolicyDefinition } from './throttling.policy';
 
 export interface ThrottlingModuleOptions {
+  /**
+   * Where counters live. `'redis'` (default): shared by every instance, through the global
+   * `RedisModule`. `'memory'`: this process only, no Redis needed; for an adopter's unit tests,
+   * never for production (it logs a warning at start-up when `NODE_ENV=production`).
+   */
+  store?: 'redis' | 'memory';
   /** The full policy list. Defaults to `DEFAULT_RATE_LIMIT_POLICIES` (general, auth, refresh, admin). */
   policies?: readonly RateLimitPolicyDefinition[];
   /** Per-policy changes applied on top of `policies`, e.g. `{ general: { limit: 300 } }`. */

@@ -8,14 +8,15 @@ import { ConfigurableModuleClass, THROTTLING_MODULE_OPTIONS, type ThrottlingModu
 import { RedisOutageMonitor } from './throttling.outage-monitor';
 import type { RateLimitPolicyDefinition } from './throttling.policy';
 import { resolveRateLimitPolicies } from './throttling.policy-resolver';
-import { RedisRateLimitStore } from './throttling.redis-store';
 import { RateLimitStore } from './throttling.store.interface';
+import { rateLimitStoreProvider, throttlerStorageProvider } from './throttling.store.provider';
 
 /**
  * Distributed rate limiting on @nestjs/throttler with Redis. Needs `RedisModule` and
- * `SecurityEventsModule` (global) in the app. Registers no guard: add `RateLimitGuard` as
- * `APP_GUARD` after the authentication guard. Also provides the stock `ThrottlerStorage` and
- * throttler options tokens (backed by the same Redis store and policies) for the stock guard.
+ * `SecurityEventsModule` (global) in the app; with `store: 'memory'` (unit tests only) no Redis.
+ * Registers no guard: add `RateLimitGuard` as `APP_GUARD` after the authentication guard. Also
+ * provides the stock `ThrottlerStorage` and throttler options tokens (backed by the same store and
+ * policies) for the stock guard.
  *
  * @example
  * ThrottlingModule.forRoot({ overrides: { general: { limit: config.RATE_LIMIT_GENERAL } }, ipCeiling: false })
@@ -34,9 +35,8 @@ import { RateLimitStore } from './throttling.store.interface';
         throttlers: policies.map((policy) => ({ name: policy.name, limit: policy.limit, ttl: policy.ttlMs })),
       }),
     },
-    RedisRateLimitStore,
-    { provide: RateLimitStore, useExisting: RedisRateLimitStore },
-    { provide: getStorageToken(), useExisting: RedisRateLimitStore },
+    rateLimitStoreProvider,
+    throttlerStorageProvider,
     RateLimitMetrics,
     RedisOutageMonitor,
     RateLimiter,
@@ -48,7 +48,6 @@ import { RateLimitStore } from './throttling.store.interface';
     getOptionsToken(),
     getStorageToken(),
     RateLimitStore,
-    RedisRateLimitStore,
     RateLimitMetrics,
     RateLimiter,
     RateLimitGuard,

@@ -1,0 +1,95 @@
+import type * as SentrySdk from '@sentry/nestjs';
+import type { SecurityEvent } from './security-event.interface';
+import type { SecurityEventSink } from './security-event-sink.interface';
+import type { Pseudonymizer } from './pseudonymizer';
+import { securityEventReport } from './security-event-report';
+
+const SENTRY_LEVEL = { info: 'info', warning: 'warning', critical: 'error' } as const;
+
+/** Settings of {@link SentrySecurityEventSink}. */
+export interface SentrySinkOptions {
+  dsn: string;
+  service: string;
+  environment?: string;
+}
+
+/**
+ * Sends security events (pseudonymised) and unexpected errors to Sentry. `@sentry/nestjs` is an
+ * optional peer dependency: it is loaded here, only when a DSN is configured, so an app without
+ * Sentry never needs it installed.
+ */
+export class SentrySecurityEventSink implements SecurityEventSink {
+  private readonly sentry: typeof SentrySdk;
+
+  constructor(
+    private readonly options: SentrySinkOptions,
+    private readonly pseudonymizer: Pseudonymizer,
+  ) {
+    this.sentry = loadSentry();
+    initSentry(this.sentry, options);
+  }
+
+  record(event: SecurityEvent): void {
+    if (event.auditOnly) return;
+    const { securityEvent: _type, severity: _severity, rule: _rule, service: _service, ...extra } = securityEventReport(
+      event,
+      this.options.service,
+      this.pseudonymizer,
+    );
+    this.sentry.captureEvent({
+      message: event.rule ? `${event.type}: ${event.rule}` : event.type,
+      level: SENTRY_LEVEL[event.severity],
+      // One Sentry issue per rule: a wave of attacks groups together instead of flooding.
+      fingerprint: ['security-event', event.type, event.rule ?? 'default'],
+      tags: { securityEvent: event.type, rule: event.rule ?? 'default', service: this.options.service },
+      extra,
+    });
+  }
+
+  captureException(error: unknown): void {
+    this.sentry.captureException(error);
+  }
+
+  flush(timeoutMs: number): Promise<boolean> {
+    return this.sentry.flush(timeoutMs);
+  }
+}
+
+function loadSentry(): typeof SentrySdk {
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    return require('@sentry/nestjs') as typeof SentrySdk;
+  } catch (error) {
+    if ((error as { code?: string }).code === 'MODULE_NOT_FOUND' && String((error as Error).message).includes("'@sentry/nestjs'")) {
+      throw new Error('SENTRY_DSN is set but @sentry/nestjs is not installed: npm i @sentry/nestjs');
+    }
+    throw error;
+  }
+}
+
+/**
+ * Initialises the official SDK once per process (it keeps one client). Personal data is never sent
+ * by default (`sendDefaultPii: false`), request bodies and cookies are stripped, no tracing.
+ */
+function initSentry(sentry: typeof SentrySdk, { dsn, service, environment }: SentrySinkOptions): void {
+  if (sentry.getClient()) return;
+  sentry.init({
+    dsn,
+    environment,
+    serverName: service,
+    sendDefaultPii: false,
+    tracesSampleRate: 0,
+    defaultIntegrations: false,
+    beforeSend(event) {
+      if (event.request) {
+        delete event.request.data;
+        delete event.request.cookies;
+        if (event.request.headers) {
+          delete event.request.headers.authorization;
+          delete event.request.headers.cookie;
+        }
+      }
+      return event;
+    },
+  });
+}
