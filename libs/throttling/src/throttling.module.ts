@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { REDIS_CLIENT, type RedisClient } from '@nest-hardening/redis';
 import { getOptionsToken, getStorageToken, type ThrottlerModuleOptions } from '@nestjs/throttler';
 import { RATE_LIMIT_POLICIES } from './throttling.constants';
 import { RateLimitGuard } from './throttling.guard';
@@ -9,13 +10,14 @@ import { RedisOutageMonitor } from './throttling.outage-monitor';
 import type { RateLimitPolicyDefinition } from './throttling.policy';
 import { resolveRateLimitPolicies } from './throttling.policy-resolver';
 import { RedisRateLimitStore } from './throttling.redis-store';
+import { RedisThrottlerStorage } from './throttling.throttler-storage';
 import { RateLimitStore } from './throttling.store.interface';
 
 /**
  * Distributed rate limiting on @nestjs/throttler with Redis. Needs `RedisModule` and
  * `SecurityEventsModule` (global) in the app. Registers no guard: add `RateLimitGuard` as
  * `APP_GUARD` after the authentication guard. Also provides the stock `ThrottlerStorage` and
- * throttler options tokens (backed by the same Redis store and policies) for the stock guard.
+ * throttler options tokens (the policies, over `RedisThrottlerStorage`) for the stock guard.
  *
  * @example
  * ThrottlingModule.forRoot({ overrides: { general: { limit: config.RATE_LIMIT_GENERAL } }, ipCeiling: false })
@@ -36,7 +38,7 @@ import { RateLimitStore } from './throttling.store.interface';
     },
     RedisRateLimitStore,
     { provide: RateLimitStore, useExisting: RedisRateLimitStore },
-    { provide: getStorageToken(), useExisting: RedisRateLimitStore },
+    { provide: getStorageToken(), inject: [REDIS_CLIENT], useFactory: (redis: RedisClient) => new RedisThrottlerStorage(redis) },
     RateLimitMetrics,
     RedisOutageMonitor,
     RateLimiter,
