@@ -33,7 +33,7 @@ import { RateLimitStore } from './throttling.store.interface';
       provide: getOptionsToken(),
       inject: [RATE_LIMIT_POLICIES],
       useFactory: (policies: readonly RateLimitPolicyDefinition[]): ThrottlerModuleOptions => ({
-        throttlers: policies.map((policy) => ({ name: policy.name, limit: policy.limit, ttl: policy.ttlMs })),
+        throttlers: policies.map((policy) => ({ name: policy.name, limit: policy.limit, ttl: policy.ttlMs, blockDuration: policy.blockMs })),
       }),
     },
     RedisRateLimitStore,
