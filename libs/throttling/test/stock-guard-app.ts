@@ -2,7 +2,8 @@ import { Controller, type ExecutionContext, Get, Injectable, type INestApplicati
 import { APP_GUARD, type AbstractHttpAdapter } from '@nestjs/core';
 import { SkipThrottle, Throttle, ThrottlerGuard, ThrottlerModule, type ThrottlerOptions } from '@nestjs/throttler';
 import { Test } from '@nestjs/testing';
-import type { RedisThrottlerStorage } from '@nest-hardening/throttling';
+import { REDIS_CLIENT, RedisModule, type RedisClient } from '@nest-hardening/redis';
+import { RedisThrottlerStorage } from '@nest-hardening/throttling';
 
 /**
  * The apps of @nestjs/throttler's own e2e suites (test/app, test/multi, test/function-overrides),
@@ -171,6 +172,35 @@ export class TenantController {
 
 export const TENANT_THROTTLERS: ThrottlerOptions[] = [{ limit: 2, ttl: 60_000 }];
 
+/** The adopter's wiring of docs/rate-limiting.md: `forRootAsync` with the client of `RedisModule`. */
+export async function startAsyncConfiguredApp(
+  adapter: AbstractHttpAdapter,
+  redis: { url: string; keyPrefix: string },
+  controllers: Type[],
+): Promise<{ app: INestApplication; url: string }> {
+  const moduleRef = await Test.createTestingModule({
+    imports: [
+      RedisModule.forRoot({ url: redis.url, keyPrefix: redis.keyPrefix, commandTimeoutMs: 1_000, isGlobal: true }),
+      ThrottlerModule.forRootAsync({
+        inject: [REDIS_CLIENT],
+        useFactory: (client: RedisClient) => ({
+          throttlers: [{ limit: 2, ttl: 60_000, blockDuration: 120_000 }],
+          storage: new RedisThrottlerStorage(client),
+        }),
+      }),
+    ],
+    controllers,
+    providers: [{ provide: APP_GUARD, useClass: ThrottlerGuard }],
+  }).compile();
+  return listen(moduleRef.createNestApplication(adapter, { logger: false }));
+}
+
+async function listen(app: INestApplication): Promise<{ app: INestApplication; url: string }> {
+  await app.listen(0, '127.0.0.1');
+  const address = app.getHttpServer().address() as { port: number };
+  return { app, url: `http://127.0.0.1:${address.port}` };
+}
+
 /** An app with the stock guard (or a subclass) as APP_GUARD over `storage`, listening on loopback. */
 export async function startStockGuardApp(
   adapter: AbstractHttpAdapter,
@@ -184,8 +214,5 @@ export async function startStockGuardApp(
     controllers,
     providers: [{ provide: APP_GUARD, useClass: guard }],
   }).compile();
-  const app = moduleRef.createNestApplication(adapter, { logger: false });
-  await app.listen(0, '127.0.0.1');
-  const address = app.getHttpServer().address() as { port: number };
-  return { app, url: `http://127.0.0.1:${address.port}` };
+  return listen(moduleRef.createNestApplication(adapter, { logger: false }));
 }

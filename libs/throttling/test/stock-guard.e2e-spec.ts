@@ -2,7 +2,7 @@ import type { INestApplication } from '@nestjs/common';
 import type { AbstractHttpAdapter } from '@nestjs/core';
 import { ExpressAdapter } from '@nestjs/platform-express';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
-import { createTestRedis, type TestRedis } from '@nest-hardening/testing';
+import { createTestRedis, deleteKeysWithPrefix, TEST_REDIS_URL, uniqueKeyPrefix, type TestRedis } from '@nest-hardening/testing';
 import { RedisThrottlerStorage, throttlerStorageKeys } from '@nest-hardening/throttling';
 import {
   AppController,
@@ -18,6 +18,7 @@ import {
   TenantController,
   TenantThrottlerGuard,
   ThrottleTestController,
+  startAsyncConfiguredApp,
   startStockGuardApp,
 } from './stock-guard-app';
 
@@ -255,6 +256,25 @@ describe.each([
       expect((await call(`${url}/tenant/a`, 'GET', { 'x-tenant': 'b' })).header('x-ratelimit-remaining')).toBe('1');
       const { record } = throttlerStorageKeys('tenant:', 'tenant-a-default', 'default');
       expect(await redis.client.exists(record)).toBe(1);
+    });
+  });
+
+  describe('wired as docs/rate-limiting.md shows (forRootAsync with the RedisModule client)', () => {
+    const keyPrefix = uniqueKeyPrefix('stock-guard-async');
+    let url: string;
+    beforeAll(async () => {
+      const started = await startAsyncConfiguredApp(createAdapter(), { url: TEST_REDIS_URL, keyPrefix }, [TenantController]);
+      apps.push(started.app);
+      url = started.url;
+    });
+    afterAll(async () => deleteKeysWithPrefix(keyPrefix));
+
+    it('limits and blocks through the storage built in the factory', async () => {
+      expect((await call(`${url}/tenant/a`)).header('x-ratelimit-remaining')).toBe('1');
+      expect((await call(`${url}/tenant/a`)).status).toBe(200);
+      const refused = await call(`${url}/tenant/a`);
+      expect(refused.status).toBe(429);
+      expect(refused.header('retry-after')).toBe('120');
     });
   });
 });
