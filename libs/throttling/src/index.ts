@@ -18,3 +18,4 @@ export * from './throttling.redis-store';
 export * from './throttling.relayed-headers';
 export * from './throttling.skip-rate-limit.decorator';
 export * from './throttling.store.interface';
+export * from './throttling.throttler-storage';

@@ -4,6 +4,7 @@ import { startRedisCluster, type TestRedisCluster } from '@nest-hardening/testin
 import { rateLimitKeys } from './throttling.keys';
 import { redisKeySlot } from './throttling.key-slot';
 import { RedisRateLimitStore } from './throttling.redis-store';
+import { RedisThrottlerStorage } from './throttling.throttler-storage';
 
 describe('RedisRateLimitStore on a real 3-node Redis Cluster', () => {
   let cluster: TestRedisCluster;
@@ -57,5 +58,15 @@ describe('RedisRateLimitStore on a real 3-node Redis Cluster', () => {
     const charge = { tracker: 'ip:192.0.2.3', policy: 'general', limit: 50, ttlMs: 60_000 };
     const decisions = await Promise.all(Array.from({ length: 120 }, () => store.consume([charge])));
     expect(decisions.filter((d) => d.admitted)).toHaveLength(50);
+  });
+
+  it('serves the stock guard as a ThrottlerStorage on the cluster, block included (one slot per call)', async () => {
+    const storage = new RedisThrottlerStorage(client);
+    // Stock keys are hashes; a custom generateKey may produce anything, braces included.
+    for (const key of ['5f2b9c0e', 'tenant{a}:user:1']) {
+      expect(await storage.increment(key, 60_000, 1, 120_000, 'default')).toMatchObject({ totalHits: 1, isBlocked: false });
+      expect(await storage.increment(key, 60_000, 1, 120_000, 'default')).toMatchObject({ totalHits: 2, isBlocked: true, timeToBlockExpire: 120 });
+      expect(await storage.increment(key, 60_000, 1, 120_000, 'default')).toMatchObject({ isBlocked: true, timeToBlockExpire: 120 });
+    }
   });
 });

@@ -14,21 +14,35 @@ interface ModelWindow {
   /** ms until reset (the key's PTTL); unused while count is 0. */
   resetMs: number;
   reported: boolean;
+  /** ms left of a block in force (0: none). */
+  blockedMs: number;
 }
 
 /**
  * The rate limiter's meaning, one request at a time: each request is checked against every window
- * it charges and applied all-or-nothing, in order. A batch must decide exactly like this.
+ * it charges and applied all-or-nothing, in order; a blocked window refuses everything, and a
+ * denial that exceeds a limit with `blockMs` blocks its window (count reset). A batch must decide
+ * exactly like this.
  */
 function decideOneByOne(windows: Map<string, ModelWindow>, requests: readonly ModelRequest[]): RateLimitDecision[] {
   return requests.map(({ cost, charges }) => {
-    const outcomes = charges.map((c) => {
-      const w = windows.get(rateLimitKeys(c.tracker, c.policy).counter) as ModelWindow;
-      const denied = w.count + cost > c.limit;
+    const blocking: { w: ModelWindow; blockMs: number }[] = [];
+    const outcomes = charges.map(({ policy, tracker, limit, ttlMs, blockMs }) => {
+      const c = { policy, tracker, limit, ttlMs };
+      const w = windows.get(rateLimitKeys(tracker, policy).counter) as ModelWindow;
+      if (w.blockedMs > 0) return { ...c, count: limit, resetMs: w.blockedMs, denied: true, firstDenial: false };
+      const denied = w.count + cost > limit;
+      if (denied && blockMs) {
+        // A window charged twice by one request starts one block, reported once.
+        const firstDenial = !blocking.some((b) => b.w === w);
+        blocking.push({ w, blockMs });
+        return { ...c, count: limit, resetMs: blockMs, denied: true, firstDenial };
+      }
       const firstDenial = denied && !w.reported;
       if (firstDenial) w.reported = true;
-      return { ...c, count: w.count, resetMs: w.count > 0 ? w.resetMs : c.ttlMs, denied, firstDenial };
+      return { ...c, count: w.count, resetMs: w.count > 0 ? w.resetMs : ttlMs, denied, firstDenial };
     });
+    for (const { w, blockMs } of blocking) Object.assign(w, { blockedMs: blockMs, count: 0, reported: true });
     const admitted = outcomes.every((o) => !o.denied);
     if (admitted) {
       charges.forEach((c, i) => {
@@ -119,6 +133,23 @@ describe('ConsumeBatcher (real Redis)', () => {
     expect(calls).toBe(2);
   });
 
+  it('blocks a window for blockMs from the denial that exceeds it, refusing everything meanwhile', async () => {
+    const batcher = new ConsumeBatcher(redis.client);
+    const c = { ...charge('ip:10.1.0.9', 'auth', 2), blockMs: 120_000 };
+    const decisions = await Promise.all(Array.from({ length: 5 }, () => batcher.consume(-1, [c], 1)));
+    expect(decisions.map((d) => d.admitted)).toEqual([true, true, false, false, false]);
+    expect(decisions.map((d) => d.outcomes[0].firstDenial)).toEqual([false, false, true, false, false]);
+    expect(decisions[2].outcomes[0]).toMatchObject({ denied: true, count: 2, resetMs: 120_000 });
+    const keys = rateLimitKeys(c.tracker, c.policy);
+    expect(await redis.client.exists(keys.counter)).toBe(0);
+    expect(await redis.client.pttl(keys.reported)).toBeGreaterThan(60_000);
+    // A later call sees the block from Redis: refused, with the block's remaining time, not extended.
+    const later = await batcher.consume(-1, [c], 1);
+    expect(later.admitted).toBe(false);
+    expect(later.outcomes[0].resetMs).toBeLessThanOrEqual(120_000);
+    expect(later.outcomes[0].resetMs).toBeGreaterThan(60_000);
+  });
+
   it('decides a random batch exactly like one request at a time (property)', async () => {
     const windowIds = [0, 1, 2, 3];
     const windowOf = (id: number) => ({ tracker: id < 2 ? `user:prop-${id}` : `ip:10.9.0.${id}`, policy: id % 2 ? 'ipCeiling' : 'general' });
@@ -126,15 +157,17 @@ describe('ConsumeBatcher (real Redis)', () => {
     const chargeArb = fc.record({ window: fc.constantFrom(...windowIds), limit: fc.integer({ min: 0, max: 8 }), ttlMs: fc.constantFrom(30_000, 60_000) });
     const requestArb = fc.record({ cost: fc.integer({ min: 1, max: 3 }), charges: fc.array(chargeArb, { minLength: 1, maxLength: 3 }) });
     const startArb = fc.record({ count: fc.integer({ min: 0, max: 6 }), ttlMs: fc.integer({ min: 5_000, max: 50_000 }), reported: fc.boolean() });
+    // A policy's block length is policy-wide: one per window and run (0: the policy has none).
+    const blocksArb = fc.array(fc.constantFrom(0, 0, 20_000), { minLength: 4, maxLength: 4 });
     let run = 0;
     await fc.assert(
-      fc.asyncProperty(fc.array(startArb, { minLength: 4, maxLength: 4 }), fc.array(requestArb, { minLength: 1, maxLength: 40 }), async (starts, requests) => {
+      fc.asyncProperty(fc.array(startArb, { minLength: 4, maxLength: 4 }), blocksArb, fc.array(requestArb, { minLength: 1, maxLength: 40 }), async (starts, blocks, requests) => {
         run++;
         const named = requests.map(({ cost, charges }) => ({
           cost,
           charges: charges.map(({ window, limit, ttlMs }) => {
             const { tracker, policy } = windowOf(window);
-            return { tracker: `${tracker}-${run}`, policy, limit, ttlMs };
+            return { tracker: `${tracker}-${run}`, policy, limit, ttlMs, ...(blocks[window] > 0 ? { blockMs: blocks[window] } : {}) };
           }),
         }));
         const windows = new Map<string, ModelWindow>();
@@ -142,9 +175,12 @@ describe('ConsumeBatcher (real Redis)', () => {
           const { tracker, policy } = windowOf(id);
           const keys = rateLimitKeys(`${tracker}-${run}`, policy);
           const start = starts[id];
-          if (start.count > 0) await redis.client.set(keys.counter, String(start.count), 'PX', start.ttlMs);
+          // For a policy with a block, the marker is the block: a blocked window has no counter.
+          const blockedMs = blocks[id] > 0 && start.reported ? start.ttlMs : 0;
+          const count = blockedMs > 0 ? 0 : start.count;
+          if (count > 0) await redis.client.set(keys.counter, String(count), 'PX', start.ttlMs);
           if (start.reported) await redis.client.set(keys.reported, '1', 'PX', start.ttlMs);
-          windows.set(keys.counter, { count: start.count, resetMs: start.ttlMs, reported: start.reported });
+          windows.set(keys.counter, { count, resetMs: start.ttlMs, reported: start.reported, blockedMs });
         }
         const expected = decideOneByOne(windows, named);
 

@@ -10,13 +10,15 @@ interface PendingConsume {
   reject: (error: unknown) => void;
 }
 
-/** One charge kind of a call: a window (KEYS pair), with the limit and length it is charged with. */
+/** One charge kind of a call: a window (KEYS pair), with the limit, length and block it is charged with. */
 interface ChargeKind {
   /** 1-based, as the script indexes it. */
   index: number;
   pair: number;
   limit: number;
   ttlMs: number;
+  /** 0: no block. */
+  blockMs: number;
 }
 
 interface WindowEntry {
@@ -25,7 +27,7 @@ interface WindowEntry {
   kinds: ChargeKind[];
 }
 
-/** The consume script's reply: three numbers per window, then the verdicts ("1" or "0" per request). */
+/** The consume script's reply: four numbers per window, then the verdicts ("1" or "0" per request). */
 type ConsumeReply = (number | string)[];
 const ONE = '1'.charCodeAt(0);
 
@@ -100,7 +102,7 @@ export class ConsumeBatcher {
     const chargeKinds: ChargeKind[] = [];
     for (const { charges, cost } of batch) {
       requestNumbers.push(cost, charges.length);
-      for (const { tracker, policy, limit, ttlMs } of charges) {
+      for (const { tracker, policy, limit, ttlMs, blockMs = 0 } of charges) {
         let byTracker = windows.get(policy);
         if (!byTracker) windows.set(policy, (byTracker = new Map()));
         let window = byTracker.get(tracker);
@@ -109,9 +111,9 @@ export class ConsumeBatcher {
           window = { pair: keys.push(counter, reported) / 2, kinds: [] };
           byTracker.set(tracker, window);
         }
-        let kind = window.kinds.find((k) => k.limit === limit && k.ttlMs === ttlMs);
+        let kind = window.kinds.find((k) => k.limit === limit && k.ttlMs === ttlMs && k.blockMs === blockMs);
         if (kind === undefined) {
-          kind = { index: kinds.length + 1, pair: window.pair, limit, ttlMs };
+          kind = { index: kinds.length + 1, pair: window.pair, limit, ttlMs, blockMs };
           kinds.push(kind);
           window.kinds.push(kind);
         }
@@ -120,7 +122,7 @@ export class ConsumeBatcher {
       }
     }
     const kindNumbers: number[] = [kinds.length];
-    for (const { pair, limit, ttlMs } of kinds) kindNumbers.push(pair, limit, ttlMs);
+    for (const { pair, limit, ttlMs, blockMs } of kinds) kindNumbers.push(pair, limit, ttlMs, blockMs);
     const numbers = `${kindNumbers.join(' ')} ${requestNumbers.join(' ')}`;
 
     let reply: ConsumeReply;
@@ -135,34 +137,57 @@ export class ConsumeBatcher {
 
   /**
    * Resolves each request from the script's reply: the verdicts are Redis's; the counts each request
-   * saw are replayed from the windows' counts before the call, in the order the script decided them.
+   * saw are replayed from the windows' counts before the call, in the order the script decided them,
+   * and so are the blocks: one in force from the start, or started by the denial that exceeded a
+   * limit with a block length (a blocked outcome reports its whole limit spent and the block's end).
    */
   private settle(batch: readonly PendingConsume[], chargeKinds: readonly ChargeKind[], pairs: number, reply: ConsumeReply): void {
     // 1-based by pair, like the script's KEYS pairs.
     const count = [0];
     const resetMs = [0];
     const reportable = [false];
+    const blockedMs = [0];
     for (let p = 0; p < pairs; p++) {
-      count.push(reply[3 * p] as number);
-      resetMs.push(Math.max(0, reply[3 * p + 1] as number));
-      reportable.push(reply[3 * p + 2] === 1);
+      count.push(reply[4 * p] as number);
+      resetMs.push(Math.max(0, reply[4 * p + 1] as number));
+      reportable.push(reply[4 * p + 2] === 1);
+      blockedMs.push(reply[4 * p + 3] as number);
     }
-    const verdicts = reply[3 * pairs] as string;
+    const verdicts = reply[4 * pairs] as string;
     let at = 0;
     for (let r = 0; r < batch.length; r++) {
       const { charges, cost, resolve } = batch[r];
       const admitted = verdicts.charCodeAt(r) === ONE;
       const outcomes: RateLimitOutcome[] = [];
+      let blocking: ChargeKind[] | undefined;
       for (let i = 0; i < charges.length; i++) {
-        const { pair, limit, ttlMs } = chargeKinds[at + i];
+        const kind = chargeKinds[at + i];
+        const { pair, limit, ttlMs, blockMs } = kind;
         const { policy, tracker } = charges[i];
+        if (blockedMs[pair] > 0) {
+          outcomes.push({ policy, tracker, limit, ttlMs, count: limit, resetMs: blockedMs[pair], denied: true, firstDenial: false });
+          continue;
+        }
         const before = count[pair];
+        if (!admitted && blockMs > 0 && before + cost > limit) {
+          (blocking ??= []).push(kind);
+          const firstDenial = reportable[pair];
+          reportable[pair] = false;
+          outcomes.push({ policy, tracker, limit, ttlMs, count: limit, resetMs: blockMs, denied: true, firstDenial });
+          continue;
+        }
         // A window without hits starts with this request's hit: its reset is a whole window away.
         const reset = before > 0 ? resetMs[pair] : ttlMs;
         const denied = !admitted && before + cost > limit;
         const firstDenial = denied && reportable[pair];
         if (firstDenial) reportable[pair] = false;
         outcomes.push({ policy, tracker, limit, ttlMs, count: before, resetMs: reset, denied, firstDenial });
+      }
+      if (blocking) {
+        for (const { pair, blockMs } of blocking) {
+          blockedMs[pair] = blockMs;
+          count[pair] = 0;
+        }
       }
       if (admitted) {
         for (let i = 0; i < charges.length; i++) {

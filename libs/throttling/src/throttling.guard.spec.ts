@@ -37,13 +37,18 @@ class TestController {
   @SkipThrottle({ general: true }) @Get('no-general') noGeneral() { return { ok: true }; }
   @SkipThrottle() @RateLimitPolicy('auth') @Post('stock-skip-login') stockSkipLogin() { return { ok: true }; }
   @RateLimitPolicy('nope') @Get('misconfigured') misconfigured() { return { ok: true }; }
+  @RateLimitPolicy('otp') @Post('otp') otp() { return { ok: true }; }
 }
 
 const POLICIES: RateLimitPolicyDefinition[] = [
   { name: 'general', limit: 10, ttlMs: 60_000, tracker: 'user-or-ip', scope: 'all-routes', onRedisError: 'memory' },
   { name: 'auth', limit: 2, ttlMs: 60_000, tracker: 'ip', scope: 'opt-in', onRedisError: 'fail-closed' },
   { name: 'admin', limit: 3, ttlMs: 60_000, tracker: 'user', scope: 'opt-in', onRedisError: 'memory' },
+  // A window (0.5 s) shorter than its block (3 s).
+  { name: 'otp', limit: 2, ttlMs: 500, tracker: 'ip', scope: 'opt-in', onRedisError: 'memory', blockMs: 3_000 },
 ];
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('RateLimitGuard over a real Nest app and Redis', () => {
   let app: INestApplication;
@@ -74,6 +79,29 @@ describe('RateLimitGuard over a real Nest app and Redis', () => {
   afterAll(async () => {
     await app?.close();
     await deleteKeysWithPrefix(prefix);
+  });
+
+  it('blockMs: refuses for the block, not the window, reports the block in its headers, and hits never extend it', async () => {
+    const ip = nextIp();
+    await http().post('/otp').set('X-Forwarded-For', ip).expect(201);
+    await http().post('/otp').set('X-Forwarded-For', ip).expect(201);
+    const refused = await http().post('/otp').set('X-Forwarded-For', ip).expect(429);
+    const blockedAt = Date.now();
+    expect(refused.headers['retry-after']).toBe('3');
+    expect(refused.headers['ratelimit']).toBe('"otp";r=0;t=3');
+    expect(refused.headers['x-ratelimit-remaining']).toBe('0');
+    expect(refused.headers['x-ratelimit-reset']).toBe('3');
+
+    // The window is over; the block is not, and these requests must not move its end.
+    await sleep(Math.max(0, blockedAt + 1_000 - Date.now()));
+    for (let i = 0; i < 3; i++) {
+      const during = await http().post('/otp').set('X-Forwarded-For', ip).expect(429);
+      expect(Number(during.headers['retry-after'])).toBeLessThanOrEqual(2);
+    }
+
+    await sleep(Math.max(0, blockedAt + 3_500 - Date.now()));
+    const after = await http().post('/otp').set('X-Forwarded-For', ip).expect(201);
+    expect(after.headers['ratelimit']).toBe('"otp";r=1;t=1');
   });
 
   it('sets X-RateLimit and IETF RateLimit headers on a 2xx response', async () => {

@@ -250,6 +250,7 @@ export class RateLimitGuard extends ThrottlerGuard {
       tracker: policy.tracker === 'ip' ? ip : policy.tracker === 'global' ? GLOBAL_TRACKER : userKey,
       limit,
       ttlMs,
+      blockMs: policy.blockMs,
       onRedisError: policy.onRedisError,
     }));
   }

@@ -5,11 +5,16 @@
  *   {rl:<tracker>}:<policy>            STRING  hits in the current fixed window; PEXPIRE = window end
  *   {rl:<tracker>}:<policy>:reported   STRING  "1" once this window's first denial has been reported
  *
+ * For a policy with `blockMs`, `:reported` also means "blocked": it is set when a denial starts a
+ * block and expires with it (PEXPIRE = block end), and the counter is deleted at that moment.
+ *
  * `<tracker>` is `ip:<address or IPv6 /64>`, `user:<id>`, `global:all` (one budget for every
- * client) or, for the stock `increment()` API,
- * `key:<stock throttler key>`. The `{...}` hash tag covers the tracker only, so all policies of one
+ * client). The `{...}` hash tag covers the tracker only, so all policies of one
  * tracker live in one cluster slot and one script can check and charge them atomically.
  * `{`, `}` and `%` inside a tracker are percent-encoded so a chosen user id cannot end the hash tag early.
+ *
+ * `RedisThrottlerStorage` (the stock `ThrottlerStorage`) keeps its own layout, under its `keyPrefix`
+ * (default `throttler:`), see {@link throttlerStorageKeys}.
  */
 export interface RateLimitKeys {
   counter: string;
@@ -39,7 +44,22 @@ export function userTracker(userId: string): string {
 /** Tracker identity of a budget shared by every client. */
 export const GLOBAL_TRACKER = 'global:all';
 
-/** Tracker identity for a key produced by the stock `ThrottlerGuard.generateKey()`. */
-export function stockKeyTracker(key: string): string {
-  return `key:${key}`;
+export interface ThrottlerStorageKeys {
+  record: string;
+  hits: string;
+}
+
+/**
+ * Keys of one stock throttler key (the output of `ThrottlerGuard.generateKey()`) in
+ * `RedisThrottlerStorage`:
+ *
+ *   <keyPrefix>{<key>}                  HASH  the record shared by every throttler name of the key:
+ *                                             exp, bexp (ms since epoch), blk (0/1), seq, hmax
+ *   <keyPrefix>{<key>}:<throttlerName>  ZSET  one member per live hit, score = the hit's expiry (ms)
+ *
+ * Both keys are hash-tagged on the key, so one script call touches one cluster slot.
+ */
+export function throttlerStorageKeys(keyPrefix: string, key: string, throttlerName: string): ThrottlerStorageKeys {
+  const record = `${keyPrefix}{${escapeTracker(key)}}`;
+  return { record, hits: `${record}:${throttlerName}` };
 }

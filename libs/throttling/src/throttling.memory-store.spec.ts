@@ -29,6 +29,19 @@ describe('MemoryRateLimitStore (Redis outage fallback)', () => {
     expect(again.outcomes[0].count).toBe(1);
   });
 
+  it('blockMs: refuses for the block from the exceeding request, not extended by hits, then starts afresh', async () => {
+    const store = new MemoryRateLimitStore(100, clock);
+    const otp = { ...charge('ip:c', 1, 'otp'), blockMs: 5_000 };
+    expect((await store.consume([otp])).admitted).toBe(true);
+    const refused = await store.consume([otp]);
+    expect(refused).toMatchObject({ admitted: false, outcomes: [{ denied: true, firstDenial: true, resetMs: 5_000, count: 1 }] });
+    now += 2_000; // the 1 s window is over, the block is not
+    const during = await store.consume([otp]);
+    expect(during).toMatchObject({ admitted: false, outcomes: [{ firstDenial: false, resetMs: 3_000 }] });
+    now += 3_000;
+    expect(await store.consume([otp])).toMatchObject({ admitted: true, outcomes: [{ count: 1 }] });
+  });
+
   it('keeps at most maxEntries windows, evicting the oldest', async () => {
     const store = new MemoryRateLimitStore(3, clock);
     for (const t of ['ip:1', 'ip:2', 'ip:3', 'ip:4', 'ip:5']) await store.consume([charge(t, 1)]);

@@ -3,8 +3,11 @@ import type { RateLimitCharge, RateLimitDecision, RateLimitStore } from './throt
 
 interface Window {
   count: number;
+  /** The window's end, or the block's end while `blocked`. */
   resetAt: number;
   reported: boolean;
+  /** A block (see `blockMs`): every request is refused until `resetAt`, then a fresh window starts. */
+  blocked: boolean;
 }
 
 /**
@@ -33,7 +36,7 @@ export class MemoryRateLimitStore implements RateLimitStore {
       const window = this.windows.get(key);
       return { key, window: window && window.resetAt > now ? window : undefined };
     });
-    const denied = charges.map((charge, i) => (current[i].window?.count ?? 0) + cost > charge.limit);
+    const denied = charges.map((charge, i) => current[i].window?.blocked === true || (current[i].window?.count ?? 0) + cost > charge.limit);
     const admitted = !denied.includes(true);
     const outcomes = charges.map((charge, i) => {
       const { key } = current[i];
@@ -42,6 +45,12 @@ export class MemoryRateLimitStore implements RateLimitStore {
       if (admitted) {
         if (!window) window = this.start(key, now + charge.ttlMs);
         window.count += cost;
+      } else if (window?.blocked) {
+        return { ...this.blockedOutcome(charge, window, now), firstDenial: false };
+      } else if (denied[i] && charge.blockMs) {
+        window = this.start(key, now + charge.blockMs);
+        window.blocked = window.reported = true;
+        return { ...this.blockedOutcome(charge, window, now), firstDenial: true };
       } else if (denied[i]) {
         window ??= this.start(key, now + charge.ttlMs);
         firstDenial = !window.reported;
@@ -61,6 +70,12 @@ export class MemoryRateLimitStore implements RateLimitStore {
     return { admitted, outcomes };
   }
 
+  /** A policy in a block: its whole limit spent until the block ends. */
+  private blockedOutcome(charge: RateLimitCharge, window: Window, now: number) {
+    const { policy, tracker, limit, ttlMs } = charge;
+    return { policy, tracker, limit, ttlMs, count: limit, resetMs: window.resetAt - now, denied: true };
+  }
+
   private start(key: string, resetAt: number): Window {
     this.windows.delete(key);
     while (this.windows.size >= this.maxEntries) {
@@ -68,7 +83,7 @@ export class MemoryRateLimitStore implements RateLimitStore {
       if (oldest.done) break;
       this.windows.delete(oldest.value);
     }
-    const window: Window = { count: 0, resetAt, reported: false };
+    const window: Window = { count: 0, resetAt, reported: false, blocked: false };
     this.windows.set(key, window);
     return window;
   }

@@ -32,7 +32,7 @@ import { rateLimitStoreProvider, throttlerStorageProvider } from './throttling.s
       provide: getOptionsToken(),
       inject: [RATE_LIMIT_POLICIES],
       useFactory: (policies: readonly RateLimitPolicyDefinition[]): ThrottlerModuleOptions => ({
-        throttlers: policies.map((policy) => ({ name: policy.name, limit: policy.limit, ttl: policy.ttlMs })),
+        throttlers: policies.map((policy) => ({ name: policy.name, limit: policy.limit, ttl: policy.ttlMs, blockDuration: policy.blockMs })),
       }),
     },
     rateLimitStoreProvider,

@@ -28,5 +28,12 @@ describe('resolveRateLimitPolicies', () => {
         policies: [{ name: 'bad name}', limit: 1, ttlMs: 1000, tracker: 'ip', scope: 'opt-in', onRedisError: 'memory' }],
       }),
     ).toThrow(InvalidRateLimitPolicyError);
+    expect(() => resolveRateLimitPolicies({ overrides: { auth: { blockMs: 0 } } })).toThrow(InvalidRateLimitPolicyError);
+    expect(() => resolveRateLimitPolicies({ overrides: { auth: { blockMs: 1.5 } } })).toThrow(InvalidRateLimitPolicyError);
+  });
+
+  it('keeps an optional blockMs, and none by default', () => {
+    expect(resolveRateLimitPolicies({}).every((p) => p.blockMs === undefined)).toBe(true);
+    expect(resolveRateLimitPolicies({ overrides: { auth: { blockMs: 3_600_000 } } }).find((p) => p.name === 'auth')?.blockMs).toBe(3_600_000);
   });
 });

@@ -20,6 +20,9 @@ function validate(policy: RateLimitPolicyDefinition): RateLimitPolicyDefinition 
   if (!TRACKERS.has(policy.tracker)) throw fail(`unknown tracker "${String(policy.tracker)}"`);
   if (!SCOPES.has(policy.scope)) throw fail(`unknown scope "${String(policy.scope)}"`);
   if (!MODES.has(policy.onRedisError)) throw fail(`unknown onRedisError "${String(policy.onRedisError)}"`);
+  if (policy.blockMs !== undefined && (!Number.isSafeInteger(policy.blockMs) || policy.blockMs < 1)) {
+    throw fail('blockMs must be an integer >= 1 when set');
+  }
   return Object.freeze({ ...policy });
 }
 

@@ -35,6 +35,13 @@ export interface RateLimitPolicyDefinition {
    * would be free.
    */
   refundIfMalformed?: boolean;
+  /**
+   * Once a tracker exceeds `limit`, refuse it for `blockMs` from that request (not until the window
+   * ends), whatever it sends meanwhile: hits while blocked never move the block's end. After the block
+   * the tracker starts a fresh window. Absent: a denied tracker is let back in when its window ends.
+   * Not applied to the `malformed` policy (charged by a refund, never refused).
+   */
+  blockMs?: number;
 }
 
 /** The policy that malformed credential requests are charged to (see `refundIfMalformed`). */

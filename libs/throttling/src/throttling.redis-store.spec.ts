@@ -123,15 +123,4 @@ describe('RedisRateLimitStore (real Redis)', () => {
       second.disconnect();
     }
   });
-
-  it('implements the stock ThrottlerStorage.increment() with seconds and a block flag', async () => {
-    const first = await store.increment('stock-key', 10_000, 2, 10_000, 'default');
-    expect(first).toEqual({ totalHits: 1, timeToExpire: 10, isBlocked: false, timeToBlockExpire: 0 });
-    await store.increment('stock-key', 10_000, 2, 10_000, 'default');
-    const blocked = await store.increment('stock-key', 10_000, 2, 10_000, 'default');
-    expect(blocked.isBlocked).toBe(true);
-    expect(blocked.totalHits).toBe(3);
-    expect(blocked.timeToBlockExpire).toBeGreaterThan(0);
-    expect(blocked.timeToBlockExpire).toBeLessThanOrEqual(10);
-  });
 });

@@ -1,14 +1,11 @@
 import { Injectable } from '@nestjs/common';
-import type { ThrottlerStorage } from '@nestjs/throttler';
 import { InjectRedis, type RedisClient } from '@nest-hardening/redis';
 import { ConsumeBatcher } from './throttling.consume-batcher';
-import { rateLimitKeys, stockKeyTracker } from './throttling.keys';
+import { rateLimitKeys } from './throttling.keys';
 import { redisKeySlot } from './throttling.key-slot';
 import { MOVE_TO_MALFORMED_SCRIPT } from './throttling.malformed.script';
 import { REFUND_RATE_LIMIT_SCRIPT } from './throttling.refund.script';
 import type { RateLimitCharge, RateLimitDecision, RateLimitOutcome, RateLimitStore } from './throttling.store.interface';
-
-type ThrottlerStorageRecord = Awaited<ReturnType<ThrottlerStorage['increment']>>;
 
 /** The batching key on a single Redis, where every key can share a script call. */
 const ANY_SLOT = -1;
@@ -28,13 +25,10 @@ interface SlotGroup {
  * one script runs per slot (in parallel) and, if any slot denies, the slots that admitted are
  * refunded, so the request is still all-or-nothing. Between charge and refund a concurrent request
  * may see the extra hit and be denied: the error is on the safe side. On a single Redis every
- * charge goes into one script.
- *
- * Also implements the stock `ThrottlerStorage.increment()` so the stock `ThrottlerGuard` can use it.
- * There `blockDuration` is not supported: a denied key stays blocked until its window ends.
+ * charge goes into one script. (The stock `ThrottlerGuard` is served by `RedisThrottlerStorage`.)
  */
 @Injectable()
-export class RedisRateLimitStore implements RateLimitStore, ThrottlerStorage {
+export class RedisRateLimitStore implements RateLimitStore {
   private readonly batcher: ConsumeBatcher;
 
   constructor(@InjectRedis() private readonly redis: RedisClient) {
@@ -76,20 +70,6 @@ export class RedisRateLimitStore implements RateLimitStore, ThrottlerStorage {
       await Promise.all(others.map((charge) => REFUND_RATE_LIMIT_SCRIPT.run(this.redis, [rateLimitKeys(charge.tracker, charge.policy).counter], [1])));
     }
     return moved;
-  }
-
-  /** Stock `ThrottlerStorage` API: one key, one policy (`throttlerName`), seconds in the result. */
-  async increment(key: string, ttl: number, limit: number, _blockDuration: number, throttlerName: string): Promise<ThrottlerStorageRecord> {
-    const { outcomes } = await this.consume([{ policy: throttlerName, tracker: stockKeyTracker(key), limit, ttlMs: ttl }]);
-    const [outcome] = outcomes;
-    const seconds = Math.ceil(outcome.resetMs / 1000);
-    return {
-      // The stock guard computes remaining as limit - totalHits; a denied hit is reported, not stored.
-      totalHits: outcome.denied ? outcome.count + 1 : outcome.count,
-      timeToExpire: seconds,
-      isBlocked: outcome.denied,
-      timeToBlockExpire: outcome.denied ? seconds : 0,
-    };
   }
 
   private groupBySlot(charges: readonly RateLimitCharge[]): SlotGroup[] {

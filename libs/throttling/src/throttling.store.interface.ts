@@ -5,13 +5,15 @@ export interface RateLimitCharge {
   tracker: string;
   limit: number;
   ttlMs: number;
+  /** Once a request exceeds the limit, refuse every request for this long (then start afresh). Absent: no block. */
+  blockMs?: number;
 }
 
 /** The state of one charged policy window after a decision. */
 export interface RateLimitOutcome extends RateLimitCharge {
-  /** Hits in the window after this decision (not counting a denied request). */
+  /** Hits in the window after this decision (not counting a denied request); a blocked policy reports its whole limit. */
   count: number;
-  /** Milliseconds until the window resets. */
+  /** Milliseconds until the window resets, or until the block ends. */
   resetMs: number;
   /** This policy alone would have been exceeded. */
   denied: boolean;

@@ -5,6 +5,7 @@ import { MemoryRateLimitStore } from './throttling.memory-store';
 import { THROTTLING_MODULE_OPTIONS, type ThrottlingModuleOptions } from './throttling.module-definition';
 import { RedisRateLimitStore } from './throttling.redis-store';
 import { RateLimitStore } from './throttling.store.interface';
+import { RedisThrottlerStorage } from './throttling.throttler-storage';
 
 /**
  * The counter store `options.store` selects: Redis (the default; shared by every instance) or
@@ -30,12 +31,12 @@ export const rateLimitStoreProvider: FactoryProvider<RateLimitStore> = {
 };
 
 /**
- * The stock `ThrottlerStorage` for `ThrottlerGuard`: the Redis store itself, or with `store: 'memory'`
- * the stock in-memory storage of `@nestjs/throttler`.
+ * The stock `ThrottlerStorage` for `ThrottlerGuard`: {@link RedisThrottlerStorage}, or with
+ * `store: 'memory'` the stock in-memory storage of `@nestjs/throttler`.
  */
 export const throttlerStorageProvider: FactoryProvider<ThrottlerStorage> = {
   provide: getStorageToken(),
-  inject: [THROTTLING_MODULE_OPTIONS, RateLimitStore],
-  useFactory: (options: ThrottlingModuleOptions, store: RateLimitStore) =>
-    options.store === 'memory' ? new ThrottlerStorageService() : (store as RedisRateLimitStore),
+  inject: [THROTTLING_MODULE_OPTIONS, { token: REDIS_CLIENT, optional: true }],
+  useFactory: (options: ThrottlingModuleOptions, redis?: RedisClient) =>
+    options.store === 'memory' || !redis ? new ThrottlerStorageService() : new RedisThrottlerStorage(redis),
 };
