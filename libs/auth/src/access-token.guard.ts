@@ -2,6 +2,7 @@ import { type ExecutionContext, Inject, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { AuthGuard } from '@nestjs/passport';
 import type { Request } from 'express';
+import { DomainError } from '@nest-hardening/errors';
 import { AUTH_MODULE_OPTIONS, type AuthModuleOptions } from './auth.module-definition';
 import type { AuthenticatedUser } from './authenticated-user.interface';
 import { InvalidAccessTokenError } from './auth.errors';
@@ -71,12 +72,10 @@ export class AccessTokenGuard extends AuthGuard('jwt') {
     return isPublic;
   }
 
-  // Errors raised while checking the session (Redis down) propagate as they are, so they map to 503;
-  // every other failure (no token, bad signature, expired, revoked) is one generic 401.
+  // A session check that could not be made (Redis down) propagates, so it maps to 503; every other
+  // failure (no token, bad signature, expired, revoked, unknown key) is one generic 401.
   override handleRequest<TUser>(err: unknown, user: TUser | false): TUser {
-    if (err && !(err instanceof InvalidAccessTokenError) && err instanceof Error && !/jwt|token|signature|invalid/i.test(err.message)) {
-      throw err;
-    }
+    if (err instanceof DomainError && err.kind === 'unavailable') throw err;
     if (err || !user) throw new InvalidAccessTokenError();
     return user;
   }

@@ -4,6 +4,7 @@ import { Pool } from 'pg';
 import { KYSELY, PG_POOL } from './database.constants';
 import { ConfigurableModuleClass, DATABASE_MODULE_OPTIONS, type DatabaseModuleOptions } from './database.module-definition';
 import { DatabaseLifecycle } from './database.lifecycle';
+import { translatingPool } from './postgres-failure';
 
 /**
  * Postgres through `pg` with Kysely as the query layer. Each service declares its own tables and
@@ -43,7 +44,7 @@ function createPool(options: DatabaseModuleOptions): Pool {
     {
       provide: KYSELY,
       inject: [PG_POOL],
-      useFactory: (pool: Pool) => new Kysely<object>({ dialect: new PostgresDialect({ pool }) }),
+      useFactory: (pool: Pool) => new Kysely<object>({ dialect: new PostgresDialect({ pool: translatingPool(pool) }) }),
     },
     DatabaseLifecycle,
   ],

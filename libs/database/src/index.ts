@@ -4,3 +4,4 @@ export { DATABASE_MODULE_OPTIONS, type DatabaseModuleOptions } from './database.
 export * from './database.module';
 export * from './migration-failed.error';
 export * from './migrations';
+export * from './postgres-failure';

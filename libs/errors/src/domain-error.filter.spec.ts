@@ -1,7 +1,7 @@
 import { type ArgumentsHost, BadRequestException } from '@nestjs/common';
 import { DomainError } from './domain-error';
 import { DomainErrorFilter } from './domain-error.filter';
-import { isDependencyDownError } from './dependency-errors';
+import { DependencyUnavailableError } from './dependency-unavailable.error';
 
 class LockedError extends DomainError {
   readonly kind = 'too_many_requests';
@@ -49,13 +49,20 @@ describe('DomainErrorFilter', () => {
     expect(capture(odd)).toMatchObject({ status: 400, body: { statusCode: 400, message: 'Malformed request body' } });
   });
 
-  it('answers a dependency outage with 503 and Retry-After, not 500', () => {
-    const redisDown = new Error("Stream isn't writeable and enableOfflineQueue options is false");
+  it('answers a dependency outage with 503 and Retry-After, not 500, and names no dependency', () => {
+    const redisDown = new DependencyUnavailableError('redis', new Error("Stream isn't writeable and enableOfflineQueue options is false"));
     const out = capture(redisDown);
     expect(out.status).toBe(503);
-    expect(out.headers['Retry-After']).toBeDefined();
-    const pgTerminated = Object.assign(new Error('terminating connection due to administrator command'), { code: '57P01' });
+    expect(out.headers['Retry-After']).toBe('5');
+    expect(out.body).toEqual({ statusCode: 503, message: 'Service temporarily unavailable', retryAfter: 5 });
+    const pgTerminated = new DependencyUnavailableError('postgres', Object.assign(new Error('terminating connection'), { code: '57P01' }));
     expect(capture(pgTerminated).status).toBe(503);
+  });
+
+  it("gives the same status and body through Nest's own filter (an app without this one)", () => {
+    const locked = new LockedError();
+    expect(locked.getStatus()).toBe(429);
+    expect(locked.getResponse()).toEqual({ statusCode: 429, message: 'Too many attempts', error: 'locked', retryAfter: 42 });
   });
 
   it('answers anything else with a generic 500 that carries no stack or message', () => {
@@ -71,12 +78,7 @@ describe('DomainErrorFilter', () => {
     capture(bug, (error) => reported.push(error));
     capture(new LockedError(), (error) => reported.push(error));
     capture(new BadRequestException('no'), (error) => reported.push(error));
-    capture(new Error('Connection is closed.'), (error) => reported.push(error));
+    capture(new DependencyUnavailableError('redis', new Error('Connection is closed.')), (error) => reported.push(error));
     expect(reported).toEqual([bug]);
-  });
-
-  it('does not mistake client errors for outages', () => {
-    expect(isDependencyDownError(new Error('invalid input syntax for type uuid'))).toBe(false);
-    expect(isDependencyDownError(Object.assign(new Error('duplicate key'), { code: '23505' }))).toBe(false);
   });
 });

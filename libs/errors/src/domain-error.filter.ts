@@ -1,17 +1,7 @@
 import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
 import type { Response } from 'express';
-import { DomainError, type DomainErrorKind } from './domain-error';
-import { isDependencyDownError } from './dependency-errors';
-
-const STATUS: Record<DomainErrorKind, number> = {
-  invalid: HttpStatus.BAD_REQUEST,
-  unauthenticated: HttpStatus.UNAUTHORIZED,
-  forbidden: HttpStatus.FORBIDDEN,
-  not_found: HttpStatus.NOT_FOUND,
-  conflict: HttpStatus.CONFLICT,
-  too_many_requests: HttpStatus.TOO_MANY_REQUESTS,
-  unavailable: HttpStatus.SERVICE_UNAVAILABLE,
-};
+import { DependencyUnavailableError } from './dependency-unavailable.error';
+import { DomainError } from './domain-error';
 
 /** Answers to body-parser's refusals by error type; any other type is a malformed body. */
 const BODY_ERROR_MESSAGES = new Map<string | undefined, string>([
@@ -19,9 +9,6 @@ const BODY_ERROR_MESSAGES = new Map<string | undefined, string>([
   ['charset.unsupported', 'Request body must be JSON encoded as UTF-8'],
   ['encoding.unsupported', 'Unsupported Content-Encoding'],
 ]);
-
-/** Seconds a client should wait before retrying after a dependency outage. */
-const DEPENDENCY_RETRY_AFTER_SECONDS = 5;
 
 /** Receives the unexpected errors (bugs) the filter answered with a 500, e.g. to send them to Sentry. */
 export type UnexpectedErrorReporter = (error: unknown) => void;
@@ -42,13 +29,12 @@ export class DomainErrorFilter implements ExceptionFilter {
     if (res.headersSent) return;
 
     if (exception instanceof DomainError) {
-      const status = STATUS[exception.kind];
-      const body: Record<string, unknown> = { statusCode: status, message: exception.message, error: exception.code };
-      if (exception.retryAfterSeconds !== undefined) {
-        res.setHeader('Retry-After', String(exception.retryAfterSeconds));
-        body.retryAfter = exception.retryAfterSeconds;
+      if (exception instanceof DependencyUnavailableError) {
+        const cause = exception.cause instanceof Error ? exception.cause.message : String(exception.cause);
+        this.logger.warn(`${exception.dependency} unavailable: ${cause}`);
       }
-      res.status(status).json(body);
+      if (exception.retryAfterSeconds !== undefined) res.setHeader('Retry-After', String(exception.retryAfterSeconds));
+      res.status(exception.getStatus()).json(exception.getResponse());
       return;
     }
 
@@ -65,17 +51,6 @@ export class DomainErrorFilter implements ExceptionFilter {
     if (typeof bodyError?.status === 'number' && bodyError.status >= 400 && bodyError.status < 500) {
       const message = BODY_ERROR_MESSAGES.get(bodyError.type) ?? 'Malformed request body';
       res.status(bodyError.status).json({ statusCode: bodyError.status, message });
-      return;
-    }
-
-    if (isDependencyDownError(exception)) {
-      this.logger.warn(`dependency unavailable: ${(exception as Error).message}`);
-      res.setHeader('Retry-After', String(DEPENDENCY_RETRY_AFTER_SECONDS));
-      res.status(HttpStatus.SERVICE_UNAVAILABLE).json({
-        statusCode: HttpStatus.SERVICE_UNAVAILABLE,
-        message: 'Service temporarily unavailable',
-        retryAfter: DEPENDENCY_RETRY_AFTER_SECONDS,
-      });
       return;
     }
 

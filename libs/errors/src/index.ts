@@ -1,3 +1,3 @@
-export * from './dependency-errors';
+export * from './dependency-unavailable.error';
 export * from './domain-error';
 export * from './domain-error.filter';

@@ -1,4 +1,4 @@
-export * from './account-locked.exception';
+export * from './account-locked.error';
 export * from './lockout-account-directory.interface';
 export * from './lockout-options.interface';
 export * from './lockout-reservation.interface';
@@ -16,3 +16,4 @@ export * from './invalid-credentials.error';
 export * from './lockout-protected.decorator';
 export * from './lockout-settlement.interceptor';
 export type { LockoutSubjectSource } from './lockout-subject-source';
+export * from './lockout-unavailable.error';

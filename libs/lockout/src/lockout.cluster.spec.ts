@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis';
 import { startRedisCluster, type TestRedisCluster } from '@nest-hardening/testing';
-import { ACCOUNT_LOCKED_MESSAGE } from './account-locked.exception';
+import { ACCOUNT_LOCKED_MESSAGE } from './account-locked.error';
 import { lockoutKeys } from './lockout.keys';
 import { startLoginTestApp, TEST_PASSWORD, type LoginTestApp } from './lockout.test-app';
 

@@ -1,4 +1,4 @@
-import { ACCOUNT_LOCKED_MESSAGE } from './account-locked.exception';
+import { ACCOUNT_LOCKED_MESSAGE } from './account-locked.error';
 import { startLoginTestApp, TEST_PASSWORD, type LoginTestApp } from './lockout.test-app';
 
 jest.setTimeout(20_000);

@@ -1,4 +1,4 @@
-import { type CanActivate, type ExecutionContext, Inject, Injectable, Logger, Optional, ServiceUnavailableException } from '@nestjs/common';
+import { type CanActivate, type ExecutionContext, Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { Request, Response } from 'express';
 import { clientIp } from '@nest-hardening/client-ip';
@@ -6,19 +6,17 @@ import { LockoutService } from './lockout.service';
 import { RESOLVED_LOCKOUT_OPTIONS } from './lockout.module-definition';
 import type { ResolvedLockoutOptions } from './lockout-options.interface';
 import { isCountableEmail } from './lockout.email';
-import { AccountLockedException } from './account-locked.exception';
+import { AccountLockedError } from './account-locked.error';
+import { LockoutUnavailableError } from './lockout-unavailable.error';
 import { setLoginReservation } from './login-reservation';
 import { setLoginAttempt } from './login-attempt.decorator';
 import { LockoutAccountDirectory } from './lockout-account-directory.interface';
 import type { LockoutReservation } from './lockout-reservation.interface';
 import { LOCKOUT_SUBJECT_SOURCE, type LockoutSubjectSource } from './lockout-subject-source';
 
-/** Seconds a client is asked to wait when the lockout state cannot be read (Redis down, fail-closed). */
-const LOCKOUT_UNAVAILABLE_RETRY_AFTER_SECONDS = 5;
-
 /**
  * Reserves a password attempt in one atomic step before the handler checks the password, or
- * refuses it with {@link AccountLockedException} (429 + `Retry-After`), so a locked pair costs no
+ * refuses it with {@link AccountLockedError} (429 + `Retry-After`), so a locked pair costs no
  * password hashing and concurrent guesses cannot overrun the limit. Apply it with
  * {@link LockoutProtected}, which also settles the attempt from the handler's outcome; a
  * reservation still unsettled when the response is sent is given back with a warning. Used alone
@@ -49,16 +47,10 @@ export class LockoutGuard implements CanActivate {
     } catch (error) {
       this.logger.warn(`Lockout check unavailable (${this.options.onRedisError}): ${(error as Error).message}`);
       if (this.options.onRedisError === 'fail-open') return true;
-      context.switchToHttp().getResponse<Response>().setHeader('Retry-After', String(LOCKOUT_UNAVAILABLE_RETRY_AFTER_SECONDS));
-      throw new ServiceUnavailableException({
-        statusCode: 503,
-        message: 'Login is temporarily unavailable',
-        retryAfter: LOCKOUT_UNAVAILABLE_RETRY_AFTER_SECONDS,
-      });
+      throw new LockoutUnavailableError(error);
     }
     if (!decision.allowed) {
-      context.switchToHttp().getResponse<Response>().setHeader('Retry-After', String(decision.retryAfterSeconds));
-      throw new AccountLockedException(decision.retryAfterSeconds);
+      throw new AccountLockedError(decision.retryAfterSeconds);
     }
     const reservation = decision.reservation;
     setLoginReservation(req, reservation);

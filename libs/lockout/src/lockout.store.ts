@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { Cluster } from 'ioredis';
-import { InjectRedis, type RedisClient } from '@nest-hardening/redis';
+import { InjectRedis, redisCall, type RedisClient } from '@nest-hardening/redis';
 import { rateLimitIpKey } from '@nest-hardening/client-ip';
 import { RESOLVED_LOCKOUT_OPTIONS } from './lockout.module-definition';
 import type { ResolvedLockoutOptions } from './lockout-options.interface';
@@ -153,7 +153,7 @@ export class LockoutStore {
   /** True for the first caller per account per notification interval (one atomic SET NX PX). */
   async claimNotification(emailHash: string): Promise<boolean> {
     const { notified } = lockoutKeys({ emailHash, addressHash: '' });
-    return (await this.redis.set(notified, '1', 'PX', this.options.notificationIntervalMs, 'NX')) === 'OK';
+    return (await redisCall(this.redis.set(notified, '1', 'PX', this.options.notificationIntervalMs, 'NX'))) === 'OK';
   }
 
   /** The names under the previous key secret, while a rotation is under way. */

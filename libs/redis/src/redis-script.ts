@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { RedisClient } from './redis-client.type';
+import { isReplyError, redisFailure, replyCode } from './redis-failure';
 
 /**
  * Told about every script call made on one client: its name, how long it took and the error, if
@@ -23,7 +24,8 @@ export function observeRedisScripts(client: RedisClient, observer: RedisScriptOb
  * A Lua script run with EVALSHA. The SHA is computed locally, so the common path is a single
  * EVALSHA round trip; only a `NOSCRIPT` reply (Redis restarted or SCRIPT FLUSH, or a cluster node
  * that has not seen the script yet) falls back to one EVAL, which also caches the script again.
- * No other error is retried: a retried write could be applied twice.
+ * No other error is retried: a retried write could be applied twice. A failure that means Redis is
+ * unavailable is raised as a `DependencyUnavailableError` (see {@link redisFailure}).
  */
 export class RedisScript {
   readonly sha: string;
@@ -58,10 +60,12 @@ export class RedisScript {
     try {
       return (await client.evalsha(this.sha, keys.length, ...keys, ...args)) as T;
     } catch (error) {
-      if (error instanceof Error && error.message.startsWith('NOSCRIPT')) {
-        return (await client.eval(this.lua, keys.length, ...keys, ...args)) as T;
-      }
-      throw error;
+      if (!isReplyError(error) || replyCode(error) !== 'NOSCRIPT') throw redisFailure(error);
+    }
+    try {
+      return (await client.eval(this.lua, keys.length, ...keys, ...args)) as T;
+    } catch (error) {
+      throw redisFailure(error);
     }
   }
 }

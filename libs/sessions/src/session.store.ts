@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import type { Role } from '@nest-hardening/auth';
-import { REDIS_CLIENT, REDIS_MODULE_OPTIONS, type RedisClient, type RedisModuleOptions } from '@nest-hardening/redis';
+import { REDIS_CLIENT, REDIS_MODULE_OPTIONS, redisCall, type RedisClient, type RedisModuleOptions } from '@nest-hardening/redis';
 import { deviceLabel } from './device-label';
 import { ADVANCE_AUTH_VERSION_SCRIPT } from './scripts/advance-auth-version.script';
 import { CREATE_SESSION_SCRIPT } from './scripts/create-session.script';
@@ -190,7 +190,7 @@ export class SessionStore {
 
   /** A current-password check succeeded: the session's count starts again. */
   async resetCredentialChecks(userId: string, sessionId: string): Promise<void> {
-    await this.redis.hdel(sessionsKeys.session(userId, sessionId), F.credentialChecks);
+    await redisCall(this.redis.hdel(sessionsKeys.session(userId, sessionId), F.credentialChecks));
   }
 
   /** Ends the session and denylists the access token used, in one round trip. */

@@ -11,9 +11,9 @@ export { THROTTLING_MODULE_OPTIONS, type ThrottlingModuleOptions } from './throt
 export * from './throttling.module';
 export * from './throttling.policy';
 export * from './throttling.policy-resolver';
-export * from './throttling.rate-limit-exceeded.exception';
+export * from './throttling.rate-limit-exceeded.error';
 export * from './throttling.rate-limit-policy.decorator';
-export * from './throttling.rate-limit-unavailable.exception';
+export * from './throttling.rate-limit-unavailable.error';
 export * from './throttling.redis-store';
 export * from './throttling.relayed-headers';
 export * from './throttling.skip-rate-limit.decorator';

@@ -13,6 +13,7 @@ import { ThrottlingModule } from './throttling.module';
 import type { RateLimitPolicyDefinition } from './throttling.policy';
 import { RateLimitPolicy } from './throttling.rate-limit-policy.decorator';
 import { SkipRateLimit } from './throttling.skip-rate-limit.decorator';
+import { DomainErrorFilter } from '@nest-hardening/errors';
 
 /** Stands in for the JWT guard: trusts `x-test-user` as an already verified user id. */
 @Injectable()
@@ -72,6 +73,7 @@ describe('RateLimitGuard over a real Nest app and Redis', () => {
       ],
     }).compile();
     app = moduleRef.createNestApplication({ logger: false });
+    app.useGlobalFilters(new DomainErrorFilter());
     applyTrustedProxies(app, ['loopback']);
     await app.listen(0, '127.0.0.1');
   });

@@ -22,8 +22,8 @@ import { GLOBAL_TRACKER, ipTracker, userTracker } from './throttling.keys';
 import { RateLimiter, type PolicyCharge, type RateLimitVerdict } from './throttling.limiter';
 import { THROTTLING_MODULE_OPTIONS, type ThrottlingModuleOptions } from './throttling.module-definition';
 import { MALFORMED_POLICY, type RateLimitPolicyDefinition } from './throttling.policy';
-import { RateLimitExceededException } from './throttling.rate-limit-exceeded.exception';
-import { RateLimitUnavailableException } from './throttling.rate-limit-unavailable.exception';
+import { RateLimitExceededError } from './throttling.rate-limit-exceeded.error';
+import { RateLimitUnavailableError } from './throttling.rate-limit-unavailable.error';
 
 type RequestResolver = (context: ExecutionContext) => number | string | Promise<number | string>;
 type Resolvable = number | string | RequestResolver;
@@ -142,19 +142,14 @@ export class RateLimitGuard extends ThrottlerGuard {
     });
   }
 
-  /** Sets the rate-limit headers of a verdict; throws the 429 or 503 when it refuses the request. */
+  /** Sets the rate-limit headers of a verdict; throws the 429 or 503 (the error filter adds `Retry-After`) when it refuses. */
   private apply(verdict: RateLimitVerdict, plan: RoutePlan, res: Response): boolean {
-    if (verdict.kind === 'unavailable') {
-      this.setResponseHeader(res, 'Retry-After', verdict.retryAfterSec);
-      throw new RateLimitUnavailableException(verdict.retryAfterSec);
-    }
+    if (verdict.kind === 'unavailable') throw new RateLimitUnavailableError(verdict.retryAfterSec);
     const { outcomes, admitted } = verdict.decision;
     const headers = rateLimitHeaders(outcomes, plan.policyHeader);
     for (const name in headers) this.setResponseHeader(res, name, headers[name]);
     if (admitted) return true;
-    const retryAfter = retryAfterSeconds(outcomes);
-    this.setResponseHeader(res, 'Retry-After', retryAfter);
-    throw new RateLimitExceededException(retryAfter, this.moduleOptions.errorMessage);
+    throw new RateLimitExceededError(retryAfterSeconds(outcomes), this.moduleOptions.errorMessage);
   }
 
   /**

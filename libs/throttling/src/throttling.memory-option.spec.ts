@@ -7,6 +7,7 @@ import { SecurityEventsModule } from '@nest-hardening/security-events';
 import { RateLimitGuard } from './throttling.guard';
 import { ThrottlingModule } from './throttling.module';
 import type { RateLimitPolicyDefinition } from './throttling.policy';
+import { DomainErrorFilter } from '@nest-hardening/errors';
 
 @Controller()
 class PingController {
@@ -29,6 +30,7 @@ async function startMemoryApp(guard: typeof RateLimitGuard | typeof ThrottlerGua
     providers: [{ provide: APP_GUARD, useClass: guard }],
   }).compile();
   const app = moduleRef.createNestApplication({ logger: false });
+  app.useGlobalFilters(new DomainErrorFilter());
   await app.listen(0, '127.0.0.1');
   return app;
 }

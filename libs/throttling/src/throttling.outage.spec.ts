@@ -12,6 +12,7 @@ import { rateLimitKeys } from './throttling.keys';
 import { RateLimitMetrics } from './throttling.metrics';
 import { ThrottlingModule } from './throttling.module';
 import { RateLimitPolicy } from './throttling.rate-limit-policy.decorator';
+import { DomainErrorFilter } from '@nest-hardening/errors';
 
 @Controller()
 class OutageController {
@@ -43,6 +44,7 @@ describe('Rate limiting while Redis is down (own redis-server)', () => {
       providers: [{ provide: APP_GUARD, useClass: RateLimitGuard }],
     }).compile();
     app = moduleRef.createNestApplication({ logger: false });
+    app.useGlobalFilters(new DomainErrorFilter());
     applyTrustedProxies(app, ['loopback']);
     await app.listen(0, '127.0.0.1');
     emit = jest.spyOn(app.get(SecurityEvents), 'emit');

@@ -1,0 +1,23 @@
+import { DomainError } from './domain-error';
+
+/** Seconds a client should wait before retrying after a dependency outage. */
+export const DEPENDENCY_RETRY_AFTER_SECONDS = 5;
+
+/**
+ * Redis or Postgres could not answer (connection refused or lost, timeout, failover in progress).
+ * Raised by the layer that talks to the dependency, which alone can tell an outage from a bug;
+ * answered 503 with `Retry-After`, never 500.
+ */
+export class DependencyUnavailableError extends DomainError {
+  readonly kind = 'unavailable';
+  protected override readonly exposesCode = false;
+
+  constructor(
+    readonly dependency: 'redis' | 'postgres',
+    cause: unknown,
+    message = 'Service temporarily unavailable',
+    retryAfterSeconds = DEPENDENCY_RETRY_AFTER_SECONDS,
+  ) {
+    super(`${dependency}_unavailable`, message, retryAfterSeconds, { cause });
+  }
+}

@@ -1,0 +1,38 @@
+import Redis from 'ioredis';
+import { DependencyUnavailableError } from '@nest-hardening/errors';
+import { freePort } from '@nest-hardening/testing';
+import { redisCall } from './redis-failure';
+import { RedisScript } from './redis-script';
+
+/** Real servers: a command error reply stays a bug, a refused connection becomes "unavailable". */
+describe('Redis failures', () => {
+  const redis = new Redis({ host: '127.0.0.1', port: 6379, keyPrefix: `redis-failure-${process.pid}:` });
+
+  afterAll(async () => {
+    await redis.del('string');
+    redis.disconnect();
+  });
+
+  it('keeps an error reply (a wrong command) as it is: a bug, answered 500', async () => {
+    await redis.set('string', 'x');
+    const failure = await redisCall(redis.hget('string', 'field')).catch((error: unknown) => error);
+    expect(failure).not.toBeInstanceOf(DependencyUnavailableError);
+    expect((failure as Error).message).toMatch(/^WRONGTYPE/);
+    const script = new RedisScript('broken', "return redis.call('HGET', KEYS[1], 'f')");
+    const scriptFailure = await script.run(redis, ['string'], []).catch((error: unknown) => error);
+    expect(scriptFailure).not.toBeInstanceOf(DependencyUnavailableError);
+  });
+
+  it('turns a server that cannot be reached into DependencyUnavailableError (503)', async () => {
+    const port = await freePort();
+    const down = new Redis({ host: '127.0.0.1', port, lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 0, retryStrategy: () => null });
+    try {
+      const failure = await new RedisScript('ping', "return 'PONG'").run(down, [], []).catch((error: unknown) => error);
+      expect(failure).toBeInstanceOf(DependencyUnavailableError);
+      expect((failure as DependencyUnavailableError).dependency).toBe('redis');
+      expect(await redisCall(down.get('k')).catch((error: unknown) => error)).toBeInstanceOf(DependencyUnavailableError);
+    } finally {
+      down.disconnect();
+    }
+  });
+});
