@@ -25,7 +25,7 @@ local function longestTtl(keys)
 end
 
 -- Records the attempt of addr; drops addresses unseen for addrTtl (their pair keys have expired)
--- and then the oldest beyond the cap, stamping those that still have pair state.
+-- and then the oldest beyond the cap, stamping those that still have pair state written since an unlock.
 local function trackAddress()
   redis.call('ZADD', seenKey, now, addr)
   redis.call('DEL', pairEvictedKey)
@@ -34,11 +34,14 @@ local function trackAddress()
   if over > 0 then
     local base = string.sub(seenKey, 1, -6)
     for _, ah in ipairs(redis.call('ZRANGE', seenKey, 0, over - 1)) do
-      local pair = base .. ':pair:' .. ah .. ':'
-      local ttl = longestTtl({pair .. 'pending', pair .. 'failed', pair .. 'lock', pair .. 'level'})
-      if ttl > 0 then
-        redis.call('SET', pair .. 'evicted', generation, 'PX', ttl)
-        if generation > 0 and redis.call('PTTL', unlocksKey) < ttl then redis.call('PEXPIRE', unlocksKey, ttl) end
+      -- Before any unlock (generation 0) no stamp is needed: a later unlock voids this state anyway.
+      if generation > 0 then
+        local pair = base .. ':pair:' .. ah .. ':'
+        local ttl = longestTtl({pair .. 'pending', pair .. 'failed', pair .. 'lock', pair .. 'level'})
+        if ttl > 0 then
+          redis.call('SET', pair .. 'evicted', generation, 'PX', ttl)
+          if redis.call('PTTL', unlocksKey) < ttl then redis.call('PEXPIRE', unlocksKey, ttl) end
+        end
       end
     end
     redis.call('ZREMRANGEBYRANK', seenKey, 0, over - 1)
