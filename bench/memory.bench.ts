@@ -3,23 +3,29 @@
  * share of the user's index) with a 120-character browser user agent, per rate-limit tracker
  * (one general-policy window), and per lockout subject (one failed login: pair, account and
  * address keys). Sums `MEMORY USAGE` over every key the unit created, divided by the units.
+ * Then one account attacked from many new addresses (one failed login each): bytes per failed
+ * attempt, the size of the account's bounded address list, and the time of the admin state and
+ * unlock scripts at the cap (EVALSHA round trips from this process, median).
  *
  *   npm run bench:memory                 prints the table
  *   npm run bench:memory -- --write      also writes docs/capacity.md from the figures of this run
- * REDIS_URL (default redis://127.0.0.1:6379), BENCH_UNITS (default 2000)
+ * REDIS_URL (default redis://127.0.0.1:6379), BENCH_UNITS (default 2000), BENCH_ATTACK_ADDRESSES (default 10000)
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Redis from 'ioredis';
-import { resolveLockoutOptions } from '../libs/lockout/src/lockout-options.interface';
+import { DEFAULT_LOCKOUT_ADDRESS_CAP, resolveLockoutOptions } from '../libs/lockout/src/lockout-options.interface';
+import { lockoutKeys } from '../libs/lockout/src/lockout.keys';
 import { LockoutStore } from '../libs/lockout/src/lockout.store';
 import { createRedisClient, type RedisClient } from '@nest-hardening/redis';
+import { startRedisServer } from '@nest-hardening/testing';
 import { SessionFingerprinter, SessionStore } from '@nest-hardening/sessions';
 import { RedisRateLimitStore } from '@nest-hardening/throttling';
 
 const URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const UNITS = Number(process.env.BENCH_UNITS ?? 2000);
+const ATTACK_ADDRESSES = Number(process.env.BENCH_ATTACK_ADDRESSES ?? 10_000);
 /** 120 characters: a current desktop Chrome. */
 const USER_AGENT = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36 Edg/131.0.0.0';
 
@@ -55,6 +61,79 @@ async function measure(label: string, raw: Redis, fill: (redis: RedisClient, pre
   } finally {
     const stale = await raw.keys(`${prefix}*`);
     if (stale.length) await raw.del(...stale);
+    redis.disconnect();
+  }
+}
+
+/** One account attacked from many addresses: what its state costs and how long admin scripts take. */
+interface AccountAttack {
+  addresses: number;
+  cap: number;
+  bytesPerAttempt: number;
+  listedAddresses: number;
+  listBytes: number;
+  stateMs: number;
+  unlockMs: number;
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)];
+}
+
+// Time Redis spent in EVALSHA during `run`, from the private server's command statistics.
+async function scriptMs(raw: Redis, run: () => Promise<unknown>): Promise<number> {
+  const usec = async () => Number(/cmdstat_evalsha:calls=\d+,usec=(\d+)/.exec(String(await raw.info('commandstats')))?.[1] ?? 0);
+  const before = await usec();
+  await run();
+  return ((await usec()) - before) / 1000;
+}
+
+/**
+ * Attacks one account from `ATTACK_ADDRESSES` new addresses (one failed login each) on a private
+ * Redis (so its command statistics time only these scripts), with an address list capped at `cap`.
+ */
+async function measureAccountAttack(url: string, cap: number): Promise<AccountAttack> {
+  const raw = new Redis(url);
+  const prefix = `bench:mem:attack:${randomBytes(4).toString('hex')}:`;
+  const redis = createRedisClient({ url, keyPrefix: prefix, commandTimeoutMs: 5000, connectionName: 'bench-memory' });
+  await redis.connect();
+  // The account ceiling would lock the account after 100 failures; lifted so every address fails once.
+  const options = resolveLockoutOptions({ keySecret: 'a lockout key secret of 32+ chars', emailMaxFailures: 1e9, addressCap: cap });
+  const store = new LockoutStore(redis, options);
+  const email = 'victim@example.com';
+  const attack = async (from: number, count: number) => {
+    for (let i = from; i < from + count; i++) {
+      const outcome = await store.reserve(email, `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`);
+      if (outcome.allowed) await store.confirmFailure(outcome.reservation);
+    }
+  };
+  try {
+    await attack(0, ATTACK_ADDRESSES);
+    const { bytes } = await bytesUnder(raw, prefix);
+    const { seen } = lockoutKeys(store.subject(email, '0.0.0.0'));
+    const listedAddresses = await redis.zcard(seen);
+    const listBytes = Number(await raw.memory('USAGE', `${prefix}${seen}`, 'SAMPLES', 0));
+    const stateMs: number[] = [];
+    for (let i = 0; i < 11; i++) stateMs.push(await scriptMs(raw, () => store.readState(email)));
+    const unlockMs: number[] = [];
+    for (let round = 0; round < 3; round++) {
+      // Refill the list (an unlock empties it) from addresses not seen before.
+      if (round > 0) await attack(ATTACK_ADDRESSES * (round + 1), Math.min(cap, ATTACK_ADDRESSES));
+      unlockMs.push(await scriptMs(raw, () => store.unlock(email)));
+    }
+    return {
+      addresses: ATTACK_ADDRESSES,
+      cap,
+      bytesPerAttempt: Math.round(bytes / ATTACK_ADDRESSES),
+      listedAddresses,
+      listBytes,
+      stateMs: median(stateMs),
+      unlockMs: median(unlockMs),
+    };
+  } finally {
+    await raw.flushdb();
+    raw.disconnect();
     redis.disconnect();
   }
 }
@@ -99,21 +178,58 @@ async function main(): Promise<void> {
       }
     }),
   );
+  // The same attack with the default cap and with a list that holds every address (what an unbounded list would).
+  const server = await startRedisServer();
+  const attacks: AccountAttack[] = [];
+  try {
+    attacks.push(await measureAccountAttack(server.url, DEFAULT_LOCKOUT_ADDRESS_CAP));
+    attacks.push(await measureAccountAttack(server.url, ATTACK_ADDRESSES));
+  } finally {
+    await server.stop();
+  }
   const info = await raw.info('server');
   raw.disconnect();
   const table = ['| unit | bytes | keys |', '|---|---|---|', ...rows.map((r) => `| ${r.label} | ${r.bytes} | ${r.keys.toFixed(2)} |`)];
-  process.stdout.write([`Redis memory per unit (${UNITS} units, MEMORY USAGE summed over the unit's keys)`, ...table, ''].join('\n'));
+  const attackTable = attackRows(attacks);
+  process.stdout.write(
+    [
+      `Redis memory per unit (${UNITS} units, MEMORY USAGE summed over the unit's keys)`,
+      ...table,
+      '',
+      `One account attacked from ${ATTACK_ADDRESSES} addresses, one failed login each (Redis time of the admin scripts)`,
+      ...attackTable,
+      '',
+    ].join('\n'),
+  );
   if (process.argv.includes('--write')) {
     const version = /redis_version:(\S+)/.exec(info)?.[1] ?? 'unknown';
-    writeFileSync(join(__dirname, '..', 'docs', 'capacity.md'), capacityReport(rows, table, version));
+    writeFileSync(join(__dirname, '..', 'docs', 'capacity.md'), capacityReport(rows, table, attackTable, version));
     process.stdout.write('wrote docs/capacity.md\n');
   }
 }
 
 const GB = 1024 ** 3;
 
+function attackRows([capped, unbounded]: AccountAttack[]): string[] {
+  const ratio = (a: number, b: number) => (b > 0 ? `${(a / b).toFixed(2)}×` : 'n/a');
+  return [
+    `| figure | list capped at ${capped.cap} (default) | list of all ${unbounded.cap} (unbounded) | capped ÷ unbounded |`,
+    '|---|---|---|---|',
+    `| Redis bytes per failed attempt (all keys ÷ attempts) | ${capped.bytesPerAttempt} | ${unbounded.bytesPerAttempt} | ${ratio(capped.bytesPerAttempt, unbounded.bytesPerAttempt)} |`,
+    `| addresses in the account's list | ${capped.listedAddresses} | ${unbounded.listedAddresses} | |`,
+    `| bytes of the account's list | ${capped.listBytes} | ${unbounded.listBytes} | ${ratio(capped.listBytes, unbounded.listBytes)} |`,
+    `| admin state script, Redis time (median) | ${capped.stateMs.toFixed(2)} ms | ${unbounded.stateMs.toFixed(2)} ms | ${ratio(capped.stateMs, unbounded.stateMs)} |`,
+    `| admin unlock script, Redis time (median) | ${capped.unlockMs.toFixed(2)} ms | ${unbounded.unlockMs.toFixed(2)} ms | ${ratio(capped.unlockMs, unbounded.unlockMs)} |`,
+  ];
+}
+
 /** docs/capacity.md: the measured per-unit figures and what they mean at scale. Generated; edit this function. */
-function capacityReport([session, tracker, lockout]: UnitCost[], table: string[], redisVersion: string): string {
+function capacityReport(
+  [session, tracker, lockout]: UnitCost[],
+  table: string[],
+  attackTable: string[],
+  redisVersion: string,
+): string {
   const sessions = 10_000_000;
   const addresses = 1_000_000;
   // An attacking address spends the general and the login budget windows, and leaves one lockout subject.
@@ -130,7 +246,19 @@ ${table.join('\n')}
   the device label, not the agent, so the hash stays in Redis's compact encoding).
 - **Rate-limit tracker**: one policy window of one client (IP or user).
 - **Lockout subject**: one failed login of one email from one address: the pair's window, the account's pending set and
-  failure streak, the address's spraying window and its entry in the account's address set.
+  failure streak, the address's spraying window and its entry in the account's list of recent addresses.
+
+## One account attacked from many addresses
+
+${ATTACK_ADDRESSES} new addresses fail one login each against one account (the account ceiling lifted, so every attempt
+is counted), on a private Redis whose command statistics give the Redis time of the admin scripts. The account's list
+of addresses keeps only the ${DEFAULT_LOCKOUT_ADDRESS_CAP} most recent (\`LockoutModuleOptions.addressCap\`), so it
+and the admin state and unlock scripts stay bounded however many addresses attack; the per-attempt keys (pair and
+address windows) expire with their windows. The second column runs the same attack with a list that keeps every
+address, as an unbounded list would. Dropping an address from the list never lifts its lock, and an unlock still voids
+it (see [lockout.md](lockout.md)).
+
+${attackTable.join('\n')}
 
 ## At scale
 
@@ -156,7 +284,8 @@ end only when revoked or expired, and an evicted lock would unlock an attacker).
 | lockout pair window and lock | the pair window (15 minutes), the lock (15 minutes doubling to 24 hours); backoff level: lock + 24 hours |
 | account failure streak and ceiling lock | \`LOCKOUT_EMAIL_LOCK_MS\` (90 days) after the last failure |
 | address spraying window and block | 1 hour |
-| account's address set | the longest lock plus its backoff memory (about 49 hours) after the last attempt |
+| account's list of recent addresses (at most ${DEFAULT_LOCKOUT_ADDRESS_CAP}) | the longest lock plus its backoff memory (about 49 hours) after the last attempt; an address drops out after as long unseen, or when newer ones pass the cap |
+| account's unlock generation | as long as the pair state it voids (about 49 hours after the unlock) |
 
 ## Sizing a cluster
 

@@ -1,5 +1,7 @@
 import { RedisScript } from '@nest-hardening/redis';
 import { LOCKOUT_LUA_PRELUDE } from './lockout-prelude.script';
+import { ADDRESS_TRACKING_LUA, VOID_STALE_PAIR_LUA } from './lockout-addresses.lua';
+import { BIND_ACCOUNT_KEYS_LUA } from './lockout-reserve.lua';
 
 const CONFIRM_HELPERS_LUA = `
 local function confirm(pending, failed, window)
@@ -21,9 +23,10 @@ end
  * Confirms a reserved attempt as a failed login in the account's slot and starts whichever account
  * lock its count reaches: the pair lock (with the next backoff level) and the account-wide ceiling
  * lock. The address's part is {@link CONFIRM_ADDRESS_FAILURE_SCRIPT}; the two are independent.
+ * A confirmed failure records the address as seen again (it may have been dropped from the
+ * bounded list while its password was checked), so its new pair state stays reachable by an unlock.
  *
- * KEYS: 1 pair pending, 2 pair failed, 3 pair lock, 4 pair level, 5 email pending, 6 email streak,
- *       7 email lock, 8 address set (all `{e:<eh>}`)
+ * KEYS: the account keys of {@link BIND_ACCOUNT_KEYS_LUA} (1-12, all `{e:<eh>}`)
  * ARGV: the common layout of {@link LOCKOUT_LUA_PRELUDE}.
  * Returns: `{pairLockMs, backoffLevel, emailLockMs}`; a value is 0 unless this call started that
  *          lock. Each lock is started by exactly one confirmation.
@@ -34,25 +37,26 @@ end
  */
 export const CONFIRM_ACCOUNT_FAILURE_SCRIPT = new RedisScript(
   'lockout-failure-account',
-  `${LOCKOUT_LUA_PRELUDE}${CONFIRM_HELPERS_LUA}
+  `${LOCKOUT_LUA_PRELUDE}${CONFIRM_HELPERS_LUA}${BIND_ACCOUNT_KEYS_LUA}${ADDRESS_TRACKING_LUA}${VOID_STALE_PAIR_LUA}
 local result = {0, 0, 0}
-if confirm(KEYS[1], KEYS[2], pairWindow) >= pairMax and redis.call('EXISTS', KEYS[3]) == 0 then
-  local level = redis.call('INCR', KEYS[4])
+local failures = confirm(pairPendingKey, pairFailedKey, pairWindow)
+if failures >= 0 then trackAddress() end
+if failures >= pairMax and redis.call('EXISTS', pairLockKey) == 0 then
+  local level = redis.call('INCR', pairLevelKey)
   local ms = lockFor(level)
   -- The level decays backoffReset after the END of this lock, not after its start.
-  redis.call('PEXPIRE', KEYS[4], ms + backoffReset)
-  startLock(KEYS[3], KEYS[1], KEYS[2], ms)
-  redis.call('PEXPIRE', KEYS[8], math.max(addrTtl, ms + backoffReset))
+  redis.call('PEXPIRE', pairLevelKey, ms + backoffReset)
+  startLock(pairLockKey, pairPendingKey, pairFailedKey, ms)
   result[1], result[2] = ms, level
 end
 -- Attempts from known addresses were never reserved against the account, so they do not count here.
 local streak = -1
-if redis.call('ZREM', KEYS[5], rid) == 1 then
-  streak = redis.call('INCR', KEYS[6])
-  redis.call('PEXPIRE', KEYS[6], emailLock)
+if redis.call('ZREM', emailPendingKey, rid) == 1 then
+  streak = redis.call('INCR', emailStreakKey)
+  redis.call('PEXPIRE', emailStreakKey, emailLock)
 end
-if streak >= emailMax and redis.call('EXISTS', KEYS[7]) == 0 then
-  redis.call('SET', KEYS[7], now + emailLock, 'PX', emailLock)
+if streak >= emailMax and redis.call('EXISTS', emailLockKey) == 0 then
+  redis.call('SET', emailLockKey, now + emailLock, 'PX', emailLock)
   result[3] = emailLock
 end
 return result

@@ -1,77 +1,207 @@
 import { RedisScript } from '@nest-hardening/redis';
-import type { LockoutKeys } from './lockout.keys';
-
-/** The order in which the migration script receives the keys of one subject, and how each merges. */
-export const LOCKOUT_MIGRATION_KEYS: readonly (keyof LockoutKeys)[] = [
-  'pairPending',
-  'pairFailed',
-  'pairLock',
-  'pairLevel',
-  'emailPending',
-  'emailStreak',
-  'emailLock',
-  'addresses',
-  'known',
-  'notified',
-  'ipPending',
-  'ipFailed',
-  'ipBlock',
-];
+import { LOCKOUT_LUA_PRELUDE } from './lockout-prelude.script';
+import { ADDRESS_TRACKING_LUA, VOID_STALE_PAIR_LUA } from './lockout-addresses.lua';
+import { BIND_ACCOUNT_KEYS_LUA } from './lockout-reserve.lua';
 
 /**
- * During a rotation of the lockout key secret, moves the state of one (account, address) from its
- * names under the previous secret to its names under the current one. Run before a reservation, so
- * the reservation script, unchanged, sees every count (reserve-before-verify still holds: it is
- * that script which checks and reserves in one step).
+ * A rotation of the lockout key secret moves one (account, address)'s state from its names under
+ * the previous secret to its names under the current one, one slot at a time, so it works on a
+ * Redis Cluster (old and new names hash to different slots): per slot pair, TAKE copies the old
+ * state (old slot), PUT merges the copy into the new names (new slot), DROP removes from the old
+ * names exactly what was copied (old slot). The store runs the three before a reservation, so the
+ * reservation, unchanged, sees every count.
  *
- * KEYS: 1-13 the keys under the previous secret, 14-26 the same keys under the current secret,
- *       both in the order of {@link LOCKOUT_MIGRATION_KEYS}
- * ARGV: 1 address hash under the previous secret, 2 address hash under the current secret
- * Returns: 1.
- * Invariant: nothing counted is lost or counted twice. Windows are unions (reservation ids are
- *            unique), the failure streak adds up, a lock keeps the later end and a backoff level the
- *            higher one, each with the longer expiry; the old key is deleted once merged, so a second
- *            run adds nothing. In the address set and the known addresses only this address moves:
- *            the others are named by hashes under the previous secret, whose pair keys stay under the
- *            previous account name until that address is seen again.
+ * Invariant: nothing counted is lost or counted twice, whatever runs concurrently or stops between
+ * steps. Every merge is idempotent (windows are unions of unique reservation ids; lock ends, levels
+ * and last-success times keep the greater value, with the longer expiry), and DROP removes only
+ * entries and values still equal to the copy, so writes made meanwhile stay for the next move. The
+ * one sum, the failure streak, is first parked in the old slot under an id (`streak:moving`); PUT
+ * adds a parcel at most once (marker `moved:<id>` in the new slot, living as long as the parcel),
+ * and an unfinished move is found and finished by the next one. Until then the old names still
+ * hold the copy, so a crash between steps loses nothing.
  */
-export const MIGRATE_LOCKOUT_KEYS_SCRIPT = new RedisScript(
-  'lockout-migrate',
-  `
-local oldAddr, newAddr = ARGV[1], ARGV[2]
-local kinds = {'window', 'window', 'later', 'later', 'window', 'sum', 'later', 'addrs', 'known', 'later', 'window', 'window', 'later'}
-local function ttl(key)
-  local ms = redis.call('PTTL', key)
-  if ms > 0 then return ms end
-  return 0
+const MOVE_HELPERS_LUA = `
+local function snapshot(key, kind)
+  if redis.call('EXISTS', key) == 0 then return false end
+  local ttl = redis.call('PTTL', key)
+  if kind == 'window' then return {ttl = ttl, entries = redis.call('ZRANGE', key, 0, -1, 'WITHSCORES')} end
+  return {ttl = ttl, value = redis.call('GET', key)}
 end
-for i, kind in ipairs(kinds) do
-  local old, new = KEYS[i], KEYS[i + 13]
-  if old ~= new and redis.call('EXISTS', old) == 1 then
-    local keep = math.max(ttl(old), ttl(new))
-    if kind == 'window' then
-      redis.call('ZUNIONSTORE', new, 2, new, old, 'AGGREGATE', 'MAX')
-      redis.call('DEL', old)
-    elseif kind == 'sum' then
-      redis.call('INCRBY', new, tonumber(redis.call('GET', old)) or 0)
-      redis.call('DEL', old)
-    elseif kind == 'later' then
-      -- Lock ends (epoch ms), backoff levels and the notification flag: the greater value wins.
-      local o, n = redis.call('GET', old), redis.call('GET', new)
-      if not n or tonumber(o) > tonumber(n) then redis.call('SET', new, o) end
-      redis.call('DEL', old)
-    elseif kind == 'addrs' then
-      if redis.call('SREM', old, oldAddr) == 1 then redis.call('SADD', new, newAddr) end
-    else
-      local seen = redis.call('ZSCORE', old, oldAddr)
-      if seen then
-        redis.call('ZREM', old, oldAddr)
-        local current = redis.call('ZSCORE', new, newAddr)
-        if not current or tonumber(seen) > tonumber(current) then redis.call('ZADD', new, seen, newAddr) end
-      end
-    end
-    if keep > 0 and redis.call('EXISTS', new) == 1 then redis.call('PEXPIRE', new, keep) end
+
+local function merge(key, kind, s)
+  if kind == 'window' then
+    for i = 1, #s.entries, 2 do redis.call('ZADD', key, 'GT', s.entries[i + 1], s.entries[i]) end
+  else
+    local current = redis.call('GET', key)
+    if not current or tonumber(s.value) > tonumber(current) then redis.call('SET', key, s.value, 'KEEPTTL') end
   end
+  if s.ttl > 0 and redis.call('PTTL', key) < s.ttl then redis.call('PEXPIRE', key, s.ttl) end
+end
+
+local function drop(key, kind, s)
+  if kind == 'window' then
+    for i = 1, #s.entries, 2 do redis.call('ZREM', key, s.entries[i]) end
+  elseif redis.call('GET', key) == s.value then
+    redis.call('DEL', key)
+  end
+end
+`;
+
+const ACCOUNT_ROLES_LUA = `
+local notifiedKey = KEYS[13]
+local roles = {pairPendingKey, pairFailedKey, pairLockKey, pairLevelKey, emailPendingKey, emailLockKey, notifiedKey}
+local kinds = {'window', 'window', 'later', 'later', 'window', 'later', 'later'}
+`;
+
+const ADDRESS_ROLES_LUA = `
+local roles = {KEYS[1], KEYS[2], KEYS[3]}
+local kinds = {'window', 'window', 'later'}
+`;
+
+/**
+ * Step 1 in the account's slot under the previous names: copies the pair state of this address,
+ * the account's windows and locks and this address's last success, and parks the failure streak
+ * (or returns the parcel an unfinished move left). Pair state an unlock voided is deleted first.
+ *
+ * KEYS: the account keys of {@link BIND_ACCOUNT_KEYS_LUA} (1-12), 13 notified, 14 streak parcel
+ *       (all `{e:<old eh>}`)
+ * ARGV: the common layout of {@link LOCKOUT_LUA_PRELUDE} (address hash under the previous secret),
+ *       17 a fresh parcel id
+ * Returns: '' when there is nothing to move, else the copy as JSON
+ *          `{keys: [snapshot|false] x7, known, knownTtl, parcel: {id, count, ttl}|false}`.
+ */
+export const TAKE_ACCOUNT_STATE_SCRIPT = new RedisScript(
+  'lockout-move-account-take',
+  `${LOCKOUT_LUA_PRELUDE}${BIND_ACCOUNT_KEYS_LUA}${ADDRESS_TRACKING_LUA}${VOID_STALE_PAIR_LUA}${MOVE_HELPERS_LUA}${ACCOUNT_ROLES_LUA}
+local parcelKey = KEYS[14]
+local copy, found = {keys = {}, known = false, knownTtl = 0, parcel = false}, false
+for i, key in ipairs(roles) do
+  copy.keys[i] = snapshot(key, kinds[i])
+  if copy.keys[i] then found = true end
+end
+local known = redis.call('ZSCORE', knownKey, addr)
+if known then copy.known, copy.knownTtl, found = known, redis.call('PTTL', knownKey), true end
+local streak = redis.call('GET', emailStreakKey)
+if streak and redis.call('EXISTS', parcelKey) == 0 then
+  local ttl = redis.call('PTTL', emailStreakKey)
+  if ttl <= 0 then ttl = emailLock end
+  redis.call('HSET', parcelKey, 'id', ARGV[17], 'count', streak)
+  redis.call('PEXPIRE', parcelKey, ttl)
+  redis.call('DEL', emailStreakKey)
+end
+if redis.call('EXISTS', parcelKey) == 1 then
+  local parcel = redis.call('HMGET', parcelKey, 'id', 'count')
+  copy.parcel, found = {id = parcel[1], count = parcel[2], ttl = redis.call('PTTL', parcelKey)}, true
+end
+if not found then return '' end
+return cjson.encode(copy)
+`,
+);
+
+/**
+ * Step 2 in the account's slot under the current names: merges the copy of step 1 and records the
+ * address as seen when pair state moved. Idempotent (the streak parcel is added at most once).
+ *
+ * KEYS: the account keys (1-12), 13 notified, 14 the parcel's marker `moved:<id>` (all `{e:<new eh>}`)
+ * ARGV: the common layout (address hash under the current secret), 17 the copy (JSON)
+ * Returns: 1.
+ */
+export const PUT_ACCOUNT_STATE_SCRIPT = new RedisScript(
+  'lockout-move-account-put',
+  `${LOCKOUT_LUA_PRELUDE}${BIND_ACCOUNT_KEYS_LUA}${ADDRESS_TRACKING_LUA}${VOID_STALE_PAIR_LUA}${MOVE_HELPERS_LUA}${ACCOUNT_ROLES_LUA}
+local copy = cjson.decode(ARGV[17])
+local pairMoved = false
+for i, key in ipairs(roles) do
+  if copy.keys[i] then
+    merge(key, kinds[i], copy.keys[i])
+    if i <= 4 then pairMoved = true end
+  end
+end
+if copy.known then
+  redis.call('ZADD', knownKey, 'GT', copy.known, addr)
+  if redis.call('PTTL', knownKey) < copy.knownTtl then redis.call('PEXPIRE', knownKey, copy.knownTtl) end
+end
+if copy.parcel and copy.parcel.ttl > 0 and redis.call('SET', KEYS[14], '1', 'NX', 'PX', copy.parcel.ttl) then
+  redis.call('INCRBY', emailStreakKey, copy.parcel.count)
+  if redis.call('PTTL', emailStreakKey) < copy.parcel.ttl then redis.call('PEXPIRE', emailStreakKey, copy.parcel.ttl) end
+end
+if pairMoved then trackAddress() end
+return 1
+`,
+);
+
+/**
+ * Step 3 in the account's slot under the previous names: removes what step 1 copied (window
+ * entries by id, values only if unchanged, the parcel by its id) and forgets the address there
+ * once it has no pair state left.
+ *
+ * KEYS: as {@link TAKE_ACCOUNT_STATE_SCRIPT}
+ * ARGV: the common layout (address hash under the previous secret), 17 the copy (JSON)
+ * Returns: 1.
+ */
+export const DROP_ACCOUNT_STATE_SCRIPT = new RedisScript(
+  'lockout-move-account-drop',
+  `${LOCKOUT_LUA_PRELUDE}${BIND_ACCOUNT_KEYS_LUA}${MOVE_HELPERS_LUA}${ACCOUNT_ROLES_LUA}
+local copy = cjson.decode(ARGV[17])
+for i, key in ipairs(roles) do
+  if copy.keys[i] then drop(key, kinds[i], copy.keys[i]) end
+end
+if copy.known and redis.call('ZSCORE', knownKey, addr) == copy.known then redis.call('ZREM', knownKey, addr) end
+if copy.parcel and redis.call('HGET', KEYS[14], 'id') == copy.parcel.id then redis.call('DEL', KEYS[14]) end
+if redis.call('EXISTS', pairPendingKey, pairFailedKey, pairLockKey, pairLevelKey) == 0 then
+  redis.call('ZREM', seenKey, addr)
+  redis.call('SREM', legacyKey, addr)
+  redis.call('DEL', pairEvictedKey)
+end
+return 1
+`,
+);
+
+/**
+ * Step 1 in the address's slot under the previous names: copies its spraying windows and block.
+ *
+ * KEYS: 1 ip pending, 2 ip failed, 3 ip block (all `{ip:<old ah>}`)
+ * ARGV: none.
+ * Returns: '' when there is nothing to move, else `{keys: [snapshot|false] x3}` as JSON.
+ */
+export const TAKE_ADDRESS_STATE_SCRIPT = new RedisScript(
+  'lockout-move-address-take',
+  `${MOVE_HELPERS_LUA}${ADDRESS_ROLES_LUA}
+local copy, found = {keys = {}}, false
+for i, key in ipairs(roles) do
+  copy.keys[i] = snapshot(key, kinds[i])
+  if copy.keys[i] then found = true end
+end
+if not found then return '' end
+return cjson.encode(copy)
+`,
+);
+
+/**
+ * Step 2 in the address's slot under the current names: merges the copy (idempotent).
+ * KEYS: as {@link TAKE_ADDRESS_STATE_SCRIPT} (`{ip:<new ah>}`); ARGV: 1 the copy (JSON). Returns: 1.
+ */
+export const PUT_ADDRESS_STATE_SCRIPT = new RedisScript(
+  'lockout-move-address-put',
+  `${MOVE_HELPERS_LUA}${ADDRESS_ROLES_LUA}
+local copy = cjson.decode(ARGV[1])
+for i, key in ipairs(roles) do
+  if copy.keys[i] then merge(key, kinds[i], copy.keys[i]) end
+end
+return 1
+`,
+);
+
+/**
+ * Step 3 in the address's slot under the previous names: removes what step 1 copied.
+ * KEYS: as {@link TAKE_ADDRESS_STATE_SCRIPT} (`{ip:<old ah>}`); ARGV: 1 the copy (JSON). Returns: 1.
+ */
+export const DROP_ADDRESS_STATE_SCRIPT = new RedisScript(
+  'lockout-move-address-drop',
+  `${MOVE_HELPERS_LUA}${ADDRESS_ROLES_LUA}
+local copy = cjson.decode(ARGV[1])
+for i, key in ipairs(roles) do
+  if copy.keys[i] then drop(key, kinds[i], copy.keys[i]) end
 end
 return 1
 `,

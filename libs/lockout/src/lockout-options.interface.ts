@@ -49,6 +49,12 @@ export interface LockoutModuleOptions {
   ipBlockMs?: number;
   /** An address with a successful login this recent is exempt from the account-wide lock. Default 30 days. */
   knownAddressTtlMs?: number;
+  /**
+   * How many of an account's most recently seen addresses are tracked for admin state and unlock
+   * (bounds the memory an attack adds to one account and the time of those scripts). An address
+   * dropped from the list keeps its locks, and an unlock still voids them. Default 1000.
+   */
+  addressCap?: number;
   /** At most one lock email per account per this interval. Default 1 hour. */
   notificationIntervalMs?: number;
   /** `smtp://` or `smtps://` URL; lock emails are disabled when unset. */
@@ -70,11 +76,17 @@ export interface LockoutModuleOptions {
 export type ResolvedLockoutOptions = Required<Omit<LockoutModuleOptions, 'smtpUrl' | 'accountDirectory' | 'previousKeySecret'>> &
   Pick<LockoutModuleOptions, 'smtpUrl' | 'accountDirectory' | 'previousKeySecret'>;
 
+/** Default {@link LockoutModuleOptions.addressCap}. */
+export const DEFAULT_LOCKOUT_ADDRESS_CAP = 1000;
+
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
 
 export function resolveLockoutOptions(options: LockoutModuleOptions): ResolvedLockoutOptions {
   if (!options.keySecret) throw new Error('LockoutModule: keySecret is required');
+  if (options.addressCap !== undefined && !(Number.isInteger(options.addressCap) && options.addressCap >= 1)) {
+    throw new Error('LockoutModule: addressCap must be a positive integer');
+  }
   return {
     pairMaxFailures: 5,
     pairWindowMs: 15 * MINUTE,
@@ -88,6 +100,7 @@ export function resolveLockoutOptions(options: LockoutModuleOptions): ResolvedLo
     ipWindowMs: HOUR,
     ipBlockMs: HOUR,
     knownAddressTtlMs: 30 * 24 * HOUR,
+    addressCap: DEFAULT_LOCKOUT_ADDRESS_CAP,
     notificationIntervalMs: HOUR,
     mailFrom: 'Security <no-reply@localhost>',
     productName: 'your account',

@@ -4,7 +4,7 @@
  * ARGV layout common to all lockout scripts (see {@link lockoutScriptArgs}):
  *   1 reservation id, 2 address hash, 3 pairMax, 4 pairWindowMs, 5 baseLockMs, 6 maxLockMs,
  *   7 backoffResetMs, 8 emailMax, 9 emailWindowMs, 10 emailLockMs, 11 ipMax, 12 ipWindowMs,
- *   13 ipBlockMs, 14 knownAddressTtlMs, 15 addressSetTtlMs
+ *   13 ipBlockMs, 14 knownAddressTtlMs, 15 addressSetTtlMs, 16 addressCap
  *
  * Time comes from Redis (TIME), not from the callers, so several app instances with skewed clocks
  * share one timeline. Lock keys store their end (epoch ms) as value, so reads report it exactly.
@@ -17,7 +17,7 @@ local pairMax, pairWindow = tonumber(ARGV[3]), tonumber(ARGV[4])
 local baseLock, maxLock, backoffReset = tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7])
 local emailMax, emailWindow, emailLock = tonumber(ARGV[8]), tonumber(ARGV[9]), tonumber(ARGV[10])
 local ipMax, ipWindow, ipBlock = tonumber(ARGV[11]), tonumber(ARGV[12]), tonumber(ARGV[13])
-local knownTtl, addrTtl = tonumber(ARGV[14]), tonumber(ARGV[15])
+local knownTtl, addrTtl, addrCap = tonumber(ARGV[14]), tonumber(ARGV[15]), tonumber(ARGV[16])
 
 -- Duration of the pair lock at a backoff level (1 = first lock); the exponent is capped so it stays finite.
 local function lockFor(level)
@@ -51,10 +51,11 @@ export interface LockoutScriptLimits {
   ipWindowMs: number;
   ipBlockMs: number;
   knownAddressTtlMs: number;
+  addressCap: number;
 }
 
 export function lockoutScriptArgs(limits: LockoutScriptLimits, reservationId: string, addressHash: string): string[] {
-  // The address set must outlive every pair key it points to: the longest lock plus its backoff memory.
+  // An address's entry in `seen` must outlive every pair key it points to: the longest lock plus its backoff memory.
   const addressSetTtl = Math.max(limits.pairWindowMs, limits.emailWindowMs) + limits.maxLockMs + limits.backoffResetMs;
   return [
     reservationId,
@@ -72,5 +73,6 @@ export function lockoutScriptArgs(limits: LockoutScriptLimits, reservationId: st
     limits.ipBlockMs,
     limits.knownAddressTtlMs,
     addressSetTtl,
+    limits.addressCap,
   ].map((value) => String(value));
 }

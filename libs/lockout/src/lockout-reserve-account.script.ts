@@ -10,8 +10,9 @@ import { ACCOUNT_CHECK_LUA, ACCOUNT_RESERVE_LUA, BIND_ACCOUNT_KEYS_LUA, RESERVE_
  * Retry-After must not be earlier than the end of the account's own locks).
  *
  * KEYS: 1 pair pending, 2 pair failed, 3 pair lock, 4 pair level, 5 email pending, 6 email streak,
- *       7 email lock, 8 known addresses, 9 address set (all `{e:<eh>}`)
- * ARGV: the common layout of {@link LOCKOUT_LUA_PRELUDE}, then 16 mode: `reserve` or `peek`.
+ *       7 email lock, 8 known addresses, 9 seen addresses, 10 legacy address set, 11 pair evicted,
+ *       12 unlock generation (all `{e:<eh>}`)
+ * ARGV: the common layout of {@link LOCKOUT_LUA_PRELUDE}, then 17 mode: `reserve` or `peek`.
  * Returns: `{1, exempt}` when reserved (or, when peeking, when it would be); `{0, waitMs, reason}`
  *          when refused (reason `pair` or `email`, the rule with the latest end).
  * Invariant: pending + failed of the pair window never exceeds pairMax, and pending + streak of the
@@ -22,7 +23,7 @@ export const RESERVE_ACCOUNT_SCRIPT = new RedisScript(
   `${LOCKOUT_LUA_PRELUDE}${RESERVE_HELPERS_LUA}${BIND_ACCOUNT_KEYS_LUA}
 ${ACCOUNT_CHECK_LUA}
 if waitMs > 0 then return {0, math.ceil(waitMs), reason} end
-if ARGV[16] == 'reserve' then
+if ARGV[17] == 'reserve' then
 ${ACCOUNT_RESERVE_LUA}
 end
 if exempt then return {1, 1} end

@@ -1,10 +1,12 @@
+import { ADDRESS_TRACKING_LUA, VOID_STALE_PAIR_LUA } from './lockout-addresses.lua';
+
 /**
  * Lua pieces of the reservation, shared by the one-script reservation (single Redis) and the
  * two per-slot steps (Redis Cluster), so both apply exactly the same rules. Each piece works on
  * named key locals that the script binds from its KEYS first:
  *   address: ipPendingKey, ipFailedKey, ipBlockKey
  *   account: pairPendingKey, pairFailedKey, pairLockKey, pairLevelKey, emailPendingKey,
- *            emailStreakKey, emailLockKey, knownKey, addressSetKey
+ *            emailStreakKey, emailLockKey, knownKey, seenKey, legacyKey, pairEvictedKey, unlocksKey
  * They run after {@link LOCKOUT_LUA_PRELUDE}.
  */
 export const RESERVE_HELPERS_LUA = `
@@ -45,8 +47,11 @@ if used(ipPendingKey, ipFailedKey, ipWindow) >= ipMax then
 end
 `;
 
-/** The pair lock and window, and (unless the address is known) the account lock and streak; sets `exempt`. */
-export const ACCOUNT_CHECK_LUA = `
+/**
+ * The pair lock and window, and (unless the address is known) the account lock and streak; sets
+ * `exempt`. Pair state that an unlock voided is deleted first.
+ */
+export const ACCOUNT_CHECK_LUA = `${ADDRESS_TRACKING_LUA}${VOID_STALE_PAIR_LUA}
 refuse('pair', remaining(pairLockKey))
 local seen = redis.call('ZSCORE', knownKey, addr)
 local exempt = seen ~= false and tonumber(seen) > now - knownTtl
@@ -71,16 +76,16 @@ reserve(ipPendingKey, ipWindow)
 export const ACCOUNT_RESERVE_LUA = `
 reserve(pairPendingKey, pairWindow)
 if not exempt then reserve(emailPendingKey, emailWindow) end
-redis.call('SADD', addressSetKey, addr)
-redis.call('PEXPIRE', addressSetKey, addrTtl)
+trackAddress()
 `;
 
 export const BIND_ADDRESS_KEYS_LUA = (first: number) => `
 local ipPendingKey, ipFailedKey, ipBlockKey = KEYS[${first}], KEYS[${first + 1}], KEYS[${first + 2}]
 `;
 
+/** Binds the account keys, KEYS 1-12 in the order of `LockoutStore.accountKeys`. */
 export const BIND_ACCOUNT_KEYS_LUA = `
 local pairPendingKey, pairFailedKey, pairLockKey, pairLevelKey = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 local emailPendingKey, emailStreakKey, emailLockKey = KEYS[5], KEYS[6], KEYS[7]
-local knownKey, addressSetKey = KEYS[8], KEYS[9]
+local knownKey, seenKey, legacyKey, pairEvictedKey, unlocksKey = KEYS[8], KEYS[9], KEYS[10], KEYS[11], KEYS[12]
 `;

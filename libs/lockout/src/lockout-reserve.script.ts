@@ -18,7 +18,8 @@ import {
  * ({@link RESERVE_ADDRESS_SCRIPT}, then {@link RESERVE_ACCOUNT_SCRIPT}).
  *
  * KEYS: 1 pair pending, 2 pair failed, 3 pair lock, 4 pair level, 5 email pending, 6 email streak,
- *       7 email lock, 8 known addresses, 9 address set, 10 ip pending, 11 ip failed, 12 ip block
+ *       7 email lock, 8 known addresses, 9 seen addresses, 10 legacy address set, 11 pair evicted,
+ *       12 unlock generation, 13 ip pending, 14 ip failed, 15 ip block
  * ARGV: the common layout of {@link LOCKOUT_LUA_PRELUDE}.
  * Returns: `{1, exempt}` when reserved (exempt = 1 if the address is known, so not counted against
  *          the account ceiling); `{0, waitMs, reason}` when refused (reason `pair`, `email` or `ip`,
@@ -30,7 +31,7 @@ import {
  */
 export const RESERVE_LOGIN_SCRIPT = new RedisScript(
   'lockout-reserve',
-  `${LOCKOUT_LUA_PRELUDE}${RESERVE_HELPERS_LUA}${BIND_ACCOUNT_KEYS_LUA}${BIND_ADDRESS_KEYS_LUA(10)}
+  `${LOCKOUT_LUA_PRELUDE}${RESERVE_HELPERS_LUA}${BIND_ACCOUNT_KEYS_LUA}${BIND_ADDRESS_KEYS_LUA(13)}
 ${ADDRESS_CHECK_LUA}${ACCOUNT_CHECK_LUA}
 if waitMs > 0 then return {0, math.ceil(waitMs), reason} end
 ${ACCOUNT_RESERVE_LUA}${ADDRESS_RESERVE_LUA}

@@ -32,6 +32,7 @@ export class LockoutStateDto implements Record<Exclude<keyof LockoutState, 'ip'>
   @ApiProperty({ type: 'integer', description: 'consecutive failures since the last successful login' }) emailFailures!: number;
   @ApiProperty({ type: 'integer' }) emailPending!: number;
   @ApiProperty({ type: 'integer', description: 'the highest backoff level among the addresses' }) backoffLevel!: number;
-  @ApiProperty({ type: [LockoutAddressStateDto] }) addresses!: LockoutAddressStateDto[];
+  @ApiProperty({ type: [LockoutAddressStateDto], description: 'the most recent addresses, at most the address cap (1,000 by default)' })
+  addresses!: LockoutAddressStateDto[];
   @ApiPropertyOptional({ type: LockoutIpStateDto }) ip?: LockoutIpStateDto;
 }

@@ -34,8 +34,9 @@ export interface LockoutState {
   /** Consecutive failures since the last successful login (known addresses are not counted). */
   emailFailures: number;
   emailPending: number;
-  /** The highest backoff level among the account's addresses. */
+  /** The highest backoff level among the listed addresses. */
   backoffLevel: number;
+  /** The account's most recent addresses, at most `addressCap` (older ones keep their locks, unlisted). */
   addresses: LockoutAddressState[];
   /** Present when `getState` was given an address. */
   ip?: LockoutIpState;

@@ -1,8 +1,9 @@
 import { Redis } from 'ioredis';
-import { startRedisCluster, type TestRedisCluster } from '@nest-hardening/testing';
+import { startRedisCluster, uniqueKeyPrefix, type TestRedisCluster } from '@nest-hardening/testing';
 import { ACCOUNT_LOCKED_MESSAGE } from './account-locked.error';
 import { lockoutKeys } from './lockout.keys';
 import { startLoginTestApp, TEST_PASSWORD, type LoginTestApp } from './lockout.test-app';
+import { ADDRESS_CAP_OPTIONS, describeAddressCap } from './lockout.address-cap.cases';
 
 jest.setTimeout(30_000);
 
@@ -144,9 +145,82 @@ describe('lockout on a real 3-master Redis Cluster', () => {
     for (const ip of ['10.0.5.1', '10.0.5.2', '10.0.5.3']) expect((await t.login(email, TEST_PASSWORD, ip)).status).toBe(200);
   });
 
-  it('refuses to start with a previous key secret, whose migration would span four slots', async () => {
-    await expect(
-      startLoginTestApp({ ...OPTIONS, clusterNodes: cluster.nodes, keySecret: 'the new lockout secret', previousKeySecret: 'the old one' }, []),
-    ).rejects.toThrow(/cannot rotate its key secret on Redis Cluster/);
+});
+
+describe('lockout limits on a real 3-master Redis Cluster: address cap and key-secret rotation', () => {
+  let cluster: TestRedisCluster;
+
+  beforeAll(async () => {
+    cluster = await startRedisCluster();
+  }, 60_000);
+  afterAll(async () => {
+    await cluster?.stop();
+  });
+
+  describe('address cap', () => {
+    describeAddressCap(() =>
+      startLoginTestApp({ ...ADDRESS_CAP_OPTIONS, clusterNodes: cluster.nodes }, ['cap@example.com', 'evicted@example.com', 'relocked@example.com']),
+    );
+  });
+
+  describe('key-secret rotation (state moves slot by slot)', () => {
+    let before: LoginTestApp;
+    let during: LoginTestApp;
+
+    beforeAll(async () => {
+      const keyPrefix = uniqueKeyPrefix('lockrot');
+      const shared = { ...OPTIONS, keyPrefix, clusterNodes: cluster.nodes };
+      before = await startLoginTestApp({ ...shared, keySecret: 'the lockout secret before' }, ACCOUNTS);
+      during = await startLoginTestApp({ ...shared, keySecret: 'the lockout secret after', previousKeySecret: 'the lockout secret before' }, ACCOUNTS);
+    }, 60_000);
+    afterAll(async () => {
+      await Promise.all([before?.close(), during?.close()]);
+    });
+
+    async function fail(app: LoginTestApp, email: string, ip: string, times: number): Promise<void> {
+      for (let i = 0; i < times; i++) expect((await app.login(email, WRONG, ip)).status).toBe(401);
+    }
+
+    it('keeps counting failures made under the old secret, so the pair locks on the 5th', async () => {
+      await fail(before, 'alice@example.com', '10.11.0.1', 3);
+      await fail(during, 'alice@example.com', '10.11.0.1', 2);
+
+      expect((await during.login('alice@example.com', TEST_PASSWORD, '10.11.0.1')).status).toBe(429);
+      expect((await during.login('alice@example.com', TEST_PASSWORD, '10.11.0.2')).status).toBe(200);
+    });
+
+    it('still lets at most 5 of 50 concurrent wrong logins through when 4 failures were made under the old secret', async () => {
+      await fail(before, 'bob@example.com', '10.11.1.1', 4);
+      const verified = during.verifications();
+      await Promise.all(Array.from({ length: 50 }, () => during.login('bob@example.com', WRONG, '10.11.1.1')));
+      expect(during.verifications() - verified).toBe(1);
+    });
+
+    it('keeps the account-wide lock and the known address that is exempt from it', async () => {
+      const email = 'carol@example.com';
+      expect((await before.login(email, TEST_PASSWORD, '10.11.2.9')).status).toBe(200);
+      await fail(before, email, '10.11.2.1', 4);
+      await fail(before, email, '10.11.2.2', 4);
+
+      expect((await during.login(email, TEST_PASSWORD, '10.11.2.3')).status).toBe(429);
+      expect((await during.login(email, TEST_PASSWORD, '10.11.2.9')).status).toBe(200);
+      expect((await during.lockout.getState(email, '10.11.2.9')).addresses.find((a) => a.lastSuccessAt !== null)).toBeDefined();
+    });
+
+    it('keeps an address spraying block made under the old secret', async () => {
+      for (const email of ['spray-a@example.com', 'spray-b@example.com', 'spray-c@example.com']) await fail(before, email, '10.11.3.1', 4);
+      expect((await during.login('dave@example.com', TEST_PASSWORD, '10.11.3.1')).status).toBe(429);
+      expect((await during.lockout.getState('dave@example.com', '10.11.3.1')).ip?.blocked).toBe(true);
+    });
+
+    it('shows and unlocks an account whose state is under either secret', async () => {
+      const email = 'erin@example.com';
+      await fail(before, email, '10.11.4.1', 5);
+      expect(await during.lockout.getState(email)).toMatchObject({ locked: true, backoffLevel: 1 });
+
+      await during.lockout.unlock(email, { adminId: 'admin', accountId: 'erin' });
+      expect((await before.lockout.getState(email)).locked).toBe(false);
+      expect((await during.login(email, TEST_PASSWORD, '10.11.4.1')).status).toBe(200);
+    });
   });
 });

@@ -11,12 +11,21 @@ import { createHmac } from 'node:crypto';
  *   lockout:{e:<eh>}:pair:<ah>:failed   ZSET  reservation id -> failed at (ms); confirmed failures in the window
  *   lockout:{e:<eh>}:pair:<ah>:lock     STRING locked-until (epoch ms), PX = lock duration
  *   lockout:{e:<eh>}:pair:<ah>:level    STRING backoff level, PX = lock duration + backoff reset
+ *   lockout:{e:<eh>}:pair:<ah>:evicted  STRING the account's unlock generation when <ah> was evicted from
+ *                                             `seen` while it still had pair state; PX = its longest pair key
  *   lockout:{e:<eh>}:pending            ZSET  account-wide pending attempts (not from known addresses)
  *   lockout:{e:<eh>}:streak             STRING consecutive confirmed failures since the last successful
  *                                             login (not from known addresses); PX = emailLockMs
  *   lockout:{e:<eh>}:lock               STRING locked-until (epoch ms) of the account-wide ceiling lock
- *   lockout:{e:<eh>}:addrs              SET   every <ah> with pair keys, so unlock and getState find
- *                                             them from the email alone (no SCAN)
+ *   lockout:{e:<eh>}:seen               ZSET  <ah> -> last attempt (ms): the most recent addresses (at most
+ *                                             `addressCap`), so unlock and getState find their pair keys
+ *                                             from the email alone (no SCAN) in bounded time
+ *   lockout:{e:<eh>}:addrs              SET   legacy (before `seen`): read and cleared, never written
+ *   lockout:{e:<eh>}:unlocks            STRING unlock generation: pair state of an address that is in
+ *                                             neither set nor stamped with it predates the last unlock
+ *                                             and is void
+ *   lockout:{e:<eh>}:streak:moving      HASH  {id, count}: a failure streak being moved to the names of a
+ *                                             new key secret; lockout:{e:<eh>}:moved:<id> marks it applied
  *   lockout:{e:<eh>}:known              ZSET  <ah> -> last successful login (ms); exempt from the ceiling
  *   lockout:{e:<eh>}:notified           STRING SET NX PX: at most one lock email per interval
  *
@@ -24,13 +33,13 @@ import { createHmac } from 'node:crypto';
  *   lockout:{ip:<ah>}:pending / :failed  ZSETs of the spraying budget across all emails
  *   lockout:{ip:<ah>}:block              STRING blocked-until (epoch ms)
  *
- * The unlock and state scripts derive the pair keys of each `<ah>` in `addrs` from the `addrs` key
- * itself (same hash tag, so the same slot), which also carries the global prefix along.
+ * The unlock and state scripts, and the eviction from `seen`, derive the pair keys of each `<ah>`
+ * from the `seen` key itself (same hash tag, so the same slot), which also carries the global prefix.
  *
  * Redis Cluster: every script touches the keys of one tag only, except the one-step reservation
  * used on a single Redis; on a Cluster {@link LockoutStore} reserves in two steps (address, then
- * account, refunding the address when the account refuses). A key-secret rotation moves state
- * between tags, so it is refused on a Cluster.
+ * account, refunding the address when the account refuses). A key-secret rotation moves state from
+ * the old names to the new ones one slot at a time (see lockout-migrate.script.ts).
  */
 export interface LockoutKeys {
   pairPending: string;
@@ -40,7 +49,11 @@ export interface LockoutKeys {
   emailPending: string;
   emailStreak: string;
   emailLock: string;
-  addresses: string;
+  pairEvicted: string;
+  seen: string;
+  legacyAddresses: string;
+  unlocks: string;
+  streakParcel: string;
   known: string;
   notified: string;
   ipPending: string;
@@ -72,13 +85,22 @@ export function lockoutKeys({ emailHash, addressHash }: LockoutSubject): Lockout
     emailPending: `${account}:pending`,
     emailStreak: `${account}:streak`,
     emailLock: `${account}:lock`,
-    addresses: `${account}:addrs`,
+    pairEvicted: `${pair}:evicted`,
+    seen: `${account}:seen`,
+    legacyAddresses: `${account}:addrs`,
+    unlocks: `${account}:unlocks`,
+    streakParcel: `${account}:streak:moving`,
     known: `${account}:known`,
     notified: `${account}:notified`,
     ipPending: `${address}:pending`,
     ipFailed: `${address}:failed`,
     ipBlock: `${address}:block`,
   };
+}
+
+/** Marks, in the account's slot under the new names, that the moved streak `parcelId` was added. */
+export function lockoutParcelMarkerKey(emailHash: string, parcelId: string): string {
+  return `lockout:{e:${emailHash}}:moved:${parcelId}`;
 }
 
 // Domain-separated so an email and an address with the same text never share a hash.

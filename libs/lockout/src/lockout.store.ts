@@ -5,7 +5,7 @@ import { InjectRedis, redisCall, type RedisClient } from '@nest-hardening/redis'
 import { rateLimitIpKey } from '@nest-hardening/client-ip';
 import { RESOLVED_LOCKOUT_OPTIONS } from './lockout.module-definition';
 import type { ResolvedLockoutOptions } from './lockout-options.interface';
-import { lockoutKeys, lockoutSubject, type LockoutKeys, type LockoutSubject } from './lockout.keys';
+import { lockoutKeys, lockoutParcelMarkerKey, lockoutSubject, type LockoutKeys, type LockoutSubject } from './lockout.keys';
 import { lockoutScriptArgs } from './lockout-prelude.script';
 import { RESERVE_LOGIN_SCRIPT } from './lockout-reserve.script';
 import { RESERVE_ADDRESS_SCRIPT } from './lockout-reserve-address.script';
@@ -14,7 +14,14 @@ import { CONFIRM_ACCOUNT_FAILURE_SCRIPT, CONFIRM_ADDRESS_FAILURE_SCRIPT } from '
 import { RECORD_SUCCESS_SCRIPT } from './lockout-success.script';
 import { RELEASE_RESERVATION_SCRIPT } from './lockout-release.script';
 import { READ_ADDRESS_STATE_SCRIPT, READ_STATE_SCRIPT, UNLOCK_ACCOUNT_SCRIPT } from './lockout-state.script';
-import { LOCKOUT_MIGRATION_KEYS, MIGRATE_LOCKOUT_KEYS_SCRIPT } from './lockout-migrate.script';
+import {
+  DROP_ACCOUNT_STATE_SCRIPT,
+  DROP_ADDRESS_STATE_SCRIPT,
+  PUT_ACCOUNT_STATE_SCRIPT,
+  PUT_ADDRESS_STATE_SCRIPT,
+  TAKE_ACCOUNT_STATE_SCRIPT,
+  TAKE_ADDRESS_STATE_SCRIPT,
+} from './lockout-migrate.script';
 import type { LockoutReservation } from './lockout-reservation.interface';
 import type { LockoutAddressState, LockoutIpState, LockoutState } from './lockout-state.interface';
 
@@ -41,7 +48,8 @@ type ReserveReply = [number, number?, string?];
  * Every script touches one hash slot, except the one-step reservation: on a single Redis a login is
  * checked and reserved in all windows at once; on a Cluster it is reserved in two steps, the
  * address slot and then the account slot, and the address step is refunded when the account step
- * refuses (each step keeps its own windows' invariant; see docs/decisions/).
+ * refuses (each step keeps its own windows' invariant; see docs/decisions/). During a key-secret
+ * rotation, state under the previous names moves slot by slot before the reservation.
  */
 @Injectable()
 export class LockoutStore {
@@ -52,10 +60,6 @@ export class LockoutStore {
     @Inject(RESOLVED_LOCKOUT_OPTIONS) private readonly options: ResolvedLockoutOptions,
   ) {
     this.cluster = redis instanceof Cluster;
-    if (this.cluster && options.previousKeySecret) {
-      // Moving state from old to new names touches four slots, which no one script may do on a Cluster.
-      throw new Error('LockoutModule cannot rotate its key secret on Redis Cluster: unset the previous lockout key secret');
-    }
   }
 
   subject(normalizedEmail: string, ip: string): LockoutSubject {
@@ -66,10 +70,7 @@ export class LockoutStore {
     const subject = this.subject(email, ip);
     const k = lockoutKeys(subject);
     const previous = this.previousSubject(email, ip);
-    if (previous) {
-      const names = (s: LockoutSubject) => LOCKOUT_MIGRATION_KEYS.map((role) => lockoutKeys(s)[role]);
-      await MIGRATE_LOCKOUT_KEYS_SCRIPT.run(this.redis, [...names(previous), ...names(subject)], [previous.addressHash, subject.addressHash]);
-    }
+    if (previous) await this.moveToCurrentNames(previous, subject);
     const id = randomUUID();
     const reply = this.cluster
       ? await this.reserveInTwoSteps(k, id, subject.addressHash)
@@ -86,11 +87,7 @@ export class LockoutStore {
     const k = lockoutKeys(r);
     const args = this.args(r.id, r.addressHash);
     const [[pairLockMs, backoffLevel, emailLockMs], ipBlockMs] = await Promise.all([
-      CONFIRM_ACCOUNT_FAILURE_SCRIPT.run<number[]>(
-        this.redis,
-        [k.pairPending, k.pairFailed, k.pairLock, k.pairLevel, k.emailPending, k.emailStreak, k.emailLock, k.addresses],
-        args,
-      ),
+      CONFIRM_ACCOUNT_FAILURE_SCRIPT.run<number[]>(this.redis, this.accountKeys(k), args),
       CONFIRM_ADDRESS_FAILURE_SCRIPT.run<number>(this.redis, [k.ipPending, k.ipFailed, k.ipBlock], args),
     ]);
     return { pairLockMs, backoffLevel, emailLockMs, ipBlockMs };
@@ -169,13 +166,47 @@ export class LockoutStore {
 
   private stateKeys(subject: LockoutSubject): string[] {
     const k = lockoutKeys(subject);
-    return [k.addresses, k.emailPending, k.emailStreak, k.emailLock, k.known];
+    return [k.seen, k.emailPending, k.emailStreak, k.emailLock, k.known, k.legacyAddresses, k.unlocks, k.streakParcel];
+  }
+
+  /**
+   * Moves a subject's state from its names under the previous key secret to the current ones, one
+   * slot at a time (copy from the old slot, merge into the new, remove the copy from the old; see
+   * lockout-migrate.script.ts), the account's and the address's moves side by side. When nothing
+   * is left under the old names this costs the one round trip of the copies.
+   */
+  private async moveToCurrentNames(previous: LockoutSubject, current: LockoutSubject): Promise<void> {
+    const [from, to] = [lockoutKeys(previous), lockoutKeys(current)];
+    const oldAccount = [...this.accountKeys(from), from.notified, from.streakParcel];
+    const oldAddress = [from.ipPending, from.ipFailed, from.ipBlock];
+    const [accountCopy, addressCopy] = await Promise.all([
+      TAKE_ACCOUNT_STATE_SCRIPT.run<string>(this.redis, oldAccount, [...this.args('', previous.addressHash), randomUUID()]),
+      TAKE_ADDRESS_STATE_SCRIPT.run<string>(this.redis, oldAddress, []),
+    ]);
+    const moves: Promise<unknown>[] = [];
+    if (accountCopy) {
+      const parcel = (JSON.parse(accountCopy) as { parcel: { id: string } | false }).parcel;
+      const marker = lockoutParcelMarkerKey(current.emailHash, parcel ? parcel.id : 'none');
+      moves.push(
+        PUT_ACCOUNT_STATE_SCRIPT.run(this.redis, [...this.accountKeys(to), to.notified, marker], [...this.args('', current.addressHash), accountCopy]).then(() =>
+          DROP_ACCOUNT_STATE_SCRIPT.run(this.redis, oldAccount, [...this.args('', previous.addressHash), accountCopy]),
+        ),
+      );
+    }
+    if (addressCopy) {
+      moves.push(
+        PUT_ADDRESS_STATE_SCRIPT.run(this.redis, [to.ipPending, to.ipFailed, to.ipBlock], [addressCopy]).then(() =>
+          DROP_ADDRESS_STATE_SCRIPT.run(this.redis, oldAddress, [addressCopy]),
+        ),
+      );
+    }
+    await Promise.all(moves);
   }
 
   private reserveInOneStep(k: LockoutKeys, id: string, addressHash: string): Promise<ReserveReply> {
     return RESERVE_LOGIN_SCRIPT.run<ReserveReply>(
       this.redis,
-      [...this.accountReserveKeys(k), k.ipPending, k.ipFailed, k.ipBlock],
+      [...this.accountKeys(k), k.ipPending, k.ipFailed, k.ipBlock],
       this.args(id, addressHash),
     );
   }
@@ -189,12 +220,12 @@ export class LockoutStore {
     const args = this.args(id, addressHash);
     const address = await RESERVE_ADDRESS_SCRIPT.run<ReserveReply>(this.redis, [k.ipPending, k.ipFailed, k.ipBlock], args);
     if (address[0] !== 1) {
-      const account = await RESERVE_ACCOUNT_SCRIPT.run<ReserveReply>(this.redis, this.accountReserveKeys(k), [...args, 'peek']);
+      const account = await RESERVE_ACCOUNT_SCRIPT.run<ReserveReply>(this.redis, this.accountKeys(k), [...args, 'peek']);
       return account[0] !== 1 && Number(account[1]) > Number(address[1]) ? account : address;
     }
     let account: ReserveReply;
     try {
-      account = await RESERVE_ACCOUNT_SCRIPT.run<ReserveReply>(this.redis, this.accountReserveKeys(k), [...args, 'reserve']);
+      account = await RESERVE_ACCOUNT_SCRIPT.run<ReserveReply>(this.redis, this.accountKeys(k), [...args, 'reserve']);
     } catch (error) {
       await this.refundAddress(k, args);
       throw error;
@@ -209,8 +240,12 @@ export class LockoutStore {
     await RELEASE_RESERVATION_SCRIPT.run(this.redis, [k.ipPending], args).catch(() => undefined);
   }
 
-  private accountReserveKeys(k: LockoutKeys): string[] {
-    return [k.pairPending, k.pairFailed, k.pairLock, k.pairLevel, k.emailPending, k.emailStreak, k.emailLock, k.known, k.addresses];
+  /** The account keys every account-slot script binds, in the order of BIND_ACCOUNT_KEYS_LUA. */
+  private accountKeys(k: LockoutKeys): string[] {
+    return [
+      k.pairPending, k.pairFailed, k.pairLock, k.pairLevel, k.emailPending, k.emailStreak, k.emailLock,
+      k.known, k.seen, k.legacyAddresses, k.pairEvicted, k.unlocks,
+    ];
   }
 
   private args(reservationId: string, addressHash: string): string[] {

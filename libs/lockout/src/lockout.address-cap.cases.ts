@@ -1,0 +1,95 @@
+import type { RedisClient } from '@nest-hardening/redis';
+import { lockoutKeys } from './lockout.keys';
+import { TEST_PASSWORD, type LoginTestApp } from './lockout.test-app';
+
+const WRONG = 'wrong password';
+export const CAP = 3;
+
+/** Limits of the address-cap specs: a cap of 3, so a handful of addresses overflows it. */
+export const ADDRESS_CAP_OPTIONS = {
+  addressCap: CAP,
+  pairMaxFailures: 5,
+  pairWindowMs: 60_000,
+  baseLockMs: 30_000,
+  maxLockMs: 60_000,
+  backoffResetMs: 60_000,
+  emailMaxFailures: 100,
+  emailWindowMs: 60_000,
+  emailLockMs: 60_000,
+  ipMaxFailures: 50,
+  ipWindowMs: 60_000,
+  ipBlockMs: 60_000,
+};
+
+/** The raw Redis client of a test app (its global key prefix applies) and the keys of a subject. */
+export function inspect(t: LoginTestApp, email: string, ip = '0.0.0.0') {
+  const store = t.lockout['store'];
+  return { redis: store['redis'] as RedisClient, k: lockoutKeys(store.subject(email, ip)) };
+}
+
+/**
+ * The account's list of addresses is bounded (`addressCap`): the behaviours an admin and a user rely
+ * on when an attack comes from more addresses than the cap. Shared by the single-Redis and the
+ * Cluster suites (lockout.address-cap.spec.ts, lockout.cluster.spec.ts).
+ */
+export function describeAddressCap(start: () => Promise<LoginTestApp>): void {
+  let t: LoginTestApp;
+
+  beforeAll(async () => {
+    t = await start();
+  }, 60_000);
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  async function fail(email: string, ip: string, times = 1): Promise<void> {
+    for (let i = 0; i < times; i++) expect((await t.login(email, WRONG, ip)).status).toBe(401);
+  }
+
+  it('keeps exactly the cap of most recent addresses, and the state lists only those', async () => {
+    const email = 'cap@example.com';
+    for (let i = 1; i <= CAP + 4; i++) await fail(email, `10.7.0.${i}`);
+
+    const { redis, k } = inspect(t, email);
+    expect(await redis.zcard(k.seen)).toBe(CAP);
+    const state = await t.lockout.getState(email);
+    expect(state.addresses.map((a) => a.address).sort()).toEqual(
+      [5, 6, 7].map((i) => t.lockout.addressId(`10.7.0.${i}`)).sort(),
+    );
+    expect(state.emailFailures).toBe(CAP + 4);
+  });
+
+  it('still refuses a locked address after it was dropped from the list, until an admin unlocks', async () => {
+    const email = 'evicted@example.com';
+    await fail(email, '10.8.0.1', 5);
+    await fail(email, '10.8.0.2', 4);
+    for (let i = 3; i < 3 + CAP; i++) await fail(email, `10.8.0.${i}`);
+    const listed = (await t.lockout.getState(email)).addresses.map((a) => a.address);
+    expect(listed).not.toContain(t.lockout.addressId('10.8.0.1'));
+    expect(listed).not.toContain(t.lockout.addressId('10.8.0.2'));
+
+    const refused = await t.login(email, TEST_PASSWORD, '10.8.0.1');
+    expect(refused.status).toBe(429);
+    expect(Number(refused.headers['retry-after'])).toBeGreaterThan(0);
+
+    await t.lockout.unlock(email, { adminId: 'admin', accountId: 'evicted' });
+    expect((await t.login(email, TEST_PASSWORD, '10.8.0.1')).status).toBe(200);
+    // Counts restart for dropped addresses too: 4 earlier failures + 1 would have locked the pair.
+    await fail(email, '10.8.0.2');
+    expect((await t.login(email, TEST_PASSWORD, '10.8.0.2')).status).toBe(200);
+  });
+
+  it('keeps a lock that started after an unlock when its address is dropped later', async () => {
+    const email = 'relocked@example.com';
+    await fail(email, '10.9.0.1', 2);
+    await t.lockout.unlock(email, { adminId: 'admin', accountId: 'relocked' });
+    await fail(email, '10.9.0.2', 5);
+    for (let i = 3; i < 3 + CAP; i++) await fail(email, `10.9.0.${i}`);
+    expect((await t.lockout.getState(email)).addresses.map((a) => a.address)).not.toContain(t.lockout.addressId('10.9.0.2'));
+
+    expect((await t.login(email, TEST_PASSWORD, '10.9.0.2')).status).toBe(429);
+    await t.lockout.unlock(email, { adminId: 'admin', accountId: 'relocked' });
+    expect((await t.login(email, TEST_PASSWORD, '10.9.0.2')).status).toBe(200);
+  });
+}
+
