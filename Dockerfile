@@ -1,10 +1,9 @@
 # One image for the three apps; docker-compose picks the app with APP.
 FROM node:20-bookworm-slim AS build
 WORKDIR /app
-COPY package.json package-lock.json ./
-RUN npm ci
+# The whole tree before `npm ci`: the npm workspaces (libs/*/package.json) must exist when installing.
 COPY . .
-RUN npm run build && npm prune --omit=dev
+RUN npm ci && npm run build && npm prune --omit=dev
 
 FROM node:20-bookworm-slim
 ENV NODE_ENV=production HOST=0.0.0.0

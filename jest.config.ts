@@ -8,6 +8,8 @@ const common: Project = {
   testEnvironment: 'node',
   moduleFileExtensions: ['ts', 'js', 'json'],
   moduleNameMapper: { '^@nest-hardening/([a-z-]+)$': '<rootDir>/libs/$1/src' },
+  // Built packages and the examples (separate projects with their own installs) are not part of the suite.
+  modulePathIgnorePatterns: ['<rootDir>/libs/[^/]+/dist/', '<rootDir>/examples/', '<rootDir>/.packs/'],
   // Type-checking is done once by `npm run typecheck`, not per test file.
   transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.jest.json' }] },
 };

@@ -15,6 +15,8 @@ function newestSource(dir) {
     const path = join(dir, entry.name);
     // libs/testing is test-only: it is not part of any app bundle.
     if (entry.isDirectory() && path === join(root, 'libs/testing')) continue;
+    // A package's built output (libs/*/dist) is not an input of the app bundles.
+    if (entry.isDirectory() && (entry.name === 'dist' || entry.name === 'node_modules')) continue;
     if (entry.isDirectory()) newest = Math.max(newest, newestSource(path));
     else if (/\.(ts|lua|json)$/.test(entry.name) && !/\.(spec|e2e-spec)\.ts$/.test(entry.name)) newest = Math.max(newest, statSync(path).mtimeMs);
   }
