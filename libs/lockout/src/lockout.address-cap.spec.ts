@@ -1,5 +1,5 @@
-import { startLoginTestApp, TEST_PASSWORD, type LoginTestApp } from './lockout.test-app';
-import { ADDRESS_CAP_OPTIONS, CAP, describeAddressCap, inspect } from './lockout.address-cap.cases';
+import { startLoginTestApp, TEST_PASSWORD, type LoginTestApp } from '../test/support/login-test-app';
+import { ADDRESS_CAP_OPTIONS, CAP, describeAddressCap, inspect } from '../test/support/address-cap.cases';
 
 jest.setTimeout(20_000);
 

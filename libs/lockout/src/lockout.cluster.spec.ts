@@ -2,8 +2,8 @@ import { Redis } from 'ioredis';
 import { startRedisCluster, uniqueKeyPrefix, type TestRedisCluster } from '@nest-hardening/testing';
 import { ACCOUNT_LOCKED_MESSAGE } from './account-locked.error';
 import { lockoutKeys } from './lockout.keys';
-import { startLoginTestApp, TEST_PASSWORD, type LoginTestApp } from './lockout.test-app';
-import { ADDRESS_CAP_OPTIONS, describeAddressCap } from './lockout.address-cap.cases';
+import { startLoginTestApp, TEST_PASSWORD, type LoginTestApp } from '../test/support/login-test-app';
+import { ADDRESS_CAP_OPTIONS, describeAddressCap } from '../test/support/address-cap.cases';
 
 jest.setTimeout(30_000);
 

@@ -1,5 +1,5 @@
 import { ACCOUNT_LOCKED_MESSAGE } from './account-locked.error';
-import { startLoginTestApp, TEST_PASSWORD, type LoginTestApp } from './lockout.test-app';
+import { startLoginTestApp, TEST_PASSWORD, type LoginTestApp } from '../test/support/login-test-app';
 
 jest.setTimeout(20_000);
 

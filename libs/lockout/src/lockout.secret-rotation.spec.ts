@@ -1,5 +1,5 @@
 import { uniqueKeyPrefix } from '@nest-hardening/testing';
-import { startLoginTestApp, TEST_PASSWORD, type LoginTestApp } from './lockout.test-app';
+import { startLoginTestApp, TEST_PASSWORD, type LoginTestApp } from '../test/support/login-test-app';
 
 jest.setTimeout(20_000);
 

@@ -3,7 +3,7 @@ import { APP_GUARD } from '@nestjs/core';
 import request from 'supertest';
 import { LockoutGuard } from './lockout.guard';
 import { LockoutProtected } from './lockout-protected.decorator';
-import { startLoginTestApp, TEST_PASSWORD, type LoginTestApp } from './lockout.test-app';
+import { startLoginTestApp, TEST_PASSWORD, type LoginTestApp } from '../test/support/login-test-app';
 
 jest.setTimeout(20_000);
 

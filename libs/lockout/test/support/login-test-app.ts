@@ -6,13 +6,13 @@ import { RedisModule } from '@nest-hardening/redis';
 import { SecurityEvents, SecurityEventsModule } from '@nest-hardening/security-events';
 import { applyTrustedProxies } from '@nest-hardening/client-ip';
 import { deleteKeysWithPrefix, TEST_REDIS_URL, uniqueKeyPrefix } from '@nest-hardening/testing';
-import { LockoutModule } from './lockout.module';
-import { LockoutService } from './lockout.service';
-import { LockoutProtected } from './lockout-protected.decorator';
-import { InvalidCredentialsError } from './invalid-credentials.error';
-import { LoginAttempt } from './login-attempt.decorator';
-import { normalizeLoginEmail } from './lockout.email';
-import type { LockoutModuleOptions } from './lockout-options.interface';
+import { LockoutModule } from '../../src/lockout.module';
+import { LockoutService } from '../../src/lockout.service';
+import { LockoutProtected } from '../../src/lockout-protected.decorator';
+import { InvalidCredentialsError } from '../../src/invalid-credentials.error';
+import { LoginAttempt } from '../../src/login-attempt.decorator';
+import { normalizeLoginEmail } from '../../src/lockout.email';
+import type { LockoutModuleOptions } from '../../src/lockout-options.interface';
 
 /** The one password every test account has. */
 export const TEST_PASSWORD = 'correct horse battery staple';

@@ -1,6 +1,6 @@
 import type { RedisClient } from '@nest-hardening/redis';
-import { lockoutKeys } from './lockout.keys';
-import { TEST_PASSWORD, type LoginTestApp } from './lockout.test-app';
+import { lockoutKeys } from '../../src/lockout.keys';
+import { TEST_PASSWORD, type LoginTestApp } from './login-test-app';
 
 const WRONG = 'wrong password';
 export const CAP = 3;
