@@ -15,6 +15,6 @@ import { LoginController } from './login.controller';
     LockoutModule.forRootAsync({ useFactory: () => ({ keySecret: process.env.LOCKOUT_SECRET ?? 'example-only-lockout-secret' }) }),
   ],
   controllers: [LoginController],
-  providers: [{ provide: APP_FILTER, useValue: new DomainErrorFilter() }],
+  providers: [{ provide: APP_FILTER, useClass: DomainErrorFilter }],
 })
 export class AppModule {}

@@ -1,5 +1,6 @@
 import { Controller, Get, Module } from '@nestjs/common';
-import { APP_GUARD } from '@nestjs/core';
+import { APP_FILTER, APP_GUARD } from '@nestjs/core';
+import { DomainErrorFilter } from '@nest-hardening/errors';
 import { RedisModule } from '@nest-hardening/redis';
 import { SecurityEventsModule } from '@nest-hardening/security-events';
 import { RateLimitGuard, ThrottlingModule } from '@nest-hardening/throttling';
@@ -21,6 +22,10 @@ class HelloController {
     ThrottlingModule.forRootAsync({ useFactory: () => ({ overrides: { general: { limit: 3, ttlMs: 60_000 } } }) }),
   ],
   controllers: [HelloController],
-  providers: [{ provide: APP_GUARD, useClass: RateLimitGuard }],
+  providers: [
+    { provide: APP_GUARD, useClass: RateLimitGuard },
+    // The one error filter: status, body and Retry-After of every refusal.
+    { provide: APP_FILTER, useClass: DomainErrorFilter },
+  ],
 })
 export class AppModule {}

@@ -1,4 +1,4 @@
-import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
+import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, HttpStatus, Logger, Optional } from '@nestjs/common';
 import type { Response } from 'express';
 import { DependencyUnavailableError } from './dependency-unavailable.error';
 import { DomainError } from './domain-error';
@@ -22,7 +22,8 @@ export type UnexpectedErrorReporter = (error: unknown) => void;
 export class DomainErrorFilter implements ExceptionFilter {
   private readonly logger = new Logger('Errors');
 
-  constructor(private readonly reportUnexpected?: UnexpectedErrorReporter) {}
+  // @Optional so that `{ provide: APP_FILTER, useClass: DomainErrorFilter }` works without a reporter.
+  constructor(@Optional() private readonly reportUnexpected?: UnexpectedErrorReporter) {}
 
   catch(exception: unknown, host: ArgumentsHost): void {
     const res = host.switchToHttp().getResponse<Response>();
