@@ -8,7 +8,8 @@ import { getLoginReservation } from './login-reservation.decorator';
  * Settles the attempt {@link LockoutGuard} reserved, from what the handler did, before the answer
  * is sent: so a locked account is locked for the very next request, and a known and an unknown
  * email take the same path. Pipes run inside it, so a body that fails validation gives the attempt
- * back rather than counting as a failure.
+ * back rather than counting as a failure. An attempt the handler settled itself (see
+ * `LockoutService.recordSuccess`) is left as it is, at no extra Redis round trip.
  */
 @Injectable()
 export class LockoutSettlementInterceptor implements NestInterceptor {
