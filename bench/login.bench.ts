@@ -11,7 +11,8 @@
  *       connection: p50, CPU of the auth-service process per login (process.cpuUsage, all threads,
  *       read from the process after its audit trail has written the round's events), Redis
  *       round trips per login;
- *   (o) logout: POST /auth/logout with each access token of the round: Redis round trips.
+ *   (o) logout: POST /auth/logout with each access token of the round: Redis round trips;
+ *   (h) GET /health as many times: the CPU of a request that does no work, the HTTP stack's floor.
  * CPU beyond verification = (l) − (v) per login; medians of the rounds.
  *
  * Redis round trips are counted inside auth-service (support/redis-round-trips-preload.ts): a
@@ -60,6 +61,8 @@ interface Round {
   loginRoundTrips: number;
   loginCommands: number;
   logoutRoundTrips: number;
+  /** CPU of a request that does no work (GET /health) through the same app: the HTTP stack's floor. */
+  emptyRequestCpuUs: number;
   /** CPU ms per login by auth-service thread name (clock ticks, so coarse). */
   threads: Record<string, number>;
 }
@@ -259,6 +262,11 @@ async function main(): Promise<void> {
         if (res.status !== 204) throw new Error(`logout failed: ${res.status} ${res.body}`);
       }
       const afterLogout = await readProbe(probePort);
+      for (let i = 0; i < LOGINS; i++) {
+        const res = await call(`${base}/health`, 'GET');
+        if (res.status !== 200) throw new Error(`GET /health answered ${res.status}`);
+      }
+      const afterEmpty = await readProbe(probePort);
 
       rounds.push({
         verifyP50Ms: median(verifyMs),
@@ -268,6 +276,7 @@ async function main(): Promise<void> {
         loginRoundTrips: (after.roundTrips - before.roundTrips) / LOGINS,
         loginCommands: (after.commands - before.commands) / LOGINS,
         logoutRoundTrips: (afterLogout.roundTrips - after.roundTrips) / LOGINS,
+        emptyRequestCpuUs: (afterEmpty.cpuUs - afterLogout.cpuUs) / LOGINS,
         threads: Object.fromEntries(
           Object.entries(after.threads).map(([name, ticks]) => [name, ((ticks - (before.threads[name] ?? 0)) * 10) / LOGINS]),
         ),
@@ -306,6 +315,7 @@ async function main(): Promise<void> {
       login: { p50Ms: m((r) => r.loginP50Ms), cpuUs: m((r) => r.loginCpuUs), commands: m((r) => r.loginCommands) },
       cpuBeyondVerifyUs: m((r) => r.loginCpuUs - r.verifyCpuUs),
       /** auth-service CPU ms per login on its main thread and on all others (argon2's pool, GC helpers). */
+      emptyRequestCpuUs: m((r) => r.emptyRequestCpuUs),
       threadsMs: { main: m((r) => r.threads.main ?? NaN), other: m((r) => r.threads.other ?? NaN) },
       p50Ratio: m((r) => r.loginP50Ms / r.verifyP50Ms),
       roundTrips: { login: m((r) => r.loginRoundTrips), logout: m((r) => r.logoutRoundTrips) },
@@ -322,6 +332,7 @@ async function main(): Promise<void> {
     console.log(`  login (POST /auth/login)     p50 ${f(result.login.p50Ms)} ms, CPU ${f(result.login.cpuUs / 1000)} ms`);
     console.log(`  login p50 / verification p50 ${f(result.p50Ratio)}`);
     console.log(`  CPU beyond verification      ${f(result.cpuBeyondVerifyUs / 1000)} ms per login (target ≤ 2 ms)`);
+    console.log(`  GET /health, same app        CPU ${f(result.emptyRequestCpuUs / 1000)} ms (the HTTP stack's floor per request)`);
     console.log(`  login CPU by thread          main ${f(result.threadsMs.main)} ms, others ${f(result.threadsMs.other)} ms (clock ticks)`);
     console.log(`  Redis round trips per login  ${f(result.roundTrips.login)} (commands sent ${f(result.login.commands)})`);
     for (const trip of result.loginTrips) console.log(`    ${f(trip.perLogin)} × ${trip.carries}`);

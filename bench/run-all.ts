@@ -90,6 +90,7 @@ interface LoginResult {
   login: { p50Ms: number; cpuUs: number; commands: number };
   cpuBeyondVerifyUs: number;
   threadsMs: { main: number; other: number };
+  emptyRequestCpuUs: number;
   p50Ratio: number;
   roundTrips: { login: number; logout: number };
   loginTrips: { carries: string; perLogin: number }[];
@@ -319,6 +320,7 @@ function loginSection(r: LoginResult): string {
         ['login p50 / verification p50', f(r.p50Ratio), ''],
         ['CPU beyond the verification, per login', `${f(r.cpuBeyondVerifyUs / 1000)} ms`, '≤ 2 ms'],
         ['per round (login − verification CPU, ms)', r.perRound.map((x) => f((x.loginCpuUs - x.verifyCpuUs) / 1000)).join(', '), ''],
+        ['CPU of GET /health on the same app (a request that does no work)', `${f(r.emptyRequestCpuUs / 1000)} ms`, ''],
         ['login CPU on the main thread / on the other threads (argon2 pool, GC helpers)', `${f(r.threadsMs.main)} ms / ${f(r.threadsMs.other)} ms`, ''],
         ['Redis round trips per login, all', f(r.roundTrips.login), ''],
         ['Redis round trips per login, lockout + session', f(lockoutAndSession), '≤ 2'],
