@@ -84,8 +84,23 @@ interface GatewayResult {
   profile?: { layer: string; share: number }[];
 }
 
+interface LoginResult {
+  settings: { rounds: number; logins: number; users: number };
+  verify: { p50Ms: number; cpuUs: number };
+  login: { p50Ms: number; cpuUs: number; commands: number };
+  cpuBeyondVerifyUs: number;
+  threadsMs: { main: number; other: number };
+  emptyRequestCpuUs: number;
+  p50Ratio: number;
+  roundTrips: { login: number; logout: number };
+  loginTrips: { carries: string; perLogin: number }[];
+  logoutTrips: { carries: string; perLogout: number }[];
+  perRound: { verifyCpuUs: number; loginCpuUs: number }[];
+  profile?: { layer: string; share: number }[];
+}
+
 const ROOT = join(__dirname, '..');
-const BENCHES = ['ratelimit', 'refresh', 'gateway'] as const;
+const BENCHES = ['ratelimit', 'refresh', 'gateway', 'login'] as const;
 
 function runBench(name: string, resultFile: string, env: Record<string, string> = {}): void {
   console.log(`\n=== bench:${name} ===`);
@@ -283,15 +298,62 @@ function gatewaySection(r: GatewayResult): string {
   ].join('\n');
 }
 
+function loginSection(r: LoginResult): string {
+  const lockoutAndSession = r.loginTrips
+    .filter((t) => /lockout|session/.test(t.carries))
+    .reduce((sum, t) => sum + t.perLogin, 0);
+  return [
+    '## Login (`npm run bench:login`)',
+    '',
+    `${r.settings.rounds} interleaved rounds of ${r.settings.logins} successful logins one after the other (one keep-alive connection, ` +
+      `${r.settings.users} accounts in turn) at POST /auth/login of auth-service (built, in a child process, own redis-server), and the ` +
+      "same number of bare verifications with auth-service's own `PasswordHasher` (argon2id, same settings) in the bench process " +
+      'while auth-service idles; medians of the rounds. CPU is all threads of the process (argon2 runs in the libuv pool), ' +
+      "auth-service's read after its audit trail has written the round's events. A Redis round trip is a wait for Redis: commands " +
+      'sent together count once (counted inside auth-service, see bench/support/redis-round-trips-preload.ts).',
+    '',
+    table(
+      ['figure', 'value', 'target'],
+      [
+        ['bare argon2id verification p50 / CPU', `${f(r.verify.p50Ms, 1)} ms / ${f(r.verify.cpuUs / 1000)} ms`, ''],
+        ['login p50 / CPU', `${f(r.login.p50Ms, 1)} ms / ${f(r.login.cpuUs / 1000)} ms`, ''],
+        ['login p50 / verification p50', f(r.p50Ratio), ''],
+        ['CPU beyond the verification, per login', `${f(r.cpuBeyondVerifyUs / 1000)} ms`, '≤ 2 ms'],
+        ['per round (login − verification CPU, ms)', r.perRound.map((x) => f((x.loginCpuUs - x.verifyCpuUs) / 1000)).join(', '), ''],
+        ['CPU of GET /health on the same app (a request that does no work)', `${f(r.emptyRequestCpuUs / 1000)} ms`, ''],
+        ['login CPU on the main thread / on the other threads (argon2 pool, GC helpers)', `${f(r.threadsMs.main)} ms / ${f(r.threadsMs.other)} ms`, ''],
+        ['Redis round trips per login, all', f(r.roundTrips.login), ''],
+        ['Redis round trips per login, lockout + session', f(lockoutAndSession), '≤ 2'],
+        ['Redis round trips per logout', f(r.roundTrips.logout), 'logout script: 1'],
+      ],
+    ),
+    '',
+    'What each login round trip carried: ' + r.loginTrips.map((t) => `${f(t.perLogin)} × ${t.carries}`).join('; ') + '. ' +
+      'Logout: ' + r.logoutTrips.map((t) => `${f(t.perLogout)} × ${t.carries}`).join('; ') +
+      ' (check-session is the authentication of the bearer token every protected route makes; the logout itself is one script).' +
+      (r.profile
+        ? " Where auth-service's main thread spends a login (V8 CPU profile of one more round, self time by package, share of " +
+          'the sampled busy time; argon2 runs on other threads and is not in it; on a shared machine a thread preempted in a system ' +
+          'call is sampled there, which inflates the socket writes): ' +
+          r.profile
+            .filter((p) => p.share >= 0.02)
+            .map((p) => `${p.layer} ${f(p.share * 100, 1)} %`)
+            .join(', ') +
+          '.'
+        : ''),
+  ].join('\n');
+}
+
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'bench-results-'));
   try {
     const files = Object.fromEntries(BENCHES.map((name) => [name, join(dir, `${name}.json`)]));
     // The gateway bench also profiles the gateway (in a run of its own) for the report.
-    for (const name of BENCHES) runBench(name, files[name], name === 'gateway' ? { BENCH_CPU_PROF_DIR: dir } : {});
+    for (const name of BENCHES) runBench(name, files[name], name === 'gateway' || name === 'login' ? { BENCH_CPU_PROF_DIR: dir } : {});
     const rateLimit = JSON.parse(readFileSync(files.ratelimit, 'utf8')) as RateLimitResult;
     const refresh = JSON.parse(readFileSync(files.refresh, 'utf8')) as RefreshResult;
     const gateway = JSON.parse(readFileSync(files.gateway, 'utf8')) as GatewayResult;
+    const login = JSON.parse(readFileSync(files.login, 'utf8')) as LoginResult;
     const revocation = captureBench('revocation');
     // Also rewrites docs/capacity.md from the figures of this run.
     const memory = captureBench('memory', ['--write']);
@@ -310,6 +372,8 @@ async function main(): Promise<void> {
       refreshSection(refresh),
       '',
       gatewaySection(gateway),
+      '',
+      loginSection(login),
       '',
       '## Revocation messages (`npm run bench:revocation`)',
       '',

@@ -40,13 +40,40 @@ function nativeLayer(name: string): string {
  * "(program)") keep their own names.
  */
 export function summariseCpuProfile(file: string): { layer: string; share: number }[] {
+  return summarise(file, (url) => BUCKETS.find(([, pattern]) => pattern.test(url))?.[0] ?? 'other JavaScript');
+}
+
+/**
+ * Self time of a V8 CPU profile by npm package (`node_modules/<package>`), Node module
+ * (`node:<module>`) or this project's code, as shares of the busy time: which dependency a request
+ * path spends its CPU in.
+ */
+export function summariseCpuProfileByPackage(file: string): { layer: string; share: number }[] {
+  return summarise(file, (url) => {
+    const pkg = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url)?.[1];
+    if (pkg) return pkg;
+    if (/dist\/apps\/|\/libs\/|\/apps\//.test(url)) return "this project's code";
+    const nodeModule = /^node:(?:internal\/)?([^/]+)/.exec(url)?.[1];
+    return nodeModule ? `node:${nodeModule}` : 'other JavaScript';
+  });
+}
+
+function summarise(file: string, layerOf: (url: string) => string): { layer: string; share: number }[] {
   const profile = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile;
   const byId = new Map(profile.nodes.map((node) => [node.id, node]));
+  // The profiler's own stop (called from the preload) is sampled as one long native frame: not the app's work.
+  const profilerOwn = new Set<number>();
+  const mark = (node: ProfileNode, inside: boolean) => {
+    const own = inside || node.callFrame.url.includes('cpu-profile-preload');
+    if (own) profilerOwn.add(node.id);
+    for (const child of node.children ?? []) mark(byId.get(child) as ProfileNode, own);
+  };
+  mark(profile.nodes[0], false);
   const time = new Map<string, number>();
   profile.samples.forEach((id, i) => {
     const frame = byId.get(id)?.callFrame;
-    if (!frame || frame.functionName === '(idle)') return;
-    const layer = frame.url ? (BUCKETS.find(([, pattern]) => pattern.test(frame.url))?.[0] ?? 'other JavaScript') : nativeLayer(frame.functionName);
+    if (!frame || frame.functionName === '(idle)' || profilerOwn.has(id)) return;
+    const layer = frame.url ? layerOf(frame.url) : nativeLayer(frame.functionName);
     time.set(layer, (time.get(layer) ?? 0) + (profile.timeDeltas[i] ?? 0));
   });
   const busy = [...time.values()].reduce((a, b) => a + b, 0) || 1;

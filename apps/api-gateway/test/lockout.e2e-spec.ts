@@ -131,6 +131,24 @@ describe('account lockout through the gateway', () => {
       expect(Number(right.headers['retry-after'])).toBeLessThanOrEqual(600);
     });
 
+    it('a right password resets the pair before its answer: the next wrong ones count from zero, nothing stays pending', async () => {
+      const user = await register('reset');
+      const ip = nextIp();
+      for (let i = 0; i < 4; i++) expect((await attempt(user.email, WRONG, ip)).status).toBe(401);
+      expect((await attempt(user.email, user.password, ip)).status).toBe(200);
+
+      // Read at once after the answer: the success was settled with the session, before the response.
+      const lockout = system.auth.get(LockoutService);
+      const state = await lockout.getState(user.email, ip);
+      expect(state).toMatchObject({ locked: false, emailFailures: 0, emailPending: 0, ip: { failures: 4, pending: 0 } });
+      expect(state.addresses).toEqual([expect.objectContaining({ address: lockout.addressId(ip), failures: 0, pending: 0, lastSuccessAt: expect.any(Date) })]);
+
+      // Four more wrong passwords are not a lock (they would be without the reset); the fifth is.
+      for (let i = 0; i < 4; i++) expect((await attempt(user.email, WRONG, ip)).status).toBe(401);
+      expect((await attempt(user.email, WRONG, ip)).status).toBe(401);
+      expectLocked(await attempt(user.email, user.password, ip));
+    });
+
     it('does not extend the lock when more attempts arrive during it', async () => {
       const user = await register('no-extend');
       const ip = nextIp();

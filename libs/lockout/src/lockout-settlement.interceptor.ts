@@ -8,9 +8,10 @@ import { getLoginReservation } from './login-reservation';
  * Settles the attempt {@link LockoutGuard} reserved, from what the handler did, before the answer
  * is sent: so a locked account is locked for the very next request, and a known and an unknown
  * email take the same path. A result is a success, an {@link InvalidCredentialsError} a failure,
- * any other error gives the attempt back; an attempt the handler already settled through its
- * `LoginAttempt` stays as it is. Pipes run inside it, so a body that fails validation gives the
- * attempt back rather than counting as a failure.
+ * any other error gives the attempt back. Pipes run inside it, so a body that fails validation
+ * gives the attempt back rather than counting as a failure. An attempt the handler settled itself
+ * (through its `LoginAttempt`, or `LockoutService.recordSuccess` in the same tick as its own Redis
+ * write) is left as it is, at no extra Redis round trip.
  */
 @Injectable()
 export class LockoutSettlementInterceptor implements NestInterceptor {

@@ -1,3 +1,5 @@
+import type { Redis } from 'ioredis';
+import { REDIS_CLIENT } from '@nest-hardening/redis';
 import { ACCOUNT_LOCKED_MESSAGE } from './account-locked.error';
 import { startLoginTestApp, TEST_PASSWORD, type LoginTestApp } from '../test/support/login-test-app';
 
@@ -224,5 +226,52 @@ describe('LockoutService reservations that are never settled', () => {
     await sleep(1_100);
 
     expect((await t.lockout.reserve('crash@example.com', '10.1.0.1')).allowed).toBe(true);
+  });
+});
+
+describe('LockoutService success settlements', () => {
+  let t: LoginTestApp;
+
+  beforeAll(async () => {
+    t = await startLoginTestApp(OPTIONS, []);
+  });
+  afterAll(async () => {
+    await t.close();
+  });
+
+  it('gives a right password back when recording its success failed, so it never counts as a pending failure', async () => {
+    const [email, ip] = ['outage@example.com', '10.2.0.1'];
+    const decision = await t.lockout.reserve(email, ip);
+    if (!decision.allowed) throw new Error('the first attempt must be allowed');
+    const redis = t.app.get<Redis>(REDIS_CLIENT);
+
+    // Redis is unreachable for the success (the client's connection is closed), then back.
+    const closed = new Promise((resolve) => redis.once('end', resolve));
+    redis.disconnect();
+    await t.lockout.recordSuccess(decision.reservation);
+    await closed;
+    await redis.connect();
+    const pending = await t.lockout.getState(email, ip);
+    expect([pending.emailPending, pending.addresses[0]?.pending, pending.ip?.pending]).toEqual([1, 1, 1]);
+
+    // What the guard does once the response has been sent.
+    await t.lockout.release(decision.reservation);
+    const after = await t.lockout.getState(email, ip);
+    expect([after.emailPending, after.addresses[0]?.pending ?? 0, after.ip?.pending]).toEqual([0, 0, 0]);
+  });
+
+  it('records a success once: a second settlement of the same attempt, success or failure, changes nothing', async () => {
+    const [email, ip] = ['twice@example.com', '10.2.0.2'];
+    for (let i = 0; i < 4; i++) expect((await t.login(email, WRONG, ip)).status).toBe(401);
+    const decision = await t.lockout.reserve(email, ip);
+    if (!decision.allowed) throw new Error('the fifth attempt must be allowed');
+
+    await t.lockout.recordSuccess(decision.reservation);
+    await t.lockout.recordSuccess(decision.reservation);
+    await t.lockout.recordFailure(decision.reservation);
+
+    const state = await t.lockout.getState(email, ip);
+    expect(state).toMatchObject({ locked: false, emailFailures: 0, emailPending: 0, ip: { failures: 4, pending: 0 } });
+    expect(state.addresses).toEqual([expect.objectContaining({ failures: 0, pending: 0, lastSuccessAt: expect.any(Date) })]);
   });
 });

@@ -111,13 +111,19 @@ export class LockoutService implements OnApplicationShutdown {
 
   /**
    * The password was right: resets the pair's failure count (not its backoff level), gives the
-   * attempt back and remembers the address as known. Never throws; the first settlement counts.
+   * attempt back and remembers the address as known. Never throws.
+   *
+   * A handler may call it as soon as the password is verified, in the same tick as its own Redis
+   * write (a login's session), so both share one round trip; {@link LockoutSettlementInterceptor}
+   * then finds the attempt settled and adds none. If the write fails, the attempt stays unsettled,
+   * so the interceptor tries again and the guard gives it back when the response is sent: a right
+   * password must not stay counted as a pending failure.
    */
   async recordSuccess(reservation: LockoutReservation | undefined): Promise<void> {
     if (!reservation || this.settled.has(reservation)) return;
-    this.settled.add(reservation);
     try {
       await this.store.recordSuccess(reservation);
+      this.settled.add(reservation);
     } catch (error) {
       this.logger.warn(`Could not record a successful login: ${(error as Error).message}`);
     }

@@ -68,4 +68,12 @@ describe('deviceLabel', () => {
     expect(deviceLabel(odd)).toBe('x'.repeat(60));
     expect(deviceLabel('jest-e2e/1.0')).toBe('jest-e2e/1.0');
   });
+
+  it('labels an agent seen before the same way after a flood of other agents', () => {
+    const firefox = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:128.0) Gecko/20100101 Firefox/128.0';
+    expect(deviceLabel(firefox)).toBe('Firefox 128 on Windows');
+    for (let i = 0; i < 1500; i++) expect(deviceLabel(`flood-agent/${i}`)).toBe(`flood-agent/${i}`);
+    expect(deviceLabel(firefox)).toBe('Firefox 128 on Windows');
+    expect(deviceLabel('flood-agent/1499')).toBe('flood-agent/1499');
+  });
 });

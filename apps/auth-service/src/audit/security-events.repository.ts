@@ -45,15 +45,19 @@ export class SecurityEventsRepository {
       .execute();
   }
 
+  /** Moves each account's last login forward to its latest login in the batch: one statement per batch. */
   async recordLogins(logins: { accountId: string; at: Date }[]): Promise<void> {
+    const latest = new Map<string, Date>();
     for (const { accountId, at } of logins) {
-      await this.db
-        .updateTable('users')
-        .set({ last_login_at: at })
-        .where('id', '=', accountId)
-        .where((eb) => eb.or([eb('last_login_at', 'is', null), eb('last_login_at', '<', at)]))
-        .execute();
+      const known = latest.get(accountId);
+      if (!known || known < at) latest.set(accountId, at);
     }
+    if (latest.size === 0) return;
+    await sql`
+      update users set last_login_at = logins.at
+      from unnest(${[...latest.keys()]}::uuid[], ${[...latest.values()]}::timestamptz[]) as logins(id, at)
+      where users.id = logins.id and (users.last_login_at is null or users.last_login_at < logins.at)
+    `.execute(this.db);
   }
 
   async recordLocks(locks: { accountId: string; at: Date; until: Date }[]): Promise<void> {

@@ -1,7 +1,7 @@
 import { Body, Controller, HttpCode, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { type AuthenticatedUser, CurrentUser, Public } from '@nest-hardening/auth';
-import { LockoutProtected } from '@nest-hardening/lockout';
+import { LockoutProtected, LoginAttempt } from '@nest-hardening/lockout';
 import { ApiErrors } from '@nest-hardening/openapi';
 import { RateLimitPolicy } from '@nest-hardening/throttling';
 import type { ClientContext } from '@nest-hardening/sessions';
@@ -58,8 +58,8 @@ export class AuthController {
     { status: 429, description: 'locked out or rate limited; wait `Retry-After` seconds' },
     503,
   )
-  login(@Body() body: LoginDto, @Client() client: ClientContext): Promise<TokenPairDto> {
-    return this.auth.login(body.email, body.password, client);
+  login(@Body() body: LoginDto, @Client() client: ClientContext, @LoginAttempt() attempt: LoginAttempt): Promise<TokenPairDto> {
+    return this.auth.login(body.email, body.password, client, attempt);
   }
 
   @Public()

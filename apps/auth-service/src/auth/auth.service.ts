@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { AuthenticatedUser } from '@nest-hardening/auth';
-import { InvalidCredentialsError, LockoutService, normalizeLoginEmail as normalizeEmail } from '@nest-hardening/lockout';
+import { InvalidCredentialsError, LockoutService, type LoginAttempt, normalizeLoginEmail as normalizeEmail } from '@nest-hardening/lockout';
 import { SecurityEvents } from '@nest-hardening/security-events';
 import {
   type ClientContext,
@@ -42,9 +42,13 @@ export class AuthService {
   /**
    * Password login. The session is created under the authorization version read with the password
    * hash: if the password, role or status changed meanwhile, the login fails like a wrong password.
+   * The lockout learns of the right password in the same Redis round trip as the session is
+   * created (the two writes are sent together), so lockout and session cost two round trips in all:
+   * the reservation before the verification, and this one (docs/decisions/005-login-round-trips.md).
    */
-  async login(email: string, password: string, client: ClientContext): Promise<TokenPairDto> {
+  async login(email: string, password: string, client: ClientContext, attempt: LoginAttempt): Promise<TokenPairDto> {
     const user = await this.verifyCredentials(email, password, client);
+    const settlement = attempt.succeeded();
     try {
       const pair = await this.startSession(user, client);
       this.events.emit({
@@ -56,9 +60,13 @@ export class AuthService {
       });
       return pair;
     } catch (error) {
-      // The password just checked was replaced meanwhile: it is a wrong password now.
+      // The password just checked was replaced meanwhile: it is a wrong password now (the lockout
+      // has counted it as right, which it was when checked, as for a login a moment earlier).
       if (error instanceof StaleAuthorizationError) throw new InvalidCredentialsError();
       throw error;
+    } finally {
+      // Settled (or known to have failed) before the lockout interceptor looks at the attempt.
+      await settlement;
     }
   }
 
