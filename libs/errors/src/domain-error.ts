@@ -26,7 +26,8 @@ export const STATUS_OF_KIND: Readonly<Record<DomainErrorKind, number>> = {
 /** The JSON body of every refusal: `error` names the failure when it has a stable code. */
 export interface DomainErrorBody {
   statusCode: number;
-  message: string;
+  /** One sentence; a list for validation errors, one entry per problem. */
+  message: string | string[];
   error?: string;
   retryAfter?: number;
 }

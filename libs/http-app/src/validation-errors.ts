@@ -1,8 +1,22 @@
-import { BadRequestException } from '@nestjs/common';
 import type { ValidationError } from 'class-validator';
+import { DomainError, type DomainErrorBody } from '@nest-hardening/errors';
 
 /** What an unknown field is called in an answer: its name is the client's text, not ours. */
 export const UNKNOWN_PROPERTY_MESSAGE = 'the body has a property that is not allowed';
+
+/** A body or query that fails its DTO's rules: 400 with every problem listed in `message`. */
+export class RequestValidationError extends DomainError {
+  readonly kind = 'invalid';
+
+  constructor(readonly problems: readonly string[]) {
+    // 'Bad Request' is the `error` Nest's own ValidationPipe answers with; clients may match on it.
+    super('Bad Request', problems.join('; '));
+  }
+
+  override getResponse(): DomainErrorBody {
+    return { ...super.getResponse(), message: [...this.problems] };
+  }
+}
 
 /**
  * The ValidationPipe's 400, as Nest builds it (`{statusCode, message: string[], error}`), except
@@ -10,7 +24,7 @@ export const UNKNOWN_PROPERTY_MESSAGE = 'the body has a property that is not all
  * would echo whatever key the client sent. Messages about declared fields name only the DTO's own
  * properties and quote no values.
  */
-export function validationErrors(errors: ValidationError[]): BadRequestException {
+export function validationErrors(errors: ValidationError[]): RequestValidationError {
   const messages = new Set<string>();
   const collect = (list: ValidationError[], parentPath: string) => {
     for (const error of list) {
@@ -22,5 +36,5 @@ export function validationErrors(errors: ValidationError[]): BadRequestException
     }
   };
   collect(errors, '');
-  return new BadRequestException([...messages]);
+  return new RequestValidationError([...messages]);
 }
