@@ -18,8 +18,8 @@ import { RedisScript } from '@nest-hardening/redis';
  *       (pair index j: the window is KEYS[2j-1], KEYS[2j]; limit; window length in ms; block length
  *       in ms, 0 for none); then, to the
  *       end, each request in order: cost (hits it spends, >= 1), number of policies n, then n
- *       charge-kind indexes (1-based). One argument, not one per number: the client spends about
- *       half a microsecond on each argument it sends (ioredis flattens, converts and frames each).
+ *       charge-kind indexes (1-based). One argument, not one per number: ioredis flattens, converts
+ *       and frames each argument it sends, so one string is cheaper on the hot path.
  * Returns: for each pair, in KEYS order: hits before the call, ms until the window resets (meaningless
  *       when hits are 0: the window starts with its first admitted hit), 1 when this call set the
  *       "denial reported" marker (its first denial of the window, or the start of a block), else 0,

@@ -65,7 +65,7 @@ const MALFORMED_STATUSES = new Set([400, 413, 415]);
  *
  * @example
  * providers: [
- *   { provide: APP_GUARD, useClass: JwtAuthGuard },   // sets req.user from a verified token
+ *   { provide: APP_GUARD, useClass: AccessTokenGuard },  // sets req.user from a verified token
  *   { provide: APP_GUARD, useClass: RateLimitGuard },
  * ]
  *
