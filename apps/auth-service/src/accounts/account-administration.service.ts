@@ -19,12 +19,6 @@ export class AccountAdministrationService {
     private readonly events: SecurityEvents,
   ) {}
 
-  async getOrFail(id: string): Promise<UserRow> {
-    const account = await this.users.findById(id);
-    if (!account) throw new AccountNotFoundError();
-    return account;
-  }
-
   changeRole(admin: AuthenticatedUser, id: string, role: Role): Promise<UserRow> {
     return this.change(admin, id, { role }, 'role_change');
   }

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { LockoutService, type LockoutAddressState, type LockoutState, normalizeLoginEmail } from '@nest-hardening/lockout';
+import { LockoutService, type LockoutAddressState, type LockoutState } from '@nest-hardening/lockout';
+import { normalizeEmail } from './account-email';
 import { AuditTrail } from '../audit/audit-trail';
 import { SecurityEventsRepository } from '../audit/security-events.repository';
 import type { AccountListQuery } from './account-list.query';
@@ -37,7 +38,7 @@ export class AccountDirectory {
     await this.trail.flush();
     const limit = query.limit ?? DEFAULT_PAGE_LIMIT;
     if (query.email !== undefined) {
-      const row = await this.users.findByEmail(normalizeLoginEmail(query.email));
+      const row = await this.users.findByEmail(normalizeEmail(query.email));
       return { items: row ? [await this.summary(row)] : [], nextCursor: null };
     }
     const after = query.cursor ? decodeListCursor(query.cursor) : undefined;

@@ -1,6 +1,6 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsOptional, Matches } from 'class-validator';
-import { IsAccountEmail } from '../auth/account-email.decorator';
+import { IsAccountEmail } from './account-email.decorator';
 import { IsPageLimit } from '../paging/page-limit.decorator';
 
 /** `GET /accounts?email=` (one exact, normalised match) or `?status=&cursor=&limit=` (newest first). */

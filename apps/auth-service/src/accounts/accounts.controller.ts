@@ -9,6 +9,7 @@ import { EventPageQuery } from '../audit/event-page.query';
 import { SecurityEventHistory } from '../audit/security-event-history.service';
 import { SecurityEventPageDto } from '../audit/security-event.dto';
 import { AccountAdministrationService } from './account-administration.service';
+import { AccountsService } from './accounts.service';
 import { AccountDirectory, type LockoutView } from './account-directory.service';
 import { AccountListQuery } from './account-list.query';
 import { AccountDto, AccountPageDto, ChangeRoleDto, ChangeStatusDto, ClearedLockoutViewDto, LockoutViewDto, mapAccount } from './accounts.dto';
@@ -22,7 +23,8 @@ import { AccountDto, AccountPageDto, ChangeRoleDto, ChangeStatusDto, ClearedLock
 @Controller('accounts')
 export class AccountsController {
   constructor(
-    private readonly accounts: AccountAdministrationService,
+    private readonly accounts: AccountsService,
+    private readonly administration: AccountAdministrationService,
     private readonly directory: AccountDirectory,
     private readonly history: SecurityEventHistory,
     private readonly lockout: LockoutService,
@@ -70,7 +72,7 @@ export class AccountsController {
   @ApiNoContentResponse({ description: 'every session of the account has ended' })
   @ApiNotFoundResponse()
   async revokeSessions(@Param('id', new ParseUUIDPipe()) id: string, @CurrentUser() admin: AuthenticatedUser): Promise<void> {
-    await this.accounts.endAllSessions(admin, id);
+    await this.administration.endAllSessions(admin, id);
   }
 
   /** Takes effect everywhere at once: the account's sessions end, so no token keeps the old role. */
@@ -83,7 +85,7 @@ export class AccountsController {
     @Body() body: ChangeRoleDto,
     @CurrentUser() admin: AuthenticatedUser,
   ): Promise<AccountDto> {
-    return mapAccount(await this.accounts.changeRole(admin, id, body.role));
+    return mapAccount(await this.administration.changeRole(admin, id, body.role));
   }
 
   /** A disabled account cannot log in or refresh, and its sessions end at once. */
@@ -96,6 +98,6 @@ export class AccountsController {
     @Body() body: ChangeStatusDto,
     @CurrentUser() admin: AuthenticatedUser,
   ): Promise<AccountDto> {
-    return mapAccount(await this.accounts.changeStatus(admin, id, body.status));
+    return mapAccount(await this.administration.changeStatus(admin, id, body.status));
   }
 }

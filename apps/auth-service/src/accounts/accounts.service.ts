@@ -2,13 +2,13 @@ import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs
 import type { Role } from '@nest-hardening/auth';
 import { SecurityEvents } from '@nest-hardening/security-events';
 import { AUTH_SERVICE_CONFIG, type AuthServiceConfig } from '../config/auth-service.config';
-import { EmailTakenError } from './accounts.errors';
-import { normalizeLoginEmail as normalizeEmail } from '@nest-hardening/lockout';
+import { normalizeEmail } from './account-email';
+import { AccountNotFoundError, EmailTakenError } from './accounts.errors';
 import { PasswordPolicy } from '../passwords/password-policy.service';
 import { PasswordHasher } from './password-hasher';
 import { type UserRow, UsersRepository } from './users.repository';
 
-/** Account creation, including the idempotent bootstrap of the first admin from the environment. */
+/** Accounts: lookup by id (404 when absent), creation, and the idempotent bootstrap of the first admin. */
 @Injectable()
 export class AccountsService implements OnApplicationBootstrap {
   private readonly logger = new Logger(AccountsService.name);
@@ -20,6 +20,13 @@ export class AccountsService implements OnApplicationBootstrap {
     private readonly passwordPolicy: PasswordPolicy,
     private readonly events: SecurityEvents,
   ) {}
+
+  /** The account with this id; `AccountNotFoundError` (404) when there is none. */
+  async getOrFail(id: string): Promise<UserRow> {
+    const account = await this.users.findById(id);
+    if (!account) throw new AccountNotFoundError();
+    return account;
+  }
 
   /** Refuses a weak password (also the bootstrap admin's: the service then fails to start) before hashing it. */
   async register(email: string, password: string, role: Role = 'user'): Promise<UserRow> {

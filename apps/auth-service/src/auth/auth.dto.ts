@@ -1,7 +1,7 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { IsString } from 'class-validator';
 import { TextLength } from '@nest-hardening/openapi';
-import { IsAccountEmail } from './account-email.decorator';
+import { IsAccountEmail } from '../accounts/account-email.decorator';
 import { IsAcceptablePassword } from './password-policy.decorator';
 
 /**
@@ -56,10 +56,4 @@ export class TokenPairDto {
   @ApiProperty({ description: 'single use: every refresh returns a new one' }) refreshToken!: string;
   @ApiProperty({ example: 'Bearer' }) tokenType!: 'Bearer';
   @ApiProperty({ description: 'access token lifetime in seconds' }) expiresIn!: number;
-}
-
-export class MeDto {
-  @ApiProperty() id!: string;
-  @ApiProperty() email!: string;
-  @ApiProperty({ enum: ['user', 'admin'] }) role!: 'user' | 'admin';
 }

@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { AuthenticatedUser } from '@nest-hardening/auth';
-import { InvalidCredentialsError, LockoutService, type LoginAttempt, normalizeLoginEmail as normalizeEmail } from '@nest-hardening/lockout';
+import { InvalidCredentialsError, LockoutService, type LoginAttempt } from '@nest-hardening/lockout';
+import { normalizeEmail } from '../accounts/account-email';
 import { SecurityEvents } from '@nest-hardening/security-events';
 import {
   type ClientContext,
@@ -10,7 +11,8 @@ import {
   SessionStore,
   StaleAuthorizationError,
 } from '@nest-hardening/sessions';
-import { AccountDisabledError, AccountNotFoundError } from '../accounts/accounts.errors';
+import { AccountDisabledError } from '../accounts/accounts.errors';
+import { AccountsService } from '../accounts/accounts.service';
 import { PasswordHasher } from '../accounts/password-hasher';
 import { type UserRow, UsersRepository } from '../accounts/users.repository';
 import { AUTH_SERVICE_CONFIG, type AuthServiceConfig } from '../config/auth-service.config';
@@ -29,6 +31,7 @@ export class AuthService {
   constructor(
     @Inject(AUTH_SERVICE_CONFIG) private readonly config: AuthServiceConfig,
     private readonly users: UsersRepository,
+    private readonly accounts: AccountsService,
     private readonly hasher: PasswordHasher,
     private readonly rotation: RefreshRotationService,
     private readonly sessions: SessionsService,
@@ -113,8 +116,7 @@ export class AuthService {
    * does any login still in flight with the old password (it read the old authorization version).
    */
   async changePassword(user: AuthenticatedUser, currentPassword: string, newPassword: string, client: ClientContext): Promise<void> {
-    const account = await this.users.findById(user.id);
-    if (!account) throw new AccountNotFoundError();
+    const account = await this.accounts.getOrFail(user.id);
     // A refused new password costs no verification and no check of the session's allowance.
     await this.passwordPolicy.assertAcceptable(newPassword, { email: account.email, currentPassword });
     const check = await this.reserveCredentialCheck(user);

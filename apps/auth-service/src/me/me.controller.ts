@@ -2,12 +2,11 @@ import { Controller, Get, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { type AuthenticatedUser, CurrentUser } from '@nest-hardening/auth';
 import { ApiErrors } from '@nest-hardening/openapi';
-import { AccountNotFoundError } from '../accounts/accounts.errors';
-import { UsersRepository } from '../accounts/users.repository';
+import { AccountsService } from '../accounts/accounts.service';
 import { EventPageQuery } from '../audit/event-page.query';
 import { SecurityEventHistory } from '../audit/security-event-history.service';
 import { ActivityPageDto } from '../audit/security-event.dto';
-import { MeDto } from '../auth/auth.dto';
+import { MeDto } from './me.dto';
 
 @ApiTags('me')
 @ApiBearerAuth()
@@ -15,7 +14,7 @@ import { MeDto } from '../auth/auth.dto';
 @Controller('me')
 export class MeController {
   constructor(
-    private readonly users: UsersRepository,
+    private readonly accounts: AccountsService,
     private readonly history: SecurityEventHistory,
   ) {}
 
@@ -23,8 +22,7 @@ export class MeController {
   @ApiOkResponse({ type: MeDto })
   @ApiErrors({ status: 404, description: 'the account no longer exists' })
   async me(@CurrentUser() user: AuthenticatedUser): Promise<MeDto> {
-    const row = await this.users.findById(user.id);
-    if (!row) throw new AccountNotFoundError();
+    const row = await this.accounts.getOrFail(user.id);
     return { id: row.id, email: row.email, role: row.role };
   }
 

@@ -1,7 +1,7 @@
 import { applyDecorators } from '@nestjs/common';
 import { ApiProperty } from '@nestjs/swagger';
 import { ValidateBy } from 'class-validator';
-import { isCountableEmail, MAX_EMAIL_LENGTH } from '@nest-hardening/lockout';
+import { isAccountEmail, MAX_EMAIL_LENGTH } from './account-email';
 
 /**
  * An account email, by the same definition the lockout counts attempts with: an address that can
@@ -13,7 +13,7 @@ export const IsAccountEmail = () =>
     ValidateBy({
       name: 'accountEmail',
       validator: {
-        validate: (value: unknown) => isCountableEmail(value),
+        validate: (value: unknown) => isAccountEmail(value),
         defaultMessage: () => `email must be an email address of at most ${MAX_EMAIL_LENGTH} characters`,
       },
     }),
