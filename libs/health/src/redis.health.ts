@@ -1,11 +1,11 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { HealthIndicatorService, type HealthIndicatorResult } from '@nestjs/terminus';
-import { REDIS_CLIENT, type RedisClient } from '@nest-hardening/redis';
+import { InjectRedis, type RedisClient } from '@nest-hardening/redis';
 
 @Injectable()
 export class RedisHealthIndicator {
   constructor(
-    @Inject(REDIS_CLIENT) private readonly client: RedisClient,
+    @InjectRedis() private readonly client: RedisClient,
     private readonly indicators: HealthIndicatorService,
   ) {}
 

@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
-import { REDIS_CLIENT, REDIS_SUBSCRIBER } from './redis.constants';
+import { InjectRedis, InjectRedisSubscriber } from './inject-redis.decorator';
 import { REDIS_MODULE_OPTIONS, type RedisModuleOptions } from './redis.module-definition';
 import { describeRedisTarget } from './redis-client.factory';
 import type { RedisClient } from './redis-client.type';
@@ -12,8 +12,8 @@ export class RedisLifecycle implements OnModuleInit, OnApplicationShutdown {
 
   constructor(
     @Inject(REDIS_MODULE_OPTIONS) private readonly options: RedisModuleOptions,
-    @Inject(REDIS_CLIENT) private readonly client: RedisClient,
-    @Inject(REDIS_SUBSCRIBER) private readonly subscriber: RedisClient,
+    @InjectRedis() private readonly client: RedisClient,
+    @InjectRedisSubscriber() private readonly subscriber: RedisClient,
   ) {}
 
   async onModuleInit(): Promise<void> {

@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import type { AuthenticatedUser, SessionValidator } from '@nest-hardening/auth';
-import { REDIS_CLIENT, REDIS_MODULE_OPTIONS, REDIS_SUBSCRIBER, type RedisClient, type RedisModuleOptions } from '@nest-hardening/redis';
+import { InjectRedis, InjectRedisSubscriber, REDIS_MODULE_OPTIONS, type RedisClient, type RedisModuleOptions } from '@nest-hardening/redis';
 import { ActiveSessionCache } from './active-session.cache';
 import { CHECK_SESSION_SCRIPT } from './scripts/check-session.script';
 import {
@@ -30,8 +30,8 @@ export class SessionRevocationChecker implements SessionValidator, OnModuleInit,
 
   constructor(
     @Inject(SESSION_REVOCATION_MODULE_OPTIONS) private readonly options: SessionRevocationModuleOptions,
-    @Inject(REDIS_CLIENT) private readonly redis: RedisClient,
-    @Inject(REDIS_SUBSCRIBER) private readonly subscriber: RedisClient,
+    @InjectRedis() private readonly redis: RedisClient,
+    @InjectRedisSubscriber() private readonly subscriber: RedisClient,
     @Inject(REDIS_MODULE_OPTIONS) redisOptions: RedisModuleOptions,
   ) {
     if (options.cacheTtlMs < 0 || options.cacheTtlMs > 1000) {

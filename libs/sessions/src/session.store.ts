@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import type { Role } from '@nest-hardening/auth';
-import { REDIS_CLIENT, REDIS_MODULE_OPTIONS, redisCall, type RedisClient, type RedisModuleOptions } from '@nest-hardening/redis';
+import { InjectRedis, REDIS_MODULE_OPTIONS, redisCall, type RedisClient, type RedisModuleOptions } from '@nest-hardening/redis';
 import { deviceLabel } from './device-label';
 import { ADVANCE_AUTH_VERSION_SCRIPT } from './scripts/advance-auth-version.script';
 import { CREATE_SESSION_SCRIPT } from './scripts/create-session.script';
@@ -58,7 +58,7 @@ export class SessionStore {
   private readonly channel: string;
 
   constructor(
-    @Inject(REDIS_CLIENT) private readonly redis: RedisClient,
+    @InjectRedis() private readonly redis: RedisClient,
     @Inject(REDIS_MODULE_OPTIONS) redisOptions: RedisModuleOptions,
   ) {
     this.channel = sessionsKeys.revocationChannel(redisOptions.keyPrefix);
