@@ -39,7 +39,7 @@ import { createHmac } from 'node:crypto';
  * Redis Cluster: every script touches the keys of one tag only, except the one-step reservation
  * used on a single Redis; on a Cluster {@link LockoutStore} reserves in two steps (address, then
  * account, refunding the address when the account refuses). A key-secret rotation moves state from
- * the old names to the new ones one slot at a time (see lockout-migrate.script.ts).
+ * the old names to the new ones one slot at a time (see scripts/migrate.script.ts).
  */
 export interface LockoutKeys {
   pairPending: string;

@@ -6,14 +6,14 @@ import { rateLimitIpKey } from '@nest-hardening/client-ip';
 import { RESOLVED_LOCKOUT_OPTIONS } from './lockout.module-definition';
 import type { ResolvedLockoutOptions } from './lockout-options.interface';
 import { lockoutKeys, lockoutParcelMarkerKey, lockoutSubject, type LockoutKeys, type LockoutSubject } from './lockout.keys';
-import { lockoutScriptArgs } from './lockout-prelude.script';
-import { RESERVE_LOGIN_SCRIPT } from './lockout-reserve.script';
-import { RESERVE_ADDRESS_SCRIPT } from './lockout-reserve-address.script';
-import { RESERVE_ACCOUNT_SCRIPT } from './lockout-reserve-account.script';
-import { CONFIRM_ACCOUNT_FAILURE_SCRIPT, CONFIRM_ADDRESS_FAILURE_SCRIPT } from './lockout-failure.script';
-import { RECORD_SUCCESS_SCRIPT } from './lockout-success.script';
-import { RELEASE_RESERVATION_SCRIPT } from './lockout-release.script';
-import { READ_ADDRESS_STATE_SCRIPT, READ_STATE_SCRIPT, UNLOCK_ACCOUNT_SCRIPT } from './lockout-state.script';
+import { lockoutScriptArgs } from './scripts/prelude.script';
+import { RESERVE_LOGIN_SCRIPT } from './scripts/reserve.script';
+import { RESERVE_ADDRESS_SCRIPT } from './scripts/reserve-address.script';
+import { RESERVE_ACCOUNT_SCRIPT } from './scripts/reserve-account.script';
+import { CONFIRM_ACCOUNT_FAILURE_SCRIPT, CONFIRM_ADDRESS_FAILURE_SCRIPT } from './scripts/failure.script';
+import { RECORD_SUCCESS_SCRIPT } from './scripts/success.script';
+import { RELEASE_RESERVATION_SCRIPT } from './scripts/release.script';
+import { READ_ADDRESS_STATE_SCRIPT, READ_STATE_SCRIPT, UNLOCK_ACCOUNT_SCRIPT } from './scripts/state.script';
 import {
   DROP_ACCOUNT_STATE_SCRIPT,
   DROP_ADDRESS_STATE_SCRIPT,
@@ -21,7 +21,7 @@ import {
   PUT_ADDRESS_STATE_SCRIPT,
   TAKE_ACCOUNT_STATE_SCRIPT,
   TAKE_ADDRESS_STATE_SCRIPT,
-} from './lockout-migrate.script';
+} from './scripts/migrate.script';
 import type { LockoutReservation } from './lockout-reservation.interface';
 import type { LockoutAddressState, LockoutIpState, LockoutState } from './lockout-state.interface';
 
@@ -172,7 +172,7 @@ export class LockoutStore {
   /**
    * Moves a subject's state from its names under the previous key secret to the current ones, one
    * slot at a time (copy from the old slot, merge into the new, remove the copy from the old; see
-   * lockout-migrate.script.ts), the account's and the address's moves side by side. When nothing
+   * scripts/migrate.script.ts), the account's and the address's moves side by side. When nothing
    * is left under the old names this costs the one round trip of the copies.
    */
   private async moveToCurrentNames(previous: LockoutSubject, current: LockoutSubject): Promise<void> {

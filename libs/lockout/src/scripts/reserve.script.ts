@@ -1,5 +1,5 @@
 import { RedisScript } from '@nest-hardening/redis';
-import { LOCKOUT_LUA_PRELUDE } from './lockout-prelude.script';
+import { LOCKOUT_LUA_PRELUDE } from './prelude.script';
 import {
   ACCOUNT_CHECK_LUA,
   ACCOUNT_RESERVE_LUA,
@@ -8,7 +8,7 @@ import {
   BIND_ACCOUNT_KEYS_LUA,
   BIND_ADDRESS_KEYS_LUA,
   RESERVE_HELPERS_LUA,
-} from './lockout-reserve.lua';
+} from './reserve.lua';
 
 /**
  * Checks every lock that applies to one login attempt and, when none does, reserves the attempt as

@@ -1,6 +1,6 @@
 import { RedisScript } from '@nest-hardening/redis';
-import { LOCKOUT_LUA_PRELUDE } from './lockout-prelude.script';
-import { ACCOUNT_CHECK_LUA, ACCOUNT_RESERVE_LUA, BIND_ACCOUNT_KEYS_LUA, RESERVE_HELPERS_LUA } from './lockout-reserve.lua';
+import { LOCKOUT_LUA_PRELUDE } from './prelude.script';
+import { ACCOUNT_CHECK_LUA, ACCOUNT_RESERVE_LUA, BIND_ACCOUNT_KEYS_LUA, RESERVE_HELPERS_LUA } from './reserve.lua';
 
 /**
  * Step 2 of a reservation on Redis Cluster, in the account's slot: checks the pair lock and window

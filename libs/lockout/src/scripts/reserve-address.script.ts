@@ -1,6 +1,6 @@
 import { RedisScript } from '@nest-hardening/redis';
-import { LOCKOUT_LUA_PRELUDE } from './lockout-prelude.script';
-import { ADDRESS_CHECK_LUA, ADDRESS_RESERVE_LUA, BIND_ADDRESS_KEYS_LUA, RESERVE_HELPERS_LUA } from './lockout-reserve.lua';
+import { LOCKOUT_LUA_PRELUDE } from './prelude.script';
+import { ADDRESS_CHECK_LUA, ADDRESS_RESERVE_LUA, BIND_ADDRESS_KEYS_LUA, RESERVE_HELPERS_LUA } from './reserve.lua';
 
 /**
  * Step 1 of a reservation on Redis Cluster, in the address's slot: checks the address's spraying

@@ -1,5 +1,5 @@
 import { RedisScript } from '@nest-hardening/redis';
-import { LOCKOUT_LUA_PRELUDE } from './lockout-prelude.script';
+import { LOCKOUT_LUA_PRELUDE } from './prelude.script';
 
 /**
  * Settles a reserved attempt whose password was right: resets the pair's failure window (the

@@ -1,7 +1,7 @@
 import { RedisScript } from '@nest-hardening/redis';
-import { LOCKOUT_LUA_PRELUDE } from './lockout-prelude.script';
-import { ADDRESS_TRACKING_LUA, VOID_STALE_PAIR_LUA } from './lockout-addresses.lua';
-import { BIND_ACCOUNT_KEYS_LUA } from './lockout-reserve.lua';
+import { LOCKOUT_LUA_PRELUDE } from './prelude.script';
+import { ADDRESS_TRACKING_LUA, VOID_STALE_PAIR_LUA } from './addresses.lua';
+import { BIND_ACCOUNT_KEYS_LUA } from './reserve.lua';
 
 const CONFIRM_HELPERS_LUA = `
 local function confirm(pending, failed, window)

@@ -1,4 +1,4 @@
-import { ADDRESS_TRACKING_LUA, VOID_STALE_PAIR_LUA } from './lockout-addresses.lua';
+import { ADDRESS_TRACKING_LUA, VOID_STALE_PAIR_LUA } from './addresses.lua';
 
 /**
  * Lua pieces of the reservation, shared by the one-script reservation (single Redis) and the

@@ -1,5 +1,5 @@
 import { RedisScript } from '@nest-hardening/redis';
-import { LOCKOUT_LUA_PRELUDE } from './lockout-prelude.script';
+import { LOCKOUT_LUA_PRELUDE } from './prelude.script';
 
 /**
  * Gives back a reserved attempt whose password was never checked (the request was refused after

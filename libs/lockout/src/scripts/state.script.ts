@@ -1,5 +1,5 @@
 import { RedisScript } from '@nest-hardening/redis';
-import { LOCKOUT_LUA_PRELUDE } from './lockout-prelude.script';
+import { LOCKOUT_LUA_PRELUDE } from './prelude.script';
 
 /**
  * Lua that collects an account's lockout state into a flat array (shared by the read and the
@@ -53,7 +53,7 @@ return state
  * Admin unlock: clears every lock, window and backoff level of an account across all addresses,
  * and returns the state it cleared. The listed addresses (at most `addressCap`) are cleared here;
  * pair state of every other address is voided by raising the unlock generation (see
- * lockout-addresses.lua.ts), so the script's work is bounded by the cap. Known addresses and the
+ * addresses.lua.ts), so the script's work is bounded by the cap. Known addresses and the
  * notification throttle are kept, and address (spraying) blocks are not the account's to lift.
  *
  * KEYS: as {@link READ_STATE_SCRIPT}
