@@ -20,8 +20,9 @@ describe('credential guessing outside the login form', () => {
       authEnv: {
         LOCKOUT_PAIR_MAX_FAILURES: '5',
         LOCKOUT_EMAIL_MAX_FAILURES: '8',
-        // Time-compressed: a reservation is freed after 300 ms, a window the old ceiling forgot failures in.
-        LOCKOUT_EMAIL_WINDOW_MS: '300',
+        // Time-compressed: a reservation is freed after 1 s, a window the old ceiling forgot failures in (long
+        // enough that a verification on a loaded machine confirms its failure before the reservation expires).
+        LOCKOUT_EMAIL_WINDOW_MS: '1000',
         LOCKOUT_IP_MAX_FAILURES: '1000',
         PASSWORD_CHANGE_MAX_FAILURES: '5',
         // auth-service's own login budget (for requests that do not come through the gateway).
@@ -124,10 +125,10 @@ describe('credential guessing outside the login form', () => {
     it('locks at the ceiling even when failures come slower than any window, until a known address logs in', async () => {
       const home = '10.94.0.1';
       const user = await registerAndLogin(system.gatewayUrl, { email: uniqueEmail('slow'), forwardedFor: home });
-      // 8 failures from 8 addresses, each after the 300 ms window of the one before.
+      // 8 failures from 8 addresses, each after the 1 s window of the one before.
       for (let i = 0; i < 8; i++) {
         expect((await loginAt(user.email, WRONG, `10.94.1.${i + 1}`)).status).toBe(401);
-        await sleep(350);
+        await sleep(1100);
       }
       // The right password from any address the account has not logged in from: refused.
       const before = hasher().verifications;
