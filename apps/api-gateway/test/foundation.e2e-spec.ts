@@ -2,7 +2,8 @@ import { createHmac, createPublicKey, generateKeyPairSync, randomUUID } from 'no
 import { sign } from 'jsonwebtoken';
 import request from 'supertest';
 import { withLowS } from '@nest-hardening/auth';
-import { registerAndLogin, startTestSystem, type TestSystem, type TestUser, uniqueEmail } from '@nest-hardening/testing';
+import { REDIS_CLIENT, type RedisClient } from '@nest-hardening/redis';
+import { claimsOf, login, registerAndLogin, startTestSystem, type TestSystem, type TestUser, uniqueEmail } from '@nest-hardening/testing';
 import { AccountsService } from '../../auth-service/src/accounts/accounts.service';
 import { SigningKeyService } from '../../auth-service/src/keys/signing-key.service';
 
@@ -122,6 +123,23 @@ describe('foundation (gateway → auth-service, profile-service)', () => {
       // ...and the session's refresh token is dead as well.
       const refresh = await api().post('/api/auth/refresh').send({ refreshToken: session.refreshToken });
       expect(refresh.status).toBe(401);
+    });
+
+    it('logout checks the session in its own script: one Redis call, and a token already logged out is refused', async () => {
+      const session = await registerAndLogin(system.gatewayUrl);
+      const redis = system.auth.get<RedisClient>(REDIS_CLIENT);
+      const scripts = jest.spyOn(redis, 'evalsha');
+      try {
+        expect((await request(system.authUrl).post('/auth/logout').set(bearer(session.accessToken))).status).toBe(204);
+        expect(scripts).toHaveBeenCalledTimes(1);
+      } finally {
+        scripts.mockRestore();
+      }
+      expect((await request(system.authUrl).post('/auth/logout').set(bearer(session.accessToken))).status).toBe(401);
+      const other = await registerAndLogin(system.gatewayUrl);
+      const second = await login(system.gatewayUrl, other.email, other.password);
+      expect((await api().delete(`/api/me/sessions/${claimsOf(other.accessToken).sid as string}`).set(bearer(second.accessToken))).status).toBe(204);
+      expect((await request(system.authUrl).post('/auth/logout').set(bearer(other.accessToken))).status).toBe(401);
     });
 
     it.each([

@@ -9,6 +9,7 @@ import { InvalidAccessTokenError } from './auth.errors';
 import { markAuthenticationRejected } from './authentication-rejection';
 import { PublicKeyStore } from './public-key-store';
 import { IS_PUBLIC } from './public.decorator';
+import { markSessionCheckedByHandler, SESSION_CHECKED_BY_HANDLER } from './session-checked-by-handler.decorator';
 import { SessionValidator } from './session-validator.port';
 import { VerifiedTokenCache } from './verified-token.cache';
 
@@ -39,6 +40,8 @@ export class AccessTokenGuard extends AuthGuard('jwt') {
 
   /** `@Public()` per handler and class: decorator metadata is fixed at start-up, so it is read once. */
   private readonly publicRoutes = new WeakMap<Function, WeakMap<Function, boolean>>();
+  /** `@SessionCheckedByHandler()` per handler, read once for the same reason. */
+  private readonly handlerChecked = new WeakMap<Function, boolean>();
 
   /**
    * Synchronous on the common path (a token verified before, its session answer cached), so Nest
@@ -50,15 +53,27 @@ export class AccessTokenGuard extends AuthGuard('jwt') {
     // The HTTP request is argument 0; `switchToHttp()` would assign three new closures to the context.
     const req = context.getArgByIndex<Request>(0);
     const header = req.headers.authorization;
+    const checkedByHandler = this.isCheckedByHandler(context.getHandler());
+    if (checkedByHandler) markSessionCheckedByHandler(req);
     // Only exact strings that passed verification are ever cached, so a hit needs no syntax check.
     const known = header?.startsWith('Bearer ') ? this.verified.get(header.slice(7), this.keys.version) : undefined;
     if (!known) return this.verify(context, req, header);
+    if (checkedByHandler) return this.admit(req, known, true);
     const active = this.sessions.isActive(known);
     if (typeof active === 'boolean') return this.admit(req, known, active);
     return active.then(
       (answer) => this.admit(req, known, answer),
       (error: unknown) => this.refuse(req, error),
     );
+  }
+
+  private isCheckedByHandler(handler: Function): boolean {
+    let checked = this.handlerChecked.get(handler);
+    if (checked === undefined) {
+      checked = this.reflector.get<boolean>(SESSION_CHECKED_BY_HANDLER, handler) === true;
+      this.handlerChecked.set(handler, checked);
+    }
+    return checked;
   }
 
   private isPublic(handler: Function, cls: Function): boolean {

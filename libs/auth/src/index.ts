@@ -15,3 +15,4 @@ export * from './roles.guard';
 export * from './session-validator.port';
 export * from './verified-token.cache';
 export * from './jwks-response.schema';
+export { SessionCheckedByHandler } from './session-checked-by-handler.decorator';

@@ -1,12 +1,14 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { PassportStrategy } from '@nestjs/passport';
 import { decode } from 'jsonwebtoken';
+import type { Request } from 'express';
 import { ExtractJwt, Strategy } from 'passport-jwt';
 import { AUTH_MODULE_OPTIONS, type AuthModuleOptions } from './auth.module-definition';
 import type { AccessTokenClaims, AuthenticatedUser } from './authenticated-user.interface';
 import { InvalidAccessTokenError } from './auth.errors';
 import { hasCanonicalEs256Signature } from './es256-signature';
 import { PublicKeyStore } from './public-key-store';
+import { isSessionCheckedByHandler } from './session-checked-by-handler.decorator';
 import { SessionValidator } from './session-validator.port';
 
 /**
@@ -38,6 +40,7 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
   ) {
     super({
       jwtFromRequest: ExtractJwt.fromAuthHeaderAsBearerToken(),
+      passReqToCallback: true,
       algorithms: [ACCESS_TOKEN_ALGORITHM],
       issuer: options.issuer,
       audience: options.audience,
@@ -60,7 +63,7 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
     });
   }
 
-  async validate(claims: Partial<AccessTokenClaims>): Promise<AuthenticatedUser> {
+  async validate(req: Request, claims: Partial<AccessTokenClaims>): Promise<AuthenticatedUser> {
     const { sub, sid, role, jti, exp } = claims;
     if (
       typeof sub !== 'string' ||
@@ -72,7 +75,7 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
       throw new InvalidAccessTokenError();
     }
     const user: AuthenticatedUser = { id: sub, sessionId: sid, role, jti, exp };
-    if (!(await this.sessions.isActive(user))) throw new InvalidAccessTokenError();
+    if (!isSessionCheckedByHandler(req) && !(await this.sessions.isActive(user))) throw new InvalidAccessTokenError();
     return user;
   }
 }

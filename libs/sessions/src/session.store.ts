@@ -193,13 +193,17 @@ export class SessionStore {
     await redisCall(this.redis.hdel(sessionsKeys.session(userId, sessionId), F.credentialChecks));
   }
 
-  /** Ends the session and denylists the access token used, in one round trip. */
-  async logout(userId: string, sessionId: string, jti: string, tokenExpiresAtSeconds: number): Promise<void> {
-    await LOGOUT_SCRIPT.run(
+  /**
+   * Ends the session and denylists the access token used, in one round trip; false when the token
+   * was no longer live (its session had ended, or it was denylisted).
+   */
+  async logout(userId: string, sessionId: string, jti: string, tokenExpiresAtSeconds: number): Promise<boolean> {
+    const live = await LOGOUT_SCRIPT.run<number>(
       this.redis,
       [sessionsKeys.session(userId, sessionId), sessionsKeys.index(userId), sessionsKeys.deniedToken(userId, jti)],
       [sessionId, jti, tokenExpiresAtSeconds * 1000 - Date.now(), this.channel],
     );
+    return live === 1;
   }
 
   private async revokeSessions(userId: string, mode: 'one' | 'others' | 'all', sessionId: string): Promise<string[]> {

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import type { AuthenticatedUser } from '@nest-hardening/auth';
+import { type AuthenticatedUser, InvalidAccessTokenError } from '@nest-hardening/auth';
 import { SecurityEvents } from '@nest-hardening/security-events';
 import type { Session } from './session.interface';
 import { SessionStore } from './session.store';
@@ -56,7 +56,11 @@ export class SessionsService {
   }
 
   /** Logout: ends the session and denylists the very token used, for defence in depth. */
+  /**
+   * Ends the caller's session in one round trip, which also checks that the token is live (the
+   * route is `@SessionCheckedByHandler()`): a token whose session had already ended is refused.
+   */
   async logout(user: AuthenticatedUser): Promise<void> {
-    await this.store.logout(user.id, user.sessionId, user.jti, user.exp);
+    if (!(await this.store.logout(user.id, user.sessionId, user.jti, user.exp))) throw new InvalidAccessTokenError();
   }
 }

@@ -1,6 +1,6 @@
 import { Body, Controller, HttpCode, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
-import { type AuthenticatedUser, CurrentUser, Public } from '@nest-hardening/auth';
+import { type AuthenticatedUser, CurrentUser, Public, SessionCheckedByHandler } from '@nest-hardening/auth';
 import { LockoutProtected, LoginAttempt } from '@nest-hardening/lockout';
 import { ApiErrors } from '@nest-hardening/openapi';
 import { RateLimitPolicy } from '@nest-hardening/throttling';
@@ -81,6 +81,7 @@ export class AuthController {
 
   @Post('logout')
   @HttpCode(204)
+  @SessionCheckedByHandler()
   @ApiBearerAuth()
   @ApiNoContentResponse({ description: 'the session has ended; its tokens are refused everywhere' })
   @ApiErrors(401, 503)
