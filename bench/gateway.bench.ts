@@ -228,7 +228,7 @@ async function main(): Promise<void> {
     else console.log('NOTE: nginx is not installed, (b) is skipped (apt-get install nginx-light to measure it).\n');
     const setups: Setup[] = [
       { id: 'a', label: 'direct to the service', url: `${system.profileUrl}/profile`, proxyPids: () => [] },
-      ...(nginx ? [{ id: 'b', label: `nginx ${version}, keep-alive upstream`, url: `${nginx.url}/api/profile`, proxyPids: nginx.pids }] : []),
+      ...(nginx ? [{ id: 'b', label: `nginx ${version}, keep-alive upstream`, url: `${nginx.url}/api/profile`, proxyPids: nginx.pids.bind(nginx) }] : []),
       { id: 'c', label: 'http-proxy-middleware + keep-alive Agent', url: `${hpm.url}/api/profile`, proxyPids: () => [hpm.child.pid ?? -1] },
       { id: 'cn', label: 'bare node:http keep-alive proxy', url: `${bare.url}/api/profile`, proxyPids: () => [bare.child.pid ?? -1] },
       { id: 'cg', label: "the gateway's UpstreamProxy on bare node:http", url: `${own.url}/api/profile`, proxyPids: () => [own.child.pid ?? -1] },

@@ -122,6 +122,7 @@ function scriptNames(): Map<string, string> {
       const path = join(dir, entry.name);
       if (entry.isDirectory()) visit(path);
       else if (/\.script\.ts$/.test(entry.name)) {
+        // eslint-disable-next-line @typescript-eslint/no-require-imports -- every script module found on disk
         for (const value of Object.values(require(path) as Record<string, unknown>)) {
           if (value instanceof RedisScript) names.set(value.sha, value.name);
         }

@@ -29,6 +29,7 @@ if (port > 0) {
   const carried = new Map<string, number>();
 
   const prototype = Redis.prototype as unknown as { sendCommand(command: SentCommand, stream?: unknown): unknown };
+  // eslint-disable-next-line @typescript-eslint/unbound-method -- wrapped below and called with its receiver
   const send = prototype.sendCommand;
   prototype.sendCommand = function (this: unknown, command: SentCommand, stream?: unknown) {
     if (inFlight === 0) {

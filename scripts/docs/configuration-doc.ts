@@ -30,7 +30,7 @@ export function undocumentedSettings(): string[] {
 }
 
 export function renderSettings(): string {
-  const sections = [`### All apps\n\n${renderEnvTable(envDocRows(commonEnvShape as unknown as Shape))}`];
+  const sections = [`### All apps\n\n${renderEnvTable(envDocRows(commonEnvShape))}`];
   for (const [app, shape] of APPS) sections.push(`### ${app}\n\n${renderEnvTable(envDocRows(ownFields(shape)))}`);
   return [START, '', ...sections.flatMap((s) => [s, '']), END].join('\n');
 }

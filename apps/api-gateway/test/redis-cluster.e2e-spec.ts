@@ -147,7 +147,7 @@ describe('the system on a real 3-master Redis Cluster', () => {
 
       expect(await refusedEverywhere(user.accessToken)).toBe(true);
       console.log(`revocation on the cluster: refused by the gateway and profile-service ${Date.now() - loggedOut} ms after logout was sent (bound 1000 ms)`);
-      expect(await eventually(async () => messages.includes(`s:${sessionIdOf(user.accessToken)}`))).toBe(true);
+      expect(await eventually(() => Promise.resolve(messages.includes(`s:${sessionIdOf(user.accessToken)}`)))).toBe(true);
       expect((await refresh(user.refreshToken)).status).toBe(401);
     } finally {
       subscriber.disconnect();

@@ -45,7 +45,7 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
       issuer: options.issuer,
       audience: options.audience,
       jsonWebTokenOptions: { clockTolerance: options.clockToleranceSeconds ?? 5 },
-      secretOrKeyProvider: (_req, rawJwt, done) => {
+      secretOrKeyProvider: (_req: unknown, rawJwt: string, done: (error: unknown, key?: string) => void) => {
         const header = decodeHeader(rawJwt);
         // A signature in any spelling but the issuer's (high s, spare base64url bits) is refused
         // before it is verified, so no second string of a token is ever accepted or cached.

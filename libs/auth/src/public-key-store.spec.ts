@@ -3,7 +3,7 @@ import { sleep } from '@nest-hardening/testing';
 import { PublicKeyStore } from './public-key-store';
 
 const jwk = (kid: string): JsonWebKey =>
-  ({ ...generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({ format: 'jwk' }), kid, use: 'sig' }) as JsonWebKey;
+  ({ ...generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({ format: 'jwk' }), kid, use: 'sig' });
 
 describe('PublicKeyStore', () => {
   it('learns a newly published key in the background once its copy is older than jwksMaxAgeMs, whatever the cooldown', async () => {

@@ -67,7 +67,7 @@ export class PublicKeyStore {
         if (!response.ok) throw new Error(`HTTP ${response.status}`);
         jwks = ((await response.json()) as Jwks).keys ?? [];
       } catch (error) {
-        this.logger.warn(`could not fetch JWKS from ${this.options.jwksUrl}: ${error instanceof Error ? error.message : error}`);
+        this.logger.warn(`could not fetch JWKS from ${this.options.jwksUrl}: ${error instanceof Error ? error.message : String(error)}`);
         return;
       }
     }
@@ -80,7 +80,7 @@ export class PublicKeyStore {
         // Built from the public members alone, so a private `d` in a bad JWKS is neither used nor republished.
         const publicOnly = { kty, crv, x, y } as JsonWebKey;
         next.set(kid, createPublicKey({ key: publicOnly, format: 'jwk' }));
-        published.push({ ...publicOnly, kid, alg: 'ES256', use: 'sig' } as JsonWebKey);
+        published.push({ ...publicOnly, kid, alg: 'ES256', use: 'sig' });
       } catch {
         this.logger.warn(`ignoring malformed JWK ${kid}`);
       }

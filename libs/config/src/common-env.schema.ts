@@ -76,7 +76,5 @@ export const commonEnvShape = {
 
 export { port };
 
-const commonEnvSchema = z.object(commonEnvShape);
-
 /** The validated settings every service has. */
-export type CommonEnv = z.output<typeof commonEnvSchema>;
+export type CommonEnv = z.output<z.ZodObject<typeof commonEnvShape>>;

@@ -41,7 +41,7 @@ const UNITS: Array<[number, string]> = [
 /** `900000` → `900000` (15 min) for a duration in milliseconds that is a whole number of a larger unit. */
 function formatDefault(name: string, value: unknown): string {
   if (value === undefined || value === '') return '—';
-  const text = `\`${String(value)}\``;
+  const text = `\`${typeof value === 'string' ? value : JSON.stringify(value)}\``;
   if (!name.endsWith('_MS') || typeof value !== 'number') return text;
   const unit = UNITS.find(([ms]) => value >= ms && value % ms === 0);
   return unit ? `${text} (${value / unit[0]} ${unit[1]})` : text;

@@ -48,7 +48,7 @@ export class HttpMetricsMiddleware {
 
 /** The pattern of the route Express matched for this request, or {@link UNMATCHED_ROUTE}. */
 function routePattern(req: Request): string {
-  const path: unknown = (req as Request & { route?: { path?: unknown } }).route?.path;
+  const path = (req as unknown as { route?: { path?: unknown } }).route?.path;
   if (typeof path !== 'string') return UNMATCHED_ROUTE;
   return (req.baseUrl ?? '') + path;
 }

@@ -9,7 +9,7 @@ export function findOptionalProvider<T>(moduleRef: ModuleRef, token: abstract ne
 export function findOptionalProvider<T>(moduleRef: ModuleRef, token: symbol | string): T | undefined;
 export function findOptionalProvider<T>(moduleRef: ModuleRef, token: symbol | string | (abstract new (...args: never[]) => T)): T | undefined {
   try {
-    return moduleRef.get<T>(token as never, { strict: false });
+    return moduleRef.get<T>(token, { strict: false });
   } catch {
     return undefined;
   }

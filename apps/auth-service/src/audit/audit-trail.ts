@@ -42,13 +42,13 @@ export class AuditTrail implements SecurityEventSink, OnModuleInit, OnApplicatio
       help: 'Security events dropped because the audit buffer was full (Postgres unavailable for long).',
       registers,
     });
-    const trail = this;
+    const buffered = () => this.buffer.length;
     new Gauge({
       name: 'audit_events_buffered',
       help: 'Security events waiting to be written to the audit trail.',
       registers,
       collect() {
-        this.set(trail.buffer.length);
+        this.set(buffered());
       },
     });
   }

@@ -48,7 +48,7 @@ function isP256(key: KeyObject): boolean {
 
 function publicJwk(key: KeyObject, kid?: string): JsonWebKey & { kid: string } {
   const jwk = key.export({ format: 'jwk' });
-  return { ...jwk, kid: kid ?? thumbprint(jwk), alg: 'ES256', use: 'sig' } as JsonWebKey & { kid: string };
+  return { ...jwk, kid: kid ?? thumbprint(jwk), alg: 'ES256', use: 'sig' };
 }
 
 /** RFC 7638 JWK thumbprint of an EC public key: a stable `kid` derived from the key itself. */
