@@ -1,7 +1,6 @@
 import fc from 'fast-check';
-import type { Redis } from 'ioredis';
-import { createRedisClient, observeRedisScripts, type RedisClient } from '@nest-hardening/redis';
-import { createTestRedis, fuzzParameters, startRedisServer, type TestRedis, type TestRedisServer } from '@nest-hardening/testing';
+import { createRedisClient, observeRedisScripts } from '@nest-hardening/redis';
+import { createTestRedis, fuzzParameters, type TestRedis } from '@nest-hardening/testing';
 import { ConsumeBatcher } from './throttling.consume-batcher';
 import { rateLimitKeys } from './throttling.keys';
 import type { RateLimitCharge, RateLimitDecision } from './throttling.store.interface';
@@ -178,65 +177,5 @@ describe('ConsumeBatcher (real Redis)', () => {
 
     const healthy = new ConsumeBatcher(redis.client);
     expect((await healthy.consume(-1, [charge('user:down-0', 'general', 10)], 1)).outcomes[0].count).toBe(1);
-  });
-});
-
-describe('ConsumeBatcher under concurrent load (own redis-server)', () => {
-  let server: TestRedisServer;
-  let client: RedisClient;
-  let calls: number;
-  const charge = (tracker: string): RateLimitCharge => ({ tracker, policy: 'general', limit: 100, ttlMs: 60_000 });
-  const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-  /** Commands written to the server and not answered yet. */
-  const unanswered = () => (client as Redis).commandQueue.length;
-
-  beforeAll(async () => {
-    server = await startRedisServer();
-    client = createRedisClient({ url: server.url, keyPrefix: 'batcher-load:', commandTimeoutMs: 10_000, connectionName: 'test' });
-    await client.connect();
-    observeRedisScripts(client, (script) => {
-      if (script === 'rate-limit-consume') calls++;
-    });
-    // Loads the script, so that no NOSCRIPT retry adds a call below.
-    await new ConsumeBatcher(client).consume(-1, [charge('user:warm-up')], 1);
-  });
-  beforeEach(() => {
-    calls = 0;
-  });
-  afterAll(async () => {
-    observeRedisScripts(client, undefined);
-    client.disconnect();
-    await server.stop();
-  });
-
-  it('after a call of several requests, sends the requests of the following turns together once the interval has passed', async () => {
-    const batcher = new ConsumeBatcher(client, 64, 1_000);
-    await Promise.all([0, 1, 2].map((i) => batcher.consume(-1, [charge(`user:busy-${i}`)], 1)));
-    const later: Promise<RateLimitDecision>[] = [];
-    for (let i = 0; i < 5; i++) {
-      later.push(batcher.consume(-1, [charge(`user:later-${i}`)], 1));
-      await sleep(5);
-    }
-    // Nothing of the later requests was sent yet: no call answered, none in flight.
-    expect(calls).toBe(1);
-    expect(unanswered()).toBe(0);
-    const decisions = await Promise.all(later);
-    expect(calls).toBe(2);
-    expect(decisions.every((d) => d.admitted && d.outcomes[0].count === 1)).toBe(true);
-  });
-
-  it('does not delay requests that come one after the other', async () => {
-    // An interval no test could wait for: a request held for it would time the test out.
-    const batcher = new ConsumeBatcher(client, 64, 600_000);
-    for (let i = 0; i < 5; i++) expect((await batcher.consume(-1, [charge('user:sequential')], 1)).outcomes[0].count).toBe(i + 1);
-    expect(calls).toBe(5);
-  });
-
-  it('sends a full call at once, without waiting for the interval', async () => {
-    const batcher = new ConsumeBatcher(client, 4, 600_000);
-    await Promise.all([0, 1].map((i) => batcher.consume(-1, [charge(`user:full-${i}`)], 1)));
-    const full = await Promise.all([2, 3, 4, 5].map((i) => batcher.consume(-1, [charge(`user:full-${i}`)], 1)));
-    expect(full.every((d) => d.admitted)).toBe(true);
-    expect(calls).toBe(2);
   });
 });
