@@ -77,10 +77,10 @@ export function securityHeaders({ hstsMaxAgeSeconds, htmlPath }: SecurityHeaders
 type HeaderWrite = readonly [name: string, value: string | undefined];
 
 /**
- * The header writes a helmet middleware makes, recorded once at start-up: with fixed options (no
- * per-request CSP nonce or directive function, which the recorder refuses) helmet sets the same
- * headers on every response, so replaying the list is exactly helmet without re-running its chain
- * of middleware on every request. `Cache-Control: no-store` comes first, as before.
+ * The header writes a helmet middleware makes, recorded once at start-up. The options above are
+ * constants without a directive function (no per-request CSP nonce), so helmet sets the same headers
+ * on every response, and replaying the list is exactly helmet without re-running its chain of
+ * middleware per request. `Cache-Control: no-store` comes first, as before.
  */
 function recordHeaderWrites(middleware: Middleware): HeaderWrite[] {
   const writes: HeaderWrite[] = [['Cache-Control', 'no-store']];
@@ -92,7 +92,6 @@ function recordHeaderWrites(middleware: Middleware): HeaderWrite[] {
     removeHeader: (name: string) => writes.push([name, undefined]),
   };
   let done = false;
-  // A request nothing can be read from: a directive function that looks at it fails here, at start-up.
   middleware({} as IncomingMessage, recorder as unknown as ServerResponse, (error?: unknown) => {
     if (error) throw error instanceof Error ? error : new Error(String(error));
     done = true;
