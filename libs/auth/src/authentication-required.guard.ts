@@ -14,13 +14,27 @@ import { IS_PUBLIC } from './public.decorator';
 export class AuthenticationRequiredGuard implements CanActivate {
   constructor(private readonly reflector: Reflector) {}
 
+  /** `@Public()` per handler and class: decorator metadata is fixed at start-up, so it is read once. */
+  private readonly publicRoutes = new WeakMap<Function, WeakMap<Function, boolean>>();
+
   canActivate(context: ExecutionContext): boolean {
-    const isPublic = this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, [context.getHandler(), context.getClass()]);
-    if (isPublic) return true;
-    const req = context.switchToHttp().getRequest<Request>();
+    if (this.isPublic(context.getHandler(), context.getClass())) return true;
+    // The HTTP request is argument 0; `switchToHttp()` would assign three new closures to the context.
+    const req = context.getArgByIndex<Request>(0);
     const rejection = authenticationRejection(req);
     if (rejection) throw rejection;
     if (!req.user) throw new InvalidAccessTokenError();
     return true;
+  }
+
+  private isPublic(handler: Function, cls: Function): boolean {
+    let byClass = this.publicRoutes.get(handler);
+    let isPublic = byClass?.get(cls);
+    if (isPublic === undefined) {
+      isPublic = this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, [handler, cls]) === true;
+      if (!byClass) this.publicRoutes.set(handler, (byClass = new WeakMap()));
+      byClass.set(cls, isPublic);
+    }
+    return isPublic;
   }
 }

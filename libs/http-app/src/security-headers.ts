@@ -59,9 +59,43 @@ export function securityHeaders({ hstsMaxAgeSeconds, htmlPath }: SecurityHeaders
     xXssProtection: false,
   });
   const html = htmlPath ? helmet({ ...common, contentSecurityPolicy: { useDefaults: false, directives: HTML_CSP } }) : api;
+  const apiHeaders = recordHeaderWrites(api);
+  const htmlHeaders = recordHeaderWrites(html);
   const isHtml = (url: string | undefined) => htmlPath !== undefined && url !== undefined && (url === htmlPath || url.startsWith(`${htmlPath}/`) || url.startsWith(`${htmlPath}?`));
   return (req, res, next) => {
-    res.setHeader('Cache-Control', 'no-store');
-    (isHtml(req.url) ? html : api)(req, res, next);
+    const writes = isHtml(req.url) ? htmlHeaders : apiHeaders;
+    for (let i = 0; i < writes.length; i++) {
+      const [name, value] = writes[i];
+      if (value === undefined) res.removeHeader(name);
+      else res.setHeader(name, value);
+    }
+    next();
   };
+}
+
+/** A header set to a value, or removed (undefined). */
+type HeaderWrite = readonly [name: string, value: string | undefined];
+
+/**
+ * The header writes a helmet middleware makes, recorded once at start-up. The options above are
+ * constants without a directive function (no per-request CSP nonce), so helmet sets the same headers
+ * on every response, and replaying the list is exactly helmet without re-running its chain of
+ * middleware per request. `Cache-Control: no-store` comes first, as before.
+ */
+function recordHeaderWrites(middleware: Middleware): HeaderWrite[] {
+  const writes: HeaderWrite[] = [['Cache-Control', 'no-store']];
+  const recorder = {
+    setHeader: (name: string, value: unknown) => {
+      if (typeof value !== 'string') throw new Error(`securityHeaders: helmet set ${name} to a non-string value`);
+      writes.push([name, value]);
+    },
+    removeHeader: (name: string) => writes.push([name, undefined]),
+  };
+  let done = false;
+  middleware({} as IncomingMessage, recorder as unknown as ServerResponse, (error?: unknown) => {
+    if (error) throw error instanceof Error ? error : new Error(String(error));
+    done = true;
+  });
+  if (!done) throw new Error('securityHeaders: helmet did not finish synchronously');
+  return writes;
 }
