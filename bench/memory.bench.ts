@@ -21,7 +21,7 @@ import { LockoutStore } from '../libs/lockout/src/lockout.store';
 import { createRedisClient, type RedisClient } from '@nest-hardening/redis';
 import { startRedisServer } from '@nest-hardening/testing';
 import { SessionFingerprinter, SessionStore } from '@nest-hardening/sessions';
-import { RedisRateLimitStore } from '@nest-hardening/throttling';
+import { RedisRateLimitStore } from '@nest-hardening/rate-limit';
 
 const URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const UNITS = Number(process.env.BENCH_UNITS ?? 2000);

@@ -28,7 +28,7 @@ import { configureHttpApp, ExpressHttpAdapter } from '@nest-hardening/http-app';
 import { RedisModule } from '@nest-hardening/redis';
 import { SecurityEventsModule } from '@nest-hardening/security-events';
 import { SessionRevocationModule } from '@nest-hardening/sessions';
-import { DEFAULT_RATE_LIMIT_POLICIES, RateLimitGuard, ThrottlingModule } from '@nest-hardening/throttling';
+import { DEFAULT_RATE_LIMIT_POLICIES, RateLimitGuard, RateLimitModule } from '@nest-hardening/rate-limit';
 import { reportGcPauses } from './gc-pauses';
 
 type Mode = 'bare' | 'guarded' | 'limiter' | 'stock' | 'parked';
@@ -90,7 +90,7 @@ function guardedImports(withAuth: boolean): DynamicModule[] {
           AuthModule.forRoot({ issuer: 'auth-service', audience: 'payments-api', jwksUrl: process.env.BENCH_JWKS_URL }),
         ]
       : []),
-    ThrottlingModule.forRoot({
+    RateLimitModule.forRoot({
       policies: DEFAULT_RATE_LIMIT_POLICIES.filter((policy) => policy.name === 'general'),
       overrides: { general: { limit: NEVER, ttlMs: WINDOW_MS } },
       ipCeiling: { limit: NEVER, ttlMs: WINDOW_MS },

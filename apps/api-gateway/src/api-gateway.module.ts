@@ -3,7 +3,7 @@ import { APP_GUARD } from '@nestjs/core';
 import { AccessTokenGuard, AuthenticationRequiredGuard, AuthModule } from '@nest-hardening/auth';
 import { HealthModule } from '@nest-hardening/health';
 import { serviceModules } from '@nest-hardening/http-app';
-import { DEFAULT_RATE_LIMIT_POLICIES, RateLimitGuard, type RateLimitPolicyDefinition, ThrottlingModule } from '@nest-hardening/throttling';
+import { DEFAULT_RATE_LIMIT_POLICIES, RateLimitGuard, type RateLimitPolicyDefinition, RateLimitModule } from '@nest-hardening/rate-limit';
 import { API_GATEWAY_CONFIG, type ApiGatewayConfig } from './config/api-gateway.config';
 import { GatewayJwksController } from './keys/jwks.controller';
 import { GatewayController } from './proxy/gateway.controller';
@@ -42,7 +42,7 @@ export class ApiGatewayModule {
           // a client cannot send invalid tokens without limit.
           deferRejection: true,
         }),
-        ThrottlingModule.forRoot({
+        RateLimitModule.forRoot({
           policies: [
             ...DEFAULT_RATE_LIMIT_POLICIES.filter((p) => ['general', 'auth', 'refresh', 'malformed'].includes(p.name)),
             profileServicePolicy(config),

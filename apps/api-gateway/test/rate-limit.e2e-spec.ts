@@ -1,6 +1,6 @@
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { Redis } from 'ioredis';
-import { rateLimitKeys } from '@nest-hardening/throttling';
+import { rateLimitKeys } from '@nest-hardening/rate-limit';
 import { startRedisServer, startTestSystem, TEST_PASSWORD, TEST_REDIS_URL, type TestRedisServer, type TestSystem, uniqueEmail } from '@nest-hardening/testing';
 
 /**

@@ -6,7 +6,7 @@ import { HealthModule } from '@nest-hardening/health';
 import { databaseModule, serviceModules } from '@nest-hardening/http-app';
 import { LockoutModule } from '@nest-hardening/lockout';
 import { SessionsModule } from '@nest-hardening/sessions';
-import { DEFAULT_RATE_LIMIT_POLICIES, RateLimitGuard, ThrottlingModule } from '@nest-hardening/throttling';
+import { DEFAULT_RATE_LIMIT_POLICIES, RateLimitGuard, RateLimitModule } from '@nest-hardening/rate-limit';
 import { AccountAdministrationService } from './accounts/account-administration.service';
 import { AccountDirectory } from './accounts/account-directory.service';
 import { AuditTrail } from './audit/audit-trail';
@@ -81,7 +81,7 @@ export class AuthServiceModule {
         // login and refresh budgets again for requests that did not come through the gateway (no
         // valid gateway signature; the counters are shared when both use one Redis), and always
         // the per-user budget of its administration routes and the global registration budget.
-        ThrottlingModule.forRoot({
+        RateLimitModule.forRoot({
           policies: DEFAULT_RATE_LIMIT_POLICIES.filter((p) => ['auth', 'refresh', 'admin', 'malformed', 'registration'].includes(p.name)),
           overrides: {
             auth: { limit: config.RATE_LIMIT_AUTH_LIMIT, ttlMs: config.RATE_LIMIT_AUTH_WINDOW_MS, onRedisError: config.RATE_LIMIT_AUTH_ON_REDIS_ERROR },

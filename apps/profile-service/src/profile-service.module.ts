@@ -3,7 +3,7 @@ import { APP_GUARD } from '@nestjs/core';
 import { AccessTokenGuard, AuthModule, RolesGuard } from '@nest-hardening/auth';
 import { HealthModule } from '@nest-hardening/health';
 import { databaseModule, serviceModules } from '@nest-hardening/http-app';
-import { RateLimitGuard, ThrottlingModule } from '@nest-hardening/throttling';
+import { RateLimitGuard, RateLimitModule } from '@nest-hardening/rate-limit';
 import type { ProfileServiceConfig } from './config/profile-service.config';
 import { ProfileController } from './profile/profile.controller';
 import { PROFILE_SERVICE_MIGRATIONS_DIR } from './profile/profile-migrations';
@@ -25,7 +25,7 @@ export class ProfileServiceModule {
           jwksMaxAgeMs: config.JWKS_MAX_AGE_MS,
           jwksRefetchCooldownMs: config.JWKS_REFETCH_COOLDOWN_MS,
         }),
-        ThrottlingModule.forRoot({
+        RateLimitModule.forRoot({
           policies: [
             {
               name: 'profile',

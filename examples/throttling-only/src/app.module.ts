@@ -3,7 +3,7 @@ import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import { DomainErrorFilter } from '@nest-hardening/errors';
 import { RedisModule } from '@nest-hardening/redis';
 import { SecurityEventsModule } from '@nest-hardening/security-events';
-import { RateLimitGuard, ThrottlingModule } from '@nest-hardening/throttling';
+import { RateLimitGuard, RateLimitModule } from '@nest-hardening/rate-limit';
 
 @Controller()
 class HelloController {
@@ -19,7 +19,7 @@ class HelloController {
       useFactory: () => ({ url: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', keyPrefix: process.env.REDIS_KEY_PREFIX ?? 'example:', commandTimeoutMs: 500 }),
     }),
     SecurityEventsModule.forRoot({ service: 'example', pseudonymKey: process.env.PSEUDONYM_KEY ?? 'example-only-pseudonym-key' }),
-    ThrottlingModule.forRootAsync({ useFactory: () => ({ overrides: { general: { limit: 3, ttlMs: 60_000 } } }) }),
+    RateLimitModule.forRootAsync({ useFactory: () => ({ overrides: { general: { limit: 3, ttlMs: 60_000 } } }) }),
   ],
   controllers: [HelloController],
   providers: [

@@ -15,7 +15,7 @@ async function startApp(): Promise<INestApplication> {
   return app;
 }
 
-describe('an app that adopted @nest-hardening/throttling', () => {
+describe('an app that adopted @nest-hardening/rate-limit', () => {
   const keyPrefix = `example-throttling-only:${randomUUID()}:`;
   let first: INestApplication;
   let second: INestApplication;

@@ -4,7 +4,7 @@ import type { Response } from 'express';
 import { Registry } from 'prom-client';
 import { Public } from '@nest-hardening/auth';
 import { ApiErrors } from '@nest-hardening/openapi';
-import { SkipRateLimit } from '@nest-hardening/throttling';
+import { SkipRateLimit } from '@nest-hardening/rate-limit';
 import { MetricsTokenGuard } from './metrics-token.guard';
 
 /**

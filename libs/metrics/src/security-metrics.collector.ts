@@ -3,7 +3,7 @@ import { ModuleRef } from '@nestjs/core';
 import { Counter, Gauge, Registry } from 'prom-client';
 import { LockoutMetrics } from '@nest-hardening/lockout';
 import { RefreshMetrics } from '@nest-hardening/sessions';
-import { RateLimitMetrics } from '@nest-hardening/throttling';
+import { RateLimitMetrics } from '@nest-hardening/rate-limit';
 import { findOptionalProvider } from './optional-provider';
 
 /**

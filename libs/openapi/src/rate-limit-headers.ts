@@ -4,7 +4,7 @@ const integer = (description: string): HeaderObject => ({ description, schema: {
 const text = (description: string, example: string): HeaderObject => ({ description, schema: { type: 'string', example } });
 
 /**
- * The headers `RateLimitGuard` sets on every response of a rate-limited route (see `libs/throttling`,
+ * The headers `RateLimitGuard` sets on every response of a rate-limited route (see `libs/rate-limit`,
  * `rateLimitHeaders`): the most restrictive budget, and the IETF draft fields.
  */
 export const RATE_LIMIT_HEADERS: Readonly<Record<string, HeaderObject>> = {

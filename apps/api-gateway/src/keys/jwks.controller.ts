@@ -1,7 +1,7 @@
 import { Controller, Get, Header } from '@nestjs/common';
 import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { JWKS_CACHE_CONTROL, JWKS_RESPONSE_SCHEMA, Public, PublicKeyStore } from '@nest-hardening/auth';
-import { SkipRateLimit } from '@nest-hardening/throttling';
+import { SkipRateLimit } from '@nest-hardening/rate-limit';
 
 /**
  * The JWKS at the edge, for third-party verifiers that only reach the gateway. It republishes the

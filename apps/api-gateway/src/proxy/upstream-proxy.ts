@@ -1,6 +1,6 @@
 import { type Agent, type ClientRequest, type IncomingHttpHeaders, type IncomingMessage, request as httpRequest, type ServerResponse } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import { mergeRelayedRateLimitHeaders } from '@nest-hardening/throttling';
+import { mergeRelayedRateLimitHeaders } from '@nest-hardening/rate-limit';
 import { CLIENT_HEADERS_DROPPED, forwardedHeaders } from './forwarded-headers';
 import { endToEndHeaders } from './hop-by-hop-headers';
 import { createUpstreamAgent, type UpstreamAgentOptions } from './upstream-agent';

@@ -3,7 +3,7 @@ import { ApiConflictResponse, ApiNoContentResponse, ApiNotFoundResponse, ApiOkRe
 import { type AuthenticatedUser, CurrentUser, Roles } from '@nest-hardening/auth';
 import { LockoutService } from '@nest-hardening/lockout';
 import { ApiErrors } from '@nest-hardening/openapi';
-import { RateLimitPolicy } from '@nest-hardening/throttling';
+import { RateLimitPolicy } from '@nest-hardening/rate-limit';
 import { AdminActionInterceptor } from '../audit/admin-action.interceptor';
 import { EventPageQuery } from '../audit/event-page.query';
 import { SecurityEventHistory } from '../audit/security-event-history.service';

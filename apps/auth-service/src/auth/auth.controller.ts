@@ -3,7 +3,7 @@ import { ApiBearerAuth, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse,
 import { type AuthenticatedUser, CurrentUser, Public, SessionCheckedByHandler } from '@nest-hardening/auth';
 import { LockoutProtected, LoginAttempt } from '@nest-hardening/lockout';
 import { ApiErrors } from '@nest-hardening/openapi';
-import { RateLimitPolicy } from '@nest-hardening/throttling';
+import { RateLimitPolicy } from '@nest-hardening/rate-limit';
 import type { ClientContext } from '@nest-hardening/sessions';
 import { AccountsService } from '../accounts/accounts.service';
 import { ChangePasswordDto, LoginDto, RefreshDto, RegisterDto, RegisteredDto, TokenPairDto } from './auth.dto';

@@ -1,0 +1,93 @@
+import { Injectable } from '@nestjs/common';
+import { InjectRedis, type RedisClient } from '@nest-hardening/redis';
+import { ConsumeBatcher } from './rate-limit.consume-batcher';
+import { rateLimitKeys } from './rate-limit.keys';
+import { redisKeySlot } from './rate-limit.key-slot';
+import { MOVE_TO_MALFORMED_SCRIPT } from './scripts/malformed.script';
+import { REFUND_RATE_LIMIT_SCRIPT } from './scripts/refund.script';
+import type { RateLimitCharge, RateLimitDecision, RateLimitOutcome, RateLimitStore } from './rate-limit.store.interface';
+
+/** The batching key on a single Redis, where every key can share a script call. */
+const ANY_SLOT = -1;
+
+interface SlotGroup {
+  slot: number;
+  indexes: number[];
+  charges: RateLimitCharge[];
+}
+
+/**
+ * Exact, shared rate limiting in Redis: one consume script call checks and charges every policy of
+ * a request, shared with the other requests of the same event-loop turn (see `ConsumeBatcher`), so
+ * a request costs at most one round trip.
+ *
+ * On a Redis Cluster, charges whose trackers hash to different slots cannot share a script. Then
+ * one script runs per slot (in parallel) and, if any slot denies, the slots that admitted are
+ * refunded, so the request is still all-or-nothing. Between charge and refund a concurrent request
+ * may see the extra hit and be denied: the error is on the safe side. On a single Redis every
+ * charge goes into one script. (The stock `ThrottlerGuard` is served by `RedisThrottlerStorage`.)
+ */
+@Injectable()
+export class RedisRateLimitStore implements RateLimitStore {
+  private readonly batcher: ConsumeBatcher;
+
+  constructor(@InjectRedis() private readonly redis: RedisClient) {
+    this.batcher = new ConsumeBatcher(redis);
+  }
+
+  consume(charges: readonly RateLimitCharge[], cost = 1): Promise<RateLimitDecision> {
+    if (charges.length === 0) return Promise.resolve({ admitted: true, outcomes: [] });
+    if (!this.redis.isCluster) return this.batcher.consume(ANY_SLOT, charges, cost);
+    return this.consumeAcrossSlots(charges, cost);
+  }
+
+  /** Cluster: one call per slot the charges hash to, refunded if any slot denies. */
+  private async consumeAcrossSlots(charges: readonly RateLimitCharge[], cost: number): Promise<RateLimitDecision> {
+    const groups = this.groupBySlot(charges);
+    const results = await Promise.all(groups.map((group) => this.batcher.consume(group.slot, group.charges, cost)));
+    const admitted = results.every((result) => result.admitted);
+    if (!admitted && groups.length > 1) {
+      await Promise.all(
+        results.map((result, g) => (result.admitted ? this.refund(groups[g].charges, cost, result.outcomes) : undefined)),
+      );
+    }
+    const outcomes: RateLimitOutcome[] = new Array(charges.length);
+    groups.forEach((group, g) => group.indexes.forEach((index, i) => (outcomes[index] = results[g].outcomes[i])));
+    return { admitted, outcomes };
+  }
+
+  /**
+   * The refunds of the malformed request's own tracker move atomically with the malformed charge;
+   * refunds of other trackers (a global budget lives in another cluster slot) follow only once the
+   * move is done.
+   */
+  async moveToMalformed(refunds: readonly RateLimitCharge[], malformed: RateLimitCharge): Promise<boolean> {
+    const own = refunds.filter((charge) => charge.tracker === malformed.tracker);
+    const others = refunds.filter((charge) => charge.tracker !== malformed.tracker);
+    const keys = [malformed, ...own].map((charge) => rateLimitKeys(charge.tracker, charge.policy).counter);
+    const moved = (await MOVE_TO_MALFORMED_SCRIPT.run<number>(this.redis, keys, [malformed.limit, malformed.ttlMs])) === 1;
+    if (moved) {
+      await Promise.all(others.map((charge) => REFUND_RATE_LIMIT_SCRIPT.run(this.redis, [rateLimitKeys(charge.tracker, charge.policy).counter], [1])));
+    }
+    return moved;
+  }
+
+  private groupBySlot(charges: readonly RateLimitCharge[]): SlotGroup[] {
+    const prefix = this.redis.options.keyPrefix ?? '';
+    const bySlot = new Map<number, SlotGroup>();
+    charges.forEach((charge, index) => {
+      const slot = redisKeySlot(prefix + rateLimitKeys(charge.tracker, charge.policy).counter);
+      const group = bySlot.get(slot) ?? { slot, indexes: [], charges: [] };
+      group.indexes.push(index);
+      group.charges.push(charge);
+      bySlot.set(slot, group);
+    });
+    return [...bySlot.values()];
+  }
+
+  private async refund(charges: readonly RateLimitCharge[], cost: number, outcomes: RateLimitOutcome[]): Promise<void> {
+    const keys = charges.map((charge) => rateLimitKeys(charge.tracker, charge.policy).counter);
+    await REFUND_RATE_LIMIT_SCRIPT.run(this.redis, keys, [cost]);
+    for (const outcome of outcomes) outcome.count = Math.max(0, outcome.count - cost);
+  }
+}
