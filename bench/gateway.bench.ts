@@ -27,7 +27,7 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { join } from 'node:path';
-import { registerAndLogin, startProcessSystem, startRedisServer, type ProcessSystem, type TestRedisServer } from '@nest-hardening/testing';
+import { registerAndLogin, startProcessSystem, startRedisServer, type ProcessSystem, type TestRedisServer } from '../test/support';
 import { summariseCpuProfile } from './support/cpu-profile-summary';
 import { startNginxProxy, nginxVersion, type NginxProxy } from './support/nginx-proxy';
 import { processCpuSeconds } from './support/process-cpu';

@@ -33,7 +33,7 @@ import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RedisScript } from '@nest-hardening/redis';
-import { createTestDatabase, freePort, startRedisServer, stopProcess } from '@nest-hardening/testing';
+import { createTestDatabase, freePort, startRedisServer, stopProcess } from '../test/support';
 import { PasswordHasher } from '../apps/auth-service/src/accounts/password-hasher';
 import { summariseCpuProfileByPackage } from './support/cpu-profile-summary';
 import { commandDelta, readCommandStats } from './support/ratelimit-redis-command-stats';

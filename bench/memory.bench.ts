@@ -19,7 +19,7 @@ import { DEFAULT_LOCKOUT_ADDRESS_CAP, resolveLockoutOptions } from '../libs/lock
 import { lockoutKeys } from '../libs/lockout/src/lockout.keys';
 import { LockoutStore } from '../libs/lockout/src/lockout.store';
 import { createRedisClient, type RedisClient } from '@nest-hardening/redis';
-import { startRedisServer } from '@nest-hardening/testing';
+import { startRedisServer } from '../test/support';
 import { SessionFingerprinter, SessionStore } from '@nest-hardening/sessions';
 import { RedisRateLimitStore } from '@nest-hardening/rate-limit';
 

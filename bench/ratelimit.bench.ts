@@ -25,7 +25,7 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { registerAndLogin, startRedisServer, startTestSystem, type TestRedisServer, type TestSystem } from '@nest-hardening/testing';
+import { registerAndLogin, startRedisServer, startTestSystem, type TestRedisServer, type TestSystem } from '../test/support';
 import { type GcPauses, readGcPauses } from './support/gc-pauses';
 import { processCpuSeconds, redisCpuSeconds } from './support/process-cpu';
 import { commandDelta, type CommandCounts, readCommandStats } from './support/ratelimit-redis-command-stats';

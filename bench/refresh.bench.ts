@@ -17,7 +17,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Redis } from 'ioredis';
 import { sign } from 'jsonwebtoken';
-import { createTestDatabase, freePort, startRedisServer, stopProcess } from '@nest-hardening/testing';
+import { createTestDatabase, freePort, startRedisServer, stopProcess } from '../test/support';
 
 const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 32);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);

@@ -11,7 +11,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
-import { TEST_POSTGRES_URL } from '@nest-hardening/testing';
+import { TEST_POSTGRES_URL } from '../test/support';
 
 interface RateLimitResult {
   settings: { connections: number; warmupSec: number; durationSec: number; rounds: number };

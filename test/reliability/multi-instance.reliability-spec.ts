@@ -10,7 +10,7 @@ import {
   TEST_POSTGRES_URL,
   type TestRedisServer,
   uniqueEmail,
-} from '@nest-hardening/testing';
+} from '../support';
 import {
   type Account,
   call,

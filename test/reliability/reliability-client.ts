@@ -1,5 +1,5 @@
 import { Agent, type IncomingHttpHeaders, request as httpRequest } from 'node:http';
-import { TEST_PASSWORD, uniqueEmail } from '@nest-hardening/testing';
+import { TEST_PASSWORD, uniqueEmail } from '../support';
 
 /** One answer, or what happened instead (`status` 0 with `error`: no answer, `hung`: client timeout). */
 export interface Reply {

@@ -1,5 +1,5 @@
 import request from 'supertest';
-import { callFrom, freshLoopbackIp, startTestSystem, TEST_PASSWORD, type TestSystem, uniqueEmail } from '@nest-hardening/testing';
+import { callFrom, freshLoopbackIp, startTestSystem, TEST_PASSWORD, type TestSystem, uniqueEmail } from '../../../test/support';
 import { loadApiGatewayConfig } from '../src/config/api-gateway.config';
 
 const APP_ORIGIN = 'https://app.example.com';

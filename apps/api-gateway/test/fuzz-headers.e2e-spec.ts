@@ -11,7 +11,7 @@ import {
   registerAndLogin,
   type TestSystem,
   type TestUser,
-} from '@nest-hardening/testing';
+} from '../../../test/support';
 
 /**
  * Property-based fuzzing of header values through the gateway, written byte for byte on raw

@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { Agent, createServer, type IncomingHttpHeaders, type IncomingMessage, request, type Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import { registerAndLogin, startTestSystem, type TestSystem, type TestUser } from '@nest-hardening/testing';
+import { registerAndLogin, startTestSystem, type TestSystem, type TestUser } from '../../../test/support';
 
 interface Reply {
   status: number;

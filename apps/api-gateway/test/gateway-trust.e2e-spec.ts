@@ -1,4 +1,4 @@
-import { bearer, callFrom, freshLoopbackIp, gatewaySignedHeaders, startTestSystem, TEST_PASSWORD, type TestSystem, uniqueEmail } from '@nest-hardening/testing';
+import { bearer, callFrom, freshLoopbackIp, gatewaySignedHeaders, startTestSystem, TEST_PASSWORD, type TestSystem, uniqueEmail } from '../../../test/support';
 
 /**
  * Finding 4 (direct X-Forwarded-For spoofing, direct registrations) and finding 11 (the 409 of a

@@ -1,4 +1,4 @@
-import { callFrom, freshLoopbackIp, startTestSystem, TEST_PASSWORD, type TestSystem, uniqueEmail } from '@nest-hardening/testing';
+import { callFrom, freshLoopbackIp, startTestSystem, TEST_PASSWORD, type TestSystem, uniqueEmail } from '../../../test/support';
 
 /**
  * Finding 8: credential-less requests must not spend an address's login budget (a neighbour

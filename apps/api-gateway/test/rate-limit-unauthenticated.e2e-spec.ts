@@ -1,5 +1,5 @@
 import request from 'supertest';
-import { startTestSystem, type TestSystem } from '@nest-hardening/testing';
+import { startTestSystem, type TestSystem } from '../../../test/support';
 
 /**
  * The general policy is "all routes, per verified user else IP". The token guard runs before the

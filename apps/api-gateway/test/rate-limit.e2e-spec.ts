@@ -1,7 +1,7 @@
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { Redis } from 'ioredis';
 import { rateLimitKeys } from '@nest-hardening/rate-limit';
-import { startRedisServer, startTestSystem, TEST_PASSWORD, TEST_REDIS_URL, type TestRedisServer, type TestSystem, uniqueEmail } from '@nest-hardening/testing';
+import { startRedisServer, startTestSystem, TEST_PASSWORD, TEST_REDIS_URL, type TestRedisServer, type TestSystem, uniqueEmail } from '../../../test/support';
 
 /**
  * Issue 3: distributed rate limiting through the gateway, against real Redis and Postgres.

@@ -1,5 +1,5 @@
 import { request as httpRequest } from 'node:http';
-import { registerAndLogin, startTestSystem, type TestSystem, type TestUser } from '@nest-hardening/testing';
+import { registerAndLogin, startTestSystem, type TestSystem, type TestUser } from '../../../test/support';
 
 interface Answer {
   status: number;

@@ -1,5 +1,5 @@
 import request from 'supertest';
-import { bearer, callFrom, freshLoopbackIp, gatewaySignedHeaders, registerAndLogin, startTestSystem, type TestSystem } from '@nest-hardening/testing';
+import { bearer, callFrom, freshLoopbackIp, gatewaySignedHeaders, registerAndLogin, startTestSystem, type TestSystem } from '../../../test/support';
 
 /**
  * Rotating the HMAC secrets of auth-service as docs/key-rotation.md describes it: restart with the

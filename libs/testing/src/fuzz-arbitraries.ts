@@ -2,7 +2,7 @@ import { connect } from 'node:net';
 import fc from 'fast-check';
 
 /**
- * Building blocks for the property-based fuzz suites (`apps/api-gateway/test/fuzz*.e2e-spec.ts`):
+ * Building blocks for the property-based fuzz suites (`fuzz-*.e2e-spec.ts` under the apps and `test/e2e`):
  * the seed and run counts, hostile values of every shape, request bodies and content types, and a
  * raw-socket HTTP client for header bytes Node's own client refuses to send.
  */

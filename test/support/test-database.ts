@@ -4,7 +4,7 @@ import { Client } from 'pg';
 import { ensureDatabase, runMigrations } from '@nest-hardening/database';
 
 /** Every service's migrations: the test database holds all tables, as a shared development database does. */
-const MIGRATION_DIRS = ['apps/auth-service/migrations', 'apps/profile-service/migrations'].map((dir) => resolve(__dirname, '../../..', dir));
+const MIGRATION_DIRS = ['apps/auth-service/migrations', 'apps/profile-service/migrations'].map((dir) => resolve(__dirname, '../..', dir));
 
 export const TEST_POSTGRES_URL = process.env.TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 

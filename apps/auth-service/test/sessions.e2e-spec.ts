@@ -1,6 +1,6 @@
 import request from 'supertest';
 import { SecurityEvents } from '@nest-hardening/security-events';
-import { bearer, eventually, gatewaySignedHeaders, login, registerAndLogin, sessionIdOf, sleep, startTestSystem, type TestSystem, type TestUser } from '@nest-hardening/testing';
+import { bearer, eventually, gatewaySignedHeaders, login, registerAndLogin, sessionIdOf, sleep, startTestSystem, type TestSystem, type TestUser } from '../../../test/support';
 
 /** Session management through the gateway: list, end one, end others, password change, admin, cap, lifetimes, fingerprint. */
 

@@ -7,8 +7,8 @@ import {
   type TestSystem,
   type TestUser,
   uniqueEmail,
-} from '@nest-hardening/testing';
-import { loadApiGatewayConfig } from '../src/config/api-gateway.config';
+} from '../support';
+import { loadApiGatewayConfig } from '../../apps/api-gateway/src/config/api-gateway.config';
 
 /**
  * The value of one series in a Prometheus text exposition: `name` with exactly `labels`, or

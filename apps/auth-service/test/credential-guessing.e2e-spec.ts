@@ -1,7 +1,7 @@
 import request from 'supertest';
 import { SecurityEvents, type SecurityEvent } from '@nest-hardening/security-events';
-import { bearer, callFrom, eventually, freshLoopbackIp, registerAndLogin, sleep, startTestSystem, type TestSystem, uniqueEmail } from '@nest-hardening/testing';
-import { PasswordHasher } from '../../auth-service/src/accounts/password-hasher';
+import { bearer, callFrom, eventually, freshLoopbackIp, registerAndLogin, sleep, startTestSystem, type TestSystem, uniqueEmail } from '../../../test/support';
+import { PasswordHasher } from '../src/accounts/password-hasher';
 
 /**
  * Penetration-test findings 2, 7 and 10: the password-change form is not a guessing oracle, the

@@ -3,9 +3,9 @@ import { sign } from 'jsonwebtoken';
 import request from 'supertest';
 import { withLowS } from '@nest-hardening/auth';
 import { REDIS_CLIENT, type RedisClient } from '@nest-hardening/redis';
-import { claimsOf, login, registerAndLogin, startTestSystem, type TestSystem, type TestUser, uniqueEmail } from '@nest-hardening/testing';
-import { AccountsService } from '../../auth-service/src/accounts/accounts.service';
-import { SigningKeyService } from '../../auth-service/src/keys/signing-key.service';
+import { claimsOf, login, registerAndLogin, startTestSystem, type TestSystem, type TestUser, uniqueEmail } from '../support';
+import { AccountsService } from '../../apps/auth-service/src/accounts/accounts.service';
+import { SigningKeyService } from '../../apps/auth-service/src/keys/signing-key.service';
 
 /** The whole system through the gateway: accounts, tokens, sessions, and what it refuses. */
 describe('foundation (gateway → auth-service, profile-service)', () => {

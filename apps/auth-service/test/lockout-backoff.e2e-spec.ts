@@ -1,7 +1,7 @@
 import request from 'supertest';
 import { ACCOUNT_LOCKED_MESSAGE, LockoutService } from '@nest-hardening/lockout';
 import { SecurityEvents, type SecurityEvent } from '@nest-hardening/security-events';
-import { login, startSmtpReceiver, startTestSystem, TEST_PASSWORD, type SmtpReceiver, type TestSystem, uniqueEmail } from '@nest-hardening/testing';
+import { login, startSmtpReceiver, startTestSystem, TEST_PASSWORD, type SmtpReceiver, type TestSystem, uniqueEmail } from '../../../test/support';
 
 /**
  * Lock expiry and backoff through the real system, with 3-second locks (the first lock lasts 3 s,

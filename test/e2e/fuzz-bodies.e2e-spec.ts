@@ -17,7 +17,7 @@ import {
   percentEncode,
   randomPassword,
   type WireBody,
-} from '@nest-hardening/testing';
+} from '../support';
 
 /**
  * Property-based fuzzing of every route through the gateway with bodies of every shape, size and

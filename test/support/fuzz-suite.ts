@@ -1,4 +1,4 @@
-import { fuzzSeed, UNLIMITED_BUDGETS } from './fuzz-arbitraries';
+import { fuzzSeed, UNLIMITED_BUDGETS } from '@nest-hardening/testing';
 import { startTestSystem, type TestSystem } from './test-system';
 
 export interface FuzzSuite {

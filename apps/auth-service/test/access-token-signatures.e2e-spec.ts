@@ -1,7 +1,7 @@
 import { createPublicKey, type JsonWebKey, verify as cryptoVerify } from 'node:crypto';
 import { verify as verifyJwt } from 'jsonwebtoken';
-import { ecdsaTwin, rawRequest, registerAndLogin, startTestSystem, type TestSystem, type TestUser } from '@nest-hardening/testing';
-import { AccessTokenIssuer } from '../../auth-service/src/keys/access-token.issuer';
+import { ecdsaTwin, rawRequest, registerAndLogin, startTestSystem, type TestSystem, type TestUser } from '../../../test/support';
+import { AccessTokenIssuer } from '../src/keys/access-token.issuer';
 
 /** Half the order of the P-256 group: a signature's s above it has a low twin n - s. */
 const HALF_ORDER = 0xffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551n >> 1n;

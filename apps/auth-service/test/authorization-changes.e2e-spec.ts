@@ -1,6 +1,6 @@
 import request from 'supertest';
 import { SecurityEvents } from '@nest-hardening/security-events';
-import { bearer, eventually, login, registerAndLogin, sleep, startTestSystem, type TestSystem, type TestUser, uniqueEmail } from '@nest-hardening/testing';
+import { bearer, eventually, login, registerAndLogin, sleep, startTestSystem, type TestSystem, type TestUser, uniqueEmail } from '../../../test/support';
 
 /**
  * Penetration-test findings 1 and 3: once a password change, a role change, an account disable or

@@ -1,8 +1,8 @@
 import { createPublicKey } from 'node:crypto';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
 import request from 'supertest';
-import { createDevSigningKey } from '../../auth-service/src/keys/dev-signing-key';
-import { bearer, registerAndLogin, sleep, startTestSystem, type TestSystem } from '@nest-hardening/testing';
+import { createDevSigningKey } from '../src/keys/dev-signing-key';
+import { bearer, registerAndLogin, sleep, startTestSystem, type TestSystem } from '../../../test/support';
 
 /**
  * Signing-key rotation as docs/key-rotation.md describes it, as rolling restarts of two

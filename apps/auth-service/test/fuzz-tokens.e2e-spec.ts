@@ -16,9 +16,9 @@ import {
   registerAndLogin,
   type TestSystem,
   type TestUser,
-} from '@nest-hardening/testing';
-import { AUTH_SERVICE_CONFIG, type AuthServiceConfig } from '../../auth-service/src/config/auth-service.config';
-import { SigningKeyService } from '../../auth-service/src/keys/signing-key.service';
+} from '../../../test/support';
+import { AUTH_SERVICE_CONFIG, type AuthServiceConfig } from '../src/config/auth-service.config';
+import { SigningKeyService } from '../src/keys/signing-key.service';
 import { RefreshTokenCodec } from '@nest-hardening/sessions';
 
 /**

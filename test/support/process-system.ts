@@ -5,9 +5,9 @@ import { get } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Env } from '@nest-hardening/config';
-import { freePort } from './free-port';
+import { freePort } from '@nest-hardening/testing';
 import { createTestDatabase, type TestDatabase } from './test-database';
-import { deleteKeysWithPrefix, TEST_REDIS_URL, uniqueKeyPrefix } from './test-redis';
+import { deleteKeysWithPrefix, TEST_REDIS_URL, uniqueKeyPrefix } from '@nest-hardening/testing';
 
 export type AppName = 'api-gateway' | 'auth-service' | 'profile-service';
 
@@ -61,7 +61,7 @@ export interface ProcessSystem {
   close(): Promise<void>;
 }
 
-const ROOT = resolve(__dirname, '../../..');
+const ROOT = resolve(__dirname, '../..');
 const running = new Set<ChildProcess>();
 let exitHookInstalled = false;
 

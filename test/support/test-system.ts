@@ -4,14 +4,14 @@ import { join } from 'node:path';
 import type { INestApplication } from '@nestjs/common';
 import type { Env } from '@nest-hardening/config';
 // Tests compose the very applications main.ts starts, with their own settings.
-import { createApiGatewayApp } from '../../../apps/api-gateway/src/api-gateway.app';
-import { loadApiGatewayConfig } from '../../../apps/api-gateway/src/config/api-gateway.config';
-import { createAuthServiceApp } from '../../../apps/auth-service/src/auth-service.app';
-import { loadAuthServiceConfig } from '../../../apps/auth-service/src/config/auth-service.config';
-import { createProfileServiceApp } from '../../../apps/profile-service/src/profile-service.app';
-import { loadProfileServiceConfig } from '../../../apps/profile-service/src/config/profile-service.config';
+import { createApiGatewayApp } from '../../apps/api-gateway/src/api-gateway.app';
+import { loadApiGatewayConfig } from '../../apps/api-gateway/src/config/api-gateway.config';
+import { createAuthServiceApp } from '../../apps/auth-service/src/auth-service.app';
+import { loadAuthServiceConfig } from '../../apps/auth-service/src/config/auth-service.config';
+import { createProfileServiceApp } from '../../apps/profile-service/src/profile-service.app';
+import { loadProfileServiceConfig } from '../../apps/profile-service/src/config/profile-service.config';
 import { createTestDatabase, type TestDatabase } from './test-database';
-import { deleteClusterKeysWithPrefix, deleteKeysWithPrefix, TEST_REDIS_URL, uniqueKeyPrefix } from './test-redis';
+import { deleteClusterKeysWithPrefix, deleteKeysWithPrefix, TEST_REDIS_URL, uniqueKeyPrefix } from '@nest-hardening/testing';
 
 export interface TestSystemOptions {
   /**

@@ -1,6 +1,6 @@
 import request from 'supertest';
 import { SecurityEvents } from '@nest-hardening/security-events';
-import { bearer, eventually, registerAndLogin, sleep, startTestSystem, type TestSystem, type TestTokens } from '@nest-hardening/testing';
+import { bearer, eventually, registerAndLogin, sleep, startTestSystem, type TestSystem, type TestTokens } from '../../../test/support';
 
 /** Refresh-token rotation through the gateway: rotation, reuse detection, grace window, races. */
 

@@ -5,9 +5,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import request from 'supertest';
 import type { Env } from '@nest-hardening/config';
-import { createTestDatabase, registerAndLogin, startTestSystem, type TestSystem } from '@nest-hardening/testing';
+import { createTestDatabase, registerAndLogin, startTestSystem, type TestSystem } from '../support';
 
-const ROOT = join(__dirname, '../../..');
+const ROOT = join(__dirname, '../..');
 
 interface Exit {
   code: number | null;

@@ -10,8 +10,8 @@ import {
   TEST_PASSWORD,
   type TestSystem,
   uniqueEmail,
-} from '@nest-hardening/testing';
-import { UsersRepository } from '../../auth-service/src/accounts/users.repository';
+} from '../../../test/support';
+import { UsersRepository } from '../src/accounts/users.repository';
 
 /** Lift the gateway's login/register/password budget: every answer observed here is the policy's. */
 const GATEWAY_ENV = { RATE_LIMIT_AUTH_LIMIT: '10000', RATE_LIMIT_GENERAL_LIMIT: '100000' };

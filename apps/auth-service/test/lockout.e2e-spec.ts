@@ -3,8 +3,8 @@ import { Logger } from '@nestjs/common';
 import request from 'supertest';
 import { ACCOUNT_LOCKED_MESSAGE, LockoutService } from '@nest-hardening/lockout';
 import { SecurityEvents, type SecurityEvent } from '@nest-hardening/security-events';
-import { login, registerAndLogin, startTestSystem, TEST_PASSWORD, type TestSystem, uniqueEmail } from '@nest-hardening/testing';
-import { PasswordHasher } from '../../auth-service/src/accounts/password-hasher';
+import { login, registerAndLogin, startTestSystem, TEST_PASSWORD, type TestSystem, uniqueEmail } from '../../../test/support';
+import { PasswordHasher } from '../src/accounts/password-hasher';
 
 /**
  * Account lockout through the real system (gateway → auth-service → Redis/Postgres): the pair lock,

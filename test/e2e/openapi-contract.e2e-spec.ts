@@ -11,7 +11,7 @@ import {
   type TestUser,
   uniqueEmail,
   validateOpenApiDocument,
-} from '@nest-hardening/testing';
+} from '../support';
 
 const GENERAL_LIMIT = 60;
 const ADMIN = { email: 'contract-admin@example.com', password: 'amber kettle orchestra 19' };

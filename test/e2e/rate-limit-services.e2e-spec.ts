@@ -1,5 +1,5 @@
 import request from 'supertest';
-import { login, registerAndLogin, startTestSystem, type TestSystem, type TestUser } from '@nest-hardening/testing';
+import { login, registerAndLogin, startTestSystem, type TestSystem, type TestUser } from '../support';
 
 /**
  * Issue 3: auth-service and profile-service enforce their own per-user budgets, so a request that

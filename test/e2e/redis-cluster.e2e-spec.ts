@@ -13,9 +13,9 @@ import {
   startTestSystem,
   TEST_PASSWORD,
   uniqueEmail,
-} from '@nest-hardening/testing';
-import type { TestRedisCluster, TestSystem, TestTokens } from '@nest-hardening/testing';
-import { PasswordHasher } from '../../auth-service/src/accounts/password-hasher';
+} from '../support';
+import type { TestRedisCluster, TestSystem, TestTokens } from '../support';
+import { PasswordHasher } from '../../apps/auth-service/src/accounts/password-hasher';
 
 /**
  * The three apps on a real 3-master Redis Cluster (REDIS_CLUSTER_NODES), through the gateway:

@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import request from 'supertest';
-import { bearer, eventually, login, registerAndLogin, sleep, startTestSystem, type TestSystem, uniqueEmail } from '@nest-hardening/testing';
-import { AuditTrail } from '../../auth-service/src/audit/audit-trail';
+import { bearer, eventually, login, registerAndLogin, sleep, startTestSystem, type TestSystem, uniqueEmail } from '../../../test/support';
+import { AuditTrail } from '../src/audit/audit-trail';
 
 /**
  * What an operator and a user can do without SQL, through the gateway with a bootstrap admin:

@@ -1,4 +1,4 @@
-import { encodeText, rawRequest, type RawResponse, registerAndLogin, startTestSystem, type TestSystem, type TestUser, UNLIMITED_BUDGETS } from '@nest-hardening/testing';
+import { encodeText, rawRequest, type RawResponse, registerAndLogin, startTestSystem, type TestSystem, type TestUser, UNLIMITED_BUDGETS } from '../support';
 
 /**
  * What a JSON body may be: UTF-8 text (however the charset is spelled), nested no deeper than the
