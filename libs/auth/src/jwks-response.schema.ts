@@ -1,4 +1,4 @@
-import type { SchemaObject } from '@nestjs/swagger/dist/interfaces/open-api-spec.interface';
+import type { SchemaObject } from '@nestjs/swagger';
 
 /** OpenAPI schema of a JWKS answer (RFC 7517): the public members of each key, as published. */
 export const JWKS_RESPONSE_SCHEMA: SchemaObject = {

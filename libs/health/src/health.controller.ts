@@ -1,6 +1,6 @@
 import { Controller, Get, Optional } from '@nestjs/common';
 import { ApiOkResponse, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
-import type { SchemaObject } from '@nestjs/swagger/dist/interfaces/open-api-spec.interface';
+import type { SchemaObject } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckService, type HealthIndicatorFunction } from '@nestjs/terminus';
 import { Public } from '@nest-hardening/auth';
 import { SkipRateLimit } from '@nest-hardening/rate-limit';

@@ -1,6 +1,6 @@
 import { applyDecorators } from '@nestjs/common';
 import { ApiExtraModels, ApiResponse, getSchemaPath } from '@nestjs/swagger';
-import type { HeaderObject } from '@nestjs/swagger/dist/interfaces/open-api-spec.interface';
+import type { HeaderObject } from '@nestjs/swagger';
 import { ErrorDto } from './error.dto';
 import { RATE_LIMIT_HEADERS, required, RETRY_AFTER_HEADER } from './rate-limit-headers';
 

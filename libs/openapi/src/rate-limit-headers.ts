@@ -1,4 +1,4 @@
-import type { HeaderObject } from '@nestjs/swagger/dist/interfaces/open-api-spec.interface';
+import type { HeaderObject } from '@nestjs/swagger';
 
 const integer = (description: string): HeaderObject => ({ description, schema: { type: 'integer', minimum: 0 } });
 const text = (description: string, example: string): HeaderObject => ({ description, schema: { type: 'string', example } });

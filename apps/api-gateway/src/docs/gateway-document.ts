@@ -1,5 +1,5 @@
 import { getSchemaPath, type OpenAPIObject } from '@nestjs/swagger';
-import type { HeaderObject, ResponseObject, ResponsesObject } from '@nestjs/swagger/dist/interfaces/open-api-spec.interface';
+import type { HeaderObject, ResponseObject, ResponsesObject } from '@nestjs/swagger';
 import { ErrorDto, operationsOf, RATE_LIMIT_HEADERS, required, RETRY_AFTER_HEADER, withErrorSchema } from '@nest-hardening/openapi';
 
 /** Where the gateway mounts the services' routes. */
