@@ -1,5 +1,6 @@
 import type { RedisClient } from '@nest-hardening/redis';
 import { lockoutKeys } from '../../src/lockout.keys';
+import type { RedisLockoutStore } from '../../src/lockout.redis-store';
 import { TEST_PASSWORD, type LoginTestApp } from './login-test-app';
 
 const WRONG = 'wrong password';
@@ -23,7 +24,7 @@ export const ADDRESS_CAP_OPTIONS = {
 
 /** The raw Redis client of a test app (its global key prefix applies) and the keys of a subject. */
 export function inspect(t: LoginTestApp, email: string, ip = '0.0.0.0') {
-  const store = t.lockout['store'];
+  const store = t.lockout['store'] as RedisLockoutStore;
   return { redis: store['redis'] as RedisClient, k: lockoutKeys(store.subject(email, ip)) };
 }
 
