@@ -60,7 +60,8 @@ type Entry = AccountEntry | AddressEntry;
  * synchronously, so it is atomic like a script: concurrent logins cannot all pass the check before
  * one is counted. Only the current key secret applies (a rotation needs a restart, which empties it).
  *
- * Memory is bounded: lapsed entries are dropped when met, and beyond `memoryMaxEntries` (accounts,
+ * Memory is bounded: lapsed entries are dropped when met (an account whose counts, locks and known
+ * addresses have all lapsed goes with its address list), and beyond `memoryMaxEntries` (accounts,
  * addresses and pairs together) the least recently written account or address is forgotten, its
  * locks with it. An admin unlock clears every pair of the account at once (Redis needs an unlock
  * generation for the addresses dropped from the bounded list; here they are in hand).
@@ -285,8 +286,8 @@ export class MemoryLockoutStore extends LockoutStore {
       if (seen.size <= this.options.addressCap) break;
       seen.delete(oldest);
     }
+    // The list alone does not keep the account: with no count, lock or known address left it lists only zeros.
     account.seenExpiresAt = now + this.addressListTtlMs;
-    extend(account, account.seenExpiresAt);
   }
 
   private knownOf(account: AccountEntry, now: number): Stamps {
