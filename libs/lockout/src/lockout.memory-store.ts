@@ -113,10 +113,10 @@ export class MemoryLockoutStore extends LockoutStore {
     if (used(pair?.pending, pair?.failed, o.pairWindowMs, now) >= o.pairMaxFailures) {
       refuse('pair', fullWait(pair?.pending, pair?.failed, o.pairWindowMs, this.lockFor((live(pair?.level, now)?.value ?? 0) + 1), now));
     }
-    if (!exempt && account) {
+    if (!exempt) {
       // The account ceiling counts failures since the last successful login, not per window.
-      prune(account.pending, now - o.emailWindowMs);
-      if ((live(account.streak, now)?.value ?? 0) + account.pending.size >= o.emailMaxFailures) refuse('email', o.emailLockMs + 1000);
+      if (account) prune(account.pending, now - o.emailWindowMs);
+      if ((live(account?.streak, now)?.value ?? 0) + (account?.pending.size ?? 0) >= o.emailMaxFailures) refuse('email', o.emailLockMs + 1000);
     }
     if (waitMs > 0) return { allowed: false, waitMs: Math.ceil(waitMs), rule };
 
