@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import Redis from 'ioredis';
 import { DEFAULT_LOCKOUT_ADDRESS_CAP, resolveLockoutOptions } from '../libs/lockout/src/lockout-options.interface';
 import { lockoutKeys } from '../libs/lockout/src/lockout.keys';
-import { LockoutStore } from '../libs/lockout/src/lockout.store';
+import { RedisLockoutStore } from '../libs/lockout/src/lockout.redis-store';
 import { createRedisClient, type RedisClient } from '@nest-hardening/redis';
 import { startRedisServer } from '../test/support';
 import { SessionFingerprinter, SessionStore } from '@nest-hardening/sessions';
@@ -100,7 +100,7 @@ async function measureAccountAttack(url: string, cap: number): Promise<AccountAt
   await redis.connect();
   // The account ceiling would lock the account after 100 failures; lifted so every address fails once.
   const options = resolveLockoutOptions({ keySecret: 'a lockout key secret of 32+ chars', emailMaxFailures: 1e9, addressCap: cap });
-  const store = new LockoutStore(redis, options);
+  const store = new RedisLockoutStore(redis, options);
   const email = 'victim@example.com';
   const attack = async (from: number, count: number) => {
     for (let i = from; i < from + count; i++) {
@@ -171,7 +171,7 @@ async function main(): Promise<void> {
   );
   rows.push(
     await measure('lockout subject (one failed login)', raw, async (redis) => {
-      const store = new LockoutStore(redis, resolveLockoutOptions({ keySecret: 'a lockout key secret of 32+ chars' }));
+      const store = new RedisLockoutStore(redis, resolveLockoutOptions({ keySecret: 'a lockout key secret of 32+ chars' }));
       for (let i = 0; i < UNITS; i++) {
         const outcome = await store.reserve(`user${i}@example.com`, `192.0.${(i >> 8) & 255}.${i & 255}`);
         if (outcome.allowed) await store.confirmFailure(outcome.reservation);

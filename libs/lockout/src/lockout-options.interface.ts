@@ -6,6 +6,17 @@ import type { LockoutAccountDirectory } from './lockout-account-directory.interf
  */
 export interface LockoutModuleOptions {
   /**
+   * Where lockout state lives. `'redis'` (default): shared by every instance, through the global
+   * `RedisModule`. `'memory'`: this process only, no Redis needed; for an adopter's unit tests,
+   * never for production (it logs a warning at start-up when `NODE_ENV=production`).
+   */
+  store?: 'redis' | 'memory';
+  /**
+   * With `store: 'memory'`: most accounts, addresses and (account, address) pairs kept; beyond it
+   * the least recently used account or address is forgotten, its locks with it. Default 10 000.
+   */
+  memoryMaxEntries?: number;
+  /**
    * Secret for the keyed hashes of emails and addresses used in Redis keys, so neither appears raw
    * in Redis and a key cannot be matched against a list of emails without the secret.
    * Changing it forgets all lockout state, unless the old value is given as `previousKeySecret`.
@@ -79,6 +90,9 @@ export type ResolvedLockoutOptions = Required<Omit<LockoutModuleOptions, 'smtpUr
 /** Default {@link LockoutModuleOptions.addressCap}. */
 export const DEFAULT_LOCKOUT_ADDRESS_CAP = 1000;
 
+/** Default {@link LockoutModuleOptions.memoryMaxEntries}. */
+export const DEFAULT_LOCKOUT_MEMORY_MAX_ENTRIES = 10_000;
+
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
 
@@ -87,7 +101,12 @@ export function resolveLockoutOptions(options: LockoutModuleOptions): ResolvedLo
   if (options.addressCap !== undefined && !(Number.isInteger(options.addressCap) && options.addressCap >= 1)) {
     throw new Error('LockoutModule: addressCap must be a positive integer');
   }
+  if (options.memoryMaxEntries !== undefined && !(Number.isInteger(options.memoryMaxEntries) && options.memoryMaxEntries >= 1)) {
+    throw new Error('LockoutModule: memoryMaxEntries must be a positive integer');
+  }
   return {
+    store: 'redis',
+    memoryMaxEntries: DEFAULT_LOCKOUT_MEMORY_MAX_ENTRIES,
     pairMaxFailures: 5,
     pairWindowMs: 15 * MINUTE,
     baseLockMs: 15 * MINUTE,

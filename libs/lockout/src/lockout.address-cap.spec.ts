@@ -1,14 +1,23 @@
 import { startLoginTestApp, TEST_PASSWORD, type LoginTestApp } from '../test/support/login-test-app';
-import { ADDRESS_CAP_OPTIONS, CAP, describeAddressCap, inspect } from '../test/support/address-cap.cases';
+import { ADDRESS_CAP_OPTIONS, CAP, describeAddressCap, inspect, memoryListLength } from '../test/support/address-cap.cases';
 
 jest.setTimeout(20_000);
 
 const WRONG = 'wrong password';
 
-describe('lockout address cap (real Redis)', () => {
-  describeAddressCap(() => startLoginTestApp(ADDRESS_CAP_OPTIONS, ['cap@example.com', 'evicted@example.com', 'relocked@example.com', 'legacy@example.com']));
+describe('lockout address cap', () => {
+  describe('on real Redis', () => {
+    describeAddressCap(() => startLoginTestApp(ADDRESS_CAP_OPTIONS, ['cap@example.com', 'evicted@example.com', 'relocked@example.com']));
+  });
 
-  describe('with an address set written by an earlier version', () => {
+  describe('on the in-memory store (no Redis)', () => {
+    describeAddressCap(
+      () => startLoginTestApp({ ...ADDRESS_CAP_OPTIONS, store: 'memory' }, ['cap@example.com', 'evicted@example.com', 'relocked@example.com']),
+      memoryListLength,
+    );
+  });
+
+  describe('on real Redis, with an address set written by an earlier version', () => {
     let t: LoginTestApp;
     beforeAll(async () => {
       t = await startLoginTestApp(ADDRESS_CAP_OPTIONS, ['legacy@example.com']);

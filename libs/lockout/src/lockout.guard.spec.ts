@@ -23,13 +23,19 @@ const OPTIONS = {
   ipBlockMs: 60_000,
 };
 
-const ACCOUNTS = ['alice@example.com', 'bob@example.com', 'carol@example.com', 'dave@example.com', 'erin@example.com', 'frank@example.com', 'grace@example.com', 'heidi@example.com', 'ivan@example.com'];
+const ACCOUNTS = ['alice@example.com', 'bob@example.com', 'carol@example.com', 'dave@example.com', 'erin@example.com', 'frank@example.com', 'grace@example.com', 'heidi@example.com', 'ivan@example.com', 'judy@example.com', 'mallory@example.com'];
 
-describe('LockoutGuard on a login route (real Redis)', () => {
+// The same scenarios on real Redis (the default store) and on the in-memory store adopters use in unit tests.
+const STORES = [
+  ['real Redis', 'redis'],
+  ['in-memory store, no Redis', 'memory'],
+] as const;
+
+describe.each(STORES)('LockoutGuard on a login route (%s)', (_name, store) => {
   let t: LoginTestApp;
 
   beforeAll(async () => {
-    t = await startLoginTestApp(OPTIONS, ACCOUNTS);
+    t = await startLoginTestApp({ ...OPTIONS, store }, ACCOUNTS);
   });
   afterAll(async () => {
     await t.close();
@@ -200,6 +206,35 @@ describe('LockoutGuard on a login route (real Redis)', () => {
     emit.mockRestore();
   });
 
+  it('resets the pair count on a successful login: four failures, a success, four failures do not lock', async () => {
+    const email = 'judy@example.com';
+    const ip = '10.0.11.1';
+    await failTimes(email, ip, 4);
+    expect((await t.login(email, TEST_PASSWORD, ip)).status).toBe(200);
+    await failTimes(email, ip, 4);
+
+    expect((await t.login(email, TEST_PASSWORD, ip)).status).toBe(200);
+    expect((await t.lockout.getState(email)).locked).toBe(false);
+  });
+
+  it('reports the state an admin reads: counts per address, the known address and the spraying budget', async () => {
+    const email = 'mallory@example.com';
+    const [home, away] = ['10.0.12.1', '10.0.12.2'];
+    expect((await t.login(email, TEST_PASSWORD, home)).status).toBe(200);
+    await failTimes(email, away, 3);
+    await failTimes(email, home, 1);
+
+    const state = await t.lockout.getState(email, away);
+
+    expect(state).toMatchObject({ locked: false, lockedUntil: null, emailLocked: false, emailFailures: 3, emailPending: 0, backoffLevel: 0 });
+    // Most recent address first; only the address with a success is known.
+    expect(state.addresses).toEqual([
+      { address: t.lockout.addressId(home), locked: false, lockedUntil: null, backoffLevel: 0, failures: 1, pending: 0, lastSuccessAt: expect.any(Date) },
+      { address: t.lockout.addressId(away), locked: false, lockedUntil: null, backoffLevel: 0, failures: 3, pending: 0, lastSuccessAt: null },
+    ]);
+    expect(state.ip).toEqual({ address: t.lockout.addressId(away), blocked: false, blockedUntil: null, failures: 3, pending: 0 });
+  });
+
   it('does not count or lock a request without a usable email (left to validation)', async () => {
     const verified = t.verifications();
     for (let i = 0; i < 7; i++) expect((await t.login('not-an-email', WRONG, '10.0.10.1')).status).toBe(401);
@@ -208,11 +243,11 @@ describe('LockoutGuard on a login route (real Redis)', () => {
   });
 });
 
-describe('LockoutService reservations that are never settled', () => {
+describe.each(STORES)('LockoutService reservations that are never settled (%s)', (_name, store) => {
   let t: LoginTestApp;
 
   beforeAll(async () => {
-    t = await startLoginTestApp({ ...OPTIONS, pairWindowMs: 1_000 }, []);
+    t = await startLoginTestApp({ ...OPTIONS, pairWindowMs: 1_000, store }, []);
   });
   afterAll(async () => {
     await t.close();
@@ -229,7 +264,7 @@ describe('LockoutService reservations that are never settled', () => {
   });
 });
 
-describe('LockoutService success settlements', () => {
+describe('LockoutService success settlements while Redis is unreachable (real Redis)', () => {
   let t: LoginTestApp;
 
   beforeAll(async () => {
@@ -258,6 +293,18 @@ describe('LockoutService success settlements', () => {
     await t.lockout.release(decision.reservation);
     const after = await t.lockout.getState(email, ip);
     expect([after.emailPending, after.addresses[0]?.pending ?? 0, after.ip?.pending]).toEqual([0, 0, 0]);
+  });
+
+});
+
+describe.each(STORES)('LockoutService success settlements (%s)', (_name, store) => {
+  let t: LoginTestApp;
+
+  beforeAll(async () => {
+    t = await startLoginTestApp({ ...OPTIONS, store }, []);
+  });
+  afterAll(async () => {
+    await t.close();
   });
 
   it('records a success once: a second settlement of the same attempt, success or failure, changes nothing', async () => {

@@ -3,7 +3,7 @@ import { DiscoveryModule } from '@nestjs/core';
 import { ConfigurableModuleClass, LOCKOUT_MODULE_OPTIONS, RESOLVED_LOCKOUT_OPTIONS } from './lockout.module-definition';
 import { resolveLockoutOptions, type LockoutModuleOptions, type ResolvedLockoutOptions } from './lockout-options.interface';
 import { LockoutAccountDirectory } from './lockout-account-directory.interface';
-import { LockoutStore } from './lockout.store';
+import { lockoutStoreProvider } from './lockout.store.provider';
 import { LockoutNotifier } from './lockout.notifier';
 import { LockoutMetrics } from './lockout.metrics';
 import { LockoutService } from './lockout.service';
@@ -12,7 +12,8 @@ import { LockoutSettlementInterceptor } from './lockout-settlement.interceptor';
 import { LockoutWiringCheck } from './lockout-wiring.check';
 
 /**
- * Account lockout. Needs the global `RedisModule` (a single Redis or a Cluster) and `SecurityEventsModule`.
+ * Account lockout. Needs the global `RedisModule` (a single Redis or a Cluster) and `SecurityEventsModule`;
+ * with `store: 'memory'` (an adopter's unit tests only) no Redis.
  * Start-up fails if `LockoutGuard` is used anywhere without the settlement `@LockoutProtected()` wires.
  *
  * @example
@@ -40,7 +41,7 @@ import { LockoutWiringCheck } from './lockout-wiring.check';
       inject: [RESOLVED_LOCKOUT_OPTIONS],
       useFactory: (options: ResolvedLockoutOptions) => options.accountDirectory ?? null,
     },
-    LockoutStore,
+    lockoutStoreProvider,
     LockoutNotifier,
     LockoutService,
     LockoutGuard,

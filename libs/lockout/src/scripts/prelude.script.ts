@@ -54,9 +54,13 @@ export interface LockoutScriptLimits {
   addressCap: number;
 }
 
+/** How long an address stays in an account's list after its last attempt: it must outlive every pair key it points to (the longest lock plus its backoff memory). */
+export function lockoutAddressListTtlMs(limits: LockoutScriptLimits): number {
+  return Math.max(limits.pairWindowMs, limits.emailWindowMs) + limits.maxLockMs + limits.backoffResetMs;
+}
+
 export function lockoutScriptArgs(limits: LockoutScriptLimits, reservationId: string, addressHash: string): string[] {
-  // An address's entry in `seen` must outlive every pair key it points to: the longest lock plus its backoff memory.
-  const addressSetTtl = Math.max(limits.pairWindowMs, limits.emailWindowMs) + limits.maxLockMs + limits.backoffResetMs;
+  const addressSetTtl = lockoutAddressListTtlMs(limits);
   return [
     reservationId,
     addressHash,

@@ -1,5 +1,7 @@
 import type { RedisClient } from '@nest-hardening/redis';
 import { lockoutKeys } from '../../src/lockout.keys';
+import type { RedisLockoutStore } from '../../src/lockout.redis-store';
+import type { MemoryLockoutStore } from '../../src/lockout.memory-store';
 import { TEST_PASSWORD, type LoginTestApp } from './login-test-app';
 
 const WRONG = 'wrong password';
@@ -21,18 +23,34 @@ export const ADDRESS_CAP_OPTIONS = {
   ipBlockMs: 60_000,
 };
 
+/** How many addresses the store holds in an account's list (the bounded memory an attack adds). */
+export type StoredListLength = (t: LoginTestApp, email: string) => Promise<number>;
+
+/** The length of the account's `seen` list in Redis. */
+export const redisListLength: StoredListLength = async (t, email) => {
+  const { redis, k } = inspect(t, email);
+  return redis.zcard(k.seen);
+};
+
+/** The length of the account's address list in the in-memory store. */
+export const memoryListLength: StoredListLength = async (t, email) => {
+  const store = t.lockout['store'] as MemoryLockoutStore;
+  const account = store['entries'].get(`e:${store.subject(email, '0.0.0.0').emailHash}`);
+  return account?.kind === 'account' ? account.seen.size : 0;
+};
+
 /** The raw Redis client of a test app (its global key prefix applies) and the keys of a subject. */
 export function inspect(t: LoginTestApp, email: string, ip = '0.0.0.0') {
-  const store = t.lockout['store'];
+  const store = t.lockout['store'] as RedisLockoutStore;
   return { redis: store['redis'] as RedisClient, k: lockoutKeys(store.subject(email, ip)) };
 }
 
 /**
  * The account's list of addresses is bounded (`addressCap`): the behaviours an admin and a user rely
- * on when an attack comes from more addresses than the cap. Shared by the single-Redis and the
- * Cluster suites (lockout.address-cap.spec.ts, lockout.cluster.spec.ts).
+ * on when an attack comes from more addresses than the cap. Shared by the single-Redis, the
+ * in-memory and the Cluster suites (lockout.address-cap.spec.ts, lockout.cluster.spec.ts).
  */
-export function describeAddressCap(start: () => Promise<LoginTestApp>): void {
+export function describeAddressCap(start: () => Promise<LoginTestApp>, storedListLength: StoredListLength = redisListLength): void {
   let t: LoginTestApp;
 
   beforeAll(async () => {
@@ -50,8 +68,7 @@ export function describeAddressCap(start: () => Promise<LoginTestApp>): void {
     const email = 'cap@example.com';
     for (let i = 1; i <= CAP + 4; i++) await fail(email, `10.7.0.${i}`);
 
-    const { redis, k } = inspect(t, email);
-    expect(await redis.zcard(k.seen)).toBe(CAP);
+    expect(await storedListLength(t, email)).toBe(CAP);
     const state = await t.lockout.getState(email);
     expect(state.addresses.map((a) => a.address).sort()).toEqual(
       [5, 6, 7].map((i) => t.lockout.addressId(`10.7.0.${i}`)).sort(),

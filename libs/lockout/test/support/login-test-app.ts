@@ -81,7 +81,8 @@ export interface LoginTestApp {
  * A real Nest app on 127.0.0.1:<random> with Redis, SecurityEvents, LockoutModule and a fake login
  * route. Addresses are simulated with `X-Forwarded-For` from the trusted loopback proxy. Apps given
  * the same `keyPrefix` share their lockout state (instances of one service). With `clusterNodes`
- * it runs on that Redis Cluster instead, which the caller owns and stops.
+ * it runs on that Redis Cluster instead, which the caller owns and stops. With `store: 'memory'`
+ * it has no RedisModule at all, as an adopter's unit test would build it.
  */
 export async function startLoginTestApp(
   {
@@ -108,9 +109,15 @@ export async function startLoginTestApp(
   })
   class LoginTestModule {}
 
+  const onRedis = options.store !== 'memory';
+  const cleanUp = async () => {
+    if (onRedis && !clusterNodes) await deleteKeysWithPrefix(keyPrefix);
+  };
   const moduleRef = await Test.createTestingModule({
     imports: [
-      RedisModule.forRoot({ url: TEST_REDIS_URL, clusterNodes, keyPrefix, commandTimeoutMs: 2000, connectionName: 'lockout-test', isGlobal: true }),
+      ...(onRedis
+        ? [RedisModule.forRoot({ url: TEST_REDIS_URL, clusterNodes, keyPrefix, commandTimeoutMs: 2000, connectionName: 'lockout-test', isGlobal: true })]
+        : []),
       SecurityEventsModule.forRoot({ service: 'lockout-test', pseudonymKey: 'test-pseudonym-key', sentryDsn, isGlobal: true }),
       LoginTestModule,
     ],
@@ -122,7 +129,7 @@ export async function startLoginTestApp(
     await app.listen(0, '127.0.0.1');
   } catch (error) {
     await app.close();
-    if (!clusterNodes) await deleteKeysWithPrefix(keyPrefix);
+    await cleanUp();
     throw error;
   }
   const checker = app.get(PasswordChecker);
@@ -137,7 +144,7 @@ export async function startLoginTestApp(
       request(server).post(path).set('X-Forwarded-For', ip).set('User-Agent', 'LockoutTest/1.0').send({ email, password }),
     async close() {
       await app.close();
-      if (!clusterNodes) await deleteKeysWithPrefix(keyPrefix);
+      await cleanUp();
     },
   };
 }

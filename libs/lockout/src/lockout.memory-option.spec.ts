@@ -1,0 +1,51 @@
+import { Logger } from '@nestjs/common';
+import { Test } from '@nestjs/testing';
+import { SecurityEventsModule } from '@nest-hardening/security-events';
+import { LockoutModule } from './lockout.module';
+import { startLoginTestApp, TEST_PASSWORD } from '../test/support/login-test-app';
+
+const MEMORY_WARNING = /store: 'memory' with NODE_ENV=production/;
+
+describe("LockoutModule with store: 'memory' (adopters' unit tests, no Redis)", () => {
+  const originalNodeEnv = process.env.NODE_ENV;
+  let warn: jest.SpyInstance;
+
+  beforeEach(() => {
+    warn = jest.spyOn(Logger.prototype, 'warn');
+  });
+  afterEach(() => {
+    warn.mockRestore();
+    process.env.NODE_ENV = originalNodeEnv;
+  });
+
+  it('locks without any RedisModule, and does not warn outside production', async () => {
+    process.env.NODE_ENV = 'test';
+    const t = await startLoginTestApp({ store: 'memory', pairMaxFailures: 3 }, ['someone@example.com']);
+    try {
+      for (let i = 0; i < 3; i++) expect((await t.login('someone@example.com', 'wrong', '10.30.0.1')).status).toBe(401);
+      const locked = await t.login('someone@example.com', TEST_PASSWORD, '10.30.0.1');
+      expect(locked.status).toBe(429);
+      expect(Number(locked.headers['retry-after'])).toBeGreaterThan(0);
+    } finally {
+      await t.close();
+    }
+    expect(warn.mock.calls.flat().join(' ')).not.toMatch(MEMORY_WARNING);
+  });
+
+  it('warns at start-up when NODE_ENV=production', async () => {
+    process.env.NODE_ENV = 'production';
+    const t = await startLoginTestApp({ store: 'memory' }, []);
+    await t.close();
+    expect(warn.mock.calls.flat().join(' ')).toMatch(MEMORY_WARNING);
+  });
+
+  it("without store: 'memory' and without RedisModule, start-up fails with a message saying what is missing", async () => {
+    const compiling = Test.createTestingModule({
+      imports: [
+        SecurityEventsModule.forRoot({ service: 'lockout-memory-test', pseudonymKey: 'test-key', isGlobal: true }),
+        LockoutModule.forRoot({ keySecret: 'test-key-secret' }),
+      ],
+    }).compile();
+    await expect(compiling).rejects.toThrow(/LockoutModule needs the global RedisModule \(or store: 'memory' in unit tests\)/);
+  });
+});

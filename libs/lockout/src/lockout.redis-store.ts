@@ -1,0 +1,261 @@
+import { randomUUID } from 'node:crypto';
+import { Inject, Injectable } from '@nestjs/common';
+import { Cluster } from 'ioredis';
+import { InjectRedis, redisCall, type RedisClient } from '@nest-hardening/redis';
+import { rateLimitIpKey } from '@nest-hardening/client-ip';
+import { RESOLVED_LOCKOUT_OPTIONS } from './lockout.module-definition';
+import type { ResolvedLockoutOptions } from './lockout-options.interface';
+import { lockoutKeys, lockoutParcelMarkerKey, lockoutSubject, type LockoutKeys, type LockoutSubject } from './lockout.keys';
+import { lockoutScriptArgs } from './scripts/prelude.script';
+import { RESERVE_LOGIN_SCRIPT } from './scripts/reserve.script';
+import { RESERVE_ADDRESS_SCRIPT } from './scripts/reserve-address.script';
+import { RESERVE_ACCOUNT_SCRIPT } from './scripts/reserve-account.script';
+import { CONFIRM_ACCOUNT_FAILURE_SCRIPT, CONFIRM_ADDRESS_FAILURE_SCRIPT } from './scripts/failure.script';
+import { RECORD_SUCCESS_SCRIPT } from './scripts/success.script';
+import { RELEASE_RESERVATION_SCRIPT } from './scripts/release.script';
+import { READ_ADDRESS_STATE_SCRIPT, READ_STATE_SCRIPT, UNLOCK_ACCOUNT_SCRIPT } from './scripts/state.script';
+import {
+  DROP_ACCOUNT_STATE_SCRIPT,
+  DROP_ADDRESS_STATE_SCRIPT,
+  PUT_ACCOUNT_STATE_SCRIPT,
+  PUT_ADDRESS_STATE_SCRIPT,
+  TAKE_ACCOUNT_STATE_SCRIPT,
+  TAKE_ADDRESS_STATE_SCRIPT,
+} from './scripts/migrate.script';
+import type { LockoutReservation } from './lockout-reservation.interface';
+import type { LockoutAddressState, LockoutState } from './lockout-state.interface';
+import { accountState, addressState, ipState } from './lockout-state.assemble';
+import { LockoutStore, type FailureOutcome, type LockoutRule, type ReserveOutcome } from './lockout.store';
+
+type ReserveReply = [number, number?, string?];
+
+/**
+ * The Redis {@link LockoutStore} (the default), all Redis access of the lockout library: runs the
+ * atomic scripts and maps their replies.
+ *
+ * Every script touches one hash slot, except the one-step reservation: on a single Redis a login is
+ * checked and reserved in all windows at once; on a Cluster it is reserved in two steps, the
+ * address slot and then the account slot, and the address step is refunded when the account step
+ * refuses (each step keeps its own windows' invariant; see docs/decisions/). During a key-secret
+ * rotation, state under the previous names moves slot by slot before the reservation.
+ */
+@Injectable()
+export class RedisLockoutStore extends LockoutStore {
+  private readonly cluster: boolean;
+
+  constructor(
+    @InjectRedis() private readonly redis: RedisClient,
+    @Inject(RESOLVED_LOCKOUT_OPTIONS) private readonly options: ResolvedLockoutOptions,
+  ) {
+    super();
+    this.cluster = redis instanceof Cluster;
+  }
+
+  subject(normalizedEmail: string, ip: string): LockoutSubject {
+    return lockoutSubject(this.options.keySecret, normalizedEmail, rateLimitIpKey(ip));
+  }
+
+  async reserve(email: string, ip: string, userAgent?: string): Promise<ReserveOutcome> {
+    const subject = this.subject(email, ip);
+    const k = lockoutKeys(subject);
+    const previous = this.previousSubject(email, ip);
+    if (previous) await this.moveToCurrentNames(previous, subject);
+    const id = randomUUID();
+    const reply = this.cluster
+      ? await this.reserveInTwoSteps(k, id, subject.addressHash)
+      : await this.reserveInOneStep(k, id, subject.addressHash);
+    if (reply[0] !== 1) return { allowed: false, waitMs: Number(reply[1]), rule: reply[2] as LockoutRule };
+    return {
+      allowed: true,
+      reservation: { id, email, ip, userAgent, ...subject, knownAddress: reply[1] === 1 },
+    };
+  }
+
+  // The account and the address parts of a settlement are independent, so each runs in its own slot.
+  async confirmFailure(r: LockoutReservation): Promise<FailureOutcome> {
+    const k = lockoutKeys(r);
+    const args = this.args(r.id, r.addressHash);
+    const [[pairLockMs, backoffLevel, emailLockMs], ipBlockMs] = await Promise.all([
+      CONFIRM_ACCOUNT_FAILURE_SCRIPT.run<number[]>(this.redis, this.accountKeys(k), args),
+      CONFIRM_ADDRESS_FAILURE_SCRIPT.run<number>(this.redis, [k.ipPending, k.ipFailed, k.ipBlock], args),
+    ]);
+    return { pairLockMs, backoffLevel, emailLockMs, ipBlockMs };
+  }
+
+  async recordSuccess(r: LockoutReservation): Promise<void> {
+    const k = lockoutKeys(r);
+    const args = this.args(r.id, r.addressHash);
+    await Promise.all([
+      RECORD_SUCCESS_SCRIPT.run(this.redis, [k.pairPending, k.pairFailed, k.emailPending, k.known, k.emailStreak, k.emailLock], args),
+      RELEASE_RESERVATION_SCRIPT.run(this.redis, [k.ipPending], args),
+    ]);
+  }
+
+  /** Removes a still-pending reservation from every window; returns false if it was already settled. */
+  async release(r: LockoutReservation): Promise<boolean> {
+    const k = lockoutKeys(r);
+    const args = this.args(r.id, r.addressHash);
+    const removed = await Promise.all([
+      RELEASE_RESERVATION_SCRIPT.run<number>(this.redis, [k.pairPending, k.emailPending], args),
+      RELEASE_RESERVATION_SCRIPT.run<number>(this.redis, [k.ipPending], args),
+    ]);
+    return removed[0] + removed[1] > 0;
+  }
+
+  /** The account's state; during a key-secret rotation, what is still under the previous names counts too. */
+  async readState(email: string, ip?: string): Promise<LockoutState> {
+    const subjects = this.subjects(email, ip ?? '0.0.0.0');
+    const flats = await Promise.all(
+      subjects.map((s) => READ_STATE_SCRIPT.run<(string | number)[]>(this.redis, this.stateKeys(s), this.args('', ''))),
+    );
+    const state = parseState(mergeStateArrays(flats));
+    if (ip !== undefined) {
+      const replies = await Promise.all(
+        subjects.map((s) => {
+          const k = lockoutKeys(s);
+          return READ_ADDRESS_STATE_SCRIPT.run<number[]>(this.redis, [k.ipPending, k.ipFailed, k.ipBlock], this.args('', s.addressHash));
+        }),
+      );
+      const blockedUntil = Math.max(...replies.map((r) => Number(r[0])));
+      const failures = replies.reduce((sum, r) => sum + Number(r[1]), 0);
+      const pending = replies.reduce((sum, r) => sum + Number(r[2]), 0);
+      state.ip = ipState(subjects[0].addressHash, blockedUntil, failures, pending);
+    }
+    return state;
+  }
+
+  /**
+   * Clears the account's locks and counts atomically (under the current names, then under the
+   * previous ones during a key-secret rotation); returns the state before.
+   */
+  async unlock(email: string): Promise<LockoutState> {
+    const flats: (string | number)[][] = [];
+    for (const subject of this.subjects(email, '0.0.0.0')) {
+      flats.push(await UNLOCK_ACCOUNT_SCRIPT.run<(string | number)[]>(this.redis, this.stateKeys(subject), this.args('', '')));
+    }
+    return parseState(mergeStateArrays(flats));
+  }
+
+  /** True for the first caller per account per notification interval (one atomic SET NX PX). */
+  async claimNotification(emailHash: string): Promise<boolean> {
+    const { notified } = lockoutKeys({ emailHash, addressHash: '' });
+    return (await redisCall(this.redis.set(notified, '1', 'PX', this.options.notificationIntervalMs, 'NX'))) === 'OK';
+  }
+
+  /** The names under the previous key secret, while a rotation is under way. */
+  private previousSubject(normalizedEmail: string, ip: string): LockoutSubject | undefined {
+    const previous = this.options.previousKeySecret;
+    return previous ? lockoutSubject(previous, normalizedEmail, rateLimitIpKey(ip)) : undefined;
+  }
+
+  private subjects(normalizedEmail: string, ip: string): LockoutSubject[] {
+    const previous = this.previousSubject(normalizedEmail, ip);
+    return previous ? [this.subject(normalizedEmail, ip), previous] : [this.subject(normalizedEmail, ip)];
+  }
+
+  private stateKeys(subject: LockoutSubject): string[] {
+    const k = lockoutKeys(subject);
+    return [k.seen, k.emailPending, k.emailStreak, k.emailLock, k.known, k.legacyAddresses, k.unlocks, k.streakParcel];
+  }
+
+  /**
+   * Moves a subject's state from its names under the previous key secret to the current ones, one
+   * slot at a time (copy from the old slot, merge into the new, remove the copy from the old; see
+   * scripts/migrate.script.ts), the account's and the address's moves side by side. When nothing
+   * is left under the old names this costs the one round trip of the copies.
+   */
+  private async moveToCurrentNames(previous: LockoutSubject, current: LockoutSubject): Promise<void> {
+    const [from, to] = [lockoutKeys(previous), lockoutKeys(current)];
+    const oldAccount = [...this.accountKeys(from), from.notified, from.streakParcel];
+    const oldAddress = [from.ipPending, from.ipFailed, from.ipBlock];
+    const [accountCopy, addressCopy] = await Promise.all([
+      TAKE_ACCOUNT_STATE_SCRIPT.run<string>(this.redis, oldAccount, [...this.args('', previous.addressHash), randomUUID()]),
+      TAKE_ADDRESS_STATE_SCRIPT.run<string>(this.redis, oldAddress, []),
+    ]);
+    const moves: Promise<unknown>[] = [];
+    if (accountCopy) {
+      const parcel = (JSON.parse(accountCopy) as { parcel: { id: string } | false }).parcel;
+      const marker = lockoutParcelMarkerKey(current.emailHash, parcel ? parcel.id : 'none');
+      moves.push(
+        PUT_ACCOUNT_STATE_SCRIPT.run(this.redis, [...this.accountKeys(to), to.notified, marker], [...this.args('', current.addressHash), accountCopy]).then(() =>
+          DROP_ACCOUNT_STATE_SCRIPT.run(this.redis, oldAccount, [...this.args('', previous.addressHash), accountCopy]),
+        ),
+      );
+    }
+    if (addressCopy) {
+      moves.push(
+        PUT_ADDRESS_STATE_SCRIPT.run(this.redis, [to.ipPending, to.ipFailed, to.ipBlock], [addressCopy]).then(() =>
+          DROP_ADDRESS_STATE_SCRIPT.run(this.redis, oldAddress, [addressCopy]),
+        ),
+      );
+    }
+    await Promise.all(moves);
+  }
+
+  private reserveInOneStep(k: LockoutKeys, id: string, addressHash: string): Promise<ReserveReply> {
+    return RESERVE_LOGIN_SCRIPT.run<ReserveReply>(
+      this.redis,
+      [...this.accountKeys(k), k.ipPending, k.ipFailed, k.ipBlock],
+      this.args(id, addressHash),
+    );
+  }
+
+  /**
+   * Address step, then account step. A refused account step gives the address reservation back; a
+   * refused address step still asks the account step for its wait (without reserving), so the
+   * Retry-After is never earlier than the end of any lock that applies, as in the one-step path.
+   */
+  private async reserveInTwoSteps(k: LockoutKeys, id: string, addressHash: string): Promise<ReserveReply> {
+    const args = this.args(id, addressHash);
+    const address = await RESERVE_ADDRESS_SCRIPT.run<ReserveReply>(this.redis, [k.ipPending, k.ipFailed, k.ipBlock], args);
+    if (address[0] !== 1) {
+      const account = await RESERVE_ACCOUNT_SCRIPT.run<ReserveReply>(this.redis, this.accountKeys(k), [...args, 'peek']);
+      return account[0] !== 1 && Number(account[1]) > Number(address[1]) ? account : address;
+    }
+    let account: ReserveReply;
+    try {
+      account = await RESERVE_ACCOUNT_SCRIPT.run<ReserveReply>(this.redis, this.accountKeys(k), [...args, 'reserve']);
+    } catch (error) {
+      await this.refundAddress(k, args);
+      throw error;
+    }
+    if (account[0] !== 1) await this.refundAddress(k, args);
+    return account;
+  }
+
+  // Best effort: if the refund fails, the attempt stays counted against the address until its
+  // window ends, which errs on the side of refusing.
+  private async refundAddress(k: LockoutKeys, args: string[]): Promise<void> {
+    await RELEASE_RESERVATION_SCRIPT.run(this.redis, [k.ipPending], args).catch(() => undefined);
+  }
+
+  /** The account keys every account-slot script binds, in the order of BIND_ACCOUNT_KEYS_LUA. */
+  private accountKeys(k: LockoutKeys): string[] {
+    return [
+      k.pairPending, k.pairFailed, k.pairLock, k.pairLevel, k.emailPending, k.emailStreak, k.emailLock,
+      k.known, k.seen, k.legacyAddresses, k.pairEvicted, k.unlocks,
+    ];
+  }
+
+  private args(reservationId: string, addressHash: string): string[] {
+    return lockoutScriptArgs(this.options, reservationId, addressHash);
+  }
+}
+
+/** Combines state arrays of one account read under several names: later lock end, summed counts, every address. */
+function mergeStateArrays(flats: (string | number)[][]): (string | number)[] {
+  if (flats.length === 1) return flats[0];
+  const head = [Math.max(...flats.map((f) => Number(f[0]))), 0, 0, 0];
+  for (const f of flats) for (const i of [1, 2, 3]) head[i] += Number(f[i]);
+  return [...head, ...flats.flatMap((f) => f.slice(4))];
+}
+
+function parseState(flat: (string | number)[]): LockoutState {
+  const [emailLockedUntil, emailFailures, emailPending, count] = flat.slice(0, 4).map(Number);
+  const addresses: LockoutAddressState[] = [];
+  for (let i = 0; i < count; i++) {
+    const [address, lockedUntil, backoffLevel, failures, pending, lastSuccessAt] = flat.slice(4 + i * 6, 10 + i * 6);
+    addresses.push(addressState(String(address), Number(lockedUntil), Number(backoffLevel), Number(failures), Number(pending), Number(lastSuccessAt)));
+  }
+  return accountState(emailLockedUntil, emailFailures, emailPending, addresses);
+}
