@@ -13,8 +13,8 @@ import { SessionStore } from './session.store';
  *
  * A positive answer may be reused for at most `cacheTtlMs` (<= 1 s). Every revocation is announced
  * by the store (on a Redis channel) and drops matching entries in every process at once; while the
- * announcements are down nothing is cached, and an answer computed while a revocation arrived is not cached either,
- * so a revoked session is refused everywhere within the TTL even if a message is lost.
+ * announcements are down nothing is cached, and an answer computed while a revocation arrived is
+ * not cached either, so a revoked session is refused everywhere within the TTL even if a message is lost.
  */
 @Injectable()
 export class SessionRevocationChecker implements SessionValidator, OnModuleInit, OnModuleDestroy {
