@@ -20,7 +20,7 @@ import { lockoutKeys } from '../libs/lockout/src/lockout.keys';
 import { RedisLockoutStore } from '../libs/lockout/src/lockout.redis-store';
 import { createRedisClient, type RedisClient } from '@nest-hardening/redis';
 import { startRedisServer } from '../test/support';
-import { SessionFingerprinter, SessionStore } from '@nest-hardening/sessions';
+import { RedisSessionStore, SessionFingerprinter } from '@nest-hardening/sessions';
 import { RedisRateLimitStore } from '@nest-hardening/rate-limit';
 
 const URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -145,7 +145,7 @@ async function main(): Promise<void> {
 
   rows.push(
     await measure('session (120-char user agent)', raw, async (redis, prefix) => {
-      const store = new SessionStore(redis, { url: URL, keyPrefix: prefix, commandTimeoutMs: 5000 });
+      const store = new RedisSessionStore(redis, { url: URL, keyPrefix: prefix, commandTimeoutMs: 5000 });
       for (let i = 0; i < UNITS; i++) {
         const client = { ip: `203.0.${(i >> 8) & 255}.${i & 255}`, userAgent: USER_AGENT };
         await store.create({

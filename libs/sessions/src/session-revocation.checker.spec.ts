@@ -1,77 +1,193 @@
 import type { AuthenticatedUser } from '@nest-hardening/auth';
 import { createRedisClient, type RedisClient } from '@nest-hardening/redis';
 import { createTestRedis, type TestRedis } from '@nest-hardening/testing';
+import { MemorySessionStore } from './memory-session.store';
+import { RedisSessionStore } from './redis-session.store';
 import { SessionRevocationChecker } from './session-revocation.checker';
+import type { SessionStore } from './session.store';
 import { sessionsKeys } from './sessions.keys';
 
-const until = async (condition: () => boolean, timeoutMs = 2000) => {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('condition not reached');
-    await new Promise((r) => setTimeout(r, 5));
-  }
+/**
+ * Polls `condition` on the event loop without reading the clock (tests below freeze Date.now so
+ * that a cached answer can only go away by its revocation being announced, never by its TTL).
+ */
+const eventually = async (condition: () => boolean) => {
+  for (let i = 0; i < 400 && !condition(); i++) await new Promise((r) => setTimeout(r, 5));
+  if (!condition()) throw new Error('condition not reached');
 };
 
-describe('SessionRevocationChecker (real Redis)', () => {
-  let redis: TestRedis;
-  let subscriber: RedisClient;
+const user = (id: string, sessionId: string, jti: string): AuthenticatedUser => ({
+  id,
+  sessionId,
+  jti,
+  role: 'user',
+  exp: Math.floor(Date.now() / 1000) + 600,
+});
+
+interface CheckerVariant {
+  store: SessionStore;
+  cleanup(): Promise<void>;
+}
+
+async function redisVariant(): Promise<CheckerVariant & { redis: TestRedis }> {
+  const redis = await createTestRedis('revocation-checker');
+  const options = { url: redis.url, keyPrefix: redis.prefix, commandTimeoutMs: 2000, connectionName: 'test' };
+  const subscriber: RedisClient = createRedisClient(options, 'subscriber');
+  await subscriber.connect();
+  return {
+    redis,
+    store: new RedisSessionStore(redis.client, options, subscriber),
+    cleanup: async () => {
+      subscriber.disconnect();
+      await redis.cleanup();
+    },
+  };
+}
+
+const memoryVariant = async (): Promise<CheckerVariant> => ({ store: new MemorySessionStore(), cleanup: async () => undefined });
+
+/** The checker's cache over either store: every revocation the store makes drops the cached answers it concerns. */
+describe.each([
+  ['redis', redisVariant],
+  ['memory', memoryVariant],
+])('SessionRevocationChecker (%s store)', (_name, makeVariant) => {
+  let variant: CheckerVariant;
+  let store: SessionStore;
   let checker: SessionRevocationChecker;
-  const user = (id: string, sessionId: string, jti: string): AuthenticatedUser => ({
-    id,
-    sessionId,
-    jti,
-    role: 'user',
-    exp: Math.floor(Date.now() / 1000) + 600,
-  });
+  let userCounter = 0;
 
   beforeAll(async () => {
-    redis = await createTestRedis('revocation-checker');
-    const options = { url: redis.url, keyPrefix: redis.prefix, commandTimeoutMs: 2000, connectionName: 'test' };
-    subscriber = createRedisClient(options, 'subscriber');
-    await subscriber.connect();
-    checker = new SessionRevocationChecker({ cacheTtlMs: 1000 }, redis.client, subscriber, options);
+    variant = await makeVariant();
+    store = variant.store;
+    checker = new SessionRevocationChecker({ cacheTtlMs: 1000 }, store);
     await checker.onModuleInit();
-    await redis.client.hset(sessionsKeys.session('u1', 's1'), 'createdAt', '1');
   });
-  afterAll(async () => {
-    subscriber.disconnect();
-    await redis.cleanup();
-  });
+  afterEach(() => jest.restoreAllMocks());
+  afterAll(() => variant?.cleanup());
 
-  it('asks Redis first, then answers a live session synchronously from its cache', async () => {
-    const first = checker.isActive(user('u1', 's1', 'j-live'));
+  async function login() {
+    const userId = `00000000-0000-4000-8000-${String(++userCounter).padStart(12, '0')}`;
+    const { session } = await store.create({
+      userId,
+      role: 'user',
+      client: { ip: '203.0.113.7', userAgent: 'jest-unit/1.0' },
+      fingerprint: { userAgent: 'fp-ua', ip: 'fp-ip' },
+      idleTtlMs: 60_000,
+      absoluteTtlMs: 120_000,
+      maxSessions: 10,
+      authVersion: 0,
+    });
+    return { userId, sessionId: session.id };
+  }
+
+  /** Caches a positive answer for the token, then freezes the clock so that only an announcement can drop it. */
+  async function cacheThenFreeze(u: AuthenticatedUser) {
+    expect(await checker.isActive(u)).toBe(true);
+    expect(checker.isActive(u)).toBe(true);
+    jest.spyOn(Date, 'now').mockReturnValue(Date.now());
+  }
+
+  it('asks the store first, then answers a live session synchronously from its cache', async () => {
+    const s = await login();
+    const first = checker.isActive(user(s.userId, s.sessionId, 'j-live'));
     expect(first).toBeInstanceOf(Promise);
     expect(await first).toBe(true);
-    expect(checker.isActive(user('u1', 's1', 'j-live'))).toBe(true);
+    expect(checker.isActive(user(s.userId, s.sessionId, 'j-live'))).toBe(true);
   });
 
   it('does not lend a cached answer to another user or session presenting the same token id', async () => {
-    expect(await checker.isActive(user('u1', 's1', 'j-shared'))).toBe(true);
-    const otherUser = checker.isActive(user('u2', 's1', 'j-shared'));
+    const s = await login();
+    expect(await checker.isActive(user(s.userId, s.sessionId, 'j-shared'))).toBe(true);
+    const otherUser = checker.isActive(user('00000000-0000-4000-8000-999999999999', s.sessionId, 'j-shared'));
     expect(otherUser).toBeInstanceOf(Promise);
     expect(await otherUser).toBe(false);
-    expect(await checker.isActive(user('u1', 's2', 'j-shared'))).toBe(false);
+    expect(await checker.isActive(user(s.userId, 'AAAAAAAAAAAAAAAAAAAAAA', 'j-shared'))).toBe(false);
   });
 
-  it('drops a cached answer when the revocation is published, and asks Redis again', async () => {
-    await redis.client.hset(sessionsKeys.session('u3', 's3'), 'createdAt', '1');
-    expect(await checker.isActive(user('u3', 's3', 'j3'))).toBe(true);
-    expect(checker.isActive(user('u3', 's3', 'j3'))).toBe(true);
-    await redis.client.del(sessionsKeys.session('u3', 's3'));
-    await redis.client.publish(sessionsKeys.revocationChannel(redis.prefix), 's:s3');
-    await until(() => checker.isActive(user('u3', 's3', 'j3')) !== true);
-    expect(await checker.isActive(user('u3', 's3', 'j3'))).toBe(false);
+  it('a revoked session: its cached answers are dropped at the announcement, and the store refuses it', async () => {
+    const s = await login();
+    const u = user(s.userId, s.sessionId, 'j-revoked');
+    await cacheThenFreeze(u);
+    expect(await store.revoke(s.userId, s.sessionId)).toBe(true);
+    await eventually(() => checker.isActive(u) !== true);
+    expect(await checker.isActive(u)).toBe(false);
   });
 
-  it('drops the cached answer of a token whose denial is published, and asks Redis again', async () => {
-    await redis.client.hset(sessionsKeys.session('u4', 's4'), 'createdAt', '1');
+  it('a reused refresh token: the session ends and its cached answers go with it', async () => {
+    const s = await login();
+    const u = user(s.userId, s.sessionId, 'j-reuse');
+    await cacheThenFreeze(u);
+    const rotation = {
+      userId: s.userId,
+      sessionId: s.sessionId,
+      fingerprint: { userAgent: 'fp-ua', ip: 'fp-ip' },
+      graceMs: 0,
+      idleTtlMs: 60_000,
+      userAgentPolicy: 'strict',
+      ipPolicy: 'log',
+    };
+    expect((await store.rotate({ ...rotation, presentedGeneration: 0 })).outcome).toBe('rotated');
+    expect(checker.isActive(u)).toBe(true);
+    expect((await store.rotate({ ...rotation, presentedGeneration: 0 })).outcome).toBe('reuse');
+    await eventually(() => checker.isActive(u) !== true);
+    expect(await checker.isActive(u)).toBe(false);
+  });
+
+  it('logout: the token and its session are refused at once, however recently they were checked', async () => {
+    const s = await login();
+    const u = user(s.userId, s.sessionId, 'j-logout');
+    await cacheThenFreeze(u);
+    expect(await store.logout(s.userId, s.sessionId, 'j-logout', u.exp)).toBe(true);
+    await eventually(() => checker.isActive(u) !== true);
+    expect(await checker.isActive(u)).toBe(false);
+  });
+
+  it('an authorization change: the other sessions are dropped, the kept one keeps its cached answer', async () => {
+    const s = await login();
+    const { sessionId: otherId } = await store.create({
+      userId: s.userId,
+      role: 'user',
+      client: { ip: '203.0.113.7', userAgent: 'jest-unit/1.0' },
+      fingerprint: { userAgent: 'fp-ua', ip: 'fp-ip' },
+      idleTtlMs: 60_000,
+      absoluteTtlMs: 120_000,
+      maxSessions: 10,
+      authVersion: 0,
+    }).then((r) => ({ sessionId: r.session.id }));
+    const kept = user(s.userId, s.sessionId, 'j-kept');
+    const other = user(s.userId, otherId, 'j-other');
+    expect(await checker.isActive(kept)).toBe(true);
+    await cacheThenFreeze(other);
+    expect(await store.advanceAuthVersion(s.userId, 1, s.sessionId)).toEqual([otherId]);
+    await eventually(() => checker.isActive(other) !== true);
+    expect(await checker.isActive(other)).toBe(false);
+    expect(checker.isActive(kept)).toBe(true);
+  });
+});
+
+describe('SessionRevocationChecker (Redis announcements)', () => {
+  let variant: Awaited<ReturnType<typeof redisVariant>>;
+  let checker: SessionRevocationChecker;
+
+  beforeAll(async () => {
+    variant = await redisVariant();
+    checker = new SessionRevocationChecker({ cacheTtlMs: 1000 }, variant.store);
+    await checker.onModuleInit();
+  });
+  afterEach(() => jest.restoreAllMocks());
+  afterAll(() => variant?.cleanup());
+
+  it('drops the cached answer of a token whose denial is published, and keeps its session\'s other tokens', async () => {
+    const { client, prefix } = variant.redis;
+    await client.hset(sessionsKeys.session('u4', 's4'), 'createdAt', '1');
     expect(await checker.isActive(user('u4', 's4', 'j4'))).toBe(true);
-    expect(checker.isActive(user('u4', 's4', 'j4'))).toBe(true);
-    await redis.client.set(sessionsKeys.deniedToken('u4', 'j4'), '1');
-    await redis.client.publish(sessionsKeys.revocationChannel(redis.prefix), 'j:j4');
-    await until(() => checker.isActive(user('u4', 's4', 'j4')) !== true);
+    expect(await checker.isActive(user('u4', 's4', 'j5'))).toBe(true);
+    jest.spyOn(Date, 'now').mockReturnValue(Date.now());
+    await client.set(sessionsKeys.deniedToken('u4', 'j4'), '1');
+    await client.publish(sessionsKeys.revocationChannel(prefix), 'j:j4');
+    await eventually(() => checker.isActive(user('u4', 's4', 'j4')) !== true);
     expect(await checker.isActive(user('u4', 's4', 'j4'))).toBe(false);
     // The same session's other tokens keep their cached answers.
-    expect(await checker.isActive(user('u4', 's4', 'j5'))).toBe(true);
+    expect(checker.isActive(user('u4', 's4', 'j5'))).toBe(true);
   });
 });

@@ -1,57 +1,50 @@
 import { Inject, Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import type { AuthenticatedUser, SessionValidator } from '@nest-hardening/auth';
-import { InjectRedis, InjectRedisSubscriber, REDIS_MODULE_OPTIONS, type RedisClient, type RedisModuleOptions } from '@nest-hardening/redis';
 import { ActiveSessionCache } from './active-session.cache';
-import { CHECK_SESSION_SCRIPT } from './scripts/check-session.script';
 import {
   SESSION_REVOCATION_MODULE_OPTIONS,
   type SessionRevocationModuleOptions,
 } from './session-revocation.module-definition';
-import { sessionsKeys } from './sessions.keys';
+import { SessionStore } from './session.store';
 
 /**
  * The revocation check behind every authenticated request, in every service: the token's session
- * must exist and the token must not be denylisted. One script call (one round trip) per check.
+ * must exist and the token must not be denylisted. One store call (one Redis round trip) per check.
  *
- * A positive answer may be reused for at most `cacheTtlMs` (<= 1 s). Every revocation is published
- * on a Redis channel and drops matching entries in every process at once; while the subscription
- * is down nothing is cached, and an answer computed while a revocation arrived is not cached either,
- * so a revoked session is refused everywhere within the TTL even if a message is lost.
+ * A positive answer may be reused for at most `cacheTtlMs` (<= 1 s). Every revocation is announced
+ * by the store (on a Redis channel) and drops matching entries in every process at once; while the
+ * announcements are down nothing is cached, and an answer computed while a revocation arrived is
+ * not cached either, so a revoked session is refused everywhere within the TTL even if a message is lost.
  */
 @Injectable()
 export class SessionRevocationChecker implements SessionValidator, OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger(SessionRevocationChecker.name);
   private readonly cache: ActiveSessionCache;
   private readonly inFlight = new Map<string, Promise<boolean>>();
-  private readonly channel: string;
   private subscribed = false;
   /** Bumped on every revocation message and subscription loss; a check that saw it change is not cached. */
   private epoch = 0;
 
   constructor(
     @Inject(SESSION_REVOCATION_MODULE_OPTIONS) private readonly options: SessionRevocationModuleOptions,
-    @InjectRedis() private readonly redis: RedisClient,
-    @InjectRedisSubscriber() private readonly subscriber: RedisClient,
-    @Inject(REDIS_MODULE_OPTIONS) redisOptions: RedisModuleOptions,
+    private readonly store: SessionStore,
   ) {
     if (options.cacheTtlMs < 0 || options.cacheTtlMs > 1000) {
       throw new Error('SessionRevocationModule: cacheTtlMs must be between 0 and 1000');
     }
-    this.channel = sessionsKeys.revocationChannel(redisOptions.keyPrefix);
     this.cache = new ActiveSessionCache(options.cacheMaxEntries ?? 10_000);
   }
 
   async onModuleInit(): Promise<void> {
     if (this.options.cacheTtlMs === 0) return;
-    this.subscriber.on('message', (channel: string, message: string) => {
-      if (channel === this.channel) this.onRevocation(message);
+    // While announcements may be missed (Redis reconnecting), nothing may be cached.
+    await this.store.watchRevocations({
+      revoked: (message) => this.onRevocation(message),
+      lost: () => this.dropAll(),
+      ready: (up) => {
+        this.subscribed = up;
+      },
     });
-    // ioredis re-subscribes by itself after a reconnect; until then nothing may be cached.
-    this.subscriber.on('close', () => this.dropAll());
-    this.subscriber.on('ready', () => {
-      this.subscribed = this.subscriber.status === 'ready';
-    });
-    await this.subscriber.subscribe(this.channel);
     this.subscribed = true;
   }
 
@@ -85,12 +78,7 @@ export class SessionRevocationChecker implements SessionValidator, OnModuleInit,
 
   private async check(user: AuthenticatedUser): Promise<boolean> {
     const epoch = this.epoch;
-    const active =
-      (await CHECK_SESSION_SCRIPT.run<number>(
-        this.redis,
-        [sessionsKeys.session(user.id, user.sessionId), sessionsKeys.deniedToken(user.id, user.jti)],
-        [],
-      )) === 1;
+    const active = await this.store.isActive(user.id, user.sessionId, user.jti);
     if (active && this.options.cacheTtlMs > 0 && this.subscribed && epoch === this.epoch) {
       this.cache.set(user.jti, {
         userId: user.id,

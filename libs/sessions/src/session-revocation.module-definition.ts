@@ -1,6 +1,14 @@
 import { ConfigurableModuleBuilder } from '@nestjs/common';
+import type { SessionStoreKind } from './session-store.provider';
 
 export interface SessionRevocationModuleOptions {
+  /**
+   * Where sessions live. `'redis'` (default): shared by every instance, through the global
+   * `RedisModule`. `'memory'`: this process only, no Redis needed; for an adopter's unit tests,
+   * never for production (it logs a warning at start-up when `NODE_ENV=production`). With
+   * `SessionsModule` in the same app, give it the same store (both then share one).
+   */
+  store?: SessionStoreKind;
   /**
    * How long a "session is active" answer may be reused without asking Redis. Revocations are
    * pushed to every process over pub/sub and drop the entry at once; this TTL bounds staleness if a

@@ -1,12 +1,48 @@
 import { createTestRedis, type TestRedis } from '@nest-hardening/testing';
-import { SessionFingerprinter } from './session-fingerprint';
-import { type RotationRequest, SessionStore } from './session.store';
+import { MemorySessionStore } from './memory-session.store';
+import { RedisSessionStore } from './redis-session.store';
+import { type SessionFingerprint, SessionFingerprinter } from './session-fingerprint';
+import type { RotationRequest, SessionStore } from './session.store';
 import { StaleAuthorizationError } from './sessions.errors';
 import { sessionsKeys } from './sessions.keys';
 
-/** The session scripts, called through SessionStore against the real Redis. */
-describe('SessionStore (real Redis)', () => {
-  let redis: TestRedis;
+/** How a variant reaches behind its store, as a restored copy or a lost write would. */
+interface StoreVariant {
+  store: SessionStore;
+  /** Sets the user's authorization version without ending any session. */
+  setAuthVersionBehindTheStore(userId: string, version: number): Promise<void>;
+  cleanup(): Promise<void>;
+}
+
+async function redisVariant(): Promise<StoreVariant> {
+  const redis: TestRedis = await createTestRedis('sessions-store');
+  return {
+    store: new RedisSessionStore(redis.client, { url: redis.url, keyPrefix: redis.prefix, commandTimeoutMs: 2000 }),
+    setAuthVersionBehindTheStore: async (userId, version) => {
+      await redis.client.set(sessionsKeys.authVersion(userId), String(version));
+    },
+    cleanup: () => redis.cleanup(),
+  };
+}
+
+async function memoryVariant(): Promise<StoreVariant> {
+  const store = new MemorySessionStore();
+  return {
+    store,
+    setAuthVersionBehindTheStore: async (userId, version) => {
+      // The test reaches into the store's state the way the Redis variant writes the key directly.
+      (store as unknown as { users: Map<string, { authVersion: number }> }).users.get(userId)!.authVersion = version;
+    },
+    cleanup: async () => undefined,
+  };
+}
+
+/** The same rules, held by the Redis scripts (real Redis) and by the in-memory store for adopters' unit tests. */
+describe.each([
+  ['redis', redisVariant],
+  ['memory', memoryVariant],
+])('SessionStore (%s)', (_name, makeVariant) => {
+  let variant: StoreVariant;
   let store: SessionStore;
   const fingerprinter = new SessionFingerprinter('a fingerprint secret of 32+ characters', 24, 64);
   const client = { ip: '203.0.113.7', userAgent: 'jest-unit/1.0' };
@@ -14,23 +50,30 @@ describe('SessionStore (real Redis)', () => {
   let userCounter = 0;
 
   beforeAll(async () => {
-    redis = await createTestRedis('sessions-store');
-    store = new SessionStore(redis.client, { url: redis.url, keyPrefix: redis.prefix, commandTimeoutMs: 2000 });
+    variant = await makeVariant();
+    store = variant.store;
   });
 
-  afterAll(() => redis?.cleanup());
+  afterAll(() => variant?.cleanup());
 
   const newUserId = () => `00000000-0000-4000-8000-${String(++userCounter).padStart(12, '0')}`;
 
   async function createSession(
-    overrides: { userId?: string; idleTtlMs?: number; absoluteTtlMs?: number; maxSessions?: number; authVersion?: number } = {},
+    overrides: {
+      userId?: string;
+      idleTtlMs?: number;
+      absoluteTtlMs?: number;
+      maxSessions?: number;
+      authVersion?: number;
+      fingerprint?: SessionFingerprint;
+    } = {},
   ) {
     const userId = overrides.userId ?? newUserId();
     const { session, evicted } = await store.create({
       userId,
       role: 'user',
       client,
-      fingerprint,
+      fingerprint: overrides.fingerprint ?? fingerprint,
       idleTtlMs: overrides.idleTtlMs ?? 60_000,
       absoluteTtlMs: overrides.absoluteTtlMs ?? 120_000,
       maxSessions: overrides.maxSessions ?? 10,
@@ -53,7 +96,19 @@ describe('SessionStore (real Redis)', () => {
     });
 
   const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-  const exists = async (s: { userId: string; sessionId: string }) => (await redis.client.exists(sessionsKeys.session(s.userId, s.sessionId))) === 1;
+  /** The per-request check for an access token of the session that was never denylisted. */
+  const exists = (s: { userId: string; sessionId: string }) => store.isActive(s.userId, s.sessionId, 'jti-never-denied');
+
+  it('create and list: the session is live and listed without any token material', async () => {
+    const s = await createSession();
+    expect(await exists(s)).toBe(true);
+    const [listed] = await store.list(s.userId);
+    expect(listed).toEqual(s.session);
+    expect(listed).toMatchObject({ userId: s.userId, role: 'user', ip: client.ip, device: expect.any(String) });
+    expect(listed.expiresAt.getTime()).toBe(listed.createdAt.getTime() + 60_000);
+    expect(listed.absoluteExpiresAt.getTime()).toBe(listed.createdAt.getTime() + 120_000);
+    expect(await store.list(newUserId())).toEqual([]);
+  });
 
   it('rotated: the current generation becomes the next, and the session stays', async () => {
     const s = await createSession();
@@ -90,6 +145,7 @@ describe('SessionStore (real Redis)', () => {
     await rotate(s, 1);
     expect((await rotate(s, 0)).outcome).toBe('reuse');
     expect(await exists(s)).toBe(false);
+    expect(await store.list(s.userId)).toEqual([]);
   });
 
   it('reuse: with a grace window of 0, even a replay in the same millisecond ends the session', async () => {
@@ -101,6 +157,14 @@ describe('SessionStore (real Redis)', () => {
       expect(first.outcome).toBe('rotated');
       expect(replay.outcome).toBe('reuse');
     }
+  });
+
+  it('concurrent refreshes with one token yield one successor, never two live branches', async () => {
+    const s = await createSession();
+    const results = await Promise.all(Array.from({ length: 10 }, () => rotate(s, 0)));
+    expect(results.filter((r) => r.outcome === 'rotated')).toHaveLength(1);
+    expect(results.filter((r) => r.outcome === 'grace')).toHaveLength(9);
+    expect(new Set(results.map((r) => r.generation))).toEqual(new Set([1]));
   });
 
   it('fingerprint: a different user agent under strict ends the session; under log it rotates and reports', async () => {
@@ -126,6 +190,17 @@ describe('SessionStore (real Redis)', () => {
     expect(await rotate(s, 2, { fingerprint: elsewhere, ipPolicy: 'strict' })).toMatchObject({ outcome: 'fingerprint' });
   });
 
+  it('fingerprint: one stored under the previous secret matches, and the rotation moves it to the current secret', async () => {
+    const previous = new SessionFingerprinter('the previous fingerprint secret, 32+ chars', 24, 64);
+    const underPrevious = previous.fingerprint(client);
+    const s = await createSession({ fingerprint: underPrevious });
+    const overlap = { fingerprint, previousFingerprint: underPrevious, ipPolicy: 'strict' };
+    expect(await rotate(s, 0, overlap)).toMatchObject({ outcome: 'rotated', userAgentMismatch: false, ipMismatch: false });
+    // After the overlap ends, the session still matches: it now holds the current-secret values.
+    expect(await rotate(s, 1, { ipPolicy: 'strict' })).toMatchObject({ outcome: 'rotated', userAgentMismatch: false, ipMismatch: false });
+    expect(await rotate(s, 2, { fingerprint: underPrevious })).toMatchObject({ outcome: 'fingerprint', userAgentMismatch: true });
+  });
+
   it('invalid: an unknown session, and a generation never issued', async () => {
     expect((await rotate({ userId: newUserId(), sessionId: 'AAAAAAAAAAAAAAAAAAAAAA' }, 0)).outcome).toBe('invalid');
     const s = await createSession();
@@ -137,6 +212,8 @@ describe('SessionStore (real Redis)', () => {
     const idle = await createSession({ idleTtlMs: 300 });
     await sleep(500);
     expect((await rotate(idle, 0)).outcome).toBe('invalid');
+    expect(await exists(idle)).toBe(false);
+    expect(await store.list(idle.userId)).toEqual([]);
 
     const capped = await createSession({ idleTtlMs: 60_000, absoluteTtlMs: 2_000 });
     const rotated = await rotate(capped, 0, { idleTtlMs: 60_000 });
@@ -149,10 +226,11 @@ describe('SessionStore (real Redis)', () => {
     const a = await createSession({ userId, maxSessions: 2 });
     await sleep(20);
     const b = await createSession({ userId, maxSessions: 2 });
-    await sleep(20); // distinct server milliseconds, so the order of expiries is unambiguous
+    await sleep(20); // distinct milliseconds, so the order of expiries is unambiguous
     await rotate(a, 0); // a is now the most recently refreshed
     const c = await createSession({ userId, maxSessions: 2 });
     expect(c.evicted).toEqual([b.sessionId]);
+    expect(await exists(b)).toBe(false);
     expect((await store.list(userId)).map((s) => s.id).sort()).toEqual([a.sessionId, c.sessionId].sort());
   });
 
@@ -162,17 +240,20 @@ describe('SessionStore (real Redis)', () => {
     expect(await store.revoke(userId, 'AAAAAAAAAAAAAAAAAAAAAA')).toBe(false);
     expect(await store.revoke(newUserId(), a.sessionId)).toBe(false);
     expect(await store.revoke(userId, a.sessionId)).toBe(true);
+    expect(await exists(a)).toBe(false);
     expect(await store.revoke(userId, a.sessionId)).toBe(false);
     expect(await store.revokeOthers(userId, b.sessionId)).toEqual([c.sessionId]);
     expect((await store.list(userId)).map((s) => s.id)).toEqual([b.sessionId]);
     expect(await store.revokeAll(userId)).toEqual([b.sessionId]);
     expect(await store.list(userId)).toEqual([]);
+    expect(await exists(b)).toBe(false);
   });
 
   it('authorization version: no session is created under an older version than the current one', async () => {
     const userId = newUserId();
     const before = await createSession({ userId });
     expect(await store.advanceAuthVersion(userId, 3)).toEqual([before.sessionId]);
+    expect(await exists(before)).toBe(false);
     await expect(createSession({ userId, authVersion: 2 })).rejects.toBeInstanceOf(StaleAuthorizationError);
     expect(await store.list(userId)).toEqual([]);
     const current = await createSession({ userId, authVersion: 3 });
@@ -194,7 +275,7 @@ describe('SessionStore (real Redis)', () => {
     const userId = newUserId();
     const stale = await createSession({ userId, authVersion: 0 });
     // As if the version moved on without this session being ended (a copy restored, a lost write).
-    await redis.client.set(sessionsKeys.authVersion(userId), '1');
+    await variant.setAuthVersionBehindTheStore(userId, 1);
     expect((await rotate(stale, 0)).outcome).toBe('invalid');
     expect(await exists(stale)).toBe(false);
   });
@@ -229,15 +310,23 @@ describe('SessionStore (real Redis)', () => {
     expect(await store.reserveCredentialCheck(s.userId, s.sessionId, 5)).toBe(1);
   });
 
-  it('logout: ends the session and denylists the token in one call, and announces both', async () => {
-    const s = await createSession();
-    const exp = Math.floor(Date.now() / 1000) + 600;
-    await store.logout(s.userId, s.sessionId, 'jti-logout', exp);
+  it('logout: ends the session and denylists the token until it expires; a token already dead is refused', async () => {
+    const userId = newUserId();
+    const [s, other] = [await createSession({ userId }), await createSession({ userId })];
+    const exp = Math.floor(Date.now() / 1000) + 2;
+    expect(await store.logout(userId, s.sessionId, 'jti-logout', exp)).toBe(true);
     expect(await exists(s)).toBe(false);
-    expect(await redis.client.pttl(sessionsKeys.deniedToken(s.userId, 'jti-logout'))).toBeGreaterThan(590_000);
-    expect(await store.list(s.userId)).toEqual([]);
+    expect((await store.list(userId)).map((x) => x.id)).toEqual([other.sessionId]);
+    // The denylist is by token id: the same jti is refused even with a live session of the user.
+    expect(await store.isActive(userId, other.sessionId, 'jti-logout')).toBe(false);
+    // A second logout with the same token reports it was no longer live.
+    expect(await store.logout(userId, other.sessionId, 'jti-logout', exp)).toBe(false);
     // An already expired token leaves no denylist entry behind.
-    await store.logout(s.userId, s.sessionId, 'jti-expired', Math.floor(Date.now() / 1000) - 1);
-    expect(await redis.client.exists(sessionsKeys.deniedToken(s.userId, 'jti-expired'))).toBe(0);
+    const [ending, live] = [await createSession({ userId }), await createSession({ userId })];
+    expect(await store.logout(userId, ending.sessionId, 'jti-expired', Math.floor(Date.now() / 1000) - 1)).toBe(true);
+    expect(await store.isActive(userId, live.sessionId, 'jti-expired')).toBe(true);
+    // The entry ends with the token it denies.
+    await sleep(exp * 1000 - Date.now() + 50);
+    expect(await store.isActive(userId, live.sessionId, 'jti-logout')).toBe(true);
   });
 });

@@ -1,9 +1,17 @@
 import { ConfigurableModuleBuilder } from '@nestjs/common';
+import type { SessionStoreKind } from './session-store.provider';
 
 /** What happens on refresh when a fingerprint component differs from the one recorded at login. */
 export type FingerprintPolicy = 'strict' | 'log' | 'off';
 
 export interface SessionsModuleOptions {
+  /**
+   * Where sessions live. `'redis'` (default): shared by every instance, through the global
+   * `RedisModule`. `'memory'`: this process only, no Redis needed; for an adopter's unit tests,
+   * never for production (it logs a warning at start-up when `NODE_ENV=production`). Give
+   * `SessionRevocationModule` the same store (both then share one).
+   */
+  store?: SessionStoreKind;
   /** HMAC key that makes refresh tokens unforgeable (at least 32 characters). */
   refreshTokenSecret: string;
   /** HMAC key for the user-agent and IP fingerprints stored with each session. */

@@ -1,0 +1,213 @@
+import { randomBytes } from 'node:crypto';
+import { Inject, Injectable, Optional } from '@nestjs/common';
+import type { Role } from '@nest-hardening/auth';
+import {
+  InjectRedis,
+  InjectRedisSubscriber,
+  REDIS_MODULE_OPTIONS,
+  redisCall,
+  type RedisClient,
+  type RedisModuleOptions,
+} from '@nest-hardening/redis';
+import { deviceLabel } from './device-label';
+import { ADVANCE_AUTH_VERSION_SCRIPT } from './scripts/advance-auth-version.script';
+import { CHECK_SESSION_SCRIPT } from './scripts/check-session.script';
+import { CREATE_SESSION_SCRIPT } from './scripts/create-session.script';
+import { LIST_SESSIONS_SCRIPT } from './scripts/list-sessions.script';
+import { LOGOUT_SCRIPT } from './scripts/logout.script';
+import { RESERVE_CREDENTIAL_CHECK_SCRIPT } from './scripts/reserve-credential-check.script';
+import { REVOKE_SESSIONS_SCRIPT } from './scripts/revoke-sessions.script';
+import { ROTATE_REFRESH_TOKEN_SCRIPT } from './scripts/rotate-refresh-token.script';
+import type { Session } from './session.interface';
+import {
+  type NewSession,
+  type RevocationListener,
+  type RotationOutcome,
+  type RotationRequest,
+  type RotationResult,
+  SessionStore,
+} from './session.store';
+import { StaleAuthorizationError } from './sessions.errors';
+import { SessionFields as F, sessionsKeys } from './sessions.keys';
+
+/**
+ * The Redis session store: one Lua script (one round trip) per call, revocations announced on the
+ * pub/sub channel of `sessionsKeys`, so every instance of every service sees them. `subscriber`
+ * (a connection in subscriber mode) is needed only to watch revocations.
+ */
+@Injectable()
+export class RedisSessionStore extends SessionStore {
+  private readonly channel: string;
+
+  constructor(
+    @InjectRedis() private readonly redis: RedisClient,
+    @Inject(REDIS_MODULE_OPTIONS) redisOptions: RedisModuleOptions,
+    @Optional() @InjectRedisSubscriber() private readonly subscriber?: RedisClient,
+  ) {
+    super();
+    this.channel = sessionsKeys.revocationChannel(redisOptions.keyPrefix);
+  }
+
+  async create(input: NewSession): Promise<{ session: Session; evicted: string[] }> {
+    const sessionId = randomBytes(16).toString('base64url');
+    const { userId, role, client, fingerprint } = input;
+    const device = deviceLabel(client.userAgent);
+    const reply = await CREATE_SESSION_SCRIPT.run<[number, number, number, ...string[]]>(
+      this.redis,
+      [sessionsKeys.session(userId, sessionId), sessionsKeys.index(userId), sessionsKeys.authVersion(userId)],
+      [
+        sessionId,
+        userId,
+        role,
+        input.idleTtlMs,
+        input.absoluteTtlMs,
+        client.ip,
+        device,
+        fingerprint.userAgent,
+        fingerprint.ip,
+        input.maxSessions,
+        this.channel,
+        input.authVersion,
+      ],
+    );
+    if (Number(reply[0]) === -1) throw new StaleAuthorizationError();
+    const [createdAt, expiresAt, absoluteExpiresAt, ...evicted] = reply;
+    return {
+      session: {
+        id: sessionId,
+        userId,
+        role,
+        createdAt: new Date(Number(createdAt)),
+        lastSeenAt: new Date(Number(createdAt)),
+        expiresAt: new Date(Number(expiresAt)),
+        absoluteExpiresAt: new Date(Number(absoluteExpiresAt)),
+        ip: client.ip,
+        device,
+      },
+      evicted: evicted.map(String),
+    };
+  }
+
+  async rotate(request: RotationRequest): Promise<RotationResult> {
+    const [outcome, generation, expiresAt, role, uaMismatch, ipMismatch] = await ROTATE_REFRESH_TOKEN_SCRIPT.run<
+      [RotationOutcome, number, number, Role, number, number]
+    >(
+      this.redis,
+      [sessionsKeys.session(request.userId, request.sessionId), sessionsKeys.index(request.userId), sessionsKeys.authVersion(request.userId)],
+      [
+        request.sessionId,
+        request.presentedGeneration,
+        request.graceMs,
+        request.idleTtlMs,
+        request.fingerprint.userAgent,
+        request.fingerprint.ip,
+        request.userAgentPolicy,
+        request.ipPolicy,
+        this.channel,
+        request.previousFingerprint?.userAgent ?? '',
+        request.previousFingerprint?.ip ?? '',
+      ],
+    );
+    return {
+      outcome,
+      generation: Number(generation),
+      expiresAt: new Date(Number(expiresAt)),
+      role,
+      userAgentMismatch: Number(uaMismatch) === 1,
+      ipMismatch: Number(ipMismatch) === 1,
+    };
+  }
+
+  async list(userId: string): Promise<Session[]> {
+    const flat = await LIST_SESSIONS_SCRIPT.run<(string | string[])[]>(this.redis, [sessionsKeys.index(userId)], []);
+    const sessions: Session[] = [];
+    for (let i = 0; i < flat.length; i += 2) {
+      const fields = flat[i + 1] as string[];
+      const map = new Map<string, string>();
+      for (let j = 0; j < fields.length; j += 2) map.set(fields[j], fields[j + 1]);
+      sessions.push(toSession(flat[i] as string, map));
+    }
+    return sessions;
+  }
+
+  async revoke(userId: string, sessionId: string): Promise<boolean> {
+    return (await this.revokeSessions(userId, 'one', sessionId)).length === 1;
+  }
+
+  revokeOthers(userId: string, keepSessionId: string): Promise<string[]> {
+    return this.revokeSessions(userId, 'others', keepSessionId);
+  }
+
+  revokeAll(userId: string): Promise<string[]> {
+    return this.revokeSessions(userId, 'all', '');
+  }
+
+  async advanceAuthVersion(userId: string, version: number, keepSessionId?: string): Promise<string[]> {
+    const ended = await ADVANCE_AUTH_VERSION_SCRIPT.run<string[]>(
+      this.redis,
+      [sessionsKeys.index(userId), sessionsKeys.authVersion(userId)],
+      [version, keepSessionId ?? '', this.channel],
+    );
+    return ended.map(String);
+  }
+
+  reserveCredentialCheck(userId: string, sessionId: string, maxChecks: number): Promise<number> {
+    return RESERVE_CREDENTIAL_CHECK_SCRIPT.run<number>(
+      this.redis,
+      [sessionsKeys.session(userId, sessionId), sessionsKeys.index(userId)],
+      [sessionId, maxChecks, this.channel],
+    );
+  }
+
+  async resetCredentialChecks(userId: string, sessionId: string): Promise<void> {
+    await redisCall(this.redis.hdel(sessionsKeys.session(userId, sessionId), F.credentialChecks));
+  }
+
+  async logout(userId: string, sessionId: string, jti: string, tokenExpiresAtSeconds: number): Promise<boolean> {
+    const live = await LOGOUT_SCRIPT.run<number>(
+      this.redis,
+      [sessionsKeys.session(userId, sessionId), sessionsKeys.index(userId), sessionsKeys.deniedToken(userId, jti)],
+      [sessionId, jti, tokenExpiresAtSeconds * 1000 - Date.now(), this.channel],
+    );
+    return live === 1;
+  }
+
+  async isActive(userId: string, sessionId: string, jti: string): Promise<boolean> {
+    return (
+      (await CHECK_SESSION_SCRIPT.run<number>(this.redis, [sessionsKeys.session(userId, sessionId), sessionsKeys.deniedToken(userId, jti)], [])) === 1
+    );
+  }
+
+  async watchRevocations(listener: RevocationListener): Promise<void> {
+    const subscriber = this.subscriber;
+    if (!subscriber) throw new Error('RedisSessionStore needs the Redis subscriber connection to watch revocations');
+    subscriber.on('message', (channel: string, message: string) => {
+      if (channel === this.channel) listener.revoked(message);
+    });
+    // ioredis re-subscribes by itself after a reconnect; until then announcements are missed.
+    subscriber.on('close', () => listener.lost());
+    subscriber.on('ready', () => listener.ready(subscriber.status === 'ready'));
+    await subscriber.subscribe(this.channel);
+  }
+
+  private async revokeSessions(userId: string, mode: 'one' | 'others' | 'all', sessionId: string): Promise<string[]> {
+    const ended = await REVOKE_SESSIONS_SCRIPT.run<string[]>(this.redis, [sessionsKeys.index(userId)], [mode, sessionId, this.channel]);
+    return ended.map(String);
+  }
+}
+
+function toSession(id: string, f: Map<string, string>): Session {
+  const ms = (field: string) => new Date(Number(f.get(field) ?? 0));
+  return {
+    id,
+    userId: f.get(F.userId) ?? '',
+    role: (f.get(F.role) as Role) ?? 'user',
+    createdAt: ms(F.createdAt),
+    lastSeenAt: ms(F.lastSeenAt),
+    expiresAt: ms(F.expiresAt),
+    absoluteExpiresAt: ms(F.absoluteExpiresAt),
+    ip: f.get(F.ip) ?? '',
+    // Sessions created before the label was stored hold the raw user agent instead.
+    device: f.get(F.device) ?? deviceLabel(f.get(F.legacyUserAgent) ?? ''),
+  };
+}
