@@ -186,10 +186,10 @@ export class MemorySessionStore extends SessionStore {
 
   async advanceAuthVersion(userId: string, version: number, keepSessionId?: string): Promise<string[]> {
     const user = this.stateForWrite(userId, this.now());
-    // The version never goes down; the kept session takes the version given, as the script does.
+    // The version never goes down; the kept session takes the published one, as the script does.
     if (version > user.authVersion) user.authVersion = version;
     const kept = keepSessionId ? user.sessions.get(keepSessionId) : undefined;
-    if (kept) kept.authVersion = version;
+    if (kept) kept.authVersion = user.authVersion;
     return this.endAll(user, keepSessionId);
   }
 

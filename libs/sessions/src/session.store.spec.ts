@@ -269,6 +269,8 @@ describe.each([
     // A late call with an older version ends what it must but does not lower the version.
     expect(await store.advanceAuthVersion(userId, 0, keep.sessionId)).toEqual([]);
     await expect(createSession({ userId, authVersion: 0 })).rejects.toBeInstanceOf(StaleAuthorizationError);
+    // ...nor the kept session's: it stays on the current version and keeps refreshing.
+    expect((await rotate(keep, 1)).outcome).toBe('rotated');
   });
 
   it('authorization version: a session left over from an older version cannot be refreshed', async () => {

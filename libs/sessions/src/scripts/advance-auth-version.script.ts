@@ -8,16 +8,17 @@ import { RedisScript } from '@nest-hardening/redis';
  * ARGV    version (from Postgres, strictly increasing per user), keepSid ('' = end all), channel
  * Returns the ids of the sessions ended.
  *
- * Invariant: the stored version never goes down (a late, older call changes nothing but still ends
- * the sessions it must); afterwards every live session of the user, except `keepSid` (which is
- * moved to the new version), has ended and been announced on `channel`, and no session can be
+ * Invariant: the stored version never goes down (a late, older call changes no version, the kept
+ * session's included, but still ends the sessions it must); afterwards every live session of the
+ * user, except `keepSid` (which is moved to the published version), has ended and been announced on `channel`, and no session can be
  * created or refreshed under an older version (see create-session and rotate-refresh-token).
  */
 export const ADVANCE_AUTH_VERSION_SCRIPT = new RedisScript(
   'advance-auth-version',
   `
 local version = tonumber(ARGV[1])
-if version > tonumber(redis.call('GET', KEYS[2]) or '0') then redis.call('SET', KEYS[2], version) end
+local published = tonumber(redis.call('GET', KEYS[2]) or '0')
+if version > published then redis.call('SET', KEYS[2], version) else version = published end
 local base = string.sub(KEYS[1], 1, -9) -- strip 'sessions', keep '<prefix>{u:<uid>}:'
 local ended = {}
 for _, sid in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
