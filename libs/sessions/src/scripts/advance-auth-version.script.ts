@@ -10,8 +10,9 @@ import { RedisScript } from '@nest-hardening/redis';
  *
  * Invariant: the stored version never goes down (a late, older call changes no version, the kept
  * session's included, but still ends the sessions it must); afterwards every live session of the
- * user, except `keepSid` (which is moved to the published version), has ended and been announced on `channel`, and no session can be
- * created or refreshed under an older version (see create-session and rotate-refresh-token).
+ * user, except `keepSid` (which is moved to the published version), has ended and been announced
+ * on `channel`, and no session can be created or refreshed under an older version (see
+ * create-session and rotate-refresh-token).
  */
 export const ADVANCE_AUTH_VERSION_SCRIPT = new RedisScript(
   'advance-auth-version',
