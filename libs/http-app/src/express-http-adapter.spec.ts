@@ -9,6 +9,7 @@ import { ExpressHttpAdapter } from './express-http-adapter';
 // V8's own answer to "are this object's properties in fast mode?"; natives syntax is only parsed
 // in functions compiled after the flag is set.
 setFlagsFromString('--allow-natives-syntax');
+// eslint-disable-next-line @typescript-eslint/no-implied-eval -- V8 natives syntax can only be compiled at run time
 const hasFastProperties = new Function('object', 'return %HasFastProperties(object)') as (object: object) => boolean;
 
 @Controller()

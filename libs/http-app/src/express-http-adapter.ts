@@ -19,7 +19,7 @@ export function expressMessageTypes(app: Express): Pick<http.ServerOptions, 'Inc
 
 /** Makes `prototype` stand in for `expressPrototype`: the same prototype chain and own properties. */
 function adoptPrototype<T extends object>(prototype: object, expressPrototype: T): T {
-  Object.setPrototypeOf(prototype, Object.getPrototypeOf(expressPrototype));
+  Object.setPrototypeOf(prototype, Object.getPrototypeOf(expressPrototype) as object | null);
   Object.defineProperties(prototype, Object.getOwnPropertyDescriptors(expressPrototype));
   return prototype as T;
 }

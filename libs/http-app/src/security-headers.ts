@@ -93,7 +93,7 @@ function recordHeaderWrites(middleware: Middleware): HeaderWrite[] {
   };
   let done = false;
   middleware({} as IncomingMessage, recorder as unknown as ServerResponse, (error?: unknown) => {
-    if (error) throw error instanceof Error ? error : new Error(String(error));
+    if (error) throw error instanceof Error ? error : new Error('helmet failed while recording its headers');
     done = true;
   });
   if (!done) throw new Error('securityHeaders: helmet did not finish synchronously');

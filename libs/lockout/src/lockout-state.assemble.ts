@@ -33,7 +33,7 @@ export function addressState(
 
 /** An address's spraying budget. */
 export function ipState(address: string, blockedUntil: number, failures: number, pending: number): LockoutIpState {
-  return { address, ...until(blockedUntil, 'blocked'), failures, pending } as LockoutIpState;
+  return { address, ...until(blockedUntil, 'blocked'), failures, pending };
 }
 
 /** The account's state: locked when the account-wide lock or any pair lock is active, until the latest end. */

@@ -47,8 +47,9 @@ export class LockoutWiringCheck implements OnModuleInit {
       if (!controller) continue;
       const classGuards = this.enhancers(GUARDS_METADATA, controller);
       const classInterceptors = this.enhancers(INTERCEPTORS_METADATA, controller);
-      for (const name of this.scanner.getAllMethodNames(controller.prototype)) {
-        const handler = (controller.prototype as Record<string, Type<unknown>>)[name];
+      const prototype = controller.prototype as Record<string, Type<unknown>>;
+      for (const name of this.scanner.getAllMethodNames(prototype)) {
+        const handler = prototype[name];
         const guarded = [...classGuards, ...this.enhancers(GUARDS_METADATA, handler)].some((g) => isA(g, LockoutGuard));
         if (!guarded) continue;
         const settled = [...classInterceptors, ...this.enhancers(INTERCEPTORS_METADATA, handler)].some((i) => isA(i, LockoutSettlementInterceptor));

@@ -78,7 +78,8 @@ export class LockoutGuard implements CanActivate {
 
   /** The authenticated caller's own email (a password change checks their current password). */
   protected async getAccountEmail(req: Request): Promise<string | undefined> {
-    const userId = (req.user as { id?: unknown } | undefined)?.id;
+    const user: unknown = req.user;
+    const userId = (user as { id?: unknown } | undefined)?.id;
     if (typeof userId !== 'string') return undefined;
     if (!this.directory) throw new Error("LockoutModule needs an accountDirectory to protect a route with @LockoutProtected('current-user')");
     return (await this.directory.findById(userId))?.email;

@@ -104,7 +104,7 @@ export class ConsumeBatcher {
       requestNumbers.push(cost, charges.length);
       for (const { tracker, policy, limit, ttlMs, blockMs = 0 } of charges) {
         let byTracker = windows.get(policy);
-        if (!byTracker) windows.set(policy, (byTracker = new Map()));
+        if (!byTracker) windows.set(policy, (byTracker = new Map<string, WindowEntry>()));
         let window = byTracker.get(tracker);
         if (window === undefined) {
           const { counter, reported } = rateLimitKeys(tracker, policy);

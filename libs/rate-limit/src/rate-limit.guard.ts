@@ -174,7 +174,7 @@ export class RateLimitGuard extends ThrottlerGuard {
     const cached = byClass?.get(cls);
     if (cached) return cached;
     const plan = this.buildPlan(handler, cls);
-    if (!byClass) this.plans.set(handler, (byClass = new Map()));
+    if (!byClass) this.plans.set(handler, (byClass = new Map<Function, RoutePlan>()));
     byClass.set(cls, plan);
     return plan;
   }

@@ -48,7 +48,7 @@ export class RateLimiter {
       // A PolicyCharge is a RateLimitCharge; stores copy only the charge fields into outcomes.
       decided = this.store.consume(charges);
     } catch (error) {
-      decided = Promise.reject(error);
+      decided = Promise.reject(error instanceof Error ? error : new Error(String(error)));
     }
     return decided.then(
       (decision) => {

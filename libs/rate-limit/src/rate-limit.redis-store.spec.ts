@@ -1,4 +1,4 @@
-import { createRedisClient, type RedisClient } from '@nest-hardening/redis';
+import { createRedisClient } from '@nest-hardening/redis';
 import { createTestRedis, type TestRedis } from '@nest-hardening/testing';
 import { RedisRateLimitStore } from './rate-limit.redis-store';
 import { rateLimitKeys } from './rate-limit.keys';
@@ -114,7 +114,7 @@ describe('RedisRateLimitStore (real Redis)', () => {
     const second = createRedisClient({ url: redis.url, keyPrefix: redis.prefix, commandTimeoutMs: 2000 });
     await second.connect();
     try {
-      const stores = [store, new RedisRateLimitStore(second as RedisClient)];
+      const stores = [store, new RedisRateLimitStore(second)];
       const c = charge('ip:10.0.0.5', 'general', 100);
       const decisions = await Promise.all(Array.from({ length: 200 }, (_, i) => stores[i % 2].consume([c])));
       expect(decisions.filter((d) => d.admitted)).toHaveLength(100);

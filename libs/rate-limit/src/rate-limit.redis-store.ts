@@ -47,11 +47,9 @@ export class RedisRateLimitStore implements RateLimitStore {
     const results = await Promise.all(groups.map((group) => this.batcher.consume(group.slot, group.charges, cost)));
     const admitted = results.every((result) => result.admitted);
     if (!admitted && groups.length > 1) {
-      await Promise.all(
-        results.map((result, g) => (result.admitted ? this.refund(groups[g].charges, cost, result.outcomes) : undefined)),
-      );
+      await Promise.all(results.flatMap((result, g) => (result.admitted ? [this.refund(groups[g].charges, cost, result.outcomes)] : [])));
     }
-    const outcomes: RateLimitOutcome[] = new Array(charges.length);
+    const outcomes = new Array<RateLimitOutcome>(charges.length);
     groups.forEach((group, g) => group.indexes.forEach((index, i) => (outcomes[index] = results[g].outcomes[i])));
     return { admitted, outcomes };
   }

@@ -30,7 +30,7 @@ export function mergeRelayedRateLimitHeaders(
   const upstreamPolicies = upstream['ratelimit-policy'];
   // Only one side limits this route: its headers stand as they are.
   if (ownPolicies === undefined || upstreamPolicies === undefined) return;
-  upstream['ratelimit-policy'] = `${String(ownPolicies)}, ${upstreamPolicies}`;
+  upstream['ratelimit-policy'] = `${String(ownPolicies)}, ${String(upstreamPolicies)}`;
   if (upstreamStatus === 429 || isTighter(upstream, own)) return;
   for (const name of BUDGET_HEADERS) delete upstream[name];
 }

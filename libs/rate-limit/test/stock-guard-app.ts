@@ -148,7 +148,7 @@ export const OVERRIDES_THROTTLERS: ThrottlerOptions[] = [
 /** A guard subclass, as an adopter writes one: one budget per tenant header, across all routes. */
 @Injectable()
 export class TenantThrottlerGuard extends ThrottlerGuard {
-  protected override async getTracker(req: Record<string, any>): Promise<string> {
+  protected override async getTracker(req: Record<string, any>): Promise<string> { // eslint-disable-line @typescript-eslint/no-explicit-any -- the stock signature
     return String(req.headers['x-tenant'] ?? 'anonymous');
   }
 

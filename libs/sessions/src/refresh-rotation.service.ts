@@ -6,7 +6,7 @@ import { RefreshTokenCodec } from './refresh-token.codec';
 import { SessionFingerprinter } from './session-fingerprint';
 import type { ClientContext, IssuedSession } from './session.interface';
 import { SessionStore } from './session.store';
-import { InvalidRefreshTokenError, type StaleAuthorizationError } from './sessions.errors';
+import { InvalidRefreshTokenError } from './sessions.errors';
 import { SESSIONS_MODULE_OPTIONS, type SessionsModuleOptions } from './sessions.module-definition';
 
 export type RefreshOutcome = 'rotated' | 'grace';

@@ -4,7 +4,7 @@ import { composeGatewayDocument } from './gateway-document';
 const error = { type: 'object', properties: { statusCode: { type: 'integer' } } };
 
 function serviceDocument(paths: OpenAPIObject['paths'], schemas: Record<string, object> = {}): OpenAPIObject {
-  return { openapi: '3.0.0', info: { title: 's', version: '1' }, paths, components: { schemas: { Error: error, ...schemas } } } as OpenAPIObject;
+  return { openapi: '3.0.0', info: { title: 's', version: '1' }, paths, components: { schemas: { Error: error, ...schemas } } };
 }
 
 const ok = { get: { operationId: 'C_get', responses: { 200: { description: '' } } } };

@@ -1,5 +1,5 @@
 import { getSchemaPath, type OpenAPIObject } from '@nestjs/swagger';
-import type { HeaderObject, ResponseObject, ResponsesObject } from '@nestjs/swagger';
+import type { ResponseObject, ResponsesObject } from '@nestjs/swagger';
 import { ErrorDto, operationsOf, RATE_LIMIT_HEADERS, required, RETRY_AFTER_HEADER, withErrorSchema } from '@nest-hardening/openapi';
 
 /** Where the gateway mounts the services' routes. */
@@ -25,7 +25,7 @@ function addGatewayAnswers(responses: ResponsesObject): void {
   const rateLimited = required(RATE_LIMIT_HEADERS);
   for (const [status, response] of Object.entries(responses)) {
     if (status === '503' || !response || '$ref' in response) continue;
-    response.headers = { ...response.headers, ...rateLimited } as Record<string, HeaderObject>;
+    response.headers = { ...response.headers, ...rateLimited };
   }
   const add = (status: number, response: ResponseObject) => (responses[status] ??= response);
   add(429, { description: 'a rate limit refused the request; wait `Retry-After` seconds', headers: { ...rateLimited, ...retryAfter }, content: errorBody });
@@ -33,7 +33,7 @@ function addGatewayAnswers(responses: ResponsesObject): void {
   add(502, { description: 'the service behind the gateway is unreachable', headers: rateLimited, content: errorBody });
   add(504, { description: 'the service behind the gateway did not answer in time', headers: rateLimited, content: errorBody });
   const answered429 = responses[429];
-  if (answered429 && !('$ref' in answered429)) answered429.headers = { ...answered429.headers, ...retryAfter } as Record<string, HeaderObject>;
+  if (answered429 && !('$ref' in answered429)) answered429.headers = { ...answered429.headers, ...retryAfter };
 }
 
 /**

@@ -1,4 +1,3 @@
-import type { RedisClient } from '@nest-hardening/redis';
 import { lockoutKeys } from '../../src/lockout.keys';
 import type { RedisLockoutStore } from '../../src/lockout.redis-store';
 import type { MemoryLockoutStore } from '../../src/lockout.memory-store';
@@ -42,7 +41,7 @@ export const memoryListLength: StoredListLength = async (t, email) => {
 /** The raw Redis client of a test app (its global key prefix applies) and the keys of a subject. */
 export function inspect(t: LoginTestApp, email: string, ip = '0.0.0.0') {
   const store = t.lockout['store'] as RedisLockoutStore;
-  return { redis: store['redis'] as RedisClient, k: lockoutKeys(store.subject(email, ip)) };
+  return { redis: store['redis'], k: lockoutKeys(store.subject(email, ip)) };
 }
 
 /**
