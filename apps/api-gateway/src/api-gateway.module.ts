@@ -1,8 +1,8 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
-import { AccessTokenGuard, AuthenticationRequiredGuard, AuthModule } from '@nest-hardening/auth';
+import { AccessTokenGuard, AuthenticationRequiredGuard } from '@nest-hardening/auth';
 import { HealthModule } from '@nest-hardening/health';
-import { serviceModules } from '@nest-hardening/http-app';
+import { serviceModules, tokenVerifierModule } from '@nest-hardening/http-app';
 import { DEFAULT_RATE_LIMIT_POLICIES, RateLimitGuard, type RateLimitPolicyDefinition, RateLimitModule } from '@nest-hardening/rate-limit';
 import { API_GATEWAY_CONFIG, type ApiGatewayConfig } from './config/api-gateway.config';
 import { GatewayJwksController } from './keys/jwks.controller';
@@ -32,16 +32,9 @@ export class ApiGatewayModule {
       module: ApiGatewayModule,
       imports: [
         ...serviceModules({ service: 'api-gateway', env: config, pseudonymSecret: config.pseudonymSecret }),
-        AuthModule.forRoot({
-          issuer: config.JWT_ISSUER,
-          audience: config.JWT_AUDIENCE,
-          jwksUrl: config.jwksUrl,
-          jwksMaxAgeMs: config.JWKS_MAX_AGE_MS,
-          jwksRefetchCooldownMs: config.JWKS_REFETCH_COOLDOWN_MS,
-          // Refused requests are answered after the rate limiter, so they spend their IP's budget:
-          // a client cannot send invalid tokens without limit.
-          deferRejection: true,
-        }),
+        // Refused requests are answered after the rate limiter, so they spend their IP's budget:
+        // a client cannot send invalid tokens without limit.
+        tokenVerifierModule(config, config.jwksUrl, { deferRejection: true }),
         RateLimitModule.forRoot({
           policies: [
             ...DEFAULT_RATE_LIMIT_POLICIES.filter((p) => ['general', 'auth', 'refresh', 'malformed'].includes(p.name)),

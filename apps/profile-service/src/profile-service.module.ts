@@ -1,8 +1,8 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
-import { AccessTokenGuard, AuthModule, RolesGuard } from '@nest-hardening/auth';
+import { AccessTokenGuard, RolesGuard } from '@nest-hardening/auth';
 import { HealthModule } from '@nest-hardening/health';
-import { databaseModule, serviceModules } from '@nest-hardening/http-app';
+import { databaseModule, serviceModules, tokenVerifierModule } from '@nest-hardening/http-app';
 import { RateLimitGuard, RateLimitModule } from '@nest-hardening/rate-limit';
 import type { ProfileServiceConfig } from './config/profile-service.config';
 import { ProfileController } from './profile/profile.controller';
@@ -18,13 +18,7 @@ export class ProfileServiceModule {
       imports: [
         ...serviceModules({ service: 'profile-service', env: config, pseudonymSecret: config.pseudonymSecret }),
         databaseModule(config, PROFILE_SERVICE_MIGRATIONS_DIR),
-        AuthModule.forRoot({
-          issuer: config.JWT_ISSUER,
-          audience: config.JWT_AUDIENCE,
-          jwksUrl: config.jwksUrl,
-          jwksMaxAgeMs: config.JWKS_MAX_AGE_MS,
-          jwksRefetchCooldownMs: config.JWKS_REFETCH_COOLDOWN_MS,
-        }),
+        tokenVerifierModule(config, config.jwksUrl),
         RateLimitModule.forRoot({
           policies: [
             {

@@ -7,3 +7,4 @@ export * from './missing-secrets.error';
 export * from './resolve-secrets';
 export * from './env-doc';
 export * from './derived-settings';
+export * from './rate-limit-budget.env';

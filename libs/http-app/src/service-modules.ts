@@ -1,4 +1,5 @@
 import type { DynamicModule } from '@nestjs/common';
+import { AuthModule, type AuthModuleOptions } from '@nest-hardening/auth';
 import type { CommonEnv } from '@nest-hardening/config';
 import { DatabaseModule } from '@nest-hardening/database';
 import { MetricsModule } from '@nest-hardening/metrics';
@@ -50,5 +51,20 @@ export function databaseModule(
     migrationsDir,
     poolSize: settings.DATABASE_POOL_SIZE,
     isGlobal: true,
+  });
+}
+
+/**
+ * Token verification for an app that does not issue tokens (the gateway, a resource service): keys
+ * from auth-service's JWKS, re-read and refetched on an unknown `kid` as the common settings say.
+ */
+export function tokenVerifierModule(env: CommonEnv, jwksUrl: string, extra: Partial<AuthModuleOptions> = {}): DynamicModule {
+  return AuthModule.forRoot({
+    issuer: env.JWT_ISSUER,
+    audience: env.JWT_AUDIENCE,
+    jwksUrl,
+    jwksMaxAgeMs: env.JWKS_MAX_AGE_MS,
+    jwksRefetchCooldownMs: env.JWKS_REFETCH_COOLDOWN_MS,
+    ...extra,
   });
 }

@@ -11,7 +11,7 @@ import {
   parseConfig,
   port,
   positiveInt,
-  rateLimitRedisErrorMode,
+  rateLimitBudget,
   resolveSecrets,
   secret,
   url,
@@ -94,25 +94,17 @@ export const authServiceEnvShape = {
     .optional()
     .describe('base URL of a Pwned Passwords-compatible range API (`GET <url>/range/<5 hex>`); no breach check when unset'),
   PASSWORD_BREACH_API_TIMEOUT_MS: positiveInt(2000).describe('the breach check fails open after this long (the password is accepted and an event is emitted)'),
-  RATE_LIMIT_ADMIN_LIMIT: positiveInt(100).describe('per-admin budget of the account administration routes (`/accounts/*`)'),
-  RATE_LIMIT_ADMIN_WINDOW_MS: positiveInt(FIFTEEN_MINUTES_MS).describe('window of the admin budget'),
-  RATE_LIMIT_ADMIN_ON_REDIS_ERROR: rateLimitRedisErrorMode('memory').describe('admin budget while Redis is unavailable'),
+  ...rateLimitBudget('ADMIN', { limit: 100, onRedisError: 'memory', meaning: 'per-admin budget of the account administration routes (`/accounts/*`)' }),
   DOCS_ENABLED: optionalBool()
     .meta({ defaultText: '`true`, `false` in production' })
     .describe('serve the OpenAPI page at `/docs` (the gateway reads it to compose its own)'),
   // Same names and defaults as the gateway's: enforced here for requests without a valid gateway signature.
-  RATE_LIMIT_AUTH_LIMIT: positiveInt(5).describe("the gateway's login budget, enforced here for requests that do not come through the gateway"),
-  RATE_LIMIT_AUTH_WINDOW_MS: positiveInt(FIFTEEN_MINUTES_MS).describe('window of the login budget'),
-  RATE_LIMIT_AUTH_ON_REDIS_ERROR: rateLimitRedisErrorMode('fail-closed').describe('login budget while Redis is unavailable'),
-  RATE_LIMIT_REFRESH_LIMIT: positiveInt(30).describe("the gateway's refresh budget, enforced here for requests that do not come through the gateway"),
-  RATE_LIMIT_REFRESH_WINDOW_MS: positiveInt(FIFTEEN_MINUTES_MS).describe('window of the refresh budget'),
-  RATE_LIMIT_REFRESH_ON_REDIS_ERROR: rateLimitRedisErrorMode('fail-closed').describe('refresh budget while Redis is unavailable'),
+  ...rateLimitBudget('AUTH', { limit: 5, onRedisError: 'fail-closed', meaning: "the gateway's login budget, enforced here for requests that do not come through the gateway" }),
+  ...rateLimitBudget('REFRESH', { limit: 30, onRedisError: 'fail-closed', meaning: "the gateway's refresh budget, enforced here for requests that do not come through the gateway" }),
   // Moved off the login budget so that junk cannot spend a neighbour's logins.
   RATE_LIMIT_MALFORMED_LIMIT: positiveInt(50).describe('per-address budget of credential requests refused as malformed (400, 413, 415)'),
   RATE_LIMIT_MALFORMED_WINDOW_MS: positiveInt(FIFTEEN_MINUTES_MS).describe('window of the malformed budget'),
-  RATE_LIMIT_REGISTRATION_LIMIT: positiveInt(100).describe('registrations across all clients: bounds how fast anyone can learn which emails have an account'),
-  RATE_LIMIT_REGISTRATION_WINDOW_MS: positiveInt(FIFTEEN_MINUTES_MS).describe('window of the registration budget'),
-  RATE_LIMIT_REGISTRATION_ON_REDIS_ERROR: rateLimitRedisErrorMode('memory').describe('registration budget while Redis is unavailable'),
+  ...rateLimitBudget('REGISTRATION', { limit: 100, onRedisError: 'memory', meaning: 'registrations across all clients: bounds how fast anyone can learn which emails have an account' }),
 };
 
 const authServiceEnv = z.object(authServiceEnvShape);

@@ -10,12 +10,11 @@ import {
   parseConfig,
   port,
   positiveInt,
-  rateLimitRedisErrorMode,
+  rateLimitBudget,
   resolveSecrets,
   url,
 } from '@nest-hardening/config';
 
-const FIFTEEN_MINUTES_MS = 15 * 60 * 1000;
 
 /** profile-service's settings; each `.describe()` text is its row in docs/configuration.md. */
 export const profileServiceEnvShape = {
@@ -27,9 +26,7 @@ export const profileServiceEnvShape = {
   DATABASE_POOL_SIZE: positiveInt(10).describe('Postgres connections'),
   KEYS_DIR: z.string().default('.keys').describe('folder for development secrets generated on first start (never used in production)'),
   PSEUDONYM_SECRET: generatedSecret().describe('HMAC key of pseudonymised emails and addresses in logs and Sentry'),
-  RATE_LIMIT_PROFILE_LIMIT: positiveInt(100).describe("per-user budget of this service's routes, enforced here for requests that do not come through the gateway"),
-  RATE_LIMIT_PROFILE_WINDOW_MS: positiveInt(FIFTEEN_MINUTES_MS).describe('window of the profile budget'),
-  RATE_LIMIT_PROFILE_ON_REDIS_ERROR: rateLimitRedisErrorMode('memory').describe('profile budget while Redis is unavailable'),
+  ...rateLimitBudget('PROFILE', { limit: 100, onRedisError: 'memory', meaning: "per-user budget of this service's routes, enforced here for requests that do not come through the gateway" }),
   DOCS_ENABLED: optionalBool()
     .meta({ defaultText: '`true`, `false` in production' })
     .describe("serve the OpenAPI page at `/docs` (read by the gateway's `/docs`)"),
