@@ -1,10 +1,8 @@
 import { z } from 'zod';
 import {
   commonEnvShape,
-  docsEnabled,
   type Env,
   generatedSecret,
-  jwksUrlOf,
   ipList,
   nonNegativeInt,
   optionalBool,
@@ -12,8 +10,9 @@ import {
   port,
   positiveInt,
   rateLimitBudget,
-  resolveSecrets,
   url,
+  type VerifierSettings,
+  verifierSettings,
 } from '@nest-hardening/config';
 
 const FIFTEEN_MINUTES_MS = 15 * 60 * 1000;
@@ -68,30 +67,11 @@ export const apiGatewayEnvShape = {
 
 const apiGatewayEnv = z.object(apiGatewayEnvShape);
 
-export interface ApiGatewayConfig extends z.output<typeof apiGatewayEnv> {
-  pseudonymSecret: string;
-  /** Signs the forwarded client address for the services (GATEWAY_SECRET). */
-  gatewaySecret: string;
-  jwksUrl: string;
-  /** Names of secrets that were generated for development because none was configured. */
-  generatedSecrets: string[];
-  docsEnabled: boolean;
-}
+export interface ApiGatewayConfig extends z.output<typeof apiGatewayEnv>, VerifierSettings {}
 
 export function loadApiGatewayConfig(env: Env): ApiGatewayConfig {
   const parsed = parseConfig('api-gateway', apiGatewayEnv, env);
-  const { values, generated } = resolveSecrets('api-gateway', parsed, {
-    PSEUDONYM_SECRET: parsed.PSEUDONYM_SECRET,
-    GATEWAY_SECRET: parsed.GATEWAY_SECRET,
-  });
-  return {
-    ...parsed,
-    pseudonymSecret: values.PSEUDONYM_SECRET,
-    gatewaySecret: values.GATEWAY_SECRET,
-    jwksUrl: jwksUrlOf(parsed.AUTH_SERVICE_URL),
-    generatedSecrets: generated,
-    docsEnabled: docsEnabled(parsed),
-  };
+  return { ...parsed, ...verifierSettings('api-gateway', parsed) };
 }
 
 export const API_GATEWAY_CONFIG = Symbol('API_GATEWAY_CONFIG');

@@ -2,17 +2,16 @@ import { z } from 'zod';
 import {
   bool,
   commonEnvShape,
-  docsEnabled,
   type Env,
   generatedSecret,
-  jwksUrlOf,
   optionalBool,
   parseConfig,
   port,
   positiveInt,
   rateLimitBudget,
-  resolveSecrets,
   url,
+  verifierSettings,
+  type VerifierSettings,
 } from '@nest-hardening/config';
 
 
@@ -34,15 +33,7 @@ export const profileServiceEnvShape = {
 
 const profileServiceEnv = z.object(profileServiceEnvShape);
 
-export interface ProfileServiceConfig extends z.output<typeof profileServiceEnv> {
-  pseudonymSecret: string;
-  /** Verifies the gateway's signature on the forwarded client address (GATEWAY_SECRET). */
-  gatewaySecret: string;
-  jwksUrl: string;
-  /** Names of secrets that were generated for development because none was configured. */
-  generatedSecrets: string[];
-  docsEnabled: boolean;
-}
+export interface ProfileServiceConfig extends z.output<typeof profileServiceEnv>, VerifierSettings {}
 
 /** The validated settings alone, without resolving secrets: enough for `main.js migrate`, which needs none. */
 export function parseProfileServiceEnv(env: Env): z.output<typeof profileServiceEnv> {
@@ -51,16 +42,5 @@ export function parseProfileServiceEnv(env: Env): z.output<typeof profileService
 
 export function loadProfileServiceConfig(env: Env): ProfileServiceConfig {
   const parsed = parseProfileServiceEnv(env);
-  const { values, generated } = resolveSecrets('profile-service', parsed, {
-    PSEUDONYM_SECRET: parsed.PSEUDONYM_SECRET,
-    GATEWAY_SECRET: parsed.GATEWAY_SECRET,
-  });
-  return {
-    ...parsed,
-    pseudonymSecret: values.PSEUDONYM_SECRET,
-    gatewaySecret: values.GATEWAY_SECRET,
-    jwksUrl: jwksUrlOf(parsed.AUTH_SERVICE_URL),
-    generatedSecrets: generated,
-    docsEnabled: docsEnabled(parsed),
-  };
+  return { ...parsed, ...verifierSettings('profile-service', parsed) };
 }
