@@ -58,6 +58,19 @@ describe('DomainErrorFilter', () => {
     expect(capture(pgTerminated).status).toBe(503);
   });
 
+  it('answers a Redis Cluster that is failing over with 503, not 500', () => {
+    // What ioredis gives up with while a killed master's replica is being promoted.
+    for (const message of [
+      'Too many Cluster redirections. Last error: ReplyError: CLUSTERDOWN The cluster is down',
+      'Too many Cluster redirections. Last error: ReplyError: MOVED 12145 127.0.0.1:38099',
+      'CLUSTERDOWN The cluster is down',
+      'TRYAGAIN Multiple keys request during rehashing of slot',
+      "READONLY You can't write against a read only replica.",
+    ]) {
+      expect(capture(new Error(message)).status).toBe(503);
+    }
+  });
+
   it('answers anything else with a generic 500 that carries no stack or message', () => {
     const out = capture(new TypeError('secret internal detail at /work/main/x.ts:1'));
     expect(out.status).toBe(500);
@@ -68,5 +81,7 @@ describe('DomainErrorFilter', () => {
   it('does not mistake client errors for outages', () => {
     expect(isDependencyDownError(new Error('invalid input syntax for type uuid'))).toBe(false);
     expect(isDependencyDownError(Object.assign(new Error('duplicate key'), { code: '23505' }))).toBe(false);
+    expect(isDependencyDownError(new Error('ERR wrong number of arguments for \'evalsha\' command'))).toBe(false);
+    expect(isDependencyDownError(new Error('invalid token: not readonly'))).toBe(false);
   });
 });
