@@ -7,7 +7,7 @@ import { join, resolve } from 'node:path';
 import type { Env } from '@nest-hardening/config';
 import { freePort } from '@nest-hardening/testing';
 import { createTestDatabase, type TestDatabase } from './test-database';
-import { deleteKeysWithPrefix, TEST_REDIS_URL, uniqueKeyPrefix } from '@nest-hardening/testing';
+import { deleteClusterKeysWithPrefix, deleteKeysWithPrefix, TEST_REDIS_URL, uniqueKeyPrefix } from '@nest-hardening/testing';
 
 export type AppName = 'api-gateway' | 'auth-service' | 'profile-service';
 
@@ -35,6 +35,11 @@ export interface ProcessSystemOptions {
   authServices?: number;
   /** Redis every process shares (default the shared test Redis). */
   redisUrl?: string;
+  /**
+   * Seed nodes of a Redis Cluster every process uses instead (`REDIS_CLUSTER_NODES`), e.g.
+   * `startRedisCluster().nodes`; clean-up then deletes the keys on every master it can reach.
+   */
+  redisClusterNodes?: string[];
   /** Settings for every app. */
   env?: Env;
   authEnv?: Env;
@@ -188,6 +193,7 @@ export async function startProcessSystem(options: ProcessSystemOptions = {}): Pr
   const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
   const shared: Env = {
     REDIS_URL: redisUrl,
+    ...(options.redisClusterNodes ? { REDIS_CLUSTER_NODES: options.redisClusterNodes.join(',') } : {}),
     REDIS_KEY_PREFIX: keyPrefix,
     DATABASE_URL: database.url,
     DATABASE_MIGRATE_ON_START: 'false',
@@ -220,7 +226,8 @@ export async function startProcessSystem(options: ProcessSystemOptions = {}): Pr
   let profile!: ChildApp;
   const cleanUp = async () => {
     await Promise.allSettled(all.map((p) => p.kill()));
-    await deleteKeysWithPrefix(keyPrefix, redisUrl).catch(() => undefined);
+    const clusterNodes = options.redisClusterNodes;
+    await (clusterNodes ? deleteClusterKeysWithPrefix(keyPrefix, clusterNodes) : deleteKeysWithPrefix(keyPrefix, redisUrl)).catch(() => undefined);
     await database.drop().catch(() => undefined);
     rmSync(workDir, { recursive: true, force: true });
   };

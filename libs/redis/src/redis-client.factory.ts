@@ -48,6 +48,9 @@ export function createRedisClient(options: RedisModuleOptions, role = 'main'): R
       keyPrefix: options.keyPrefix,
       enableOfflineQueue: false,
       lazyConnect: true,
+      // Replicas lag their master: a revocation check or a budget read from one could see a session
+      // or a count that the master has already removed. Every command goes to the slot's master.
+      scaleReads: 'master',
       clusterRetryStrategy: shared.retryStrategy,
       redisOptions: { ...shared, keyPrefix: undefined, connectionName: `${options.connectionName ?? 'app'}:${role}` },
     });

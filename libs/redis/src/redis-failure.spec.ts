@@ -1,7 +1,8 @@
 import Redis from 'ioredis';
 import { DependencyUnavailableError } from '@nest-hardening/errors';
 import { freePort } from '@nest-hardening/testing';
-import { redisCall } from './redis-failure';
+import { ReplyError } from 'ioredis';
+import { redisCall, redisFailure } from './redis-failure';
 import { RedisScript } from './redis-script';
 
 /** Real servers: a command error reply stays a bug, a refused connection becomes "unavailable". */
@@ -21,6 +22,22 @@ describe('Redis failures', () => {
     const script = new RedisScript('broken', "return redis.call('HGET', KEYS[1], 'f')");
     const scriptFailure = await script.run(redis, ['string'], []).catch((error: unknown) => error);
     expect(scriptFailure).not.toBeInstanceOf(DependencyUnavailableError);
+  });
+
+  it('treats what a failing-over Cluster answers as an outage (503), and a wrong command as a bug', () => {
+    const reply = (message: string) => new (ReplyError as new (message: string) => Error)(message);
+    // What ioredis gives up with, or is answered, while a killed master's replica is promoted.
+    for (const failure of [
+      reply('CLUSTERDOWN The cluster is down'),
+      reply('TRYAGAIN Multiple keys request during rehashing of slot'),
+      reply("READONLY You can't write against a read only replica."),
+      reply('LOADING Redis is loading the dataset in memory'),
+      new Error('Too many Cluster redirections. Last error: ReplyError: MOVED 12145 127.0.0.1:38099'),
+    ]) {
+      expect(redisFailure(failure)).toBeInstanceOf(DependencyUnavailableError);
+    }
+    const bug = reply("ERR wrong number of arguments for 'evalsha' command");
+    expect(redisFailure(bug)).toBe(bug);
   });
 
   it('turns a server that cannot be reached into DependencyUnavailableError (503)', async () => {

@@ -9,53 +9,140 @@ import { stopProcess, waitForRedis } from './redis-server';
 
 const run = promisify(execFile);
 
-/** A real Redis Cluster of three masters (no replicas) owned by one test. */
+export interface RedisClusterOptions {
+  /** Replicas per master (default 0: three masters only). With 1, a killed master is failed over. */
+  replicas?: 0 | 1;
+  /**
+   * `cluster-node-timeout` in ms (default Redis's 15 s): how long a node may be unreachable before
+   * it is marked failed and its replica takes over. Failover tests use 1-2 s.
+   */
+  nodeTimeoutMs?: number;
+  /** How long start-up may take before it fails (default 15 s). */
+  timeoutMs?: number;
+}
+
+/** A real Redis Cluster of three masters, with or without one replica each, owned by one test. */
 export interface TestRedisCluster {
-  /** `127.0.0.1:port` of every node, as `RedisModuleOptions.clusterNodes` expects. */
+  /**
+   * `127.0.0.1:port` of every node (masters first, then replicas), as `RedisModuleOptions.clusterNodes`
+   * expects. Without replicas these are exactly the masters.
+   */
   nodes: string[];
+  /** The nodes that serve slots now, as `127.0.0.1:port` (changes after a failover). */
+  masters(): Promise<string[]>;
+  /** The master that serves the slot of `key` now (`CLUSTER KEYSLOT` of the full key, prefix included). */
+  masterOf(key: string): Promise<string>;
+  /** Kills one node with SIGKILL, like a crash; it is not restarted. */
+  kill(node: string): Promise<void>;
+  /**
+   * Resolves once every live node reports `cluster_state:ok` and sees every slot served by a live
+   * master: after `kill(master)`, that is once a replica has been promoted in its place.
+   */
+  waitForOk(timeoutMs?: number): Promise<void>;
   /** Kills the nodes and removes their config directory. */
   stop(): Promise<void>;
 }
 
-async function waitForClusterOk(port: number, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  const probe = new Redis({ host: '127.0.0.1', port, lazyConnect: true, maxRetriesPerRequest: 0 });
+const address = (port: number) => `127.0.0.1:${port}`;
+const portOf = (node: string) => Number(node.split(':')[1]);
+
+async function withNode<T>(port: number, use: (probe: Redis) => Promise<T>): Promise<T> {
+  const probe = new Redis({ host: '127.0.0.1', port, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
   probe.on('error', () => undefined);
-  await probe.connect();
   try {
-    for (;;) {
-      const info = await probe.cluster('INFO');
-      if (/cluster_state:ok/.test(String(info))) return;
-      if (Date.now() > deadline) throw new Error(`Redis Cluster did not reach cluster_state:ok: ${String(info)}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    await probe.connect();
+    return await use(probe);
   } finally {
     probe.disconnect();
   }
 }
 
+/** `ip:port` of the master of each slot range, as this node sees it (from `CLUSTER SLOTS`). */
+async function slotOwners(probe: Redis): Promise<{ from: number; to: number; master: string }[]> {
+  const slots = await probe.cluster('SLOTS');
+  return slots.map(([from, to, [host, port]]) => ({ from, to, master: `${host}:${port}` }));
+}
+
+async function coversAllSlots(probe: Redis, live: ReadonlySet<string>): Promise<string | undefined> {
+  const info = String(await probe.cluster('INFO'));
+  if (!/cluster_state:ok/.test(info)) return info;
+  const owners = await slotOwners(probe);
+  const covered = owners.filter((o) => live.has(o.master)).reduce((n, o) => n + o.to - o.from + 1, 0);
+  return covered === 16384 ? undefined : `slots served by live masters: ${covered} of 16384`;
+}
+
+/** Every replica has finished its first sync, so a failover has data to promote. */
+async function replicasInSync(port: number): Promise<boolean> {
+  return withNode(port, async (probe) => {
+    const info = String(await probe.info('replication'));
+    return !/role:slave/.test(info) || /master_link_status:up/.test(info);
+  });
+}
+
 /**
- * Starts three `redis-server --cluster-enabled yes` nodes on free loopback ports, joins them with
- * `redis-cli --cluster create` and waits until every node reports `cluster_state:ok`.
+ * Starts `redis-server --cluster-enabled yes` nodes on free loopback ports (three masters, plus one
+ * replica each with `replicas: 1`), joins them with `redis-cli --cluster create` and waits until
+ * every node reports `cluster_state:ok` and every replica is in sync. The cluster bus ports are
+ * picked as free ports too (`cluster-port`), not client port + 10000, which may be out of range.
+ *
+ * @example
+ * const cluster = await startRedisCluster({ replicas: 1, nodeTimeoutMs: 1000 });
+ * await cluster.kill(await cluster.masterOf('{u:42}:s:1'));
+ * await cluster.waitForOk();
+ * await cluster.stop();
  */
-export async function startRedisCluster(timeoutMs = 15_000): Promise<TestRedisCluster> {
+export async function startRedisCluster(options: RedisClusterOptions | number = {}): Promise<TestRedisCluster> {
+  const { replicas = 0, nodeTimeoutMs, timeoutMs = 15_000 } = typeof options === 'number' ? { timeoutMs: options } : options;
   const dir = await mkdtemp(join(tmpdir(), 'redis-cluster-'));
-  const ports = [await freePort(), await freePort(), await freePort()];
-  const children: ChildProcess[] = [];
+  const count = 3 * (1 + replicas);
+  const ports: number[] = [];
+  const busPorts: number[] = [];
+  const taken = new Set<number>();
+  while (ports.length + busPorts.length < 2 * count) {
+    const port = await freePort();
+    if (taken.has(port)) continue;
+    taken.add(port);
+    (ports.length < count ? ports : busPorts).push(port);
+  }
+  const children = new Map<number, ChildProcess>();
   const stop = async () => {
-    await Promise.all(children.map((child) => stopProcess(child)));
+    await Promise.all([...children.values()].map((child) => stopProcess(child)));
     await rm(dir, { recursive: true, force: true });
   };
+  const liveNodes = () => new Set([...children].filter(([, c]) => c.exitCode === null && c.signalCode === null).map(([port]) => address(port)));
+  const anyLivePort = () => {
+    const [first] = liveNodes();
+    if (!first) throw new Error('no live node left in the cluster');
+    return portOf(first);
+  };
+
+  const waitForOk = async (waitMs = timeoutMs) => {
+    const deadline = Date.now() + waitMs;
+    for (;;) {
+      const live = liveNodes();
+      const problems = await Promise.all(
+        [...live].map((node) => withNode(portOf(node), (probe) => coversAllSlots(probe, live)).catch((error: unknown) => String(error))),
+      );
+      const problem = problems.find((p) => p !== undefined);
+      if (problem === undefined) return;
+      if (Date.now() > deadline) throw new Error(`Redis Cluster did not recover within ${waitMs} ms: ${problem}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  };
+
   try {
-    for (const port of ports) {
-      children.push(
+    ports.forEach((port, i) => {
+      children.set(
+        port,
         spawn(
           'redis-server',
           [
             '--port', String(port),
             '--bind', '127.0.0.1',
             '--cluster-enabled', 'yes',
+            '--cluster-port', String(busPorts[i]),
             '--cluster-config-file', join(dir, `nodes-${port}.conf`),
+            ...(nodeTimeoutMs === undefined ? [] : ['--cluster-node-timeout', String(nodeTimeoutMs)]),
             '--save', '',
             '--appendonly', 'no',
             '--daemonize', 'no',
@@ -64,18 +151,41 @@ export async function startRedisCluster(timeoutMs = 15_000): Promise<TestRedisCl
           { stdio: 'ignore' },
         ),
       );
-    }
+    });
     await Promise.all(ports.map((port) => waitForRedis(port)));
-    await run('redis-cli', [
-      '--cluster', 'create',
-      ...ports.map((port) => `127.0.0.1:${port}`),
-      '--cluster-replicas', '0',
-      '--cluster-yes',
-    ]);
-    await Promise.all(ports.map((port) => waitForClusterOk(port, timeoutMs)));
+    await run('redis-cli', ['--cluster', 'create', ...ports.map(address), '--cluster-replicas', String(replicas), '--cluster-yes']);
+    await waitForOk();
+    const deadline = Date.now() + timeoutMs;
+    while (!(await Promise.all(ports.map(replicasInSync))).every(Boolean)) {
+      if (Date.now() > deadline) throw new Error('Redis Cluster replicas did not finish their first sync');
+      await new Promise((r) => setTimeout(r, 100));
+    }
   } catch (error) {
     await stop();
     throw error;
   }
-  return { nodes: ports.map((port) => `127.0.0.1:${port}`), stop };
+
+  const masters = () => withNode(anyLivePort(), async (probe) => [...new Set((await slotOwners(probe)).map((o) => o.master))]);
+  // Listed masters first, so seeds and clean-up reach the nodes that hold keys.
+  const initialMasters = await masters();
+  const nodes = [...initialMasters, ...ports.map(address).filter((node) => !initialMasters.includes(node))];
+
+  return {
+    nodes,
+    masters,
+    masterOf: (key) =>
+      withNode(anyLivePort(), async (probe) => {
+        const slot = Number(await probe.cluster('KEYSLOT', key));
+        const owner = (await slotOwners(probe)).find((o) => slot >= o.from && slot <= o.to);
+        if (!owner) throw new Error(`no master serves slot ${slot}`);
+        return owner.master;
+      }),
+    async kill(node) {
+      const child = children.get(portOf(node));
+      if (!child) throw new Error(`${node} is not a node of this cluster`);
+      await stopProcess(child);
+    },
+    waitForOk,
+    stop,
+  };
 }
