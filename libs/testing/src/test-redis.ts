@@ -33,9 +33,12 @@ export async function deleteClusterKeysWithPrefix(prefix: string, nodes: string[
   await Promise.all(
     nodes.map(async (node) => {
       const [host, port] = node.split(':');
-      const raw = new Redis(Number(port), host, { lazyConnect: true, maxRetriesPerRequest: 1 });
-      await raw.connect();
+      // No reconnecting: a node a test killed must not keep the process alive with retries.
+      const raw = new Redis(Number(port), host, { lazyConnect: true, maxRetriesPerRequest: 1, retryStrategy: () => null });
       try {
+        await raw.connect().catch(() => undefined);
+        // A node that is down or a replica holds nothing to delete: its master's deletions reach it.
+        if (raw.status !== 'ready' || ((await raw.role()) as [string])[0] !== 'master') return;
         let cursor = '0';
         do {
           const [next, keys] = await raw.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
