@@ -19,11 +19,19 @@ const config: Config = {
   projects: [
     // Each project is named for what it needs: `lib` a library or module against real Redis (and
     // Postgres where it has tables), `e2e` the three apps in process, `reliability` the built apps.
-    { ...common, displayName: 'lib', testMatch: ['<rootDir>/libs/**/*.spec.ts', '<rootDir>/apps/**/src/**/*.spec.ts', '<rootDir>/test/docs/**/*.spec.ts'] },
+    {
+      ...common,
+      displayName: 'lib',
+      testMatch: ['<rootDir>/libs/**/*.spec.ts', '<rootDir>/apps/**/src/**/*.spec.ts', '<rootDir>/test/docs/**/*.spec.ts'],
+    },
     {
       ...common,
       displayName: 'e2e',
-      testMatch: ['<rootDir>/apps/**/test/**/*.e2e-spec.ts', '<rootDir>/libs/**/test/**/*.e2e-spec.ts', '<rootDir>/test/e2e/**/*.e2e-spec.ts'],
+      testMatch: [
+        '<rootDir>/apps/**/test/**/*.e2e-spec.ts',
+        '<rootDir>/libs/**/test/**/*.e2e-spec.ts',
+        '<rootDir>/test/e2e/**/*.e2e-spec.ts',
+      ],
     },
     // Multi-instance suite against the built apps as child processes: `npm run test:reliability` only.
     { ...common, displayName: 'reliability', testMatch: ['<rootDir>/test/reliability/**/*.reliability-spec.ts'] },

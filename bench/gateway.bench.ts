@@ -27,11 +27,12 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { join } from 'node:path';
+
 import { registerAndLogin, startProcessSystem, startRedisServer, type ProcessSystem, type TestRedisServer } from '../test/support';
 import { summariseCpuProfile } from './support/cpu-profile-summary';
-import { startNginxProxy, nginxVersion, type NginxProxy } from './support/nginx-proxy';
+import { nginxVersion, startNginxProxy, type NginxProxy } from './support/nginx-proxy';
 import { processCpuSeconds } from './support/process-cpu';
-import { commandDelta, type CommandCounts, readCommandStats } from './support/ratelimit-redis-command-stats';
+import { commandDelta, readCommandStats, type CommandCounts } from './support/ratelimit-redis-command-stats';
 
 interface AutocannonResult {
   requests: { average: number; total: number };
@@ -41,7 +42,12 @@ interface AutocannonResult {
   timeouts: number;
 }
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const autocannon = require('autocannon') as (options: { url: string; connections: number; duration: number; headers?: Record<string, string> }) => Promise<AutocannonResult>;
+const autocannon = require('autocannon') as (options: {
+  url: string;
+  connections: number;
+  duration: number;
+  headers?: Record<string, string>;
+}) => Promise<AutocannonResult>;
 
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
 const WARMUP_SEC = Number(process.env.BENCH_WARMUP_SEC ?? 2);
@@ -50,7 +56,22 @@ const ROUNDS = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 5));
 const SEQUENTIAL = Number(process.env.BENCH_SEQUENTIAL ?? 300);
 const ROOT = join(__dirname, '..');
 /** Commands only ever run inside Lua scripts here: counted by commandstats, but not round trips. */
-const SCRIPT_INNER = new Set(['get', 'set', 'incrby', 'incr', 'pexpire', 'pexpireat', 'pttl', 'time', 'hmget', 'hget', 'exists', 'expire', 'decrby', 'mget']);
+const SCRIPT_INNER = new Set([
+  'get',
+  'set',
+  'incrby',
+  'incr',
+  'pexpire',
+  'pexpireat',
+  'pttl',
+  'time',
+  'hmget',
+  'hget',
+  'exists',
+  'expire',
+  'decrby',
+  'mget',
+]);
 
 interface Setup {
   id: string;
@@ -82,7 +103,8 @@ const median = (values: number[]) => {
 const fixed = (n: number, digits = 2) => (Number.isNaN(n) ? '—' : n.toFixed(digits));
 const sum = (counts: CommandCounts) => Object.values(counts).reduce((a, b) => a + b, 0);
 /** Round trips: script calls plus every command not known to run only inside a script. */
-const roundTrips = (counts: CommandCounts) => Object.entries(counts).reduce((n, [name, calls]) => n + (SCRIPT_INNER.has(name) ? 0 : calls), 0);
+const roundTrips = (counts: CommandCounts) =>
+  Object.entries(counts).reduce((n, [name, calls]) => n + (SCRIPT_INNER.has(name) ? 0 : calls), 0);
 const cpuOf = (pids: number[]) => pids.reduce((total, pid) => total + (processCpuSeconds(pid) ?? NaN), 0);
 
 function buildAppsIfStale(): void {
@@ -94,7 +116,10 @@ function buildAppsIfStale(): void {
  * no ts-node in their heap; `@nest-hardening/*` imports resolve at run time through tsconfig-paths (TS_NODE_BASEURL).
  */
 function compileSupport(): string {
-  execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', join(__dirname, 'tsconfig.gateway-bench.json')], { cwd: ROOT, stdio: 'inherit' });
+  execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', join(__dirname, 'tsconfig.gateway-bench.json')], {
+    cwd: ROOT,
+    stdio: 'inherit',
+  });
   return join(ROOT, 'dist', 'bench');
 }
 
@@ -179,7 +204,11 @@ function combine(runs: Measured[]): Measured {
 }
 
 /** Profiles the gateway during `load` (SIGWINCH starts and stops it, see cpu-profile-preload.ts) and prints where its CPU went. */
-async function gatewayProfile(pid: number, file: string, load: () => Promise<unknown>): Promise<{ layer: string; share: number }[] | undefined> {
+async function gatewayProfile(
+  pid: number,
+  file: string,
+  load: () => Promise<unknown>,
+): Promise<{ layer: string; share: number }[] | undefined> {
   process.kill(pid, 'SIGWINCH');
   await load();
   process.kill(pid, 'SIGWINCH');
@@ -211,7 +240,12 @@ async function main(): Promise<void> {
       redisUrl: redis.url,
       gatewayEnv: {
         ...raised,
-        ...(profileFile ? { NODE_OPTIONS: `--require ${join(compiled, 'bench', 'support', 'cpu-profile-preload.js')}`, BENCH_CPU_PROFILE_FILE: profileFile } : {}),
+        ...(profileFile
+          ? {
+              NODE_OPTIONS: `--require ${join(compiled, 'bench', 'support', 'cpu-profile-preload.js')}`,
+              BENCH_CPU_PROFILE_FILE: profileFile,
+            }
+          : {}),
       },
       // profile-service's budget, charged by the gateway for proxied requests and by the service for direct ones.
       env: { RATE_LIMIT_PROFILE_LIMIT: '100000000' },
@@ -228,10 +262,17 @@ async function main(): Promise<void> {
     else console.log('NOTE: nginx is not installed, (b) is skipped (apt-get install nginx-light to measure it).\n');
     const setups: Setup[] = [
       { id: 'a', label: 'direct to the service', url: `${system.profileUrl}/profile`, proxyPids: () => [] },
-      ...(nginx ? [{ id: 'b', label: `nginx ${version}, keep-alive upstream`, url: `${nginx.url}/api/profile`, proxyPids: nginx.pids.bind(nginx) }] : []),
+      ...(nginx
+        ? [{ id: 'b', label: `nginx ${version}, keep-alive upstream`, url: `${nginx.url}/api/profile`, proxyPids: nginx.pids.bind(nginx) }]
+        : []),
       { id: 'c', label: 'http-proxy-middleware + keep-alive Agent', url: `${hpm.url}/api/profile`, proxyPids: () => [hpm.child.pid ?? -1] },
       { id: 'cn', label: 'bare node:http keep-alive proxy', url: `${bare.url}/api/profile`, proxyPids: () => [bare.child.pid ?? -1] },
-      { id: 'cg', label: "the gateway's UpstreamProxy on bare node:http", url: `${own.url}/api/profile`, proxyPids: () => [own.child.pid ?? -1] },
+      {
+        id: 'cg',
+        label: "the gateway's UpstreamProxy on bare node:http",
+        url: `${own.url}/api/profile`,
+        proxyPids: () => [own.child.pid ?? -1],
+      },
       { id: 'd', label: 'api-gateway, full security', url: `${gateway.url}/api/profile`, proxyPids: () => [gateway.pid] },
     ];
     for (const setup of setups) {
@@ -274,18 +315,39 @@ async function main(): Promise<void> {
         String(r.failed),
       ];
     });
-    const header = ['set-up', 'req/s', 'p50 ms', 'p99 ms', 'sequential ms', 'proxy CPU µs/req', 'service CPU µs/req', 'Redis round trips/req', 'failed'];
+    const header = [
+      'set-up',
+      'req/s',
+      'p50 ms',
+      'p99 ms',
+      'sequential ms',
+      'proxy CPU µs/req',
+      'service CPU µs/req',
+      'Redis round trips/req',
+      'failed',
+    ];
     const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i].length)));
     const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
     console.log(line(header));
     for (const row of rows) console.log(line(row));
     console.log('\nRedis commands per request, by command (script-internal commands included):');
     for (const r of results) {
-      console.log(`  (${r.id}) ${Object.entries(r.commands).sort((a, b) => b[1] - a[1]).map(([n, c]) => `${n}=${fixed(c / r.requests, 3)}`).join(' ') || 'none'}`);
+      console.log(
+        `  (${r.id}) ${
+          Object.entries(r.commands)
+            .sort((a, b) => b[1] - a[1])
+            .map(([n, c]) => `${n}=${fixed(c / r.requests, 3)}`)
+            .join(' ') || 'none'
+        }`,
+      );
     }
 
     // Profiled in a run of its own after the rounds, so the profiler's cost is in no figure above.
-    const profile = profileFile ? await gatewayProfile(gateway.pid, profileFile, () => autocannon({ url: `${gateway.url}/api/profile`, connections: CONNECTIONS, duration: DURATION_SEC, headers })) : undefined;
+    const profile = profileFile
+      ? await gatewayProfile(gateway.pid, profileFile, () =>
+          autocannon({ url: `${gateway.url}/api/profile`, connections: CONNECTIONS, duration: DURATION_SEC, headers }),
+        )
+      : undefined;
     if (selected !== setups) return;
     const d = byId('d') as Measured;
     const c = byId('c') as Measured;
@@ -309,7 +371,9 @@ async function main(): Promise<void> {
       return (atMost ? Math.max(...values) <= target : Math.min(...values) >= target) ? 'yes' : 'NO';
     };
     const show = (name: string, r: { medians: number; perRound: number[] } | undefined, target: string, ok: string) =>
-      console.log(`  ${name.padEnd(44)} ${r ? fixed(r.medians).padStart(8) : '       —'}  ${r ? fixed(median(r.perRound)).padStart(8) : '       —'}  ${target.padEnd(8)} ${ok}   per round: ${r ? r.perRound.map((x) => fixed(x)).join(' ') : '—'}`);
+      console.log(
+        `  ${name.padEnd(44)} ${r ? fixed(r.medians).padStart(8) : '       —'}  ${r ? fixed(median(r.perRound)).padStart(8) : '       —'}  ${target.padEnd(8)} ${ok}   per round: ${r ? r.perRound.map((x) => fixed(x)).join(' ') : '—'}`,
+      );
     console.log('\nRatios                                        of medians  per round  target   met');
     show('(d)/(c) req/s gateway vs bare proxy', ratios.gatewayVsBare, '>= 0.9', met(ratios.gatewayVsBare, 0.9));
     show('(d)/(b) req/s gateway vs nginx', ratios.gatewayVsNginx, '>= 0.6', met(ratios.gatewayVsNginx, 0.6));
@@ -317,7 +381,9 @@ async function main(): Promise<void> {
     show('(d)/(cn) req/s gateway vs bare node:http', ratios.gatewayVsNodeProxy, '—', '');
     show('(cg)/(cn) req/s UpstreamProxy vs bare node:http', ratios.ownProxyVsNodeProxy, '—', '');
     show('(d)/(cg) req/s gateway vs its UpstreamProxy alone', ratios.gatewayVsOwnProxy, '—', '');
-    console.log(`  (d) Redis round trips per proxied request      ${fixed(ratios.roundTrips, 3)}   <= 0.2   ${ratios.roundTrips <= 0.2 ? 'yes' : 'NO'}`);
+    console.log(
+      `  (d) Redis round trips per proxied request      ${fixed(ratios.roundTrips, 3)}   <= 0.2   ${ratios.roundTrips <= 0.2 ? 'yes' : 'NO'}`,
+    );
     const extraCpu = {
       vsBare: d.proxyCpuUs - c.proxyCpuUs,
       vsNodeProxy: d.proxyCpuUs - cn.proxyCpuUs,
@@ -339,7 +405,14 @@ async function main(): Promise<void> {
         JSON.stringify(
           {
             bench: 'gateway',
-            settings: { connections: CONNECTIONS, warmupSec: WARMUP_SEC, durationSec: DURATION_SEC, rounds: ROUNDS, sequential: SEQUENTIAL, nginx: version ?? null },
+            settings: {
+              connections: CONNECTIONS,
+              warmupSec: WARMUP_SEC,
+              durationSec: DURATION_SEC,
+              rounds: ROUNDS,
+              sequential: SEQUENTIAL,
+              nginx: version ?? null,
+            },
             setups: results.map((r) => ({
               id: r.id,
               label: setups.find((s) => s.id === r.id)?.label,

@@ -32,9 +32,11 @@ import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+
 import { RedisScript } from '@nest-hardening/redis';
-import { createTestDatabase, freePort, startRedisServer, stopProcess } from '../test/support';
+
 import { PasswordHasher } from '../apps/auth-service/src/accounts/password-hasher';
+import { createTestDatabase, freePort, startRedisServer, stopProcess } from '../test/support';
 import { summariseCpuProfileByPackage } from './support/cpu-profile-summary';
 import { commandDelta, readCommandStats } from './support/ratelimit-redis-command-stats';
 
@@ -171,7 +173,10 @@ function startAuthService(env: Record<string, string>, preloads: string[]): Prom
 
 async function main(): Promise<void> {
   execFileSync(process.execPath, [join(ROOT, 'test/reliability/build-if-stale.js')], { cwd: ROOT, stdio: 'inherit' });
-  execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', join(__dirname, 'tsconfig.login-bench.json')], { cwd: ROOT, stdio: 'inherit' });
+  execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', join(__dirname, 'tsconfig.login-bench.json')], {
+    cwd: ROOT,
+    stdio: 'inherit',
+  });
   const support = join(ROOT, 'dist', 'bench', 'bench', 'support');
   const redis = await startRedisServer();
   const database = await createTestDatabase('bench_login');
@@ -340,7 +345,7 @@ async function main(): Promise<void> {
     console.log(`  Redis round trips per logout ${f(result.roundTrips.logout)}`);
     for (const trip of result.logoutTrips) console.log(`    ${f(trip.perLogout)} × ${trip.carries}`);
     if (profile) {
-      console.log("  auth-service main thread during logins (V8 profile, self time by package, share of busy time):");
+      console.log('  auth-service main thread during logins (V8 profile, self time by package, share of busy time):');
       for (const p of profile.filter((x) => x.share >= 0.01)) console.log(`    ${f(p.share * 100, 1).padStart(5)} %  ${p.layer}`);
     }
     if (process.env.BENCH_RESULT_FILE) writeFileSync(process.env.BENCH_RESULT_FILE, JSON.stringify(result));

@@ -14,20 +14,24 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+
 import Redis from 'ioredis';
+
+import { RedisRateLimitStore } from '@nest-hardening/rate-limit';
+import { createRedisClient, type RedisClient } from '@nest-hardening/redis';
+import { RedisSessionStore, SessionFingerprinter } from '@nest-hardening/sessions';
+
 import { DEFAULT_LOCKOUT_ADDRESS_CAP, resolveLockoutOptions } from '../libs/lockout/src/lockout-options.interface';
 import { lockoutKeys } from '../libs/lockout/src/lockout.keys';
 import { RedisLockoutStore } from '../libs/lockout/src/lockout.redis-store';
-import { createRedisClient, type RedisClient } from '@nest-hardening/redis';
 import { startRedisServer } from '../test/support';
-import { RedisSessionStore, SessionFingerprinter } from '@nest-hardening/sessions';
-import { RedisRateLimitStore } from '@nest-hardening/rate-limit';
 
 const URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const UNITS = Number(process.env.BENCH_UNITS ?? 2000);
 const ATTACK_ADDRESSES = Number(process.env.BENCH_ATTACK_ADDRESSES ?? 10_000);
 /** 120 characters: a current desktop Chrome. */
-const USER_AGENT = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36 Edg/131.0.0.0';
+const USER_AGENT =
+  'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36 Edg/131.0.0.0';
 
 async function bytesUnder(raw: Redis, prefix: string): Promise<{ bytes: number; keys: number }> {
   let cursor = '0';
@@ -224,12 +228,7 @@ function attackRows([capped, unbounded]: AccountAttack[]): string[] {
 }
 
 /** docs/capacity.md: the measured per-unit figures and what they mean at scale. Generated; edit this function. */
-function capacityReport(
-  [session, tracker, lockout]: UnitCost[],
-  table: string[],
-  attackTable: string[],
-  redisVersion: string,
-): string {
+function capacityReport([session, tracker, lockout]: UnitCost[], table: string[], attackTable: string[], redisVersion: string): string {
   const sessions = 10_000_000;
   const addresses = 1_000_000;
   // An attacking address spends the general and the login budget windows, and leaves one lockout subject.

@@ -25,10 +25,11 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+
 import { registerAndLogin, startRedisServer, startTestSystem, type TestRedisServer, type TestSystem } from '../test/support';
-import { type GcPauses, readGcPauses } from './support/gc-pauses';
+import { readGcPauses, type GcPauses } from './support/gc-pauses';
 import { processCpuSeconds, redisCpuSeconds } from './support/process-cpu';
-import { commandDelta, type CommandCounts, readCommandStats } from './support/ratelimit-redis-command-stats';
+import { commandDelta, readCommandStats, type CommandCounts } from './support/ratelimit-redis-command-stats';
 
 // autocannon ships no type declarations; only the fields used here.
 interface AutocannonResult {
@@ -100,8 +101,12 @@ function startApp(setup: Setup, env: Record<string, string>): Promise<{ child: C
     process.execPath,
     [
       // BENCH_CPU_PROF_DIR=<dir>: each app writes a V8 CPU profile there on exit (to see where the time goes).
-      ...(process.env.BENCH_CPU_PROF_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF_DIR}`, `--cpu-prof-name=${setup.id}.cpuprofile`] : []),
-      '-r', 'tsconfig-paths/register', join(env.TS_NODE_BASEURL, 'bench', 'support', 'ratelimit-bench-app.js'),
+      ...(process.env.BENCH_CPU_PROF_DIR
+        ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF_DIR}`, `--cpu-prof-name=${setup.id}.cpuprofile`]
+        : []),
+      '-r',
+      'tsconfig-paths/register',
+      join(env.TS_NODE_BASEURL, 'bench', 'support', 'ratelimit-bench-app.js'),
     ],
     { cwd: ROOT, env: { ...process.env, ...env, BENCH_MODE: setup.mode, ...setup.env }, stdio: ['ignore', 'pipe', 'inherit', 'ipc'] },
   );
@@ -282,7 +287,13 @@ async function main(): Promise<void> {
       },
       ...(process.env.BENCH_EXTRA
         ? ([
-            { id: '2b', label: '(2), revocation cache off', mode: 'guarded', headers: sameRequest, env: { BENCH_REVOCATION_CACHE_MS: '0' } },
+            {
+              id: '2b',
+              label: '(2), revocation cache off',
+              mode: 'guarded',
+              headers: sameRequest,
+              env: { BENCH_REVOCATION_CACHE_MS: '0' },
+            },
             { id: '0p', label: 'guard waiting for one PING per turn', mode: 'parked', headers: sameRequest },
           ] as Setup[])
         : []),
@@ -302,7 +313,9 @@ async function main(): Promise<void> {
         const measured = await measure(setup, redis, env);
         runs.get(setup.id)?.push(measured);
         // The app's CPU per request too: it moves by ±20% between processes of the same set-up.
-        process.stdout.write(`  round ${round + 1}: (${setup.id}) ${fixed(measured.rps, 0)} req/s, app CPU ${fixed(measured.appCpuUs, 1)} µs/req (GC ${fixed(measured.appGcUs, 1)})\n`);
+        process.stdout.write(
+          `  round ${round + 1}: (${setup.id}) ${fixed(measured.rps, 0)} req/s, app CPU ${fixed(measured.appCpuUs, 1)} µs/req (GC ${fixed(measured.appGcUs, 1)})\n`,
+        );
       }
     }
     const results = selected.map((setup) => combine(runs.get(setup.id) ?? []));
@@ -323,12 +336,20 @@ async function main(): Promise<void> {
     const paired = { guardedVsBare: median(spread.guardedVsBare), guardedVsStock: median(spread.guardedVsStock) };
     const met = (ratio: number, pairedRatio: number, target: number) => (Math.min(ratio, pairedRatio) >= target ? 'yes' : 'NO');
     console.log('\nRatios (req/s)                       of medians   median per round   target   met');
-    console.log(`  (2)/(1) guarded vs no guard        ${fixed(vsBare).padStart(10)}   ${fixed(paired.guardedVsBare).padStart(16)}   >= 0.85  ${met(vsBare, paired.guardedVsBare, 0.85)}`);
-    console.log(`  (2)/(3) guarded vs stock throttler ${fixed(vsStock).padStart(10)}   ${fixed(paired.guardedVsStock).padStart(16)}   >= 1.30  ${met(vsStock, paired.guardedVsStock, 1.3)}`);
+    console.log(
+      `  (2)/(1) guarded vs no guard        ${fixed(vsBare).padStart(10)}   ${fixed(paired.guardedVsBare).padStart(16)}   >= 0.85  ${met(vsBare, paired.guardedVsBare, 0.85)}`,
+    );
+    console.log(
+      `  (2)/(3) guarded vs stock throttler ${fixed(vsStock).padStart(10)}   ${fixed(paired.guardedVsStock).padStart(16)}   >= 1.30  ${met(vsStock, paired.guardedVsStock, 1.3)}`,
+    );
     // The common path (a cached session answer) is exactly one script call; the session is re-checked
     // in Redis once per REVOCATION_CACHE_MS per token, which adds a few thousandths on average.
-    console.log(`  (2) Redis round trips per request  ${fixed(roundTrips, 3).padStart(8)}   <= 1 on the common path  ${roundTrips < 1.01 ? 'yes' : 'NO'}`);
-    console.log(`  (2r)/(3) limiter alone vs stock   ${fixed(limiterOnly.rps / stock.rps).padStart(8)}   (same inputs: no token verification)`);
+    console.log(
+      `  (2) Redis round trips per request  ${fixed(roundTrips, 3).padStart(8)}   <= 1 on the common path  ${roundTrips < 1.01 ? 'yes' : 'NO'}`,
+    );
+    console.log(
+      `  (2r)/(3) limiter alone vs stock   ${fixed(limiterOnly.rps / stock.rps).padStart(8)}   (same inputs: no token verification)`,
+    );
     console.log(`  (2r)/(1) limiter alone vs no guard ${fixed(limiterOnly.rps / bare.rps).padStart(8)}`);
     console.log(`  (2u)/(1) ${CONNECTIONS} users vs no guard   ${fixed(manyUsers.rps / bare.rps).padStart(8)}`);
     console.log(`  (2u)/(3) ${CONNECTIONS} users vs stock      ${fixed(manyUsers.rps / stock.rps).padStart(8)}`);
@@ -343,9 +364,13 @@ async function main(): Promise<void> {
       manyUsersVsStock: stock.appCpuUs / manyUsers.appCpuUs,
     };
     console.log('\nCPU cost per request, as a throughput ratio (requests per app CPU-second)');
-    console.log(`  (2) vs (1)  ${fixed(cpu.guardedVsBare)}   (2) vs (3)  ${fixed(cpu.guardedVsStock)}   (2) vs (3), app + redis-server  ${fixed(cpu.guardedVsStockWithRedis)}`);
+    console.log(
+      `  (2) vs (1)  ${fixed(cpu.guardedVsBare)}   (2) vs (3)  ${fixed(cpu.guardedVsStock)}   (2) vs (3), app + redis-server  ${fixed(cpu.guardedVsStockWithRedis)}`,
+    );
     console.log(`  (2u) vs (1) ${fixed(cpu.manyUsersVsBare)}   (2u) vs (3) ${fixed(cpu.manyUsersVsStock)}`);
-    console.log(`  req/s per round: (2)/(1) ${spread.guardedVsBare.map((x) => fixed(x)).join(' ')}; (2)/(3) ${spread.guardedVsStock.map((x) => fixed(x)).join(' ')}`);
+    console.log(
+      `  req/s per round: (2)/(1) ${spread.guardedVsBare.map((x) => fixed(x)).join(' ')}; (2)/(3) ${spread.guardedVsStock.map((x) => fixed(x)).join(' ')}`,
+    );
     if (results.some((r) => r.non2xx > 0 || r.errors > 0)) console.log('\nWARNING: some responses were not 2xx or failed; see the table.');
     console.log(`\ntotal ${fixed((Date.now() - started) / 1000, 1)} s`);
     writeResultFile({

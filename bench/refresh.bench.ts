@@ -9,14 +9,16 @@
  * database and auth-service as a child process on free ports; every client holds its own session
  * and presents the token returned by its previous refresh (a real rotation chain, never a replay).
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent, request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+
 import { Redis } from 'ioredis';
 import { sign } from 'jsonwebtoken';
+
 import { createTestDatabase, freePort, startRedisServer, stopProcess } from '../test/support';
 
 const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 32);
@@ -279,7 +281,10 @@ async function main(): Promise<void> {
       ['Redis commands per refresh (incl. inside scripts)', f(totalCommands / ok)],
       ['Redis round trips per refresh (top-level commands)', f(roundTrips / ok)],
       ['baseline: sign-only route, same load (req/s)', f(signRoute.perSecond, 0)],
-      ['baseline: sign-only route latency p50 / p99 (ms)', `${f(percentile(signRoute.latencies, 50))} / ${f(percentile(signRoute.latencies, 99))}`],
+      [
+        'baseline: sign-only route latency p50 / p99 (ms)',
+        `${f(percentile(signRoute.latencies, 50))} / ${f(percentile(signRoute.latencies, 99))}`,
+      ],
       ['ratio refresh / sign-only route', f(refreshPerSecond / signRoute.perSecond, 3)],
       ['bare ES256 signing loop (ops/s, 1 thread)', f(signing.perSecond, 0)],
       ['bare ES256 sign latency p50 / p99 (ms)', `${f(percentile(signing.latencies, 50), 3)} / ${f(percentile(signing.latencies, 99), 3)}`],
@@ -289,7 +294,9 @@ async function main(): Promise<void> {
     for (const [k, v] of rows) console.log(`  ${k.padEnd(width)}  ${v}`);
     console.log('\n  Redis commands during the measured run (calls, per refresh):');
     for (const [cmd, n] of [...delta].sort((a, b) => b[1] - a[1])) {
-      console.log(`    ${cmd.padEnd(12)} ${String(n).padStart(8)}  ${f(n / ok)}${SCRIPT_INNER.has(cmd) ? '  (inside the rotate script)' : ''}`);
+      console.log(
+        `    ${cmd.padEnd(12)} ${String(n).padStart(8)}  ${f(n / ok)}${SCRIPT_INNER.has(cmd) ? '  (inside the rotate script)' : ''}`,
+      );
     }
     if (chainsAlive !== CLIENTS) throw new Error(`${CLIENTS - chainsAlive} session chains were broken by the run`);
     if (process.env.BENCH_RESULT_FILE) {

@@ -7,6 +7,7 @@
  *   npm run bench:revocation            BENCH_ROUNDS (default 7)
  */
 import { performance } from 'node:perf_hooks';
+
 import { ActiveSessionCache, type CachedAnswer } from '@nest-hardening/sessions';
 
 const ENTRIES = 10_000;

@@ -6,11 +6,12 @@
  * measured in the same run, and the ratios. Figures are medians where a bench repeats rounds.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { cpus, totalmem } from 'node:os';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
+
 import { Client } from 'pg';
+
 import { TEST_POSTGRES_URL } from '../test/support';
 
 interface RateLimitResult {
@@ -27,7 +28,13 @@ interface RateLimitResult {
     appGcUs: number;
     redisCpuUs: number;
   }[];
-  cpu: { guardedVsBare: number; guardedVsStock: number; guardedVsStockWithRedis: number; manyUsersVsBare: number; manyUsersVsStock: number };
+  cpu: {
+    guardedVsBare: number;
+    guardedVsStock: number;
+    guardedVsStockWithRedis: number;
+    manyUsersVsBare: number;
+    manyUsersVsStock: number;
+  };
   ratios: {
     guardedVsBare: number;
     guardedVsStock: number;
@@ -115,7 +122,10 @@ function runBench(name: string, resultFile: string, env: Record<string, string> 
 /** Runs a bench that prints its own table (no JSON result) and returns what it printed. */
 function captureBench(name: string, args: string[] = []): string {
   console.log(`\n=== bench:${name} ===`);
-  const run = spawnSync('npm', ['run', '--silent', `bench:${name}`, ...(args.length ? ['--', ...args] : [])], { cwd: ROOT, encoding: 'utf8' });
+  const run = spawnSync('npm', ['run', '--silent', `bench:${name}`, ...(args.length ? ['--', ...args] : [])], {
+    cwd: ROOT,
+    encoding: 'utf8',
+  });
   process.stdout.write(run.stdout);
   if (run.status !== 0) throw new Error(`bench:${name} failed with exit code ${run.status}: ${run.stderr}`);
   return run.stdout.trim();
@@ -153,7 +163,17 @@ function rateLimitSection(r: RateLimitResult): string {
       'set-up reads what it needs); Redis commands from `INFO commandstats` (commands run inside Lua scripts included).',
     '',
     table(
-      ['set-up', 'req/s', 'p50 ms', 'p99 ms', 'Redis commands / req', 'round trips / req', 'app CPU µs / req', 'app GC pauses µs / req', 'redis-server CPU µs / req'],
+      [
+        'set-up',
+        'req/s',
+        'p50 ms',
+        'p99 ms',
+        'Redis commands / req',
+        'round trips / req',
+        'app CPU µs / req',
+        'app GC pauses µs / req',
+        'redis-server CPU µs / req',
+      ],
       r.setups.map((s) => [
         `(${s.id}) ${s.label}`,
         f(s.rps, 0),
@@ -252,10 +272,20 @@ function gatewaySection(r: GatewayResult): string {
       'production runs them (`node dist/apps/<app>/main.js`), against a redis-server started by the bench, with limits raised ' +
       `so nothing is refused. "sequential" is the mean latency of ${r.settings.sequential} requests one after the other on one ` +
       'keep-alive connection. CPU per request from `/proc` of the proxy process(es) and of profile-service; Redis round trips ' +
-      'are the gateway\'s and the service\'s together.',
+      "are the gateway's and the service's together.",
     '',
     table(
-      ['set-up', 'req/s', 'p50 ms', 'p99 ms', 'sequential ms', 'proxy CPU µs / req', 'service CPU µs / req', 'Redis round trips / req', 'failed'],
+      [
+        'set-up',
+        'req/s',
+        'p50 ms',
+        'p99 ms',
+        'sequential ms',
+        'proxy CPU µs / req',
+        'service CPU µs / req',
+        'Redis round trips / req',
+        'failed',
+      ],
       r.setups.map((s) => [
         `(${s.id}) ${s.label}`,
         f(s.rps, 0),
@@ -299,9 +329,7 @@ function gatewaySection(r: GatewayResult): string {
 }
 
 function loginSection(r: LoginResult): string {
-  const lockoutAndSession = r.loginTrips
-    .filter((t) => /lockout|session/.test(t.carries))
-    .reduce((sum, t) => sum + t.perLogin, 0);
+  const lockoutAndSession = r.loginTrips.filter((t) => /lockout|session/.test(t.carries)).reduce((sum, t) => sum + t.perLogin, 0);
   return [
     '## Login (`npm run bench:login`)',
     '',
@@ -321,15 +349,22 @@ function loginSection(r: LoginResult): string {
         ['CPU beyond the verification, per login', `${f(r.cpuBeyondVerifyUs / 1000)} ms`, '≤ 2 ms'],
         ['per round (login − verification CPU, ms)', r.perRound.map((x) => f((x.loginCpuUs - x.verifyCpuUs) / 1000)).join(', '), ''],
         ['CPU of GET /health on the same app (a request that does no work)', `${f(r.emptyRequestCpuUs / 1000)} ms`, ''],
-        ['login CPU on the main thread / on the other threads (argon2 pool, GC helpers)', `${f(r.threadsMs.main)} ms / ${f(r.threadsMs.other)} ms`, ''],
+        [
+          'login CPU on the main thread / on the other threads (argon2 pool, GC helpers)',
+          `${f(r.threadsMs.main)} ms / ${f(r.threadsMs.other)} ms`,
+          '',
+        ],
         ['Redis round trips per login, all', f(r.roundTrips.login), ''],
         ['Redis round trips per login, lockout + session', f(lockoutAndSession), '≤ 2'],
         ['Redis round trips per logout', f(r.roundTrips.logout), 'logout script: 1'],
       ],
     ),
     '',
-    'What each login round trip carried: ' + r.loginTrips.map((t) => `${f(t.perLogin)} × ${t.carries}`).join('; ') + '. ' +
-      'Logout: ' + r.logoutTrips.map((t) => `${f(t.perLogout)} × ${t.carries}`).join('; ') +
+    'What each login round trip carried: ' +
+      r.loginTrips.map((t) => `${f(t.perLogin)} × ${t.carries}`).join('; ') +
+      '. ' +
+      'Logout: ' +
+      r.logoutTrips.map((t) => `${f(t.perLogout)} × ${t.carries}`).join('; ') +
       ' (check-session is the authentication of the bearer token every protected route makes; the logout itself is one script).' +
       (r.profile
         ? " Where auth-service's main thread spends a login (V8 CPU profile of one more round, self time by package, share of " +

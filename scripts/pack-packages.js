@@ -37,7 +37,18 @@ for (const pack of packs) {
 }
 writeFileSync(
   join(destination, 'packs.json'),
-  JSON.stringify(packs.map(({ name, version, filename, size, unpackedSize, entryCount }) => ({ name, version, filename, size, unpackedSize, entryCount })), null, 2) + '\n',
+  JSON.stringify(
+    packs.map(({ name, version, filename, size, unpackedSize, entryCount }) => ({
+      name,
+      version,
+      filename,
+      size,
+      unpackedSize,
+      entryCount,
+    })),
+    null,
+    2,
+  ) + '\n',
 );
 if (errors.length > 0) {
   console.error(errors.join('\n'));

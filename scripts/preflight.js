@@ -21,7 +21,11 @@ async function checkRedisCluster(seeds) {
     const [host, port] = seed.trim().split(':');
     return { host, port: Number(port) };
   });
-  const client = new Redis.Cluster(nodes, { lazyConnect: true, clusterRetryStrategy: () => null, redisOptions: { connectTimeout: 2000, maxRetriesPerRequest: 0 } });
+  const client = new Redis.Cluster(nodes, {
+    lazyConnect: true,
+    clusterRetryStrategy: () => null,
+    redisOptions: { connectTimeout: 2000, maxRetriesPerRequest: 0 },
+  });
   client.on('error', () => undefined);
   try {
     await client.connect();
@@ -42,7 +46,9 @@ async function checkRedis() {
     await client.connect();
     await client.ping();
   } catch (error) {
-    throw new Error(`Redis is not reachable at ${redact(REDIS_URL)} (${error.message}). Start it with: docker compose up -d redis postgres`);
+    throw new Error(
+      `Redis is not reachable at ${redact(REDIS_URL)} (${error.message}). Start it with: docker compose up -d redis postgres`,
+    );
   } finally {
     client.disconnect();
   }
@@ -56,7 +62,9 @@ async function checkPostgres() {
   try {
     await client.connect();
   } catch (error) {
-    throw new Error(`Postgres is not reachable at ${redact(DATABASE_URL)} (${error.message}). Start it with: docker compose up -d redis postgres`);
+    throw new Error(
+      `Postgres is not reachable at ${redact(DATABASE_URL)} (${error.message}). Start it with: docker compose up -d redis postgres`,
+    );
   } finally {
     await client.end().catch(() => undefined);
   }

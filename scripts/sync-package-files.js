@@ -47,7 +47,11 @@ for (const { name, dir, pkg } of publishablePackages()) {
   expectEqual(`${at} license`, pkg.license, 'MIT');
   expectEqual(`${at} main`, pkg.main, 'dist/index.js');
   expectEqual(`${at} types`, pkg.types, 'dist/index.d.ts');
-  expectEqual(`${at} exports["."]`, pkg.exports?.['.'], { types: './dist/index.d.ts', require: './dist/index.js', default: './dist/index.js' });
+  expectEqual(`${at} exports["."]`, pkg.exports?.['.'], {
+    types: './dist/index.d.ts',
+    require: './dist/index.js',
+    default: './dist/index.js',
+  });
   expectEqual(`${at} files`, pkg.files, ['dist', 'README.md', 'LICENSE']);
   expectEqual(`${at} sideEffects`, pkg.sideEffects, false);
   if (!pkg.description) errors.push(`${at}: no description`);

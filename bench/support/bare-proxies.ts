@@ -5,7 +5,7 @@
  * BARE_PROXY=hpm is http-proxy-middleware with a keep-alive Agent (the usual Node answer).
  * Prints `READY <port>` when listening.
  */
-import { Agent, createServer, type IncomingMessage, request, type ServerResponse } from 'node:http';
+import { Agent, createServer, request, type IncomingMessage, type ServerResponse } from 'node:http';
 
 const target = new URL(process.env.BARE_TARGET ?? 'http://127.0.0.1:3002');
 const agent = new Agent({ keepAlive: true, maxSockets: 256, maxFreeSockets: 256, scheduling: 'lifo', timeout: 30_000 });
@@ -15,11 +15,14 @@ const strip = (url: string) => url.replace(/^\/api(?=[/?]|$)/, '') || '/';
 function nodeProxy(req: IncomingMessage, res: ServerResponse): void {
   const headers: Record<string, string | string[] | undefined> = { host: target.host };
   for (const name in req.headers) if (!HOP.has(name)) headers[name] = req.headers[name];
-  const upstream = request({ agent, hostname: target.hostname, port: target.port, method: req.method, path: strip(req.url ?? '/'), headers }, (upstreamRes) => {
-    for (const name in upstreamRes.headers) if (!HOP.has(name)) res.setHeader(name, upstreamRes.headers[name] as string);
-    res.writeHead(upstreamRes.statusCode ?? 502);
-    upstreamRes.pipe(res);
-  });
+  const upstream = request(
+    { agent, hostname: target.hostname, port: target.port, method: req.method, path: strip(req.url ?? '/'), headers },
+    (upstreamRes) => {
+      for (const name in upstreamRes.headers) if (!HOP.has(name)) res.setHeader(name, upstreamRes.headers[name] as string);
+      res.writeHead(upstreamRes.statusCode ?? 502);
+      upstreamRes.pipe(res);
+    },
+  );
   upstream.on('error', () => {
     res.statusCode = 502;
     res.end();
@@ -30,7 +33,12 @@ function nodeProxy(req: IncomingMessage, res: ServerResponse): void {
 function hpmProxy(): (req: IncomingMessage, res: ServerResponse) => void {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { createProxyMiddleware } = require('http-proxy-middleware') as typeof import('http-proxy-middleware');
-  const middleware = createProxyMiddleware<IncomingMessage, ServerResponse>({ target: target.origin, agent, changeOrigin: true, pathRewrite: strip });
+  const middleware = createProxyMiddleware<IncomingMessage, ServerResponse>({
+    target: target.origin,
+    agent,
+    changeOrigin: true,
+    pathRewrite: strip,
+  });
   return (req, res) => void middleware(req, res, () => undefined);
 }
 

@@ -18,11 +18,17 @@ const BUCKETS: [string, RegExp][] = [
   ['ioredis', /node_modules\/ioredis|node_modules\/redis-parser/],
   ['jsonwebtoken / passport', /node_modules\/(jsonwebtoken|jws|jwa|passport)/],
   ['Nest (router, guards, interceptors)', /node_modules\/@nestjs\//],
-  ['Express + its dependencies', /node_modules\/(express|router|send|finalhandler|body-parser|qs|path-to-regexp|on-finished|parseurl|proxy-addr|accepts|content-type|type-is|mime|depd|debug|cookie|vary)/],
+  [
+    'Express + its dependencies',
+    /node_modules\/(express|router|send|finalhandler|body-parser|qs|path-to-regexp|on-finished|parseurl|proxy-addr|accepts|content-type|type-is|mime|depd|debug|cookie|vary)/,
+  ],
   ['rxjs', /node_modules\/rxjs/],
   ['other node_modules', /node_modules\//],
   ['Node HTTP (node:_http_*)', /node:_http_|node:http/],
-  ['Node net / streams / timers / events', /node:(net|stream|internal\/streams|internal\/timers|timers|events|internal\/stream_base|buffer|internal\/buffer)/],
+  [
+    'Node net / streams / timers / events',
+    /node:(net|stream|internal\/streams|internal\/timers|timers|events|internal\/stream_base|buffer|internal\/buffer)/,
+  ],
   ['other Node internals', /^node:/],
 ];
 

@@ -5,9 +5,14 @@
  * Prints `READY <port>` when listening.
  */
 import { createServer } from 'node:http';
+
 import { UpstreamProxy } from '../../apps/api-gateway/src/proxy/upstream-proxy';
 
-const proxy = new UpstreamProxy(process.env.BARE_TARGET ?? 'http://127.0.0.1:3002', { timeoutMs: 10_000, maxSockets: 256, idleTimeoutMs: 30_000 });
+const proxy = new UpstreamProxy(process.env.BARE_TARGET ?? 'http://127.0.0.1:3002', {
+  timeoutMs: 10_000,
+  maxSockets: 256,
+  idleTimeoutMs: 30_000,
+});
 const server = createServer((req, res) => proxy.forward(req, res));
 server.keepAliveTimeout = 65_000;
 server.headersTimeout = 66_000;

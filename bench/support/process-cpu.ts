@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+
 import { Redis } from 'ioredis';
 
 let ticksPerSecond: number | undefined;

@@ -17,18 +17,30 @@
  * GC pauses so far when the bench asks over IPC.
  */
 import 'reflect-metadata';
-import { type CanActivate, Controller, type DynamicModule, type ExecutionContext, Get, Injectable, Module, type Provider } from '@nestjs/common';
+
+import { ThrottlerStorageRedisService } from '@nest-lab/throttler-storage-redis';
+import {
+  Controller,
+  Get,
+  Injectable,
+  Module,
+  type CanActivate,
+  type DynamicModule,
+  type ExecutionContext,
+  type Provider,
+} from '@nestjs/common';
 import { APP_GUARD, NestFactory } from '@nestjs/core';
 import { ThrottlerGuard, ThrottlerModule } from '@nestjs/throttler';
-import { ThrottlerStorageRedisService } from '@nest-lab/throttler-storage-redis';
 import type { Request } from 'express';
 import { Redis } from 'ioredis';
+
 import { AccessTokenGuard, AuthModule } from '@nest-hardening/auth';
 import { configureHttpApp, ExpressHttpAdapter } from '@nest-hardening/http-app';
+import { DEFAULT_RATE_LIMIT_POLICIES, RateLimitGuard, RateLimitModule } from '@nest-hardening/rate-limit';
 import { RedisModule } from '@nest-hardening/redis';
 import { SecurityEventsModule } from '@nest-hardening/security-events';
 import { SessionRevocationModule } from '@nest-hardening/sessions';
-import { DEFAULT_RATE_LIMIT_POLICIES, RateLimitGuard, RateLimitModule } from '@nest-hardening/rate-limit';
+
 import { reportGcPauses } from './gc-pauses';
 
 type Mode = 'bare' | 'guarded' | 'limiter' | 'stock' | 'parked';
@@ -104,7 +116,12 @@ function stockImports(): DynamicModule[] {
     ThrottlerModule.forRoot({
       throttlers: [
         // The same two budgets as the guarded set-up; without authentication the user comes from a header.
-        { name: 'user', limit: NEVER, ttl: WINDOW_MS, getTracker: (req) => `user:${String((req as Request).headers['x-bench-user'] ?? 'anonymous')}` },
+        {
+          name: 'user',
+          limit: NEVER,
+          ttl: WINDOW_MS,
+          getTracker: (req) => `user:${String((req as Request).headers['x-bench-user'] ?? 'anonymous')}`,
+        },
         { name: 'ip', limit: NEVER, ttl: WINDOW_MS },
       ],
       storage: new ThrottlerStorageRedisService(redis),

@@ -11,6 +11,7 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
+
 import { Redis } from 'ioredis';
 
 interface SentCommand {
@@ -54,7 +55,15 @@ if (port > 0) {
   createServer((_req, res) => {
     const cpu = process.cpuUsage();
     res.setHeader('content-type', 'application/json');
-    res.end(JSON.stringify({ roundTrips, commands, carried: Object.fromEntries(carried), cpuUs: cpu.user + cpu.system, threads: threadCpuTicks() }));
+    res.end(
+      JSON.stringify({
+        roundTrips,
+        commands,
+        carried: Object.fromEntries(carried),
+        cpuUs: cpu.user + cpu.system,
+        threads: threadCpuTicks(),
+      }),
+    );
   })
     .listen(port, '127.0.0.1')
     .unref();

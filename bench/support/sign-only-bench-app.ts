@@ -5,11 +5,14 @@
  * Started as a child process with PORT set.
  */
 import 'reflect-metadata';
+
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
+
 import { Body, Controller, HttpCode, Module, Post } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { JwtModule, JwtService } from '@nestjs/jwt';
 import { IsString, MaxLength } from 'class-validator';
+
 import { configureHttpApp, ExpressHttpAdapter } from '@nest-hardening/http-app';
 
 class SignDto {

@@ -1,7 +1,10 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+
 import type { z } from 'zod';
+
 import { commonEnvShape, envDocRows, renderEnvTable, undocumentedFields } from '@nest-hardening/config';
+
 import { apiGatewayEnvShape } from '../../apps/api-gateway/src/config/api-gateway.config';
 import { authServiceEnvShape } from '../../apps/auth-service/src/config/auth-service.config';
 import { profileServiceEnvShape } from '../../apps/profile-service/src/config/profile-service.config';

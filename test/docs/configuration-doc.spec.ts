@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+
 import { CONFIGURATION_DOC, renderConfigurationDoc, undocumentedSettings } from '../../scripts/docs/configuration-doc';
 
 describe('docs/configuration.md', () => {

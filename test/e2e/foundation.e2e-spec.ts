@@ -1,11 +1,14 @@
 import { createHmac, createPublicKey, generateKeyPairSync, randomUUID } from 'node:crypto';
+
 import { sign } from 'jsonwebtoken';
 import request from 'supertest';
+
 import { withLowS } from '@nest-hardening/auth';
 import { REDIS_CLIENT, type RedisClient } from '@nest-hardening/redis';
-import { claimsOf, login, registerAndLogin, startTestSystem, type TestSystem, type TestUser, uniqueEmail } from '../support';
+
 import { AccountsService } from '../../apps/auth-service/src/accounts/accounts.service';
 import { SigningKeyService } from '../../apps/auth-service/src/keys/signing-key.service';
+import { claimsOf, login, registerAndLogin, startTestSystem, uniqueEmail, type TestSystem, type TestUser } from '../support';
 
 /** The whole system through the gateway: accounts, tokens, sessions, and what it refuses. */
 describe('foundation (gateway → auth-service, profile-service)', () => {
@@ -60,12 +63,20 @@ describe('foundation (gateway → auth-service, profile-service)', () => {
       const start = 'violet lanterns drift over the quay '.repeat(4).slice(0, 127);
       const long = `${start}b`;
       expect((await api().post('/api/auth/register').send({ email: longEmail, password: long })).status).toBe(201);
-      expect((await api().post('/api/auth/login').send({ email: longEmail, password: `${start}c` })).status).toBe(401);
+      expect(
+        (
+          await api()
+            .post('/api/auth/login')
+            .send({ email: longEmail, password: `${start}c` })
+        ).status,
+      ).toBe(401);
     });
 
     it('answers a wrong password and an unknown email identically', async () => {
       const wrong = await api().post('/api/auth/login').send({ email: user.email, password: 'definitely not it' });
-      const unknown = await api().post('/api/auth/login').send({ email: uniqueEmail('nobody'), password: 'definitely not it' });
+      const unknown = await api()
+        .post('/api/auth/login')
+        .send({ email: uniqueEmail('nobody'), password: 'definitely not it' });
       expect(wrong.status).toBe(401);
       expect(unknown.status).toBe(401);
       expect(unknown.body).toEqual(wrong.body);
@@ -88,9 +99,19 @@ describe('foundation (gateway → auth-service, profile-service)', () => {
       const res = await api().post('/api/auth/login').send({ email: user.email, password: user.password });
       expect(res.status).toBe(200);
       expect(res.body).toEqual({ accessToken: expect.any(String), refreshToken: expect.any(String), tokenType: 'Bearer', expiresIn: 900 });
-      const [header, payload] = res.body.accessToken.split('.').slice(0, 2).map((p: string) => JSON.parse(Buffer.from(p, 'base64url').toString()));
+      const [header, payload] = res.body.accessToken
+        .split('.')
+        .slice(0, 2)
+        .map((p: string) => JSON.parse(Buffer.from(p, 'base64url').toString()));
       expect(header).toMatchObject({ alg: 'ES256', kid: expect.any(String) });
-      expect(payload).toMatchObject({ sub: user.id, sid: expect.any(String), role: 'user', jti: expect.any(String), iss: 'auth-service', aud: 'payments-api' });
+      expect(payload).toMatchObject({
+        sub: user.id,
+        sid: expect.any(String),
+        role: 'user',
+        jti: expect.any(String),
+        iss: 'auth-service',
+        aud: 'payments-api',
+      });
       expect(payload.exp - payload.iat).toBe(900);
     });
 
@@ -138,7 +159,13 @@ describe('foundation (gateway → auth-service, profile-service)', () => {
       expect((await request(system.authUrl).post('/auth/logout').set(bearer(session.accessToken))).status).toBe(401);
       const other = await registerAndLogin(system.gatewayUrl);
       const second = await login(system.gatewayUrl, other.email, other.password);
-      expect((await api().delete(`/api/me/sessions/${claimsOf(other.accessToken).sid as string}`).set(bearer(second.accessToken))).status).toBe(204);
+      expect(
+        (
+          await api()
+            .delete(`/api/me/sessions/${claimsOf(other.accessToken).sid as string}`)
+            .set(bearer(second.accessToken))
+        ).status,
+      ).toBe(204);
       expect((await request(system.authUrl).post('/auth/logout').set(bearer(other.accessToken))).status).toBe(401);
     });
 
@@ -166,32 +193,57 @@ describe('foundation (gateway → auth-service, profile-service)', () => {
 
     const b64 = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
     const forge = (overrides: Record<string, unknown> = {}, options: Record<string, unknown> = {}) => {
-      const signOptions: Record<string, unknown> = { algorithm: 'ES256', keyid: kid, issuer: 'auth-service', audience: 'payments-api', expiresIn: 300, ...options };
+      const signOptions: Record<string, unknown> = {
+        algorithm: 'ES256',
+        keyid: kid,
+        issuer: 'auth-service',
+        audience: 'payments-api',
+        expiresIn: 300,
+        ...options,
+      };
       if ('exp' in overrides) delete signOptions.expiresIn;
       // Low s, as auth-service signs: the other of the two valid ECDSA signatures is refused.
       return withLowS(sign({ ...claims, jti: randomUUID(), ...overrides }, privateKey as never, signOptions));
     };
 
     const cases: [string, () => string][] = [
-      ['a tampered payload', () => {
-        const [h, , s] = user.accessToken.split('.');
-        return `${h}.${b64({ ...claims, exp: Math.floor(Date.now() / 1000) + 600 })}.${s}`;
-      }],
+      [
+        'a tampered payload',
+        () => {
+          const [h, , s] = user.accessToken.split('.');
+          return `${h}.${b64({ ...claims, exp: Math.floor(Date.now() / 1000) + 600 })}.${s}`;
+        },
+      ],
       ['a tampered signature', () => user.accessToken.slice(0, -4) + (user.accessToken.endsWith('AAAA') ? 'BBBB' : 'AAAA')],
-      ['alg: none', () => `${b64({ alg: 'none', typ: 'JWT', kid })}.${b64({ ...claims, iss: 'auth-service', aud: 'payments-api', exp: Math.floor(Date.now() / 1000) + 600 })}.`],
-      ['HS256 signed with the public key', () => {
-        const publicPem = createPublicKey(privateKey as never).export({ type: 'spki', format: 'pem' }) as string;
-        const header = b64({ alg: 'HS256', typ: 'JWT', kid });
-        const body = b64({ ...claims, iss: 'auth-service', aud: 'payments-api', exp: Math.floor(Date.now() / 1000) + 600 });
-        const mac = createHmac('sha256', publicPem).update(`${header}.${body}`).digest('base64url');
-        return `${header}.${body}.${mac}`;
-      }],
+      [
+        'alg: none',
+        () =>
+          `${b64({ alg: 'none', typ: 'JWT', kid })}.${b64({ ...claims, iss: 'auth-service', aud: 'payments-api', exp: Math.floor(Date.now() / 1000) + 600 })}.`,
+      ],
+      [
+        'HS256 signed with the public key',
+        () => {
+          const publicPem = createPublicKey(privateKey as never).export({ type: 'spki', format: 'pem' }) as string;
+          const header = b64({ alg: 'HS256', typ: 'JWT', kid });
+          const body = b64({ ...claims, iss: 'auth-service', aud: 'payments-api', exp: Math.floor(Date.now() / 1000) + 600 });
+          const mac = createHmac('sha256', publicPem).update(`${header}.${body}`).digest('base64url');
+          return `${header}.${body}.${mac}`;
+        },
+      ],
       ['an expired token', () => forge({ exp: Math.floor(Date.now() / 1000) - 60 })],
       ['a wrong issuer', () => forge({}, { issuer: 'someone-else' })],
       ['a wrong audience', () => forge({}, { audience: 'other-api' })],
-      ['a key auth-service never published', () => sign({ ...claims }, generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey, {
-        algorithm: 'ES256', keyid: kid, issuer: 'auth-service', audience: 'payments-api', expiresIn: 300,
-      })],
+      [
+        'a key auth-service never published',
+        () =>
+          sign({ ...claims }, generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey, {
+            algorithm: 'ES256',
+            keyid: kid,
+            issuer: 'auth-service',
+            audience: 'payments-api',
+            expiresIn: 300,
+          }),
+      ],
       ['an unknown kid', () => forge({}, { keyid: 'unknown-kid' })],
       ['a session id that does not exist', () => forge({ sid: 'AAAAAAAAAAAAAAAAAAAAAA' })],
       ['a Basic scheme', () => 'dXNlcjpwYXNz'],
@@ -268,7 +320,9 @@ describe('foundation (gateway → auth-service, profile-service)', () => {
 
   it('publishes the public key set and OpenAPI documentation', async () => {
     const jwks = await request(system.authUrl).get('/.well-known/jwks.json');
-    expect(jwks.body.keys).toEqual([expect.objectContaining({ kty: 'EC', crv: 'P-256', alg: 'ES256', use: 'sig', kid: expect.any(String) })]);
+    expect(jwks.body.keys).toEqual([
+      expect.objectContaining({ kty: 'EC', crv: 'P-256', alg: 'ES256', use: 'sig', kid: expect.any(String) }),
+    ]);
     expect(jwks.body.keys[0].d).toBeUndefined();
     const docs = await request(system.authUrl).get('/docs-json');
     expect(docs.status).toBe(200);

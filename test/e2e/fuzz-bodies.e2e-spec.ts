@@ -1,21 +1,22 @@
 import fc from 'fast-check';
+
 import {
   charsetBody,
-  fuzzParameters,
   claimsOf,
+  fuzzParameters,
   fuzzSuite,
   hostileString,
   internalDetailIn,
   login,
-  rawRequest,
-  type RawResponse,
-  registerAndLogin,
-  type TestSystem,
-  type TestUser,
-  uniqueEmail,
-  wireBody,
   percentEncode,
   randomPassword,
+  rawRequest,
+  registerAndLogin,
+  uniqueEmail,
+  wireBody,
+  type RawResponse,
+  type TestSystem,
+  type TestUser,
   type WireBody,
 } from '../support';
 
@@ -45,7 +46,6 @@ describe('fuzz: bodies and paths of every route, through the gateway', () => {
     admin = { id: claimsOf(adminTokens.accessToken).sub as string, email: ADMIN_EMAIL, password: ADMIN_PASSWORD, ...adminTokens };
   });
 
-
   type Access = 'public' | 'user' | 'admin';
   type Credential = 'none' | 'garbage' | 'user' | 'admin';
 
@@ -57,20 +57,52 @@ describe('fuzz: bodies and paths of every route, through the gateway', () => {
     fields: Record<string, fc.Arbitrary<unknown>>;
   }
 
-  const plausibleEmail = () => fc.oneof(fc.emailAddress(), fc.constant(uniqueEmail('fuzz')), fc.constantFrom(ADMIN_EMAIL, 'FUZZ-ADMIN@EXAMPLE.COM', ' fuzz-admin@example.com '));
-  const plausiblePassword = () => fc.oneof(fc.string({ minLength: 10, maxLength: 140 }), fc.string({ unit: 'grapheme', minLength: 10, maxLength: 140 }));
+  const plausibleEmail = () =>
+    fc.oneof(
+      fc.emailAddress(),
+      fc.constant(uniqueEmail('fuzz')),
+      fc.constantFrom(ADMIN_EMAIL, 'FUZZ-ADMIN@EXAMPLE.COM', ' fuzz-admin@example.com '),
+    );
+  const plausiblePassword = () =>
+    fc.oneof(fc.string({ minLength: 10, maxLength: 140 }), fc.string({ unit: 'grapheme', minLength: 10, maxLength: 140 }));
   const plausibleRefreshToken = () =>
     fc.oneof(
-      fc.stringMatching(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\.[A-Za-z0-9_-]{22}\.(0|[1-9][0-9]{0,8})\.[A-Za-z0-9_-]{43}$/),
+      fc.stringMatching(
+        /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\.[A-Za-z0-9_-]{22}\.(0|[1-9][0-9]{0,8})\.[A-Za-z0-9_-]{43}$/,
+      ),
       fc.constant('').map(() => `${victim.id}.${victim.sessionId}.0.${'A'.repeat(43)}`),
     );
 
   const ROUTES: Route[] = [
-    { name: 'register', method: 'POST', path: () => '/api/auth/register', access: 'public', fields: { email: plausibleEmail(), password: plausiblePassword() } },
-    { name: 'login', method: 'POST', path: () => '/api/auth/login', access: 'public', fields: { email: plausibleEmail(), password: plausiblePassword() } },
-    { name: 'refresh', method: 'POST', path: () => '/api/auth/refresh', access: 'public', fields: { refreshToken: plausibleRefreshToken() } },
+    {
+      name: 'register',
+      method: 'POST',
+      path: () => '/api/auth/register',
+      access: 'public',
+      fields: { email: plausibleEmail(), password: plausiblePassword() },
+    },
+    {
+      name: 'login',
+      method: 'POST',
+      path: () => '/api/auth/login',
+      access: 'public',
+      fields: { email: plausibleEmail(), password: plausiblePassword() },
+    },
+    {
+      name: 'refresh',
+      method: 'POST',
+      path: () => '/api/auth/refresh',
+      access: 'public',
+      fields: { refreshToken: plausibleRefreshToken() },
+    },
     { name: 'logout', method: 'POST', path: () => '/api/auth/logout', access: 'user', fields: {} },
-    { name: 'password', method: 'POST', path: () => '/api/auth/password', access: 'user', fields: { currentPassword: plausiblePassword(), newPassword: plausiblePassword() } },
+    {
+      name: 'password',
+      method: 'POST',
+      path: () => '/api/auth/password',
+      access: 'user',
+      fields: { currentPassword: plausiblePassword(), newPassword: plausiblePassword() },
+    },
     { name: 'me', method: 'GET', path: () => '/api/me', access: 'user', fields: {} },
     { name: 'sessions', method: 'GET', path: () => '/api/me/sessions', access: 'user', fields: {} },
     { name: 'end other sessions', method: 'DELETE', path: () => '/api/me/sessions', access: 'user', fields: {} },
@@ -81,7 +113,14 @@ describe('fuzz: bodies and paths of every route, through the gateway', () => {
       method: 'PATCH',
       path: () => '/api/profile',
       access: 'user',
-      fields: { displayName: fc.oneof(fc.string({ maxLength: 110 }), fc.string({ unit: 'grapheme', maxLength: 110 }), fc.string({ unit: 'binary', maxLength: 110 }), fc.constant(null)) },
+      fields: {
+        displayName: fc.oneof(
+          fc.string({ maxLength: 110 }),
+          fc.string({ unit: 'grapheme', maxLength: 110 }),
+          fc.string({ unit: 'binary', maxLength: 110 }),
+          fc.constant(null),
+        ),
+      },
     },
     { name: 'unlock', method: 'PATCH', path: (id) => `/api/accounts/${id}/unlock`, access: 'admin', fields: {} },
     { name: 'lockout state', method: 'GET', path: (id) => `/api/accounts/${id}/lockout`, access: 'admin', fields: {} },
@@ -101,7 +140,14 @@ describe('fuzz: bodies and paths of every route, through the gateway', () => {
 
   function send(method: string, path: string, credential: Credential, body: WireBody | undefined): Promise<RawResponse> {
     const headers: [string, string | Buffer][] = [['User-Agent', 'fuzz/1.0']];
-    const token = credential === 'user' ? user.accessToken : credential === 'admin' ? admin.accessToken : credential === 'garbage' ? 'x.y.z' : undefined;
+    const token =
+      credential === 'user'
+        ? user.accessToken
+        : credential === 'admin'
+          ? admin.accessToken
+          : credential === 'garbage'
+            ? 'x.y.z'
+            : undefined;
     if (token) headers.push(['Authorization', `Bearer ${token}`]);
     if (body?.contentType !== undefined) headers.push(['Content-Type', body.contentType]);
     if (body?.contentEncoding !== undefined) headers.push(['Content-Encoding', body.contentEncoding]);
@@ -127,20 +173,23 @@ describe('fuzz: bodies and paths of every route, through the gateway', () => {
 
   it('every route, any body, any credential: no 5xx, no leak, no access without the right token', async () => {
     const methods = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'];
-    const request = fc
-      .constantFrom(...ROUTES)
-      .chain((route) =>
-        fc.record({
-          // The name, not the route object: counterexamples stay readable.
-          route: fc.constant(route.name),
-          method: fc.oneof({ weight: 6, arbitrary: fc.constant(route.method) }, { weight: 1, arbitrary: fc.constantFrom(...methods) }),
-          // A valid token on logout would end the very session the suite runs with.
-          credential: fc.constantFrom<Credential>(...(route.name === 'logout' ? (['none', 'garbage'] as const) : (['none', 'garbage', 'user', 'user', 'admin'] as const))),
-          id: pathId(),
-          body: fc.option(wireBody(route.fields), { nil: undefined, freq: 6 }),
-          query: fc.option(hostileString(40).map((s) => `?${percentEncode(s)}=${percentEncode(s)}`), { nil: '', freq: 2 }),
-        }),
-      );
+    const request = fc.constantFrom(...ROUTES).chain((route) =>
+      fc.record({
+        // The name, not the route object: counterexamples stay readable.
+        route: fc.constant(route.name),
+        method: fc.oneof({ weight: 6, arbitrary: fc.constant(route.method) }, { weight: 1, arbitrary: fc.constantFrom(...methods) }),
+        // A valid token on logout would end the very session the suite runs with.
+        credential: fc.constantFrom<Credential>(
+          ...(route.name === 'logout' ? (['none', 'garbage'] as const) : (['none', 'garbage', 'user', 'user', 'admin'] as const)),
+        ),
+        id: pathId(),
+        body: fc.option(wireBody(route.fields), { nil: undefined, freq: 6 }),
+        query: fc.option(
+          hostileString(40).map((s) => `?${percentEncode(s)}=${percentEncode(s)}`),
+          { nil: '', freq: 2 },
+        ),
+      }),
+    );
 
     await fc.assert(
       fc.asyncProperty(request, async ({ route: name, method, credential, id, body, query }) => {
@@ -155,9 +204,11 @@ describe('fuzz: bodies and paths of every route, through the gateway', () => {
         const refusedEarly = (res.status === 400 && !wellFormedTarget(path)) || res.status === 414 || res.status === 431;
         // The password route serves POST only: another method is the gateway's 404, before any guard.
         const notRouted = route.name === 'password' && method !== 'POST' && res.status === 404;
-        if (route.access !== 'public' && !authenticated && !refusedEarly && !notRouted) expect({ what, status: res.status }).toEqual({ what, status: 401 });
+        if (route.access !== 'public' && !authenticated && !refusedEarly && !notRouted)
+          expect({ what, status: res.status }).toEqual({ what, status: 401 });
         // A user on an admin route: 403, or an earlier 4xx for a body or target nobody could parse.
-        if (route.access === 'admin' && credential === 'user') expect({ what, accepted: res.status < 400 }).toEqual({ what, accepted: false });
+        if (route.access === 'admin' && credential === 'user')
+          expect({ what, accepted: res.status < 400 }).toEqual({ what, accepted: false });
         // Made-up credentials never log in, refresh, change a password or end someone's session.
         if (['login', 'refresh', 'password', 'end a session'].includes(route.name)) {
           expect({ what, success: res.status >= 200 && res.status < 300 && method === route.method }).toEqual({ what, success: false });
@@ -197,16 +248,19 @@ describe('fuzz: bodies and paths of every route, through the gateway', () => {
     if (!clean) throw new Error(`${what} → ${res.status} is not a clean JSON error: ${res.body.slice(0, 300)}`);
     const echoed = sent.find((value) => value.length >= 16 && new Set(value).size > 3 && res.body.includes(value));
     if (echoed !== undefined) throw new Error(`${what} → ${res.status} echoes what was sent: ${JSON.stringify(echoed)}`);
-    const words = (payload?.toString('utf8').match(/[A-Za-z0-9_]{8,}/g) ?? []).filter((word) => /[0-9]/.test(word) && /[A-Za-z]/.test(word));
+    const words = (payload?.toString('utf8').match(/[A-Za-z0-9_]{8,}/g) ?? []).filter(
+      (word) => /[0-9]/.test(word) && /[A-Za-z]/.test(word),
+    );
     const quoted = words.find((word) => res.body.includes(word));
-    if (quoted !== undefined) throw new Error(`${what} → ${res.status} quotes the body: ${JSON.stringify(quoted)} in ${res.body.slice(0, 300)}`);
+    if (quoted !== undefined)
+      throw new Error(`${what} → ${res.status} quotes the body: ${JSON.stringify(quoted)} in ${res.body.slice(0, 300)}`);
   }
 
   it('a JSON body in any charset: UTF-8 is parsed, any other charset is a 415, never a 5xx (gateway and auth-service)', async () => {
     const routes = ROUTES.filter((r) => ['register', 'login', 'refresh', 'password', 'update profile'].includes(r.name));
-    const request = fc.constantFrom(...routes).chain((route) =>
-      fc.record({ route: fc.constant(route.name), body: charsetBody(route.fields), direct: fc.boolean() }),
-    );
+    const request = fc
+      .constantFrom(...routes)
+      .chain((route) => fc.record({ route: fc.constant(route.name), body: charsetBody(route.fields), direct: fc.boolean() }));
     await fc.assert(
       fc.asyncProperty(request, async ({ route: name, body, direct }) => {
         const route = ROUTES.find((r) => r.name === name) as Route;
@@ -257,7 +311,12 @@ describe('fuzz: bodies and paths of every route, through the gateway', () => {
         ),
       );
     const body = fc.oneof(
-      { weight: 3, arbitrary: fc.record({ currentPassword: fields.currentPassword, newPassword: fields.newPassword }).map((b) => json(JSON.stringify(b))) },
+      {
+        weight: 3,
+        arbitrary: fc
+          .record({ currentPassword: fields.currentPassword, newPassword: fields.newPassword })
+          .map((b) => json(JSON.stringify(b))),
+      },
       { weight: 1, arbitrary: brokenNextToSecret },
       { weight: 3, arbitrary: wireBody(fields) },
       { weight: 1, arbitrary: charsetBody(fields) },
@@ -268,7 +327,12 @@ describe('fuzz: bodies and paths of every route, through the gateway', () => {
         const headers: [string, string][] = [['Authorization', `Bearer ${owner.accessToken}`]];
         if (wire.contentType !== undefined) headers.push(['Content-Type', wire.contentType]);
         if (wire.contentEncoding !== undefined) headers.push(['Content-Encoding', wire.contentEncoding]);
-        const res = await rawRequest(direct ? system.authUrl : system.gatewayUrl, { method: 'POST', path: direct ? '/auth/password' : '/api/auth/password', headers, body: wire.payload });
+        const res = await rawRequest(direct ? system.authUrl : system.gatewayUrl, {
+          method: 'POST',
+          path: direct ? '/auth/password' : '/api/auth/password',
+          headers,
+          body: wire.payload,
+        });
         const what = `password change ${direct ? 'directly' : 'via the gateway'} with ${fc.stringify(wire)}`;
         expectSafe(res, what);
         let sent: string[] = [];
@@ -285,14 +349,17 @@ describe('fuzz: bodies and paths of every route, through the gateway', () => {
     );
     // Nothing above changed the password or ended the session.
     await expect(login(system.gatewayUrl, owner.email, owner.password)).resolves.toMatchObject({ accessToken: expect.any(String) });
-    const me = await rawRequest(system.gatewayUrl, { method: 'GET', path: '/api/me', headers: [['Authorization', `Bearer ${owner.accessToken}`]] });
+    const me = await rawRequest(system.gatewayUrl, {
+      method: 'GET',
+      path: '/api/me',
+      headers: [['Authorization', `Bearer ${owner.accessToken}`]],
+    });
     expect(me.status).toBe(200);
   });
 
   it('login answers an unknown email exactly like a known email with a wrong password', async () => {
     const domainOf = (email: string) => email.slice(email.indexOf('@') + 1);
-    const knownEmail = () =>
-      fc.constantFrom(user.email, user.email.toUpperCase(), ADMIN_EMAIL, 'Fuzz-Admin@Example.COM');
+    const knownEmail = () => fc.constantFrom(user.email, user.email.toUpperCase(), ADMIN_EMAIL, 'Fuzz-Admin@Example.COM');
     const unknownEmail = fc.oneof(
       fc.stringMatching(/^[a-z0-9]{1,30}$/).map((local) => `nobody-${local}@${domainOf(user.email)}`),
       fc.emailAddress(),
@@ -359,7 +426,11 @@ describe('fuzz: bodies and paths of every route, through the gateway', () => {
       // Postgres text cannot hold NUL (22021 invalid byte sequence); IsString() lets it through.
       const res = await post('/api/profile', JSON.stringify({ displayName: 'Ada\u0000Lovelace' }), user.accessToken);
       expect(res.status).toBe(400);
-      const profile = await rawRequest(system.gatewayUrl, { method: 'GET', path: '/api/profile', headers: [['Authorization', `Bearer ${user.accessToken}`]] });
+      const profile = await rawRequest(system.gatewayUrl, {
+        method: 'GET',
+        path: '/api/profile',
+        headers: [['Authorization', `Bearer ${user.accessToken}`]],
+      });
       expect(profile.status).toBe(200);
     });
   });
@@ -373,12 +444,19 @@ describe('fuzz: bodies and paths of every route, through the gateway', () => {
         const res = await rawRequest(system.gatewayUrl, {
           method: 'POST',
           path: '/api/auth/logout',
-          headers: [['Authorization', `Bearer ${session.accessToken}`], ...(body.contentType ? [['Content-Type', body.contentType] as [string, string]] : [])],
+          headers: [
+            ['Authorization', `Bearer ${session.accessToken}`],
+            ...(body.contentType ? [['Content-Type', body.contentType] as [string, string]] : []),
+          ],
           body: body.payload,
         });
         expectSafe(res, 'logout');
         // A body the service cannot parse may be refused (4xx) before logout runs; a 204 must mean it.
-        const after = await rawRequest(system.gatewayUrl, { method: 'GET', path: '/api/me', headers: [['Authorization', `Bearer ${session.accessToken}`]] });
+        const after = await rawRequest(system.gatewayUrl, {
+          method: 'GET',
+          path: '/api/me',
+          headers: [['Authorization', `Bearer ${session.accessToken}`]],
+        });
         if (res.status === 204) expect(after.status).toBe(401);
         else expect(res.status).toBeGreaterThanOrEqual(400);
       }),

@@ -1,14 +1,15 @@
 import request from 'supertest';
+
+import { loadApiGatewayConfig } from '../../apps/api-gateway/src/config/api-gateway.config';
 import {
   registerAndLogin,
   startRedisServer,
   startTestSystem,
+  uniqueEmail,
   type TestRedisServer,
   type TestSystem,
   type TestUser,
-  uniqueEmail,
 } from '../support';
-import { loadApiGatewayConfig } from '../../apps/api-gateway/src/config/api-gateway.config';
 
 /**
  * The value of one series in a Prometheus text exposition: `name` with exactly `labels`, or
@@ -219,12 +220,21 @@ describe('GET /metrics with METRICS_TOKEN, and Redis state during an outage', ()
       expect(missing.status).toBe(401);
       expect(missing.headers['www-authenticate']).toBe('Bearer realm="metrics"');
       expect(missing.text).not.toContain('http_requests_total');
-      for (const authorization of [`Bearer ${token.slice(0, -1)}x`, `Bearer ${token}x`, `Bearer ${token.slice(0, 16)}`, `Basic ${token}`, token, 'Bearer ']) {
-        expect({ service, authorization, status: (await request(url).get('/metrics').set('authorization', authorization)).status }).toEqual({
-          service,
-          authorization,
-          status: 401,
-        });
+      for (const authorization of [
+        `Bearer ${token.slice(0, -1)}x`,
+        `Bearer ${token}x`,
+        `Bearer ${token.slice(0, 16)}`,
+        `Basic ${token}`,
+        token,
+        'Bearer ',
+      ]) {
+        expect({ service, authorization, status: (await request(url).get('/metrics').set('authorization', authorization)).status }).toEqual(
+          {
+            service,
+            authorization,
+            status: 401,
+          },
+        );
       }
       expect(sample(await scrape(url, token), 'app_info', { service })).toBe(1);
     }

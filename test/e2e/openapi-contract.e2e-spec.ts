@@ -1,16 +1,18 @@
 import { randomUUID } from 'node:crypto';
+
 import type { OpenAPIObject } from '@nestjs/swagger';
 import request from 'supertest';
+
 import {
   bearer,
   login,
   OpenApiConformance,
   registerAndLogin,
   startTestSystem,
-  type TestSystem,
-  type TestUser,
   uniqueEmail,
   validateOpenApiDocument,
+  type TestSystem,
+  type TestUser,
 } from '../support';
 
 const GENERAL_LIMIT = 60;
@@ -102,8 +104,12 @@ describe('the OpenAPI document served by the gateway matches its real answers', 
   const latin1: Call = { raw: { text: '{}', contentType: 'application/json; charset=latin1' } };
   const noToken: Call = {};
   const spent: Call = { ip: exhaustedIp };
-  const asAdmin = (body?: unknown): (() => Call) => () => ({ token: adminToken, body });
-  const asUser = (body?: unknown): (() => Call) => () => ({ token: user.accessToken, body });
+  const asAdmin =
+    (body?: unknown): (() => Call) =>
+    () => ({ token: adminToken, body });
+  const asUser =
+    (body?: unknown): (() => Call) =>
+    () => ({ token: user.accessToken, body });
 
   /** Probes by documented operation; the first of each is its success. */
   const probes: Record<string, Probe[]> = {
@@ -112,7 +118,11 @@ describe('the OpenAPI document served by the gateway matches its real answers', 
     'get /metrics': [{ status: 200, url: '/metrics' }],
     'get /.well-known/jwks.json': [{ status: 200, url: '/.well-known/jwks.json' }],
     'post /api/auth/register': [
-      { status: 201, url: '/api/auth/register', call: () => ({ body: { email: uniqueEmail('reg'), password: 'plum satellite harbour 8' } }) },
+      {
+        status: 201,
+        url: '/api/auth/register',
+        call: () => ({ body: { email: uniqueEmail('reg'), password: 'plum satellite harbour 8' } }),
+      },
       { status: 400, url: '/api/auth/register', call: { body: { email: 'not an email', password: 'short' } } },
       { status: 409, url: '/api/auth/register', call: () => ({ body: { email: user.email, password: 'plum satellite harbour 8' } }) },
       { status: 413, url: '/api/auth/register', call: tooLarge },
@@ -142,7 +152,14 @@ describe('the OpenAPI document served by the gateway matches its real answers', 
       { status: 429, url: '/api/auth/logout', call: spent },
     ],
     'post /api/auth/password': [
-      { status: 204, url: '/api/auth/password', call: async () => { const u = await fresh(); return { token: u.accessToken, body: { currentPassword: u.password, newPassword: 'fresh lantern meadow 31' } }; } },
+      {
+        status: 204,
+        url: '/api/auth/password',
+        call: async () => {
+          const u = await fresh();
+          return { token: u.accessToken, body: { currentPassword: u.password, newPassword: 'fresh lantern meadow 31' } };
+        },
+      },
       { status: 400, url: '/api/auth/password', call: asUser({ currentPassword: 'whatever it is', newPassword: 'short' }) },
       { status: 401, url: '/api/auth/password', call: noToken },
       { status: 413, url: '/api/auth/password', call: () => ({ ...tooLarge, token: user.accessToken }) },
@@ -288,7 +305,10 @@ describe('the OpenAPI document served by the gateway matches its real answers', 
   });
 
   it('declares request limits that match the validators', () => {
-    const schemas = document.components?.schemas as Record<string, { properties: Record<string, { minLength?: number; maxLength?: number }> }>;
+    const schemas = document.components?.schemas as Record<
+      string,
+      { properties: Record<string, { minLength?: number; maxLength?: number }> }
+    >;
     expect(schemas.RegisterDto.properties.password).toMatchObject({ minLength: 12, maxLength: 128 });
     expect(schemas.RegisterDto.properties.email).toMatchObject({ maxLength: 254 });
     expect(schemas.LoginDto.properties.password).toMatchObject({ maxLength: 1024 });

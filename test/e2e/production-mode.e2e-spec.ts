@@ -3,8 +3,11 @@ import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+
 import request from 'supertest';
+
 import type { Env } from '@nest-hardening/config';
+
 import { createTestDatabase, registerAndLogin, startTestSystem, type TestSystem } from '../support';
 
 const ROOT = join(__dirname, '../..');
@@ -63,7 +66,14 @@ describe('production mode (NODE_ENV=production)', () => {
 
   it('refuses to start without secrets: exit code 1 and one stderr line naming every missing variable, no key generated', async () => {
     const expected: Record<string, string[]> = {
-      'auth-service': ['JWT_PRIVATE_KEY', 'REFRESH_TOKEN_SECRET', 'FINGERPRINT_SECRET', 'PSEUDONYM_SECRET', 'LOCKOUT_SECRET', 'GATEWAY_SECRET'],
+      'auth-service': [
+        'JWT_PRIVATE_KEY',
+        'REFRESH_TOKEN_SECRET',
+        'FINGERPRINT_SECRET',
+        'PSEUDONYM_SECRET',
+        'LOCKOUT_SECRET',
+        'GATEWAY_SECRET',
+      ],
       'api-gateway': ['PSEUDONYM_SECRET', 'GATEWAY_SECRET'],
       'profile-service': ['PSEUDONYM_SECRET', 'GATEWAY_SECRET'],
     };
@@ -86,7 +96,11 @@ describe('production mode (NODE_ENV=production)', () => {
   it('runs `auth-service migrate` without secrets: a migration job never needs the signing key', async () => {
     const database = await createTestDatabase('prod-migrate');
     try {
-      const exit = await runMain('auth-service', { NODE_ENV: 'production', DATABASE_URL: database.url, KEYS_DIR: join(workDir, 'migrate-keys') }, ['migrate']);
+      const exit = await runMain(
+        'auth-service',
+        { NODE_ENV: 'production', DATABASE_URL: database.url, KEYS_DIR: join(workDir, 'migrate-keys') },
+        ['migrate'],
+      );
       expect(exit).toEqual({ code: 0, stdout: 'migrations: none pending\n', stderr: '' });
     } finally {
       await database.drop();
@@ -133,7 +147,7 @@ describe('production mode (NODE_ENV=production)', () => {
 
     afterAll(() => system?.close());
 
-    it('serves /docs, the gateway\'s with every service route under /api', async () => {
+    it("serves /docs, the gateway's with every service route under /api", async () => {
       expect((await request(system.authUrl).get('/docs-json')).status).toBe(200);
       expect((await request(system.profileUrl).get('/docs-json')).status).toBe(200);
       const gateway = await request(system.gatewayUrl).get('/docs-json');

@@ -1,4 +1,5 @@
 import request from 'supertest';
+
 import { login, registerAndLogin, startTestSystem, type TestSystem, type TestUser } from '../support';
 
 /**

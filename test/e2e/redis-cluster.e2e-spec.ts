@@ -1,7 +1,10 @@
 import request from 'supertest';
+
 import { ACCOUNT_LOCKED_MESSAGE } from '@nest-hardening/lockout';
 import { createRedisClient } from '@nest-hardening/redis';
 import { sessionsKeys } from '@nest-hardening/sessions';
+
+import { PasswordHasher } from '../../apps/auth-service/src/accounts/password-hasher';
 import {
   bearer,
   eventually,
@@ -13,9 +16,10 @@ import {
   startTestSystem,
   TEST_PASSWORD,
   uniqueEmail,
+  type TestRedisCluster,
+  type TestSystem,
+  type TestTokens,
 } from '../support';
-import type { TestRedisCluster, TestSystem, TestTokens } from '../support';
-import { PasswordHasher } from '../../apps/auth-service/src/accounts/password-hasher';
 
 /**
  * The three apps on a real 3-master Redis Cluster (REDIS_CLUSTER_NODES), through the gateway:
@@ -37,7 +41,12 @@ describe('the system on a real 3-master Redis Cluster', () => {
     system = await startTestSystem({
       label: 'cluster',
       env: { REDIS_CLUSTER_NODES: cluster.nodes.join(',') },
-      gatewayEnv: { TRUSTED_PROXIES: 'loopback', RATE_LIMIT_AUTH_LIMIT: '10000', RATE_LIMIT_GENERAL_LIMIT: '100000', RATE_LIMIT_REFRESH_LIMIT: '10000' },
+      gatewayEnv: {
+        TRUSTED_PROXIES: 'loopback',
+        RATE_LIMIT_AUTH_LIMIT: '10000',
+        RATE_LIMIT_GENERAL_LIMIT: '100000',
+        RATE_LIMIT_REFRESH_LIMIT: '10000',
+      },
       authEnv: {
         BOOTSTRAP_ADMIN_EMAIL: ADMIN.email,
         BOOTSTRAP_ADMIN_PASSWORD: ADMIN.password,
@@ -109,7 +118,10 @@ describe('the system on a real 3-master Redis Cluster', () => {
     expect(state.body.addresses).toHaveLength(2);
 
     expect((await api().patch(`/api/accounts/${user.id}/unlock`).set(bearer(adminToken))).status).toBe(200);
-    expect((await api().get(`/api/accounts/${user.id}/lockout`).set(bearer(adminToken))).body).toMatchObject({ locked: false, emailFailures: 0 });
+    expect((await api().get(`/api/accounts/${user.id}/lockout`).set(bearer(adminToken))).body).toMatchObject({
+      locked: false,
+      emailFailures: 0,
+    });
     expect((await attempt(user.email, TEST_PASSWORD, '10.88.1.3')).status).toBe(200);
   });
 
@@ -146,7 +158,9 @@ describe('the system on a real 3-master Redis Cluster', () => {
       expect((await api().post('/api/auth/logout').set(bearer(user.accessToken))).status).toBe(204);
 
       expect(await refusedEverywhere(user.accessToken)).toBe(true);
-      console.log(`revocation on the cluster: refused by the gateway and profile-service ${Date.now() - loggedOut} ms after logout was sent (bound 1000 ms)`);
+      console.log(
+        `revocation on the cluster: refused by the gateway and profile-service ${Date.now() - loggedOut} ms after logout was sent (bound 1000 ms)`,
+      );
       expect(await eventually(() => Promise.resolve(messages.includes(`s:${sessionIdOf(user.accessToken)}`)))).toBe(true);
       expect((await refresh(user.refreshToken)).status).toBe(401);
     } finally {

@@ -1,4 +1,13 @@
-import { encodeText, rawRequest, type RawResponse, registerAndLogin, startTestSystem, type TestSystem, type TestUser, UNLIMITED_BUDGETS } from '../support';
+import {
+  encodeText,
+  rawRequest,
+  registerAndLogin,
+  startTestSystem,
+  UNLIMITED_BUDGETS,
+  type RawResponse,
+  type TestSystem,
+  type TestUser,
+} from '../support';
 
 /**
  * What a JSON body may be: UTF-8 text (however the charset is spelled), nested no deeper than the
@@ -10,7 +19,11 @@ describe('request bodies: UTF-8 JSON only, refusals that quote nothing', () => {
   let user: TestUser;
 
   beforeAll(async () => {
-    system = await startTestSystem({ label: 'request-bodies', gatewayEnv: UNLIMITED_BUDGETS.gatewayEnv, authEnv: UNLIMITED_BUDGETS.authEnv });
+    system = await startTestSystem({
+      label: 'request-bodies',
+      gatewayEnv: UNLIMITED_BUDGETS.gatewayEnv,
+      authEnv: UNLIMITED_BUDGETS.authEnv,
+    });
     user = await registerAndLogin(system.gatewayUrl);
   });
   afterAll(() => system?.close());
@@ -30,16 +43,19 @@ describe('request bodies: UTF-8 JSON only, refusals that quote nothing', () => {
   const DEEP = `["\u2200",${'['.repeat(5000)}${']'.repeat(5000)}]`;
 
   describe.each(targets)('%s', (_where, url, prefix) => {
-    it.each(['utf-16le', 'utf-16be', 'utf-16', 'utf-7', 'latin1'] as const)('refuses a deeply nested body in %s with 415, not a 500', async (charset) => {
-      for (const route of ['login', 'register', 'refresh']) {
-        const res = await post(url(), `${prefix}/${route}`, `application/json; charset=${charset}`, encodeText(DEEP, charset));
-        expect({ route, status: res.status, body: JSON.parse(res.body) }).toEqual({
-          route,
-          status: 415,
-          body: { statusCode: 415, message: 'Request body must be JSON encoded as UTF-8' },
-        });
-      }
-    });
+    it.each(['utf-16le', 'utf-16be', 'utf-16', 'utf-7', 'latin1'] as const)(
+      'refuses a deeply nested body in %s with 415, not a 500',
+      async (charset) => {
+        for (const route of ['login', 'register', 'refresh']) {
+          const res = await post(url(), `${prefix}/${route}`, `application/json; charset=${charset}`, encodeText(DEEP, charset));
+          expect({ route, status: res.status, body: JSON.parse(res.body) }).toEqual({
+            route,
+            status: 415,
+            body: { statusCode: 415, message: 'Request body must be JSON encoded as UTF-8' },
+          });
+        }
+      },
+    );
 
     it('refuses an ordinary body declared in another charset with 415, on an authenticated route too', async () => {
       const body = JSON.stringify({ currentPassword: user.password, newPassword: 'another long passphrase 42' });
@@ -56,7 +72,12 @@ describe('request bodies: UTF-8 JSON only, refusals that quote nothing', () => {
       ['no charset', 'application/json'],
     ])('accepts UTF-8 declared as %s, with or without a byte-order mark', async (_name, contentType) => {
       for (const bom of ['', '\ufeff']) {
-        const res = await post(url(), `${prefix}/login`, contentType, Buffer.from(`${bom}${JSON.stringify({ email: user.email, password: 'not the password at all' })}`));
+        const res = await post(
+          url(),
+          `${prefix}/login`,
+          contentType,
+          Buffer.from(`${bom}${JSON.stringify({ email: user.email, password: 'not the password at all' })}`),
+        );
         // Parsed and validated: the answer is about the credentials, not about the body.
         expect({ bom: bom.length, status: res.status }).toEqual({ bom: bom.length, status: 401 });
       }
@@ -64,19 +85,37 @@ describe('request bodies: UTF-8 JSON only, refusals that quote nothing', () => {
 
     it('answers malformed JSON without quoting any of it', async () => {
       const secret = 'sk_live_4eC39HqLyjWDarjtT1zdp7dc';
-      const bodies = [`{"password": ${secret}}`, secret, `{"email":"a@b.co","password":"${secret}`, `{"password":"${secret}"}}`, `[${secret}]`];
+      const bodies = [
+        `{"password": ${secret}}`,
+        secret,
+        `{"email":"a@b.co","password":"${secret}`,
+        `{"password":"${secret}"}}`,
+        `[${secret}]`,
+      ];
       for (const body of bodies) {
         const res = await post(url(), `${prefix}/login`, 'application/json', Buffer.from(body));
-        expect({ body, status: res.status, answer: JSON.parse(res.body) }).toEqual({ body, status: 400, answer: { statusCode: 400, message: 'Malformed request body' } });
+        expect({ body, status: res.status, answer: JSON.parse(res.body) }).toEqual({
+          body,
+          status: 400,
+          answer: { statusCode: 400, message: 'Malformed request body' },
+        });
       }
     });
 
     it('does not name an unknown property the client sent', async () => {
       const secret = 'sk_live_4eC39HqLyjWDarjtT1zdp7dc';
-      const res = await post(url(), `${prefix}/login`, 'application/json', Buffer.from(JSON.stringify({ email: user.email, password: 'x'.repeat(12), [secret]: 1 })));
+      const res = await post(
+        url(),
+        `${prefix}/login`,
+        'application/json',
+        Buffer.from(JSON.stringify({ email: user.email, password: 'x'.repeat(12), [secret]: 1 })),
+      );
       expect(res.status).toBe(400);
       expect(res.body).not.toContain(secret);
-      expect(JSON.parse(res.body)).toMatchObject({ statusCode: 400, message: expect.arrayContaining(['the body has a property that is not allowed']) });
+      expect(JSON.parse(res.body)).toMatchObject({
+        statusCode: 400,
+        message: expect.arrayContaining(['the body has a property that is not allowed']),
+      });
     });
   });
 });

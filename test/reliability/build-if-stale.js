@@ -18,7 +18,8 @@ function newestSource(dir) {
     // A package's built output (libs/*/dist) is not an input of the app bundles.
     if (entry.isDirectory() && (entry.name === 'dist' || entry.name === 'node_modules')) continue;
     if (entry.isDirectory()) newest = Math.max(newest, newestSource(path));
-    else if (/\.(ts|lua|json)$/.test(entry.name) && !/\.(spec|e2e-spec)\.ts$/.test(entry.name)) newest = Math.max(newest, statSync(path).mtimeMs);
+    else if (/\.(ts|lua|json)$/.test(entry.name) && !/\.(spec|e2e-spec)\.ts$/.test(entry.name))
+      newest = Math.max(newest, statSync(path).mtimeMs);
   }
   return newest;
 }

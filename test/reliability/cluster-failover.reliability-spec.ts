@@ -1,16 +1,17 @@
 import { sessionsKeys } from '@nest-hardening/sessions';
-import { type ProcessSystem, startProcessSystem, startRedisCluster, type TestRedisCluster } from '../support';
+
+import { startProcessSystem, startRedisCluster, type ProcessSystem, type TestRedisCluster } from '../support';
 import {
-  type Account,
   call,
   freshIp,
   logIn,
   register,
-  type Reply,
-  type Session,
   sessionIdOf,
   sleep,
   statusCounts,
+  type Account,
+  type Reply,
+  type Session,
 } from './reliability-client';
 
 /**
@@ -128,7 +129,13 @@ describe('Redis Cluster failover under traffic (3 masters + 3 replicas, the apps
       if (count >= onKilled && registered.length - count >= elsewhere) {
         return {
           victim,
-          users: registered.map((r, i) => ({ name: `user ${i}`, id: r.id, account: r.account, from: freshIp(), onKilledMaster: r.master === victim })),
+          users: registered.map((r, i) => ({
+            name: `user ${i}`,
+            id: r.id,
+            account: r.account,
+            from: freshIp(),
+            onKilledMaster: r.master === victim,
+          })),
         };
       }
     }
@@ -175,15 +182,25 @@ describe('Redis Cluster failover under traffic (3 masters + 3 replicas, the apps
     const work = async (worker: Worker): Promise<boolean> => {
       const turn = worker.turn++;
       const { user, session } = worker;
-      if (turn % 3 === 0) return (await record('me', user, () => call(gateway(), 'GET', '/api/me', bearer(session.accessToken)))).status === 200;
-      if (turn % 3 === 1) return (await record('profile', user, () => call(gateway(), 'GET', '/api/profile', bearer(session.accessToken)))).status === 200;
+      if (turn % 3 === 0)
+        return (await record('me', user, () => call(gateway(), 'GET', '/api/me', bearer(session.accessToken)))).status === 200;
+      if (turn % 3 === 1)
+        return (await record('profile', user, () => call(gateway(), 'GET', '/api/profile', bearer(session.accessToken)))).status === 200;
       const reply = await record('refresh', user, () =>
-        call(gateway(), 'POST', '/api/auth/refresh', { from: user.from, body: { refreshToken: session.refreshToken }, timeoutMs: CLIENT_TIMEOUT_MS }),
+        call(gateway(), 'POST', '/api/auth/refresh', {
+          from: user.from,
+          body: { refreshToken: session.refreshToken },
+          timeoutMs: CLIENT_TIMEOUT_MS,
+        }),
       );
       // Without an answer the old refresh token is used again: within the reuse grace window it
       // yields the same successor, so a rotation whose answer was lost does not end the session.
       if (reply.status !== 200) return false;
-      worker.session = { accessToken: reply.body.accessToken as string, refreshToken: reply.body.refreshToken as string, sessionId: session.sessionId };
+      worker.session = {
+        accessToken: reply.body.accessToken as string,
+        refreshToken: reply.body.refreshToken as string,
+        sessionId: session.sessionId,
+      };
       return true;
     };
 
@@ -192,7 +209,11 @@ describe('Redis Cluster failover under traffic (3 masters + 3 replicas, the apps
       const now = Date.now();
       const probes = revoked.flatMap(({ user, session, revokedAt }) => [
         record('revoked-refresh', user, () =>
-          call(gateway(), 'POST', '/api/auth/refresh', { from: user.from, body: { refreshToken: session.refreshToken }, timeoutMs: CLIENT_TIMEOUT_MS }),
+          call(gateway(), 'POST', '/api/auth/refresh', {
+            from: user.from,
+            body: { refreshToken: session.refreshToken },
+            timeoutMs: CLIENT_TIMEOUT_MS,
+          }),
         ),
         ...(now >= revokedAt + ACCESS_REVOCATION_BOUND_MS
           ? [
@@ -231,7 +252,9 @@ describe('Redis Cluster failover under traffic (3 masters + 3 replicas, the apps
     await revoke(v0, toDelete, 'DELETE session before the kill', () =>
       call(gateway(), 'DELETE', `/api/me/sessions/${toDelete.sessionId}`, bearer(workers[0].session.accessToken)),
     );
-    await revoke(v2, beforeLogout, 'logout before the kill', () => call(gateway(), 'POST', '/api/auth/logout', bearer(beforeLogout.accessToken)));
+    await revoke(v2, beforeLogout, 'logout before the kill', () =>
+      call(gateway(), 'POST', '/api/auth/logout', bearer(beforeLogout.accessToken)),
+    );
     await sleep(BEFORE_KILL_MS);
 
     const killedAt = Date.now();
@@ -260,7 +283,8 @@ describe('Redis Cluster failover under traffic (3 masters + 3 replicas, the apps
     await traffic;
 
     const counts: Partial<Record<Kind, Record<number, number>>> = {};
-    for (const kind of new Set(outcomes.map((o) => o.kind))) counts[kind] = statusCounts(outcomes.filter((o) => o.kind === kind).map((o) => o.reply));
+    for (const kind of new Set(outcomes.map((o) => o.kind)))
+      counts[kind] = statusCounts(outcomes.filter((o) => o.kind === kind).map((o) => o.reply));
     const answers503 = new Set(outcomes.filter((o) => o.reply.status === 503).map((o) => JSON.stringify(o.reply.body)));
     const outage = outcomes.filter((o) => o.startedAt >= killedAt && o.startedAt < (recovered?.endedAt ?? Date.now()));
     const slowest = (list: Outcome[]) => (list.length ? Math.max(...list.map((o) => o.reply.ms)) : 0);
@@ -279,11 +303,14 @@ describe('Redis Cluster failover under traffic (3 masters + 3 replicas, the apps
     if (outcomes.some((o) => o.reply.status >= 500 && o.reply.status !== 503)) {
       for (const p of system.processes()) process.stdout.write(`failover: log of ${p.app} ${p.index}:\n${p.logTail(40)}\n`);
     }
-    const describe = (o: Outcome) => `${o.kind} (${o.user}) at ${o.startedAt - killedAt} ms: ${o.reply.status} ${o.reply.error ?? JSON.stringify(o.reply.body)}`;
+    const describe = (o: Outcome) =>
+      `${o.kind} (${o.user}) at ${o.startedAt - killedAt} ms: ${o.reply.status} ${o.reply.error ?? JSON.stringify(o.reply.body)}`;
     // No hang, no transport error, no 5xx but 503, and every 503 says so with Retry-After.
     expect(outcomes.filter((o) => o.reply.hung || o.reply.status === 0).map(describe)).toEqual([]);
     expect(outcomes.filter((o) => o.reply.status >= 500 && o.reply.status !== 503).map(describe)).toEqual([]);
-    expect(outcomes.filter((o) => o.reply.status === 503 && !(o.reply.headers['retry-after'] && o.reply.body.message)).map(describe)).toEqual([]);
+    expect(
+      outcomes.filter((o) => o.reply.status === 503 && !(o.reply.headers['retry-after'] && o.reply.body.message)).map(describe),
+    ).toEqual([]);
     // Working sessions are never refused (no lost rotation, no surprise logout), and nobody hits a budget.
     const working: Kind[] = ['me', 'profile', 'refresh', 'login', 'revoke'];
     expect(outcomes.filter((o) => working.includes(o.kind) && ![200, 204, 503].includes(o.reply.status)).map(describe)).toEqual([]);
@@ -298,7 +325,12 @@ describe('Redis Cluster failover under traffic (3 masters + 3 replicas, the apps
     // It was a failover: the keys in use moved to a promoted replica, with traffic running throughout.
     expect(await cluster.masterOf(`${system.keyPrefix}${sessionsKeys.userTag(v0.id)}`)).not.toBe(victim);
     expect(outcomes.some((o) => o.startedAt > killedAt && o.startedAt < failedOverAt)).toBe(true);
-    expect(system.processes().filter((p) => !p.alive()).map((p) => `${p.app} ${p.index}`)).toEqual([]);
+    expect(
+      system
+        .processes()
+        .filter((p) => !p.alive())
+        .map((p) => `${p.app} ${p.index}`),
+    ).toEqual([]);
     // The sessions that kept working are still live after the failover.
     for (const worker of workers) {
       expect((await call(gateway(), 'GET', '/api/me', bearer(worker.session.accessToken))).status).toBe(200);

@@ -1,28 +1,30 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+
 import { Client } from 'pg';
+
 import {
-  type AppProcess,
-  type ProcessSystem,
   startProcessSystem,
   startRedisServer,
   TEST_POSTGRES_URL,
-  type TestRedisServer,
   uniqueEmail,
+  type AppProcess,
+  type ProcessSystem,
+  type TestRedisServer,
 } from '../support';
 import {
-  type Account,
   call,
-  type CallOptions,
   freshIp,
   logIn,
   register,
-  type Reply,
-  type Session,
   sleep,
   statusCounts,
   waitFor,
+  type Account,
+  type CallOptions,
+  type Reply,
+  type Session,
 } from './reliability-client';
 
 /**
@@ -132,16 +134,22 @@ describe('multi-instance reliability (3 gateways, 2 auth-services, 1 profile-ser
       // per-IP spraying block (50), so any 429 here is the gateway's budget, not lockout.
       const replies = await Promise.all(
         Array.from({ length: 1000 }, () =>
-          call(gateway(), 'POST', '/api/auth/login', { from, body: { email: uniqueEmail('flood'), password: 'wrong password 1' }, timeoutMs: 60_000 }),
+          call(gateway(), 'POST', '/api/auth/login', {
+            from,
+            body: { email: uniqueEmail('flood'), password: 'wrong password 1' },
+            timeoutMs: 60_000,
+          }),
         ),
       );
       const counts = statusCounts(replies);
       const limiter429 = replies.filter((r) => r.status === 429 && r.headers['x-ratelimit-limit'] === '5').length;
-      report('login budget 5/IP, 1000 concurrent over 3 gateways', `past the limiter ${1000 - limiter429} (401: ${counts[401] ?? 0}), 429: ${counts[429] ?? 0}`);
+      report(
+        'login budget 5/IP, 1000 concurrent over 3 gateways',
+        `past the limiter ${1000 - limiter429} (401: ${counts[401] ?? 0}), 429: ${counts[429] ?? 0}`,
+      );
       expect(limiter429).toBe(995);
       expect(counts).toEqual({ 401: 5, 429: 995 });
     }, 120_000);
-
   });
 
   // The remaining tests are not about budgets: the gateways restart with budgets nobody reaches
@@ -208,16 +216,12 @@ describe('multi-instance reliability (3 gateways, 2 auth-services, 1 profile-ser
           ],
         );
         // Logout through gateway 1 (auth-service 1).
-        const byLogout = await revokeAndMeasure(
-          other,
-          () => call(g1, 'POST', '/api/auth/logout', bearer(other.accessToken)),
-          [
-            { name: 'gateway 0', url: g0, path: '/api/me' },
-            { name: 'gateway 2', url: g2, path: '/api/me' },
-            { name: 'profile-service', url: system.profileUrl, path: '/profile' },
-            { name: 'auth-service 0', url: system.authUrls[0], path: '/me' },
-          ],
-        );
+        const byLogout = await revokeAndMeasure(other, () => call(g1, 'POST', '/api/auth/logout', bearer(other.accessToken)), [
+          { name: 'gateway 0', url: g0, path: '/api/me' },
+          { name: 'gateway 2', url: g2, path: '/api/me' },
+          { name: 'profile-service', url: system.profileUrl, path: '/profile' },
+          { name: 'auth-service 0', url: system.authUrls[0], path: '/me' },
+        ]);
         const all = [...Object.values(byDelete), ...Object.values(byLogout)];
         const worst = Math.max(...all);
         report('revocation delay (DELETE via gateway 0), ms', JSON.stringify(byDelete));
@@ -234,7 +238,11 @@ describe('multi-instance reliability (3 gateways, 2 auth-services, 1 profile-ser
         const session = await logIn(system.authUrls[0], account, '/auth/login', from);
         const replies = await Promise.all(
           Array.from({ length: 100 }, (_, i) =>
-            call(system.authUrls[i % 2], 'POST', '/auth/refresh', { from, body: { refreshToken: session.refreshToken }, timeoutMs: 60_000 }),
+            call(system.authUrls[i % 2], 'POST', '/auth/refresh', {
+              from,
+              body: { refreshToken: session.refreshToken },
+              timeoutMs: 60_000,
+            }),
           ),
         );
         const counts = statusCounts(replies);
@@ -260,7 +268,11 @@ describe('multi-instance reliability (3 gateways, 2 auth-services, 1 profile-ser
         const from = freshIp();
         const replies = await Promise.all(
           Array.from({ length: 100 }, (_, i) =>
-            call(system.authUrls[i % 2], 'POST', '/auth/login', { from, body: { email: account.email, password: 'not the password' }, timeoutMs: 60_000 }),
+            call(system.authUrls[i % 2], 'POST', '/auth/login', {
+              from,
+              body: { email: account.email, password: 'not the password' },
+              timeoutMs: 60_000,
+            }),
           ),
         );
         // Counting verifications from outside the processes: the lockout guard reserves an attempt
@@ -268,7 +280,10 @@ describe('multi-instance reliability (3 gateways, 2 auth-services, 1 profile-ser
         // 429 without touching argon2; a request that got a reservation runs the verification and,
         // the password being wrong, answers 401. So #401 = #password verifications.
         const counts = statusCounts(replies);
-        report('lockout race, 100 wrong logins over 2 auth-services', `verifications (401) ${counts[401] ?? 0}, refused (429) ${counts[429] ?? 0}`);
+        report(
+          'lockout race, 100 wrong logins over 2 auth-services',
+          `verifications (401) ${counts[401] ?? 0}, refused (429) ${counts[429] ?? 0}`,
+        );
         expect((counts[401] ?? 0) + (counts[429] ?? 0)).toBe(100);
         expect(counts[401]).toBeGreaterThanOrEqual(1);
         expect(counts[401]).toBeLessThanOrEqual(5);
@@ -280,7 +295,7 @@ describe('multi-instance reliability (3 gateways, 2 auth-services, 1 profile-ser
     });
 
     describe('Postgres fault', () => {
-      it('logins while the apps\' Postgres backends are terminated answer 503, never 500, and the pool recovers by itself', async () => {
+      it("logins while the apps' Postgres backends are terminated answer 503, never 500, and the pool recovers by itself", async () => {
         const account = await register(system.authUrls[0]);
         // Another account for the profile reads: the logins below would evict its session once the
         // account passes MAX_SESSIONS_PER_USER (100).
@@ -329,13 +344,17 @@ describe('multi-instance reliability (3 gateways, 2 auth-services, 1 profile-ser
         expect(without503RetryAfter).toHaveLength(0);
 
         // The pools reconnect by themselves: every auth-service and profile-service serve again.
-        const recovered = await waitFor(async () => {
-          const results = await Promise.all([
-            ...system.authUrls.map((url) => call(url, 'POST', '/auth/login', { from: freshIp(), body: account })),
-            call(system.profileUrl, 'GET', '/profile', bearer(session.accessToken)),
-          ]);
-          return results.every((r) => r.status === 200);
-        }, 15_000, 200);
+        const recovered = await waitFor(
+          async () => {
+            const results = await Promise.all([
+              ...system.authUrls.map((url) => call(url, 'POST', '/auth/login', { from: freshIp(), body: account })),
+              call(system.profileUrl, 'GET', '/profile', bearer(session.accessToken)),
+            ]);
+            return results.every((r) => r.status === 200);
+          },
+          15_000,
+          200,
+        );
         expect(recovered).toBe(true);
         const after = await Promise.all(
           Array.from({ length: 6 }, () => call(gateway(), 'POST', '/api/auth/login', { from: freshIp(), body: account })),
@@ -372,7 +391,11 @@ describe('multi-instance reliability (3 gateways, 2 auth-services, 1 profile-ser
             case 'revoked-profile':
               return call(system.profileUrl, 'GET', '/profile', { ...bearer(revoked.accessToken), timeoutMs });
             case 'revoked-refresh':
-              return call(gateway(), 'POST', '/api/auth/refresh', { from: freshIp(), body: { refreshToken: revoked.refreshToken }, timeoutMs });
+              return call(gateway(), 'POST', '/api/auth/refresh', {
+                from: freshIp(),
+                body: { refreshToken: revoked.refreshToken },
+                timeoutMs,
+              });
           }
         };
         const mix: Kind[] = ['me', 'revoked-gateway', 'profile', 'revoked-profile', 'health', 'me', 'revoked-refresh', 'login'];
@@ -394,14 +417,18 @@ describe('multi-instance reliability (3 gateways, 2 auth-services, 1 profile-ser
         const backAt = Date.now();
         // Normal service: the live session works on every gateway and on profile-service directly.
         let recoveredAt = Number.POSITIVE_INFINITY;
-        await waitFor(async () => {
-          const probes = await Promise.all([
-            ...system.gatewayUrls.map((url) => call(url, 'GET', '/api/me', { ...bearer(live.accessToken), timeoutMs: 5000 })),
-            call(system.profileUrl, 'GET', '/profile', { ...bearer(live.accessToken), timeoutMs: 5000 }),
-          ]);
-          if (probes.every((r) => r.status === 200)) recoveredAt = Date.now();
-          return recoveredAt !== Number.POSITIVE_INFINITY;
-        }, 20_000, 50);
+        await waitFor(
+          async () => {
+            const probes = await Promise.all([
+              ...system.gatewayUrls.map((url) => call(url, 'GET', '/api/me', { ...bearer(live.accessToken), timeoutMs: 5000 })),
+              call(system.profileUrl, 'GET', '/profile', { ...bearer(live.accessToken), timeoutMs: 5000 }),
+            ]);
+            if (probes.every((r) => r.status === 200)) recoveredAt = Date.now();
+            return recoveredAt !== Number.POSITIVE_INFINITY;
+          },
+          20_000,
+          50,
+        );
         await sleep(2000);
         running = false;
         await Promise.all(workers);
@@ -438,12 +465,17 @@ describe('multi-instance reliability (3 gateways, 2 auth-services, 1 profile-ser
 
         // No session from before the outage was lost: its access token and its refresh token work.
         for (const url of system.gatewayUrls) expect((await call(url, 'GET', '/api/me', bearer(live.accessToken))).status).toBe(200);
-        const refreshed = await call(gateway(), 'POST', '/api/auth/refresh', { from: freshIp(), body: { refreshToken: live.refreshToken } });
+        const refreshed = await call(gateway(), 'POST', '/api/auth/refresh', {
+          from: freshIp(),
+          body: { refreshToken: live.refreshToken },
+        });
         expect(refreshed.status).toBe(200);
         expect((await call(gateway(), 'GET', '/api/profile', bearer(refreshed.body.accessToken as string))).status).toBe(200);
         // ...and the revoked one is still refused everywhere.
         for (const url of system.gatewayUrls) expect((await call(url, 'GET', '/api/me', bearer(revoked.accessToken))).status).toBe(401);
-        expect((await call(gateway(), 'POST', '/api/auth/refresh', { from: freshIp(), body: { refreshToken: revoked.refreshToken } })).status).toBe(401);
+        expect(
+          (await call(gateway(), 'POST', '/api/auth/refresh', { from: freshIp(), body: { refreshToken: revoked.refreshToken } })).status,
+        ).toBe(401);
       }, 120_000);
     });
 
@@ -461,8 +493,26 @@ describe('multi-instance reliability (3 gateways, 2 auth-services, 1 profile-ser
         // 20 steps per cycle: 7 × /api/me, 7 × /api/profile, 3 × session list, 2 × refresh, 1 × login.
         type Action = 'me' | 'profile' | 'sessions' | 'refresh' | 'login';
         const cycle: Action[] = [
-          'me', 'profile', 'sessions', 'me', 'refresh', 'profile', 'me', 'profile', 'sessions', 'me',
-          'login', 'profile', 'me', 'profile', 'refresh', 'me', 'sessions', 'profile', 'me', 'profile',
+          'me',
+          'profile',
+          'sessions',
+          'me',
+          'refresh',
+          'profile',
+          'me',
+          'profile',
+          'sessions',
+          'me',
+          'login',
+          'profile',
+          'me',
+          'profile',
+          'refresh',
+          'me',
+          'sessions',
+          'profile',
+          'me',
+          'profile',
         ];
         // Warm-up, not measured: a few concurrent logins per auth-service, so each has sized its
         // argon2 worker threads (and their native allocator arenas, ~20 MB per concurrent hash)
@@ -471,7 +521,9 @@ describe('multi-instance reliability (3 gateways, 2 auth-services, 1 profile-ser
         // auth-service gets a third of the traffic and otherwise keeps warming up after the 30 s mark.
         for (let round = 0; round < 5; round++) {
           await Promise.all(
-            system.authUrls.flatMap((url) => users.slice(0, 4).map(({ account }) => call(url, 'POST', '/auth/login', { from: freshIp(), body: account }))),
+            system.authUrls.flatMap((url) =>
+              users.slice(0, 4).map(({ account }) => call(url, 'POST', '/auth/login', { from: freshIp(), body: account })),
+            ),
           );
         }
         // And a burst of the read traffic through every gateway (not measured): a process that has
@@ -505,7 +557,10 @@ describe('multi-instance reliability (3 gateways, 2 auth-services, 1 profile-ser
                 reply = await call(gateway(), 'GET', '/api/me/sessions', { ...bearer(token), timeoutMs: 10_000 });
                 break;
               case 'refresh':
-                reply = await call(gateway(), 'POST', '/api/auth/refresh', { body: { refreshToken: user.session.refreshToken }, timeoutMs: 10_000 });
+                reply = await call(gateway(), 'POST', '/api/auth/refresh', {
+                  body: { refreshToken: user.session.refreshToken },
+                  timeoutMs: 10_000,
+                });
                 break;
               case 'login':
                 reply = await call(gateway(), 'POST', '/api/auth/login', { from: freshIp(), body: user.account, timeoutMs: 10_000 });
@@ -532,7 +587,7 @@ describe('multi-instance reliability (3 gateways, 2 auth-services, 1 profile-ser
         // A scrape that is late (a busy process) loses its heap sample, never an RSS sample.
         const heapUsed = async (p: AppProcess) => {
           const reply = await call(p.url, 'GET', '/metrics', { timeoutMs: 900 });
-          const match = /^nodejs_heap_size_used_bytes (\S+)$/m.exec(String(reply.body.text ?? ''));
+          const match = /^nodejs_heap_size_used_bytes (\S+)$/m.exec(typeof reply.body.text === 'string' ? reply.body.text : '');
           return match ? Number(match[1]) : Number.NaN;
         };
         const sampler = (async () => {
@@ -555,7 +610,8 @@ describe('multi-instance reliability (3 gateways, 2 auth-services, 1 profile-ser
         };
         const sustained = (values: number[]) => {
           let level = 0;
-          for (let i = 0; i + SUSTAINED_SAMPLES <= values.length; i++) level = Math.max(level, Math.min(...values.slice(i, i + SUSTAINED_SAMPLES)));
+          for (let i = 0; i + SUSTAINED_SAMPLES <= values.length; i++)
+            level = Math.max(level, Math.min(...values.slice(i, i + SUSTAINED_SAMPLES)));
           return level;
         };
         const lowest = (values: number[]) => Math.min(...values);
@@ -567,10 +623,11 @@ describe('multi-instance reliability (3 gateways, 2 auth-services, 1 profile-ser
         const elapsedS = (Date.now() - started) / 1000;
 
         const counts = statusCounts(replies.map((r) => r.reply));
-        const growth = Object.fromEntries(
-          Object.entries(endLevel).map(([name, kb]) => [name, (kb - baseline[name]) / baseline[name]]),
+        const growth = Object.fromEntries(Object.entries(endLevel).map(([name, kb]) => [name, (kb - baseline[name]) / baseline[name]]));
+        report(
+          'soak: requests, rate',
+          `${replies.length} in ${elapsedS.toFixed(0)} s (${(replies.length / elapsedS).toFixed(1)}/s), answers ${JSON.stringify(counts)}`,
         );
-        report('soak: requests, rate', `${replies.length} in ${elapsedS.toFixed(0)} s (${(replies.length / elapsedS).toFixed(1)}/s), answers ${JSON.stringify(counts)}`);
         const mb = (bytes: number) => (bytes / 1024 / 1024).toFixed(1);
         for (const p of Object.keys(endLevel)) {
           report(
@@ -586,7 +643,8 @@ describe('multi-instance reliability (3 gateways, 2 auth-services, 1 profile-ser
         expect(replies.filter(({ reply }) => reply.status >= 300).map(({ action, reply }) => `${action}: ${reply.status}`)).toEqual([]);
         expectAllAlive();
         // Within 20% means no growth beyond 20%; a process that shrinks (GC after start-up) is fine.
-        for (const [name, ratio] of Object.entries(growth)) expect({ name, growthWithin20Percent: ratio <= 0.2 }).toEqual({ name, growthWithin20Percent: true });
+        for (const [name, ratio] of Object.entries(growth))
+          expect({ name, growthWithin20Percent: ratio <= 0.2 }).toEqual({ name, growthWithin20Percent: true });
       }, 240_000);
     });
   });

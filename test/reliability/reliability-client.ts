@@ -1,4 +1,5 @@
-import { Agent, type IncomingHttpHeaders, request as httpRequest } from 'node:http';
+import { Agent, request as httpRequest, type IncomingHttpHeaders } from 'node:http';
+
 import { TEST_PASSWORD, uniqueEmail } from '../support';
 
 /** One answer, or what happened instead (`status` 0 with `error`: no answer, `hung`: client timeout). */

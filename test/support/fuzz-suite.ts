@@ -1,4 +1,5 @@
 import { fuzzSeed, UNLIMITED_BUDGETS } from '@nest-hardening/testing';
+
 import { startTestSystem, type TestSystem } from './test-system';
 
 export interface FuzzSuite {

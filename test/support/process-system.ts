@@ -1,13 +1,14 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { get } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+
 import type { Env } from '@nest-hardening/config';
-import { freePort } from '@nest-hardening/testing';
+import { deleteClusterKeysWithPrefix, deleteKeysWithPrefix, freePort, TEST_REDIS_URL, uniqueKeyPrefix } from '@nest-hardening/testing';
+
 import { createTestDatabase, type TestDatabase } from './test-database';
-import { deleteClusterKeysWithPrefix, deleteKeysWithPrefix, TEST_REDIS_URL, uniqueKeyPrefix } from '@nest-hardening/testing';
 
 export type AppName = 'api-gateway' | 'auth-service' | 'profile-service';
 
@@ -227,7 +228,9 @@ export async function startProcessSystem(options: ProcessSystemOptions = {}): Pr
   const cleanUp = async () => {
     await Promise.allSettled(all.map((p) => p.kill()));
     const clusterNodes = options.redisClusterNodes;
-    await (clusterNodes ? deleteClusterKeysWithPrefix(keyPrefix, clusterNodes) : deleteKeysWithPrefix(keyPrefix, redisUrl)).catch(() => undefined);
+    await (clusterNodes ? deleteClusterKeysWithPrefix(keyPrefix, clusterNodes) : deleteKeysWithPrefix(keyPrefix, redisUrl)).catch(
+      () => undefined,
+    );
     await database.drop().catch(() => undefined);
     rmSync(workDir, { recursive: true, force: true });
   };

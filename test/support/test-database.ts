@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
+
 import { Client } from 'pg';
+
 import { ensureDatabase, runMigrations } from '@nest-hardening/database';
 
 /** Every service's migrations: the test database holds all tables, as a shared development database does. */

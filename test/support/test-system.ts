@@ -1,17 +1,20 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+
 import type { INestApplication } from '@nestjs/common';
+
 import type { Env } from '@nest-hardening/config';
+import { deleteClusterKeysWithPrefix, deleteKeysWithPrefix, TEST_REDIS_URL, uniqueKeyPrefix } from '@nest-hardening/testing';
+
 // Tests compose the very applications main.ts starts, with their own settings.
 import { createApiGatewayApp } from '../../apps/api-gateway/src/api-gateway.app';
 import { loadApiGatewayConfig } from '../../apps/api-gateway/src/config/api-gateway.config';
 import { createAuthServiceApp } from '../../apps/auth-service/src/auth-service.app';
 import { loadAuthServiceConfig } from '../../apps/auth-service/src/config/auth-service.config';
-import { createProfileServiceApp } from '../../apps/profile-service/src/profile-service.app';
 import { loadProfileServiceConfig } from '../../apps/profile-service/src/config/profile-service.config';
+import { createProfileServiceApp } from '../../apps/profile-service/src/profile-service.app';
 import { createTestDatabase, type TestDatabase } from './test-database';
-import { deleteClusterKeysWithPrefix, deleteKeysWithPrefix, TEST_REDIS_URL, uniqueKeyPrefix } from '@nest-hardening/testing';
 
 export interface TestSystemOptions {
   /**
@@ -135,9 +138,10 @@ export async function startTestSystem(options: TestSystemOptions = {}): Promise<
       async close() {
         await Promise.allSettled(started.reverse().map((app) => app.close()));
         const clusterNodes = shared.REDIS_CLUSTER_NODES?.split(',');
-        await (clusterNodes
-          ? deleteClusterKeysWithPrefix(keyPrefix, clusterNodes)
-          : deleteKeysWithPrefix(keyPrefix, shared.REDIS_URL ?? TEST_REDIS_URL)
+        await (
+          clusterNodes
+            ? deleteClusterKeysWithPrefix(keyPrefix, clusterNodes)
+            : deleteKeysWithPrefix(keyPrefix, shared.REDIS_URL ?? TEST_REDIS_URL)
         ).catch(() => undefined);
         await database.drop();
         rmSync(keysDir, { recursive: true, force: true });

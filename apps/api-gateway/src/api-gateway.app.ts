@@ -1,9 +1,11 @@
 import type { INestApplication } from '@nestjs/common';
+
 import { createServiceApp } from '@nest-hardening/http-app';
+
 import { ApiGatewayModule } from './api-gateway.module';
+import type { ApiGatewayConfig } from './config/api-gateway.config';
 import { corsOptions } from './cors/cors-options';
 import { serveGatewayDocs } from './docs/gateway-docs';
-import type { ApiGatewayConfig } from './config/api-gateway.config';
 import { useGatewaySecret } from './proxy/forwarded-headers';
 
 /** Builds the gateway application (not yet listening); used by main.ts and by the tests. */

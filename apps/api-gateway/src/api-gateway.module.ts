@@ -1,9 +1,11 @@
-import { type DynamicModule, Module } from '@nestjs/common';
+import { Module, type DynamicModule } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
+
 import { AccessTokenGuard, AuthenticationRequiredGuard } from '@nest-hardening/auth';
 import { HealthModule } from '@nest-hardening/health';
 import { serviceModules, tokenVerifierModule } from '@nest-hardening/http-app';
-import { DEFAULT_RATE_LIMIT_POLICIES, RateLimitGuard, type RateLimitPolicyDefinition, RateLimitModule } from '@nest-hardening/rate-limit';
+import { DEFAULT_RATE_LIMIT_POLICIES, RateLimitGuard, RateLimitModule, type RateLimitPolicyDefinition } from '@nest-hardening/rate-limit';
+
 import { API_GATEWAY_CONFIG, type ApiGatewayConfig } from './config/api-gateway.config';
 import { GatewayJwksController } from './keys/jwks.controller';
 import { GatewayController } from './proxy/gateway.controller';

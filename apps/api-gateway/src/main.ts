@@ -1,4 +1,5 @@
 import { runApp } from '@nest-hardening/http-app';
+
 import { createApiGatewayApp } from './api-gateway.app';
 import { loadApiGatewayConfig } from './config/api-gateway.config';
 

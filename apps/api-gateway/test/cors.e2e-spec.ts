@@ -1,5 +1,6 @@
 import request from 'supertest';
-import { callFrom, freshLoopbackIp, startTestSystem, TEST_PASSWORD, type TestSystem, uniqueEmail } from '../../../test/support';
+
+import { callFrom, freshLoopbackIp, startTestSystem, TEST_PASSWORD, uniqueEmail, type TestSystem } from '../../../test/support';
 import { loadApiGatewayConfig } from '../src/config/api-gateway.config';
 
 const APP_ORIGIN = 'https://app.example.com';
@@ -37,14 +38,20 @@ describe('CORS at the gateway, for the origins in CORS_ORIGINS', () => {
       expect(res.headers['x-ratelimit-limit']).toBeUndefined();
     }
     for (let i = 0; i < 5; i++) {
-      const res = await request(system.gatewayUrl).post('/api/auth/login').set('origin', APP_ORIGIN).send({ email: user.email, password: user.password });
+      const res = await request(system.gatewayUrl)
+        .post('/api/auth/login')
+        .set('origin', APP_ORIGIN)
+        .send({ email: user.email, password: user.password });
       expect(res.status).toBe(200);
       expect(res.headers['access-control-allow-origin']).toBe(APP_ORIGIN);
       expect(res.headers['access-control-expose-headers']).toContain('Retry-After');
       expect(res.headers['access-control-expose-headers']).toContain('RateLimit');
     }
     // The budget is exactly the five logins.
-    const sixth = await request(system.gatewayUrl).post('/api/auth/login').set('origin', APP_ORIGIN).send({ email: user.email, password: user.password });
+    const sixth = await request(system.gatewayUrl)
+      .post('/api/auth/login')
+      .set('origin', APP_ORIGIN)
+      .send({ email: user.email, password: user.password });
     expect(sixth.status).toBe(429);
     expect(sixth.headers['access-control-allow-origin']).toBe(APP_ORIGIN);
   });

@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+
 import {
   contentType,
   forwardedFor,
@@ -7,8 +8,8 @@ import {
   headerValueBytes,
   internalDetailIn,
   rawRequest,
-  type RawResponse,
   registerAndLogin,
+  type RawResponse,
   type TestSystem,
   type TestUser,
 } from '../../../test/support';
@@ -66,7 +67,13 @@ describe('fuzz: header values, through the gateway', () => {
       return list;
     });
 
-  const protectedPaths = ['/api/me', '/api/me/sessions', '/api/profile', '/api/auth/logout', '/api/accounts/00000000-0000-4000-8000-000000000000/lockout'];
+  const protectedPaths = [
+    '/api/me',
+    '/api/me/sessions',
+    '/api/profile',
+    '/api/auth/logout',
+    '/api/accounts/00000000-0000-4000-8000-000000000000/lockout',
+  ];
 
   it('any Authorization bytes with any side headers: no 5xx, no leak, never accepted', async () => {
     const authorization = fc.oneof(
@@ -76,14 +83,20 @@ describe('fuzz: header values, through the gateway', () => {
       fc.constant(undefined).map(() => Buffer.from(`Bearer ${user.accessToken.replace(/\./g, '\u00b7')}`, 'latin1')),
     );
     await fc.assert(
-      fc.asyncProperty(fc.constantFrom(...protectedPaths), fc.constantFrom('GET', 'POST', 'DELETE'), authorization, sideHeaders, async (path, method, auth, side) => {
-        const headers: [string, string | Buffer][] = [['Authorization', auth], ...side];
-        const res = await rawRequest(system.gatewayUrl, { method, path, headers });
-        const what = `${method} ${path} with ${describeHeaders(headers)}`;
-        expectSafe(res, what);
-        if (refusedByParser(res, headers)) return;
-        expect({ what, status: res.status }).toEqual({ what, status: 401 });
-      }),
+      fc.asyncProperty(
+        fc.constantFrom(...protectedPaths),
+        fc.constantFrom('GET', 'POST', 'DELETE'),
+        authorization,
+        sideHeaders,
+        async (path, method, auth, side) => {
+          const headers: [string, string | Buffer][] = [['Authorization', auth], ...side];
+          const res = await rawRequest(system.gatewayUrl, { method, path, headers });
+          const what = `${method} ${path} with ${describeHeaders(headers)}`;
+          expectSafe(res, what);
+          if (refusedByParser(res, headers)) return;
+          expect({ what, status: res.status }).toEqual({ what, status: 401 });
+        },
+      ),
       fuzzParameters(700),
     );
   });
@@ -96,7 +109,11 @@ describe('fuzz: header values, through the gateway', () => {
         const what = `GET /api/me with ${describeHeaders(headers)}`;
         expectSafe(res, what);
         if (refusedByParser(res, headers)) return;
-        expect({ what, status: res.status, id: res.status === 200 ? JSON.parse(res.body).id : undefined }).toEqual({ what, status: 200, id: user.id });
+        expect({ what, status: res.status, id: res.status === 200 ? JSON.parse(res.body).id : undefined }).toEqual({
+          what,
+          status: 200,
+          id: user.id,
+        });
       }),
       fuzzParameters(400),
     );
@@ -106,7 +123,11 @@ describe('fuzz: header values, through the gateway', () => {
     // Each case logs in (one password hash): few runs.
     await fc.assert(
       fc.asyncProperty(headerValueBytes(2000), forwardedFor(), async (userAgent, xff) => {
-        const headers: [string, string | Buffer][] = [['Content-Type', 'application/json'], ['User-Agent', userAgent], ['X-Forwarded-For', xff]];
+        const headers: [string, string | Buffer][] = [
+          ['Content-Type', 'application/json'],
+          ['User-Agent', userAgent],
+          ['X-Forwarded-For', xff],
+        ];
         const loginRes = await rawRequest(system.gatewayUrl, {
           method: 'POST',
           path: '/api/auth/login',
@@ -119,7 +140,11 @@ describe('fuzz: header values, through the gateway', () => {
         expect({ what, status: loginRes.status }).toEqual({ what, status: 200 });
         const tokens = JSON.parse(loginRes.body) as { accessToken: string; refreshToken: string };
 
-        const list = await rawRequest(system.gatewayUrl, { method: 'GET', path: '/api/me/sessions', headers: [['Authorization', `Bearer ${tokens.accessToken}`]] });
+        const list = await rawRequest(system.gatewayUrl, {
+          method: 'GET',
+          path: '/api/me/sessions',
+          headers: [['Authorization', `Bearer ${tokens.accessToken}`]],
+        });
         expectSafe(list, `sessions after ${what}`);
         expect(list.status).toBe(200);
         const current = (JSON.parse(list.body) as { current: boolean; ip: string; device: string }[]).find((s) => s.current);
@@ -137,7 +162,11 @@ describe('fuzz: header values, through the gateway', () => {
         });
         expectSafe(refreshed, `refresh after ${what}`);
         expect({ what, status: refreshed.status }).toEqual({ what, status: 200 });
-        await rawRequest(system.gatewayUrl, { method: 'POST', path: '/api/auth/logout', headers: [['Authorization', `Bearer ${JSON.parse(refreshed.body).accessToken}`]] });
+        await rawRequest(system.gatewayUrl, {
+          method: 'POST',
+          path: '/api/auth/logout',
+          headers: [['Authorization', `Bearer ${JSON.parse(refreshed.body).accessToken}`]],
+        });
       }),
       fuzzParameters(30),
     );

@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { Agent, createServer, type IncomingHttpHeaders, type IncomingMessage, request, type Server } from 'node:http';
+import { Agent, createServer, request, type IncomingHttpHeaders, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+
 import { registerAndLogin, startTestSystem, type TestSystem, type TestUser } from '../../../test/support';
 
 interface Reply {
@@ -17,7 +18,12 @@ function send(url: string, options: { agent: Agent; method?: string; headers?: R
       const chunks: Buffer[] = [];
       res.on('data', (chunk: Buffer) => chunks.push(chunk));
       res.on('end', () =>
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString(), socket: req.socket as Socket }),
+        resolve({
+          status: res.statusCode ?? 0,
+          headers: res.headers,
+          body: Buffer.concat(chunks).toString(),
+          socket: req.socket as Socket,
+        }),
       );
     });
     req.on('error', reject);
@@ -148,13 +154,17 @@ describe('gateway → service connections', () => {
       const rest = randomBytes(8 * 1024 * 1024);
       const sent = createHash('sha256').update(first).update(rest).digest('hex');
       const answer = await new Promise<{ early: string | string[] | undefined; body: string }>((resolve, reject) => {
-        const req = request(url('/profile/upload'), { method: 'POST', agent, headers: { ...auth(), 'content-type': 'application/octet-stream' } }, (res) => {
-          // The service answered after the first chunk; only now does the client send the rest.
-          req.end(rest);
-          const chunks: Buffer[] = [];
-          res.on('data', (chunk: Buffer) => chunks.push(chunk));
-          res.on('end', () => resolve({ early: res.headers['x-received-first-chunk'], body: Buffer.concat(chunks).toString() }));
-        });
+        const req = request(
+          url('/profile/upload'),
+          { method: 'POST', agent, headers: { ...auth(), 'content-type': 'application/octet-stream' } },
+          (res) => {
+            // The service answered after the first chunk; only now does the client send the rest.
+            req.end(rest);
+            const chunks: Buffer[] = [];
+            res.on('data', (chunk: Buffer) => chunks.push(chunk));
+            res.on('end', () => resolve({ early: res.headers['x-received-first-chunk'], body: Buffer.concat(chunks).toString() }));
+          },
+        );
         req.on('error', reject);
         req.write(first);
       });

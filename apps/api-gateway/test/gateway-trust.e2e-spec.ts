@@ -1,4 +1,13 @@
-import { bearer, callFrom, freshLoopbackIp, gatewaySignedHeaders, startTestSystem, TEST_PASSWORD, type TestSystem, uniqueEmail } from '../../../test/support';
+import {
+  bearer,
+  callFrom,
+  freshLoopbackIp,
+  gatewaySignedHeaders,
+  startTestSystem,
+  TEST_PASSWORD,
+  uniqueEmail,
+  type TestSystem,
+} from '../../../test/support';
 
 /**
  * Finding 4 (direct X-Forwarded-For spoofing, direct registrations) and finding 11 (the 409 of a
@@ -39,7 +48,11 @@ describe('gateway trust and the service-side budgets', () => {
         });
         expect(res.status).toBe(401);
       }
-      const right = await callFrom(system.authUrl, 'POST', '/auth/login', { from, body: credentials(email), headers: { 'x-forwarded-for': forgedIp() } });
+      const right = await callFrom(system.authUrl, 'POST', '/auth/login', {
+        from,
+        body: credentials(email),
+        headers: { 'x-forwarded-for': forgedIp() },
+      });
       expect(right.status).toBe(429);
       expect(Number(right.headers['retry-after'])).toBeGreaterThan(0);
     });
@@ -49,7 +62,11 @@ describe('gateway trust and the service-side budgets', () => {
       const victimIp = freshLoopbackIp();
       const attacker = freshLoopbackIp();
       for (let i = 0; i < 6; i++) {
-        await callFrom(system.authUrl, 'POST', '/auth/login', { from: attacker, body: credentials(email, `wrong ${i}`), headers: { 'x-forwarded-for': victimIp } });
+        await callFrom(system.authUrl, 'POST', '/auth/login', {
+          from: attacker,
+          body: credentials(email, `wrong ${i}`),
+          headers: { 'x-forwarded-for': victimIp },
+        });
       }
       const victim = await callFrom(system.gatewayUrl, 'POST', '/api/auth/login', { from: victimIp, body: credentials(email) });
       expect(victim.status).toBe(200);
@@ -60,7 +77,10 @@ describe('gateway trust and the service-side budgets', () => {
       const login = async (headers: Record<string, string>) => {
         const res = await callFrom(system.authUrl, 'POST', '/auth/login', { from: '127.0.0.1', body: credentials(email), headers });
         expect(res.status).toBe(200);
-        const sessions = await callFrom(system.authUrl, 'GET', '/me/sessions', { from: '127.0.0.1', headers: bearer(res.body.accessToken as string) });
+        const sessions = await callFrom(system.authUrl, 'GET', '/me/sessions', {
+          from: '127.0.0.1',
+          headers: bearer(res.body.accessToken as string),
+        });
         return (sessions.body as unknown as { current: boolean; ip: string }[]).find((s) => s.current)?.ip;
       };
       const signed = gatewaySignedHeaders(system.gatewaySecret, 'POST', '/auth/login', '203.0.113.7');
@@ -68,7 +88,9 @@ describe('gateway trust and the service-side budgets', () => {
       expect(await login({ 'x-forwarded-for': '203.0.113.8' })).toBe('127.0.0.1');
       expect(await login(gatewaySignedHeaders(system.gatewaySecret, 'POST', '/auth/register', '203.0.113.9'))).toBe('127.0.0.1');
       expect(await login({ ...signed, 'x-forwarded-for': '203.0.113.10' })).toBe('127.0.0.1');
-      expect(await login(gatewaySignedHeaders('another secret of at least thirty-two characters', 'POST', '/auth/login', '203.0.113.11'))).toBe('127.0.0.1');
+      expect(
+        await login(gatewaySignedHeaders('another secret of at least thirty-two characters', 'POST', '/auth/login', '203.0.113.11')),
+      ).toBe('127.0.0.1');
     });
   });
 
@@ -93,7 +115,10 @@ describe('gateway trust and the service-side budgets', () => {
 
       // Registration spends the gateway's login budget and the service's global registration budget.
       const other = freshLoopbackIp();
-      const reg = await callFrom(system.gatewayUrl, 'POST', '/api/auth/register', { from: other, body: credentials(uniqueEmail('merged')) });
+      const reg = await callFrom(system.gatewayUrl, 'POST', '/api/auth/register', {
+        from: other,
+        body: credentials(uniqueEmail('merged')),
+      });
       expect(reg.status).toBe(201);
       expect(reg.headers['ratelimit-policy']).toBe('"general";q=100;w=900, "auth";q=5;w=900, "registration";q=100;w=900');
       expect(reg.headers['x-ratelimit-remaining']).toBe('4');
@@ -103,11 +128,19 @@ describe('gateway trust and the service-side budgets', () => {
       const email = await registered(system, 'direct');
       const from = freshLoopbackIp();
       for (let i = 0; i < 5; i++) {
-        const res = await callFrom(system.authUrl, 'POST', '/auth/login', { from, body: credentials(email, `wrong ${i}`), headers: { 'x-forwarded-for': forgedIp() } });
+        const res = await callFrom(system.authUrl, 'POST', '/auth/login', {
+          from,
+          body: credentials(email, `wrong ${i}`),
+          headers: { 'x-forwarded-for': forgedIp() },
+        });
         expect(res.status).toBe(401);
         expect(res.headers['ratelimit-policy']).toBe('"auth";q=5;w=900');
       }
-      const sixth = await callFrom(system.authUrl, 'POST', '/auth/login', { from, body: credentials(email), headers: { 'x-forwarded-for': forgedIp() } });
+      const sixth = await callFrom(system.authUrl, 'POST', '/auth/login', {
+        from,
+        body: credentials(email),
+        headers: { 'x-forwarded-for': forgedIp() },
+      });
       expect(sixth.status).toBe(429);
       expect(Number(sixth.headers['retry-after'])).toBeGreaterThan(0);
     });
@@ -117,7 +150,11 @@ describe('gateway trust and the service-side budgets', () => {
       const known = await registered(system, 'known');
       expect((await callFrom(system.authUrl, 'POST', '/auth/register', { from, body: credentials(known) })).status).toBe(409);
       for (let i = 0; i < 4; i++) {
-        const res = await callFrom(system.authUrl, 'POST', '/auth/register', { from, body: credentials(uniqueEmail('bulk')), headers: { 'x-forwarded-for': forgedIp() } });
+        const res = await callFrom(system.authUrl, 'POST', '/auth/register', {
+          from,
+          body: credentials(uniqueEmail('bulk')),
+          headers: { 'x-forwarded-for': forgedIp() },
+        });
         expect(res.status).toBe(201);
       }
       expect((await callFrom(system.authUrl, 'POST', '/auth/register', { from, body: credentials(uniqueEmail('bulk')) })).status).toBe(429);
@@ -127,7 +164,11 @@ describe('gateway trust and the service-side budgets', () => {
     it('limits direct refreshes per socket address with the refresh budget', async () => {
       const from = freshLoopbackIp();
       for (let i = 1; i <= 30; i++) {
-        const res = await callFrom(system.authUrl, 'POST', '/auth/refresh', { from, body: { refreshToken: `not-a-token-${i}` }, headers: { 'x-forwarded-for': forgedIp() } });
+        const res = await callFrom(system.authUrl, 'POST', '/auth/refresh', {
+          from,
+          body: { refreshToken: `not-a-token-${i}` },
+          headers: { 'x-forwarded-for': forgedIp() },
+        });
         expect(res.status).toBe(401);
       }
       expect((await callFrom(system.authUrl, 'POST', '/auth/refresh', { from, body: { refreshToken: 'not-a-token' } })).status).toBe(429);
@@ -143,9 +184,16 @@ describe('gateway trust and the service-side budgets', () => {
 
     it('refuses registrations from any address, through the gateway or not, once all clients together used it', async () => {
       const first = uniqueEmail('global');
-      expect((await callFrom(system.gatewayUrl, 'POST', '/api/auth/register', { from: freshLoopbackIp(), body: credentials(first) })).status).toBe(201);
-      expect((await callFrom(system.authUrl, 'POST', '/auth/register', { from: freshLoopbackIp(), body: credentials(uniqueEmail('global')) })).status).toBe(201);
-      expect((await callFrom(system.gatewayUrl, 'POST', '/api/auth/register', { from: freshLoopbackIp(), body: credentials(first) })).status).toBe(409);
+      expect(
+        (await callFrom(system.gatewayUrl, 'POST', '/api/auth/register', { from: freshLoopbackIp(), body: credentials(first) })).status,
+      ).toBe(201);
+      expect(
+        (await callFrom(system.authUrl, 'POST', '/auth/register', { from: freshLoopbackIp(), body: credentials(uniqueEmail('global')) }))
+          .status,
+      ).toBe(201);
+      expect(
+        (await callFrom(system.gatewayUrl, 'POST', '/api/auth/register', { from: freshLoopbackIp(), body: credentials(first) })).status,
+      ).toBe(409);
       for (const [url, path] of [
         [system.gatewayUrl, '/api/auth/register'],
         [system.authUrl, '/auth/register'],

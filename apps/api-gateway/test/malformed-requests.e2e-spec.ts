@@ -1,4 +1,4 @@
-import { callFrom, freshLoopbackIp, startTestSystem, TEST_PASSWORD, type TestSystem, uniqueEmail } from '../../../test/support';
+import { callFrom, freshLoopbackIp, startTestSystem, TEST_PASSWORD, uniqueEmail, type TestSystem } from '../../../test/support';
 
 /**
  * Finding 8: credential-less requests must not spend an address's login budget (a neighbour
@@ -15,7 +15,10 @@ describe('malformed credential requests and the login budget', () => {
   beforeAll(async () => {
     system = await startTestSystem({ label: 'malformed', gatewayEnv: limits, authEnv: limits });
     email = uniqueEmail('nat');
-    const res = await callFrom(system.gatewayUrl, 'POST', '/api/auth/register', { from: freshLoopbackIp(), body: { email, password: TEST_PASSWORD } });
+    const res = await callFrom(system.gatewayUrl, 'POST', '/api/auth/register', {
+      from: freshLoopbackIp(),
+      body: { email, password: TEST_PASSWORD },
+    });
     expect(res.status).toBe(201);
   });
   afterAll(() => system?.close());
@@ -41,7 +44,9 @@ describe('malformed credential requests and the login budget', () => {
       const res = await callFrom(system.gatewayUrl, 'POST', '/api/auth/login', { from, body: { email, password: TEST_PASSWORD } });
       expect(res.status).toBe(200);
     }
-    expect((await callFrom(system.gatewayUrl, 'POST', '/api/auth/login', { from, body: { email, password: TEST_PASSWORD } })).status).toBe(429);
+    expect((await callFrom(system.gatewayUrl, 'POST', '/api/auth/login', { from, body: { email, password: TEST_PASSWORD } })).status).toBe(
+      429,
+    );
   });
 
   it('straight at auth-service: the same junk leaves the 5 logins of its own budget', async () => {

@@ -1,4 +1,5 @@
 import request from 'supertest';
+
 import { startTestSystem, type TestSystem } from '../../../test/support';
 
 /**

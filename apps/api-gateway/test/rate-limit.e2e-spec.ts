@@ -1,7 +1,18 @@
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
+
 import { Redis } from 'ioredis';
+
 import { rateLimitKeys } from '@nest-hardening/rate-limit';
-import { startRedisServer, startTestSystem, TEST_PASSWORD, TEST_REDIS_URL, type TestRedisServer, type TestSystem, uniqueEmail } from '../../../test/support';
+
+import {
+  startRedisServer,
+  startTestSystem,
+  TEST_PASSWORD,
+  TEST_REDIS_URL,
+  uniqueEmail,
+  type TestRedisServer,
+  type TestSystem,
+} from '../../../test/support';
 
 /**
  * Issue 3: distributed rate limiting through the gateway, against real Redis and Postgres.
@@ -36,7 +47,16 @@ function call(baseUrl: string, method: string, path: string, options: CallOption
   if (options.token) headers.authorization = `Bearer ${options.token}`;
   return new Promise((resolve, reject) => {
     const req = httpRequest(
-      { host: url.hostname, port: url.port, path: url.pathname, method, headers, localAddress: options.from, timeout: 10_000, agent: false },
+      {
+        host: url.hostname,
+        port: url.port,
+        path: url.pathname,
+        method,
+        headers,
+        localAddress: options.from,
+        timeout: 10_000,
+        agent: false,
+      },
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -217,7 +237,11 @@ describe('rate limiting through the gateway (real Redis, two gateway instances)'
       expect(mine).toContain(200);
       expect(mine).toContain(429);
     }
-    expect(await redis.get(rateLimitKeys(`user:${JSON.parse(Buffer.from(user.accessToken.split('.')[1], 'base64url').toString()).sub}`, 'general').counter)).toBe('100');
+    expect(
+      await redis.get(
+        rateLimitKeys(`user:${JSON.parse(Buffer.from(user.accessToken.split('.')[1], 'base64url').toString()).sub}`, 'general').counter,
+      ),
+    ).toBe('100');
   });
 
   it('keeps refresh and login budgets apart: exhausting one blocks neither the other', async () => {
@@ -309,7 +333,10 @@ describe('rate limiting through the gateway while its Redis is down (own redis-s
 
     // The clients reconnect by themselves; poll until login is decided by Redis again.
     const after = freshIp();
-    const first = await until(() => send('POST', '/api/auth/login', { from: after, body: credentials }), (reply) => reply.status !== 503);
+    const first = await until(
+      () => send('POST', '/api/auth/login', { from: after, body: credentials }),
+      (reply) => reply.status !== 503,
+    );
     expect(first.status).toBe(200);
     expect(first.headers['x-ratelimit-remaining']).toBe('4');
     for (let i = 0; i < 4; i++) expect((await send('POST', '/api/auth/login', { from: after, body: credentials })).status).toBe(200);
@@ -338,7 +365,10 @@ describe('rate limiting through the gateway while its Redis is down (own redis-s
     } finally {
       server.resume();
     }
-    const recovered = await until(() => send('POST', '/api/auth/login', { from, body: credentials }), (reply) => reply.status !== 503);
+    const recovered = await until(
+      () => send('POST', '/api/auth/login', { from, body: credentials }),
+      (reply) => reply.status !== 503,
+    );
     expect(recovered.status).toBe(200);
   });
 });

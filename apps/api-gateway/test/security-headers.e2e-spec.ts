@@ -1,4 +1,5 @@
 import { request as httpRequest } from 'node:http';
+
 import { registerAndLogin, startTestSystem, type TestSystem, type TestUser } from '../../../test/support';
 
 interface Answer {
@@ -67,7 +68,10 @@ describe('security headers', () => {
     ['gateway: a relayed auth-service answer', () => fetchRaw(system.gatewayUrl, 'GET', '/api/me', bearer())],
     ['gateway: a relayed profile-service answer', () => fetchRaw(system.gatewayUrl, 'GET', '/api/profile', bearer())],
     ['gateway: a relayed body refusal (400)', () => fetchRaw(system.gatewayUrl, 'POST', '/api/auth/login', json, '{"email":')],
-    ['gateway: a relayed charset refusal (415)', () => fetchRaw(system.gatewayUrl, 'POST', '/api/auth/login', { 'Content-Type': 'application/json; charset=utf-7' }, '{}')],
+    [
+      'gateway: a relayed charset refusal (415)',
+      () => fetchRaw(system.gatewayUrl, 'POST', '/api/auth/login', { 'Content-Type': 'application/json; charset=utf-7' }, '{}'),
+    ],
     ['auth-service: a controller answer', () => fetchRaw(system.authUrl, 'GET', '/me', bearer())],
     ['auth-service: an unknown path (404)', () => fetchRaw(system.authUrl, 'GET', '/no-such-route')],
     ['auth-service: a body refusal (400)', () => fetchRaw(system.authUrl, 'POST', '/auth/login', json, '[')],
@@ -104,10 +108,12 @@ describe('security headers', () => {
     for (const base of [system.gatewayUrl, system.authUrl, system.profileUrl]) {
       const page = await fetchRaw(base, 'GET', '/docs');
       expect({ base, status: page.status }).toEqual({ base, status: 200 });
-      const csp = new Map((single(page, 'content-security-policy') ?? '').split(';').map((d) => {
-        const [name, ...values] = d.trim().split(/\s+/);
-        return [name, values] as const;
-      }));
+      const csp = new Map(
+        (single(page, 'content-security-policy') ?? '').split(';').map((d) => {
+          const [name, ...values] = d.trim().split(/\s+/);
+          return [name, values] as const;
+        }),
+      );
       expect({ base, scriptSrc: csp.get('script-src') }).toEqual({ base, scriptSrc: ["'self'"] });
       // Every script is a file of the app's own: nothing inline, nothing from elsewhere.
       const scripts = [...page.body.matchAll(/<script\b([^>]*)>([\s\S]*?)<\/script>/g)];

@@ -1,6 +1,8 @@
 import type { INestApplication } from '@nestjs/common';
+
 import { createServiceApp } from '@nest-hardening/http-app';
 import { serveServiceDocs } from '@nest-hardening/openapi';
+
 import { AuthServiceModule } from './auth-service.module';
 import type { AuthServiceConfig } from './config/auth-service.config';
 
@@ -12,7 +14,11 @@ export async function createAuthServiceApp(config: AuthServiceConfig): Promise<I
     generatedSecrets: config.generatedSecrets,
     keysDir: config.KEYS_DIR,
     trustedProxies: config.TRUSTED_PROXIES,
-    gatewayTrust: { secret: config.secrets.gateway, previousSecret: config.GATEWAY_SECRET_PREVIOUS, maxAgeMs: config.GATEWAY_SIGNATURE_MAX_AGE_MS },
+    gatewayTrust: {
+      secret: config.secrets.gateway,
+      previousSecret: config.GATEWAY_SECRET_PREVIOUS,
+      maxAgeMs: config.GATEWAY_SIGNATURE_MAX_AGE_MS,
+    },
     parseBodies: true,
     hstsMaxAgeSeconds: config.HSTS_MAX_AGE_SECONDS,
   });

@@ -1,22 +1,24 @@
-import { type DynamicModule, Module } from '@nestjs/common';
+import { Module, type DynamicModule } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { JwtModule } from '@nestjs/jwt';
+
 import { AccessTokenGuard, AuthModule, RolesGuard } from '@nest-hardening/auth';
 import { HealthModule } from '@nest-hardening/health';
 import { databaseModule, serviceModules } from '@nest-hardening/http-app';
 import { LockoutModule } from '@nest-hardening/lockout';
-import { SessionsModule } from '@nest-hardening/sessions';
 import { DEFAULT_RATE_LIMIT_POLICIES, RateLimitGuard, RateLimitModule } from '@nest-hardening/rate-limit';
+import { SessionsModule } from '@nest-hardening/sessions';
+
 import { AccountAdministrationService } from './accounts/account-administration.service';
 import { AccountDirectory } from './accounts/account-directory.service';
+import { AccountsController } from './accounts/accounts.controller';
+import { AccountsService } from './accounts/accounts.service';
+import { LockoutAccountDirectoryAdapter } from './accounts/lockout-account-directory.adapter';
+import { PasswordHasher } from './accounts/password-hasher';
+import { UsersModule } from './accounts/users.module';
 import { AuditTrail } from './audit/audit-trail';
 import { SecurityEventHistory } from './audit/security-event-history.service';
 import { SecurityEventsRepository } from './audit/security-events.repository';
-import { AccountsController } from './accounts/accounts.controller';
-import { AccountsService } from './accounts/accounts.service';
-import { PasswordHasher } from './accounts/password-hasher';
-import { LockoutAccountDirectoryAdapter } from './accounts/lockout-account-directory.adapter';
-import { UsersModule } from './accounts/users.module';
 import { AuthController } from './auth/auth.controller';
 import { AuthService } from './auth/auth.service';
 import { AUTH_SERVICE_CONFIG, type AuthServiceConfig } from './config/auth-service.config';
@@ -84,7 +86,11 @@ export class AuthServiceModule {
         RateLimitModule.forRoot({
           policies: DEFAULT_RATE_LIMIT_POLICIES.filter((p) => ['auth', 'refresh', 'admin', 'malformed', 'registration'].includes(p.name)),
           overrides: {
-            auth: { limit: config.RATE_LIMIT_AUTH_LIMIT, ttlMs: config.RATE_LIMIT_AUTH_WINDOW_MS, onRedisError: config.RATE_LIMIT_AUTH_ON_REDIS_ERROR },
+            auth: {
+              limit: config.RATE_LIMIT_AUTH_LIMIT,
+              ttlMs: config.RATE_LIMIT_AUTH_WINDOW_MS,
+              onRedisError: config.RATE_LIMIT_AUTH_ON_REDIS_ERROR,
+            },
             refresh: {
               limit: config.RATE_LIMIT_REFRESH_LIMIT,
               ttlMs: config.RATE_LIMIT_REFRESH_WINDOW_MS,

@@ -1,5 +1,6 @@
 import { ensureDatabase, runMigrations } from '@nest-hardening/database';
 import { runApp } from '@nest-hardening/http-app';
+
 import { createAuthServiceApp } from './auth-service.app';
 import { loadAuthServiceConfig, parseAuthServiceEnv } from './config/auth-service.config';
 import { AUTH_SERVICE_MIGRATIONS_DIR } from './database/auth-migrations';

@@ -1,5 +1,7 @@
-import { createPublicKey, type JsonWebKey, verify as cryptoVerify } from 'node:crypto';
+import { createPublicKey, verify as cryptoVerify, type JsonWebKey } from 'node:crypto';
+
 import { verify as verifyJwt } from 'jsonwebtoken';
+
 import { ecdsaTwin, rawRequest, registerAndLogin, startTestSystem, type TestSystem, type TestUser } from '../../../test/support';
 import { AccessTokenIssuer } from '../src/keys/access-token.issuer';
 
@@ -7,7 +9,11 @@ import { AccessTokenIssuer } from '../src/keys/access-token.issuer';
 const HALF_ORDER = 0xffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551n >> 1n;
 
 function sOf(token: string): bigint {
-  return BigInt(`0x${Buffer.from(token.slice(token.lastIndexOf('.') + 1), 'base64url').subarray(32).toString('hex')}`);
+  return BigInt(
+    `0x${Buffer.from(token.slice(token.lastIndexOf('.') + 1), 'base64url')
+      .subarray(32)
+      .toString('hex')}`,
+  );
 }
 
 /**
@@ -27,17 +33,25 @@ describe('access-token signatures: one accepted spelling per token', () => {
   afterAll(() => system?.close());
 
   async function publicKey(kid: string) {
-    const jwks = JSON.parse((await rawRequest(system.authUrl, { method: 'GET', path: '/.well-known/jwks.json' })).body) as { keys: (JsonWebKey & { kid: string })[] };
+    const jwks = JSON.parse((await rawRequest(system.authUrl, { method: 'GET', path: '/.well-known/jwks.json' })).body) as {
+      keys: (JsonWebKey & { kid: string })[];
+    };
     return createPublicKey({ key: jwks.keys.find((k) => k.kid === kid) as JsonWebKey, format: 'jwk' });
   }
 
   function verifiesWithPlainEcdsa(token: string, key: ReturnType<typeof createPublicKey>): boolean {
     const at = token.lastIndexOf('.');
-    return cryptoVerify('sha256', Buffer.from(token.slice(0, at)), { key, dsaEncoding: 'ieee-p1363' }, Buffer.from(token.slice(at + 1), 'base64url'));
+    return cryptoVerify(
+      'sha256',
+      Buffer.from(token.slice(0, at)),
+      { key, dsaEncoding: 'ieee-p1363' },
+      Buffer.from(token.slice(at + 1), 'base64url'),
+    );
   }
 
   const kidOf = (token: string) => (JSON.parse(Buffer.from(token.split('.')[0], 'base64url').toString()) as { kid: string }).kid;
-  const get = (url: string, path: string, token: string) => rawRequest(url, { method: 'GET', path, headers: [['Authorization', `Bearer ${token}`]] });
+  const get = (url: string, path: string, token: string) =>
+    rawRequest(url, { method: 'GET', path, headers: [['Authorization', `Bearer ${token}`]] });
 
   it('issues every access token with the low s, and a third-party verifier accepts them all', async () => {
     const issuer = system.auth.get(AccessTokenIssuer);

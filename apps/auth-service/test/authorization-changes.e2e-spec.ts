@@ -1,6 +1,18 @@
 import request from 'supertest';
+
 import { SecurityEvents } from '@nest-hardening/security-events';
-import { bearer, eventually, login, registerAndLogin, sleep, startTestSystem, type TestSystem, type TestUser, uniqueEmail } from '../../../test/support';
+
+import {
+  bearer,
+  eventually,
+  login,
+  registerAndLogin,
+  sleep,
+  startTestSystem,
+  uniqueEmail,
+  type TestSystem,
+  type TestUser,
+} from '../../../test/support';
 
 /**
  * Penetration-test findings 1 and 3: once a password change, a role change, an account disable or
@@ -15,7 +27,12 @@ describe('authorization changes end every older session, including logins in fli
   beforeAll(async () => {
     system = await startTestSystem({
       label: 'authz',
-      gatewayEnv: { TRUSTED_PROXIES: 'loopback', RATE_LIMIT_AUTH_LIMIT: '10000', RATE_LIMIT_GENERAL_LIMIT: '100000', RATE_LIMIT_REFRESH_LIMIT: '10000' },
+      gatewayEnv: {
+        TRUSTED_PROXIES: 'loopback',
+        RATE_LIMIT_AUTH_LIMIT: '10000',
+        RATE_LIMIT_GENERAL_LIMIT: '100000',
+        RATE_LIMIT_REFRESH_LIMIT: '10000',
+      },
       authEnv: { BOOTSTRAP_ADMIN_EMAIL: admin.email, BOOTSTRAP_ADMIN_PASSWORD: admin.password, RATE_LIMIT_ADMIN_LIMIT: '10000' },
     });
     adminToken = (await login(system.gatewayUrl, admin.email, admin.password)).accessToken;
@@ -55,7 +72,11 @@ describe('authorization changes end every older session, including logins in fli
       const firstAnswer = new Promise<void>((resolve) => (firstAnswered = resolve));
       const logins = ips.map(async (ip, i) => {
         await sleep(i * 10);
-        const res = await api().post('/api/auth/login').set('x-forwarded-for', ip).set('user-agent', 'jest-e2e/1.0').send({ email: owner.email, password: owner.password });
+        const res = await api()
+          .post('/api/auth/login')
+          .set('x-forwarded-for', ip)
+          .set('user-agent', 'jest-e2e/1.0')
+          .send({ email: owner.email, password: owner.password });
         if (res.status === 200) firstAnswered();
         return { ip, status: res.status, body: res.body as { accessToken?: string; refreshToken?: string } };
       });
@@ -103,7 +124,8 @@ describe('authorization changes end every older session, including logins in fli
       const before = results.filter((r) => r.status === 200 && r.answeredAt < revokedAt);
       expect(before.length).toBeGreaterThan(0);
       await sleep(1100);
-      for (const r of before) expect(await usable({ accessToken: r.body.accessToken!, refreshToken: r.body.refreshToken! }, r.ip)).toBe(false);
+      for (const r of before)
+        expect(await usable({ accessToken: r.body.accessToken!, refreshToken: r.body.refreshToken! }, r.ip)).toBe(false);
       expect(await refusedEverywhere(user.accessToken)).toBe(true);
     });
   });
@@ -184,10 +206,16 @@ describe('authorization changes end every older session, including logins in fli
       await setStatus(user.id, 'disabled');
       const me = (await api().get('/api/me').set(bearer(adminToken))).body as { id: string };
       expect(emit).toHaveBeenCalledWith(
-        expect.objectContaining({ type: 'account_status_changed', details: expect.objectContaining({ accountId: user.id, adminId: me.id, status: 'disabled' }) }),
+        expect.objectContaining({
+          type: 'account_status_changed',
+          details: expect.objectContaining({ accountId: user.id, adminId: me.id, status: 'disabled' }),
+        }),
       );
       expect(emit).toHaveBeenCalledWith(
-        expect.objectContaining({ type: 'sessions_revoked', details: expect.objectContaining({ userId: user.id, reason: 'status_change', adminId: me.id }) }),
+        expect.objectContaining({
+          type: 'sessions_revoked',
+          details: expect.objectContaining({ userId: user.id, reason: 'status_change', adminId: me.id }),
+        }),
       );
       emit.mockRestore();
     });

@@ -1,6 +1,18 @@
 import request from 'supertest';
+
 import { SecurityEvents, type SecurityEvent } from '@nest-hardening/security-events';
-import { bearer, callFrom, eventually, freshLoopbackIp, registerAndLogin, sleep, startTestSystem, type TestSystem, uniqueEmail } from '../../../test/support';
+
+import {
+  bearer,
+  callFrom,
+  eventually,
+  freshLoopbackIp,
+  registerAndLogin,
+  sleep,
+  startTestSystem,
+  uniqueEmail,
+  type TestSystem,
+} from '../../../test/support';
 import { PasswordHasher } from '../src/accounts/password-hasher';
 
 /**
@@ -64,8 +76,15 @@ describe('credential guessing outside the login form', () => {
         return {
           ip,
           change: async (token: string, current: string) =>
-            (await callFrom(system.authUrl, 'POST', '/auth/password', { from: ip, headers: bearer(token), body: { currentPassword: current, newPassword: 'a fresh new passphrase 9' } })).status,
-          login: async (email: string, password: string) => (await callFrom(system.authUrl, 'POST', '/auth/login', { from: ip, body: { email, password } })).status,
+            (
+              await callFrom(system.authUrl, 'POST', '/auth/password', {
+                from: ip,
+                headers: bearer(token),
+                body: { currentPassword: current, newPassword: 'a fresh new passphrase 9' },
+              })
+            ).status,
+          login: async (email: string, password: string) =>
+            (await callFrom(system.authUrl, 'POST', '/auth/login', { from: ip, body: { email, password } })).status,
         };
       },
     };
@@ -97,10 +116,15 @@ describe('credential guessing outside the login form', () => {
       const user = await registerAndLogin(system.gatewayUrl, { email: uniqueEmail('pwseq'), forwardedFor: ip });
       // Each guess from its own address, so only the per-session allowance applies.
       for (let i = 0; i < 4; i++) {
-        expect((await changePassword(system.gatewayUrl, '/api', user.accessToken, WRONG, 'a fresh new passphrase 9', `10.93.1.${10 + i}`)).status).toBe(401);
+        expect(
+          (await changePassword(system.gatewayUrl, '/api', user.accessToken, WRONG, 'a fresh new passphrase 9', `10.93.1.${10 + i}`))
+            .status,
+        ).toBe(401);
       }
       expect((await request(system.gatewayUrl).get('/api/me').set(bearer(user.accessToken))).status).toBe(200);
-      expect((await changePassword(system.gatewayUrl, '/api', user.accessToken, WRONG, 'a fresh new passphrase 9', '10.93.1.20')).status).toBe(401);
+      expect(
+        (await changePassword(system.gatewayUrl, '/api', user.accessToken, WRONG, 'a fresh new passphrase 9', '10.93.1.20')).status,
+      ).toBe(401);
       expect(
         await eventually(async () => (await request(system.gatewayUrl).get('/api/me').set(bearer(user.accessToken))).status === 401),
       ).toBe(true);
@@ -112,10 +136,15 @@ describe('credential guessing outside the login form', () => {
       const same = await changePassword(system.gatewayUrl, '/api', user.accessToken, user.password, user.password, ip);
       expect(same.status).toBe(400);
       expect(same.body.message).toMatch(/different from the current one/);
-      for (let i = 0; i < 3; i++) expect((await changePassword(system.gatewayUrl, '/api', user.accessToken, WRONG, 'next passphrase one 1', ip)).status).toBe(401);
-      expect((await changePassword(system.gatewayUrl, '/api', user.accessToken, user.password, 'next passphrase one 1', ip)).status).toBe(204);
+      for (let i = 0; i < 3; i++)
+        expect((await changePassword(system.gatewayUrl, '/api', user.accessToken, WRONG, 'next passphrase one 1', ip)).status).toBe(401);
+      expect((await changePassword(system.gatewayUrl, '/api', user.accessToken, user.password, 'next passphrase one 1', ip)).status).toBe(
+        204,
+      );
       for (let i = 0; i < 4; i++) {
-        expect((await changePassword(system.gatewayUrl, '/api', user.accessToken, WRONG, 'next passphrase two 2', `10.93.2.${10 + i}`)).status).toBe(401);
+        expect(
+          (await changePassword(system.gatewayUrl, '/api', user.accessToken, WRONG, 'next passphrase two 2', `10.93.2.${10 + i}`)).status,
+        ).toBe(401);
       }
       expect((await request(system.gatewayUrl).get('/api/me').set(bearer(user.accessToken))).status).toBe(200);
     });
@@ -146,7 +175,9 @@ describe('credential guessing outside the login form', () => {
       const user = await registerAndLogin(system.gatewayUrl, { email: uniqueEmail('slowpw'), forwardedFor: home });
       for (let i = 0; i < 8; i++) expect((await loginAt(user.email, WRONG, `10.94.4.${i + 1}`)).status).toBe(401);
       expect((await loginAt(user.email, user.password, '10.94.5.1')).status).toBe(429);
-      expect((await changePassword(system.gatewayUrl, '/api', user.accessToken, user.password, 'the owner took it back 3', home)).status).toBe(204);
+      expect(
+        (await changePassword(system.gatewayUrl, '/api', user.accessToken, user.password, 'the owner took it back 3', home)).status,
+      ).toBe(204);
       expect((await loginAt(user.email, 'the owner took it back 3', '10.94.5.1')).status).toBe(200);
     });
   });

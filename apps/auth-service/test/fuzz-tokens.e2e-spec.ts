@@ -1,25 +1,28 @@
-import { createHmac, createPublicKey, generateKeyPairSync, type KeyObject, randomUUID, sign as cryptoSign } from 'node:crypto';
+import { createHmac, createPublicKey, sign as cryptoSign, generateKeyPairSync, randomUUID, type KeyObject } from 'node:crypto';
+
 import fc from 'fast-check';
 import { sign } from 'jsonwebtoken';
+
 import { withLowS } from '@nest-hardening/auth';
+import { RefreshTokenCodec } from '@nest-hardening/sessions';
+
 import {
+  claimsOf,
   ecdsaTwin,
   fuzzParameters,
-  claimsOf,
   fuzzSuite,
   hostileJsonValue,
   hostileString,
   internalDetailIn,
   login,
   rawRequest,
-  type RawResponse,
   registerAndLogin,
+  type RawResponse,
   type TestSystem,
   type TestUser,
 } from '../../../test/support';
 import { AUTH_SERVICE_CONFIG, type AuthServiceConfig } from '../src/config/auth-service.config';
 import { SigningKeyService } from '../src/keys/signing-key.service';
-import { RefreshTokenCodec } from '@nest-hardening/sessions';
 
 /**
  * Property-based fuzzing of access and refresh tokens (fast-check, seeded: FUZZ_SEED, FUZZ_SCALE):
@@ -81,7 +84,10 @@ describe('fuzz: access and refresh tokens, through the gateway and at profile-se
   function mutated(): fc.Arbitrary<Candidate> {
     const token = () => user.accessToken;
     return fc.oneof(
-      fc.nat().map((n) => ({ kind: 'truncated', cut: n % token().length })).map(({ kind, cut }) => ({ kind, token: token().slice(0, cut), mayAccept: false })),
+      fc
+        .nat()
+        .map((n) => ({ kind: 'truncated', cut: n % token().length }))
+        .map(({ kind, cut }) => ({ kind, token: token().slice(0, cut), mayAccept: false })),
       fc.tuple(fc.nat(), base64urlChar).map(([n, c]) => {
         const t = token();
         const at = n % t.length;
@@ -94,27 +100,53 @@ describe('fuzz: access and refresh tokens, through the gateway and at profile-se
         const at = n % t.length;
         return { kind: `inserted at ${at}`, token: t.slice(0, at) + junk + t.slice(at), mayAccept: false };
       }),
-      fc.constantFrom('drop-signature', 'empty-signature', 'extra-segment', 'swap', 'double', 'header-only', 'payload-as-header').map((how) => {
-        const [h, p, s] = token().split('.');
-        const shapes: Record<string, string> = {
-          'drop-signature': `${h}.${p}`,
-          'empty-signature': `${h}.${p}.`,
-          'extra-segment': `${h}.${p}.${s}.${s}`,
-          swap: `${p}.${h}.${s}`,
-          double: `${h}.${p}.${s}${s}`,
-          'header-only': `${h}..`,
-          'payload-as-header': `${p}.${p}.${s}`,
-        };
-        return { kind: how, token: shapes[how], mayAccept: false };
-      }),
+      fc
+        .constantFrom('drop-signature', 'empty-signature', 'extra-segment', 'swap', 'double', 'header-only', 'payload-as-header')
+        .map((how) => {
+          const [h, p, s] = token().split('.');
+          const shapes: Record<string, string> = {
+            'drop-signature': `${h}.${p}`,
+            'empty-signature': `${h}.${p}.`,
+            'extra-segment': `${h}.${p}.${s}.${s}`,
+            swap: `${p}.${h}.${s}`,
+            double: `${h}.${p}.${s}${s}`,
+            'header-only': `${h}..`,
+            'payload-as-header': `${p}.${p}.${s}`,
+          };
+          return { kind: how, token: shapes[how], mayAccept: false };
+        }),
     );
   }
 
   function forgedHeader(): fc.Arbitrary<Candidate> {
-    const alg = fc.constantFrom('none', 'None', 'NONE', 'nOnE', 'HS256', 'HS512', 'RS256', 'PS256', 'ES384', 'ES512', 'EdDSA', 'ES256', '', 'ES256 ');
+    const alg = fc.constantFrom(
+      'none',
+      'None',
+      'NONE',
+      'nOnE',
+      'HS256',
+      'HS512',
+      'RS256',
+      'PS256',
+      'ES384',
+      'ES512',
+      'EdDSA',
+      'ES256',
+      '',
+      'ES256 ',
+    );
     const kid = fc.oneof(
       fc.constant(undefined).map(() => keys.kid),
-      fc.constantFrom('unknown', '../../../../etc/passwd', 'http://127.0.0.1:1/.well-known/jwks.json', '', '__proto__', 'constructor', 'toString', '*'),
+      fc.constantFrom(
+        'unknown',
+        '../../../../etc/passwd',
+        'http://127.0.0.1:1/.well-known/jwks.json',
+        '',
+        '__proto__',
+        'constructor',
+        'toString',
+        '*',
+      ),
       fc.constantFrom(null, 0, 1, true, [], {}),
       hostileString(60),
     );
@@ -137,15 +169,29 @@ describe('fuzz: access and refresh tokens, through the gateway and at profile-se
             ? user.accessToken.split('.')[2]
             : how === 'random'
               ? Buffer.from(random).toString('base64url')
-              : createHmac(a === 'HS512' ? 'sha512' : 'sha256', how === 'hmac-public-pem' ? keys.publicPem : how === 'hmac-public-jwk' ? keys.publicJwk : keys.kid)
+              : createHmac(
+                  a === 'HS512' ? 'sha512' : 'sha256',
+                  how === 'hmac-public-pem' ? keys.publicPem : how === 'hmac-public-jwk' ? keys.publicJwk : keys.kid,
+                )
                   .update(input)
                   .digest('base64url');
-      return { kind: `header alg=${JSON.stringify(a)} kid=${JSON.stringify(k)} typ=${JSON.stringify(t)} sig=${how}`, token: `${input}.${sig}`, mayAccept: false };
+      return {
+        kind: `header alg=${JSON.stringify(a)} kid=${JSON.stringify(k)} typ=${JSON.stringify(t)} sig=${how}`,
+        token: `${input}.${sig}`,
+        mayAccept: false,
+      };
     });
   }
 
   function resigned(): fc.Arbitrary<Candidate> {
-    const signer = fc.constantFrom('other P-256 as ES256', 'P-384 as ES384', 'RSA as RS256', 'RSA as PS256', 'HMAC with the public key', 'HMAC with the kid');
+    const signer = fc.constantFrom(
+      'other P-256 as ES256',
+      'P-384 as ES384',
+      'RSA as RS256',
+      'RSA as PS256',
+      'HMAC with the public key',
+      'HMAC with the kid',
+    );
     return fc.tuple(signer, fc.boolean()).map(([how, realKid]) => {
       const claims: Record<string, unknown> = { ...claimsOf(user.accessToken), jti: randomUUID() };
       delete claims.exp;
@@ -173,19 +219,40 @@ describe('fuzz: access and refresh tokens, through the gateway and at profile-se
   function realKeyClaims(): fc.Arbitrary<Candidate> {
     return fc
       .record({
-        sub: fc.oneof({ weight: 4, arbitrary: fc.constant('<user>') }, { weight: 1, arbitrary: fc.uuid() }, { weight: 1, arbitrary: hostileJsonValue() }),
-        sid: fc.oneof({ weight: 4, arbitrary: fc.constant('<session>') }, { weight: 1, arbitrary: fc.string({ maxLength: 30 }) }, { weight: 1, arbitrary: hostileJsonValue() }),
-        role: fc.oneof({ weight: 4, arbitrary: fc.constantFrom('user', 'admin') }, { weight: 1, arbitrary: fc.constantFrom('root', 'ADMIN', '', null, 1, ['admin']) }),
+        sub: fc.oneof(
+          { weight: 4, arbitrary: fc.constant('<user>') },
+          { weight: 1, arbitrary: fc.uuid() },
+          { weight: 1, arbitrary: hostileJsonValue() },
+        ),
+        sid: fc.oneof(
+          { weight: 4, arbitrary: fc.constant('<session>') },
+          { weight: 1, arbitrary: fc.string({ maxLength: 30 }) },
+          { weight: 1, arbitrary: hostileJsonValue() },
+        ),
+        role: fc.oneof(
+          { weight: 4, arbitrary: fc.constantFrom('user', 'admin') },
+          { weight: 1, arbitrary: fc.constantFrom('root', 'ADMIN', '', null, 1, ['admin']) },
+        ),
         jti: fc.oneof({ weight: 4, arbitrary: fc.uuid() }, { weight: 1, arbitrary: hostileJsonValue() }),
-        exp: fc.oneof({ weight: 4, arbitrary: fc.constant('+300') }, { weight: 1, arbitrary: fc.constantFrom('-60', 'string', 'missing', '1e12') }),
-        iss: fc.oneof({ weight: 4, arbitrary: fc.constant(ISSUER) }, { weight: 1, arbitrary: fc.constantFrom('Auth-Service', 'auth-service ', '', 'other') }),
-        aud: fc.oneof({ weight: 4, arbitrary: fc.constant<unknown>(AUDIENCE) }, { weight: 1, arbitrary: fc.constantFrom<unknown>([AUDIENCE, 'other'], ['other'], 'other', '') }),
+        exp: fc.oneof(
+          { weight: 4, arbitrary: fc.constant('+300') },
+          { weight: 1, arbitrary: fc.constantFrom('-60', 'string', 'missing', '1e12') },
+        ),
+        iss: fc.oneof(
+          { weight: 4, arbitrary: fc.constant(ISSUER) },
+          { weight: 1, arbitrary: fc.constantFrom('Auth-Service', 'auth-service ', '', 'other') },
+        ),
+        aud: fc.oneof(
+          { weight: 4, arbitrary: fc.constant<unknown>(AUDIENCE) },
+          { weight: 1, arbitrary: fc.constantFrom<unknown>([AUDIENCE, 'other'], ['other'], 'other', '') },
+        ),
         padding: fc.oneof({ weight: 3, arbitrary: fc.constant(0) }, { weight: 1, arbitrary: fc.integer({ min: 100, max: 14_000 }) }),
         // The issuer's spelling (low s), or its twin (n - s), which plain ECDSA accepts as well.
         highS: fc.boolean(),
       })
       .map((c) => {
-        const exp = c.exp === '+300' ? now() + 300 : c.exp === '-60' ? now() - 60 : c.exp === '1e12' ? 1e12 : c.exp === 'string' ? 'soon' : undefined;
+        const exp =
+          c.exp === '+300' ? now() + 300 : c.exp === '-60' ? now() - 60 : c.exp === '1e12' ? 1e12 : c.exp === 'string' ? 'soon' : undefined;
         const claims: Record<string, unknown> = {
           sub: c.sub === '<user>' ? user.id : c.sub,
           sid: c.sid === '<session>' ? user.sessionId : c.sid,
@@ -199,7 +266,9 @@ describe('fuzz: access and refresh tokens, through the gateway and at profile-se
         };
         // Signed by hand: jsonwebtoken's sign() refuses malformed claims, a forger would not.
         const input = `${b64({ alg: 'ES256', typ: 'JWT', kid: keys.kid })}.${b64(claims)}`;
-        const lowS = withLowS(`${input}.${cryptoSign('sha256', Buffer.from(input), { key: keys.real, dsaEncoding: 'ieee-p1363' }).toString('base64url')}`);
+        const lowS = withLowS(
+          `${input}.${cryptoSign('sha256', Buffer.from(input), { key: keys.real, dsaEncoding: 'ieee-p1363' }).toString('base64url')}`,
+        );
         const token = c.highS ? ecdsaTwin(lowS) : lowS;
         const mayAccept =
           !c.highS &&
@@ -232,7 +301,9 @@ describe('fuzz: access and refresh tokens, through the gateway and at profile-se
         const authorization = Buffer.from(`${prefix}${sent}`, 'utf8');
         const acceptable = mayAccept || sent === user.accessToken;
         const bearer = /^bearer[ \t]+/i.test(prefix);
-        const res = direct ? await getWith(system.profileUrl, '/profile', authorization) : await getWith(system.gatewayUrl, '/api/me', authorization);
+        const res = direct
+          ? await getWith(system.profileUrl, '/profile', authorization)
+          : await getWith(system.gatewayUrl, '/api/me', authorization);
         const what = `${direct ? 'profile-service /profile' : 'gateway /api/me'} with ${kind} (${JSON.stringify(prefix)})`;
         expectSafe(res, what);
         // Node's parser refuses a header too large (431) or with control characters (400) before any code runs.
@@ -273,8 +344,19 @@ describe('fuzz: access and refresh tokens, through the gateway and at profile-se
       }),
       // Authentic MACs (made with the server secret) for sessions that do not exist, or for a
       // generation of the live session that was never issued: refused, and the session lives on.
-      fc.record({ user: fc.oneof(fc.uuid(), fc.constant(ownerId)), session: fc.oneof(fc.stringMatching(/^[A-Za-z0-9_-]{22}$/), fc.constant(ownerSession)), ahead: fc.integer({ min: 1, max: 999_999_999 }) })
-        .map(({ user: u, session: s, ahead }) => authentic.encode({ userId: u, sessionId: s, generation: u === ownerId && s === ownerSession ? Math.min(ahead, 999_999_999) : ahead - 1 })),
+      fc
+        .record({
+          user: fc.oneof(fc.uuid(), fc.constant(ownerId)),
+          session: fc.oneof(fc.stringMatching(/^[A-Za-z0-9_-]{22}$/), fc.constant(ownerSession)),
+          ahead: fc.integer({ min: 1, max: 999_999_999 }),
+        })
+        .map(({ user: u, session: s, ahead }) =>
+          authentic.encode({
+            userId: u,
+            sessionId: s,
+            generation: u === ownerId && s === ownerSession ? Math.min(ahead, 999_999_999) : ahead - 1,
+          }),
+        ),
       hostileString(300),
     );
     const value = fc.oneof({ weight: 5, arbitrary: candidate }, { weight: 1, arbitrary: hostileJsonValue() });
@@ -285,7 +367,10 @@ describe('fuzz: access and refresh tokens, through the gateway and at profile-se
         const res = await rawRequest(system.gatewayUrl, {
           method: 'POST',
           path: '/api/auth/refresh',
-          headers: [['Content-Type', 'application/json'], ['User-Agent', 'fuzz-refresh/1.0']],
+          headers: [
+            ['Content-Type', 'application/json'],
+            ['User-Agent', 'fuzz-refresh/1.0'],
+          ],
           body: Buffer.from(JSON.stringify({ refreshToken }) ?? '{}'),
         });
         const what = `refresh with ${JSON.stringify(refreshToken)?.slice(0, 200)}`;
@@ -299,7 +384,10 @@ describe('fuzz: access and refresh tokens, through the gateway and at profile-se
     const rotated = await rawRequest(system.gatewayUrl, {
       method: 'POST',
       path: '/api/auth/refresh',
-      headers: [['Content-Type', 'application/json'], ['User-Agent', 'fuzz-refresh/1.0']],
+      headers: [
+        ['Content-Type', 'application/json'],
+        ['User-Agent', 'fuzz-refresh/1.0'],
+      ],
       body: Buffer.from(JSON.stringify({ refreshToken: current })),
     });
     expect(rotated.status).toBe(200);
@@ -307,8 +395,14 @@ describe('fuzz: access and refresh tokens, through the gateway and at profile-se
 
   describe('regressions found by fuzzing (fixed; kept so they stay fixed)', () => {
     it.each([
-      ['truncated inside the payload', () => user.accessToken.split('.')[0] + '.' + user.accessToken.split('.')[1].slice(0, 10) + '.' + user.accessToken.split('.')[2]],
-      ['a payload that is not JSON', () => `${b64({ alg: 'ES256', typ: 'JWT', kid: keys.kid })}.${b64('not json')}.${user.accessToken.split('.')[2]}`],
+      [
+        'truncated inside the payload',
+        () => user.accessToken.split('.')[0] + '.' + user.accessToken.split('.')[1].slice(0, 10) + '.' + user.accessToken.split('.')[2],
+      ],
+      [
+        'a payload that is not JSON',
+        () => `${b64({ alg: 'ES256', typ: 'JWT', kid: keys.kid })}.${b64('not json')}.${user.accessToken.split('.')[2]}`,
+      ],
     ])('regression: an access token %s (header typ "JWT") is a 401, not a 500', async (_name, make) => {
       // libs/auth/src/jwt.strategy.ts secretOrKeyProvider: jsonwebtoken decode() → jws.decode() calls
       // JSON.parse on the payload when typ is "JWT" and throws; the throw escapes passport as a 500.

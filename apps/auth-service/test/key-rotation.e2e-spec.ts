@@ -1,8 +1,10 @@
 import { createPublicKey } from 'node:crypto';
+
 import { createRemoteJWKSet, jwtVerify } from 'jose';
 import request from 'supertest';
-import { createDevSigningKey } from '../src/keys/dev-signing-key';
+
 import { bearer, registerAndLogin, sleep, startTestSystem, type TestSystem } from '../../../test/support';
+import { createDevSigningKey } from '../src/keys/dev-signing-key';
 
 /**
  * Signing-key rotation as docs/key-rotation.md describes it, as rolling restarts of two
@@ -46,10 +48,13 @@ describe('signing-key rotation under continuous traffic', () => {
     expect(res.status).toBe(200);
     expect(res.headers['cache-control']).toBe('public, max-age=300');
     expect(res.body).toEqual((await request(system.authUrl).get('/.well-known/jwks.json')).body);
-    expect(res.body.keys).toEqual([{ kty: 'EC', crv: 'P-256', x: expect.any(String), y: expect.any(String), kid: expect.any(String), alg: 'ES256', use: 'sig' }]);
+    expect(res.body.keys).toEqual([
+      { kty: 'EC', crv: 'P-256', x: expect.any(String), y: expect.any(String), kid: expect.any(String), alg: 'ES256', use: 'sig' },
+    ]);
   });
 
-  const kids = async () => ((await request(system.gatewayUrl).get('/.well-known/jwks.json')).body.keys as { kid: string }[] | undefined)?.map((k) => k.kid);
+  const kids = async () =>
+    ((await request(system.gatewayUrl).get('/.well-known/jwks.json')).body.keys as { kid: string }[] | undefined)?.map((k) => k.kid);
   const restartBoth = async (env: Record<string, string>) => {
     for (const index of [0, 1]) await system.restartAuthService(index, env);
   };
@@ -66,7 +71,10 @@ describe('signing-key rotation under continuous traffic', () => {
 
   /** One client: refresh at either auth-service instance, then use the new access token everywhere. */
   async function client(refreshToken: string, tally: Tally, running: () => boolean): Promise<void> {
-    const jwks = createRemoteJWKSet(new URL('/.well-known/jwks.json', system.gatewayUrl), { cooldownDuration: 100, cacheMaxAge: JWKS_MAX_AGE_MS });
+    const jwks = createRemoteJWKSet(new URL('/.well-known/jwks.json', system.gatewayUrl), {
+      cooldownDuration: 100,
+      cacheMaxAge: JWKS_MAX_AGE_MS,
+    });
     let token = refreshToken;
     for (let i = 0; running(); i++) {
       // An instance that is restarting drops connections: the client tries the other one, as a load balancer would.
@@ -81,7 +89,11 @@ describe('signing-key rotation under continuous traffic', () => {
         request(system.gatewayUrl).get('/api/me').set(bearer(accessToken)),
         request(system.profileUrl).get('/profile').set(bearer(accessToken)),
       ]);
-      const thirdParty = await jwtVerify(accessToken, jwks, { issuer: 'auth-service', audience: 'payments-api', algorithms: ['ES256'] }).then(
+      const thirdParty = await jwtVerify(accessToken, jwks, {
+        issuer: 'auth-service',
+        audience: 'payments-api',
+        algorithms: ['ES256'],
+      }).then(
         () => 'ok',
         (error: Error) => error.name,
       );

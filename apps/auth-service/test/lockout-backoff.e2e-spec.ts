@@ -1,7 +1,17 @@
 import request from 'supertest';
+
 import { ACCOUNT_LOCKED_MESSAGE, LockoutService } from '@nest-hardening/lockout';
 import { SecurityEvents, type SecurityEvent } from '@nest-hardening/security-events';
-import { login, startSmtpReceiver, startTestSystem, TEST_PASSWORD, type SmtpReceiver, type TestSystem, uniqueEmail } from '../../../test/support';
+
+import {
+  login,
+  startSmtpReceiver,
+  startTestSystem,
+  TEST_PASSWORD,
+  uniqueEmail,
+  type SmtpReceiver,
+  type TestSystem,
+} from '../../../test/support';
 
 /**
  * Lock expiry and backoff through the real system, with 3-second locks (the first lock lasts 3 s,
@@ -49,9 +59,16 @@ describe('lockout expiry and backoff through the gateway', () => {
   const attempt = (email: string, password: string, ip: string) =>
     api().post('/api/auth/login').set({ 'x-forwarded-for': ip, 'user-agent': 'lockout-e2e/1.0' }).send({ email, password });
   const lockoutState = async (id: string) => {
-    const res = await api().get(`/api/accounts/${id}/lockout`).set({ authorization: `Bearer ${adminToken}` });
+    const res = await api()
+      .get(`/api/accounts/${id}/lockout`)
+      .set({ authorization: `Bearer ${adminToken}` });
     expect(res.status).toBe(200);
-    return res.body as { locked: boolean; lockedUntil: string | null; backoffLevel: number; addresses: { address: string; failures: number; backoffLevel: number }[] };
+    return res.body as {
+      locked: boolean;
+      lockedUntil: string | null;
+      backoffLevel: number;
+      addresses: { address: string; failures: number; backoffLevel: number }[];
+    };
   };
 
   async function register(label: string): Promise<{ id: string; email: string }> {
@@ -109,7 +126,10 @@ describe('lockout expiry and backoff through the gateway', () => {
     expect(second.state.backoffLevel).toBe(2);
     expect(second.state.addresses).toEqual([expect.objectContaining({ address: lockout.addressId(ip), backoffLevel: 2 })]);
 
-    const locks = emitSpy.mock.calls.slice(from).map(([event]) => event).filter((e) => e.type === 'account_locked');
+    const locks = emitSpy.mock.calls
+      .slice(from)
+      .map(([event]) => event)
+      .filter((e) => e.type === 'account_locked');
     expect(locks.map((e) => e.details)).toEqual([
       { backoffLevel: 1, lockSeconds: BASE_LOCK_MS / 1000 },
       { backoffLevel: 2, lockSeconds: (2 * BASE_LOCK_MS) / 1000 },

@@ -1,9 +1,12 @@
 import { randomUUID } from 'node:crypto';
+
 import { Logger } from '@nestjs/common';
 import request from 'supertest';
+
 import { ACCOUNT_LOCKED_MESSAGE, LockoutService } from '@nest-hardening/lockout';
 import { SecurityEvents, type SecurityEvent } from '@nest-hardening/security-events';
-import { login, registerAndLogin, startTestSystem, TEST_PASSWORD, type TestSystem, uniqueEmail } from '../../../test/support';
+
+import { login, registerAndLogin, startTestSystem, TEST_PASSWORD, uniqueEmail, type TestSystem } from '../../../test/support';
 import { PasswordHasher } from '../src/accounts/password-hasher';
 
 /**
@@ -141,7 +144,9 @@ describe('account lockout through the gateway', () => {
       const lockout = system.auth.get(LockoutService);
       const state = await lockout.getState(user.email, ip);
       expect(state).toMatchObject({ locked: false, emailFailures: 0, emailPending: 0, ip: { failures: 4, pending: 0 } });
-      expect(state.addresses).toEqual([expect.objectContaining({ address: lockout.addressId(ip), failures: 0, pending: 0, lastSuccessAt: expect.any(Date) })]);
+      expect(state.addresses).toEqual([
+        expect.objectContaining({ address: lockout.addressId(ip), failures: 0, pending: 0, lastSuccessAt: expect.any(Date) }),
+      ]);
 
       // Four more wrong passwords are not a lock (they would be without the reset); the fifth is.
       for (let i = 0; i < 4; i++) expect((await attempt(user.email, WRONG, ip)).status).toBe(401);
@@ -164,7 +169,13 @@ describe('account lockout through the gateway', () => {
       const user = await register('case');
       const ip = nextIp();
       const [local, domain] = user.email.split('@');
-      const spellings = [user.email.toUpperCase(), `${local}@${domain.toUpperCase()}`, user.email, `${local.toUpperCase()}@${domain}`, user.email.toUpperCase()];
+      const spellings = [
+        user.email.toUpperCase(),
+        `${local}@${domain.toUpperCase()}`,
+        user.email,
+        `${local.toUpperCase()}@${domain}`,
+        user.email.toUpperCase(),
+      ];
       for (const email of spellings) expect((await attempt(email, WRONG, ip)).status).toBe(401);
       expectLocked(await attempt(user.email, user.password, ip));
     });
@@ -206,7 +217,9 @@ describe('account lockout through the gateway', () => {
       expect(knownAnswers.map((r) => r.status)).toEqual([401, 401, 401, 401, 401, 429, 429]);
       expect(unknownAnswers.map(shape)).toEqual(knownAnswers.map(shape));
       // The Retry-After values agree too (same lock length; a second apart at most from rounding).
-      expect(Math.abs(Number(unknownAnswers[5].headers['retry-after']) - Number(knownAnswers[5].headers['retry-after']))).toBeLessThanOrEqual(1);
+      expect(
+        Math.abs(Number(unknownAnswers[5].headers['retry-after']) - Number(knownAnswers[5].headers['retry-after'])),
+      ).toBeLessThanOrEqual(1);
     });
 
     it('lets at most 5 of 50 concurrent wrong logins for one pair reach the password check; the rest get 429 at once', async () => {
@@ -240,7 +253,10 @@ describe('account lockout through the gateway', () => {
       const user = await register('invalid');
       const ip = nextIp();
       for (let i = 0; i < 12; i++) {
-        const res = await api().post('/api/auth/login').set({ 'x-forwarded-for': ip }).send({ email: user.email, ...rest });
+        const res = await api()
+          .post('/api/auth/login')
+          .set({ 'x-forwarded-for': ip })
+          .send({ email: user.email, ...rest });
         expect(res.status).toBe(400);
       }
       expect((await getLockout(user.id)).body).toMatchObject({ locked: false, emailPending: 0, emailFailures: 0 });
@@ -315,7 +331,14 @@ describe('account lockout through the gateway', () => {
       expect(cleared.body).toEqual({ cleared: before.body });
 
       const after = await getLockout(user.id);
-      expect(after.body).toMatchObject({ locked: false, lockedUntil: null, emailLocked: false, emailFailures: 0, backoffLevel: 0, addresses: [] });
+      expect(after.body).toMatchObject({
+        locked: false,
+        lockedUntil: null,
+        emailLocked: false,
+        emailFailures: 0,
+        backoffLevel: 0,
+        addresses: [],
+      });
       expect((await attempt(user.email, user.password, firstIp)).status).toBe(200);
       expect((await attempt(user.email, user.password, secondIp)).status).toBe(200);
       // Idempotent: a second unlock clears nothing and still answers 200.
@@ -346,7 +369,10 @@ describe('account lockout through the gateway', () => {
       expect((await unlock(user.id)).status).toBe(200);
 
       // Audit-only events (each failed login) go to the audit trail, not to the log or Sentry.
-      const emitted = emitSpy.mock.calls.slice(from).map(([event]) => event).filter((e) => !e.auditOnly);
+      const emitted = emitSpy.mock.calls
+        .slice(from)
+        .map(([event]) => event)
+        .filter((e) => !e.auditOnly);
       // The unlock is reported by the lockout, and as an admin action by the audit interceptor.
       expect(emitted.map((e) => e.type)).toEqual(['account_locked', 'account_unlocked', 'admin_action']);
       expect(emitted[0]).toMatchObject({ rule: 'pair', details: { backoffLevel: 1, lockSeconds: 600 } });

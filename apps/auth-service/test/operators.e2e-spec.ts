@@ -1,6 +1,8 @@
 import { execFileSync } from 'node:child_process';
+
 import request from 'supertest';
-import { bearer, eventually, login, registerAndLogin, sleep, startTestSystem, type TestSystem, uniqueEmail } from '../../../test/support';
+
+import { bearer, eventually, login, registerAndLogin, sleep, startTestSystem, uniqueEmail, type TestSystem } from '../../../test/support';
 import { AuditTrail } from '../src/audit/audit-trail';
 
 /**
@@ -86,7 +88,9 @@ describe('operators and users act without SQL', () => {
     const events = await asAdmin(`/api/accounts/${user.id}/events?limit=100`);
     expect(events.status).toBe(200);
     const types = (events.body.items as { type: string }[]).map((e) => e.type);
-    expect(types).toEqual(expect.arrayContaining(['login_failed', 'account_locked', 'login_locked_out', 'account_unlocked', 'admin_action', 'login_succeeded']));
+    expect(types).toEqual(
+      expect.arrayContaining(['login_failed', 'account_locked', 'login_locked_out', 'account_unlocked', 'admin_action', 'login_succeeded']),
+    );
     const unlock = (events.body.items as { type: string; actorId: string | null }[]).find((e) => e.type === 'account_unlocked');
     expect(unlock?.actorId).toBe(adminId);
     for (const e of events.body.items as { network: string | null }[]) {
@@ -123,7 +127,11 @@ describe('operators and users act without SQL', () => {
 
   it('a user sees their own sign-ins and password change in /me/activity, and nothing of others', async () => {
     const firefox = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:128.0) Gecko/20100101 Firefox/128.0';
-    const owner = await registerAndLogin(system.gatewayUrl, { email: uniqueEmail('activity'), forwardedFor: '203.0.113.9', userAgent: firefox });
+    const owner = await registerAndLogin(system.gatewayUrl, {
+      email: uniqueEmail('activity'),
+      forwardedFor: '203.0.113.9',
+      userAgent: firefox,
+    });
     const other = await registerAndLogin(system.gatewayUrl, { email: uniqueEmail('other'), forwardedFor: '192.0.2.50' });
     await loginAt(owner.email, WRONG, '192.0.2.99');
     const changed = await api()
@@ -138,7 +146,11 @@ describe('operators and users act without SQL', () => {
     expect(activity.status).toBe(200);
     const items = activity.body.items as { type: string; network: string | null; device: string | null; byAdmin: boolean }[];
     expect(items.map((e) => e.type)).toEqual(expect.arrayContaining(['login_succeeded', 'password_changed', 'sessions_revoked']));
-    expect(items.find((e) => e.type === 'login_succeeded')).toMatchObject({ network: '203.0.113.0/24', device: 'Firefox 128 on Windows', byAdmin: false });
+    expect(items.find((e) => e.type === 'login_succeeded')).toMatchObject({
+      network: '203.0.113.0/24',
+      device: 'Firefox 128 on Windows',
+      byAdmin: false,
+    });
     expect(Object.keys(items[0]).sort()).toEqual(['at', 'byAdmin', 'device', 'id', 'network', 'type']);
     // Failed logins and other accounts' events are not shown.
     expect(items.map((e) => e.type)).not.toContain('login_failed');
@@ -149,7 +161,9 @@ describe('operators and users act without SQL', () => {
 
     // Pages are cursor-stable.
     const page1 = await api().get('/api/me/activity?limit=1').set(bearer(owner.accessToken));
-    const page2 = await api().get(`/api/me/activity?limit=1&cursor=${page1.body.nextCursor as string}`).set(bearer(owner.accessToken));
+    const page2 = await api()
+      .get(`/api/me/activity?limit=1&cursor=${page1.body.nextCursor as string}`)
+      .set(bearer(owner.accessToken));
     expect(page2.body.items[0].id).not.toBe(page1.body.items[0].id);
     expect(Number(page2.body.items[0].id)).toBeLessThan(Number(page1.body.items[0].id));
   });
@@ -159,7 +173,11 @@ describe('operators and users act without SQL', () => {
     await api().patch(`/api/accounts/${user.id}/role`).set(bearer(adminToken)).send({ role: 'admin' });
     await api().delete(`/api/accounts/${user.id}/sessions`).set(bearer(adminToken));
     await api().patch(`/api/accounts/${adminId}/status`).set(bearer(adminToken)).send({ status: 'disabled' }); // refused: own account
-    const theirs = (await asAdmin(`/api/accounts/${user.id}/events?limit=100`)).body.items as { type: string; actorId: string; details: Record<string, unknown> }[];
+    const theirs = (await asAdmin(`/api/accounts/${user.id}/events?limit=100`)).body.items as {
+      type: string;
+      actorId: string;
+      details: Record<string, unknown>;
+    }[];
     const actions = theirs.filter((e) => e.type === 'admin_action');
     expect(actions.map((e) => [e.details.rule, e.details.outcome, e.actorId])).toEqual(
       expect.arrayContaining([
@@ -167,7 +185,10 @@ describe('operators and users act without SQL', () => {
         ['revokeSessions', 'done', adminId],
       ]),
     );
-    const own = (await asAdmin(`/api/accounts/${adminId}/events?limit=100`)).body.items as { type: string; details: Record<string, unknown> }[];
+    const own = (await asAdmin(`/api/accounts/${adminId}/events?limit=100`)).body.items as {
+      type: string;
+      details: Record<string, unknown>;
+    }[];
     expect(own.find((e) => e.type === 'admin_action' && e.details.rule === 'changeStatus')?.details.outcome).toBe('self_administration');
   });
 
@@ -188,14 +209,23 @@ describe('operators and users act without SQL', () => {
       psql(`ALTER DATABASE "${system.database.name}" WITH ALLOW_CONNECTIONS true`);
     }
     expect(
-      await eventually(async () => {
-        const events = await asAdmin(`/api/accounts/${user.id}/events?limit=100`);
-        return events.status === 200 && (events.body.items as { details: Record<string, unknown> }[]).some((e) => e.details.reason === 'outage-test');
-      }, 10_000, 200),
+      await eventually(
+        async () => {
+          const events = await asAdmin(`/api/accounts/${user.id}/events?limit=100`);
+          return (
+            events.status === 200 &&
+            (events.body.items as { details: Record<string, unknown> }[]).some((e) => e.details.reason === 'outage-test')
+          );
+        },
+        10_000,
+        200,
+      ),
     ).toBe(true);
   });
 });
 
 function psql(sqlText: string): void {
-  execFileSync('psql', ['-h', '127.0.0.1', '-U', 'postgres', '-d', 'postgres', '-v', 'ON_ERROR_STOP=1', '-qAtc', sqlText], { stdio: 'pipe' });
+  execFileSync('psql', ['-h', '127.0.0.1', '-U', 'postgres', '-d', 'postgres', '-v', 'ON_ERROR_STOP=1', '-qAtc', sqlText], {
+    stdio: 'pipe',
+  });
 }

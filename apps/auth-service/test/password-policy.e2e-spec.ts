@@ -1,15 +1,17 @@
 import { Algorithm, hash, verify } from '@node-rs/argon2';
 import request from 'supertest';
+
 import { SecurityEvents, type SecurityEvent } from '@nest-hardening/security-events';
+
 import {
-  type BreachedPasswordsStub,
   login,
   registerAndLogin,
   startBreachedPasswordsStub,
   startTestSystem,
   TEST_PASSWORD,
-  type TestSystem,
   uniqueEmail,
+  type BreachedPasswordsStub,
+  type TestSystem,
 } from '../../../test/support';
 import { UsersRepository } from '../src/accounts/users.repository';
 
@@ -41,7 +43,12 @@ describe('password policy through the gateway', () => {
       ['twelve digits in sequence', () => '123456789012', 'password_pattern', /repeated or sequential pattern/],
       ['twelve spaces', () => ' '.repeat(12), 'password_pattern', /repeated or sequential pattern/],
       ['the email itself', (email) => email, 'password_email', /must not contain your email address/],
-      ['the email name plus a suffix', (email) => `${email.split('@')[0].toUpperCase()} rocks!`, 'password_email_name', /part before the @/],
+      [
+        'the email name plus a suffix',
+        (email) => `${email.split('@')[0].toUpperCase()} rocks!`,
+        'password_email_name',
+        /part before the @/,
+      ],
     ];
 
     it.each(weak)('registration refuses %s with 400 and the reason', async (_what, passwordFor, code, message) => {
@@ -55,25 +62,37 @@ describe('password policy through the gateway', () => {
       await expect(login(system.gatewayUrl, email, password)).rejects.toThrow(/401/);
     });
 
-    it.each(weak)('password change refuses %s with 400 and the reason, and keeps the old password', async (_what, passwordFor, code, message) => {
-      const user = await registerAndLogin(system.gatewayUrl);
-      const res = await api().post('/api/auth/password').set(bearer(user.accessToken)).send({ currentPassword: user.password, newPassword: passwordFor(user.email) });
-      expect({ status: res.status, error: res.body.error }).toEqual({ status: 400, error: code });
-      expect(res.body.message).toMatch(message);
-      await expect(login(system.gatewayUrl, user.email, user.password)).resolves.toBeDefined();
-    });
+    it.each(weak)(
+      'password change refuses %s with 400 and the reason, and keeps the old password',
+      async (_what, passwordFor, code, message) => {
+        const user = await registerAndLogin(system.gatewayUrl);
+        const res = await api()
+          .post('/api/auth/password')
+          .set(bearer(user.accessToken))
+          .send({ currentPassword: user.password, newPassword: passwordFor(user.email) });
+        expect({ status: res.status, error: res.body.error }).toEqual({ status: 400, error: code });
+        expect(res.body.message).toMatch(message);
+        await expect(login(system.gatewayUrl, user.email, user.password)).resolves.toBeDefined();
+      },
+    );
 
     it('accepts a good password at registration and at password change', async () => {
       const user = await registerAndLogin(system.gatewayUrl, { password: TEST_PASSWORD });
       const newPassword = 'violet lanterns drift over the quay';
-      const res = await api().post('/api/auth/password').set(bearer(user.accessToken)).send({ currentPassword: user.password, newPassword });
+      const res = await api()
+        .post('/api/auth/password')
+        .set(bearer(user.accessToken))
+        .send({ currentPassword: user.password, newPassword });
       expect(res.status).toBe(204);
       await expect(login(system.gatewayUrl, user.email, newPassword)).resolves.toBeDefined();
     });
 
     it('refuses a new password equal to the current one', async () => {
       const user = await registerAndLogin(system.gatewayUrl);
-      const res = await api().post('/api/auth/password').set(bearer(user.accessToken)).send({ currentPassword: user.password, newPassword: user.password });
+      const res = await api()
+        .post('/api/auth/password')
+        .set(bearer(user.accessToken))
+        .send({ currentPassword: user.password, newPassword: user.password });
       expect({ status: res.status, error: res.body.error }).toEqual({ status: 400, error: 'password_unchanged' });
     });
 
@@ -106,7 +125,10 @@ describe('password policy through the gateway', () => {
 
       it('a changed password is stored as NFC too', async () => {
         const user = await registerAndLogin(system.gatewayUrl);
-        const res = await api().post('/api/auth/password').set(bearer(user.accessToken)).send({ currentPassword: user.password, newPassword: NFD });
+        const res = await api()
+          .post('/api/auth/password')
+          .set(bearer(user.accessToken))
+          .send({ currentPassword: user.password, newPassword: NFD });
         expect(res.status).toBe(204);
         await expect(login(system.gatewayUrl, user.email, NFC)).resolves.toBeDefined();
       });
@@ -131,10 +153,14 @@ describe('password policy through the gateway', () => {
     });
 
     it('refuses a breached password with 400 and accepts one the API does not know, sending only a 5-digit hash prefix', async () => {
-      const refused = await api().post('/api/auth/register').send({ email: uniqueEmail('breach'), password: BREACHED });
+      const refused = await api()
+        .post('/api/auth/register')
+        .send({ email: uniqueEmail('breach'), password: BREACHED });
       expect({ status: refused.status, error: refused.body.error }).toEqual({ status: 400, error: 'password_breached' });
       expect(refused.body.message).toMatch(/appeared in a known data breach/);
-      const accepted = await api().post('/api/auth/register').send({ email: uniqueEmail('breach'), password: TEST_PASSWORD });
+      const accepted = await api()
+        .post('/api/auth/register')
+        .send({ email: uniqueEmail('breach'), password: TEST_PASSWORD });
       expect(accepted.status).toBe(201);
       expect(stub.requests.length).toBeGreaterThanOrEqual(2);
       for (const path of stub.requests) expect(path).toMatch(/^\/range\/[0-9A-F]{5}$/);
@@ -142,14 +168,19 @@ describe('password policy through the gateway', () => {
 
     it('refuses a breached password at password change', async () => {
       const user = await registerAndLogin(system.gatewayUrl);
-      const res = await api().post('/api/auth/password').set(bearer(user.accessToken)).send({ currentPassword: user.password, newPassword: BREACHED });
+      const res = await api()
+        .post('/api/auth/password')
+        .set(bearer(user.accessToken))
+        .send({ currentPassword: user.password, newPassword: BREACHED });
       expect({ status: res.status, error: res.body.error }).toEqual({ status: 400, error: 'password_breached' });
     });
 
     it('fails open when the API is unreachable: 201, and a security event', async () => {
       await stub.close();
       emit.mockClear();
-      const res = await api().post('/api/auth/register').send({ email: uniqueEmail('breach'), password: BREACHED });
+      const res = await api()
+        .post('/api/auth/register')
+        .send({ email: uniqueEmail('breach'), password: BREACHED });
       expect(res.status).toBe(201);
       expect(emit).toHaveBeenCalledWith(expect.objectContaining({ type: 'password_breach_check_unavailable', severity: 'warning' }));
     });

@@ -1,5 +1,7 @@
 import request from 'supertest';
+
 import { SecurityEvents } from '@nest-hardening/security-events';
+
 import { bearer, eventually, registerAndLogin, sleep, startTestSystem, type TestSystem, type TestTokens } from '../../../test/support';
 
 /** Refresh-token rotation through the gateway: rotation, reuse detection, grace window, races. */
@@ -8,7 +10,6 @@ import { bearer, eventually, registerAndLogin, sleep, startTestSystem, type Test
 const lenient = { RATE_LIMIT_AUTH_LIMIT: '1000', RATE_LIMIT_GENERAL_LIMIT: '10000', RATE_LIMIT_REFRESH_LIMIT: '10000' };
 /** The user agent registerAndLogin logs in with; refreshes must come from the same client (strict fingerprint). */
 const UA = { 'user-agent': 'jest-e2e/1.0' };
-
 
 function helpers(system: () => TestSystem) {
   const api = () => request(system().gatewayUrl);

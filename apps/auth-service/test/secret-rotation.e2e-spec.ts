@@ -1,5 +1,14 @@
 import request from 'supertest';
-import { bearer, callFrom, freshLoopbackIp, gatewaySignedHeaders, registerAndLogin, startTestSystem, type TestSystem } from '../../../test/support';
+
+import {
+  bearer,
+  callFrom,
+  freshLoopbackIp,
+  gatewaySignedHeaders,
+  registerAndLogin,
+  startTestSystem,
+  type TestSystem,
+} from '../../../test/support';
 
 /**
  * Rotating the HMAC secrets of auth-service as docs/key-rotation.md describes it: restart with the
@@ -58,7 +67,13 @@ describe('HMAC secret rotation', () => {
     });
     const during = await refresh(active.refreshToken);
     expect(during.status).toBe(200);
-    expect((await request(system.gatewayUrl).get('/api/me').set(bearer(during.body.accessToken as string))).status).toBe(200);
+    expect(
+      (
+        await request(system.gatewayUrl)
+          .get('/api/me')
+          .set(bearer(during.body.accessToken as string))
+      ).status,
+    ).toBe(200);
 
     // The overlap ends: the successor was MAC'd, and the session's fingerprint stored, under the new secrets.
     await system.restartAuthService(0, { REFRESH_TOKEN_SECRET: secret('refresh v2'), FINGERPRINT_SECRET: secret('fingerprint v2') });
@@ -74,9 +89,16 @@ describe('HMAC secret rotation', () => {
     /** The address auth-service recorded for a login signed with `signingSecret`. */
     const recordedAddress = async (signingSecret: string, forwardedFor: string) => {
       const headers = gatewaySignedHeaders(signingSecret, 'POST', '/auth/login', forwardedFor);
-      const res = await callFrom(system.authUrl, 'POST', '/auth/login', { from: '127.0.0.1', body: { email: user.email, password: user.password }, headers });
+      const res = await callFrom(system.authUrl, 'POST', '/auth/login', {
+        from: '127.0.0.1',
+        body: { email: user.email, password: user.password },
+        headers,
+      });
       expect(res.status).toBe(200);
-      const sessions = await callFrom(system.authUrl, 'GET', '/me/sessions', { from: '127.0.0.1', headers: bearer(res.body.accessToken as string) });
+      const sessions = await callFrom(system.authUrl, 'GET', '/me/sessions', {
+        from: '127.0.0.1',
+        headers: bearer(res.body.accessToken as string),
+      });
       return (sessions.body as unknown as { current: boolean; ip: string }[]).find((s) => s.current)?.ip;
     };
 
@@ -85,7 +107,9 @@ describe('HMAC secret rotation', () => {
     expect(await recordedAddress(oldSecret, '203.0.113.21')).toBe('203.0.113.21');
     expect(await recordedAddress(newSecret, '203.0.113.22')).toBe('203.0.113.22');
     const from = freshLoopbackIp();
-    expect((await callFrom(system.gatewayUrl, 'POST', '/api/auth/login', { from, body: { email: user.email, password: user.password } })).status).toBe(200);
+    expect(
+      (await callFrom(system.gatewayUrl, 'POST', '/api/auth/login', { from, body: { email: user.email, password: user.password } })).status,
+    ).toBe(200);
 
     await system.restartAuthService(0, { GATEWAY_SECRET: newSecret });
     expect(await recordedAddress(newSecret, '203.0.113.23')).toBe('203.0.113.23');

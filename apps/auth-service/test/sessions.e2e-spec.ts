@@ -1,6 +1,19 @@
 import request from 'supertest';
+
 import { SecurityEvents } from '@nest-hardening/security-events';
-import { bearer, eventually, gatewaySignedHeaders, login, registerAndLogin, sessionIdOf, sleep, startTestSystem, type TestSystem, type TestUser } from '../../../test/support';
+
+import {
+  bearer,
+  eventually,
+  gatewaySignedHeaders,
+  login,
+  registerAndLogin,
+  sessionIdOf,
+  sleep,
+  startTestSystem,
+  type TestSystem,
+  type TestUser,
+} from '../../../test/support';
 
 /** Session management through the gateway: list, end one, end others, password change, admin, cap, lifetimes, fingerprint. */
 
@@ -8,10 +21,10 @@ import { bearer, eventually, gatewaySignedHeaders, login, registerAndLogin, sess
 const lenient = { RATE_LIMIT_AUTH_LIMIT: '1000', RATE_LIMIT_GENERAL_LIMIT: '10000', RATE_LIMIT_REFRESH_LIMIT: '10000' };
 const UA = 'jest-e2e/1.0'; // what registerAndLogin and login send by default
 
-
 function helpers(system: () => TestSystem) {
   const api = () => request(system().gatewayUrl);
-  const refresh = (refreshToken: string, userAgent = UA) => api().post('/api/auth/refresh').set('user-agent', userAgent).send({ refreshToken });
+  const refresh = (refreshToken: string, userAgent = UA) =>
+    api().post('/api/auth/refresh').set('user-agent', userAgent).send({ refreshToken });
   const gatewayStatus = async (token: string) => (await api().get('/api/me').set(bearer(token))).status;
   const profileStatus = async (token: string) => (await request(system().profileUrl).get('/profile').set(bearer(token))).status;
   const works = async (token: string) => (await gatewayStatus(token)) === 200 && (await profileStatus(token)) === 200;
@@ -61,7 +74,9 @@ describe('session management', () => {
 
     // The other login sees the same two sessions with `current` on its own.
     const fromFirst = await listSessions(user.accessToken);
-    expect(fromFirst.body.filter((s: { current: boolean }) => s.current).map((s: { id: string }) => s.id)).toEqual([sessionIdOf(user.accessToken)]);
+    expect(fromFirst.body.filter((s: { current: boolean }) => s.current).map((s: { id: string }) => s.id)).toEqual([
+      sessionIdOf(user.accessToken),
+    ]);
   });
 
   it('DELETE /api/me/sessions/:id ends that session everywhere and leaves the caller', async () => {
@@ -70,7 +85,9 @@ describe('session management', () => {
     expect(await works(other.accessToken)).toBe(true);
 
     const started = Date.now();
-    const del = await api().delete(`/api/me/sessions/${sessionIdOf(other.accessToken)}`).set(bearer(user.accessToken));
+    const del = await api()
+      .delete(`/api/me/sessions/${sessionIdOf(other.accessToken)}`)
+      .set(bearer(user.accessToken));
     expect(del.status).toBe(204);
     expect(await refusedEverywhere(other.accessToken)).toBe(true);
     // Revocation propagation, printed for the record (the bound above is the 1 s promise).
@@ -88,7 +105,13 @@ describe('session management', () => {
     expect(await profileStatus(other.accessToken)).toBe(200);
 
     const started = Date.now();
-    expect((await api().delete(`/api/me/sessions/${sessionIdOf(other.accessToken)}`).set(bearer(user.accessToken))).status).toBe(204);
+    expect(
+      (
+        await api()
+          .delete(`/api/me/sessions/${sessionIdOf(other.accessToken)}`)
+          .set(bearer(user.accessToken))
+      ).status,
+    ).toBe(204);
     const deleted = Date.now();
     let gatewayAt = 0;
     let profileAt = 0;
@@ -121,10 +144,12 @@ describe('session management', () => {
     expect((await listSessions(user.accessToken)).body).toHaveLength(1);
   });
 
-  it('another user\'s session id gives the same 404 as a random id, and ends nothing', async () => {
+  it("another user's session id gives the same 404 as a random id, and ends nothing", async () => {
     const alice = await registerAndLogin(system.gatewayUrl);
     const mallory = await registerAndLogin(system.gatewayUrl);
-    const foreign = await api().delete(`/api/me/sessions/${sessionIdOf(alice.accessToken)}`).set(bearer(mallory.accessToken));
+    const foreign = await api()
+      .delete(`/api/me/sessions/${sessionIdOf(alice.accessToken)}`)
+      .set(bearer(mallory.accessToken));
     const random = await api().delete('/api/me/sessions/AAAAAAAAAAAAAAAAAAAAAA').set(bearer(mallory.accessToken));
     expect(foreign.status).toBe(404);
     expect(random.status).toBe(404);
@@ -143,14 +168,20 @@ describe('session management', () => {
     });
 
     it('refuses a wrong current password with 401 and changes nothing', async () => {
-      const res = await api().post('/api/auth/password').set(bearer(user.accessToken)).send({ currentPassword: 'not the password', newPassword });
+      const res = await api()
+        .post('/api/auth/password')
+        .set(bearer(user.accessToken))
+        .send({ currentPassword: 'not the password', newPassword });
       expect(res.status).toBe(401);
       expect(await works(other.accessToken)).toBe(true);
       await expect(login(system.gatewayUrl, user.email, user.password)).resolves.toBeDefined();
     });
 
     it('ends the other sessions before answering 204; the current one and the new password work, the old does not', async () => {
-      const res = await api().post('/api/auth/password').set(bearer(user.accessToken)).send({ currentPassword: user.password, newPassword });
+      const res = await api()
+        .post('/api/auth/password')
+        .set(bearer(user.accessToken))
+        .send({ currentPassword: user.password, newPassword });
       expect(res.status).toBe(204);
       // Every session other than the caller's, including the one the previous test opened, has ended.
       expect(await refusedEverywhere(other.accessToken)).toBe(true);
@@ -342,7 +373,10 @@ describe('fingerprint policies', () => {
       const otherNet = await refreshFrom('198.51.101.10', sameNet.body.refreshToken);
       expect(otherNet.status).toBe(200);
       expect(emit).toHaveBeenCalledWith(
-        expect.objectContaining({ type: 'fingerprint_mismatch', details: expect.objectContaining({ networkChanged: true, userAgentChanged: false }) }),
+        expect.objectContaining({
+          type: 'fingerprint_mismatch',
+          details: expect.objectContaining({ networkChanged: true, userAgentChanged: false }),
+        }),
       );
     });
   });

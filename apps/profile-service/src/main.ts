@@ -1,8 +1,9 @@
 import { ensureDatabase, runMigrations } from '@nest-hardening/database';
 import { runApp } from '@nest-hardening/http-app';
+
 import { loadProfileServiceConfig, parseProfileServiceEnv } from './config/profile-service.config';
-import { PROFILE_SERVICE_MIGRATIONS_DIR } from './profile/profile-migrations';
 import { createProfileServiceApp } from './profile-service.app';
+import { PROFILE_SERVICE_MIGRATIONS_DIR } from './profile/profile-migrations';
 
 // `node main.js migrate` creates the database if needed, applies pending migrations and exits.
 const command = process.argv[2];

@@ -1,6 +1,8 @@
 import type { INestApplication } from '@nestjs/common';
+
 import { createServiceApp } from '@nest-hardening/http-app';
 import { serveServiceDocs } from '@nest-hardening/openapi';
+
 import type { ProfileServiceConfig } from './config/profile-service.config';
 import { ProfileServiceModule } from './profile-service.module';
 
@@ -12,7 +14,11 @@ export async function createProfileServiceApp(config: ProfileServiceConfig): Pro
     generatedSecrets: config.generatedSecrets,
     keysDir: config.KEYS_DIR,
     trustedProxies: config.TRUSTED_PROXIES,
-    gatewayTrust: { secret: config.gatewaySecret, previousSecret: config.GATEWAY_SECRET_PREVIOUS, maxAgeMs: config.GATEWAY_SIGNATURE_MAX_AGE_MS },
+    gatewayTrust: {
+      secret: config.gatewaySecret,
+      previousSecret: config.GATEWAY_SECRET_PREVIOUS,
+      maxAgeMs: config.GATEWAY_SIGNATURE_MAX_AGE_MS,
+    },
     parseBodies: true,
     hstsMaxAgeSeconds: config.HSTS_MAX_AGE_SECONDS,
   });

@@ -1,12 +1,14 @@
-import { type DynamicModule, Module } from '@nestjs/common';
+import { Module, type DynamicModule } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
+
 import { AccessTokenGuard, RolesGuard } from '@nest-hardening/auth';
 import { HealthModule } from '@nest-hardening/health';
 import { databaseModule, serviceModules, tokenVerifierModule } from '@nest-hardening/http-app';
 import { RateLimitGuard, RateLimitModule } from '@nest-hardening/rate-limit';
+
 import type { ProfileServiceConfig } from './config/profile-service.config';
-import { ProfileController } from './profile/profile.controller';
 import { PROFILE_SERVICE_MIGRATIONS_DIR } from './profile/profile-migrations';
+import { ProfileController } from './profile/profile.controller';
 import { ProfileRepository } from './profile/profile.repository';
 
 /** A downstream resource service: verifies tokens and sessions itself (defence in depth). */

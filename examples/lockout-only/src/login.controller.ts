@@ -1,4 +1,5 @@
 import { Body, Controller, HttpCode, Post } from '@nestjs/common';
+
 import { InvalidCredentialsError, LockoutProtected } from '@nest-hardening/lockout';
 
 /** The app's own account check; a hard-coded demo user stands in for a user table and argon2. */

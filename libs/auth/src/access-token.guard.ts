@@ -1,11 +1,13 @@
-import { type ExecutionContext, Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, type ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { AuthGuard } from '@nestjs/passport';
 import type { Request } from 'express';
+
 import { DomainError } from '@nest-hardening/errors';
+
+import { InvalidAccessTokenError } from './auth.errors';
 import { AUTH_MODULE_OPTIONS, type AuthModuleOptions } from './auth.module-definition';
 import type { AuthenticatedUser } from './authenticated-user.interface';
-import { InvalidAccessTokenError } from './auth.errors';
 import { markAuthenticationRejected } from './authentication-rejection';
 import { PublicKeyStore } from './public-key-store';
 import { IS_PUBLIC } from './public.decorator';

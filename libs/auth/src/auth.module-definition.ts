@@ -27,8 +27,9 @@ export interface AuthModuleOptions {
   jwksMaxAgeMs?: number;
 }
 
-export const { ConfigurableModuleClass, MODULE_OPTIONS_TOKEN: AUTH_MODULE_OPTIONS } =
-  new ConfigurableModuleBuilder<AuthModuleOptions>({ moduleName: 'Auth' })
-    .setClassMethodName('forRoot')
-    .setExtras({ isGlobal: true }, (definition, extras) => ({ ...definition, global: extras.isGlobal }))
-    .build();
+export const { ConfigurableModuleClass, MODULE_OPTIONS_TOKEN: AUTH_MODULE_OPTIONS } = new ConfigurableModuleBuilder<AuthModuleOptions>({
+  moduleName: 'Auth',
+})
+  .setClassMethodName('forRoot')
+  .setExtras({ isGlobal: true }, (definition, extras) => ({ ...definition, global: extras.isGlobal }))
+  .build();

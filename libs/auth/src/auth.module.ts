@@ -1,8 +1,9 @@
 import { Module } from '@nestjs/common';
 import { PassportModule } from '@nestjs/passport';
+
 import { AccessTokenGuard } from './access-token.guard';
-import { AuthenticationRequiredGuard } from './authentication-required.guard';
 import { ConfigurableModuleClass } from './auth.module-definition';
+import { AuthenticationRequiredGuard } from './authentication-required.guard';
 import { JwtStrategy } from './jwt.strategy';
 import { PublicKeyStore } from './public-key-store';
 import { RolesGuard } from './roles.guard';

@@ -1,4 +1,5 @@
 import type { Request } from 'express';
+
 import type { InvalidAccessTokenError } from './auth.errors';
 
 const REJECTION = Symbol('authenticationRejection');

@@ -1,6 +1,7 @@
-import { type CanActivate, type ExecutionContext, Injectable } from '@nestjs/common';
+import { Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { Request } from 'express';
+
 import { InvalidAccessTokenError } from './auth.errors';
 import { authenticationRejection } from './authentication-rejection';
 import { IS_PUBLIC } from './public.decorator';

@@ -1,7 +1,8 @@
 import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
 import type { Request } from 'express';
-import type { AuthenticatedUser } from './authenticated-user.interface';
+
 import { InvalidAccessTokenError } from './auth.errors';
+import type { AuthenticatedUser } from './authenticated-user.interface';
 
 /** The verified principal of the request; only on routes behind {@link AccessTokenGuard}. */
 export const CurrentUser = createParamDecorator((_data: unknown, ctx: ExecutionContext): AuthenticatedUser => {

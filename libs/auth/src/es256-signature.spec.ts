@@ -1,5 +1,7 @@
 import { createPublicKey, generateKeyPairSync, verify } from 'node:crypto';
+
 import { sign, verify as verifyJwt } from 'jsonwebtoken';
+
 import { hasCanonicalEs256Signature, withLowS } from './es256-signature';
 
 const P256_ORDER = 0xffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551n;
@@ -15,7 +17,12 @@ function twin(token: string): string {
 
 function verifiesWithCrypto(token: string, publicKey: ReturnType<typeof createPublicKey>): boolean {
   const at = token.lastIndexOf('.');
-  return verify('sha256', Buffer.from(token.slice(0, at)), { key: publicKey, dsaEncoding: 'ieee-p1363' }, Buffer.from(token.slice(at + 1), 'base64url'));
+  return verify(
+    'sha256',
+    Buffer.from(token.slice(0, at)),
+    { key: publicKey, dsaEncoding: 'ieee-p1363' },
+    Buffer.from(token.slice(at + 1), 'base64url'),
+  );
 }
 
 describe('ES256 signatures: one spelling per token', () => {

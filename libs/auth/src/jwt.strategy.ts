@@ -1,11 +1,12 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { PassportStrategy } from '@nestjs/passport';
-import { decode } from 'jsonwebtoken';
 import type { Request } from 'express';
+import { decode } from 'jsonwebtoken';
 import { ExtractJwt, Strategy } from 'passport-jwt';
+
+import { InvalidAccessTokenError } from './auth.errors';
 import { AUTH_MODULE_OPTIONS, type AuthModuleOptions } from './auth.module-definition';
 import type { AccessTokenClaims, AuthenticatedUser } from './authenticated-user.interface';
-import { InvalidAccessTokenError } from './auth.errors';
 import { hasCanonicalEs256Signature } from './es256-signature';
 import { PublicKeyStore } from './public-key-store';
 import { isSessionCheckedByHandler } from './session-checked-by-handler.decorator';

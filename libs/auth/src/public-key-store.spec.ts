@@ -1,9 +1,14 @@
 import { generateKeyPairSync, type JsonWebKey } from 'node:crypto';
+
 import { sleep } from '@nest-hardening/testing';
+
 import { PublicKeyStore } from './public-key-store';
 
-const jwk = (kid: string): JsonWebKey =>
-  ({ ...generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({ format: 'jwk' }), kid, use: 'sig' });
+const jwk = (kid: string): JsonWebKey => ({
+  ...generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({ format: 'jwk' }),
+  kid,
+  use: 'sig',
+});
 
 describe('PublicKeyStore', () => {
   it('learns a newly published key in the background once its copy is older than jwksMaxAgeMs, whatever the cooldown', async () => {

@@ -1,5 +1,7 @@
 import { createPublicKey, type JsonWebKey, type KeyObject } from 'node:crypto';
+
 import { Inject, Injectable, Logger } from '@nestjs/common';
+
 import { AUTH_MODULE_OPTIONS, type AuthModuleOptions } from './auth.module-definition';
 
 interface Jwks {

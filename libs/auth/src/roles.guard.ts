@@ -1,8 +1,9 @@
-import { type CanActivate, type ExecutionContext, Injectable } from '@nestjs/common';
+import { Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { Request } from 'express';
-import type { AuthenticatedUser, Role } from './authenticated-user.interface';
+
 import { InsufficientRoleError } from './auth.errors';
+import type { AuthenticatedUser, Role } from './authenticated-user.interface';
 import { REQUIRED_ROLES } from './roles.decorator';
 
 /** Global guard after {@link AccessTokenGuard}: enforces `@Roles(...)`. */

@@ -1,5 +1,7 @@
 import { isIPv4, isIPv6 } from 'node:net';
+
 import type { Request } from 'express';
+
 import { gatewayClient } from './gateway-trust';
 
 /**

@@ -35,7 +35,14 @@ describe('gateway signatures', () => {
     const header = signGatewayRequest(SECRET, FIELDS, NOW);
     expect(verifyGatewaySignature(`${SECRET}!`, header, FIELDS, MAX_AGE, NOW)).toBe(false);
     expect(verifyGatewaySignature(SECRET, undefined, FIELDS, MAX_AGE, NOW)).toBe(false);
-    for (const bad of ['', 'garbage', header.replace('v1=', 'v2='), `${header}A`, header.slice(0, -1), `t=${NOW + 1},${header.split(',')[1]}`]) {
+    for (const bad of [
+      '',
+      'garbage',
+      header.replace('v1=', 'v2='),
+      `${header}A`,
+      header.slice(0, -1),
+      `t=${NOW + 1},${header.split(',')[1]}`,
+    ]) {
       expect(verifyGatewaySignature(SECRET, bad, FIELDS, MAX_AGE, NOW)).toBe(false);
     }
     const list = { ...FIELDS, forwardedFor: '203.0.113.7, 198.51.100.1' };

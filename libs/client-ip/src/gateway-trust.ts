@@ -1,5 +1,6 @@
-import { type INestApplication, Logger } from '@nestjs/common';
+import { Logger, type INestApplication } from '@nestjs/common';
 import type { NextFunction, Request, Response } from 'express';
+
 import { GATEWAY_SIGNATURE_HEADER, verifyGatewaySignature } from './gateway-signature';
 
 /** The client address a verified gateway signature vouched for; `null` when the request carried none. */
@@ -36,7 +37,9 @@ export function trustGatewaySignatures(app: INestApplication, { secret, previous
       typeof header === 'string' &&
       typeof forwardedFor === 'string' &&
       typeof forwardedProto === 'string' &&
-      secrets.some((s) => verifyGatewaySignature(s, header, { method: req.method, path: req.originalUrl, forwardedFor, forwardedProto }, maxAgeMs));
+      secrets.some((s) =>
+        verifyGatewaySignature(s, header, { method: req.method, path: req.originalUrl, forwardedFor, forwardedProto }, maxAgeMs),
+      );
     // Set on every request, so that requests keep one shape.
     req[GATEWAY_CLIENT] = signed ? forwardedFor : null;
     // A secret that differs from the gateway's would judge every client by the gateway's address.
@@ -44,7 +47,8 @@ export function trustGatewaySignatures(app: INestApplication, { secret, previous
       lastWarning = Date.now();
       logger.warn({
         event: 'gateway_signature_invalid',
-        reason: 'X-Gateway-Signature did not verify (GATEWAY_SECRET differs, clocks apart by more than the max age, or forged): the socket address is used',
+        reason:
+          'X-Gateway-Signature did not verify (GATEWAY_SECRET differs, clocks apart by more than the max age, or forged): the socket address is used',
       });
     }
     next();

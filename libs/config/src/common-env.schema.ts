@@ -1,4 +1,5 @@
 import { z } from 'zod';
+
 import { generatedSecret, ipList, logLevel, port, positiveInt, secret, url } from './config-fields';
 
 /**
@@ -9,14 +10,23 @@ export const commonEnvShape = {
   NODE_ENV: z
     .enum(['production', 'development', 'test'])
     .default('development')
-    .describe('`production` fails closed: every secret must be set, `/docs` and an untokened `/metrics` are off ([production mode](production.md))'),
+    .describe(
+      '`production` fails closed: every secret must be set, `/docs` and an untokened `/metrics` are off ([production mode](production.md))',
+    ),
   HOST: z.string().default('127.0.0.1').describe('listen address (`0.0.0.0` in containers)'),
   LOG_LEVEL: logLevel().describe('logs are one JSON object per line'),
   REDIS_URL: url(['redis', 'rediss'], 'redis://127.0.0.1:6379').describe('single Redis'),
   REDIS_CLUSTER_NODES: z
     .string()
     .optional()
-    .transform((v) => (v ? v.split(',').map((s) => s.trim()).filter(Boolean) : undefined))
+    .transform((v) =>
+      v
+        ? v
+            .split(',')
+            .map((s) => s.trim())
+            .filter(Boolean)
+        : undefined,
+    )
     .refine((nodes) => !nodes || nodes.every((n) => /^[^:\s]+:\d{1,5}$/.test(n)), { message: 'must be host:port,host:port' })
     .describe('`host:port,…` seeds of a Redis Cluster; when set, `REDIS_URL` is not used'),
   REDIS_KEY_PREFIX: z
@@ -31,8 +41,12 @@ export const commonEnvShape = {
   TRUSTED_PROXIES: ipList('none').describe(
     'peers allowed to set `X-Forwarded-For` (addresses, CIDRs, `loopback`; `none` trusts nobody); set it in a service only for a proxy of your own that overwrites the header',
   ),
-  GATEWAY_SECRET: generatedSecret().describe('shared by gateway and services: HMAC key of `X-Gateway-Signature` on the forwarded client address (≥ 32 chars)'),
-  GATEWAY_SECRET_PREVIOUS: secret().describe('services only, during a rotation of `GATEWAY_SECRET`: a signature made with this value verifies too ([key rotation](key-rotation.md))'),
+  GATEWAY_SECRET: generatedSecret().describe(
+    'shared by gateway and services: HMAC key of `X-Gateway-Signature` on the forwarded client address (≥ 32 chars)',
+  ),
+  GATEWAY_SECRET_PREVIOUS: secret().describe(
+    'services only, during a rotation of `GATEWAY_SECRET`: a signature made with this value verifies too ([key rotation](key-rotation.md))',
+  ),
   GATEWAY_SIGNATURE_MAX_AGE_MS: z.coerce
     .number()
     .int()
@@ -42,7 +56,9 @@ export const commonEnvShape = {
     .describe('how long a gateway signature is accepted (the replay window; clocks must agree within it)'),
   SENTRY_DSN: url(['http', 'https'])
     .optional()
-    .describe('Sentry reporting: security events always go to the structured log; with a DSN a Sentry sink is added and `@sentry/nestjs` (an optional peer dependency) is loaded'),
+    .describe(
+      'Sentry reporting: security events always go to the structured log; with a DSN a Sentry sink is added and `@sentry/nestjs` (an optional peer dependency) is loaded',
+    ),
   SENTRY_ENVIRONMENT: z.string().default('development').describe('Sentry environment tag'),
   JWT_ISSUER: z.string().default('auth-service').describe('`iss` of access tokens'),
   JWT_AUDIENCE: z.string().default('payments-api').describe('`aud` of access tokens'),

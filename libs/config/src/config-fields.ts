@@ -1,4 +1,5 @@
 import { isIP } from 'node:net';
+
 import { z } from 'zod';
 
 /** Reusable field parsers for environment variables (which are always strings). */
@@ -42,7 +43,12 @@ export const ipList = (fallback: string) =>
   z
     .string()
     .default(fallback)
-    .transform((v) => v.split(',').map((s) => s.trim()).filter((s) => s.length > 0 && s !== 'none'))
+    .transform((v) =>
+      v
+        .split(',')
+        .map((s) => s.trim())
+        .filter((s) => s.length > 0 && s !== 'none'),
+    )
     .refine(
       (items) =>
         items.every((item) => {

@@ -27,7 +27,12 @@ export interface VerifierSettings {
 /** Resolves such an app's secrets (generated outside production) and derives the rest, the same way for each. */
 export function verifierSettings(
   app: string,
-  env: Pick<CommonEnv, 'NODE_ENV' | 'GATEWAY_SECRET'> & { KEYS_DIR: string; AUTH_SERVICE_URL: string; PSEUDONYM_SECRET?: string; DOCS_ENABLED?: boolean },
+  env: Pick<CommonEnv, 'NODE_ENV' | 'GATEWAY_SECRET'> & {
+    KEYS_DIR: string;
+    AUTH_SERVICE_URL: string;
+    PSEUDONYM_SECRET?: string;
+    DOCS_ENABLED?: boolean;
+  },
 ): VerifierSettings {
   const { values, generated } = resolveSecrets(app, env, { PSEUDONYM_SECRET: env.PSEUDONYM_SECRET, GATEWAY_SECRET: env.GATEWAY_SECRET });
   return {

@@ -7,7 +7,9 @@ export class MissingSecretsError extends Error {
     readonly app: string,
     readonly names: readonly string[],
   ) {
-    super(`missing required settings in production: ${names.join(', ')} (development values are generated only when NODE_ENV is not production)`);
+    super(
+      `missing required settings in production: ${names.join(', ')} (development values are generated only when NODE_ENV is not production)`,
+    );
     this.name = 'MissingSecretsError';
   }
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+
 import { bool, ipList, positiveInt, url } from './config-fields';
 import { ConfigValidationError } from './config-validation.error';
 import { parseConfig } from './parse-config';

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+
 import { ConfigValidationError } from './config-validation.error';
 
 export type Env = Record<string, string | undefined>;

@@ -19,6 +19,8 @@ export function rateLimitBudget<P extends string>(
   return {
     [`RATE_LIMIT_${name}_LIMIT`]: positiveInt(budget.limit).describe(budget.meaning),
     [`RATE_LIMIT_${name}_WINDOW_MS`]: positiveInt(budget.windowMs ?? FIFTEEN_MINUTES_MS).describe(`window of the ${label} budget`),
-    [`RATE_LIMIT_${name}_ON_REDIS_ERROR`]: rateLimitRedisErrorMode(budget.onRedisError).describe(`${label} budget while Redis is unavailable`),
+    [`RATE_LIMIT_${name}_ON_REDIS_ERROR`]: rateLimitRedisErrorMode(budget.onRedisError).describe(
+      `${label} budget while Redis is unavailable`,
+    ),
   } as Budget<P>;
 }

@@ -1,6 +1,7 @@
 import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+
 import { MissingSecretsError } from './missing-secrets.error';
 import { resolveSecrets } from './resolve-secrets';
 

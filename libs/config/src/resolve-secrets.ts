@@ -1,4 +1,5 @@
 import { resolve } from 'node:path';
+
 import type { CommonEnv } from './common-env.schema';
 import { loadOrCreateDevSecret, randomDevSecret } from './dev-secret';
 import { MissingSecretsError } from './missing-secrets.error';

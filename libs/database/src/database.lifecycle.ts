@@ -1,9 +1,10 @@
 import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import type { Kysely } from 'kysely';
 import type { Pool } from 'pg';
+
+import { DatabaseUnavailableError } from './database-unavailable.error';
 import { KYSELY, PG_POOL } from './database.constants';
 import { DATABASE_MODULE_OPTIONS, type DatabaseModuleOptions } from './database.module-definition';
-import { DatabaseUnavailableError } from './database-unavailable.error';
 import { MigrationFailedError } from './migration-failed.error';
 import { ensureDatabase, runMigrations } from './migrations';
 

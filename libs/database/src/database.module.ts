@@ -1,9 +1,10 @@
 import { Logger, Module } from '@nestjs/common';
 import { Kysely, PostgresDialect } from 'kysely';
 import { Pool } from 'pg';
+
 import { KYSELY, PG_POOL } from './database.constants';
-import { ConfigurableModuleClass, DATABASE_MODULE_OPTIONS, type DatabaseModuleOptions } from './database.module-definition';
 import { DatabaseLifecycle } from './database.lifecycle';
+import { ConfigurableModuleClass, DATABASE_MODULE_OPTIONS, type DatabaseModuleOptions } from './database.module-definition';
 import { translatingPool } from './postgres-failure';
 
 /**

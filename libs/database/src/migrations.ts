@@ -1,6 +1,8 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+
 import { Client } from 'pg';
+
 import { MigrationFailedError } from './migration-failed.error';
 
 // Any constant works; it only has to be the same in every process that migrates this database.

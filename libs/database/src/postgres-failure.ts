@@ -1,5 +1,6 @@
 import type { PostgresCursor, PostgresPool, PostgresPoolClient, PostgresQueryResult } from 'kysely';
 import { DatabaseError, type Pool } from 'pg';
+
 import { DependencyUnavailableError } from '@nest-hardening/errors';
 
 /** SQLSTATE classes of a server that cannot serve now: connection exception, insufficient resources, shutdown. */

@@ -1,7 +1,8 @@
-import { type ArgumentsHost, BadRequestException } from '@nestjs/common';
+import { BadRequestException, type ArgumentsHost } from '@nestjs/common';
+
+import { DependencyUnavailableError } from './dependency-unavailable.error';
 import { DomainError } from './domain-error';
 import { DomainErrorFilter } from './domain-error.filter';
-import { DependencyUnavailableError } from './dependency-unavailable.error';
 
 class LockedError extends DomainError {
   readonly kind = 'too_many_requests';
@@ -43,7 +44,10 @@ describe('DomainErrorFilter', () => {
     const tooLarge = Object.assign(new Error('request entity too large'), { status: 413, type: 'entity.too.large' });
     expect(capture(tooLarge)).toMatchObject({ status: 413, body: { statusCode: 413, message: 'Request body too large' } });
     const charset = Object.assign(new Error('unsupported charset "UTF-7"'), { status: 415, type: 'charset.unsupported' });
-    expect(capture(charset)).toMatchObject({ status: 415, body: { statusCode: 415, message: 'Request body must be JSON encoded as UTF-8' } });
+    expect(capture(charset)).toMatchObject({
+      status: 415,
+      body: { statusCode: 415, message: 'Request body must be JSON encoded as UTF-8' },
+    });
     // An unknown type, even one named like an Object property, is a malformed body.
     const odd = Object.assign(new Error('x'), { status: 400, type: 'constructor' });
     expect(capture(odd)).toMatchObject({ status: 400, body: { statusCode: 400, message: 'Malformed request body' } });

@@ -1,5 +1,6 @@
-import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, HttpStatus, Logger, Optional } from '@nestjs/common';
+import { Catch, HttpException, HttpStatus, Logger, Optional, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
 import type { Response } from 'express';
+
 import { DependencyUnavailableError } from './dependency-unavailable.error';
 import { DomainError } from './domain-error';
 
@@ -55,7 +56,10 @@ export class DomainErrorFilter implements ExceptionFilter {
       return;
     }
 
-    this.logger.error(exception instanceof Error ? `${exception.name}: ${exception.message}` : 'unknown error', exception instanceof Error ? exception.stack : undefined);
+    this.logger.error(
+      exception instanceof Error ? `${exception.name}: ${exception.message}` : 'unknown error',
+      exception instanceof Error ? exception.stack : undefined,
+    );
     this.reportUnexpected?.(exception);
     res.status(HttpStatus.INTERNAL_SERVER_ERROR).json({ statusCode: 500, message: 'Internal server error' });
   }

@@ -1,9 +1,10 @@
 import { Controller, Get, Optional } from '@nestjs/common';
-import { ApiOkResponse, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
-import type { SchemaObject } from '@nestjs/swagger';
+import { ApiOkResponse, ApiServiceUnavailableResponse, ApiTags, type SchemaObject } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckService, type HealthIndicatorFunction } from '@nestjs/terminus';
+
 import { Public } from '@nest-hardening/auth';
 import { SkipRateLimit } from '@nest-hardening/rate-limit';
+
 import { PostgresHealthIndicator } from './postgres.health';
 import { RedisHealthIndicator } from './redis.health';
 
@@ -48,7 +49,10 @@ export class HealthController {
   @Get('ready')
   @HealthCheck()
   @ApiOkResponse({ description: 'every backing service answers', schema: HEALTH_CHECK_RESULT })
-  @ApiServiceUnavailableResponse({ description: 'a backing service does not answer (terminus\' result, not the error schema)', schema: HEALTH_CHECK_RESULT })
+  @ApiServiceUnavailableResponse({
+    description: "a backing service does not answer (terminus' result, not the error schema)",
+    schema: HEALTH_CHECK_RESULT,
+  })
   ready() {
     return this.health.check(this.checks);
   }

@@ -7,5 +7,8 @@ export interface HealthModuleOptions {
   database: boolean;
 }
 
-export const { ConfigurableModuleClass, MODULE_OPTIONS_TOKEN: HEALTH_MODULE_OPTIONS } =
-  new ConfigurableModuleBuilder<HealthModuleOptions>({ moduleName: 'Health' }).setClassMethodName('forRoot').build();
+export const { ConfigurableModuleClass, MODULE_OPTIONS_TOKEN: HEALTH_MODULE_OPTIONS } = new ConfigurableModuleBuilder<HealthModuleOptions>({
+  moduleName: 'Health',
+})
+  .setClassMethodName('forRoot')
+  .build();

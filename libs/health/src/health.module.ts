@@ -1,5 +1,6 @@
-import { type DynamicModule, Module } from '@nestjs/common';
+import { Module, type DynamicModule } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
+
 import { HealthController } from './health.controller';
 import { ConfigurableModuleClass, type HealthModuleOptions } from './health.module-definition';
 import { PostgresHealthIndicator } from './postgres.health';

@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { HealthIndicatorService, type HealthIndicatorResult } from '@nestjs/terminus';
 import type { Pool } from 'pg';
+
 import { PG_POOL } from '@nest-hardening/database';
 
 @Injectable()

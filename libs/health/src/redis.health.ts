@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { HealthIndicatorService, type HealthIndicatorResult } from '@nestjs/terminus';
+
 import { InjectRedis, type RedisClient } from '@nest-hardening/redis';
 
 @Injectable()

@@ -1,12 +1,14 @@
-import { type INestApplication, ValidationPipe } from '@nestjs/common';
+import { ValidationPipe, type INestApplication } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import { applyTrustedProxies, type GatewayTrustOptions, trustGatewaySignatures } from '@nest-hardening/client-ip';
+
+import { applyTrustedProxies, trustGatewaySignatures, type GatewayTrustOptions } from '@nest-hardening/client-ip';
 import { DomainErrorFilter } from '@nest-hardening/errors';
 import { SecurityEvents } from '@nest-hardening/security-events';
+
 import { useJsonBodyParser } from './json-body-parser';
 import { securityHeaders } from './security-headers';
-import { validationErrors } from './validation-errors';
 import { applyServerTimeouts } from './server-timeouts';
+import { validationErrors } from './validation-errors';
 
 export interface HttpAppOptions {
   trustedProxies: readonly string[];

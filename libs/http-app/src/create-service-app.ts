@@ -1,6 +1,8 @@
 import type { DynamicModule, INestApplication, LogLevel } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+
 import { JsonLogger, logLevelsFrom } from '@nest-hardening/security-events';
+
 import { configureHttpApp, type HttpAppOptions } from './configure-http-app';
 import { warnAboutDevSecrets } from './dev-secrets-warning';
 import { ExpressHttpAdapter } from './express-http-adapter';

@@ -1,9 +1,11 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { setFlagsFromString } from 'node:v8';
-import { Controller, Get, type INestApplication, Req } from '@nestjs/common';
+
+import { Controller, Get, Req, type INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { Express, Request } from 'express';
 import request from 'supertest';
+
 import { ExpressHttpAdapter } from './express-http-adapter';
 
 // V8's own answer to "are this object's properties in fast mode?"; natives syntax is only parsed
@@ -33,7 +35,10 @@ describe('ExpressHttpAdapter', () => {
     await app.init();
     // Runs before Express sees the request: what Node created, not what Express made of it.
     (app.getHttpServer() as Server).prependListener('request', (req: IncomingMessage, res: ServerResponse) => {
-      prototypes.push({ request: Object.getPrototypeOf(req) === express.request, response: Object.getPrototypeOf(res) === express.response });
+      prototypes.push({
+        request: Object.getPrototypeOf(req) === express.request,
+        response: Object.getPrototypeOf(res) === express.response,
+      });
       // After the handler: every property Node, Express and Nest add has been added.
       res.once('finish', () => fastProperties.push({ request: hasFastProperties(req), response: hasFastProperties(res) }));
     });

@@ -1,4 +1,5 @@
 import * as http from 'node:http';
+
 import type { NestApplicationOptions } from '@nestjs/common';
 import { ExpressAdapter } from '@nestjs/platform-express';
 import type { Express } from 'express';

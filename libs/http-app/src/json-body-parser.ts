@@ -1,5 +1,6 @@
-import type { NextFunction, Request, Response } from 'express';
 import type { NestExpressApplication } from '@nestjs/platform-express';
+import type { NextFunction, Request, Response } from 'express';
+
 import { exceedsJsonDepth } from './json-depth';
 import { RequestBodyError } from './request-body-error';
 

@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+
 import helmet from 'helmet';
 
 export interface SecurityHeadersOptions {
@@ -61,7 +62,8 @@ export function securityHeaders({ hstsMaxAgeSeconds, htmlPath }: SecurityHeaders
   const html = htmlPath ? helmet({ ...common, contentSecurityPolicy: { useDefaults: false, directives: HTML_CSP } }) : api;
   const apiHeaders = recordHeaderWrites(api);
   const htmlHeaders = recordHeaderWrites(html);
-  const isHtml = (url: string | undefined) => htmlPath !== undefined && url !== undefined && (url === htmlPath || url.startsWith(`${htmlPath}/`) || url.startsWith(`${htmlPath}?`));
+  const isHtml = (url: string | undefined) =>
+    htmlPath !== undefined && url !== undefined && (url === htmlPath || url.startsWith(`${htmlPath}/`) || url.startsWith(`${htmlPath}?`));
   return (req, res, next) => {
     const writes = isHtml(req.url) ? htmlHeaders : apiHeaders;
     for (let i = 0; i < writes.length; i++) {

@@ -1,4 +1,5 @@
 import type { Server } from 'node:http';
+
 import type { INestApplication } from '@nestjs/common';
 
 /**

@@ -1,4 +1,5 @@
 import type { DynamicModule } from '@nestjs/common';
+
 import { AuthModule, type AuthModuleOptions } from '@nest-hardening/auth';
 import type { CommonEnv } from '@nest-hardening/config';
 import { DatabaseModule } from '@nest-hardening/database';

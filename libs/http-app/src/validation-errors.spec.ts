@@ -1,4 +1,5 @@
 import { ValidationError } from 'class-validator';
+
 import { UNKNOWN_PROPERTY_MESSAGE, validationErrors } from './validation-errors';
 
 function error(property: string, constraints: Record<string, string>, children: ValidationError[] = []): ValidationError {
@@ -18,7 +19,12 @@ describe('validationErrors', () => {
   });
 
   it('prefixes nested messages with their path, as Nest does', () => {
-    const response = validationErrors([error('address', {}, [error('city', { isString: 'city must be a string' }), error('x', { whitelistValidation: 'property x should not exist' })])]).getResponse();
+    const response = validationErrors([
+      error('address', {}, [
+        error('city', { isString: 'city must be a string' }),
+        error('x', { whitelistValidation: 'property x should not exist' }),
+      ]),
+    ]).getResponse();
     expect(response).toMatchObject({ message: ['address.city must be a string', UNKNOWN_PROPERTY_MESSAGE] });
   });
 });

@@ -1,4 +1,5 @@
 import type { ValidationError } from 'class-validator';
+
 import { DomainError, type DomainErrorBody } from '@nest-hardening/errors';
 
 /** What an unknown field is called in an answer: its name is the client's text, not ours. */

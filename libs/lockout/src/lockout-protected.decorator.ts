@@ -1,7 +1,8 @@
 import { applyDecorators, SetMetadata, UseGuards, UseInterceptors } from '@nestjs/common';
-import { LockoutGuard } from './lockout.guard';
+
 import { LockoutSettlementInterceptor } from './lockout-settlement.interceptor';
 import { LOCKOUT_SUBJECT_SOURCE, type LockoutSubjectSource } from './lockout-subject-source';
+import { LockoutGuard } from './lockout.guard';
 
 /**
  * Protects a handler that checks a password: {@link LockoutGuard} reserves the attempt atomically
@@ -14,8 +15,4 @@ import { LOCKOUT_SUBJECT_SOURCE, type LockoutSubjectSource } from './lockout-sub
  * login(@Body() dto: LoginDto) { return this.auth.login(dto); } // throws InvalidCredentialsError on a wrong password
  */
 export const LockoutProtected = (subject: LockoutSubjectSource = 'body-email') =>
-  applyDecorators(
-    SetMetadata(LOCKOUT_SUBJECT_SOURCE, subject),
-    UseGuards(LockoutGuard),
-    UseInterceptors(LockoutSettlementInterceptor),
-  );
+  applyDecorators(SetMetadata(LOCKOUT_SUBJECT_SOURCE, subject), UseGuards(LockoutGuard), UseInterceptors(LockoutSettlementInterceptor));

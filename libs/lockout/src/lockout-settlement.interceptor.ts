@@ -1,5 +1,6 @@
-import { type CallHandler, type ExecutionContext, Injectable, type NestInterceptor } from '@nestjs/common';
-import { catchError, from, mergeMap, type Observable, throwError } from 'rxjs';
+import { Injectable, type CallHandler, type ExecutionContext, type NestInterceptor } from '@nestjs/common';
+import { catchError, from, mergeMap, throwError, type Observable } from 'rxjs';
+
 import { InvalidCredentialsError } from './invalid-credentials.error';
 import { LockoutService } from './lockout.service';
 import { getLoginReservation } from './login-reservation';

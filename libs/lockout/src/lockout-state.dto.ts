@@ -1,4 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+
 import type { LockoutAddressState, LockoutIpState, LockoutState } from './lockout-state.interface';
 
 const instant = (description?: string) => ApiProperty({ type: String, format: 'date-time', nullable: true, description });

@@ -1,8 +1,9 @@
 import { Injectable, type OnModuleInit, type Type } from '@nestjs/common';
 import { GUARDS_METADATA, INTERCEPTORS_METADATA } from '@nestjs/common/constants';
 import { DiscoveryService, MetadataScanner } from '@nestjs/core';
-import { LockoutGuard } from './lockout.guard';
+
 import { LockoutSettlementInterceptor } from './lockout-settlement.interceptor';
+import { LockoutGuard } from './lockout.guard';
 
 /** A guard or interceptor as `@UseGuards`/`@UseInterceptors` store it: a class or an instance. */
 type Enhancer = Type<unknown> | object;
@@ -36,7 +37,9 @@ export class LockoutWiringCheck implements OnModuleInit {
   private globalGuards(): string[] {
     return this.discovery
       .getProviders()
-      .filter((wrapper) => typeof wrapper.token === 'string' && wrapper.token.startsWith('APP_GUARD') && wrapper.instance instanceof LockoutGuard)
+      .filter(
+        (wrapper) => typeof wrapper.token === 'string' && wrapper.token.startsWith('APP_GUARD') && wrapper.instance instanceof LockoutGuard,
+      )
       .map(() => 'APP_GUARD (every route)');
   }
 
@@ -52,7 +55,9 @@ export class LockoutWiringCheck implements OnModuleInit {
         const handler = prototype[name];
         const guarded = [...classGuards, ...this.enhancers(GUARDS_METADATA, handler)].some((g) => isA(g, LockoutGuard));
         if (!guarded) continue;
-        const settled = [...classInterceptors, ...this.enhancers(INTERCEPTORS_METADATA, handler)].some((i) => isA(i, LockoutSettlementInterceptor));
+        const settled = [...classInterceptors, ...this.enhancers(INTERCEPTORS_METADATA, handler)].some((i) =>
+          isA(i, LockoutSettlementInterceptor),
+        );
         if (!settled) routes.push(`${controller.name}.${name}`);
       }
     }

@@ -1,5 +1,5 @@
-import { startLoginTestApp, TEST_PASSWORD, type LoginTestApp } from '../test/support/login-test-app';
 import { ADDRESS_CAP_OPTIONS, CAP, describeAddressCap, inspect, memoryListLength } from '../test/support/address-cap.cases';
+import { startLoginTestApp, TEST_PASSWORD, type LoginTestApp } from '../test/support/login-test-app';
 
 jest.setTimeout(20_000);
 
@@ -12,7 +12,8 @@ describe('lockout address cap', () => {
 
   describe('on the in-memory store (no Redis)', () => {
     describeAddressCap(
-      () => startLoginTestApp({ ...ADDRESS_CAP_OPTIONS, store: 'memory' }, ['cap@example.com', 'evicted@example.com', 'relocked@example.com']),
+      () =>
+        startLoginTestApp({ ...ADDRESS_CAP_OPTIONS, store: 'memory' }, ['cap@example.com', 'evicted@example.com', 'relocked@example.com']),
       memoryListLength,
     );
   });

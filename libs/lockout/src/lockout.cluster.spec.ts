@@ -1,9 +1,11 @@
 import { Redis } from 'ioredis';
+
 import { startRedisCluster, uniqueKeyPrefix, type TestRedisCluster } from '@nest-hardening/testing';
+
+import { ADDRESS_CAP_OPTIONS, describeAddressCap } from '../test/support/address-cap.cases';
+import { startLoginTestApp, TEST_PASSWORD, type LoginTestApp } from '../test/support/login-test-app';
 import { ACCOUNT_LOCKED_MESSAGE } from './account-locked.error';
 import { lockoutKeys } from './lockout.keys';
-import { startLoginTestApp, TEST_PASSWORD, type LoginTestApp } from '../test/support/login-test-app';
-import { ADDRESS_CAP_OPTIONS, describeAddressCap } from '../test/support/address-cap.cases';
 
 jest.setTimeout(30_000);
 
@@ -144,7 +146,6 @@ describe('lockout on a real 3-master Redis Cluster', () => {
     expect(await t.lockout.getState(email)).toMatchObject({ locked: false, emailFailures: 0, backoffLevel: 0, addresses: [] });
     for (const ip of ['10.0.5.1', '10.0.5.2', '10.0.5.3']) expect((await t.login(email, TEST_PASSWORD, ip)).status).toBe(200);
   });
-
 });
 
 describe('lockout limits on a real 3-master Redis Cluster: address cap and key-secret rotation', () => {
@@ -159,7 +160,11 @@ describe('lockout limits on a real 3-master Redis Cluster: address cap and key-s
 
   describe('address cap', () => {
     describeAddressCap(() =>
-      startLoginTestApp({ ...ADDRESS_CAP_OPTIONS, clusterNodes: cluster.nodes }, ['cap@example.com', 'evicted@example.com', 'relocked@example.com']),
+      startLoginTestApp({ ...ADDRESS_CAP_OPTIONS, clusterNodes: cluster.nodes }, [
+        'cap@example.com',
+        'evicted@example.com',
+        'relocked@example.com',
+      ]),
     );
   });
 
@@ -171,7 +176,10 @@ describe('lockout limits on a real 3-master Redis Cluster: address cap and key-s
       const keyPrefix = uniqueKeyPrefix('lockrot');
       const shared = { ...OPTIONS, keyPrefix, clusterNodes: cluster.nodes };
       before = await startLoginTestApp({ ...shared, keySecret: 'the lockout secret before' }, ACCOUNTS);
-      during = await startLoginTestApp({ ...shared, keySecret: 'the lockout secret after', previousKeySecret: 'the lockout secret before' }, ACCOUNTS);
+      during = await startLoginTestApp(
+        { ...shared, keySecret: 'the lockout secret after', previousKeySecret: 'the lockout secret before' },
+        ACCOUNTS,
+      );
     }, 60_000);
     afterAll(async () => {
       await Promise.all([before?.close(), during?.close()]);

@@ -1,7 +1,9 @@
 import type { Redis } from 'ioredis';
+
 import { REDIS_CLIENT } from '@nest-hardening/redis';
-import { ACCOUNT_LOCKED_MESSAGE } from './account-locked.error';
+
 import { startLoginTestApp, TEST_PASSWORD, type LoginTestApp } from '../test/support/login-test-app';
+import { ACCOUNT_LOCKED_MESSAGE } from './account-locked.error';
 
 jest.setTimeout(20_000);
 
@@ -23,7 +25,19 @@ const OPTIONS = {
   ipBlockMs: 60_000,
 };
 
-const ACCOUNTS = ['alice@example.com', 'bob@example.com', 'carol@example.com', 'dave@example.com', 'erin@example.com', 'frank@example.com', 'grace@example.com', 'heidi@example.com', 'ivan@example.com', 'judy@example.com', 'mallory@example.com'];
+const ACCOUNTS = [
+  'alice@example.com',
+  'bob@example.com',
+  'carol@example.com',
+  'dave@example.com',
+  'erin@example.com',
+  'frank@example.com',
+  'grace@example.com',
+  'heidi@example.com',
+  'ivan@example.com',
+  'judy@example.com',
+  'mallory@example.com',
+];
 
 // The same scenarios on real Redis (the default store) and on the in-memory store adopters use in unit tests.
 const STORES = [
@@ -226,11 +240,34 @@ describe.each(STORES)('LockoutGuard on a login route (%s)', (_name, store) => {
 
     const state = await t.lockout.getState(email, away);
 
-    expect(state).toMatchObject({ locked: false, lockedUntil: null, emailLocked: false, emailFailures: 3, emailPending: 0, backoffLevel: 0 });
+    expect(state).toMatchObject({
+      locked: false,
+      lockedUntil: null,
+      emailLocked: false,
+      emailFailures: 3,
+      emailPending: 0,
+      backoffLevel: 0,
+    });
     // Most recent address first; only the address with a success is known.
     expect(state.addresses).toEqual([
-      { address: t.lockout.addressId(home), locked: false, lockedUntil: null, backoffLevel: 0, failures: 1, pending: 0, lastSuccessAt: expect.any(Date) },
-      { address: t.lockout.addressId(away), locked: false, lockedUntil: null, backoffLevel: 0, failures: 3, pending: 0, lastSuccessAt: null },
+      {
+        address: t.lockout.addressId(home),
+        locked: false,
+        lockedUntil: null,
+        backoffLevel: 0,
+        failures: 1,
+        pending: 0,
+        lastSuccessAt: expect.any(Date),
+      },
+      {
+        address: t.lockout.addressId(away),
+        locked: false,
+        lockedUntil: null,
+        backoffLevel: 0,
+        failures: 3,
+        pending: 0,
+        lastSuccessAt: null,
+      },
     ]);
     expect(state.ip).toEqual({ address: t.lockout.addressId(away), blocked: false, blockedUntil: null, failures: 3, pending: 0 });
   });
@@ -294,7 +331,6 @@ describe('LockoutService success settlements while Redis is unreachable (real Re
     const after = await t.lockout.getState(email, ip);
     expect([after.emailPending, after.addresses[0]?.pending ?? 0, after.ip?.pending]).toEqual([0, 0, 0]);
   });
-
 });
 
 describe.each(STORES)('LockoutService success settlements (%s)', (_name, store) => {

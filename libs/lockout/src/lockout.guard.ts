@@ -1,18 +1,20 @@
-import { type CanActivate, type ExecutionContext, Inject, Injectable, Logger, Optional } from '@nestjs/common';
+import { Inject, Injectable, Logger, Optional, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { Request, Response } from 'express';
+
 import { clientIp } from '@nest-hardening/client-ip';
-import { LockoutService } from './lockout.service';
-import { RESOLVED_LOCKOUT_OPTIONS } from './lockout.module-definition';
-import type { ResolvedLockoutOptions } from './lockout-options.interface';
-import { isCountableEmail } from './lockout.email';
+
 import { AccountLockedError } from './account-locked.error';
-import { LockoutUnavailableError } from './lockout-unavailable.error';
-import { setLoginReservation } from './login-reservation';
-import { setLoginAttempt } from './login-attempt.decorator';
 import { LockoutAccountDirectory } from './lockout-account-directory.interface';
+import type { ResolvedLockoutOptions } from './lockout-options.interface';
 import type { LockoutReservation } from './lockout-reservation.interface';
 import { LOCKOUT_SUBJECT_SOURCE, type LockoutSubjectSource } from './lockout-subject-source';
+import { LockoutUnavailableError } from './lockout-unavailable.error';
+import { isCountableEmail } from './lockout.email';
+import { RESOLVED_LOCKOUT_OPTIONS } from './lockout.module-definition';
+import { LockoutService } from './lockout.service';
+import { setLoginAttempt } from './login-attempt.decorator';
+import { setLoginReservation } from './login-reservation';
 
 /**
  * Reserves a password attempt in one atomic step before the handler checks the password, or
@@ -58,7 +60,10 @@ export class LockoutGuard implements CanActivate {
     // Only on 'finish' (the response was sent, so the handler is done): on 'close' after a client
     // abort the handler may still be verifying, and releasing then would let aborted guesses go uncounted.
     const route = `${context.getClass().name}.${context.getHandler().name}`;
-    context.switchToHttp().getResponse<Response>().once('finish', () => this.releaseIfUnsettled(reservation, route));
+    context
+      .switchToHttp()
+      .getResponse<Response>()
+      .once('finish', () => this.releaseIfUnsettled(reservation, route));
     return true;
   }
 
@@ -81,7 +86,8 @@ export class LockoutGuard implements CanActivate {
     const user: unknown = req.user;
     const userId = (user as { id?: unknown } | undefined)?.id;
     if (typeof userId !== 'string') return undefined;
-    if (!this.directory) throw new Error("LockoutModule needs an accountDirectory to protect a route with @LockoutProtected('current-user')");
+    if (!this.directory)
+      throw new Error("LockoutModule needs an accountDirectory to protect a route with @LockoutProtected('current-user')");
     return (await this.directory.findById(userId))?.email;
   }
 

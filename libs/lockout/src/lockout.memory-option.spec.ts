@@ -1,8 +1,10 @@
 import { Logger } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
+
 import { SecurityEventsModule } from '@nest-hardening/security-events';
-import { LockoutModule } from './lockout.module';
+
 import { startLoginTestApp, TEST_PASSWORD } from '../test/support/login-test-app';
+import { LockoutModule } from './lockout.module';
 
 const MEMORY_WARNING = /store: 'memory' with NODE_ENV=production/;
 

@@ -8,7 +8,10 @@ const MINUTE = 60 * SECOND;
 /** A store on a clock the test moves, so rules that take minutes or days are checked at once. */
 function storeAt(options: Omit<LockoutModuleOptions, 'keySecret'> = {}) {
   const clock = { now: Date.UTC(2026, 0, 1) };
-  const store = new MemoryLockoutStore(resolveLockoutOptions({ keySecret: 'memory-test-secret', store: 'memory', ...options }), () => clock.now);
+  const store = new MemoryLockoutStore(
+    resolveLockoutOptions({ keySecret: 'memory-test-secret', store: 'memory', ...options }),
+    () => clock.now,
+  );
   return { store, clock };
 }
 
@@ -78,7 +81,13 @@ describe('MemoryLockoutStore memory', () => {
   });
 
   it('drops lapsed entries before forgetting a live lock', async () => {
-    const { store, clock } = storeAt({ memoryMaxEntries: 30, pairWindowMs: MINUTE, ipWindowMs: MINUTE, emailWindowMs: MINUTE, baseLockMs: 60 * MINUTE });
+    const { store, clock } = storeAt({
+      memoryMaxEntries: 30,
+      pairWindowMs: MINUTE,
+      ipWindowMs: MINUTE,
+      emailWindowMs: MINUTE,
+      baseLockMs: 60 * MINUTE,
+    });
     await fail(store, 'locked@example.com', '10.2.0.1', 5);
     for (let round = 0; round < 5; round++) {
       // Each round fills the cap with state whose windows lapse before the next round.

@@ -1,10 +1,12 @@
 import { randomUUID } from 'node:crypto';
+
 import { rateLimitIpKey } from '@nest-hardening/client-ip';
+
 import type { ResolvedLockoutOptions } from './lockout-options.interface';
-import { lockoutSubject, type LockoutSubject } from './lockout.keys';
 import type { LockoutReservation } from './lockout-reservation.interface';
-import type { LockoutAddressState, LockoutState } from './lockout-state.interface';
 import { accountState, addressState, ipState } from './lockout-state.assemble';
+import type { LockoutAddressState, LockoutState } from './lockout-state.interface';
+import { lockoutSubject, type LockoutSubject } from './lockout.keys';
 import { LockoutStore, type FailureOutcome, type LockoutRule, type ReserveOutcome } from './lockout.store';
 import { lockoutAddressListTtlMs } from './scripts/prelude.script';
 
@@ -116,7 +118,8 @@ export class MemoryLockoutStore extends LockoutStore {
     if (!exempt) {
       // The account ceiling counts failures since the last successful login, not per window.
       if (account) prune(account.pending, now - o.emailWindowMs);
-      if ((live(account?.streak, now)?.value ?? 0) + (account?.pending.size ?? 0) >= o.emailMaxFailures) refuse('email', o.emailLockMs + 1000);
+      if ((live(account?.streak, now)?.value ?? 0) + (account?.pending.size ?? 0) >= o.emailMaxFailures)
+        refuse('email', o.emailLockMs + 1000);
     }
     if (waitMs > 0) return { allowed: false, waitMs: Math.ceil(waitMs), rule };
 
@@ -222,7 +225,12 @@ export class MemoryLockoutStore extends LockoutStore {
     if (ip !== undefined) {
       const address = this.findAddress(subject.addressHash, now);
       const cutoff = now - this.options.ipWindowMs;
-      state.ip = ipState(subject.addressHash, live(address?.block, now)?.value ?? 0, inWindow(address?.failed, cutoff), inWindow(address?.pending, cutoff));
+      state.ip = ipState(
+        subject.addressHash,
+        live(address?.block, now)?.value ?? 0,
+        inWindow(address?.failed, cutoff),
+        inWindow(address?.pending, cutoff),
+      );
     }
     return state;
   }
@@ -261,9 +269,21 @@ export class MemoryLockoutStore extends LockoutStore {
     const addresses: LockoutAddressState[] = [...this.seenOf(account, now).keys()].reverse().map((ah) => {
       const pair = this.findPair(account, ah, now);
       const cutoff = now - o.pairWindowMs;
-      return addressState(ah, live(pair?.lock, now)?.value ?? 0, live(pair?.level, now)?.value ?? 0, inWindow(pair?.failed, cutoff), inWindow(pair?.pending, cutoff), known.get(ah) ?? 0);
+      return addressState(
+        ah,
+        live(pair?.lock, now)?.value ?? 0,
+        live(pair?.level, now)?.value ?? 0,
+        inWindow(pair?.failed, cutoff),
+        inWindow(pair?.pending, cutoff),
+        known.get(ah) ?? 0,
+      );
     });
-    return accountState(live(account.lock, now)?.value ?? 0, live(account.streak, now)?.value ?? 0, inWindow(account.pending, now - o.emailWindowMs), addresses);
+    return accountState(
+      live(account.lock, now)?.value ?? 0,
+      live(account.streak, now)?.value ?? 0,
+      inWindow(account.pending, now - o.emailWindowMs),
+      addresses,
+    );
   }
 
   // Duration of the pair lock at a backoff level (1 = first lock); the exponent is capped so it stays finite.
@@ -326,7 +346,14 @@ export class MemoryLockoutStore extends LockoutStore {
   private account(eh: string, now: number): AccountEntry {
     const key = `e:${eh}`;
     const entry = this.findAccount(eh, now) ?? {
-      kind: 'account', pairs: new Map(), pending: new Map(), known: new Map(), knownExpiresAt: 0, seen: new Map(), seenExpiresAt: 0, expiresAt: now,
+      kind: 'account',
+      pairs: new Map(),
+      pending: new Map(),
+      known: new Map(),
+      knownExpiresAt: 0,
+      seen: new Map(),
+      seenExpiresAt: 0,
+      expiresAt: now,
     };
     this.touch(key, entry);
     return entry;

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+
 import type { LockoutRule } from './lockout.store';
 
 /** The rule that started a lock, by the name its security event carries. */

@@ -1,4 +1,5 @@
 import { ConfigurableModuleBuilder } from '@nestjs/common';
+
 import type { LockoutModuleOptions } from './lockout-options.interface';
 
 export const { ConfigurableModuleClass, MODULE_OPTIONS_TOKEN: LOCKOUT_MODULE_OPTIONS } =

@@ -1,15 +1,16 @@
 import { Module } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
-import { ConfigurableModuleClass, LOCKOUT_MODULE_OPTIONS, RESOLVED_LOCKOUT_OPTIONS } from './lockout.module-definition';
-import { resolveLockoutOptions, type LockoutModuleOptions, type ResolvedLockoutOptions } from './lockout-options.interface';
+
 import { LockoutAccountDirectory } from './lockout-account-directory.interface';
-import { lockoutStoreProvider } from './lockout.store.provider';
-import { LockoutNotifier } from './lockout.notifier';
-import { LockoutMetrics } from './lockout.metrics';
-import { LockoutService } from './lockout.service';
-import { LockoutGuard } from './lockout.guard';
+import { resolveLockoutOptions, type LockoutModuleOptions, type ResolvedLockoutOptions } from './lockout-options.interface';
 import { LockoutSettlementInterceptor } from './lockout-settlement.interceptor';
 import { LockoutWiringCheck } from './lockout-wiring.check';
+import { LockoutGuard } from './lockout.guard';
+import { LockoutMetrics } from './lockout.metrics';
+import { ConfigurableModuleClass, LOCKOUT_MODULE_OPTIONS, RESOLVED_LOCKOUT_OPTIONS } from './lockout.module-definition';
+import { LockoutNotifier } from './lockout.notifier';
+import { LockoutService } from './lockout.service';
+import { lockoutStoreProvider } from './lockout.store.provider';
 
 /**
  * Account lockout. Needs the global `RedisModule` (a single Redis or a Cluster) and `SecurityEventsModule`;

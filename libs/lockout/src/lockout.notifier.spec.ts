@@ -1,4 +1,5 @@
 import { startSmtpReceiver, type SmtpReceiver } from '@nest-hardening/testing';
+
 import { startLoginTestApp, TEST_PASSWORD, type LoginTestApp } from '../test/support/login-test-app';
 import type { LockoutAccountDirectory } from './lockout-account-directory.interface';
 

@@ -1,7 +1,8 @@
 import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import type * as Nodemailer from 'nodemailer';
-import { RESOLVED_LOCKOUT_OPTIONS } from './lockout.module-definition';
+
 import type { ResolvedLockoutOptions } from './lockout-options.interface';
+import { RESOLVED_LOCKOUT_OPTIONS } from './lockout.module-definition';
 
 /** What the account owner is told about a lock. Holds no secret. */
 export interface LockNotice {

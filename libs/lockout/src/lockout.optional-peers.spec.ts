@@ -8,7 +8,10 @@ describe('the lockout without its optional peers (@sentry/nestjs, nodemailer not
   afterAll(() => deleteKeysWithPrefix(prefix));
 
   it('boots and locks: three wrong logins, then 429 even for the right password', async () => {
-    const run = await runWithoutModules<{ statuses?: number[]; error?: string }>(APP, OPTIONAL_PEERS, { TEST_REDIS_URL, KEY_PREFIX: prefix });
+    const run = await runWithoutModules<{ statuses?: number[]; error?: string }>(APP, OPTIONAL_PEERS, {
+      TEST_REDIS_URL,
+      KEY_PREFIX: prefix,
+    });
     expect(run.output).toEqual({ statuses: [401, 401, 401, 429, 429] });
     expect(run.code).toBe(0);
   });

@@ -1,19 +1,19 @@
 import { randomUUID } from 'node:crypto';
+
 import { Inject, Injectable } from '@nestjs/common';
 import { Cluster } from 'ioredis';
-import { InjectRedis, redisCall, type RedisClient } from '@nest-hardening/redis';
+
 import { rateLimitIpKey } from '@nest-hardening/client-ip';
-import { RESOLVED_LOCKOUT_OPTIONS } from './lockout.module-definition';
+import { InjectRedis, redisCall, type RedisClient } from '@nest-hardening/redis';
+
 import type { ResolvedLockoutOptions } from './lockout-options.interface';
+import type { LockoutReservation } from './lockout-reservation.interface';
+import { accountState, addressState, ipState } from './lockout-state.assemble';
+import type { LockoutAddressState, LockoutState } from './lockout-state.interface';
 import { lockoutKeys, lockoutParcelMarkerKey, lockoutSubject, type LockoutKeys, type LockoutSubject } from './lockout.keys';
-import { lockoutScriptArgs } from './scripts/prelude.script';
-import { RESERVE_LOGIN_SCRIPT } from './scripts/reserve.script';
-import { RESERVE_ADDRESS_SCRIPT } from './scripts/reserve-address.script';
-import { RESERVE_ACCOUNT_SCRIPT } from './scripts/reserve-account.script';
+import { RESOLVED_LOCKOUT_OPTIONS } from './lockout.module-definition';
+import { LockoutStore, type FailureOutcome, type LockoutRule, type ReserveOutcome } from './lockout.store';
 import { CONFIRM_ACCOUNT_FAILURE_SCRIPT, CONFIRM_ADDRESS_FAILURE_SCRIPT } from './scripts/failure.script';
-import { RECORD_SUCCESS_SCRIPT } from './scripts/success.script';
-import { RELEASE_RESERVATION_SCRIPT } from './scripts/release.script';
-import { READ_ADDRESS_STATE_SCRIPT, READ_STATE_SCRIPT, UNLOCK_ACCOUNT_SCRIPT } from './scripts/state.script';
 import {
   DROP_ACCOUNT_STATE_SCRIPT,
   DROP_ADDRESS_STATE_SCRIPT,
@@ -22,10 +22,13 @@ import {
   TAKE_ACCOUNT_STATE_SCRIPT,
   TAKE_ADDRESS_STATE_SCRIPT,
 } from './scripts/migrate.script';
-import type { LockoutReservation } from './lockout-reservation.interface';
-import type { LockoutAddressState, LockoutState } from './lockout-state.interface';
-import { accountState, addressState, ipState } from './lockout-state.assemble';
-import { LockoutStore, type FailureOutcome, type LockoutRule, type ReserveOutcome } from './lockout.store';
+import { lockoutScriptArgs } from './scripts/prelude.script';
+import { RELEASE_RESERVATION_SCRIPT } from './scripts/release.script';
+import { RESERVE_ACCOUNT_SCRIPT } from './scripts/reserve-account.script';
+import { RESERVE_ADDRESS_SCRIPT } from './scripts/reserve-address.script';
+import { RESERVE_LOGIN_SCRIPT } from './scripts/reserve.script';
+import { READ_ADDRESS_STATE_SCRIPT, READ_STATE_SCRIPT, UNLOCK_ACCOUNT_SCRIPT } from './scripts/state.script';
+import { RECORD_SUCCESS_SCRIPT } from './scripts/success.script';
 
 type ReserveReply = [number, number?, string?];
 
@@ -177,9 +180,11 @@ export class RedisLockoutStore extends LockoutStore {
       const parcel = (JSON.parse(accountCopy) as { parcel: { id: string } | false }).parcel;
       const marker = lockoutParcelMarkerKey(current.emailHash, parcel ? parcel.id : 'none');
       moves.push(
-        PUT_ACCOUNT_STATE_SCRIPT.run(this.redis, [...this.accountKeys(to), to.notified, marker], [...this.args('', current.addressHash), accountCopy]).then(() =>
-          DROP_ACCOUNT_STATE_SCRIPT.run(this.redis, oldAccount, [...this.args('', previous.addressHash), accountCopy]),
-        ),
+        PUT_ACCOUNT_STATE_SCRIPT.run(
+          this.redis,
+          [...this.accountKeys(to), to.notified, marker],
+          [...this.args('', current.addressHash), accountCopy],
+        ).then(() => DROP_ACCOUNT_STATE_SCRIPT.run(this.redis, oldAccount, [...this.args('', previous.addressHash), accountCopy])),
       );
     }
     if (addressCopy) {
@@ -232,8 +237,18 @@ export class RedisLockoutStore extends LockoutStore {
   /** The account keys every account-slot script binds, in the order of BIND_ACCOUNT_KEYS_LUA. */
   private accountKeys(k: LockoutKeys): string[] {
     return [
-      k.pairPending, k.pairFailed, k.pairLock, k.pairLevel, k.emailPending, k.emailStreak, k.emailLock,
-      k.known, k.seen, k.legacyAddresses, k.pairEvicted, k.unlocks,
+      k.pairPending,
+      k.pairFailed,
+      k.pairLock,
+      k.pairLevel,
+      k.emailPending,
+      k.emailStreak,
+      k.emailLock,
+      k.known,
+      k.seen,
+      k.legacyAddresses,
+      k.pairEvicted,
+      k.unlocks,
     ];
   }
 
@@ -255,7 +270,9 @@ function parseState(flat: (string | number)[]): LockoutState {
   const addresses: LockoutAddressState[] = [];
   for (let i = 0; i < count; i++) {
     const [address, lockedUntil, backoffLevel, failures, pending, lastSuccessAt] = flat.slice(4 + i * 6, 10 + i * 6);
-    addresses.push(addressState(String(address), Number(lockedUntil), Number(backoffLevel), Number(failures), Number(pending), Number(lastSuccessAt)));
+    addresses.push(
+      addressState(String(address), Number(lockedUntil), Number(backoffLevel), Number(failures), Number(pending), Number(lastSuccessAt)),
+    );
   }
   return accountState(emailLockedUntil, emailFailures, emailPending, addresses);
 }

@@ -1,4 +1,5 @@
 import { uniqueKeyPrefix } from '@nest-hardening/testing';
+
 import { startLoginTestApp, TEST_PASSWORD, type LoginTestApp } from '../test/support/login-test-app';
 
 jest.setTimeout(20_000);
@@ -21,7 +22,15 @@ const OPTIONS = {
   ipBlockMs: 60_000,
 };
 
-const ACCOUNTS = ['alice@example.com', 'bob@example.com', 'carol@example.com', 'dave@example.com', 'erin@example.com', 'frank@example.com', 'grace@example.com'];
+const ACCOUNTS = [
+  'alice@example.com',
+  'bob@example.com',
+  'carol@example.com',
+  'dave@example.com',
+  'erin@example.com',
+  'frank@example.com',
+  'grace@example.com',
+];
 
 /**
  * A rotation of the lockout key secret, as instances of one service see it: `before` runs with the
@@ -46,7 +55,7 @@ describe('lockout key-secret rotation (real Redis)', () => {
     for (let i = 0; i < times; i++) expect((await app.login(email, WRONG, ip)).status).toBe(401);
   }
 
-  it('keeps counting a pair\'s failures across the rotation, and the lock outlives the overlap', async () => {
+  it("keeps counting a pair's failures across the rotation, and the lock outlives the overlap", async () => {
     await fail(before, 'alice@example.com', '10.1.0.1', 3);
     await fail(during, 'alice@example.com', '10.1.0.1', 2);
 
@@ -68,7 +77,7 @@ describe('lockout key-secret rotation (real Redis)', () => {
     expect((await during.login(email, TEST_PASSWORD, '10.2.0.1')).status).toBe(200);
   });
 
-  it('keeps an address\'s spraying block', async () => {
+  it("keeps an address's spraying block", async () => {
     for (const email of ['carol@example.com', 'dave@example.com', 'erin@example.com']) await fail(before, email, '10.3.0.1', 4);
     expect((await during.login('alice@example.com', TEST_PASSWORD, '10.3.0.1')).status).toBe(429);
     expect((await after.login('alice@example.com', TEST_PASSWORD, '10.3.0.1')).status).toBe(429);

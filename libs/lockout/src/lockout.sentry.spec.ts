@@ -1,4 +1,5 @@
 import { startSentryReceiver, type SentryReceiver } from '@nest-hardening/testing';
+
 import { startLoginTestApp, type LoginTestApp } from '../test/support/login-test-app';
 
 // Own spec file: @sentry/nestjs keeps one client per process, initialised by the first SecurityEvents with a DSN.

@@ -1,17 +1,18 @@
 import { Inject, Injectable, Logger, Optional, type OnApplicationShutdown } from '@nestjs/common';
+
 import { SecurityEvents } from '@nest-hardening/security-events';
-import { LockoutMetrics } from './lockout.metrics';
-import { LockoutStore, type LockoutRule } from './lockout.store';
-import { LockoutNotifier } from './lockout.notifier';
+
 import { LockoutAccountDirectory } from './lockout-account-directory.interface';
-import { normalizeLoginEmail } from './lockout.email';
 import type { LockoutReservation } from './lockout-reservation.interface';
 import type { LockoutState } from './lockout-state.interface';
+import { normalizeLoginEmail } from './lockout.email';
+import { LockoutMetrics } from './lockout.metrics';
+import { LockoutNotifier } from './lockout.notifier';
+import { LockoutStore, type LockoutRule } from './lockout.store';
 
 /** Outcome of {@link LockoutService.reserve}. */
 export type LockoutDecision =
-  | { allowed: true; reservation: LockoutReservation }
-  | { allowed: false; retryAfterSeconds: number; rule: LockoutRule };
+  { allowed: true; reservation: LockoutReservation } | { allowed: false; retryAfterSeconds: number; rule: LockoutRule };
 
 /** Who unlocks which account, for the audit event. */
 export interface UnlockActor {

@@ -1,8 +1,10 @@
-import { type FactoryProvider, Logger } from '@nestjs/common';
+import { Logger, type FactoryProvider } from '@nestjs/common';
+
 import { REDIS_CLIENT, type RedisClient } from '@nest-hardening/redis';
-import { RESOLVED_LOCKOUT_OPTIONS } from './lockout.module-definition';
+
 import type { ResolvedLockoutOptions } from './lockout-options.interface';
 import { MemoryLockoutStore } from './lockout.memory-store';
+import { RESOLVED_LOCKOUT_OPTIONS } from './lockout.module-definition';
 import { RedisLockoutStore } from './lockout.redis-store';
 import { LockoutStore } from './lockout.store';
 

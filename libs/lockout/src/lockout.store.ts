@@ -1,13 +1,11 @@
-import type { LockoutSubject } from './lockout.keys';
 import type { LockoutReservation } from './lockout-reservation.interface';
 import type { LockoutState } from './lockout-state.interface';
+import type { LockoutSubject } from './lockout.keys';
 
 /** Which rule refused an attempt (logged, never sent to the client). */
 export type LockoutRule = 'pair' | 'email' | 'ip';
 
-export type ReserveOutcome =
-  | { allowed: true; reservation: LockoutReservation }
-  | { allowed: false; waitMs: number; rule: LockoutRule };
+export type ReserveOutcome = { allowed: true; reservation: LockoutReservation } | { allowed: false; waitMs: number; rule: LockoutRule };
 
 /** Locks a confirmed failure started (0 = not started by this failure). */
 export interface FailureOutcome {

@@ -1,9 +1,10 @@
-import { type CanActivate, Controller, ForbiddenException, Injectable, Logger, Post, UseGuards } from '@nestjs/common';
+import { Controller, ForbiddenException, Injectable, Logger, Post, UseGuards, type CanActivate } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import request from 'supertest';
-import { LockoutGuard } from './lockout.guard';
-import { LockoutProtected } from './lockout-protected.decorator';
+
 import { startLoginTestApp, TEST_PASSWORD, type LoginTestApp } from '../test/support/login-test-app';
+import { LockoutProtected } from './lockout-protected.decorator';
+import { LockoutGuard } from './lockout.guard';
 
 jest.setTimeout(20_000);
 
@@ -50,7 +51,12 @@ describe('a lockout that cannot be wired wrong (real Redis)', () => {
     let t: LoginTestApp;
 
     beforeAll(async () => {
-      t = await startLoginTestApp({ ...OPTIONS, controllers: [RefusingController], providers: [RefuseAfterReservation] }, ['reporter@example.com', 'settler@example.com', 'early@example.com', 'refused@example.com']);
+      t = await startLoginTestApp({ ...OPTIONS, controllers: [RefusingController], providers: [RefuseAfterReservation] }, [
+        'reporter@example.com',
+        'settler@example.com',
+        'early@example.com',
+        'refused@example.com',
+      ]);
     });
     afterAll(() => t.close());
 
@@ -74,7 +80,10 @@ describe('a lockout that cannot be wired wrong (real Redis)', () => {
     it('gives back attempts whose handler failed before judging the password, so they never lock', async () => {
       const ip = '10.20.0.3';
       for (let i = 0; i < 8; i++) {
-        const res = await request(t.app.getHttpServer()).post('/login').set('X-Forwarded-For', ip).send({ email: 'early@example.com', password: 42 });
+        const res = await request(t.app.getHttpServer())
+          .post('/login')
+          .set('X-Forwarded-For', ip)
+          .send({ email: 'early@example.com', password: 42 });
         expect(res.status).toBe(400);
       }
       expect((await t.lockout.getState('early@example.com', ip)).locked).toBe(false);
@@ -87,7 +96,10 @@ describe('a lockout that cannot be wired wrong (real Redis)', () => {
       const ip = '10.20.0.4';
       try {
         for (let i = 1; i <= 8; i++) {
-          const res = await request(t.app.getHttpServer()).post('/refused').set('X-Forwarded-For', ip).send({ email: 'refused@example.com', password: WRONG });
+          const res = await request(t.app.getHttpServer())
+            .post('/refused')
+            .set('X-Forwarded-For', ip)
+            .send({ email: 'refused@example.com', password: WRONG });
           // Past the fifth, an attempt that was not given back would be refused with 429.
           expect(res.status).toBe(403);
           // The guard gives the attempt back once the response is sent ('finish').

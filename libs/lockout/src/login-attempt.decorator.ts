@@ -1,4 +1,5 @@
 import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
+
 import type { LockoutReservation } from './lockout-reservation.interface';
 import { getLoginReservation } from './login-reservation';
 
@@ -43,10 +44,8 @@ export function setLoginAttempt(req: object, settler: LoginAttemptSettler, reser
  *   return this.auth.issueTokens(dto.email);
  * }
  */
-export const LoginAttempt = createParamDecorator(
-  (_data: unknown, ctx: ExecutionContext): LoginAttempt => {
-    const req = ctx.switchToHttp().getRequest<object>();
-    // A reservation always comes with its attempt; none means nothing was counted.
-    return getLoginReservation(req) ? ((req as WithAttempt)[ATTEMPT] ?? NO_ATTEMPT) : NO_ATTEMPT;
-  },
-);
+export const LoginAttempt = createParamDecorator((_data: unknown, ctx: ExecutionContext): LoginAttempt => {
+  const req = ctx.switchToHttp().getRequest<object>();
+  // A reservation always comes with its attempt; none means nothing was counted.
+  return getLoginReservation(req) ? ((req as WithAttempt)[ATTEMPT] ?? NO_ATTEMPT) : NO_ATTEMPT;
+});

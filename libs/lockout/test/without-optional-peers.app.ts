@@ -1,5 +1,6 @@
 import { Body, Controller, HttpCode, Module, Post } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+
 import { DomainErrorFilter } from '@nest-hardening/errors';
 import { InvalidCredentialsError, LockoutModule, LockoutProtected } from '@nest-hardening/lockout';
 import { RedisModule } from '@nest-hardening/redis';
@@ -23,7 +24,12 @@ class LoginController {
 
 @Module({
   imports: [
-    RedisModule.forRoot({ url: process.env.TEST_REDIS_URL!, keyPrefix: process.env.KEY_PREFIX ?? '', commandTimeoutMs: 2000, isGlobal: true }),
+    RedisModule.forRoot({
+      url: process.env.TEST_REDIS_URL!,
+      keyPrefix: process.env.KEY_PREFIX ?? '',
+      commandTimeoutMs: 2000,
+      isGlobal: true,
+    }),
     SecurityEventsModule.forRoot({ service: 'lockout-only', pseudonymKey: 'fixture-key', isGlobal: true }),
     LockoutModule.forRoot({ keySecret: 'fixture-key-secret', pairMaxFailures: 3, smtpUrl: process.env.FIXTURE_SMTP_URL }),
   ],

@@ -1,6 +1,8 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { type CanActivate, type ExecutionContext, Inject, Injectable } from '@nestjs/common';
+
+import { Inject, Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import type { Request, Response } from 'express';
+
 import { InvalidMetricsTokenError } from './metrics.errors';
 import { METRICS_MODULE_OPTIONS, type MetricsModuleOptions } from './metrics.module-definition';
 

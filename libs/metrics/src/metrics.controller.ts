@@ -2,9 +2,11 @@ import { Controller, Get, Res, UseGuards } from '@nestjs/common';
 import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { Registry } from 'prom-client';
+
 import { Public } from '@nest-hardening/auth';
 import { ApiErrors } from '@nest-hardening/openapi';
 import { SkipRateLimit } from '@nest-hardening/rate-limit';
+
 import { MetricsTokenGuard } from './metrics-token.guard';
 
 /**

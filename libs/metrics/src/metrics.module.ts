@@ -1,11 +1,12 @@
-import { type DynamicModule, Module } from '@nestjs/common';
+import { Module, type DynamicModule } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import { Registry } from 'prom-client';
+
 import { HttpMetricsMiddleware } from './http-metrics.middleware';
+import { MetricsTokenGuard } from './metrics-token.guard';
 import { MetricsController } from './metrics.controller';
 import { ConfigurableModuleClass, METRICS_MODULE_OPTIONS, type MetricsModuleOptions } from './metrics.module-definition';
 import { createMetricsRegistry } from './metrics.registry';
-import { MetricsTokenGuard } from './metrics-token.guard';
 import { RedisMetricsCollector } from './redis-metrics.collector';
 import { SecurityMetricsCollector } from './security-metrics.collector';
 

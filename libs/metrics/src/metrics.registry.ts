@@ -1,4 +1,5 @@
 import { collectDefaultMetrics, Gauge, Registry } from 'prom-client';
+
 import type { MetricsModuleOptions } from './metrics.module-definition';
 
 /**
@@ -8,9 +9,11 @@ import type { MetricsModuleOptions } from './metrics.module-definition';
 export function createMetricsRegistry(options: MetricsModuleOptions): Registry {
   const registry = new Registry();
   if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: registry });
-  new Gauge({ name: 'app_info', help: 'Constant 1, labelled with the name of the app.', labelNames: ['service'], registers: [registry] }).set(
-    { service: options.service },
-    1,
-  );
+  new Gauge({
+    name: 'app_info',
+    help: 'Constant 1, labelled with the name of the app.',
+    labelNames: ['service'],
+    registers: [registry],
+  }).set({ service: options.service }, 1);
   return registry;
 }

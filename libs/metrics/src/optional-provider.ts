@@ -7,7 +7,10 @@ import type { ModuleRef } from '@nestjs/core';
  */
 export function findOptionalProvider<T>(moduleRef: ModuleRef, token: abstract new (...args: never[]) => T): T | undefined;
 export function findOptionalProvider<T>(moduleRef: ModuleRef, token: symbol | string): T | undefined;
-export function findOptionalProvider<T>(moduleRef: ModuleRef, token: symbol | string | (abstract new (...args: never[]) => T)): T | undefined {
+export function findOptionalProvider<T>(
+  moduleRef: ModuleRef,
+  token: symbol | string | (abstract new (...args: never[]) => T),
+): T | undefined {
   try {
     return moduleRef.get<T>(token, { strict: false });
   } catch {

@@ -1,7 +1,9 @@
 import { Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+
 import { observeRedisScripts, REDIS_CLIENT, type RedisClient } from '@nest-hardening/redis';
+
 import { findOptionalProvider } from './optional-provider';
 
 /**

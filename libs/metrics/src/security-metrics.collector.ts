@@ -1,9 +1,11 @@
 import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
 import { Counter, Gauge, Registry } from 'prom-client';
+
 import { LockoutMetrics } from '@nest-hardening/lockout';
-import { RefreshMetrics } from '@nest-hardening/sessions';
 import { RateLimitMetrics } from '@nest-hardening/rate-limit';
+import { RefreshMetrics } from '@nest-hardening/sessions';
+
 import { findOptionalProvider } from './optional-provider';
 
 /**

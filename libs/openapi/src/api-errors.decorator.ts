@@ -1,6 +1,6 @@
 import { applyDecorators } from '@nestjs/common';
-import { ApiExtraModels, ApiResponse, getSchemaPath } from '@nestjs/swagger';
-import type { HeaderObject } from '@nestjs/swagger';
+import { ApiExtraModels, ApiResponse, getSchemaPath, type HeaderObject } from '@nestjs/swagger';
+
 import { ErrorDto } from './error.dto';
 import { RATE_LIMIT_HEADERS, required, RETRY_AFTER_HEADER } from './rate-limit-headers';
 
@@ -17,7 +17,7 @@ const DEFAULT_DESCRIPTIONS: Record<ErrorStatus, string> = {
   400: 'the request is malformed or fails validation; `message` lists every problem',
   401: 'no access token, or an invalid, expired or revoked one',
   403: 'authenticated, but not allowed',
-  404: 'no such resource, or not the caller\'s (the same answer for both)',
+  404: "no such resource, or not the caller's (the same answer for both)",
   409: 'conflicts with the current state',
   413: `the body is larger than ${MAX_BODY_DESCRIPTION}`,
   415: 'the body is in a charset other than UTF-8',
@@ -48,7 +48,8 @@ export function ApiErrors(...responses: ErrorResponse[]): MethodDecorator & Clas
   return applyDecorators(
     ApiExtraModels(ErrorDto),
     ...responses.map((response) => {
-      const { status, description } = typeof response === 'number' ? { status: response, description: DEFAULT_DESCRIPTIONS[response] } : response;
+      const { status, description } =
+        typeof response === 'number' ? { status: response, description: DEFAULT_DESCRIPTIONS[response] } : response;
       return ApiResponse({ status, description, schema: { $ref: getSchemaPath(ErrorDto) }, headers: headersOf(status) });
     }),
   );

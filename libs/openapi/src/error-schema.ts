@@ -1,5 +1,5 @@
-import { getSchemaPath, type OpenAPIObject } from '@nestjs/swagger';
-import type { OperationObject, PathItemObject, PathsObject } from '@nestjs/swagger';
+import { getSchemaPath, type OpenAPIObject, type OperationObject, type PathItemObject, type PathsObject } from '@nestjs/swagger';
+
 import { ERROR_SCHEMA_NAME, ErrorDto } from './error.dto';
 
 const METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'] as const;
@@ -24,7 +24,7 @@ export function withErrorSchema(document: OpenAPIObject): OpenAPIObject {
   for (const { operation } of operationsOf(document.paths)) {
     for (const [status, response] of Object.entries(operation.responses)) {
       if (Number(status) < 400 || !response || '$ref' in response) continue;
-      (response).content ??= { 'application/json': { schema: { $ref: getSchemaPath(ErrorDto) } } };
+      response.content ??= { 'application/json': { schema: { $ref: getSchemaPath(ErrorDto) } } };
     }
   }
   return document;

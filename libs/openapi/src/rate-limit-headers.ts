@@ -11,7 +11,10 @@ export const RATE_LIMIT_HEADERS: Readonly<Record<string, HeaderObject>> = {
   'X-RateLimit-Limit': integer('requests allowed in the window of the most restrictive budget'),
   'X-RateLimit-Remaining': integer('requests left in that window'),
   'X-RateLimit-Reset': integer('seconds until that window resets'),
-  RateLimit: text('draft-ietf-httpapi-ratelimit-headers: the most restrictive budget, remaining `r`, reset `t` (seconds)', '"auth";r=4;t=900'),
+  RateLimit: text(
+    'draft-ietf-httpapi-ratelimit-headers: the most restrictive budget, remaining `r`, reset `t` (seconds)',
+    '"auth";r=4;t=900',
+  ),
   'RateLimit-Policy': text('every budget the route spends: quota `q` per window `w` (seconds)', '"general";q=100;w=900, "auth";q=5;w=900'),
 };
 

@@ -1,5 +1,6 @@
 import type { INestApplication } from '@nestjs/common';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+
 import { withErrorSchema } from './error-schema';
 
 /** The path of a service's OpenAPI page; its JSON document is at `<path>-json`. */

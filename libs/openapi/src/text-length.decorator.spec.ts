@@ -1,8 +1,9 @@
 import { Body, Controller, Post } from '@nestjs/common';
-import { Test } from '@nestjs/testing';
 import { ApiPropertyOptional, DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { Test } from '@nestjs/testing';
 import { plainToInstance } from 'class-transformer';
 import { IsOptional, IsString, validateSync } from 'class-validator';
+
 import { TextLength } from './text-length.decorator';
 
 class Sample {

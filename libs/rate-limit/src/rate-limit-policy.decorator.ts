@@ -1,4 +1,5 @@
 import { SetMetadata } from '@nestjs/common';
+
 import { RATE_LIMIT_POLICIES_METADATA } from './rate-limit.constants';
 
 /**

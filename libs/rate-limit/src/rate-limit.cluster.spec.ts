@@ -1,8 +1,10 @@
 import type { Cluster } from 'ioredis';
+
 import { createRedisClient } from '@nest-hardening/redis';
 import { startRedisCluster, type TestRedisCluster } from '@nest-hardening/testing';
-import { rateLimitKeys } from './rate-limit.keys';
+
 import { redisKeySlot } from './rate-limit.key-slot';
+import { rateLimitKeys } from './rate-limit.keys';
 import { RedisRateLimitStore } from './rate-limit.redis-store';
 import { RedisThrottlerStorage } from './redis-throttler-storage';
 
@@ -65,7 +67,11 @@ describe('RedisRateLimitStore on a real 3-node Redis Cluster', () => {
     // Stock keys are hashes; a custom generateKey may produce anything, braces included.
     for (const key of ['5f2b9c0e', 'tenant{a}:user:1']) {
       expect(await storage.increment(key, 60_000, 1, 120_000, 'default')).toMatchObject({ totalHits: 1, isBlocked: false });
-      expect(await storage.increment(key, 60_000, 1, 120_000, 'default')).toMatchObject({ totalHits: 2, isBlocked: true, timeToBlockExpire: 120 });
+      expect(await storage.increment(key, 60_000, 1, 120_000, 'default')).toMatchObject({
+        totalHits: 2,
+        isBlocked: true,
+        timeToBlockExpire: 120,
+      });
       expect(await storage.increment(key, 60_000, 1, 120_000, 'default')).toMatchObject({ isBlocked: true, timeToBlockExpire: 120 });
     }
   });

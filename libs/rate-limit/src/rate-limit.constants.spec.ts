@@ -1,4 +1,5 @@
 import { SkipThrottle, Throttle } from '@nestjs/throttler';
+
 import { THROTTLER_LIMIT, THROTTLER_SKIP, THROTTLER_TTL } from './rate-limit.constants';
 
 describe("@nestjs/throttler's decorator metadata keys", () => {

@@ -1,6 +1,8 @@
 import fc from 'fast-check';
+
 import { createRedisClient, observeRedisScripts } from '@nest-hardening/redis';
 import { createTestRedis, fuzzParameters, type TestRedis } from '@nest-hardening/testing';
+
 import { ConsumeBatcher } from './rate-limit.consume-batcher';
 import { rateLimitKeys } from './rate-limit.keys';
 import type { RateLimitCharge, RateLimitDecision } from './rate-limit.store.interface';
@@ -152,53 +154,71 @@ describe('ConsumeBatcher (real Redis)', () => {
 
   it('decides a random batch exactly like one request at a time (property)', async () => {
     const windowIds = [0, 1, 2, 3];
-    const windowOf = (id: number) => ({ tracker: id < 2 ? `user:prop-${id}` : `ip:10.9.0.${id}`, policy: id % 2 ? 'ipCeiling' : 'general' });
+    const windowOf = (id: number) => ({
+      tracker: id < 2 ? `user:prop-${id}` : `ip:10.9.0.${id}`,
+      policy: id % 2 ? 'ipCeiling' : 'general',
+    });
     // A window's charges may differ in limit and length (per-route @Throttle overrides of one policy).
-    const chargeArb = fc.record({ window: fc.constantFrom(...windowIds), limit: fc.integer({ min: 0, max: 8 }), ttlMs: fc.constantFrom(30_000, 60_000) });
+    const chargeArb = fc.record({
+      window: fc.constantFrom(...windowIds),
+      limit: fc.integer({ min: 0, max: 8 }),
+      ttlMs: fc.constantFrom(30_000, 60_000),
+    });
     const requestArb = fc.record({ cost: fc.integer({ min: 1, max: 3 }), charges: fc.array(chargeArb, { minLength: 1, maxLength: 3 }) });
-    const startArb = fc.record({ count: fc.integer({ min: 0, max: 6 }), ttlMs: fc.integer({ min: 5_000, max: 50_000 }), reported: fc.boolean() });
+    const startArb = fc.record({
+      count: fc.integer({ min: 0, max: 6 }),
+      ttlMs: fc.integer({ min: 5_000, max: 50_000 }),
+      reported: fc.boolean(),
+    });
     // A policy's block length is policy-wide: one per window and run (0: the policy has none).
     const blocksArb = fc.array(fc.constantFrom(0, 0, 20_000), { minLength: 4, maxLength: 4 });
     let run = 0;
     await fc.assert(
-      fc.asyncProperty(fc.array(startArb, { minLength: 4, maxLength: 4 }), blocksArb, fc.array(requestArb, { minLength: 1, maxLength: 40 }), async (starts, blocks, requests) => {
-        run++;
-        const named = requests.map(({ cost, charges }) => ({
-          cost,
-          charges: charges.map(({ window, limit, ttlMs }) => {
-            const { tracker, policy } = windowOf(window);
-            return { tracker: `${tracker}-${run}`, policy, limit, ttlMs, ...(blocks[window] > 0 ? { blockMs: blocks[window] } : {}) };
-          }),
-        }));
-        const windows = new Map<string, ModelWindow>();
-        for (const id of windowIds) {
-          const { tracker, policy } = windowOf(id);
-          const keys = rateLimitKeys(`${tracker}-${run}`, policy);
-          const start = starts[id];
-          // For a policy with a block, the marker is the block: a blocked window has no counter.
-          const blockedMs = blocks[id] > 0 && start.reported ? start.ttlMs : 0;
-          const count = blockedMs > 0 ? 0 : start.count;
-          if (count > 0) await redis.client.set(keys.counter, String(count), 'PX', start.ttlMs);
-          if (start.reported) await redis.client.set(keys.reported, '1', 'PX', start.ttlMs);
-          windows.set(keys.counter, { count, resetMs: start.ttlMs, reported: start.reported, blockedMs });
-        }
-        const expected = decideOneByOne(windows, named);
+      fc.asyncProperty(
+        fc.array(startArb, { minLength: 4, maxLength: 4 }),
+        blocksArb,
+        fc.array(requestArb, { minLength: 1, maxLength: 40 }),
+        async (starts, blocks, requests) => {
+          run++;
+          const named = requests.map(({ cost, charges }) => ({
+            cost,
+            charges: charges.map(({ window, limit, ttlMs }) => {
+              const { tracker, policy } = windowOf(window);
+              return { tracker: `${tracker}-${run}`, policy, limit, ttlMs, ...(blocks[window] > 0 ? { blockMs: blocks[window] } : {}) };
+            }),
+          }));
+          const windows = new Map<string, ModelWindow>();
+          for (const id of windowIds) {
+            const { tracker, policy } = windowOf(id);
+            const keys = rateLimitKeys(`${tracker}-${run}`, policy);
+            const start = starts[id];
+            // For a policy with a block, the marker is the block: a blocked window has no counter.
+            const blockedMs = blocks[id] > 0 && start.reported ? start.ttlMs : 0;
+            const count = blockedMs > 0 ? 0 : start.count;
+            if (count > 0) await redis.client.set(keys.counter, String(count), 'PX', start.ttlMs);
+            if (start.reported) await redis.client.set(keys.reported, '1', 'PX', start.ttlMs);
+            windows.set(keys.counter, { count, resetMs: start.ttlMs, reported: start.reported, blockedMs });
+          }
+          const expected = decideOneByOne(windows, named);
 
-        calls = 0;
-        const batcher = new ConsumeBatcher(redis.client);
-        const decided = await Promise.all(named.map(({ cost, charges }) => batcher.consume(-1, charges, cost)));
-        expect(calls).toBe(1);
-        // Time passes between SET and the script: a PTTL can be a few ms below the model's.
-        const exceptReset = (d: RateLimitDecision) => ({ ...d, outcomes: d.outcomes.map((o) => ({ ...o, resetMs: 0 })) });
-        expect(decided.map(exceptReset)).toEqual(expected.map(exceptReset));
-        decided.forEach((d, r) => d.outcomes.forEach((o, i) => expect(Math.abs(o.resetMs - expected[r].outcomes[i].resetMs)).toBeLessThan(1000)));
-        for (const [counter, w] of windows) {
-          expect(Number((await redis.client.get(counter)) ?? 0)).toBe(w.count);
-          const pttl = await redis.client.pttl(counter);
-          if (w.count > 0) expect(Math.abs(pttl - w.resetMs)).toBeLessThan(1000);
-          expect(await redis.client.exists(`${counter}:reported`)).toBe(w.reported ? 1 : 0);
-        }
-      }),
+          calls = 0;
+          const batcher = new ConsumeBatcher(redis.client);
+          const decided = await Promise.all(named.map(({ cost, charges }) => batcher.consume(-1, charges, cost)));
+          expect(calls).toBe(1);
+          // Time passes between SET and the script: a PTTL can be a few ms below the model's.
+          const exceptReset = (d: RateLimitDecision) => ({ ...d, outcomes: d.outcomes.map((o) => ({ ...o, resetMs: 0 })) });
+          expect(decided.map(exceptReset)).toEqual(expected.map(exceptReset));
+          decided.forEach((d, r) =>
+            d.outcomes.forEach((o, i) => expect(Math.abs(o.resetMs - expected[r].outcomes[i].resetMs)).toBeLessThan(1000)),
+          );
+          for (const [counter, w] of windows) {
+            expect(Number((await redis.client.get(counter)) ?? 0)).toBe(w.count);
+            const pttl = await redis.client.pttl(counter);
+            if (w.count > 0) expect(Math.abs(pttl - w.resetMs)).toBeLessThan(1000);
+            expect(await redis.client.exists(`${counter}:reported`)).toBe(w.reported ? 1 : 0);
+          }
+        },
+      ),
       fuzzParameters(150),
     );
   });
@@ -208,7 +228,9 @@ describe('ConsumeBatcher (real Redis)', () => {
     await client.connect();
     const batcher = new ConsumeBatcher(client);
     client.disconnect();
-    const results = await Promise.allSettled(Array.from({ length: 3 }, (_, i) => batcher.consume(-1, [charge(`user:down-${i}`, 'general', 10)], 1)));
+    const results = await Promise.allSettled(
+      Array.from({ length: 3 }, (_, i) => batcher.consume(-1, [charge(`user:down-${i}`, 'general', 10)], 1)),
+    );
     expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected', 'rejected']);
 
     const healthy = new ConsumeBatcher(redis.client);

@@ -1,7 +1,8 @@
 import type { RedisClient } from '@nest-hardening/redis';
-import { CONSUME_RATE_LIMIT_SCRIPT } from './scripts/consume.script';
+
 import { rateLimitKeys } from './rate-limit.keys';
 import type { RateLimitCharge, RateLimitDecision, RateLimitOutcome } from './rate-limit.store.interface';
+import { CONSUME_RATE_LIMIT_SCRIPT } from './scripts/consume.script';
 
 interface PendingConsume {
   charges: readonly RateLimitCharge[];

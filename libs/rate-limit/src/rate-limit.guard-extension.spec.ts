@@ -1,12 +1,14 @@
-import { type CanActivate, Controller, type ExecutionContext, Get, Injectable, type INestApplication } from '@nestjs/common';
+import { Controller, Get, Injectable, type CanActivate, type ExecutionContext, type INestApplication } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { Test } from '@nestjs/testing';
 import type { Request } from 'express';
 import request from 'supertest';
+
 import { DomainErrorFilter } from '@nest-hardening/errors';
 import { RedisModule } from '@nest-hardening/redis';
 import { SecurityEventsModule } from '@nest-hardening/security-events';
 import { deleteKeysWithPrefix, TEST_REDIS_URL, uniqueKeyPrefix } from '@nest-hardening/testing';
+
 import { RateLimitGuard } from './rate-limit.guard';
 import { userTracker } from './rate-limit.keys';
 import { RateLimitModule } from './rate-limit.module';
@@ -67,7 +69,8 @@ describe('RateLimitGuard subclass overriding trackersOf (per-tenant budget)', ()
     await deleteKeysWithPrefix(prefix);
   });
 
-  const get = (user: string, tenant: string) => request(app.getHttpServer()).get('/items').set('x-test-user', user).set('x-test-tenant', tenant);
+  const get = (user: string, tenant: string) =>
+    request(app.getHttpServer()).get('/items').set('x-test-user', user).set('x-test-tenant', tenant);
 
   it('counts every user of a tenant against one budget, and other tenants apart', async () => {
     expect((await get('alice', 'acme')).status).toBe(200);

@@ -1,19 +1,21 @@
-import { type CanActivate, Controller, type ExecutionContext, Get, Injectable, type INestApplication, Post } from '@nestjs/common';
+import { Controller, Get, Injectable, Post, type CanActivate, type ExecutionContext, type INestApplication } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
-import { SkipThrottle, Throttle } from '@nestjs/throttler';
 import { Test } from '@nestjs/testing';
+import { SkipThrottle, Throttle } from '@nestjs/throttler';
 import type { Request } from 'express';
 import request from 'supertest';
+
 import { applyTrustedProxies } from '@nest-hardening/client-ip';
+import { DomainErrorFilter } from '@nest-hardening/errors';
 import { RedisModule } from '@nest-hardening/redis';
 import { SecurityEvents, SecurityEventsModule } from '@nest-hardening/security-events';
 import { deleteKeysWithPrefix, TEST_REDIS_URL, uniqueKeyPrefix } from '@nest-hardening/testing';
+
+import { RateLimitPolicy } from './rate-limit-policy.decorator';
 import { RateLimitGuard } from './rate-limit.guard';
 import { RateLimitModule } from './rate-limit.module';
 import type { RateLimitPolicyDefinition } from './rate-limit.policy';
-import { RateLimitPolicy } from './rate-limit-policy.decorator';
 import { SkipRateLimit } from './skip-rate-limit.decorator';
-import { DomainErrorFilter } from '@nest-hardening/errors';
 
 /** Stands in for the JWT guard: trusts `x-test-user` as an already verified user id. */
 @Injectable()
@@ -27,18 +29,46 @@ class TestAuthGuard implements CanActivate {
 
 @Controller()
 class TestController {
-  @Get('a') a() { return { ok: true }; }
-  @Get('b') b() { return { ok: true }; }
-  @SkipRateLimit() @Get('health') health() { return { ok: true }; }
-  @RateLimitPolicy('auth') @Post('login') login() { return { ok: true }; }
-  @RateLimitPolicy('admin') @Get('accounts') accounts() { return { ok: true }; }
-  @Throttle({ general: { limit: 2, ttl: 60_000 } }) @Get('tight') tight() { return { ok: true }; }
-  @Throttle({ general: { limit: async (ctx: ExecutionContext) => Number(ctx.switchToHttp().getRequest<Request>().headers['x-test-limit']), ttl: 60_000 } })
-  @Get('per-request') perRequest() { return { ok: true }; }
-  @SkipThrottle({ general: true }) @Get('no-general') noGeneral() { return { ok: true }; }
-  @SkipThrottle() @RateLimitPolicy('auth') @Post('stock-skip-login') stockSkipLogin() { return { ok: true }; }
-  @RateLimitPolicy('nope') @Get('misconfigured') misconfigured() { return { ok: true }; }
-  @RateLimitPolicy('otp') @Post('otp') otp() { return { ok: true }; }
+  @Get('a') a() {
+    return { ok: true };
+  }
+  @Get('b') b() {
+    return { ok: true };
+  }
+  @SkipRateLimit() @Get('health') health() {
+    return { ok: true };
+  }
+  @RateLimitPolicy('auth') @Post('login') login() {
+    return { ok: true };
+  }
+  @RateLimitPolicy('admin') @Get('accounts') accounts() {
+    return { ok: true };
+  }
+  @Throttle({ general: { limit: 2, ttl: 60_000 } }) @Get('tight') tight() {
+    return { ok: true };
+  }
+  @Throttle({
+    general: {
+      limit: async (ctx: ExecutionContext) => Number(ctx.switchToHttp().getRequest<Request>().headers['x-test-limit']),
+      ttl: 60_000,
+    },
+  })
+  @Get('per-request')
+  perRequest() {
+    return { ok: true };
+  }
+  @SkipThrottle({ general: true }) @Get('no-general') noGeneral() {
+    return { ok: true };
+  }
+  @SkipThrottle() @RateLimitPolicy('auth') @Post('stock-skip-login') stockSkipLogin() {
+    return { ok: true };
+  }
+  @RateLimitPolicy('nope') @Get('misconfigured') misconfigured() {
+    return { ok: true };
+  }
+  @RateLimitPolicy('otp') @Post('otp') otp() {
+    return { ok: true };
+  }
 }
 
 const POLICIES: RateLimitPolicyDefinition[] = [
@@ -139,7 +169,11 @@ describe('RateLimitGuard over a real Nest app and Redis', () => {
 
   it('shares one general budget across different handlers', async () => {
     const ip = nextIp();
-    for (let i = 0; i < 10; i++) await http().get(i % 2 ? '/a' : '/b').set('X-Forwarded-For', ip).expect(200);
+    for (let i = 0; i < 10; i++)
+      await http()
+        .get(i % 2 ? '/a' : '/b')
+        .set('X-Forwarded-For', ip)
+        .expect(200);
     await http().get('/a').set('X-Forwarded-For', ip).expect(429);
     await http().get('/b').set('X-Forwarded-For', ip).expect(429);
   });
@@ -147,9 +181,7 @@ describe('RateLimitGuard over a real Nest app and Redis', () => {
   it('never limits a @SkipRateLimit() route and does not spend the budget there', async () => {
     const ip = nextIp();
     for (let batch = 0; batch < 10; batch++) {
-      const responses = await Promise.all(
-        Array.from({ length: 50 }, () => http().get('/health').set('X-Forwarded-For', ip)),
-      );
+      const responses = await Promise.all(Array.from({ length: 50 }, () => http().get('/health').set('X-Forwarded-For', ip)));
       for (const res of responses) {
         expect(res.status).toBe(200);
         expect(res.headers['x-ratelimit-limit']).toBeUndefined();

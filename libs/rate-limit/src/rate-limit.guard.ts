@@ -1,4 +1,4 @@
-import { type ExecutionContext, Inject, Injectable, type Type } from '@nestjs/common';
+import { Inject, Injectable, type ExecutionContext, type Type } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import {
   InjectThrottlerOptions,
@@ -8,7 +8,11 @@ import {
   type ThrottlerStorage,
 } from '@nestjs/throttler';
 import type { Request, Response } from 'express';
+
 import { clientIp, isGatewayRequest, rateLimitIpKey } from '@nest-hardening/client-ip';
+
+import { RateLimitExceededError } from './rate-limit-exceeded.error';
+import { RateLimitUnavailableError } from './rate-limit-unavailable.error';
 import {
   RATE_LIMIT_POLICIES,
   RATE_LIMIT_POLICIES_METADATA,
@@ -22,8 +26,6 @@ import { GLOBAL_TRACKER, ipTracker, userTracker } from './rate-limit.keys';
 import { RateLimiter, type PolicyCharge, type RateLimitVerdict } from './rate-limit.limiter';
 import { RATE_LIMIT_MODULE_OPTIONS, type RateLimitModuleOptions } from './rate-limit.module-definition';
 import { MALFORMED_POLICY, type RateLimitPolicyDefinition } from './rate-limit.policy';
-import { RateLimitExceededError } from './rate-limit-exceeded.error';
-import { RateLimitUnavailableError } from './rate-limit-unavailable.error';
 
 type RequestResolver = (context: ExecutionContext) => number | string | Promise<number | string>;
 type Resolvable = number | string | RequestResolver;
@@ -115,7 +117,8 @@ export class RateLimitGuard extends ThrottlerGuard {
     if (charges.length === 0) return ADMITTED;
     return this.limiter.consume(charges, plan.route).then((verdict) => {
       const admitted = this.apply(verdict, plan, res);
-      if (plan.refundsIfMalformed && verdict.kind === 'decided' && verdict.source === 'redis') this.refundIfMalformed(charges, plan, req, res);
+      if (plan.refundsIfMalformed && verdict.kind === 'decided' && verdict.source === 'redis')
+        this.refundIfMalformed(charges, plan, req, res);
       return admitted;
     });
   }
@@ -210,7 +213,10 @@ export class RateLimitGuard extends ThrottlerGuard {
     }
     const plan = this.planOf(route, policies);
     if (policies.some(({ policy }) => this.gatewayEnforced.has(policy.name))) {
-      plan.viaGateway = this.planOf(route, policies.filter(({ policy }) => !this.gatewayEnforced.has(policy.name)));
+      plan.viaGateway = this.planOf(
+        route,
+        policies.filter(({ policy }) => !this.gatewayEnforced.has(policy.name)),
+      );
     }
     return plan;
   }

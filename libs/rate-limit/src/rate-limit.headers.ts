@@ -46,7 +46,10 @@ export function rateLimitPolicyHeader(policies: readonly Pick<RateLimitCharge, '
  * pass it when already known for these policies) and `RateLimit` (the most restrictive policy,
  * remaining `r`, reset `t`).
  */
-export function rateLimitHeaders(outcomes: readonly RateLimitOutcome[], policyHeader = rateLimitPolicyHeader(outcomes)): Record<string, string> {
+export function rateLimitHeaders(
+  outcomes: readonly RateLimitOutcome[],
+  policyHeader = rateLimitPolicyHeader(outcomes),
+): Record<string, string> {
   const worst = mostRestrictive(outcomes);
   const left = remaining(worst);
   const reset = seconds(worst.resetMs);

@@ -1,8 +1,10 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
+
 import { SecurityEvents } from '@nest-hardening/security-events';
-import { RATE_LIMIT_MODULE_OPTIONS, type RateLimitModuleOptions } from './rate-limit.module-definition';
+
 import { MemoryRateLimitStore } from './rate-limit.memory-store';
 import { RateLimitMetrics } from './rate-limit.metrics';
+import { RATE_LIMIT_MODULE_OPTIONS, type RateLimitModuleOptions } from './rate-limit.module-definition';
 import { RedisOutageMonitor } from './rate-limit.outage-monitor';
 import type { RedisErrorMode } from './rate-limit.policy';
 import { RateLimitStore, type RateLimitCharge, type RateLimitDecision } from './rate-limit.store.interface';
@@ -13,8 +15,7 @@ export interface PolicyCharge extends RateLimitCharge {
 }
 
 export type RateLimitVerdict =
-  | { kind: 'decided'; decision: RateLimitDecision; source: 'redis' | 'memory' }
-  | { kind: 'unavailable'; retryAfterSec: number };
+  { kind: 'decided'; decision: RateLimitDecision; source: 'redis' | 'memory' } | { kind: 'unavailable'; retryAfterSec: number };
 
 /**
  * Decides one request against its policies: Redis first; when Redis fails, fail-closed policies

@@ -1,13 +1,15 @@
-import { Controller, Get, type INestApplication, Logger } from '@nestjs/common';
+import { Controller, Get, Logger, type INestApplication } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
-import { ThrottlerGuard } from '@nestjs/throttler';
 import { Test } from '@nestjs/testing';
+import { ThrottlerGuard } from '@nestjs/throttler';
 import request from 'supertest';
+
+import { DomainErrorFilter } from '@nest-hardening/errors';
 import { SecurityEventsModule } from '@nest-hardening/security-events';
+
 import { RateLimitGuard } from './rate-limit.guard';
 import { RateLimitModule } from './rate-limit.module';
 import type { RateLimitPolicyDefinition } from './rate-limit.policy';
-import { DomainErrorFilter } from '@nest-hardening/errors';
 
 @Controller()
 class PingController {
@@ -16,7 +18,9 @@ class PingController {
   }
 }
 
-const POLICIES: RateLimitPolicyDefinition[] = [{ name: 'general', limit: 3, ttlMs: 60_000, tracker: 'ip', scope: 'all-routes', onRedisError: 'memory' }];
+const POLICIES: RateLimitPolicyDefinition[] = [
+  { name: 'general', limit: 3, ttlMs: 60_000, tracker: 'ip', scope: 'all-routes', onRedisError: 'memory' },
+];
 const MEMORY_WARNING = /store: 'memory' with NODE_ENV=production/;
 
 /** An app with the memory store and no RedisModule at all, as an adopter's unit test would build it. */

@@ -1,4 +1,5 @@
 import { ConfigurableModuleBuilder } from '@nestjs/common';
+
 import type { RateLimitPolicyDefinition } from './rate-limit.policy';
 
 export interface RateLimitModuleOptions {

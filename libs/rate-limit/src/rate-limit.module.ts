@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { getOptionsToken, getStorageToken, type ThrottlerModuleOptions } from '@nestjs/throttler';
+
 import { RATE_LIMIT_POLICIES } from './rate-limit.constants';
 import { RateLimitGuard } from './rate-limit.guard';
 import { RateLimiter } from './rate-limit.limiter';
@@ -32,7 +33,12 @@ import { rateLimitStoreProvider, throttlerStorageProvider } from './rate-limit.s
       provide: getOptionsToken(),
       inject: [RATE_LIMIT_POLICIES],
       useFactory: (policies: readonly RateLimitPolicyDefinition[]): ThrottlerModuleOptions => ({
-        throttlers: policies.map((policy) => ({ name: policy.name, limit: policy.limit, ttl: policy.ttlMs, blockDuration: policy.blockMs })),
+        throttlers: policies.map((policy) => ({
+          name: policy.name,
+          limit: policy.limit,
+          ttl: policy.ttlMs,
+          blockDuration: policy.blockMs,
+        })),
       }),
     },
     rateLimitStoreProvider,

@@ -8,7 +8,10 @@ describe('the rate limiter without its optional peers (@sentry/nestjs, nodemaile
   afterAll(() => deleteKeysWithPrefix(prefix));
 
   it('boots and limits: the fourth request over a limit of three is refused', async () => {
-    const run = await runWithoutModules<{ statuses?: number[]; error?: string }>(APP, OPTIONAL_PEERS, { TEST_REDIS_URL, KEY_PREFIX: prefix });
+    const run = await runWithoutModules<{ statuses?: number[]; error?: string }>(APP, OPTIONAL_PEERS, {
+      TEST_REDIS_URL,
+      KEY_PREFIX: prefix,
+    });
     expect(run.output).toEqual({ statuses: [200, 200, 200, 429] });
     expect(run.code).toBe(0);
   });

@@ -1,5 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
+
 import { SecurityEvents } from '@nest-hardening/security-events';
+
 import { RateLimitMetrics } from './rate-limit.metrics';
 
 /**

@@ -1,23 +1,29 @@
-import { Controller, Get, type INestApplication, Post } from '@nestjs/common';
+import { Controller, Get, Post, type INestApplication } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { Test } from '@nestjs/testing';
 import { Redis } from 'ioredis';
 import request from 'supertest';
+
 import { applyTrustedProxies } from '@nest-hardening/client-ip';
+import { DomainErrorFilter } from '@nest-hardening/errors';
 import { RedisModule } from '@nest-hardening/redis';
 import { SecurityEvents, SecurityEventsModule } from '@nest-hardening/security-events';
 import { startRedisServer, type TestRedisServer } from '@nest-hardening/testing';
+
+import { RateLimitPolicy } from './rate-limit-policy.decorator';
 import { RateLimitGuard } from './rate-limit.guard';
 import { rateLimitKeys } from './rate-limit.keys';
 import { RateLimitMetrics } from './rate-limit.metrics';
 import { RateLimitModule } from './rate-limit.module';
-import { RateLimitPolicy } from './rate-limit-policy.decorator';
-import { DomainErrorFilter } from '@nest-hardening/errors';
 
 @Controller()
 class OutageController {
-  @Get('a') a() { return { ok: true }; }
-  @RateLimitPolicy('auth') @Post('login') login() { return { ok: true }; }
+  @Get('a') a() {
+    return { ok: true };
+  }
+  @RateLimitPolicy('auth') @Post('login') login() {
+    return { ok: true };
+  }
 }
 
 describe('Rate limiting while Redis is down (own redis-server)', () => {

@@ -34,6 +34,8 @@ describe('resolveRateLimitPolicies', () => {
 
   it('keeps an optional blockMs, and none by default', () => {
     expect(resolveRateLimitPolicies({}).every((p) => p.blockMs === undefined)).toBe(true);
-    expect(resolveRateLimitPolicies({ overrides: { auth: { blockMs: 3_600_000 } } }).find((p) => p.name === 'auth')?.blockMs).toBe(3_600_000);
+    expect(resolveRateLimitPolicies({ overrides: { auth: { blockMs: 3_600_000 } } }).find((p) => p.name === 'auth')?.blockMs).toBe(
+      3_600_000,
+    );
   });
 });

@@ -1,10 +1,6 @@
 import { InvalidRateLimitPolicyError } from './rate-limit.invalid-policy.error';
 import type { RateLimitModuleOptions } from './rate-limit.module-definition';
-import {
-  DEFAULT_IP_CEILING_POLICY,
-  DEFAULT_RATE_LIMIT_POLICIES,
-  type RateLimitPolicyDefinition,
-} from './rate-limit.policy';
+import { DEFAULT_IP_CEILING_POLICY, DEFAULT_RATE_LIMIT_POLICIES, type RateLimitPolicyDefinition } from './rate-limit.policy';
 
 const NAME = /^[A-Za-z0-9_-]{1,64}$/;
 const TRACKERS = new Set(['user-or-ip', 'ip', 'user', 'global']);

@@ -62,7 +62,15 @@ export const DEFAULT_RATE_LIMIT_POLICIES: readonly RateLimitPolicyDefinition[] =
   { name: 'admin', limit: 100, ttlMs: FIFTEEN_MINUTES, tracker: 'user', scope: 'opt-in', onRedisError: 'memory' },
   // Never charged up front: credential requests refused as malformed are moved here from `auth`.
   { name: MALFORMED_POLICY, limit: 50, ttlMs: FIFTEEN_MINUTES, tracker: 'ip', scope: 'opt-in', onRedisError: 'memory' },
-  { name: 'registration', limit: 100, ttlMs: FIFTEEN_MINUTES, tracker: 'global', scope: 'opt-in', onRedisError: 'memory', refundIfMalformed: true },
+  {
+    name: 'registration',
+    limit: 100,
+    ttlMs: FIFTEEN_MINUTES,
+    tracker: 'global',
+    scope: 'opt-in',
+    onRedisError: 'memory',
+    refundIfMalformed: true,
+  },
 ]);
 
 /** The optional per-IP ceiling across all users (off unless `ipCeiling` is set in the module options). */

@@ -1,7 +1,8 @@
 import { createRedisClient } from '@nest-hardening/redis';
 import { createTestRedis, type TestRedis } from '@nest-hardening/testing';
-import { RedisRateLimitStore } from './rate-limit.redis-store';
+
 import { rateLimitKeys } from './rate-limit.keys';
+import { RedisRateLimitStore } from './rate-limit.redis-store';
 import type { RateLimitCharge } from './rate-limit.store.interface';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -1,11 +1,13 @@
 import { Injectable } from '@nestjs/common';
+
 import { InjectRedis, type RedisClient } from '@nest-hardening/redis';
+
 import { ConsumeBatcher } from './rate-limit.consume-batcher';
-import { rateLimitKeys } from './rate-limit.keys';
 import { redisKeySlot } from './rate-limit.key-slot';
+import { rateLimitKeys } from './rate-limit.keys';
+import type { RateLimitCharge, RateLimitDecision, RateLimitOutcome, RateLimitStore } from './rate-limit.store.interface';
 import { MOVE_TO_MALFORMED_SCRIPT } from './scripts/malformed.script';
 import { REFUND_RATE_LIMIT_SCRIPT } from './scripts/refund.script';
-import type { RateLimitCharge, RateLimitDecision, RateLimitOutcome, RateLimitStore } from './rate-limit.store.interface';
 
 /** The batching key on a single Redis, where every key can share a script call. */
 const ANY_SLOT = -1;
@@ -65,7 +67,9 @@ export class RedisRateLimitStore implements RateLimitStore {
     const keys = [malformed, ...own].map((charge) => rateLimitKeys(charge.tracker, charge.policy).counter);
     const moved = (await MOVE_TO_MALFORMED_SCRIPT.run<number>(this.redis, keys, [malformed.limit, malformed.ttlMs])) === 1;
     if (moved) {
-      await Promise.all(others.map((charge) => REFUND_RATE_LIMIT_SCRIPT.run(this.redis, [rateLimitKeys(charge.tracker, charge.policy).counter], [1])));
+      await Promise.all(
+        others.map((charge) => REFUND_RATE_LIMIT_SCRIPT.run(this.redis, [rateLimitKeys(charge.tracker, charge.policy).counter], [1])),
+      );
     }
     return moved;
   }

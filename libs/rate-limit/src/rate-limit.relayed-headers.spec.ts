@@ -1,8 +1,15 @@
 import type { IncomingHttpHeaders } from 'node:http';
+
 import { mergeRelayedRateLimitHeaders } from './rate-limit.relayed-headers';
 
 /** The five headers a guard sets for one budget, lower-cased as a proxy sees an upstream's. */
-function budget(policy: string, limit: number, remaining: number, resetSec: number, policies = `"${policy}";q=${limit};w=900`): Record<string, string> {
+function budget(
+  policy: string,
+  limit: number,
+  remaining: number,
+  resetSec: number,
+  policies = `"${policy}";q=${limit};w=900`,
+): Record<string, string> {
   return {
     'x-ratelimit-limit': String(limit),
     'x-ratelimit-remaining': String(remaining),
@@ -27,7 +34,12 @@ describe('mergeRelayedRateLimitHeaders', () => {
 
   it("keeps the gateway's budget when it has fewer requests left", () => {
     const sent = relay(budget('general', 100, 2, 600), budget('profile', 10, 9, 300));
-    expect(sent).toMatchObject({ 'x-ratelimit-limit': '100', 'x-ratelimit-remaining': '2', 'x-ratelimit-reset': '600', ratelimit: '"general";r=2;t=600' });
+    expect(sent).toMatchObject({
+      'x-ratelimit-limit': '100',
+      'x-ratelimit-remaining': '2',
+      'x-ratelimit-reset': '600',
+      ratelimit: '"general";r=2;t=600',
+    });
     expect(sent['ratelimit-policy']).toBe('"general";q=100;w=900, "profile";q=10;w=900');
   });
 

@@ -1,4 +1,5 @@
 import type { IncomingHttpHeaders, OutgoingHttpHeader } from 'node:http';
+
 import { isTighterBudget } from './rate-limit.headers';
 
 /** The headers that describe one budget; `RateLimit-Policy` lists every policy and is merged apart. */

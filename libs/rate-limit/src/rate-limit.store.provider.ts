@@ -1,6 +1,8 @@
-import { type FactoryProvider, Logger } from '@nestjs/common';
+import { Logger, type FactoryProvider } from '@nestjs/common';
 import { getStorageToken, ThrottlerStorageService, type ThrottlerStorage } from '@nestjs/throttler';
+
 import { REDIS_CLIENT, type RedisClient } from '@nest-hardening/redis';
+
 import { MemoryRateLimitStore } from './rate-limit.memory-store';
 import { RATE_LIMIT_MODULE_OPTIONS, type RateLimitModuleOptions } from './rate-limit.module-definition';
 import { RedisRateLimitStore } from './rate-limit.redis-store';

@@ -1,6 +1,8 @@
 import { ThrottlerStorageService } from '@nestjs/throttler';
 import fc from 'fast-check';
+
 import { createTestRedis, fuzzParameters, type TestRedis } from '@nest-hardening/testing';
+
 import { throttlerStorageKeys } from './rate-limit.keys';
 import { RedisThrottlerStorage } from './redis-throttler-storage';
 

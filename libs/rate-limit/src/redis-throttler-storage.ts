@@ -1,5 +1,7 @@
 import type { ThrottlerStorage } from '@nestjs/throttler';
+
 import type { RedisClient } from '@nest-hardening/redis';
+
 import { throttlerStorageKeys } from './rate-limit.keys';
 import { THROTTLER_STORAGE_INCREMENT_SCRIPT } from './scripts/throttler-storage.script';
 

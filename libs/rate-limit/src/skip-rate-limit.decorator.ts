@@ -1,4 +1,5 @@
 import { SetMetadata } from '@nestjs/common';
+
 import { SKIP_RATE_LIMIT_METADATA } from './rate-limit.constants';
 
 /**

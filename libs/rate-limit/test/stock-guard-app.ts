@@ -1,9 +1,10 @@
-import { Controller, type ExecutionContext, Get, Injectable, type INestApplication, Post, type Type } from '@nestjs/common';
+import { Controller, Get, Injectable, Post, type ExecutionContext, type INestApplication, type Type } from '@nestjs/common';
 import { APP_GUARD, type AbstractHttpAdapter } from '@nestjs/core';
-import { SkipThrottle, Throttle, ThrottlerGuard, ThrottlerModule, type ThrottlerOptions } from '@nestjs/throttler';
 import { Test } from '@nestjs/testing';
-import { REDIS_CLIENT, RedisModule, type RedisClient } from '@nest-hardening/redis';
+import { SkipThrottle, Throttle, ThrottlerGuard, ThrottlerModule, type ThrottlerOptions } from '@nestjs/throttler';
+
 import { RedisThrottlerStorage } from '@nest-hardening/rate-limit';
+import { REDIS_CLIENT, RedisModule, type RedisClient } from '@nest-hardening/redis';
 
 /**
  * The apps of @nestjs/throttler's own e2e suites (test/app, test/multi, test/function-overrides),
@@ -148,7 +149,8 @@ export const OVERRIDES_THROTTLERS: ThrottlerOptions[] = [
 /** A guard subclass, as an adopter writes one: one budget per tenant header, across all routes. */
 @Injectable()
 export class TenantThrottlerGuard extends ThrottlerGuard {
-  protected override async getTracker(req: Record<string, any>): Promise<string> { // eslint-disable-line @typescript-eslint/no-explicit-any -- the stock signature
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the stock guard's own signature
+  protected override async getTracker(req: Record<string, any>): Promise<string> {
     return String(req.headers['x-tenant'] ?? 'anonymous');
   }
 

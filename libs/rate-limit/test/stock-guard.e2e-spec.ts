@@ -2,8 +2,10 @@ import type { INestApplication } from '@nestjs/common';
 import type { AbstractHttpAdapter } from '@nestjs/core';
 import { ExpressAdapter } from '@nestjs/platform-express';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
-import { createTestRedis, deleteKeysWithPrefix, TEST_REDIS_URL, uniqueKeyPrefix, type TestRedis } from '@nest-hardening/testing';
+
 import { RedisThrottlerStorage, throttlerStorageKeys } from '@nest-hardening/rate-limit';
+import { createTestRedis, deleteKeysWithPrefix, TEST_REDIS_URL, uniqueKeyPrefix, type TestRedis } from '@nest-hardening/testing';
+
 import {
   AppController,
   BlockController,
@@ -14,12 +16,12 @@ import {
   MULTI_THROTTLERS,
   MultiThrottlerController,
   OVERRIDES_THROTTLERS,
+  startAsyncConfiguredApp,
+  startStockGuardApp,
   TENANT_THROTTLERS,
   TenantController,
   TenantThrottlerGuard,
   ThrottleTestController,
-  startAsyncConfiguredApp,
-  startStockGuardApp,
 } from './stock-guard-app';
 
 type StartArgs = Parameters<typeof startStockGuardApp> extends [AbstractHttpAdapter, ...infer Rest] ? Rest : never;
@@ -242,7 +244,12 @@ describe.each([
   describe('a ThrottlerGuard subclass overriding getTracker and generateKey', () => {
     let url: string;
     beforeAll(async () => {
-      url = await start(TENANT_THROTTLERS, new RedisThrottlerStorage(redis.client, { keyPrefix: 'tenant:' }), [TenantController], TenantThrottlerGuard);
+      url = await start(
+        TENANT_THROTTLERS,
+        new RedisThrottlerStorage(redis.client, { keyPrefix: 'tenant:' }),
+        [TenantController],
+        TenantThrottlerGuard,
+      );
     });
 
     it('counts per tenant across routes, under the key the subclass generates', async () => {

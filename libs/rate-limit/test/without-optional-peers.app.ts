@@ -1,8 +1,9 @@
 import { Controller, Get, Module } from '@nestjs/common';
 import { APP_GUARD, NestFactory } from '@nestjs/core';
+
+import { RateLimitGuard, RateLimitModule } from '@nest-hardening/rate-limit';
 import { RedisModule } from '@nest-hardening/redis';
 import { SecurityEventsModule } from '@nest-hardening/security-events';
-import { RateLimitGuard, RateLimitModule } from '@nest-hardening/rate-limit';
 
 /**
  * Run by rate-limit.optional-peers.spec.ts in a process where @sentry/nestjs and nodemailer cannot
@@ -18,9 +19,21 @@ class PingController {
 
 @Module({
   imports: [
-    RedisModule.forRoot({ url: process.env.TEST_REDIS_URL!, keyPrefix: process.env.KEY_PREFIX ?? '', commandTimeoutMs: 2000, isGlobal: true }),
-    SecurityEventsModule.forRoot({ service: 'throttling-only', pseudonymKey: 'fixture-key', sentryDsn: process.env.FIXTURE_SENTRY_DSN, isGlobal: true }),
-    RateLimitModule.forRoot({ policies: [{ name: 'general', limit: 3, ttlMs: 60_000, tracker: 'ip', scope: 'all-routes', onRedisError: 'memory' }] }),
+    RedisModule.forRoot({
+      url: process.env.TEST_REDIS_URL!,
+      keyPrefix: process.env.KEY_PREFIX ?? '',
+      commandTimeoutMs: 2000,
+      isGlobal: true,
+    }),
+    SecurityEventsModule.forRoot({
+      service: 'throttling-only',
+      pseudonymKey: 'fixture-key',
+      sentryDsn: process.env.FIXTURE_SENTRY_DSN,
+      isGlobal: true,
+    }),
+    RateLimitModule.forRoot({
+      policies: [{ name: 'general', limit: 3, ttlMs: 60_000, tracker: 'ip', scope: 'all-routes', onRedisError: 'memory' }],
+    }),
   ],
   controllers: [PingController],
   providers: [{ provide: APP_GUARD, useClass: RateLimitGuard }],

@@ -1,6 +1,7 @@
 import { Cluster, Redis, type RedisOptions } from 'ioredis';
-import type { RedisModuleOptions } from './redis.module-definition';
+
 import type { RedisClient } from './redis-client.type';
+import type { RedisModuleOptions } from './redis.module-definition';
 
 /** Strips credentials so a URL can appear in logs and error messages. */
 export function redactRedisUrl(url: string): string {

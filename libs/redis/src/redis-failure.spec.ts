@@ -1,7 +1,8 @@
-import Redis from 'ioredis';
+import Redis, { ReplyError } from 'ioredis';
+
 import { DependencyUnavailableError } from '@nest-hardening/errors';
 import { freePort } from '@nest-hardening/testing';
-import { ReplyError } from 'ioredis';
+
 import { redisCall, redisFailure } from './redis-failure';
 import { RedisScript } from './redis-script';
 
@@ -42,7 +43,14 @@ describe('Redis failures', () => {
 
   it('turns a server that cannot be reached into DependencyUnavailableError (503)', async () => {
     const port = await freePort();
-    const down = new Redis({ host: '127.0.0.1', port, lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 0, retryStrategy: () => null });
+    const down = new Redis({
+      host: '127.0.0.1',
+      port,
+      lazyConnect: true,
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 0,
+      retryStrategy: () => null,
+    });
     try {
       const failure = await new RedisScript('ping', "return 'PONG'").run(down, [], []).catch((error: unknown) => error);
       expect(failure).toBeInstanceOf(DependencyUnavailableError);

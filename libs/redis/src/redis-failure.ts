@@ -1,4 +1,5 @@
 import { ReplyError as ReplyErrorValue } from 'ioredis';
+
 import { DependencyUnavailableError } from '@nest-hardening/errors';
 
 // ioredis types its re-export of redis-errors' class as `any`.

@@ -1,9 +1,10 @@
 import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+
 import { InjectRedis, InjectRedisSubscriber } from './inject-redis.decorator';
-import { REDIS_MODULE_OPTIONS, type RedisModuleOptions } from './redis.module-definition';
 import { describeRedisTarget } from './redis-client.factory';
 import type { RedisClient } from './redis-client.type';
 import { RedisUnavailableError } from './redis-unavailable.error';
+import { REDIS_MODULE_OPTIONS, type RedisModuleOptions } from './redis.module-definition';
 
 /** Connects both clients at start-up (failing fast with a clear message) and closes them on shutdown. */
 @Injectable()

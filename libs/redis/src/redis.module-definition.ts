@@ -13,8 +13,9 @@ export interface RedisModuleOptions {
   connectionName?: string;
 }
 
-export const { ConfigurableModuleClass, MODULE_OPTIONS_TOKEN: REDIS_MODULE_OPTIONS } =
-  new ConfigurableModuleBuilder<RedisModuleOptions>({ moduleName: 'Redis' })
-    .setClassMethodName('forRoot')
-    .setExtras({ isGlobal: true }, (definition, extras) => ({ ...definition, global: extras.isGlobal }))
-    .build();
+export const { ConfigurableModuleClass, MODULE_OPTIONS_TOKEN: REDIS_MODULE_OPTIONS } = new ConfigurableModuleBuilder<RedisModuleOptions>({
+  moduleName: 'Redis',
+})
+  .setClassMethodName('forRoot')
+  .setExtras({ isGlobal: true }, (definition, extras) => ({ ...definition, global: extras.isGlobal }))
+  .build();

@@ -1,8 +1,9 @@
 import { Module } from '@nestjs/common';
-import { REDIS_CLIENT, REDIS_SUBSCRIBER } from './redis.constants';
-import { ConfigurableModuleClass, REDIS_MODULE_OPTIONS, type RedisModuleOptions } from './redis.module-definition';
+
 import { createRedisClient } from './redis-client.factory';
+import { REDIS_CLIENT, REDIS_SUBSCRIBER } from './redis.constants';
 import { RedisLifecycle } from './redis.lifecycle';
+import { ConfigurableModuleClass, REDIS_MODULE_OPTIONS, type RedisModuleOptions } from './redis.module-definition';
 
 /**
  * One ioredis client (single node or cluster) and one subscriber connection per application.

@@ -34,7 +34,8 @@ export class JsonLogger extends ConsoleLogger {
   }
 
   protected override printStackTrace(stack: string): void {
-    if (stack) process.stderr.write(`${JSON.stringify({ time: new Date().toISOString(), level: 'error', service: this.service, stack })}\n`);
+    if (stack)
+      process.stderr.write(`${JSON.stringify({ time: new Date().toISOString(), level: 'error', service: this.service, stack })}\n`);
   }
 }
 

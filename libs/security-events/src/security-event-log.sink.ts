@@ -1,8 +1,9 @@
 import { Logger } from '@nestjs/common';
-import type { SecurityEvent } from './security-event.interface';
-import type { SecurityEventSink } from './security-event-sink.interface';
+
 import type { Pseudonymizer } from './pseudonymizer';
 import { securityEventReport } from './security-event-report';
+import type { SecurityEventSink } from './security-event-sink.interface';
+import type { SecurityEvent } from './security-event.interface';
 
 /**
  * The default sink: one structured log line per event (`log` for info, `warn` above), with

@@ -1,5 +1,5 @@
-import type { SecurityEvent } from './security-event.interface';
 import type { Pseudonymizer } from './pseudonymizer';
+import type { SecurityEvent } from './security-event.interface';
 
 /** The fields of an event as they may leave the process: personal identifiers only as pseudonyms. */
 export interface SecurityEventReport {

@@ -1,8 +1,9 @@
 import type * as SentrySdk from '@sentry/nestjs';
-import type { SecurityEvent } from './security-event.interface';
-import type { SecurityEventSink } from './security-event-sink.interface';
+
 import type { Pseudonymizer } from './pseudonymizer';
 import { securityEventReport } from './security-event-report';
+import type { SecurityEventSink } from './security-event-sink.interface';
+import type { SecurityEvent } from './security-event.interface';
 
 const SENTRY_LEVEL = { info: 'info', warning: 'warning', critical: 'error' } as const;
 
@@ -31,11 +32,13 @@ export class SentrySecurityEventSink implements SecurityEventSink {
 
   record(event: SecurityEvent): void {
     if (event.auditOnly) return;
-    const { securityEvent: _type, severity: _severity, rule: _rule, service: _service, ...extra } = securityEventReport(
-      event,
-      this.options.service,
-      this.pseudonymizer,
-    );
+    const {
+      securityEvent: _type,
+      severity: _severity,
+      rule: _rule,
+      service: _service,
+      ...extra
+    } = securityEventReport(event, this.options.service, this.pseudonymizer);
     this.sentry.captureEvent({
       message: event.rule ? `${event.type}: ${event.rule}` : event.type,
       level: SENTRY_LEVEL[event.severity],

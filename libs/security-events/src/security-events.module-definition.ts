@@ -16,10 +16,8 @@ export interface SecurityEventsModuleOptions {
   environment?: string;
 }
 
-export const {
-  ConfigurableModuleClass,
-  MODULE_OPTIONS_TOKEN: SECURITY_EVENTS_MODULE_OPTIONS,
-} = new ConfigurableModuleBuilder<SecurityEventsModuleOptions>({ moduleName: 'SecurityEvents' })
-  .setClassMethodName('forRoot')
-  .setExtras({ isGlobal: true }, (definition, extras) => ({ ...definition, global: extras.isGlobal }))
-  .build();
+export const { ConfigurableModuleClass, MODULE_OPTIONS_TOKEN: SECURITY_EVENTS_MODULE_OPTIONS } =
+  new ConfigurableModuleBuilder<SecurityEventsModuleOptions>({ moduleName: 'SecurityEvents' })
+    .setClassMethodName('forRoot')
+    .setExtras({ isGlobal: true }, (definition, extras) => ({ ...definition, global: extras.isGlobal }))
+    .build();

@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+
 import { ConfigurableModuleClass } from './security-events.module-definition';
 import { SecurityEvents } from './security-events.service';
 

@@ -1,10 +1,11 @@
 import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
-import type { SecurityEvent } from './security-event.interface';
-import type { SecurityEventSink } from './security-event-sink.interface';
-import { SECURITY_EVENTS_MODULE_OPTIONS, type SecurityEventsModuleOptions } from './security-events.module-definition';
+
 import { Pseudonymizer } from './pseudonymizer';
 import { LogSecurityEventSink } from './security-event-log.sink';
 import { SentrySecurityEventSink } from './security-event-sentry.sink';
+import type { SecurityEventSink } from './security-event-sink.interface';
+import type { SecurityEvent } from './security-event.interface';
+import { SECURITY_EVENTS_MODULE_OPTIONS, type SecurityEventsModuleOptions } from './security-events.module-definition';
 
 /**
  * The one place security events are reported. Every event goes to each {@link SecurityEventSink}:
@@ -21,7 +22,10 @@ export class SecurityEvents implements OnApplicationShutdown {
     this.pseudonymizer = new Pseudonymizer(options.pseudonymKey);
     this.sinks.push(new LogSecurityEventSink(options.service, this.pseudonymizer));
     if (options.sentryDsn) {
-      this.sentry = new SentrySecurityEventSink({ dsn: options.sentryDsn, service: options.service, environment: options.environment }, this.pseudonymizer);
+      this.sentry = new SentrySecurityEventSink(
+        { dsn: options.sentryDsn, service: options.service, environment: options.environment },
+        this.pseudonymizer,
+      );
       this.sinks.push(this.sentry);
     }
   }

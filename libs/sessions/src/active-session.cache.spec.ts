@@ -15,7 +15,7 @@ describe('ActiveSessionCache', () => {
     expect(cache.size).toBe(1);
   });
 
-  it('drops one denylisted token and keeps its session\'s others', () => {
+  it("drops one denylisted token and keeps its session's others", () => {
     const cache = new ActiveSessionCache(100);
     cache.set('j1', answer('s1'));
     cache.set('j2', answer('s1'));

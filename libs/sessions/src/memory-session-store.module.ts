@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+
 import { MemorySessionStore } from './memory-session.store';
 
 /** The app's one {@link MemorySessionStore}, created when first asked for (a Redis app never is). */

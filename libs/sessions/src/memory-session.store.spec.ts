@@ -32,7 +32,7 @@ describe('MemorySessionStore', () => {
     expect(await store.isActive('stays', kept.id, 'jti-1')).toBe(true);
   });
 
-  it('keeps a user\'s authorization version after their sessions end: an old login still cannot create one', async () => {
+  it("keeps a user's authorization version after their sessions end: an old login still cannot create one", async () => {
     let now = 1_000_000;
     const store = new MemorySessionStore(() => now);
     await store.create(session('changed'));

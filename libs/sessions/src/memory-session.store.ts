@@ -1,15 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
+
 import type { Role } from '@nest-hardening/auth';
+
 import { deviceLabel } from './device-label';
 import type { Session } from './session.interface';
-import {
-  type NewSession,
-  type RevocationListener,
-  type RotationRequest,
-  type RotationResult,
-  SessionStore,
-} from './session.store';
+import { SessionStore, type NewSession, type RevocationListener, type RotationRequest, type RotationResult } from './session.store';
 import { StaleAuthorizationError } from './sessions.errors';
 
 interface StoredSession {
@@ -149,12 +145,7 @@ export class MemorySessionStore extends SessionStore {
     }
     // A rotation that recorded no network keeps its grace, as in the script.
     const sameNetwork = request.ipPolicy === 'off' || s.rotIp === undefined || s.rotIp === request.fingerprint.ip || s.rotIp === previousIp;
-    if (
-      request.presentedGeneration === s.generation - 1 &&
-      request.graceMs > 0 &&
-      now - s.rotatedAt <= request.graceMs &&
-      sameNetwork
-    ) {
+    if (request.presentedGeneration === s.generation - 1 && request.graceMs > 0 && now - s.rotatedAt <= request.graceMs && sameNetwork) {
       return result('grace');
     }
     if (request.presentedGeneration < s.generation) {

@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto';
+
 import { Inject, Injectable, Optional } from '@nestjs/common';
+
 import type { Role } from '@nest-hardening/auth';
 import {
   InjectRedis,
@@ -9,6 +11,7 @@ import {
   type RedisClient,
   type RedisModuleOptions,
 } from '@nest-hardening/redis';
+
 import { deviceLabel } from './device-label';
 import { ADVANCE_AUTH_VERSION_SCRIPT } from './scripts/advance-auth-version.script';
 import { CHECK_SESSION_SCRIPT } from './scripts/check-session.script';
@@ -20,12 +23,12 @@ import { REVOKE_SESSIONS_SCRIPT } from './scripts/revoke-sessions.script';
 import { ROTATE_REFRESH_TOKEN_SCRIPT } from './scripts/rotate-refresh-token.script';
 import type { Session } from './session.interface';
 import {
+  SessionStore,
   type NewSession,
   type RevocationListener,
   type RotationOutcome,
   type RotationRequest,
   type RotationResult,
-  SessionStore,
 } from './session.store';
 import { StaleAuthorizationError } from './sessions.errors';
 import { SessionFields as F, sessionsKeys } from './sessions.keys';
@@ -93,7 +96,11 @@ export class RedisSessionStore extends SessionStore {
       [RotationOutcome, number, number, Role, number, number]
     >(
       this.redis,
-      [sessionsKeys.session(request.userId, request.sessionId), sessionsKeys.index(request.userId), sessionsKeys.authVersion(request.userId)],
+      [
+        sessionsKeys.session(request.userId, request.sessionId),
+        sessionsKeys.index(request.userId),
+        sessionsKeys.authVersion(request.userId),
+      ],
       [
         request.sessionId,
         request.presentedGeneration,
@@ -174,7 +181,11 @@ export class RedisSessionStore extends SessionStore {
 
   async isActive(userId: string, sessionId: string, jti: string): Promise<boolean> {
     return (
-      (await CHECK_SESSION_SCRIPT.run<number>(this.redis, [sessionsKeys.session(userId, sessionId), sessionsKeys.deniedToken(userId, jti)], [])) === 1
+      (await CHECK_SESSION_SCRIPT.run<number>(
+        this.redis,
+        [sessionsKeys.session(userId, sessionId), sessionsKeys.deniedToken(userId, jti)],
+        [],
+      )) === 1
     );
   }
 

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+
 import type { RotationOutcome } from './session.store';
 
 /** What happened to a presented refresh token: a rotation outcome, or `malformed` (not a token we issued). */

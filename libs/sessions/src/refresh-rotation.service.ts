@@ -1,6 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
+
 import type { Role } from '@nest-hardening/auth';
 import { SecurityEvents } from '@nest-hardening/security-events';
+
 import { RefreshMetrics } from './refresh-metrics';
 import { RefreshTokenCodec } from './refresh-token.codec';
 import { SessionFingerprinter } from './session-fingerprint';

@@ -1,4 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
+
 import { RefreshTokenCodec } from './refresh-token.codec';
 
 describe('RefreshTokenCodec', () => {
@@ -11,7 +12,7 @@ describe('RefreshTokenCodec', () => {
     expect(codec.decode(token)).toEqual(parts);
   });
 
-  it('during a secret rotation, accepts a token MAC\'d with the previous secret and encodes with the new one', () => {
+  it("during a secret rotation, accepts a token MAC'd with the previous secret and encodes with the new one", () => {
     const rotated = new RefreshTokenCodec('the next refresh token secret, 32+ chars', 'a refresh token secret of at least 32 chars');
     const old = codec.encode(parts);
     expect(rotated.decode(old)).toEqual(parts);
@@ -29,14 +30,20 @@ describe('RefreshTokenCodec', () => {
 
   it.each([
     ['another generation with the old MAC', (t: string) => t.replace('.7.', '.8.')],
-    ['another session id with the old MAC', (t: string) => {
-      const [u, , g, m] = t.split('.');
-      return [u, randomBytes(16).toString('base64url'), g, m].join('.');
-    }],
-    ['another user id with the old MAC', (t: string) => {
-      const [, s, g, m] = t.split('.');
-      return [randomUUID(), s, g, m].join('.');
-    }],
+    [
+      'another session id with the old MAC',
+      (t: string) => {
+        const [u, , g, m] = t.split('.');
+        return [u, randomBytes(16).toString('base64url'), g, m].join('.');
+      },
+    ],
+    [
+      'another user id with the old MAC',
+      (t: string) => {
+        const [, s, g, m] = t.split('.');
+        return [randomUUID(), s, g, m].join('.');
+      },
+    ],
     ['a flipped MAC character', (t: string) => t.slice(0, -1) + (t.endsWith('A') ? 'B' : 'A')],
   ])('rejects a tampered token: %s', (_case, tamper) => {
     const tampered = tamper(codec.encode(parts));

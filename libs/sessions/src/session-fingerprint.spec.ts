@@ -43,7 +43,9 @@ describe('SessionFingerprinter', () => {
   it('honours a configured prefix length', () => {
     const wide = new SessionFingerprinter('a fingerprint secret of 32+ characters', 16, 48);
     expect(wide.fingerprint({ ip: '203.0.1.1', userAgent: ua }).ip).toBe(wide.fingerprint({ ip: '203.0.200.1', userAgent: ua }).ip);
-    expect(wide.fingerprint({ ip: '2001:db8:1:2::1', userAgent: ua }).ip).toBe(wide.fingerprint({ ip: '2001:db8:1:9::1', userAgent: ua }).ip);
+    expect(wide.fingerprint({ ip: '2001:db8:1:2::1', userAgent: ua }).ip).toBe(
+      wide.fingerprint({ ip: '2001:db8:1:9::1', userAgent: ua }).ip,
+    );
   });
 });
 

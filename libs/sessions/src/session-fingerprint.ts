@@ -1,5 +1,7 @@
 import { createHmac } from 'node:crypto';
+
 import { networkPrefix } from '@nest-hardening/client-ip';
+
 import type { ClientContext } from './session.interface';
 
 export interface SessionFingerprint {

@@ -1,6 +1,7 @@
 import type { AuthenticatedUser } from '@nest-hardening/auth';
 import { createRedisClient, type RedisClient } from '@nest-hardening/redis';
 import { createTestRedis, type TestRedis } from '@nest-hardening/testing';
+
 import { MemorySessionStore } from './memory-session.store';
 import { RedisSessionStore } from './redis-session.store';
 import { SessionRevocationChecker } from './session-revocation.checker';
@@ -144,16 +145,18 @@ describe.each([
 
   it('an authorization change: the other sessions are dropped, the kept one keeps its cached answer', async () => {
     const s = await login();
-    const { sessionId: otherId } = await store.create({
-      userId: s.userId,
-      role: 'user',
-      client: { ip: '203.0.113.7', userAgent: 'jest-unit/1.0' },
-      fingerprint: { userAgent: 'fp-ua', ip: 'fp-ip' },
-      idleTtlMs: 60_000,
-      absoluteTtlMs: 120_000,
-      maxSessions: 10,
-      authVersion: 0,
-    }).then((r) => ({ sessionId: r.session.id }));
+    const { sessionId: otherId } = await store
+      .create({
+        userId: s.userId,
+        role: 'user',
+        client: { ip: '203.0.113.7', userAgent: 'jest-unit/1.0' },
+        fingerprint: { userAgent: 'fp-ua', ip: 'fp-ip' },
+        idleTtlMs: 60_000,
+        absoluteTtlMs: 120_000,
+        maxSessions: 10,
+        authVersion: 0,
+      })
+      .then((r) => ({ sessionId: r.session.id }));
     const kept = user(s.userId, s.sessionId, 'j-kept');
     const other = user(s.userId, otherId, 'j-other');
     expect(await checker.isActive(kept)).toBe(true);
@@ -177,7 +180,7 @@ describe('SessionRevocationChecker (Redis announcements)', () => {
   afterEach(() => jest.restoreAllMocks());
   afterAll(() => variant?.cleanup());
 
-  it('drops the cached answer of a token whose denial is published, and keeps its session\'s other tokens', async () => {
+  it("drops the cached answer of a token whose denial is published, and keeps its session's other tokens", async () => {
     const { client, prefix } = variant.redis;
     await client.hset(sessionsKeys.session('u4', 's4'), 'createdAt', '1');
     expect(await checker.isActive(user('u4', 's4', 'j4'))).toBe(true);

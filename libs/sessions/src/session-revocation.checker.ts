@@ -1,10 +1,9 @@
 import { Inject, Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
+
 import type { AuthenticatedUser, SessionValidator } from '@nest-hardening/auth';
+
 import { ActiveSessionCache } from './active-session.cache';
-import {
-  SESSION_REVOCATION_MODULE_OPTIONS,
-  type SessionRevocationModuleOptions,
-} from './session-revocation.module-definition';
+import { SESSION_REVOCATION_MODULE_OPTIONS, type SessionRevocationModuleOptions } from './session-revocation.module-definition';
 import { SessionStore } from './session.store';
 
 /**

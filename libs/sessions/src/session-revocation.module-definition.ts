@@ -1,4 +1,5 @@
 import { ConfigurableModuleBuilder } from '@nestjs/common';
+
 import type { SessionStoreKind } from './session-store.provider';
 
 export interface SessionRevocationModuleOptions {

@@ -1,5 +1,7 @@
 import { Module } from '@nestjs/common';
+
 import { SessionValidator } from '@nest-hardening/auth';
+
 import { MemorySessionStoreModule } from './memory-session-store.module';
 import { SessionRevocationChecker } from './session-revocation.checker';
 import { ConfigurableModuleClass, SESSION_REVOCATION_MODULE_OPTIONS } from './session-revocation.module-definition';

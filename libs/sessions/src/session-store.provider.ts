@@ -1,5 +1,7 @@
-import { type FactoryProvider, Logger } from '@nestjs/common';
+import { Logger, type FactoryProvider } from '@nestjs/common';
+
 import { REDIS_CLIENT, REDIS_MODULE_OPTIONS, REDIS_SUBSCRIBER, type RedisClient, type RedisModuleOptions } from '@nest-hardening/redis';
+
 import { SHARED_MEMORY_SESSION_STORE, type SharedMemorySessionStore } from './memory-session-store.module';
 import { RedisSessionStore } from './redis-session.store';
 import { SessionStore } from './session.store';

@@ -1,4 +1,5 @@
 import { ApiProperty } from '@nestjs/swagger';
+
 import type { Session } from './session.interface';
 
 /** What a client may see of a session: never a token, a token hash or a fingerprint. */

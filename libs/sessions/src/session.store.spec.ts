@@ -1,7 +1,8 @@
 import { createTestRedis, type TestRedis } from '@nest-hardening/testing';
+
 import { MemorySessionStore } from './memory-session.store';
 import { RedisSessionStore } from './redis-session.store';
-import { type SessionFingerprint, SessionFingerprinter } from './session-fingerprint';
+import { SessionFingerprinter, type SessionFingerprint } from './session-fingerprint';
 import type { RotationRequest, SessionStore } from './session.store';
 import { StaleAuthorizationError } from './sessions.errors';
 import { sessionsKeys } from './sessions.keys';

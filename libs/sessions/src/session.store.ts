@@ -1,4 +1,5 @@
 import type { Role } from '@nest-hardening/auth';
+
 import type { SessionFingerprint } from './session-fingerprint';
 import type { ClientContext, Session } from './session.interface';
 

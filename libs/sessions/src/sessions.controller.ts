@@ -1,7 +1,9 @@
 import { Controller, Delete, Get, HttpCode, Param } from '@nestjs/common';
 import { ApiBearerAuth, ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
-import { type AuthenticatedUser, CurrentUser } from '@nest-hardening/auth';
+
+import { CurrentUser, type AuthenticatedUser } from '@nest-hardening/auth';
 import { ApiErrors } from '@nest-hardening/openapi';
+
 import { mapSession, SessionDto } from './session.dto';
 import { SessionsService } from './sessions.service';
 
@@ -29,7 +31,7 @@ export class SessionsController {
   @Delete(':id')
   @HttpCode(204)
   @ApiNoContentResponse({ description: 'the session has ended' })
-  @ApiErrors({ status: 404, description: 'no such session, or not the caller\'s' })
+  @ApiErrors({ status: 404, description: "no such session, or not the caller's" })
   async revoke(@CurrentUser() user: AuthenticatedUser, @Param('id') id: string): Promise<void> {
     await this.sessions.revoke(user.id, id);
   }

@@ -1,9 +1,11 @@
 import { Logger } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
+
 import { SessionValidator, type AuthenticatedUser } from '@nest-hardening/auth';
 import { RedisModule } from '@nest-hardening/redis';
 import { SecurityEventsModule } from '@nest-hardening/security-events';
 import { deleteKeysWithPrefix, TEST_REDIS_URL, uniqueKeyPrefix } from '@nest-hardening/testing';
+
 import { RefreshRotationService } from './refresh-rotation.service';
 import { SessionRevocationModule } from './session-revocation.module';
 import { SessionsModule } from './sessions.module';
@@ -54,7 +56,13 @@ describe("Sessions modules with store: 'memory' (adopters' unit tests, no Redis)
       const validator = app.get<SessionValidator>(SessionValidator);
       const userId = '00000000-0000-4000-8000-000000000001';
       const issued = await rotation.issue(userId, 'user', client, 0);
-      const token: AuthenticatedUser = { id: userId, sessionId: issued.sessionId, jti: 'j1', role: 'user', exp: Math.floor(Date.now() / 1000) + 600 };
+      const token: AuthenticatedUser = {
+        id: userId,
+        sessionId: issued.sessionId,
+        jti: 'j1',
+        role: 'user',
+        exp: Math.floor(Date.now() / 1000) + 600,
+      };
       expect(await validator.isActive(token)).toBe(true);
       expect(validator.isActive(token)).toBe(true); // cached
 
@@ -89,10 +97,13 @@ describe("Sessions modules with store: 'memory' (adopters' unit tests, no Redis)
     const app = await compileMemoryApp();
     await app.close();
     const warnings = warn.mock.calls.map((call) => String(call[0])).filter((message) => MEMORY_WARNING.test(message));
-    expect(warnings.sort()).toEqual([expect.stringMatching(/^SessionRevocationModule uses/), expect.stringMatching(/^SessionsModule uses/)]);
+    expect(warnings.sort()).toEqual([
+      expect.stringMatching(/^SessionRevocationModule uses/),
+      expect.stringMatching(/^SessionsModule uses/),
+    ]);
   });
 
-  it('without store: \'memory\' and without RedisModule, start-up fails with a message saying what is missing', async () => {
+  it("without store: 'memory' and without RedisModule, start-up fails with a message saying what is missing", async () => {
     await expect(Test.createTestingModule({ imports: [EVENTS, SessionsModule.forRoot(SESSIONS_OPTIONS)] }).compile()).rejects.toThrow(
       "SessionsModule needs the global RedisModule (or store: 'memory' in unit tests)",
     );

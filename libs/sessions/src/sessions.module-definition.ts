@@ -1,4 +1,5 @@
 import { ConfigurableModuleBuilder } from '@nestjs/common';
+
 import type { SessionStoreKind } from './session-store.provider';
 
 /** What happens on refresh when a fingerprint component differs from the one recorded at login. */

@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+
 import { MemorySessionStoreModule } from './memory-session-store.module';
 import { RefreshMetrics } from './refresh-metrics';
 import { RefreshRotationService } from './refresh-rotation.service';

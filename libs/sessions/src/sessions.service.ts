@@ -1,6 +1,8 @@
 import { Injectable } from '@nestjs/common';
-import { type AuthenticatedUser, InvalidAccessTokenError } from '@nest-hardening/auth';
+
+import { InvalidAccessTokenError, type AuthenticatedUser } from '@nest-hardening/auth';
 import { SecurityEvents } from '@nest-hardening/security-events';
+
 import type { Session } from './session.interface';
 import { SessionStore } from './session.store';
 import { SessionNotFoundError } from './sessions.errors';

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { createServer } from 'node:http';
+
 import { freePort } from './free-port';
 
 export interface BreachedPasswordsStub {

@@ -1,4 +1,5 @@
 import { connect } from 'node:net';
+
 import fc from 'fast-check';
 
 /**
@@ -87,7 +88,15 @@ export function hostileString(maxLength = 300): fc.Arbitrary<string> {
     { weight: 2, arbitrary: fc.string({ unit: 'binary', maxLength }) },
     { weight: 2, arbitrary: fc.string({ unit: 'grapheme', maxLength }) },
     { weight: 3, arbitrary: fc.constantFrom(...NOTORIOUS_STRINGS) },
-    { weight: 1, arbitrary: fc.tuple(fc.constantFrom('a', '\u0000', 'é', '🔐', '%'), fc.integer({ min: Math.min(100, maxLength), max: Math.max(10 * maxLength, 200) })).map(([c, n]) => c.repeat(n)) },
+    {
+      weight: 1,
+      arbitrary: fc
+        .tuple(
+          fc.constantFrom('a', '\u0000', 'é', '🔐', '%'),
+          fc.integer({ min: Math.min(100, maxLength), max: Math.max(10 * maxLength, 200) }),
+        )
+        .map(([c, n]) => c.repeat(n)),
+    },
     { weight: 2, arbitrary: fc.emailAddress() },
   );
 }
@@ -201,7 +210,9 @@ export function encodeText(text: string, charset: BodyCharset): Buffer {
       // RFC 2152: letters, digits and a few marks as themselves; anything else as "+<base64 of UTF-16BE>-".
       let out = '';
       for (const c of text) {
-        out += /^[A-Za-z0-9'(),./:? \t\r\n-]$/.test(c) ? c : `+${Buffer.from(c, 'utf16le').swap16().toString('base64').replace(/=+$/, '')}-`;
+        out += /^[A-Za-z0-9'(),./:? \t\r\n-]$/.test(c)
+          ? c
+          : `+${Buffer.from(c, 'utf16le').swap16().toString('base64').replace(/=+$/, '')}-`;
       }
       return Buffer.from(out, 'ascii');
     }
@@ -228,9 +239,22 @@ export function charsetBody(fields: Record<string, fc.Arbitrary<unknown>>): fc.A
     { weight: 1, arbitrary: fc.integer({ min: 1, max: 3000 }).map((depth) => `${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}`) },
   );
   const declared = fc.oneof(
-    { weight: 4, arbitrary: fc.constantFrom(...BODY_CHARSETS).map((charset) => ({ charset, name: charset as string })) },
-    { weight: 1, arbitrary: fc.tuple(fc.constantFrom(...BODY_CHARSETS), fc.constantFrom('utf8', 'utf-32', 'ucs-2', 'iso-8859-1', 'us-ascii', 'cesu-8', 'utf-9', 'x-unknown', 'utf-')).map(([charset, name]) => ({ charset, name })) },
-    { weight: 1, arbitrary: fc.tuple(fc.constantFrom(...BODY_CHARSETS), fc.stringMatching(/^[A-Za-z0-9_-]{1,20}$/)).map(([charset, name]) => ({ charset, name })) },
+    { weight: 4, arbitrary: fc.constantFrom(...BODY_CHARSETS).map((charset) => ({ charset, name: charset })) },
+    {
+      weight: 1,
+      arbitrary: fc
+        .tuple(
+          fc.constantFrom(...BODY_CHARSETS),
+          fc.constantFrom('utf8', 'utf-32', 'ucs-2', 'iso-8859-1', 'us-ascii', 'cesu-8', 'utf-9', 'x-unknown', 'utf-'),
+        )
+        .map(([charset, name]) => ({ charset, name })),
+    },
+    {
+      weight: 1,
+      arbitrary: fc
+        .tuple(fc.constantFrom(...BODY_CHARSETS), fc.stringMatching(/^[A-Za-z0-9_-]{1,20}$/))
+        .map(([charset, name]) => ({ charset, name })),
+    },
   );
   return fc
     .tuple(text, declared)
@@ -246,22 +270,29 @@ export function wireBody(fields: Record<string, fc.Arbitrary<unknown>>): fc.Arbi
     { weight: 2, arbitrary: hostileJsonValue().map(json) },
     { weight: 1, arbitrary: bodyShapedLike(fields).chain((b) => fc.nat({ max: 200 }).map((n) => json(b).subarray(0, n))) },
     { weight: 1, arbitrary: fc.uint8Array({ maxLength: 400 }).map((a) => Buffer.from(a)) },
-    { weight: 1, arbitrary: fc.constantFrom('', '{', '{"email":', '[', '[[[[[[[[[[', '{"a":1,"a":2}', 'true', '1e999', '"\\ud800"', '\ufeff{}').map((s) => Buffer.from(s)) },
+    {
+      weight: 1,
+      arbitrary: fc
+        .constantFrom('', '{', '{"email":', '[', '[[[[[[[[[[', '{"a":1,"a":2}', 'true', '1e999', '"\\ud800"', '\ufeff{}')
+        .map((s) => Buffer.from(s)),
+    },
     { weight: 1, arbitrary: fc.nat({ max: 3000 }).map((depth) => Buffer.from('['.repeat(depth) + ']'.repeat(depth))) },
     { weight: 1, arbitrary: fc.integer({ min: 90_000, max: 200_000 }).map((n) => json({ email: 'a@b.co', password: 'x'.repeat(n) })) },
   );
-  const described = fc.record({
-    contentType: fc.option(fc.oneof({ weight: 4, arbitrary: fc.constant('application/json') }, { weight: 2, arbitrary: contentType() }), {
-      nil: undefined,
-      freq: 10,
-    }),
-    // Mostly none: a declared encoding the bytes do not match is only one of many ways to be wrong.
-    contentEncoding: fc.oneof(
-      { weight: 8, arbitrary: fc.constant(undefined) },
-      { weight: 1, arbitrary: fc.constantFrom('gzip', 'deflate', 'br', 'identity', 'x-unknown', 'gzip, gzip') },
-    ),
-    payload: text,
-  }).map((body) => withShortDescription(body));
+  const described = fc
+    .record({
+      contentType: fc.option(fc.oneof({ weight: 4, arbitrary: fc.constant('application/json') }, { weight: 2, arbitrary: contentType() }), {
+        nil: undefined,
+        freq: 10,
+      }),
+      // Mostly none: a declared encoding the bytes do not match is only one of many ways to be wrong.
+      contentEncoding: fc.oneof(
+        { weight: 8, arbitrary: fc.constant(undefined) },
+        { weight: 1, arbitrary: fc.constantFrom('gzip', 'deflate', 'br', 'identity', 'x-unknown', 'gzip, gzip') },
+      ),
+      payload: text,
+    })
+    .map((body) => withShortDescription(body));
   return fc.oneof({ weight: 8, arbitrary: described }, { weight: 1, arbitrary: charsetBody(fields) });
 }
 
@@ -284,13 +315,22 @@ export function headerValueBytes(maxLength = 300): fc.Arbitrary<Buffer> {
     { weight: 2, arbitrary: fc.string({ unit: 'grapheme', maxLength }).map((s) => Buffer.from(s, 'utf8')) },
     { weight: 2, arbitrary: fc.uint8Array({ maxLength }).map((a) => usable(Buffer.from(a))) },
     { weight: 1, arbitrary: fc.constantFrom(...NOTORIOUS_STRINGS).map((s) => usable(Buffer.from(s, 'utf8'))) },
-    { weight: 1, arbitrary: fc.tuple(fc.constantFrom('a', 'é', ',', ' '), fc.integer({ min: 1000, max: 20_000 })).map(([c, n]) => Buffer.from(c.repeat(n), 'utf8')) },
+    {
+      weight: 1,
+      arbitrary: fc
+        .tuple(fc.constantFrom('a', 'é', ',', ' '), fc.integer({ min: 1000, max: 20_000 }))
+        .map(([c, n]) => Buffer.from(c.repeat(n), 'utf8')),
+    },
   );
 }
 
 /** X-Forwarded-For values: plausible address lists, garbage, and long chains. */
 export function forwardedFor(): fc.Arbitrary<Buffer> {
-  const address = fc.oneof(fc.ipV4(), fc.ipV6(), fc.constantFrom('127.0.0.1', '::1', '::ffff:127.0.0.1', 'unknown', '', '256.1.1.1', '1.2.3', '[::1]:80', 'fe80::1%eth0'));
+  const address = fc.oneof(
+    fc.ipV4(),
+    fc.ipV6(),
+    fc.constantFrom('127.0.0.1', '::1', '::ffff:127.0.0.1', 'unknown', '', '256.1.1.1', '1.2.3', '[::1]:80', 'fe80::1%eth0'),
+  );
   return fc.oneof(
     { weight: 3, arbitrary: fc.array(address, { minLength: 1, maxLength: 6 }).map((list) => Buffer.from(list.join(', '), 'latin1')) },
     { weight: 1, arbitrary: fc.array(fc.ipV4(), { minLength: 200, maxLength: 600 }).map((list) => Buffer.from(list.join(','), 'latin1')) },
@@ -326,7 +366,8 @@ export function rawRequest(baseUrl: string, request: RawRequest, timeoutMs = 15_
   const lines: Buffer[] = [Buffer.from(`${request.method} ${request.path} HTTP/1.1\r\n`, 'latin1')];
   if (!has('host')) lines.push(Buffer.from(`Host: ${hostname}:${port}\r\n`));
   lines.push(Buffer.from('Connection: close\r\n'));
-  if (request.body && !has('content-length') && !has('transfer-encoding')) lines.push(Buffer.from(`Content-Length: ${request.body.length}\r\n`));
+  if (request.body && !has('content-length') && !has('transfer-encoding'))
+    lines.push(Buffer.from(`Content-Length: ${request.body.length}\r\n`));
   for (const [name, value] of headers) {
     lines.push(Buffer.from(`${name}: `, 'latin1'), typeof value === 'string' ? Buffer.from(value, 'latin1') : value, Buffer.from('\r\n'));
   }
@@ -349,7 +390,11 @@ export function rawRequest(baseUrl: string, request: RawRequest, timeoutMs = 15_
       try {
         resolve(parseResponse(raw));
       } catch (error) {
-        reject(new Error(`${(error as Error).message} (${request.method} ${request.path.slice(0, 100)}): ${JSON.stringify(raw.toString('latin1').slice(0, 200))}`));
+        reject(
+          new Error(
+            `${(error as Error).message} (${request.method} ${request.path.slice(0, 100)}): ${JSON.stringify(raw.toString('latin1').slice(0, 200))}`,
+          ),
+        );
       }
     });
     socket.write(Buffer.concat(lines));
@@ -391,7 +436,16 @@ function dechunk(data: Buffer): Buffer {
  * Returns the offending fragment, or undefined when the text is clean.
  */
 export function internalDetailIn(text: string): string | undefined {
-  const patterns = [/\/work\//, /node_modules/, /\.ts:\d+/, /\.js:\d+:\d+/, /\bat [\w$.<>]+ \(/, /(^|\n)\s*at \S/, /"stack"/, /\b[A-Z]\w*Error: /];
+  const patterns = [
+    /\/work\//,
+    /node_modules/,
+    /\.ts:\d+/,
+    /\.js:\d+:\d+/,
+    /\bat [\w$.<>]+ \(/,
+    /(^|\n)\s*at \S/,
+    /"stack"/,
+    /\b[A-Z]\w*Error: /,
+  ];
   for (const pattern of patterns) {
     const match = pattern.exec(text);
     if (match) return text.slice(Math.max(0, match.index - 40), match.index + 80);

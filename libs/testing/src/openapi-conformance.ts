@@ -1,7 +1,7 @@
 import SwaggerParser from '@apidevtools/swagger-parser';
+import type { OpenAPIObject } from '@nestjs/swagger';
 import Ajv, { type ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
-import type { OpenAPIObject } from '@nestjs/swagger';
 
 /** What a test has of a real answer (supertest's response has these). */
 export interface RealAnswer {
@@ -11,7 +11,10 @@ export interface RealAnswer {
   text?: string;
 }
 
-type Responses = Record<string, { content?: Record<string, { schema?: object }>; headers?: Record<string, { required?: boolean; schema?: { type?: string } }> }>;
+type Responses = Record<
+  string,
+  { content?: Record<string, { schema?: object }>; headers?: Record<string, { required?: boolean; schema?: { type?: string } }> }
+>;
 
 /** Validates a document with a real OpenAPI validator (it is not modified). */
 export async function validateOpenApiDocument(document: OpenAPIObject): Promise<void> {
@@ -35,18 +38,24 @@ export class OpenApiConformance {
 
   /** Problems of an answer of `method path` (the documented path template); empty when it conforms. */
   problems(method: string, path: string, answer: RealAnswer): string[] {
-    const responses = (this.document.paths[path] as Record<string, { responses: Responses }> | undefined)?.[method.toLowerCase()]?.responses;
+    const responses = (this.document.paths[path] as Record<string, { responses: Responses }> | undefined)?.[method.toLowerCase()]
+      ?.responses;
     if (!responses) return [`${method} ${path} is not documented`];
     const declared = responses[String(answer.status)];
-    if (!declared) return [`${method} ${path} answered ${answer.status}, which it does not declare (${Object.keys(responses).join(', ')}): ${answer.text ?? ''}`];
+    if (!declared)
+      return [
+        `${method} ${path} answered ${answer.status}, which it does not declare (${Object.keys(responses).join(', ')}): ${answer.text ?? ''}`,
+      ];
     const problems: string[] = [];
     const contentType = String(answer.headers['content-type'] ?? '').split(';')[0];
     const schema = declared.content?.[contentType]?.schema;
     if (!declared.content && answer.text) problems.push(`${answer.status} declares no body but got ${answer.text.slice(0, 200)}`);
-    if (declared.content && !declared.content[contentType]) problems.push(`${answer.status} answered ${contentType || 'no content type'}, declared ${Object.keys(declared.content).join(', ')}`);
+    if (declared.content && !declared.content[contentType])
+      problems.push(`${answer.status} answered ${contentType || 'no content type'}, declared ${Object.keys(declared.content).join(', ')}`);
     if (schema && contentType === 'application/json') {
       const validate = this.validatorFor(`${method} ${path} ${answer.status}`, schema);
-      if (!validate(answer.body)) problems.push(`${answer.status} body ${JSON.stringify(answer.body).slice(0, 300)}: ${this.ajv.errorsText(validate.errors)}`);
+      if (!validate(answer.body))
+        problems.push(`${answer.status} body ${JSON.stringify(answer.body).slice(0, 300)}: ${this.ajv.errorsText(validate.errors)}`);
     }
     for (const [name, header] of Object.entries(declared.headers ?? {})) {
       const value = answer.headers[name.toLowerCase()];
@@ -54,7 +63,8 @@ export class OpenApiConformance {
         if (header.required) problems.push(`${answer.status} lacks the required header ${name}`);
         continue;
       }
-      if (header.schema?.type === 'integer' && !/^\d+$/.test(String(value))) problems.push(`${answer.status} header ${name}=${String(value)} is not an integer`);
+      if (header.schema?.type === 'integer' && !/^\d+$/.test(String(value)))
+        problems.push(`${answer.status} header ${name}=${String(value)} is not an integer`);
     }
     return problems;
   }

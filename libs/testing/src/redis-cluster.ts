@@ -3,7 +3,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+
 import { Redis } from 'ioredis';
+
 import { freePort } from './free-port';
 import { stopProcess, waitForRedis } from './redis-server';
 
@@ -109,7 +111,8 @@ export async function startRedisCluster(options: RedisClusterOptions | number = 
     await Promise.all([...children.values()].map((child) => stopProcess(child)));
     await rm(dir, { recursive: true, force: true });
   };
-  const liveNodes = () => new Set([...children].filter(([, c]) => c.exitCode === null && c.signalCode === null).map(([port]) => address(port)));
+  const liveNodes = () =>
+    new Set([...children].filter(([, c]) => c.exitCode === null && c.signalCode === null).map(([port]) => address(port)));
   const anyLivePort = () => {
     const [first] = liveNodes();
     if (!first) throw new Error('no live node left in the cluster');
@@ -137,16 +140,25 @@ export async function startRedisCluster(options: RedisClusterOptions | number = 
         spawn(
           'redis-server',
           [
-            '--port', String(port),
-            '--bind', '127.0.0.1',
-            '--cluster-enabled', 'yes',
-            '--cluster-port', String(busPorts[i]),
-            '--cluster-config-file', join(dir, `nodes-${port}.conf`),
+            '--port',
+            String(port),
+            '--bind',
+            '127.0.0.1',
+            '--cluster-enabled',
+            'yes',
+            '--cluster-port',
+            String(busPorts[i]),
+            '--cluster-config-file',
+            join(dir, `nodes-${port}.conf`),
             ...(nodeTimeoutMs === undefined ? [] : ['--cluster-node-timeout', String(nodeTimeoutMs)]),
-            '--save', '',
-            '--appendonly', 'no',
-            '--daemonize', 'no',
-            '--dir', dir,
+            '--save',
+            '',
+            '--appendonly',
+            'no',
+            '--daemonize',
+            'no',
+            '--dir',
+            dir,
           ],
           { stdio: 'ignore' },
         ),

@@ -1,5 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+
 import { Redis } from 'ioredis';
+
 import { freePort } from './free-port';
 
 /** A standalone redis-server owned by one test, on a free loopback port. */

@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage } from 'node:http';
-import { gunzipSync, inflateSync, brotliDecompressSync } from 'node:zlib';
+import { brotliDecompressSync, gunzipSync, inflateSync } from 'node:zlib';
+
 import { freePort } from './free-port';
 
 export interface SentryEnvelope {

@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto';
+
 import { Redis } from 'ioredis';
+
 import { createRedisClient, type RedisClient } from '@nest-hardening/redis';
 
 export const TEST_REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';

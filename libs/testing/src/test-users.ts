@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto';
+
 import request from 'supertest';
+
 import { gatewaySignedHeaders } from './gateway-signing';
 
 export interface TestTokens {
@@ -30,13 +32,17 @@ export interface TestClientOptions {
 
 function clientHeaders(options: TestClientOptions, path: string): Record<string, string> {
   const headers: Record<string, string> = { 'user-agent': options.userAgent ?? 'jest-e2e/1.0' };
-  if (options.forwardedFor && options.gatewaySecret) Object.assign(headers, gatewaySignedHeaders(options.gatewaySecret, 'POST', path, options.forwardedFor));
+  if (options.forwardedFor && options.gatewaySecret)
+    Object.assign(headers, gatewaySignedHeaders(options.gatewaySecret, 'POST', path, options.forwardedFor));
   else if (options.forwardedFor) headers['x-forwarded-for'] = options.forwardedFor;
   return headers;
 }
 
 /** Registers through `baseUrl` (gateway `/api` or a service root) and logs in. */
-export async function registerAndLogin(baseUrl: string, options: TestClientOptions & { email?: string; password?: string } = {}): Promise<TestUser> {
+export async function registerAndLogin(
+  baseUrl: string,
+  options: TestClientOptions & { email?: string; password?: string } = {},
+): Promise<TestUser> {
   const email = options.email ?? uniqueEmail();
   const password = options.password ?? TEST_PASSWORD;
   const path = `${options.pathPrefix ?? '/api'}/auth/register`;
@@ -46,12 +52,7 @@ export async function registerAndLogin(baseUrl: string, options: TestClientOptio
   return { id: registered.body.id as string, email, password, ...tokens };
 }
 
-export async function login(
-  baseUrl: string,
-  email: string,
-  password: string,
-  options: TestClientOptions = {},
-): Promise<TestTokens> {
+export async function login(baseUrl: string, email: string, password: string, options: TestClientOptions = {}): Promise<TestTokens> {
   const path = `${options.pathPrefix ?? '/api'}/auth/login`;
   const res = await request(baseUrl).post(path).set(clientHeaders(options, path)).send({ email, password });
   if (res.status !== 200) throw new Error(`login failed: ${res.status} ${JSON.stringify(res.body)}`);

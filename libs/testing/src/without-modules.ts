@@ -15,18 +15,29 @@ export interface WithoutModulesResult<T> {
  * packages cannot be resolved (as if not installed): proves a library loads and works without
  * its optional peer dependencies. The script prints its result as one JSON line on stdout.
  */
-export function runWithoutModules<T>(script: string, blocked: readonly string[], env: Record<string, string> = {}): Promise<WithoutModulesResult<T>> {
+export function runWithoutModules<T>(
+  script: string,
+  blocked: readonly string[],
+  env: Record<string, string> = {},
+): Promise<WithoutModulesResult<T>> {
   const args = [
-    '-r', 'ts-node/register/transpile-only',
-    '-r', 'tsconfig-paths/register',
-    '-r', join(__dirname, 'block-modules.preload.ts'),
+    '-r',
+    'ts-node/register/transpile-only',
+    '-r',
+    'tsconfig-paths/register',
+    '-r',
+    join(__dirname, 'block-modules.preload.ts'),
     join(ROOT, script),
   ];
   return new Promise((resolve, reject) => {
     execFile(
       process.execPath,
       args,
-      { cwd: ROOT, env: { ...process.env, ...env, BLOCKED_MODULES: blocked.join(','), TS_NODE_PROJECT: join(ROOT, 'tsconfig.json') }, timeout: 60_000 },
+      {
+        cwd: ROOT,
+        env: { ...process.env, ...env, BLOCKED_MODULES: blocked.join(','), TS_NODE_PROJECT: join(ROOT, 'tsconfig.json') },
+        timeout: 60_000,
+      },
       (error, stdout, stderr) => {
         const lines = stdout.trim().split('\n');
         try {

@@ -1,7 +1,7 @@
 import { z } from 'zod';
+
 import {
   commonEnvShape,
-  type Env,
   generatedSecret,
   ipList,
   nonNegativeInt,
@@ -11,8 +11,9 @@ import {
   positiveInt,
   rateLimitBudget,
   url,
-  type VerifierSettings,
   verifierSettings,
+  type Env,
+  type VerifierSettings,
 } from '@nest-hardening/config';
 
 const FIFTEEN_MINUTES_MS = 15 * 60 * 1000;
@@ -22,8 +23,16 @@ const originList = () =>
   z
     .string()
     .default('')
-    .transform((v) => v.split(',').map((s) => s.trim()).filter((s) => s.length > 0))
-    .refine((origins) => origins.every(isOrigin), 'must be a comma-separated list of origins such as https://app.example.com (scheme, host, optional port; no path, no wildcard)');
+    .transform((v) =>
+      v
+        .split(',')
+        .map((s) => s.trim())
+        .filter((s) => s.length > 0),
+    )
+    .refine(
+      (origins) => origins.every(isOrigin),
+      'must be a comma-separated list of origins such as https://app.example.com (scheme, host, optional port; no path, no wildcard)',
+    );
 
 function isOrigin(value: string): boolean {
   try {
@@ -39,21 +48,39 @@ export const apiGatewayEnvShape = {
   ...commonEnvShape,
   PORT: port(3000).describe('listen port'),
   // The gateway is the edge: by default nobody may set the client address through X-Forwarded-For.
-  TRUSTED_PROXIES: ipList('none').describe('load balancers allowed to set `X-Forwarded-For` (addresses, CIDRs, `loopback`; `none` trusts nobody)'),
+  TRUSTED_PROXIES: ipList('none').describe(
+    'load balancers allowed to set `X-Forwarded-For` (addresses, CIDRs, `loopback`; `none` trusts nobody)',
+  ),
   AUTH_SERVICE_URL: url(['http', 'https'], 'http://127.0.0.1:3001').describe('auth-service upstream (the JWKS is read from it)'),
   PROFILE_SERVICE_URL: url(['http', 'https'], 'http://127.0.0.1:3002').describe('profile-service upstream'),
   UPSTREAM_TIMEOUT_MS: positiveInt(10_000).describe('an upstream that has not answered within this time gets the client a 504'),
   UPSTREAM_MAX_SOCKETS: positiveInt(256).describe('keep-alive connections the gateway pools per service, at most'),
   // Below the services' 65 s keep-alive, so the gateway never reuses a connection the service is closing.
-  UPSTREAM_IDLE_TIMEOUT_MS: positiveInt(30_000).describe("an idle pooled connection is closed after this (keep it below the services' keep-alive timeout)"),
+  UPSTREAM_IDLE_TIMEOUT_MS: positiveInt(30_000).describe(
+    "an idle pooled connection is closed after this (keep it below the services' keep-alive timeout)",
+  ),
   KEYS_DIR: z.string().default('.keys').describe('folder for development secrets generated on first start (never used in production)'),
   PSEUDONYM_SECRET: generatedSecret().describe('HMAC key of pseudonymised emails and addresses in logs and Sentry'),
-  ...rateLimitBudget('GENERAL', { limit: 100, onRedisError: 'memory', meaning: 'general budget per user (per address when anonymous) ([rate limiting](rate-limiting.md))' }),
-  ...rateLimitBudget('AUTH', { limit: 5, onRedisError: 'fail-closed', meaning: 'login, register and password-change budget per address and per email' }),
+  ...rateLimitBudget('GENERAL', {
+    limit: 100,
+    onRedisError: 'memory',
+    meaning: 'general budget per user (per address when anonymous) ([rate limiting](rate-limiting.md))',
+  }),
+  ...rateLimitBudget('AUTH', {
+    limit: 5,
+    onRedisError: 'fail-closed',
+    meaning: 'login, register and password-change budget per address and per email',
+  }),
   ...rateLimitBudget('REFRESH', { limit: 30, onRedisError: 'fail-closed', meaning: 'refresh budget' }),
   // Charged in the same Redis call as the general budget; the service charges it only for direct requests.
-  ...rateLimitBudget('PROFILE', { limit: 100, onRedisError: 'memory', meaning: "profile-service's per-user budget, charged here for requests through the gateway (set the same values on both)" }),
-  RATE_LIMIT_MALFORMED_LIMIT: positiveInt(50).describe('per-address budget of credential requests the service refused as malformed (400, 413, 415)'),
+  ...rateLimitBudget('PROFILE', {
+    limit: 100,
+    onRedisError: 'memory',
+    meaning: "profile-service's per-user budget, charged here for requests through the gateway (set the same values on both)",
+  }),
+  RATE_LIMIT_MALFORMED_LIMIT: positiveInt(50).describe(
+    'per-address budget of credential requests the service refused as malformed (400, 413, 415)',
+  ),
   RATE_LIMIT_MALFORMED_WINDOW_MS: positiveInt(FIFTEEN_MINUTES_MS).describe('window of the malformed budget'),
   RATE_LIMIT_IP_CEILING_LIMIT: nonNegativeInt(0).describe('per-address ceiling across all users; 0 turns it off'),
   RATE_LIMIT_IP_CEILING_WINDOW_MS: positiveInt(FIFTEEN_MINUTES_MS).describe('window of the per-address ceiling'),

@@ -1,4 +1,5 @@
 import type { CorsOptions } from '@nestjs/common/interfaces/external/cors-options.interface';
+
 import { RATE_LIMIT_HEADERS } from '@nest-hardening/openapi';
 
 /**

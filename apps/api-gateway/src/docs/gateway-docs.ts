@@ -1,6 +1,8 @@
-import { type INestApplication, Logger } from '@nestjs/common';
-import { DocumentBuilder, type OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
+import { Logger, type INestApplication } from '@nestjs/common';
+import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
+
 import { DOCS_PATH, ErrorDto, withErrorSchema } from '@nest-hardening/openapi';
+
 import type { ApiGatewayConfig } from '../config/api-gateway.config';
 import { composeGatewayDocument, type ServiceDocument } from './gateway-document';
 
@@ -64,7 +66,7 @@ export function serveGatewayDocs(app: INestApplication, config: ApiGatewayConfig
       app,
       new DocumentBuilder()
         .setTitle('API')
-        .setDescription('Every route, as a client reaches it through the gateway: services under /api, the gateway\'s own beside them.')
+        .setDescription("Every route, as a client reaches it through the gateway: services under /api, the gateway's own beside them.")
         .addBearerAuth()
         .build(),
       { extraModels: [ErrorDto] },
@@ -72,6 +74,7 @@ export function serveGatewayDocs(app: INestApplication, config: ApiGatewayConfig
   );
   const services = new ServiceDocuments(serviceSources(config), config.UPSTREAM_TIMEOUT_MS);
   SwaggerModule.setup(DOCS_PATH, app, own, {
-    patchDocumentOnRequest: async (_req: unknown, _res: unknown, document: OpenAPIObject) => composeGatewayDocument(document, await services.all()),
+    patchDocumentOnRequest: async (_req: unknown, _res: unknown, document: OpenAPIObject) =>
+      composeGatewayDocument(document, await services.all()),
   });
 }

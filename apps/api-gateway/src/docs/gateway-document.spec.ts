@@ -1,4 +1,5 @@
 import type { OpenAPIObject } from '@nestjs/swagger';
+
 import { composeGatewayDocument } from './gateway-document';
 
 const error = { type: 'object', properties: { statusCode: { type: 'integer' } } };
@@ -14,7 +15,11 @@ describe('composeGatewayDocument', () => {
 
   it('keeps only the paths the gateway routes to the service, under /api', () => {
     const composed = composeGatewayDocument(own, [
-      { service: 'auth', routes: ['/me'], document: serviceDocument({ '/me': ok, '/me/sessions': ok, '/meta': ok, '/.well-known/jwks.json': ok }) },
+      {
+        service: 'auth',
+        routes: ['/me'],
+        document: serviceDocument({ '/me': ok, '/me/sessions': ok, '/meta': ok, '/.well-known/jwks.json': ok }),
+      },
     ]);
     expect(Object.keys(composed.paths).sort()).toEqual(['/api/me', '/api/me/sessions', '/health']);
     expect(composed.paths['/api/me'].get?.operationId).toBe('auth_C_get');

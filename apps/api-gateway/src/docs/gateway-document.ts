@@ -1,5 +1,5 @@
-import { getSchemaPath, type OpenAPIObject } from '@nestjs/swagger';
-import type { ResponseObject, ResponsesObject } from '@nestjs/swagger';
+import { getSchemaPath, type OpenAPIObject, type ResponseObject, type ResponsesObject } from '@nestjs/swagger';
+
 import { ErrorDto, operationsOf, RATE_LIMIT_HEADERS, required, RETRY_AFTER_HEADER, withErrorSchema } from '@nest-hardening/openapi';
 
 /** Where the gateway mounts the services' routes. */
@@ -28,8 +28,16 @@ function addGatewayAnswers(responses: ResponsesObject): void {
     response.headers = { ...response.headers, ...rateLimited };
   }
   const add = (status: number, response: ResponseObject) => (responses[status] ??= response);
-  add(429, { description: 'a rate limit refused the request; wait `Retry-After` seconds', headers: { ...rateLimited, ...retryAfter }, content: errorBody });
-  add(503, { description: 'a dependency (Redis, Postgres) is unavailable; retry after `Retry-After` seconds', headers: retryAfter, content: errorBody });
+  add(429, {
+    description: 'a rate limit refused the request; wait `Retry-After` seconds',
+    headers: { ...rateLimited, ...retryAfter },
+    content: errorBody,
+  });
+  add(503, {
+    description: 'a dependency (Redis, Postgres) is unavailable; retry after `Retry-After` seconds',
+    headers: retryAfter,
+    content: errorBody,
+  });
   add(502, { description: 'the service behind the gateway is unreachable', headers: rateLimited, content: errorBody });
   add(504, { description: 'the service behind the gateway did not answer in time', headers: rateLimited, content: errorBody });
   const answered429 = responses[429];

@@ -1,5 +1,6 @@
 import { Controller, Get, Header } from '@nestjs/common';
 import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
+
 import { JWKS_CACHE_CONTROL, JWKS_RESPONSE_SCHEMA, Public, PublicKeyStore } from '@nest-hardening/auth';
 import { SkipRateLimit } from '@nest-hardening/rate-limit';
 

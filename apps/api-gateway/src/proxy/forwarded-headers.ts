@@ -1,11 +1,20 @@
 import type { IncomingMessage } from 'node:http';
+
 import type { INestApplication } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { Request } from 'express';
+
 import { clientIp, GATEWAY_SIGNATURE_HEADER, signGatewayRequest } from '@nest-hardening/client-ip';
 
 /** Headers a client must not be able to pass to a service: the gateway decides these. */
-export const CLIENT_HEADERS_DROPPED = ['forwarded', 'x-forwarded-host', 'x-forwarded-proto', 'x-forwarded-port', 'x-real-ip', GATEWAY_SIGNATURE_HEADER];
+export const CLIENT_HEADERS_DROPPED = [
+  'forwarded',
+  'x-forwarded-host',
+  'x-forwarded-proto',
+  'x-forwarded-port',
+  'x-real-ip',
+  GATEWAY_SIGNATURE_HEADER,
+];
 
 /** Express app setting that holds the secret the gateway signs forwarded headers with. */
 const GATEWAY_SECRET_SETTING = 'gateway secret';

@@ -1,8 +1,10 @@
 import { All, Controller, Post, Req, Res } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
+
 import { Public } from '@nest-hardening/auth';
 import { RateLimitPolicy } from '@nest-hardening/rate-limit';
+
 import { Upstreams } from './upstreams';
 
 /**

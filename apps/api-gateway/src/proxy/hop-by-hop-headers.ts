@@ -26,5 +26,10 @@ const EMPTY: ReadonlySet<string> = new Set();
 /** The field names listed in a `Connection` field ("close" and "keep-alive" among them, harmlessly). */
 function connectionOptions(connection: string | undefined): Set<string> | undefined {
   if (!connection || connection === 'keep-alive' || connection === 'close') return undefined;
-  return new Set(connection.split(',').map((option) => option.trim().toLowerCase()).filter(Boolean));
+  return new Set(
+    connection
+      .split(',')
+      .map((option) => option.trim().toLowerCase())
+      .filter(Boolean),
+  );
 }

@@ -1,6 +1,15 @@
-import { type Agent, type ClientRequest, type IncomingHttpHeaders, type IncomingMessage, request as httpRequest, type ServerResponse } from 'node:http';
+import {
+  request as httpRequest,
+  type Agent,
+  type ClientRequest,
+  type IncomingHttpHeaders,
+  type IncomingMessage,
+  type ServerResponse,
+} from 'node:http';
 import { request as httpsRequest } from 'node:https';
+
 import { mergeRelayedRateLimitHeaders } from '@nest-hardening/rate-limit';
+
 import { CLIENT_HEADERS_DROPPED, forwardedHeaders } from './forwarded-headers';
 import { endToEndHeaders } from './hop-by-hop-headers';
 import { createUpstreamAgent, type UpstreamAgentOptions } from './upstream-agent';
@@ -94,7 +103,8 @@ export class UpstreamProxy {
     Object.assign(headers, forwardedHeaders(req));
     headers.host = this.host;
     // A chunked body stays chunked: without a length, Node would send a GET's or DELETE's body unframed.
-    if (req.headers['transfer-encoding'] !== undefined && req.headers['content-length'] === undefined) headers['transfer-encoding'] = 'chunked';
+    if (req.headers['transfer-encoding'] !== undefined && req.headers['content-length'] === undefined)
+      headers['transfer-encoding'] = 'chunked';
     return headers;
   }
 }

@@ -1,4 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
+
 import { API_GATEWAY_CONFIG, type ApiGatewayConfig } from '../config/api-gateway.config';
 import { UpstreamProxy } from './upstream-proxy';
 

@@ -1,9 +1,11 @@
 import { Injectable } from '@nestjs/common';
+
 import type { AuthenticatedUser, Role } from '@nest-hardening/auth';
 import { SecurityEvents } from '@nest-hardening/security-events';
-import { type AuthorizationChange, SessionsService } from '@nest-hardening/sessions';
+import { SessionsService, type AuthorizationChange } from '@nest-hardening/sessions';
+
 import { AccountNotFoundError, LastAdminError, SelfAdministrationError } from './accounts.errors';
-import { type AccountStatus, type UserRow, UsersRepository } from './users.repository';
+import { UsersRepository, type AccountStatus, type UserRow } from './users.repository';
 
 /**
  * What admins do to other accounts. Every change to what an account may do moves it to a new

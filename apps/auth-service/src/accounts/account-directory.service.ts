@@ -1,13 +1,15 @@
 import { Injectable } from '@nestjs/common';
+
 import { LockoutService, type LockoutAddressState, type LockoutState } from '@nest-hardening/lockout';
-import { normalizeEmail } from './account-email';
+
 import { AuditTrail } from '../audit/audit-trail';
 import { SecurityEventsRepository } from '../audit/security-events.repository';
-import type { AccountListQuery } from './account-list.query';
-import { type AccountPageDto, type AccountSummaryDto, mapAccount } from './accounts.dto';
-import { decodeListCursor, encodeListCursor } from './list-cursor';
-import { type ListCursor, type UserRow, UsersRepository } from './users.repository';
 import { DEFAULT_PAGE_LIMIT } from '../paging/page-limit.decorator';
+import { normalizeEmail } from './account-email';
+import type { AccountListQuery } from './account-list.query';
+import { mapAccount, type AccountPageDto, type AccountSummaryDto } from './accounts.dto';
+import { decodeListCursor, encodeListCursor } from './list-cursor';
+import { UsersRepository, type ListCursor, type UserRow } from './users.repository';
 
 /** An address of a locked account as an admin sees it: the keyed hash beside where it failed from. */
 export interface AddressView extends LockoutAddressState {
@@ -46,7 +48,10 @@ export class AccountDirectory {
     const rows = await this.users.listNewest({ status: query.status, after, limit });
     return {
       items: await Promise.all(rows.map((row) => this.summary(row))),
-      nextCursor: rows.length === limit ? encodeListCursor({ at: rows[rows.length - 1].created_at.toISOString(), id: rows[rows.length - 1].id }) : null,
+      nextCursor:
+        rows.length === limit
+          ? encodeListCursor({ at: rows[rows.length - 1].created_at.toISOString(), id: rows[rows.length - 1].id })
+          : null,
     };
   }
 

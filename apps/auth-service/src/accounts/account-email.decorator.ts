@@ -1,6 +1,7 @@
 import { applyDecorators } from '@nestjs/common';
 import { ApiProperty } from '@nestjs/swagger';
 import { ValidateBy } from 'class-validator';
+
 import { isAccountEmail, MAX_EMAIL_LENGTH } from './account-email';
 
 /**

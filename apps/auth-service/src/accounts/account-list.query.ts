@@ -1,7 +1,8 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsOptional, Matches } from 'class-validator';
-import { IsAccountEmail } from './account-email.decorator';
+
 import { IsPageLimit } from '../paging/page-limit.decorator';
+import { IsAccountEmail } from './account-email.decorator';
 
 /** `GET /accounts?email=` (one exact, normalised match) or `?status=&cursor=&limit=` (newest first). */
 export class AccountListQuery {

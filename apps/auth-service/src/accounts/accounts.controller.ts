@@ -1,18 +1,28 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Patch, Query, UseInterceptors } from '@nestjs/common';
 import { ApiConflictResponse, ApiNoContentResponse, ApiNotFoundResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
-import { type AuthenticatedUser, CurrentUser, Roles } from '@nest-hardening/auth';
+
+import { CurrentUser, Roles, type AuthenticatedUser } from '@nest-hardening/auth';
 import { LockoutService } from '@nest-hardening/lockout';
 import { ApiErrors } from '@nest-hardening/openapi';
 import { RateLimitPolicy } from '@nest-hardening/rate-limit';
+
 import { AdminActionInterceptor } from '../audit/admin-action.interceptor';
 import { EventPageQuery } from '../audit/event-page.query';
 import { SecurityEventHistory } from '../audit/security-event-history.service';
 import { SecurityEventPageDto } from '../audit/security-event.dto';
 import { AccountAdministrationService } from './account-administration.service';
-import { AccountsService } from './accounts.service';
 import { AccountDirectory, type LockoutView } from './account-directory.service';
 import { AccountListQuery } from './account-list.query';
-import { AccountDto, AccountPageDto, ChangeRoleDto, ChangeStatusDto, ClearedLockoutViewDto, LockoutViewDto, mapAccount } from './accounts.dto';
+import {
+  AccountDto,
+  AccountPageDto,
+  ChangeRoleDto,
+  ChangeStatusDto,
+  ClearedLockoutViewDto,
+  LockoutViewDto,
+  mapAccount,
+} from './accounts.dto';
+import { AccountsService } from './accounts.service';
 
 /** Account administration (role `admin`). Every change an admin makes or tries is recorded with their id. */
 @ApiTags('accounts')
@@ -58,7 +68,8 @@ export class AccountsController {
 
   @Get(':id/lockout')
   @ApiOkResponse({
-    description: 'locked or not, until when, failure counts, backoff level; each address as a keyed hash beside its /24 or /48 network and failure history',
+    description:
+      'locked or not, until when, failure counts, backoff level; each address as a keyed hash beside its /24 or /48 network and failure history',
     type: LockoutViewDto,
   })
   @ApiNotFoundResponse()

@@ -1,7 +1,9 @@
 import { ApiProperty, OmitType } from '@nestjs/swagger';
 import { IsIn } from 'class-validator';
+
 import type { Role } from '@nest-hardening/auth';
 import { LockoutAddressStateDto, LockoutStateDto } from '@nest-hardening/lockout';
+
 import type { AccountStatus, UserRow } from './users.repository';
 
 const ROLES: Role[] = ['user', 'admin'];

@@ -1,12 +1,14 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
+
 import type { Role } from '@nest-hardening/auth';
 import { SecurityEvents } from '@nest-hardening/security-events';
+
 import { AUTH_SERVICE_CONFIG, type AuthServiceConfig } from '../config/auth-service.config';
+import { PasswordPolicy } from '../passwords/password-policy.service';
 import { normalizeEmail } from './account-email';
 import { AccountNotFoundError, EmailTakenError } from './accounts.errors';
-import { PasswordPolicy } from '../passwords/password-policy.service';
 import { PasswordHasher } from './password-hasher';
-import { type UserRow, UsersRepository } from './users.repository';
+import { UsersRepository, type UserRow } from './users.repository';
 
 /** Accounts: lookup by id (404 when absent), creation, and the idempotent bootstrap of the first admin. */
 @Injectable()

@@ -1,5 +1,7 @@
 import { Injectable } from '@nestjs/common';
+
 import type { LockoutAccount, LockoutAccountDirectory } from '@nest-hardening/lockout';
+
 import { UsersRepository } from './users.repository';
 
 /** Lets the lockout library find the owner of an email (to notify) and an account's email (admin routes). */

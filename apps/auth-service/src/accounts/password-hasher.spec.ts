@@ -1,4 +1,5 @@
 import { Algorithm, hash } from '@node-rs/argon2';
+
 import { PasswordHasher } from './password-hasher';
 
 describe('PasswordHasher', () => {

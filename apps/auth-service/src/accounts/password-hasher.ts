@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+
 import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { Algorithm, hash, verify } from '@node-rs/argon2';
 

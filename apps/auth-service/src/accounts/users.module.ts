@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+
 import { LockoutAccountDirectoryAdapter } from './lockout-account-directory.adapter';
 import { UsersRepository } from './users.repository';
 

@@ -1,8 +1,10 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { type Kysely, type Selectable, sql } from 'kysely';
-import { KYSELY } from '@nest-hardening/database';
-import type { AuthDatabase, UsersTable } from '../database/auth-database.schema';
+import { sql, type Kysely, type Selectable } from 'kysely';
+
 import type { Role } from '@nest-hardening/auth';
+import { KYSELY } from '@nest-hardening/database';
+
+import type { AuthDatabase, UsersTable } from '../database/auth-database.schema';
 
 export type UserRow = Selectable<UsersTable>;
 export type AccountStatus = UserRow['status'];
@@ -51,7 +53,11 @@ export class UsersRepository {
 
   /** Accounts in the index of started locks, most recently locked first (the caller checks each lock is live). */
   listLocked(page: { after?: ListCursor; limit: number }): Promise<(UserRow & { locked_at: Date })[]> {
-    let query = this.db.selectFrom('account_locks').innerJoin('users', 'users.id', 'account_locks.account_id').selectAll('users').select('account_locks.locked_at');
+    let query = this.db
+      .selectFrom('account_locks')
+      .innerJoin('users', 'users.id', 'account_locks.account_id')
+      .selectAll('users')
+      .select('account_locks.locked_at');
     const after = page.after;
     if (after) {
       query = query.where((eb) =>

@@ -1,6 +1,7 @@
-import { type CallHandler, type ExecutionContext, Injectable, type NestInterceptor } from '@nestjs/common';
+import { Injectable, type CallHandler, type ExecutionContext, type NestInterceptor } from '@nestjs/common';
 import type { Request } from 'express';
 import { tap, type Observable } from 'rxjs';
+
 import type { AuthenticatedUser } from '@nest-hardening/auth';
 import { DomainError } from '@nest-hardening/errors';
 import { SecurityEvents } from '@nest-hardening/security-events';

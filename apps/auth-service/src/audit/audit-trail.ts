@@ -1,8 +1,10 @@
 import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { Counter, Gauge, Registry } from 'prom-client';
-import { type SecurityEvent, SecurityEvents, type SecurityEventSink } from '@nest-hardening/security-events';
+
+import { SecurityEvents, type SecurityEvent, type SecurityEventSink } from '@nest-hardening/security-events';
+
 import { AUTH_SERVICE_CONFIG, type AuthServiceConfig } from '../config/auth-service.config';
-import { type AuditRecord, toAuditRecord } from './audit-record';
+import { toAuditRecord, type AuditRecord } from './audit-record';
 import { SecurityEventsRepository } from './security-events.repository';
 
 const LOCK_STARTED = new Set(['account_locked', 'account_lock_email_ceiling']);
@@ -133,7 +135,9 @@ export class AuditTrail implements SecurityEventSink, OnModuleInit, OnApplicatio
   private async applySideEffects(rows: (AuditRecord & { accountId: string | null })[]): Promise<void> {
     const withAccount = rows.filter((r): r is AuditRecord & { accountId: string } => r.accountId !== null);
     try {
-      await this.repository.recordLogins(withAccount.filter((r) => r.type === 'login_succeeded').map((r) => ({ accountId: r.accountId, at: r.at })));
+      await this.repository.recordLogins(
+        withAccount.filter((r) => r.type === 'login_succeeded').map((r) => ({ accountId: r.accountId, at: r.at })),
+      );
       await this.repository.recordLocks(
         withAccount
           .filter((r) => LOCK_STARTED.has(r.type))

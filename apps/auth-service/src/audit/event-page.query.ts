@@ -1,5 +1,6 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { IsOptional, Matches } from 'class-validator';
+
 import { IsPageLimit } from '../paging/page-limit.decorator';
 
 /** `?cursor=&limit=` of an event listing: the cursor is the id the previous page ended at. */

@@ -1,9 +1,10 @@
 import { Injectable } from '@nestjs/common';
-import { ActivityPageDto, mapActivity, mapSecurityEvent, SecurityEventPageDto } from './security-event.dto';
-import type { EventPageQuery } from './event-page.query';
-import { AuditTrail } from './audit-trail';
-import { SecurityEventsRepository } from './security-events.repository';
+
 import { DEFAULT_PAGE_LIMIT } from '../paging/page-limit.decorator';
+import { AuditTrail } from './audit-trail';
+import type { EventPageQuery } from './event-page.query';
+import { ActivityPageDto, mapActivity, mapSecurityEvent, SecurityEventPageDto } from './security-event.dto';
+import { SecurityEventsRepository } from './security-events.repository';
 
 /** What a user may see of their own account: sign-ins, password changes, sessions ended, locks. */
 const USER_VISIBLE = [

@@ -1,4 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+
 import type { SecurityEventRow } from './security-events.repository';
 
 /** An account's security event as an admin sees it. */
@@ -7,7 +8,12 @@ export class SecurityEventDto {
   @ApiProperty() at!: string;
   @ApiProperty({ example: 'login_failed' }) type!: string;
   @ApiPropertyOptional({ type: String, nullable: true, description: 'the admin who acted, for admin actions' }) actorId!: string | null;
-  @ApiPropertyOptional({ type: String, nullable: true, example: '203.0.113.0/24', description: '/24 (IPv4) or /48 (IPv6): never a full address' })
+  @ApiPropertyOptional({
+    type: String,
+    nullable: true,
+    example: '203.0.113.0/24',
+    description: '/24 (IPv4) or /48 (IPv6): never a full address',
+  })
   network!: string | null;
   @ApiPropertyOptional({ type: String, nullable: true, example: 'Firefox 128 on Windows' }) device!: string | null;
   @ApiProperty({ type: 'object', additionalProperties: true }) details!: Record<string, unknown>;
@@ -52,5 +58,12 @@ export function mapSecurityEvent(row: SecurityEventRow): SecurityEventDto {
 }
 
 export function mapActivity(row: SecurityEventRow): ActivityDto {
-  return { id: String(row.id), at: row.at.toISOString(), type: row.type, network: row.network, device: row.device, byAdmin: row.actor_id !== null };
+  return {
+    id: String(row.id),
+    at: row.at.toISOString(),
+    type: row.type,
+    network: row.network,
+    device: row.device,
+    byAdmin: row.actor_id !== null,
+  };
 }

@@ -1,6 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { type Kysely, type Selectable, sql } from 'kysely';
+import { sql, type Kysely, type Selectable } from 'kysely';
+
 import { KYSELY } from '@nest-hardening/database';
+
 import type { AuthDatabase, SecurityEventsTable } from '../database/auth-database.schema';
 import type { AuditRecord } from './audit-record';
 

@@ -1,10 +1,12 @@
 import { Body, Controller, HttpCode, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
-import { type AuthenticatedUser, CurrentUser, Public, SessionCheckedByHandler } from '@nest-hardening/auth';
+
+import { CurrentUser, Public, SessionCheckedByHandler, type AuthenticatedUser } from '@nest-hardening/auth';
 import { LockoutProtected, LoginAttempt } from '@nest-hardening/lockout';
 import { ApiErrors } from '@nest-hardening/openapi';
 import { RateLimitPolicy } from '@nest-hardening/rate-limit';
 import type { ClientContext } from '@nest-hardening/sessions';
+
 import { AccountsService } from '../accounts/accounts.service';
 import { ChangePasswordDto, LoginDto, RefreshDto, RegisterDto, RegisteredDto, TokenPairDto } from './auth.dto';
 import { AuthService } from './auth.service';

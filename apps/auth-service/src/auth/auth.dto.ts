@@ -1,6 +1,8 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { IsString } from 'class-validator';
+
 import { TextLength } from '@nest-hardening/openapi';
+
 import { IsAccountEmail } from '../accounts/account-email.decorator';
 import { IsAcceptablePassword } from './password-policy.decorator';
 

@@ -1,23 +1,25 @@
 import { Inject, Injectable } from '@nestjs/common';
+
 import type { AuthenticatedUser } from '@nest-hardening/auth';
 import { InvalidCredentialsError, LockoutService, type LoginAttempt } from '@nest-hardening/lockout';
-import { normalizeEmail } from '../accounts/account-email';
 import { SecurityEvents } from '@nest-hardening/security-events';
 import {
-  type ClientContext,
-  type IssuedSession,
   RefreshRotationService,
   SessionsService,
   SessionStore,
   StaleAuthorizationError,
+  type ClientContext,
+  type IssuedSession,
 } from '@nest-hardening/sessions';
+
+import { normalizeEmail } from '../accounts/account-email';
 import { AccountDisabledError } from '../accounts/accounts.errors';
 import { AccountsService } from '../accounts/accounts.service';
 import { PasswordHasher } from '../accounts/password-hasher';
-import { type UserRow, UsersRepository } from '../accounts/users.repository';
+import { UsersRepository, type UserRow } from '../accounts/users.repository';
 import { AUTH_SERVICE_CONFIG, type AuthServiceConfig } from '../config/auth-service.config';
-import { PasswordPolicy } from '../passwords/password-policy.service';
 import { AccessTokenIssuer } from '../keys/access-token.issuer';
+import { PasswordPolicy } from '../passwords/password-policy.service';
 import type { TokenPairDto } from './auth.dto';
 import { CredentialChecksExhaustedError } from './auth.errors';
 

@@ -1,5 +1,6 @@
 import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
 import type { Request } from 'express';
+
 import { clientIp } from '@nest-hardening/client-ip';
 import type { ClientContext } from '@nest-hardening/sessions';
 

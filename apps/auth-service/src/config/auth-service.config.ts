@@ -1,10 +1,11 @@
 import { resolve } from 'node:path';
+
 import { z } from 'zod';
+
 import {
   bool,
   commonEnvShape,
   docsEnabled,
-  type Env,
   generatedSecret,
   nonNegativeInt,
   optionalBool,
@@ -15,7 +16,9 @@ import {
   resolveSecrets,
   secret,
   url,
+  type Env,
 } from '@nest-hardening/config';
+
 import { createDevSigningKey, DEV_SIGNING_KEY_FILE } from '../keys/dev-signing-key';
 
 const policy = z.enum(['strict', 'log', 'off']);
@@ -26,27 +29,41 @@ const FIFTEEN_MINUTES_MS = 15 * 60 * 1000;
 export const authServiceEnvShape = {
   ...commonEnvShape,
   PORT: port(3001).describe('listen port'),
-  DATABASE_URL: url(['postgres', 'postgresql'], 'postgres://postgres@127.0.0.1:5432/auth').describe('Postgres (the database is created if missing)'),
+  DATABASE_URL: url(['postgres', 'postgresql'], 'postgres://postgres@127.0.0.1:5432/auth').describe(
+    'Postgres (the database is created if missing)',
+  ),
   DATABASE_MIGRATE_ON_START: bool(true).describe('apply migrations at start-up'),
   DATABASE_POOL_SIZE: positiveInt(10).describe('Postgres connections'),
-  KEYS_DIR: z.string().default('.keys').describe('folder for development keys and secrets generated on first start (never used in production)'),
+  KEYS_DIR: z
+    .string()
+    .default('.keys')
+    .describe('folder for development keys and secrets generated on first start (never used in production)'),
   JWT_PRIVATE_KEY: z
     .string()
     .optional()
     .meta({ defaultText: 'generated in `KEYS_DIR`' })
     .describe('PEM (PKCS#8) EC P-256 key that signs access tokens'),
   // A fixed kid cannot tell a rotated key from the old one, hence not with additional keys.
-  JWT_KEY_ID: z.string().optional().describe('`kid` of `JWT_PRIVATE_KEY` instead of its RFC 7638 thumbprint; not with `JWT_ADDITIONAL_PUBLIC_KEYS`'),
+  JWT_KEY_ID: z
+    .string()
+    .optional()
+    .describe('`kid` of `JWT_PRIVATE_KEY` instead of its RFC 7638 thumbprint; not with `JWT_ADDITIONAL_PUBLIC_KEYS`'),
   JWT_ADDITIONAL_PUBLIC_KEYS: z
     .string()
     .optional()
-    .describe('PEM public keys (concatenated) also published and accepted: the next key before it signs, retired ones until their tokens expire ([key rotation](key-rotation.md))'),
+    .describe(
+      'PEM public keys (concatenated) also published and accepted: the next key before it signs, retired ones until their tokens expire ([key rotation](key-rotation.md))',
+    ),
   ACCESS_TOKEN_TTL_SECONDS: positiveInt(900).describe('access-token lifetime'),
   REFRESH_TOKEN_SECRET: generatedSecret().describe('HMAC key of refresh tokens'),
   FINGERPRINT_SECRET: generatedSecret().describe('HMAC key of session fingerprints'),
   PSEUDONYM_SECRET: generatedSecret().describe('HMAC key of pseudonymised emails and addresses in logs, Sentry and the audit trail'),
-  REFRESH_TOKEN_SECRET_PREVIOUS: secret().describe('during a rotation overlap: the previous `REFRESH_TOKEN_SECRET` (its tokens still refresh)'),
-  FINGERPRINT_SECRET_PREVIOUS: secret().describe('during a rotation overlap: the previous `FINGERPRINT_SECRET` (stored fingerprints still compare equal)'),
+  REFRESH_TOKEN_SECRET_PREVIOUS: secret().describe(
+    'during a rotation overlap: the previous `REFRESH_TOKEN_SECRET` (its tokens still refresh)',
+  ),
+  FINGERPRINT_SECRET_PREVIOUS: secret().describe(
+    'during a rotation overlap: the previous `FINGERPRINT_SECRET` (stored fingerprints still compare equal)',
+  ),
   SESSION_IDLE_TTL_MS: positiveInt(7 * DAY_MS).describe('a session ends this long after its last refresh'),
   SESSION_ABSOLUTE_TTL_MS: positiveInt(30 * DAY_MS).describe('a session ends this long after login, refreshed or not'),
   REFRESH_REUSE_GRACE_MS: nonNegativeInt(10_000).describe('grace window for concurrent refreshes of one token (0 disables)'),
@@ -54,23 +71,39 @@ export const authServiceEnvShape = {
   FINGERPRINT_USER_AGENT_POLICY: policy.default('strict').describe('a refresh from another user agent is refused, logged or ignored'),
   FINGERPRINT_IP_POLICY: policy.default('log').describe('a refresh from another network is refused, logged or ignored'),
   FINGERPRINT_IPV4_PREFIX_BITS: z.coerce.number().int().min(0).max(32).default(24).describe('IPv4 network compared for the IP fingerprint'),
-  FINGERPRINT_IPV6_PREFIX_BITS: z.coerce.number().int().min(0).max(128).default(64).describe('IPv6 network compared for the IP fingerprint'),
+  FINGERPRINT_IPV6_PREFIX_BITS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(128)
+    .default(64)
+    .describe('IPv6 network compared for the IP fingerprint'),
   LOCKOUT_SECRET: generatedSecret().describe('HMAC key of lockout key names (Redis never holds a raw email or address)'),
-  LOCKOUT_SECRET_PREVIOUS: secret().describe('during a rotation overlap: the previous `LOCKOUT_SECRET` (counts and known addresses move to the new names)'),
-  LOCKOUT_PAIR_MAX_FAILURES: positiveInt(5).describe('failures per (email, address) within the window that lock the pair ([lockout](lockout.md))'),
+  LOCKOUT_SECRET_PREVIOUS: secret().describe(
+    'during a rotation overlap: the previous `LOCKOUT_SECRET` (counts and known addresses move to the new names)',
+  ),
+  LOCKOUT_PAIR_MAX_FAILURES: positiveInt(5).describe(
+    'failures per (email, address) within the window that lock the pair ([lockout](lockout.md))',
+  ),
   LOCKOUT_PAIR_WINDOW_MS: positiveInt(FIFTEEN_MINUTES_MS).describe('window of the pair count'),
   LOCKOUT_BASE_LOCK_MS: positiveInt(FIFTEEN_MINUTES_MS).describe('first lock of a pair; each further lock doubles it'),
   LOCKOUT_MAX_LOCK_MS: positiveInt(DAY_MS).describe('longest pair lock'),
   LOCKOUT_BACKOFF_RESET_MS: positiveInt(DAY_MS).describe('the doubling resets this long after the last lock'),
-  LOCKOUT_EMAIL_MAX_FAILURES: positiveInt(100).describe('consecutive failures of one email (since its last success) that lock it for every unknown address'),
+  LOCKOUT_EMAIL_MAX_FAILURES: positiveInt(100).describe(
+    'consecutive failures of one email (since its last success) that lock it for every unknown address',
+  ),
   LOCKOUT_EMAIL_WINDOW_MS: positiveInt(3600 * 1000).describe('window of the per-email failure rate'),
   LOCKOUT_EMAIL_LOCK_MS: positiveInt(90 * DAY_MS).describe(
     "the account-wide lock ends on a known address's login, a password change or an admin unlock; at most after this",
   ),
-  LOCKOUT_IP_MAX_FAILURES: positiveInt(50).describe('failures per address across all emails within the window that block the address (spraying)'),
+  LOCKOUT_IP_MAX_FAILURES: positiveInt(50).describe(
+    'failures per address across all emails within the window that block the address (spraying)',
+  ),
   LOCKOUT_IP_WINDOW_MS: positiveInt(3600 * 1000).describe('window of the per-address count'),
   LOCKOUT_IP_BLOCK_MS: positiveInt(3600 * 1000).describe('how long a spraying address is blocked'),
-  LOCKOUT_KNOWN_ADDRESS_TTL_MS: positiveInt(30 * DAY_MS).describe('an address that logged in successfully stays "known" (exempt from the account-wide lock) this long'),
+  LOCKOUT_KNOWN_ADDRESS_TTL_MS: positiveInt(30 * DAY_MS).describe(
+    'an address that logged in successfully stays "known" (exempt from the account-wide lock) this long',
+  ),
   LOCKOUT_NOTIFICATION_INTERVAL_MS: positiveInt(3600 * 1000).describe('at most one lock alert email per account per interval'),
   LOCKOUT_ON_REDIS_ERROR: z
     .enum(['fail-closed', 'fail-open'])
@@ -78,33 +111,64 @@ export const authServiceEnvShape = {
     .describe('while Redis is unavailable, logins get 503 + `Retry-After`, or proceed unprotected'),
   AUDIT_RETENTION_DAYS: positiveInt(400).describe('security events older than this are deleted from the audit trail (in batches)'),
   AUDIT_RETENTION_INTERVAL_MS: positiveInt(3600 * 1000).describe('how often the retention job runs'),
-  AUDIT_BUFFER_MAX: positiveInt(10_000).describe('events held in memory while Postgres cannot take them; beyond it the oldest are dropped and counted'),
+  AUDIT_BUFFER_MAX: positiveInt(10_000).describe(
+    'events held in memory while Postgres cannot take them; beyond it the oldest are dropped and counted',
+  ),
   AUDIT_FLUSH_INTERVAL_MS: positiveInt(200).describe('events are written in batches this often'),
-  PASSWORD_CHANGE_MAX_FAILURES: positiveInt(5).describe('wrong current passwords a session may try in a password change before it is ended'),
-  SMTP_URL: url(['smtp', 'smtps']).optional().describe('`smtp://user:pass@host:port` (or `smtps://`) for lock alert emails; off when unset'),
+  PASSWORD_CHANGE_MAX_FAILURES: positiveInt(5).describe(
+    'wrong current passwords a session may try in a password change before it is ended',
+  ),
+  SMTP_URL: url(['smtp', 'smtps'])
+    .optional()
+    .describe('`smtp://user:pass@host:port` (or `smtps://`) for lock alert emails; off when unset'),
   SMTP_FROM: z.string().default('Security <no-reply@localhost>').describe('sender of lock alert emails'),
   BOOTSTRAP_ADMIN_EMAIL: z.string().email().optional().describe('first admin, created at start-up if missing'),
   BOOTSTRAP_ADMIN_PASSWORD: z.string().min(12).max(128).optional().describe("the first admin's password (12–128 characters)"),
   PASSWORD_CONTEXT_WORDS: z
     .string()
     .default('nest-security-hardening')
-    .transform((v) => v.split(',').map((w) => w.trim()).filter((w) => w.length > 0))
-    .describe("product names a password must not contain besides the user's email (comma-separated; words under 4 letters or digits are ignored)"),
+    .transform((v) =>
+      v
+        .split(',')
+        .map((w) => w.trim())
+        .filter((w) => w.length > 0),
+    )
+    .describe(
+      "product names a password must not contain besides the user's email (comma-separated; words under 4 letters or digits are ignored)",
+    ),
   PASSWORD_BREACH_API_URL: url(['http', 'https'])
     .optional()
     .describe('base URL of a Pwned Passwords-compatible range API (`GET <url>/range/<5 hex>`); no breach check when unset'),
-  PASSWORD_BREACH_API_TIMEOUT_MS: positiveInt(2000).describe('the breach check fails open after this long (the password is accepted and an event is emitted)'),
-  ...rateLimitBudget('ADMIN', { limit: 100, onRedisError: 'memory', meaning: 'per-admin budget of the account administration routes (`/accounts/*`)' }),
+  PASSWORD_BREACH_API_TIMEOUT_MS: positiveInt(2000).describe(
+    'the breach check fails open after this long (the password is accepted and an event is emitted)',
+  ),
+  ...rateLimitBudget('ADMIN', {
+    limit: 100,
+    onRedisError: 'memory',
+    meaning: 'per-admin budget of the account administration routes (`/accounts/*`)',
+  }),
   DOCS_ENABLED: optionalBool()
     .meta({ defaultText: '`true`, `false` in production' })
     .describe('serve the OpenAPI page at `/docs` (the gateway reads it to compose its own)'),
   // Same names and defaults as the gateway's: enforced here for requests without a valid gateway signature.
-  ...rateLimitBudget('AUTH', { limit: 5, onRedisError: 'fail-closed', meaning: "the gateway's login budget, enforced here for requests that do not come through the gateway" }),
-  ...rateLimitBudget('REFRESH', { limit: 30, onRedisError: 'fail-closed', meaning: "the gateway's refresh budget, enforced here for requests that do not come through the gateway" }),
+  ...rateLimitBudget('AUTH', {
+    limit: 5,
+    onRedisError: 'fail-closed',
+    meaning: "the gateway's login budget, enforced here for requests that do not come through the gateway",
+  }),
+  ...rateLimitBudget('REFRESH', {
+    limit: 30,
+    onRedisError: 'fail-closed',
+    meaning: "the gateway's refresh budget, enforced here for requests that do not come through the gateway",
+  }),
   // Moved off the login budget so that junk cannot spend a neighbour's logins.
   RATE_LIMIT_MALFORMED_LIMIT: positiveInt(50).describe('per-address budget of credential requests refused as malformed (400, 413, 415)'),
   RATE_LIMIT_MALFORMED_WINDOW_MS: positiveInt(FIFTEEN_MINUTES_MS).describe('window of the malformed budget'),
-  ...rateLimitBudget('REGISTRATION', { limit: 100, onRedisError: 'memory', meaning: 'registrations across all clients: bounds how fast anyone can learn which emails have an account' }),
+  ...rateLimitBudget('REGISTRATION', {
+    limit: 100,
+    onRedisError: 'memory',
+    meaning: 'registrations across all clients: bounds how fast anyone can learn which emails have an account',
+  }),
 };
 
 const authServiceEnv = z.object(authServiceEnvShape);

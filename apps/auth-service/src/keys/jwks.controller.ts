@@ -1,7 +1,9 @@
 import { Controller, Get, Header } from '@nestjs/common';
 import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
+
 import { JWKS_CACHE_CONTROL, JWKS_RESPONSE_SCHEMA, Public } from '@nest-hardening/auth';
 import { SkipRateLimit } from '@nest-hardening/rate-limit';
+
 import { SigningKeyService } from './signing-key.service';
 
 @ApiTags('keys')

@@ -1,4 +1,5 @@
 import { createPublicKey, generateKeyPairSync } from 'node:crypto';
+
 import type { AuthServiceConfig } from '../config/auth-service.config';
 import { createDevSigningKey } from './dev-signing-key';
 import { SigningKeyService } from './signing-key.service';

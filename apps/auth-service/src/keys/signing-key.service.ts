@@ -1,5 +1,7 @@
 import { createHash, createPrivateKey, createPublicKey, type JsonWebKey, type KeyObject } from 'node:crypto';
+
 import { Inject, Injectable } from '@nestjs/common';
+
 import { AUTH_SERVICE_CONFIG, type AuthServiceConfig } from '../config/auth-service.config';
 import { parsePublicKeyPems } from './public-key-pems';
 

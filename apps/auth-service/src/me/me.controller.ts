@@ -1,7 +1,9 @@
 import { Controller, Get, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiTags } from '@nestjs/swagger';
-import { type AuthenticatedUser, CurrentUser } from '@nest-hardening/auth';
+
+import { CurrentUser, type AuthenticatedUser } from '@nest-hardening/auth';
 import { ApiErrors } from '@nest-hardening/openapi';
+
 import { AccountsService } from '../accounts/accounts.service';
 import { EventPageQuery } from '../audit/event-page.query';
 import { SecurityEventHistory } from '../audit/security-event-history.service';

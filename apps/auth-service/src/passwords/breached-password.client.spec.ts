@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
+
 import { freePort, startBreachedPasswordsStub, type BreachedPasswordsStub } from '@nest-hardening/testing';
+
 import { BreachedPasswordClient } from './breached-password.client';
 
 describe('BreachedPasswordClient', () => {
@@ -26,14 +28,23 @@ describe('BreachedPasswordClient', () => {
 
   it('reports the API unavailable when nothing listens, answers an error, or answers too late', async () => {
     const closedPort = await freePort();
-    expect(await new BreachedPasswordClient(`http://127.0.0.1:${closedPort}`, 2000).check(BREACHED)).toEqual({ status: 'unavailable', reason: 'unreachable' });
-    expect(await new BreachedPasswordClient(`${stub.url}/wrong-base`, 2000).check(BREACHED)).toEqual({ status: 'unavailable', reason: 'status_404' });
+    expect(await new BreachedPasswordClient(`http://127.0.0.1:${closedPort}`, 2000).check(BREACHED)).toEqual({
+      status: 'unavailable',
+      reason: 'unreachable',
+    });
+    expect(await new BreachedPasswordClient(`${stub.url}/wrong-base`, 2000).check(BREACHED)).toEqual({
+      status: 'unavailable',
+      reason: 'status_404',
+    });
 
     const silent: Server = createServer(() => undefined); // accepts and never answers
     const port = await freePort();
     await new Promise<void>((resolve) => silent.listen(port, '127.0.0.1', resolve));
     try {
-      expect(await new BreachedPasswordClient(`http://127.0.0.1:${port}`, 200).check(BREACHED)).toEqual({ status: 'unavailable', reason: 'timeout' });
+      expect(await new BreachedPasswordClient(`http://127.0.0.1:${port}`, 200).check(BREACHED)).toEqual({
+        status: 'unavailable',
+        reason: 'timeout',
+      });
     } finally {
       silent.closeAllConnections();
       await new Promise((resolve) => silent.close(resolve));

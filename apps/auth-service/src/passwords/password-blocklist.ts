@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { gunzipSync } from 'node:zlib';
+
 import { comparisonForm } from './password-comparison-form';
 
 /**
@@ -30,7 +31,7 @@ export class PasswordBlocklist {
     let sourceSize = 0;
     // Lines are read straight from the buffer: a string is made only for the entries kept, and each
     // one is its own copy rather than a slice that would pin the whole decompressed text in memory.
-    for (let start = 0; start < data.length; ) {
+    for (let start = 0; start < data.length;) {
       const newline = data.indexOf(0x0a, start);
       const next = newline === -1 ? data.length : newline + 1;
       const end = newline === -1 ? data.length : data[newline - 1] === 0x0d ? newline - 1 : newline;

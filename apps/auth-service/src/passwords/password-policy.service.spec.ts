@@ -1,5 +1,6 @@
-import { freePort, startBreachedPasswordsStub, TEST_PASSWORD } from '@nest-hardening/testing';
 import { SecurityEvents } from '@nest-hardening/security-events';
+import { freePort, startBreachedPasswordsStub, TEST_PASSWORD } from '@nest-hardening/testing';
+
 import type { AuthServiceConfig } from '../config/auth-service.config';
 import { PasswordBlocklist } from './password-blocklist';
 import { PasswordPolicy } from './password-policy.service';
@@ -7,7 +8,11 @@ import { WeakPasswordError } from './weak-password.error';
 
 function policyWith(settings: Partial<AuthServiceConfig> = {}) {
   const events = new SecurityEvents({ service: 'auth-service', pseudonymKey: 'k'.repeat(32) });
-  const config = { PASSWORD_CONTEXT_WORDS: ['nest-security-hardening'], PASSWORD_BREACH_API_TIMEOUT_MS: 2000, ...settings } as AuthServiceConfig;
+  const config = {
+    PASSWORD_CONTEXT_WORDS: ['nest-security-hardening'],
+    PASSWORD_BREACH_API_TIMEOUT_MS: 2000,
+    ...settings,
+  } as AuthServiceConfig;
   return { policy: new PasswordPolicy(config, events), events };
 }
 
@@ -30,7 +35,15 @@ describe('PasswordBlocklist', () => {
   });
 
   it('finds listed passwords whatever their case or compatibility spelling', () => {
-    for (const password of ['password1234', 'PASSWORD1234', 'Password1234', 'ｐａｓｓｗｏｒｄ１２３４', 'qwerty123456', 'iloveyou1234', '1q2w3e4r5t6y']) {
+    for (const password of [
+      'password1234',
+      'PASSWORD1234',
+      'Password1234',
+      'ｐａｓｓｗｏｒｄ１２３４',
+      'qwerty123456',
+      'iloveyou1234',
+      '1q2w3e4r5t6y',
+    ]) {
       expect({ password, listed: list.has(password) }).toEqual({ password, listed: true });
     }
     expect(list.has(TEST_PASSWORD)).toBe(false);
@@ -57,9 +70,13 @@ describe('PasswordPolicy', () => {
   });
 
   it('says why in words a person understands', async () => {
-    await expect(policy.assertAcceptable('password1234', { email: 'x@example.com' })).rejects.toThrow(/one of the most commonly used passwords/);
+    await expect(policy.assertAcceptable('password1234', { email: 'x@example.com' })).rejects.toThrow(
+      /one of the most commonly used passwords/,
+    );
     await expect(policy.assertAcceptable('aaaaaaaaaaaa', { email: 'x@example.com' })).rejects.toThrow(/repeated or sequential pattern/);
-    await expect(policy.assertAcceptable('bob@example.com!', { email: 'bob@example.com' })).rejects.toThrow(/must not contain your email address/);
+    await expect(policy.assertAcceptable('bob@example.com!', { email: 'bob@example.com' })).rejects.toThrow(
+      /must not contain your email address/,
+    );
     await expect(policy.assertAcceptable('robert the builder', { email: 'Robert@example.com' })).rejects.toThrow(/part before the @/);
   });
 
@@ -98,7 +115,8 @@ describe('PasswordPolicy', () => {
       ['a brand new long password', 'user-0123456789@example.com'],
       ['a benchmark password of some length', 'bench-0123456789@example.com'],
     ];
-    for (const [password, email] of used) expect({ password, verdict: await verdict(policy, password, email) }).toEqual({ password, verdict: 'accepted' });
+    for (const [password, email] of used)
+      expect({ password, verdict: await verdict(policy, password, email) }).toEqual({ password, verdict: 'accepted' });
   });
 
   it('asks the breach API when one is configured, and fails open with an event when it is unreachable', async () => {
@@ -113,7 +131,9 @@ describe('PasswordPolicy', () => {
     const { policy: unreachable, events } = policyWith({ PASSWORD_BREACH_API_URL: `http://127.0.0.1:${await freePort()}` });
     const emit = jest.spyOn(events, 'emit');
     expect(await verdict(unreachable, 'a once secret passphrase')).toBe('accepted');
-    expect(emit).toHaveBeenCalledWith(expect.objectContaining({ type: 'password_breach_check_unavailable', details: { reason: 'unreachable' } }));
+    expect(emit).toHaveBeenCalledWith(
+      expect.objectContaining({ type: 'password_breach_check_unavailable', details: { reason: 'unreachable' } }),
+    );
     expect(JSON.stringify(emit.mock.calls)).not.toContain('secret passphrase');
   });
 });

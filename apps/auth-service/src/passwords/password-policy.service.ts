@@ -1,5 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
+
 import { SecurityEvents } from '@nest-hardening/security-events';
+
 import { PASSWORD_MIN_LENGTH } from '../auth/password-policy.decorator';
 import { AUTH_SERVICE_CONFIG, type AuthServiceConfig } from '../config/auth-service.config';
 import { BreachedPasswordClient } from './breached-password.client';
@@ -41,7 +43,8 @@ export class PasswordPolicy {
       this.logger.log(`password blocklist: ${commonPasswords.size} of ${commonPasswords.sourceSize} entries can match, loaded in ${ms} ms`);
     }
     this.blocklist = commonPasswords;
-    if (config.PASSWORD_BREACH_API_URL) this.breaches = new BreachedPasswordClient(config.PASSWORD_BREACH_API_URL, config.PASSWORD_BREACH_API_TIMEOUT_MS);
+    if (config.PASSWORD_BREACH_API_URL)
+      this.breaches = new BreachedPasswordClient(config.PASSWORD_BREACH_API_URL, config.PASSWORD_BREACH_API_TIMEOUT_MS);
   }
 
   /** Throws {@link WeakPasswordError} with the first reason that applies; cheap local rules run before the breach API. */

@@ -1,8 +1,8 @@
 import { z } from 'zod';
+
 import {
   bool,
   commonEnvShape,
-  type Env,
   generatedSecret,
   optionalBool,
   parseConfig,
@@ -11,21 +11,27 @@ import {
   rateLimitBudget,
   url,
   verifierSettings,
+  type Env,
   type VerifierSettings,
 } from '@nest-hardening/config';
-
 
 /** profile-service's settings; each `.describe()` text is its row in docs/configuration.md. */
 export const profileServiceEnvShape = {
   ...commonEnvShape,
   PORT: port(3002).describe('listen port'),
   AUTH_SERVICE_URL: url(['http', 'https'], 'http://127.0.0.1:3001').describe('where the JWKS is read'),
-  DATABASE_URL: url(['postgres', 'postgresql'], 'postgres://postgres@127.0.0.1:5432/auth').describe('Postgres (the database is created if missing)'),
+  DATABASE_URL: url(['postgres', 'postgresql'], 'postgres://postgres@127.0.0.1:5432/auth').describe(
+    'Postgres (the database is created if missing)',
+  ),
   DATABASE_MIGRATE_ON_START: bool(true).describe('apply migrations at start-up'),
   DATABASE_POOL_SIZE: positiveInt(10).describe('Postgres connections'),
   KEYS_DIR: z.string().default('.keys').describe('folder for development secrets generated on first start (never used in production)'),
   PSEUDONYM_SECRET: generatedSecret().describe('HMAC key of pseudonymised emails and addresses in logs and Sentry'),
-  ...rateLimitBudget('PROFILE', { limit: 100, onRedisError: 'memory', meaning: "per-user budget of this service's routes, enforced here for requests that do not come through the gateway" }),
+  ...rateLimitBudget('PROFILE', {
+    limit: 100,
+    onRedisError: 'memory',
+    meaning: "per-user budget of this service's routes, enforced here for requests that do not come through the gateway",
+  }),
   DOCS_ENABLED: optionalBool()
     .meta({ defaultText: '`true`, `false` in production' })
     .describe("serve the OpenAPI page at `/docs` (read by the gateway's `/docs`)"),

@@ -1,7 +1,9 @@
 import { Body, Controller, Get, Patch } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiTags } from '@nestjs/swagger';
-import { type AuthenticatedUser, CurrentUser } from '@nest-hardening/auth';
+
+import { CurrentUser, type AuthenticatedUser } from '@nest-hardening/auth';
 import { ApiErrors } from '@nest-hardening/openapi';
+
 import { mapProfile, ProfileDto, UpdateProfileDto } from './profile.dto';
 import { ProfileRepository } from './profile.repository';
 

@@ -1,6 +1,8 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsOptional, IsString, Matches } from 'class-validator';
+
 import { TextLength } from '@nest-hardening/openapi';
+
 import type { ProfileRecord } from './profile.repository';
 
 const DISPLAY_NAME_MIN_LENGTH = 1;

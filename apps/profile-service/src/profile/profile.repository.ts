@@ -1,6 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Kysely } from 'kysely';
+
 import { KYSELY } from '@nest-hardening/database';
+
 import type { ProfileDatabase } from './profile.schema';
 
 export interface ProfileRecord {

@@ -1,6 +1,7 @@
 import { RedisScript } from '@nest-hardening/redis';
-import { LOCKOUT_LUA_PRELUDE } from './prelude.script';
+
 import { ADDRESS_TRACKING_LUA, VOID_STALE_PAIR_LUA } from './addresses.lua';
+import { LOCKOUT_LUA_PRELUDE } from './prelude.script';
 import { BIND_ACCOUNT_KEYS_LUA } from './reserve.lua';
 
 const CONFIRM_HELPERS_LUA = `

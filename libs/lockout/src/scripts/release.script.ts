@@ -1,4 +1,5 @@
 import { RedisScript } from '@nest-hardening/redis';
+
 import { LOCKOUT_LUA_PRELUDE } from './prelude.script';
 
 /**

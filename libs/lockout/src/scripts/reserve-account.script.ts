@@ -1,4 +1,5 @@
 import { RedisScript } from '@nest-hardening/redis';
+
 import { LOCKOUT_LUA_PRELUDE } from './prelude.script';
 import { ACCOUNT_CHECK_LUA, ACCOUNT_RESERVE_LUA, BIND_ACCOUNT_KEYS_LUA, RESERVE_HELPERS_LUA } from './reserve.lua';
 

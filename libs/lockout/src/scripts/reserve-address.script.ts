@@ -1,4 +1,5 @@
 import { RedisScript } from '@nest-hardening/redis';
+
 import { LOCKOUT_LUA_PRELUDE } from './prelude.script';
 import { ADDRESS_CHECK_LUA, ADDRESS_RESERVE_LUA, BIND_ADDRESS_KEYS_LUA, RESERVE_HELPERS_LUA } from './reserve.lua';
 

@@ -1,6 +1,6 @@
 import { lockoutKeys } from '../../src/lockout.keys';
-import type { RedisLockoutStore } from '../../src/lockout.redis-store';
 import type { MemoryLockoutStore } from '../../src/lockout.memory-store';
+import type { RedisLockoutStore } from '../../src/lockout.redis-store';
 import { TEST_PASSWORD, type LoginTestApp } from './login-test-app';
 
 const WRONG = 'wrong password';
@@ -69,9 +69,7 @@ export function describeAddressCap(start: () => Promise<LoginTestApp>, storedLis
 
     expect(await storedListLength(t, email)).toBe(CAP);
     const state = await t.lockout.getState(email);
-    expect(state.addresses.map((a) => a.address).sort()).toEqual(
-      [5, 6, 7].map((i) => t.lockout.addressId(`10.7.0.${i}`)).sort(),
-    );
+    expect(state.addresses.map((a) => a.address).sort()).toEqual([5, 6, 7].map((i) => t.lockout.addressId(`10.7.0.${i}`)).sort());
     expect(state.emailFailures).toBe(CAP + 4);
   });
 
@@ -108,4 +106,3 @@ export function describeAddressCap(start: () => Promise<LoginTestApp>, storedLis
     expect((await t.login(email, TEST_PASSWORD, '10.9.0.2')).status).toBe(200);
   });
 }
-

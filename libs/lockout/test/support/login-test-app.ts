@@ -1,18 +1,32 @@
-import { BadRequestException, Body, Controller, HttpCode, Injectable, Module, Post, UnauthorizedException, type INestApplication, type Provider, type Type } from '@nestjs/common';
+import {
+  BadRequestException,
+  Body,
+  Controller,
+  HttpCode,
+  Injectable,
+  Module,
+  Post,
+  UnauthorizedException,
+  type INestApplication,
+  type Provider,
+  type Type,
+} from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import request from 'supertest';
+
+import { applyTrustedProxies } from '@nest-hardening/client-ip';
 import { DomainErrorFilter } from '@nest-hardening/errors';
 import { RedisModule } from '@nest-hardening/redis';
 import { SecurityEvents, SecurityEventsModule } from '@nest-hardening/security-events';
-import { applyTrustedProxies } from '@nest-hardening/client-ip';
 import { deleteKeysWithPrefix, TEST_REDIS_URL, uniqueKeyPrefix } from '@nest-hardening/testing';
+
+import { InvalidCredentialsError } from '../../src/invalid-credentials.error';
+import type { LockoutModuleOptions } from '../../src/lockout-options.interface';
+import { LockoutProtected } from '../../src/lockout-protected.decorator';
+import { normalizeLoginEmail } from '../../src/lockout.email';
 import { LockoutModule } from '../../src/lockout.module';
 import { LockoutService } from '../../src/lockout.service';
-import { LockoutProtected } from '../../src/lockout-protected.decorator';
-import { InvalidCredentialsError } from '../../src/invalid-credentials.error';
 import { LoginAttempt } from '../../src/login-attempt.decorator';
-import { normalizeLoginEmail } from '../../src/lockout.email';
-import type { LockoutModuleOptions } from '../../src/lockout-options.interface';
 
 /** The one password every test account has. */
 export const TEST_PASSWORD = 'correct horse battery staple';
@@ -116,7 +130,16 @@ export async function startLoginTestApp(
   const moduleRef = await Test.createTestingModule({
     imports: [
       ...(onRedis
-        ? [RedisModule.forRoot({ url: TEST_REDIS_URL, clusterNodes, keyPrefix, commandTimeoutMs: 2000, connectionName: 'lockout-test', isGlobal: true })]
+        ? [
+            RedisModule.forRoot({
+              url: TEST_REDIS_URL,
+              clusterNodes,
+              keyPrefix,
+              commandTimeoutMs: 2000,
+              connectionName: 'lockout-test',
+              isGlobal: true,
+            }),
+          ]
         : []),
       SecurityEventsModule.forRoot({ service: 'lockout-test', pseudonymKey: 'test-pseudonym-key', sentryDsn, isGlobal: true }),
       LoginTestModule,
