@@ -37,29 +37,18 @@ export const MAX_REQUESTS_PER_CONSUME_CALL = 64;
 
 /**
  * Coalesces the rate-limit decisions of the requests a process handles in one event-loop turn into
- * one consume script call per cluster slot.
+ * one consume script call per cluster slot (why: docs/decisions/006-batched-rate-limit-decisions.md).
  *
- * A Node process under load reads many requests in one I/O phase, and each one's guard asks for a
- * decision. Sent one by one, every decision costs a write and a read system call on both sides and
- * a script invocation in Redis (on the 2-core development machine, 30-60 µs of redis-server CPU per
- * request, against 11-18 µs batched, and 5-6 µs since the script reads and writes each window once
- * per call, read from /proc during `npm run bench:ratelimit` loads; the gateway's own CPU per
- * request fell too). Queued until `setImmediate` (the end of the
- * current I/O phase, so no request waits for a later turn) and sent as one script call, they share
- * those costs. The script decides the requests one after the other, each all-or-nothing, exactly as
- * separate calls would have: batching changes the cost, never a decision (the spec checks this
- * against a one-at-a-time model on random batches). A failed call fails every
- * request in it, and each falls back by its own policy, as it would have alone.
+ * Requests are queued until `setImmediate` (the end of the current I/O phase, so no request waits
+ * for a later turn) and sent as one call. Invariant: batching changes the cost, never a decision;
+ * the script decides the requests one after the other, each all-or-nothing, exactly as separate
+ * calls would (the spec checks this against a one-at-a-time model on random batches). A failed call
+ * fails every request in it, and each falls back by its own policy, as it would have alone.
  */
 export class ConsumeBatcher {
   /**
    * This turn's requests by slot. Replaced by a new map at every flush, never emptied with `clear()`:
-   * V8 gives a cleared Map a new table and leaves its entries in the dead one; once the map has
-   * lived long enough to sit in the old generation, both tables are old, and a dead old-space table
-   * keeps its young entries alive through every minor GC until the next full GC. Every settled
-   * request (its promise, charges and decision) then survived two scavenges and was promoted: under
-   * `npm run bench:ratelimit` about 260 KB per scavenge in the limiter-only app, against 30 KB with a
-   * new map per flush (`--trace-gc-nvp`, promoted=), and scavenges took twice as long.
+   * a cleared long-lived Map keeps settled requests reachable until a full GC (decision 006).
    */
   private queues = new Map<number, PendingConsume[]>();
 
