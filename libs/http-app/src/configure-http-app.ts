@@ -48,9 +48,18 @@ export function configureHttpApp(app: INestApplication, options: HttpAppOptions)
       exceptionFactory: validationErrors,
     }),
   );
-  // serviceModules() registers SecurityEvents globally: unexpected errors reach Sentry when it is configured.
-  const events = app.get(SecurityEvents, { strict: false });
-  app.useGlobalFilters(new DomainErrorFilter((error) => events.captureException(error)));
+  // serviceModules() registers SecurityEvents globally: unexpected errors reach Sentry when it is
+  // configured. An app without it (a bare benchmark app) only logs them.
+  const events = optionalProvider(app, SecurityEvents);
+  app.useGlobalFilters(new DomainErrorFilter(events ? (error) => events.captureException(error) : undefined));
   applyServerTimeouts(app);
   app.enableShutdownHooks();
+}
+
+function optionalProvider<T>(app: INestApplication, token: new (...args: never[]) => T): T | undefined {
+  try {
+    return app.get(token, { strict: false });
+  } catch {
+    return undefined;
+  }
 }
