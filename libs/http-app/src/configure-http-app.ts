@@ -2,8 +2,7 @@ import { ValidationPipe, type INestApplication } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 
 import { applyTrustedProxies, trustGatewaySignatures, type GatewayTrustOptions } from '@nest-hardening/client-ip';
-import { DomainErrorFilter } from '@nest-hardening/errors';
-import { SecurityEvents } from '@nest-hardening/security-events';
+import { DomainErrorFilter, type UnexpectedErrorReporter } from '@nest-hardening/errors';
 
 import { useJsonBodyParser } from './json-body-parser';
 import { securityHeaders } from './security-headers';
@@ -22,6 +21,8 @@ export interface HttpAppOptions {
   hstsMaxAgeSeconds?: number;
   /** Path of the app's HTML page (Swagger UI), which gets a content security policy it can run under. */
   htmlPath?: string;
+  /** Receives the unexpected errors (answered 500), e.g. `SecurityEvents.captureException` for Sentry. */
+  reportUnexpected?: UnexpectedErrorReporter;
 }
 
 /**
@@ -48,18 +49,7 @@ export function configureHttpApp(app: INestApplication, options: HttpAppOptions)
       exceptionFactory: validationErrors,
     }),
   );
-  // serviceModules() registers SecurityEvents globally: unexpected errors reach Sentry when it is
-  // configured. An app without it (a bare benchmark app) only logs them.
-  const events = optionalProvider(app, SecurityEvents);
-  app.useGlobalFilters(new DomainErrorFilter(events ? (error) => events.captureException(error) : undefined));
+  app.useGlobalFilters(new DomainErrorFilter(options.reportUnexpected));
   applyServerTimeouts(app);
   app.enableShutdownHooks();
-}
-
-function optionalProvider<T>(app: INestApplication, token: new (...args: never[]) => T): T | undefined {
-  try {
-    return app.get(token, { strict: false });
-  } catch {
-    return undefined;
-  }
 }

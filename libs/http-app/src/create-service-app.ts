@@ -1,7 +1,7 @@
 import type { DynamicModule, INestApplication, LogLevel } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 
-import { JsonLogger, logLevelsFrom } from '@nest-hardening/security-events';
+import { JsonLogger, logLevelsFrom, SecurityEvents } from '@nest-hardening/security-events';
 
 import { configureHttpApp, type HttpAppOptions } from './configure-http-app';
 import { warnAboutDevSecrets } from './dev-secrets-warning';
@@ -27,7 +27,9 @@ export async function createServiceApp(module: DynamicModule, options: ServiceAp
     logger: new JsonLogger(name, logLevelsFrom(logLevel)),
     abortOnError: false,
   });
-  configureHttpApp(app, { ...http, htmlPath: '/docs' });
+  // serviceModules() registers SecurityEvents globally: unexpected errors reach Sentry when it is configured.
+  const events = app.get(SecurityEvents, { strict: false });
+  configureHttpApp(app, { ...http, htmlPath: '/docs', reportUnexpected: (error) => events.captureException(error) });
   warnAboutDevSecrets(generatedSecrets, keysDir);
   return app;
 }
