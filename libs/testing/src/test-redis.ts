@@ -26,16 +26,24 @@ export async function deleteKeysWithPrefix(prefix: string, url = TEST_REDIS_URL)
 }
 
 /**
- * The same on every node of a Redis Cluster (`host:port` seeds of all its masters). Keys go one per
- * UNLINK: a multi-key command must stay in one slot.
+ * The same on every master of a Redis Cluster, given `host:port` of its nodes. Keys go one per
+ * UNLINK: a multi-key command must stay in one slot. Replicas (they follow their master) and nodes
+ * that no longer answer (a test killed them) are skipped; the client never retries a connection,
+ * so a dead node cannot keep the test process alive.
  */
 export async function deleteClusterKeysWithPrefix(prefix: string, nodes: string[]): Promise<void> {
   await Promise.all(
     nodes.map(async (node) => {
       const [host, port] = node.split(':');
-      const raw = new Redis(Number(port), host, { lazyConnect: true, maxRetriesPerRequest: 1 });
-      await raw.connect();
+      const raw = new Redis(Number(port), host, { lazyConnect: true, maxRetriesPerRequest: 1, retryStrategy: () => null });
+      raw.on('error', () => undefined);
       try {
+        try {
+          await raw.connect();
+        } catch {
+          return;
+        }
+        if (/role:slave/.test(await raw.info('replication'))) return;
         let cursor = '0';
         do {
           const [next, keys] = await raw.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
