@@ -279,17 +279,17 @@ describe('Redis Cluster failover under traffic (3 masters + 3 replicas, the apps
     if (outcomes.some((o) => o.reply.status >= 500 && o.reply.status !== 503)) {
       for (const p of system.processes()) process.stdout.write(`failover: log of ${p.app} ${p.index}:\n${p.logTail(40)}\n`);
     }
-    const describe = (o: Outcome) => `${o.kind} (${o.user}) at ${o.startedAt - killedAt} ms: ${o.reply.status} ${o.reply.error ?? JSON.stringify(o.reply.body)}`;
+    const explain = (o: Outcome) => `${o.kind} (${o.user}) at ${o.startedAt - killedAt} ms: ${o.reply.status} ${o.reply.error ?? JSON.stringify(o.reply.body)}`;
     // No hang, no transport error, no 5xx but 503, and every 503 says so with Retry-After.
-    expect(outcomes.filter((o) => o.reply.hung || o.reply.status === 0).map(describe)).toEqual([]);
-    expect(outcomes.filter((o) => o.reply.status >= 500 && o.reply.status !== 503).map(describe)).toEqual([]);
-    expect(outcomes.filter((o) => o.reply.status === 503 && !(o.reply.headers['retry-after'] && o.reply.body.message)).map(describe)).toEqual([]);
+    expect(outcomes.filter((o) => o.reply.hung || o.reply.status === 0).map(explain)).toEqual([]);
+    expect(outcomes.filter((o) => o.reply.status >= 500 && o.reply.status !== 503).map(explain)).toEqual([]);
+    expect(outcomes.filter((o) => o.reply.status === 503 && !(o.reply.headers['retry-after'] && o.reply.body.message)).map(explain)).toEqual([]);
     // Working sessions are never refused (no lost rotation, no surprise logout), and nobody hits a budget.
     const working: Kind[] = ['me', 'profile', 'refresh', 'login', 'revoke'];
-    expect(outcomes.filter((o) => working.includes(o.kind) && ![200, 204, 503].includes(o.reply.status)).map(describe)).toEqual([]);
+    expect(outcomes.filter((o) => working.includes(o.kind) && ![200, 204, 503].includes(o.reply.status)).map(explain)).toEqual([]);
     // Revoked tokens: never accepted, before, during or after the failover.
-    expect(outcomes.filter((o) => o.kind.startsWith('revoked') && o.reply.status < 300).map(describe)).toEqual([]);
-    expect(outcomes.filter((o) => o.kind.startsWith('revoked') && ![401, 503].includes(o.reply.status)).map(describe)).toEqual([]);
+    expect(outcomes.filter((o) => o.kind.startsWith('revoked') && o.reply.status < 300).map(explain)).toEqual([]);
+    expect(outcomes.filter((o) => o.kind.startsWith('revoked') && ![401, 503].includes(o.reply.status)).map(explain)).toEqual([]);
     expect(revoked).toHaveLength(4);
     // The system recovered, and from then on every round answered fully.
     expect(recovered).toBeDefined();
