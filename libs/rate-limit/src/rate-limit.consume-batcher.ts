@@ -39,8 +39,9 @@ export const MAX_REQUESTS_PER_CONSUME_CALL = 64;
  * Coalesces the rate-limit decisions of the requests a process handles in one event-loop turn into
  * one consume script call per cluster slot (why: docs/decisions/006-batched-rate-limit-decisions.md).
  *
- * Requests are queued until `setImmediate` (the end of the current I/O phase, so no request waits
- * for a later turn) and sent as one call. Invariant: batching changes the cost, never a decision;
+ * Requests are queued until `setImmediate` (the end of the current I/O phase) and sent as one call;
+ * while a slot has a call in flight, its requests wait for that call to return and go out together
+ * right after it. Invariant: batching changes the cost, never a decision;
  * the script decides the requests one after the other, each all-or-nothing, exactly as separate
  * calls would (the spec checks this against a one-at-a-time model on random batches). A failed call
  * fails every request in it, and each falls back by its own policy, as it would have alone.
@@ -57,27 +58,54 @@ export class ConsumeBatcher {
     private readonly maxRequestsPerCall = MAX_REQUESTS_PER_CONSUME_CALL,
   ) {}
 
+  /** Slots with a call in flight, by number of calls: their next requests wait for it to return. */
+  private readonly busy = new Map<number, number>();
+  private flushScheduled = false;
+
   /** Decides `charges` (all in cluster slot `slot`; any number on a single Redis) with the next call. */
   consume(slot: number, charges: readonly RateLimitCharge[], cost: number): Promise<RateLimitDecision> {
     return new Promise<RateLimitDecision>((resolve, reject) => {
       let queue = this.queues.get(slot);
-      if (!queue) {
-        // The map is non-empty exactly while a flush is pending: the turn's first request schedules it.
-        if (this.queues.size === 0) setImmediate(() => this.flush());
-        this.queues.set(slot, (queue = []));
-      }
+      if (!queue) this.queues.set(slot, (queue = []));
       queue.push({ charges, cost, resolve, reject });
+      // A busy slot is sent when its call returns; otherwise at the end of this I/O phase.
+      if (!this.busy.has(slot) && !this.flushScheduled) {
+        this.flushScheduled = true;
+        setImmediate(() => this.flush());
+      }
     });
   }
 
   private flush(): void {
+    this.flushScheduled = false;
     const queues = this.queues;
     this.queues = new Map();
-    for (const queue of queues.values()) {
-      for (let start = 0; start < queue.length; start += this.maxRequestsPerCall) {
-        void this.call(queue.slice(start, start + this.maxRequestsPerCall));
-      }
+    for (const [slot, queue] of queues) {
+      // At most one call in flight per slot: what arrives meanwhile goes in the next call, sent as
+      // soon as this one returns, so a busy process makes fewer, larger calls.
+      if (this.busy.has(slot)) this.queues.set(slot, queue);
+      else this.send(slot, queue);
     }
+  }
+
+  private send(slot: number, queue: readonly PendingConsume[]): void {
+    for (let start = 0; start < queue.length; start += this.maxRequestsPerCall) {
+      this.busy.set(slot, (this.busy.get(slot) ?? 0) + 1);
+      void this.call(queue.slice(start, start + this.maxRequestsPerCall)).finally(() => this.release(slot));
+    }
+  }
+
+  private release(slot: number): void {
+    const calls = (this.busy.get(slot) ?? 1) - 1;
+    if (calls > 0) {
+      this.busy.set(slot, calls);
+      return;
+    }
+    this.busy.delete(slot);
+    const waiting = this.queues.get(slot);
+    if (!waiting) return;
+    this.queues.delete(slot);
+    this.send(slot, waiting);
   }
 
   private async call(batch: readonly PendingConsume[]): Promise<void> {
