@@ -1,6 +1,6 @@
-import { Logger, type FactoryProvider } from '@nestjs/common';
+import type { FactoryProvider } from '@nestjs/common';
 
-import { REDIS_CLIENT, type RedisClient } from '@nest-hardening/redis';
+import { REDIS_CLIENT, requireRedisFor, warnIfMemoryStoreInProduction, type RedisClient } from '@nest-hardening/redis';
 
 import type { ResolvedLockoutOptions } from './lockout-options.interface';
 import { MemoryLockoutStore } from './lockout.memory-store';
@@ -18,15 +18,9 @@ export const lockoutStoreProvider: FactoryProvider<LockoutStore> = {
   inject: [RESOLVED_LOCKOUT_OPTIONS, { token: REDIS_CLIENT, optional: true }],
   useFactory: (options: ResolvedLockoutOptions, redis?: RedisClient) => {
     if (options.store === 'memory') {
-      // The library has no config schema of its own; NODE_ENV is the convention every app shares.
-      if (process.env.NODE_ENV === 'production') {
-        new Logger('Lockout').warn(
-          "LockoutModule uses store: 'memory' with NODE_ENV=production: failures and locks are per process and lost on restart. Use the Redis store in production.",
-        );
-      }
+      warnIfMemoryStoreInProduction('LockoutModule', 'failures and locks');
       return new MemoryLockoutStore(options);
     }
-    if (!redis) throw new Error("LockoutModule needs the global RedisModule (or store: 'memory' in unit tests)");
-    return new RedisLockoutStore(redis, options);
+    return new RedisLockoutStore(requireRedisFor('LockoutModule', redis), options);
   },
 };

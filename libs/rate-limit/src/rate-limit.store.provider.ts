@@ -1,7 +1,7 @@
-import { Logger, type FactoryProvider } from '@nestjs/common';
+import type { FactoryProvider } from '@nestjs/common';
 import { getStorageToken, ThrottlerStorageService, type ThrottlerStorage } from '@nestjs/throttler';
 
-import { REDIS_CLIENT, type RedisClient } from '@nest-hardening/redis';
+import { REDIS_CLIENT, requireRedisFor, warnIfMemoryStoreInProduction, type RedisClient } from '@nest-hardening/redis';
 
 import { MemoryRateLimitStore } from './rate-limit.memory-store';
 import { RATE_LIMIT_MODULE_OPTIONS, type RateLimitModuleOptions } from './rate-limit.module-definition';
@@ -19,16 +19,10 @@ export const rateLimitStoreProvider: FactoryProvider<RateLimitStore> = {
   inject: [RATE_LIMIT_MODULE_OPTIONS, { token: REDIS_CLIENT, optional: true }],
   useFactory: (options: RateLimitModuleOptions, redis?: RedisClient) => {
     if (options.store === 'memory') {
-      // The library has no config schema of its own; NODE_ENV is the convention every app shares.
-      if (process.env.NODE_ENV === 'production') {
-        new Logger('RateLimit').warn(
-          "RateLimitModule uses store: 'memory' with NODE_ENV=production: limits are per process and lost on restart. Use the Redis store in production.",
-        );
-      }
+      warnIfMemoryStoreInProduction('RateLimitModule', 'limits');
       return new MemoryRateLimitStore(options.memoryFallbackMaxEntries ?? 10_000);
     }
-    if (!redis) throw new Error("RateLimitModule needs the global RedisModule (or store: 'memory' in unit tests)");
-    return new RedisRateLimitStore(redis);
+    return new RedisRateLimitStore(requireRedisFor('RateLimitModule', redis));
   },
 };
 

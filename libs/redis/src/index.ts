@@ -7,3 +7,4 @@ export * from './redis.constants';
 export { REDIS_MODULE_OPTIONS, type RedisModuleOptions } from './redis.module-definition';
 export * from './redis.module';
 export * from './redis-failure';
+export * from './store-choice';

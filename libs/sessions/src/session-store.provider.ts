@@ -1,6 +1,14 @@
-import { Logger, type FactoryProvider } from '@nestjs/common';
+import type { FactoryProvider } from '@nestjs/common';
 
-import { REDIS_CLIENT, REDIS_MODULE_OPTIONS, REDIS_SUBSCRIBER, type RedisClient, type RedisModuleOptions } from '@nest-hardening/redis';
+import {
+  REDIS_CLIENT,
+  REDIS_MODULE_OPTIONS,
+  REDIS_SUBSCRIBER,
+  requireRedisFor,
+  warnIfMemoryStoreInProduction,
+  type RedisClient,
+  type RedisModuleOptions,
+} from '@nest-hardening/redis';
 
 import { SHARED_MEMORY_SESSION_STORE, type SharedMemorySessionStore } from './memory-session-store.module';
 import { RedisSessionStore } from './redis-session.store';
@@ -35,16 +43,11 @@ export function sessionStoreProvider(moduleName: string, optionsToken: string | 
       const store = options.store ?? 'redis';
       if (store !== 'redis' && store !== 'memory') throw new Error(`${moduleName}: store must be 'redis' or 'memory'`);
       if (store === 'memory') {
-        // The library has no config schema of its own; NODE_ENV is the convention every app shares.
-        if (process.env.NODE_ENV === 'production') {
-          new Logger(moduleName).warn(
-            `${moduleName} uses store: 'memory' with NODE_ENV=production: sessions are per process and lost on restart. Use the Redis store in production.`,
-          );
-        }
+        warnIfMemoryStoreInProduction(moduleName, 'sessions');
         return memory.get();
       }
-      if (!redis || !redisOptions) throw new Error(`${moduleName} needs the global RedisModule (or store: 'memory' in unit tests)`);
-      return new RedisSessionStore(redis, redisOptions, subscriber);
+      // RedisModule provides the client and its options together.
+      return new RedisSessionStore(requireRedisFor(moduleName, redis), requireRedisFor(moduleName, redisOptions), subscriber);
     },
   };
 }
