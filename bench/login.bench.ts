@@ -12,8 +12,14 @@
  *       read from the process after its audit trail has written the round's events), Redis
  *       round trips per login;
  *   (o) logout: POST /auth/logout with each access token of the round: Redis round trips;
- *   (h) GET /health as many times: the CPU of a request that does no work, the HTTP stack's floor.
- * CPU beyond verification = (l) − (v) per login; medians of the rounds.
+ *   (h) GET /health as many times: the CPU of a request that does no work, the HTTP stack's floor;
+ *   (i) GET /health as many times, each after 10 ms of idleness: the same request when it finds
+ *       the machine as a login finds it after its verification (caches and predictors cold);
+ *   (c) BENCH_LOGIN_CONCURRENCY (4) logins in flight at once, BENCH_LOGINS in all: the event loop's
+ *       CPU per login when it does not idle while verifications run.
+ * CPU beyond verification = (l) − (v) per login; medians of the rounds. The event loop's (main
+ * thread's) CPU is read from the scheduler's ns counter for (l), (c) and (v), so the login path's
+ * own share is visible apart from the argon2 pool.
  *
  * Redis round trips are counted inside auth-service (support/redis-round-trips-preload.ts): a
  * round trip is a busy period of its Redis traffic, so commands sent together count once and a
@@ -38,11 +44,13 @@ import { RedisScript } from '@nest-hardening/redis';
 import { PasswordHasher } from '../apps/auth-service/src/accounts/password-hasher';
 import { createTestDatabase, freePort, startRedisServer, stopProcess } from '../test/support';
 import { summariseCpuProfileByPackage } from './support/cpu-profile-summary';
+import { mainThreadCpuUs } from './support/process-cpu';
 import { commandDelta, readCommandStats } from './support/ratelimit-redis-command-stats';
 
 const ROUNDS = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 5));
 const LOGINS = Math.max(5, Number(process.env.BENCH_LOGINS ?? 30));
 const USERS = Math.max(1, Number(process.env.BENCH_USERS ?? 10));
+const CONCURRENCY = Math.max(2, Number(process.env.BENCH_LOGIN_CONCURRENCY ?? 4));
 const ROOT = join(__dirname, '..');
 const PASSWORD = 'a benchmark password of some length';
 const USER_AGENT = 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Safari/537.36';
@@ -52,6 +60,8 @@ interface Probe {
   commands: number;
   carried: Record<string, number>;
   cpuUs: number;
+  systemUs: number;
+  mainThreadCpuUs: number;
   threads: Record<string, number>;
 }
 
@@ -60,25 +70,35 @@ interface Round {
   verifyCpuUs: number;
   loginP50Ms: number;
   loginCpuUs: number;
+  /** Of which in the kernel (system calls, page faults). */
+  loginSystemUs: number;
   loginRoundTrips: number;
   loginCommands: number;
   logoutRoundTrips: number;
   /** CPU of a request that does no work (GET /health) through the same app: the HTTP stack's floor. */
   emptyRequestCpuUs: number;
+  emptyRequestSystemUs: number;
   /** CPU ms per login by auth-service thread name (clock ticks, so coarse). */
   threads: Record<string, number>;
+  /** The same after 10 ms of idleness each time, as the request after a verification meets the machine. */
+  idleEmptyRequestCpuUs: number;
+  /** Main thread (event loop) CPU per login, µs: one at a time, with CONCURRENCY logins in flight, and a bare verification's. */
+  loginMainUs: number;
+  concurrentLoginMainUs: number;
+  verifyMainUs: number;
 }
 
 const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+const concurrentAgent = new Agent({ keepAlive: true, maxSockets: CONCURRENCY });
 
-function call(url: string, method: string, body?: unknown, token?: string): Promise<{ status: number; body: string }> {
+function call(url: string, method: string, body?: unknown, token?: string, through = agent): Promise<{ status: number; body: string }> {
   const payload = body === undefined ? '' : JSON.stringify(body);
   return new Promise((resolve, reject) => {
     const req = request(
       url,
       {
         method,
-        agent,
+        agent: through,
         headers: {
           'user-agent': USER_AGENT,
           ...(payload ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } : {}),
@@ -115,6 +135,18 @@ const median = (values: number[]) => {
   return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 };
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Runs `task` `count` times with `width` of them in flight at once. */
+async function inParallel(count: number, width: number, task: () => Promise<void>): Promise<void> {
+  let started = 0;
+  const worker = async () => {
+    while (started < count) {
+      started++;
+      await task();
+    }
+  };
+  await Promise.all(Array.from({ length: width }, worker));
+}
 
 /** Names of every Redis script of the libraries, by SHA, to say what a round trip carried. */
 function scriptNames(): Map<string, string> {
@@ -205,7 +237,7 @@ async function main(): Promise<void> {
         // Every login comes from one address: its login budget must not refuse the bench.
         RATE_LIMIT_AUTH_LIMIT: '1000000',
         RATE_LIMIT_REGISTRATION_LIMIT: '1000000',
-        MAX_SESSIONS_PER_USER: String(ROUNDS * LOGINS * 2 + 100),
+        MAX_SESSIONS_PER_USER: String(ROUNDS * LOGINS * 3 + 100),
         BENCH_PROBE_PORT: String(probePort),
         ...(profileFile ? { BENCH_CPU_PROFILE_FILE: profileFile } : {}),
       },
@@ -218,10 +250,10 @@ async function main(): Promise<void> {
       if (res.status !== 201) throw new Error(`register failed: ${res.status} ${res.body}`);
     }
     let next = 0;
-    const loginOnce = async (): Promise<{ ms: number; token: string }> => {
+    const loginOnce = async (through = agent): Promise<{ ms: number; token: string }> => {
       const email = emails[next++ % emails.length];
       const started = process.hrtime.bigint();
-      const res = await call(`${base}/auth/login`, 'POST', { email, password: PASSWORD });
+      const res = await call(`${base}/auth/login`, 'POST', { email, password: PASSWORD }, undefined, through);
       const ms = Number(process.hrtime.bigint() - started) / 1e6;
       if (res.status !== 200) throw new Error(`login failed: ${res.status} ${res.body}`);
       return { ms, token: (JSON.parse(res.body) as { accessToken: string }).accessToken };
@@ -244,12 +276,14 @@ async function main(): Promise<void> {
     for (let round = 0; round < ROUNDS; round++) {
       const verifyMs: number[] = [];
       const verifyCpu = process.cpuUsage();
+      const verifyMain = mainThreadCpuUs();
       for (let i = 0; i < LOGINS; i++) {
         const started = process.hrtime.bigint();
         if (!(await hasher.verifyOrDummy(storedHash, PASSWORD))) throw new Error('bare verification failed');
         verifyMs.push(Number(process.hrtime.bigint() - started) / 1e6);
       }
       const verifyUsed = process.cpuUsage(verifyCpu);
+      const verifyMainUsed = mainThreadCpuUs() - verifyMain;
 
       const stats = await readCommandStats(redis.url);
       const before = await readProbe(probePort);
@@ -273,19 +307,44 @@ async function main(): Promise<void> {
         if (res.status !== 200) throw new Error(`GET /health answered ${res.status}`);
       }
       const afterEmpty = await readProbe(probePort);
+      for (let i = 0; i < LOGINS; i++) {
+        await sleep(10);
+        const res = await call(`${base}/health`, 'GET');
+        if (res.status !== 200) throw new Error(`GET /health answered ${res.status}`);
+      }
+      const afterIdleEmpty = await readProbe(probePort);
+
+      // Under load the event loop does not idle while a verification runs: its CPU per login then.
+      const beforeConcurrent = await readProbe(probePort);
+      const concurrentTokens: string[] = [];
+      await inParallel(LOGINS, CONCURRENCY, async () => {
+        concurrentTokens.push((await loginOnce(concurrentAgent)).token);
+      });
+      await settle();
+      const afterConcurrent = await readProbe(probePort);
+      for (const token of concurrentTokens) {
+        const res = await call(`${base}/auth/logout`, 'POST', undefined, token);
+        if (res.status !== 204) throw new Error(`logout failed: ${res.status} ${res.body}`);
+      }
 
       rounds.push({
         verifyP50Ms: median(verifyMs),
         verifyCpuUs: (verifyUsed.user + verifyUsed.system) / LOGINS,
         loginP50Ms: median(loginMs),
         loginCpuUs: (after.cpuUs - before.cpuUs) / LOGINS,
+        loginSystemUs: (after.systemUs - before.systemUs) / LOGINS,
         loginRoundTrips: (after.roundTrips - before.roundTrips) / LOGINS,
         loginCommands: (after.commands - before.commands) / LOGINS,
         logoutRoundTrips: (afterLogout.roundTrips - after.roundTrips) / LOGINS,
         emptyRequestCpuUs: (afterEmpty.cpuUs - afterLogout.cpuUs) / LOGINS,
+        emptyRequestSystemUs: (afterEmpty.systemUs - afterLogout.systemUs) / LOGINS,
         threads: Object.fromEntries(
           Object.entries(after.threads).map(([name, ticks]) => [name, ((ticks - (before.threads[name] ?? 0)) * 10) / LOGINS]),
         ),
+        idleEmptyRequestCpuUs: (afterIdleEmpty.cpuUs - afterEmpty.cpuUs) / LOGINS,
+        loginMainUs: (after.mainThreadCpuUs - before.mainThreadCpuUs) / LOGINS,
+        concurrentLoginMainUs: (afterConcurrent.mainThreadCpuUs - beforeConcurrent.mainThreadCpuUs) / LOGINS,
+        verifyMainUs: verifyMainUsed / LOGINS,
       });
       carried = carriedDelta(before, after, names);
       logoutCarried = carriedDelta(after, afterLogout, names);
@@ -293,7 +352,11 @@ async function main(): Promise<void> {
       const r = rounds[rounds.length - 1];
       console.log(
         `round ${round + 1}: verify p50 ${r.verifyP50Ms.toFixed(1)} ms, ${(r.verifyCpuUs / 1000).toFixed(2)} ms CPU; ` +
-          `login p50 ${r.loginP50Ms.toFixed(1)} ms, ${(r.loginCpuUs / 1000).toFixed(2)} ms CPU; ` +
+          `login p50 ${r.loginP50Ms.toFixed(1)} ms, ${(r.loginCpuUs / 1000).toFixed(2)} ms CPU (${(r.loginSystemUs / 1000).toFixed(2)} system); ` +
+          `GET /health ${(r.emptyRequestCpuUs / 1000).toFixed(2)} ms CPU (${(r.emptyRequestSystemUs / 1000).toFixed(2)} system); ` +
+          `after 10 ms idle ${(r.idleEmptyRequestCpuUs / 1000).toFixed(2)} ms CPU; ` +
+          `main thread per login ${(r.loginMainUs / 1000).toFixed(2)} ms, ${CONCURRENCY} in flight ${(r.concurrentLoginMainUs / 1000).toFixed(2)} ms ` +
+          `(verification ${(r.verifyMainUs / 1000).toFixed(2)} ms); ` +
           `round trips: login ${r.loginRoundTrips.toFixed(2)}, logout ${r.logoutRoundTrips.toFixed(2)}; CPU ms per login by thread ` +
           Object.entries(r.threads)
             .filter(([, ms]) => ms > 0)
@@ -316,12 +379,18 @@ async function main(): Promise<void> {
     const m = (pick: (r: Round) => number) => median(rounds.map(pick));
     const result = {
       bench: 'login',
-      settings: { rounds: ROUNDS, logins: LOGINS, users: USERS },
+      settings: { rounds: ROUNDS, logins: LOGINS, users: USERS, concurrency: CONCURRENCY },
       verify: { p50Ms: m((r) => r.verifyP50Ms), cpuUs: m((r) => r.verifyCpuUs) },
       login: { p50Ms: m((r) => r.loginP50Ms), cpuUs: m((r) => r.loginCpuUs), commands: m((r) => r.loginCommands) },
       cpuBeyondVerifyUs: m((r) => r.loginCpuUs - r.verifyCpuUs),
       /** auth-service CPU ms per login on its main thread and on all others (argon2's pool, GC helpers). */
       emptyRequestCpuUs: m((r) => r.emptyRequestCpuUs),
+      idleEmptyRequestCpuUs: m((r) => r.idleEmptyRequestCpuUs),
+      mainThread: {
+        loginUs: m((r) => r.loginMainUs),
+        concurrentLoginUs: m((r) => r.concurrentLoginMainUs),
+        verifyUs: m((r) => r.verifyMainUs),
+      },
       threadsMs: { main: m((r) => r.threads.main ?? NaN), other: m((r) => r.threads.other ?? NaN) },
       p50Ratio: m((r) => r.loginP50Ms / r.verifyP50Ms),
       roundTrips: { login: m((r) => r.loginRoundTrips), logout: m((r) => r.logoutRoundTrips) },
@@ -339,6 +408,13 @@ async function main(): Promise<void> {
     console.log(`  login p50 / verification p50 ${f(result.p50Ratio)}`);
     console.log(`  CPU beyond verification      ${f(result.cpuBeyondVerifyUs / 1000)} ms per login (target ≤ 2 ms)`);
     console.log(`  GET /health, same app        CPU ${f(result.emptyRequestCpuUs / 1000)} ms (the HTTP stack's floor per request)`);
+    console.log(
+      `  GET /health after 10 ms idle CPU ${f(result.idleEmptyRequestCpuUs / 1000)} ms (the same request on a machine that has idled)`,
+    );
+    console.log(
+      `  event loop CPU per login     ${f(result.mainThread.loginUs / 1000)} ms one at a time, ${f(result.mainThread.concurrentLoginUs / 1000)} ms ` +
+        `with ${CONCURRENCY} in flight (a bare verification's: ${f(result.mainThread.verifyUs / 1000)} ms)`,
+    );
     console.log(`  login CPU by thread          main ${f(result.threadsMs.main)} ms, others ${f(result.threadsMs.other)} ms (clock ticks)`);
     console.log(`  Redis round trips per login  ${f(result.roundTrips.login)} (commands sent ${f(result.login.commands)})`);
     for (const trip of result.loginTrips) console.log(`    ${f(trip.perLogin)} × ${trip.carries}`);
@@ -352,6 +428,7 @@ async function main(): Promise<void> {
   } finally {
     if (child) await stopProcess(child);
     agent.destroy();
+    concurrentAgent.destroy();
     await redis.stop();
     await database.drop().catch(() => undefined);
     rmSync(keysDir, { recursive: true, force: true });

@@ -92,12 +92,14 @@ interface GatewayResult {
 }
 
 interface LoginResult {
-  settings: { rounds: number; logins: number; users: number };
+  settings: { rounds: number; logins: number; users: number; concurrency: number };
   verify: { p50Ms: number; cpuUs: number };
   login: { p50Ms: number; cpuUs: number; commands: number };
   cpuBeyondVerifyUs: number;
   threadsMs: { main: number; other: number };
   emptyRequestCpuUs: number;
+  idleEmptyRequestCpuUs: number;
+  mainThread: { loginUs: number; concurrentLoginUs: number; verifyUs: number };
   p50Ratio: number;
   roundTrips: { login: number; logout: number };
   loginTrips: { carries: string; perLogin: number }[];
@@ -349,6 +351,12 @@ function loginSection(r: LoginResult): string {
         ['CPU beyond the verification, per login', `${f(r.cpuBeyondVerifyUs / 1000)} ms`, '≤ 2 ms'],
         ['per round (login − verification CPU, ms)', r.perRound.map((x) => f((x.loginCpuUs - x.verifyCpuUs) / 1000)).join(', '), ''],
         ['CPU of GET /health on the same app (a request that does no work)', `${f(r.emptyRequestCpuUs / 1000)} ms`, ''],
+        ['the same GET /health, each after 10 ms of idleness', `${f(r.idleEmptyRequestCpuUs / 1000)} ms`, ''],
+        [
+          `event loop CPU per login: one at a time / ${r.settings.concurrency} in flight (a bare verification's: ${f(r.mainThread.verifyUs / 1000)} ms)`,
+          `${f(r.mainThread.loginUs / 1000)} ms / ${f(r.mainThread.concurrentLoginUs / 1000)} ms`,
+          '',
+        ],
         [
           'login CPU on the main thread / on the other threads (argon2 pool, GC helpers)',
           `${f(r.threadsMs.main)} ms / ${f(r.threadsMs.other)} ms`,

@@ -3,6 +3,7 @@
  * first SIGWINCH starts a V8 CPU profile, the second writes it to BENCH_CPU_PROFILE_FILE, so the
  * profile covers the load and not the start-up. SIGWINCH because Nest's shutdown hooks take
  * SIGUSR2, and its default action is to do nothing. The in-process inspector session answers synchronously.
+ * BENCH_CPU_PROFILE_INTERVAL_US sets the sampling interval (V8's default, 1000 µs, when unset).
  */
 import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector';
@@ -12,6 +13,7 @@ if (file) {
   const session = new Session();
   session.connect();
   session.post('Profiler.enable');
+  session.post('Profiler.setSamplingInterval', { interval: Number(process.env.BENCH_CPU_PROFILE_INTERVAL_US ?? 1000) });
   process.once('SIGWINCH', () => {
     session.post('Profiler.start');
     process.once('SIGWINCH', () => {

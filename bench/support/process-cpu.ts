@@ -23,6 +23,19 @@ export function processCpuSeconds(pid: number | undefined): number | undefined {
   }
 }
 
+/**
+ * CPU time in µs of a process's main thread (its event loop), from the scheduler's nanosecond
+ * counter (`/proc/<pid>/task/<pid>/schedstat`), fine enough for a per-request figure where clock
+ * ticks are not; NaN where there is no procfs.
+ */
+export function mainThreadCpuUs(pid = process.pid): number {
+  try {
+    return Number(readFileSync(`/proc/${pid}/task/${pid}/schedstat`, 'utf8').split(' ')[0]) / 1000;
+  } catch {
+    return NaN;
+  }
+}
+
 /** CPU seconds (user + system) the redis-server at `url` has used, from `INFO cpu`. */
 export async function redisCpuSeconds(url: string): Promise<number> {
   const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1 });

@@ -14,6 +14,8 @@ import { createServer } from 'node:http';
 
 import { Redis } from 'ioredis';
 
+import { mainThreadCpuUs } from './process-cpu';
+
 interface SentCommand {
   name: string;
   args: unknown[];
@@ -61,7 +63,9 @@ if (port > 0) {
         commands,
         carried: Object.fromEntries(carried),
         cpuUs: cpu.user + cpu.system,
+        systemUs: cpu.system,
         threads: threadCpuTicks(),
+        mainThreadCpuUs: mainThreadCpuUs(),
       }),
     );
   })
