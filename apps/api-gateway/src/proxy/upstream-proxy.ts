@@ -42,6 +42,9 @@ export class UpstreamProxy {
   }
 
   forward(req: IncomingMessage, res: ServerResponse): void {
+    // The client left while the guards ran: no one would read the answer, and with the response's
+    // 'close' already past, the upstream would stay paused on a 'drain' that never comes.
+    if (res.destroyed) return;
     // undici frames a body of unknown length chunked, one of known length with Content-Length.
     const body = hasBody(req) ? req : null;
     const request: Dispatcher.DispatchOptions = {
