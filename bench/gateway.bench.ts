@@ -7,8 +7,8 @@
  *   (a) direct      by the service itself, no proxy
  *   (b) nginx       behind nginx with a keep-alive upstream pool (skipped, with a note, without nginx)
  *   (c) bare proxy  behind http-proxy-middleware with a keep-alive Agent, nothing else
- *   (cn) node proxy behind a bare node:http proxy (the gateway's technique, no framework)
- *   (cg) own proxy  behind the gateway's UpstreamProxy class on a bare node:http server (no Nest, no guards)
+ *   (cn) node proxy behind a bare node:http proxy with a keep-alive Agent (no framework)
+ *   (cg) own proxy  behind the gateway's UpstreamProxy class (undici pool) on a bare node:http server (no Nest, no guards)
  *   (d) gateway     behind the api-gateway with its full security (token, session check, limits)
  * The apps run as production runs them (`node dist/apps/<app>/main.js`, built first when stale) as
  * child processes against a redis-server this script starts, so `INFO commandstats` counts only

@@ -316,7 +316,7 @@ function gatewaySection(r: GatewayResult): string {
     '',
     `What (d) costs over the bare proxies, in proxy CPU per request (medians): ${f(r.extraCpu.vsBare, 0)} µs over (c), ` +
       `${f(r.extraCpu.vsNodeProxy, 0)} µs over (cn); of that, the gateway's UpstreamProxy itself (cg) − (cn) ${f(r.extraCpu.ownProxyVsNodeProxy, 0)} µs ` +
-      `(forwarded headers, hop-by-hop filtering, rate-limit header merge, per-request timeout, abort and retry handling), ` +
+      `(its undici pool in place of (cn)'s node:http Agent, forwarded headers, hop-by-hop filtering, rate-limit header merge, abort and retry handling), ` +
       `and Nest + Express + the guards (token, session check, rate limit) + metrics in front of it (d) − (cg) ${f(r.extraCpu.frameworkAndSecurity, 0)} µs.` +
       (r.profile
         ? ' Where it goes (V8 CPU profile of the gateway in one more run of (d) after the rounds, self time by layer, share of the sampled busy time; ' +

@@ -1,7 +1,7 @@
 /**
  * The bare Node proxies of `npm run bench:gateway`, each on its own free port, nothing but the
- * hop: `/api` stripped, a keep-alive pool to the service, bodies piped. BARE_PROXY=node is the
- * same node:http technique as the gateway's UpstreamProxy without any framework;
+ * hop: `/api` stripped, a keep-alive pool to the service, bodies piped. BARE_PROXY=node is a
+ * node:http client with a keep-alive Agent (the gateway's UpstreamProxy uses an undici pool instead);
  * BARE_PROXY=hpm is http-proxy-middleware with a keep-alive Agent (the usual Node answer).
  * Prints `READY <port>` when listening.
  */

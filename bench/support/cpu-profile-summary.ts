@@ -23,6 +23,7 @@ const BUCKETS: [string, RegExp][] = [
     /node_modules\/(express|router|send|finalhandler|body-parser|qs|path-to-regexp|on-finished|parseurl|proxy-addr|accepts|content-type|type-is|mime|depd|debug|cookie|vary)/,
   ],
   ['rxjs', /node_modules\/rxjs/],
+  ['undici (the upstream pool)', /node_modules\/undici/],
   ['other node_modules', /node_modules\//],
   ['Node HTTP (node:_http_*)', /node:_http_|node:http/],
   [

@@ -10,7 +10,7 @@ import { UpstreamProxy } from '../../apps/api-gateway/src/proxy/upstream-proxy';
 
 const proxy = new UpstreamProxy(process.env.BARE_TARGET ?? 'http://127.0.0.1:3002', {
   timeoutMs: 10_000,
-  maxSockets: 256,
+  connections: 256,
   idleTimeoutMs: 30_000,
 });
 const server = createServer((req, res) => proxy.forward(req, res));

@@ -83,6 +83,8 @@ describe('gateway → service connections', () => {
     /** Requests each path reached the service with, and how many requests each connection has carried. */
     const seen = new Map<string, IncomingMessage[]>();
     const served = new WeakMap<Socket, number>();
+    /** For each `/profile/endless` answer the service saw closed: whether it had finished. */
+    const endlessClosed: boolean[] = [];
     const agent = new Agent({ keepAlive: true, maxSockets: 1 });
 
     beforeAll(async () => {
@@ -98,6 +100,20 @@ describe('gateway → service connections', () => {
         }
         if (path === '/profile/silent') return;
         if (path === '/profile/upload') return streamUpload(req, res);
+        if (path === '/profile/broken') {
+          // A first chunk of a body of unknown length, then the connection breaks.
+          req.resume();
+          res.writeHead(200, { 'content-type': 'text/plain' });
+          res.write('0123456789', () => req.socket.destroy());
+          return;
+        }
+        if (path === '/profile/endless') {
+          req.resume();
+          res.on('close', () => endlessClosed.push(res.writableFinished));
+          res.writeHead(200, { 'content-type': 'text/event-stream' });
+          res.write('data: first\n\n');
+          return;
+        }
         req.resume();
         res.setHeader('x-hop', 'named in Connection');
         res.setHeader('connection', 'x-hop');
@@ -170,6 +186,38 @@ describe('gateway → service connections', () => {
       });
       expect(answer.early).toBe('yes');
       expect(JSON.parse(answer.body)).toEqual({ bytes: first.length + rest.length, sha256: sent });
+    });
+
+    it('breaks the client response off when the service breaks off mid-body', async () => {
+      const outcome = await new Promise<{ status: number; received: string; ended: boolean }>((resolve) => {
+        const req = request(url('/profile/broken'), { agent: new Agent({ keepAlive: false }), headers: auth() }, (res) => {
+          let received = '';
+          res.on('data', (chunk: Buffer) => (received += chunk.toString()));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, received, ended: true }));
+          res.on('error', () => undefined);
+          res.on('close', () => resolve({ status: res.statusCode ?? 0, received, ended: false }));
+        });
+        req.on('error', () => undefined);
+        req.end();
+      });
+      // Not a short body that looks complete: the client sees the connection break.
+      expect(outcome).toEqual({ status: 200, received: '0123456789', ended: false });
+    });
+
+    it('stops the request to the service when the client goes away mid-answer', async () => {
+      await new Promise<void>((resolve, reject) => {
+        const req = request(url('/profile/endless'), { agent: new Agent({ keepAlive: false }), headers: auth() }, (res) => {
+          res.once('data', () => {
+            req.destroy();
+            resolve();
+          });
+        });
+        req.on('error', (error: NodeJS.ErrnoException) => (error.code === 'ECONNRESET' ? undefined : reject(error)));
+        req.end();
+      });
+      for (let i = 0; i < 50 && endlessClosed.length === 0; i++) await new Promise((r) => setTimeout(r, 20));
+      // The gateway closed its connection to the service rather than leave the answer running.
+      expect(endlessClosed).toEqual([false]);
     });
 
     it('retries a GET once when its reused pooled connection dies before answering', async () => {

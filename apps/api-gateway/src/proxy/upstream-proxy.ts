@@ -1,100 +1,65 @@
-import {
-  request as httpRequest,
-  type Agent,
-  type ClientRequest,
-  type IncomingHttpHeaders,
-  type IncomingMessage,
-  type ServerResponse,
-} from 'node:http';
-import { request as httpsRequest } from 'node:https';
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
+
+import { errors, type Dispatcher, type Pool } from 'undici';
 
 import { mergeRelayedRateLimitHeaders } from '@nest-hardening/rate-limit';
 
 import { CLIENT_HEADERS_DROPPED, forwardedHeaders } from './forwarded-headers';
 import { endToEndHeaders } from './hop-by-hop-headers';
-import { createUpstreamAgent, type UpstreamAgentOptions } from './upstream-agent';
+import { createUpstreamPool, type UpstreamPoolOptions } from './upstream-pool';
 
-export interface UpstreamProxyOptions extends UpstreamAgentOptions {
-  /** An upstream silent for this long before its response headers gets the client a 504. */
-  timeoutMs: number;
-}
+export type UpstreamProxyOptions = UpstreamPoolOptions;
 
 /** Methods a client may repeat without changing the outcome (RFC 9110 §9.2.2): safe to send twice. */
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE']);
-/** Errors of a pooled connection the upstream closed while the request was being written. */
-const STALE_SOCKET = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED']);
-const DROPPED: ReadonlySet<string> = new Set(CLIENT_HEADERS_DROPPED);
+/**
+ * Errors of a connection that closed under a request (typically a pooled one the upstream closed
+ * just as it was reused). undici sends the request again only when it had not been written yet.
+ */
+const CONNECTION_LOST = new Set(['UND_ERR_SOCKET', 'ECONNRESET', 'EPIPE']);
+/**
+ * Request fields not sent on: those the gateway decides, and `Expect` (the gateway's own server has
+ * already answered a `100-continue`; undici refuses the field).
+ */
+const DROPPED: ReadonlySet<string> = new Set([...CLIENT_HEADERS_DROPPED, 'expect']);
 
 /**
- * A streaming reverse proxy to one upstream service over a bounded keep-alive pool: request and
- * response bodies are piped in both directions, never buffered; hop-by-hop fields are dropped both
+ * A streaming reverse proxy to one upstream service over a bounded keep-alive pool (undici): request
+ * and response bodies stream in both directions, never buffered; hop-by-hop fields are dropped both
  * ways, so client and gateway keep their own connection and the gateway keeps its pooled one.
  * `/api` is stripped from the path; the headers the gateway decides ({@link forwardedHeaders}) replace
  * whatever the client sent. A service that limits the request too sends its own rate-limit headers;
  * they are merged with the gateway's, not copied over them.
  */
 export class UpstreamProxy {
-  private readonly agent: Agent;
-  private readonly send: typeof httpRequest;
-  private readonly hostname: string;
-  private readonly port: string;
+  private readonly pool: Pool;
   private readonly host: string;
 
-  constructor(
-    target: string,
-    private readonly options: UpstreamProxyOptions,
-  ) {
+  constructor(target: string, options: UpstreamProxyOptions) {
     const url = new URL(target);
-    this.agent = createUpstreamAgent(url, options);
-    this.send = url.protocol === 'https:' ? httpsRequest : httpRequest;
-    this.hostname = url.hostname.replace(/^\[|\]$/g, '');
-    this.port = url.port;
+    this.pool = createUpstreamPool(url, options);
     this.host = url.host;
   }
 
   forward(req: IncomingMessage, res: ServerResponse): void {
-    const headers = this.upstreamHeaders(req);
-    // A body that has started to stream cannot be sent again, so only requests without one are retried.
-    const retryable = IDEMPOTENT.has(req.method ?? '') && !hasBody(req);
-    const path = upstreamPath((req as IncomingMessage & { originalUrl?: string }).originalUrl ?? req.url ?? '/');
-    let upstream: ClientRequest | undefined;
-    let clientGone = false;
-    res.once('close', () => {
-      // The client went away first: stop the upstream work and do not return that socket to the pool.
-      if (res.writableFinished) return;
-      clientGone = true;
-      upstream?.destroy();
-    });
-    const attempt = (retried: boolean) => {
-      let timedOut = false;
-      const sent = this.send({
-        agent: this.agent,
-        hostname: this.hostname,
-        port: this.port,
-        method: req.method,
-        path,
-        headers,
-        timeout: this.options.timeoutMs,
-      });
-      upstream = sent;
-      sent.once('timeout', () => {
-        timedOut = true;
-        sent.destroy();
-      });
-      sent.once('response', (upstreamRes) => relayResponse(upstreamRes, res));
-      sent.on('error', (error: NodeJS.ErrnoException) => {
-        if (clientGone) return;
-        // A pooled connection the upstream closed just as it was reused: the request never reached it.
-        if (!retried && retryable && !timedOut && sent.reusedSocket && STALE_SOCKET.has(error.code ?? '') && !res.headersSent) {
-          attempt(true);
-          return;
-        }
-        answerFailure(res, timedOut ? 504 : 502);
-      });
-      if (hasBody(req)) req.pipe(sent);
-      else sent.end();
+    // The client left while the guards ran: no one would read the answer, and with the response's
+    // 'close' already past, the upstream would stay paused on a 'drain' that never comes.
+    if (res.destroyed) return;
+    // undici frames a body of unknown length chunked, one of known length with Content-Length.
+    const body = hasBody(req) ? req : null;
+    const request: Dispatcher.DispatchOptions = {
+      method: req.method ?? 'GET',
+      path: upstreamPath((req as IncomingMessage & { originalUrl?: string }).originalUrl ?? req.url ?? '/'),
+      headers: this.upstreamHeaders(req),
+      body,
     };
-    attempt(false);
+    // A body that has started to stream cannot be sent again, so only requests without one are retried.
+    new Exchange(this.pool, request, res, body === null && IDEMPOTENT.has(request.method)).send();
+  }
+
+  /** Closes the pool's connections once the requests under way have been answered. */
+  close(): Promise<void> {
+    return this.pool.close();
   }
 
   /** The client's end-to-end headers, minus those only the gateway may set, plus the gateway's own. */
@@ -102,27 +67,95 @@ export class UpstreamProxy {
     const headers = endToEndHeaders(req.headers, DROPPED);
     Object.assign(headers, forwardedHeaders(req));
     headers.host = this.host;
-    // A chunked body stays chunked: without a length, Node would send a GET's or DELETE's body unframed.
-    if (req.headers['transfer-encoding'] !== undefined && req.headers['content-length'] === undefined)
-      headers['transfer-encoding'] = 'chunked';
     return headers;
   }
 }
 
-function relayResponse(upstreamRes: IncomingMessage, res: ServerResponse): void {
-  // Before the service's headers are copied: a budget header removed here keeps the gateway's value.
-  mergeRelayedRateLimitHeaders((name) => res.getHeader(name), upstreamRes.headers, upstreamRes.statusCode);
-  const headers = endToEndHeaders(upstreamRes.headers);
-  for (const name in headers) res.setHeader(name, headers[name] as string | string[]);
-  res.writeHead(upstreamRes.statusCode ?? 502, upstreamRes.statusMessage);
-  upstreamRes.once('close', () => {
+/**
+ * One proxied request: undici's dispatch handler, writing the upstream's answer into the client's
+ * response (no intermediate stream) and pausing the upstream while the client's socket is full.
+ */
+class Exchange implements Dispatcher.DispatchHandler {
+  private controller: Dispatcher.DispatchController | undefined;
+  /** The upstream's status and headers have been sent to the client. */
+  private relayed = false;
+  private clientGone = false;
+  private onDrain: (() => void) | undefined;
+
+  constructor(
+    private readonly pool: Pool,
+    private readonly request: Dispatcher.DispatchOptions,
+    private readonly res: ServerResponse,
+    /** Whether a lost connection may cost one more try; cleared once it has. */
+    private retryable: boolean,
+  ) {
+    res.once('close', () => {
+      // The client went away first: stop the upstream work, and the connection is not returned to
+      // the pool in the middle of an answer (aborting destroys it).
+      if (res.writableFinished) return;
+      this.clientGone = true;
+      this.controller?.abort(new errors.RequestAbortedError('client went away'));
+    });
+  }
+
+  send(): void {
+    this.pool.dispatch(this.request, this);
+  }
+
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    this.controller = controller;
+    // Waited in the pool's queue while the client left.
+    if (this.clientGone) controller.abort(new errors.RequestAbortedError('client went away'));
+  }
+
+  onResponseStart(
+    controller: Dispatcher.DispatchController,
+    statusCode: number,
+    headers: IncomingHttpHeaders,
+    statusMessage?: string,
+  ): void {
+    // An interim answer (103 Early Hints): the final one follows.
+    if (statusCode < 200) return;
+    const res = this.res;
+    this.relayed = true;
+    // Before the service's headers are copied: a budget header removed here keeps the gateway's value.
+    mergeRelayedRateLimitHeaders((name) => res.getHeader(name), headers, statusCode);
+    const relayed = endToEndHeaders(headers);
+    for (const name in relayed) res.setHeader(name, relayed[name] as string | string[]);
+    res.writeHead(statusCode, statusMessage || undefined);
+    // A body of unknown length is a stream (an early answer to an upload, a stream of events): its
+    // headers go out now. A body of known length carries them in its first packet.
+    if (headers['content-length'] === undefined) res.flushHeaders();
+  }
+
+  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    if (this.res.write(chunk)) return;
+    // The client reads slower than the service answers: hold the upstream until its socket drains.
+    controller.pause();
+    this.onDrain ??= () => this.controller?.resume();
+    this.res.once('drain', this.onDrain);
+  }
+
+  onResponseEnd(): void {
+    this.res.end();
+  }
+
+  onResponseError(controller: Dispatcher.DispatchController | undefined, error: Error & { code?: string }): void {
+    if (this.clientGone) return;
     // The service broke off mid-body: the client must see a broken response, not a short one.
-    if (!upstreamRes.complete) res.destroy();
-  });
-  // A body of unknown length is a stream (an early answer to an upload, a stream of events): its
-  // headers go out now. A body of known length carries them in its first packet.
-  if (upstreamRes.headers['content-length'] === undefined) res.flushHeaders();
-  upstreamRes.pipe(res);
+    if (this.relayed) {
+      this.res.destroy();
+      return;
+    }
+    // Not a byte of the answer arrived (and no body went out): the request can be sent once more.
+    if (this.retryable && CONNECTION_LOST.has(error.code ?? '')) {
+      this.retryable = false;
+      // After undici has finished with the connection that failed.
+      queueMicrotask(() => this.send());
+      return;
+    }
+    answerFailure(this.res, error.code === 'UND_ERR_HEADERS_TIMEOUT' ? 504 : 502);
+  }
 }
 
 function answerFailure(res: ServerResponse, status: 502 | 504): void {
