@@ -125,6 +125,39 @@ describe('ConsumeBatcher (real Redis)', () => {
     expect(await redis.client.get(rateLimitKeys('user:split-0', 'general').counter)).toBe('4');
   });
 
+  it('holds what arrives while its call is out, and what arrives in the turn after it returns, for one next call', async () => {
+    // The real client, counting the script calls the batcher makes; the first one reaches Redis only
+    // when the test says so, and is in flight until then.
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    let sent = 0;
+    const client = new Proxy(redis.client, {
+      get(target, property) {
+        const value: unknown = Reflect.get(target, property, target);
+        if (property !== 'evalsha') return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+        return (...args: Parameters<typeof target.evalsha>) =>
+          ++sent === 1 ? gate.then(() => target.evalsha(...args)) : target.evalsha(...args);
+      },
+    });
+    const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
+    const batcher = new ConsumeBatcher(client);
+    const decisions = [batcher.consume(-1, [charge('user:held-0', 'general', 100)], 1)];
+    await nextTurn();
+    for (let turn = 1; turn <= 3; turn++) {
+      decisions.push(batcher.consume(-1, [charge(`user:held-${turn}`, 'general', 100)], 1));
+      await nextTurn();
+    }
+    expect(sent).toBe(1);
+    // A request that arrives in the turn after the first call returned joins the three that waited.
+    const late = decisions[0]
+      .then(() => new Promise<void>((resolve) => setImmediate(resolve)))
+      .then(() => batcher.consume(-1, [charge('user:held-4', 'general', 100)], 1));
+    release();
+    const all = await Promise.all([...decisions, late]);
+    expect(sent).toBe(2);
+    expect(all.every((d) => d.admitted && d.outcomes[0].count === 1)).toBe(true);
+  });
+
   it('keeps slots apart: one call per slot in a turn', async () => {
     const batcher = new ConsumeBatcher(redis.client);
     await Promise.all([

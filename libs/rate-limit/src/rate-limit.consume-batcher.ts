@@ -41,7 +41,8 @@ export const MAX_REQUESTS_PER_CONSUME_CALL = 64;
  *
  * Requests are queued until `setImmediate` (the end of the current I/O phase) and sent as one call;
  * while a slot has a call in flight, its requests wait for that call to return and go out together
- * right after it. Invariant: batching changes the cost, never a decision;
+ * at the end of the next I/O phase after it, so a busy slot makes at most one call every other
+ * event-loop turn. Invariant: batching changes the cost, never a decision;
  * the script decides the requests one after the other, each all-or-nothing, exactly as separate
  * calls would (the spec checks this against a one-at-a-time model on random batches). A failed call
  * fails every request in it, and each falls back by its own policy, as it would have alone.
@@ -61,6 +62,9 @@ export class ConsumeBatcher {
   /** Slots with a call in flight, by number of calls: their next requests wait for it to return. */
   private readonly busy = new Map<number, number>();
   private flushScheduled = false;
+  private readonly flushNow = () => this.flush();
+  /** Waits out the rest of this event-loop turn and the next one's I/O phase, then flushes. */
+  private readonly flushAfterNextPhase = () => setImmediate(this.flushNow);
 
   /** Decides `charges` (all in cluster slot `slot`; any number on a single Redis) with the next call. */
   consume(slot: number, charges: readonly RateLimitCharge[], cost: number): Promise<RateLimitDecision> {
@@ -71,7 +75,7 @@ export class ConsumeBatcher {
       // A busy slot is sent when its call returns; otherwise at the end of this I/O phase.
       if (!this.busy.has(slot) && !this.flushScheduled) {
         this.flushScheduled = true;
-        setImmediate(() => this.flush());
+        setImmediate(this.flushNow);
       }
     });
   }
@@ -81,8 +85,8 @@ export class ConsumeBatcher {
     const queues = this.queues;
     this.queues = new Map();
     for (const [slot, queue] of queues) {
-      // At most one call in flight per slot: what arrives meanwhile goes in the next call, sent as
-      // soon as this one returns, so a busy process makes fewer, larger calls.
+      // At most one call in flight per slot: what arrives meanwhile goes in the next call, sent after
+      // this one returns, so a busy process makes fewer, larger calls.
       if (this.busy.has(slot)) this.queues.set(slot, queue);
       else this.send(slot, queue);
     }
@@ -102,10 +106,12 @@ export class ConsumeBatcher {
       return;
     }
     this.busy.delete(slot);
-    const waiting = this.queues.get(slot);
-    if (!waiting) return;
-    this.queues.delete(slot);
-    this.send(slot, waiting);
+    if (!this.queues.has(slot) || this.flushScheduled) return;
+    // Under load a reply arrives in an I/O phase that is still reading requests: those of this phase
+    // and the next join the waiting ones, so the slot makes one call every other turn, not one per
+    // turn, for at most one turn of added wait (docs/decisions/006-batched-rate-limit-decisions.md).
+    this.flushScheduled = true;
+    setImmediate(this.flushAfterNextPhase);
   }
 
   private async call(batch: readonly PendingConsume[]): Promise<void> {
