@@ -244,6 +244,9 @@ async function main(): Promise<void> {
           ? {
               NODE_OPTIONS: `--require ${join(compiled, 'bench', 'support', 'cpu-profile-preload.js')}`,
               BENCH_CPU_PROFILE_FILE: profileFile,
+              ...(process.env.BENCH_CPU_PROFILE_INTERVAL_US
+                ? { BENCH_CPU_PROFILE_INTERVAL_US: process.env.BENCH_CPU_PROFILE_INTERVAL_US }
+                : {}),
             }
           : {}),
       },

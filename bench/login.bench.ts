@@ -240,6 +240,7 @@ async function main(): Promise<void> {
         MAX_SESSIONS_PER_USER: String(ROUNDS * LOGINS * 3 + 100),
         BENCH_PROBE_PORT: String(probePort),
         ...(profileFile ? { BENCH_CPU_PROFILE_FILE: profileFile } : {}),
+        ...(process.env.BENCH_CPU_PROFILE_INTERVAL_US ? { BENCH_CPU_PROFILE_INTERVAL_US: process.env.BENCH_CPU_PROFILE_INTERVAL_US } : {}),
       },
       [join(support, 'redis-round-trips-preload.js'), ...(profileFile ? [join(support, 'cpu-profile-preload.js')] : [])],
     );
