@@ -1,24 +1,13 @@
-import { Logger } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 
 import { SecurityEventsModule } from '@nest-hardening/security-events';
+import { watchMemoryStoreWarnings } from '@nest-hardening/testing';
 
 import { startLoginTestApp, TEST_PASSWORD } from '../test/support/login-test-app';
 import { LockoutModule } from './lockout.module';
 
-const MEMORY_WARNING = /store: 'memory' with NODE_ENV=production/;
-
 describe("LockoutModule with store: 'memory' (adopters' unit tests, no Redis)", () => {
-  const originalNodeEnv = process.env.NODE_ENV;
-  let warn: jest.SpyInstance;
-
-  beforeEach(() => {
-    warn = jest.spyOn(Logger.prototype, 'warn');
-  });
-  afterEach(() => {
-    warn.mockRestore();
-    process.env.NODE_ENV = originalNodeEnv;
-  });
+  const memoryWarnings = watchMemoryStoreWarnings();
 
   it('locks without any RedisModule, and does not warn outside production', async () => {
     process.env.NODE_ENV = 'test';
@@ -31,14 +20,14 @@ describe("LockoutModule with store: 'memory' (adopters' unit tests, no Redis)", 
     } finally {
       await t.close();
     }
-    expect(warn.mock.calls.flat().join(' ')).not.toMatch(MEMORY_WARNING);
+    expect(memoryWarnings()).toEqual([]);
   });
 
   it('warns at start-up when NODE_ENV=production', async () => {
     process.env.NODE_ENV = 'production';
     const t = await startLoginTestApp({ store: 'memory' }, []);
     await t.close();
-    expect(warn.mock.calls.flat().join(' ')).toMatch(MEMORY_WARNING);
+    expect(memoryWarnings()).toContainEqual(expect.stringMatching(/^LockoutModule uses/));
   });
 
   it("without store: 'memory' and without RedisModule, start-up fails with a message saying what is missing", async () => {

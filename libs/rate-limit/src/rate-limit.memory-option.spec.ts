@@ -1,4 +1,4 @@
-import { Controller, Get, Logger, type INestApplication } from '@nestjs/common';
+import { Controller, Get, type INestApplication } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { Test } from '@nestjs/testing';
 import { ThrottlerGuard } from '@nestjs/throttler';
@@ -6,6 +6,7 @@ import request from 'supertest';
 
 import { DomainErrorFilter } from '@nest-hardening/errors';
 import { SecurityEventsModule } from '@nest-hardening/security-events';
+import { watchMemoryStoreWarnings } from '@nest-hardening/testing';
 
 import { RateLimitGuard } from './rate-limit.guard';
 import { RateLimitModule } from './rate-limit.module';
@@ -21,8 +22,6 @@ class PingController {
 const POLICIES: RateLimitPolicyDefinition[] = [
   { name: 'general', limit: 3, ttlMs: 60_000, tracker: 'ip', scope: 'all-routes', onRedisError: 'memory' },
 ];
-const MEMORY_WARNING = /store: 'memory' with NODE_ENV=production/;
-
 /** An app with the memory store and no RedisModule at all, as an adopter's unit test would build it. */
 async function startMemoryApp(guard: typeof RateLimitGuard | typeof ThrottlerGuard): Promise<INestApplication> {
   const moduleRef = await Test.createTestingModule({
@@ -40,16 +39,7 @@ async function startMemoryApp(guard: typeof RateLimitGuard | typeof ThrottlerGua
 }
 
 describe("RateLimitModule with store: 'memory' (adopters' unit tests, no Redis)", () => {
-  const originalNodeEnv = process.env.NODE_ENV;
-  let warn: jest.SpyInstance;
-
-  beforeEach(() => {
-    warn = jest.spyOn(Logger.prototype, 'warn');
-  });
-  afterEach(() => {
-    warn.mockRestore();
-    process.env.NODE_ENV = originalNodeEnv;
-  });
+  const memoryWarnings = watchMemoryStoreWarnings();
 
   it('limits with RateLimitGuard without any Redis, and does not warn outside production', async () => {
     process.env.NODE_ENV = 'test';
@@ -61,7 +51,7 @@ describe("RateLimitModule with store: 'memory' (adopters' unit tests, no Redis)"
     } finally {
       await app.close();
     }
-    expect(warn.mock.calls.flat().join(' ')).not.toMatch(MEMORY_WARNING);
+    expect(memoryWarnings()).toEqual([]);
   });
 
   it('gives the stock ThrottlerGuard an in-memory storage too', async () => {
@@ -79,7 +69,7 @@ describe("RateLimitModule with store: 'memory' (adopters' unit tests, no Redis)"
     process.env.NODE_ENV = 'production';
     const app = await startMemoryApp(RateLimitGuard);
     await app.close();
-    expect(warn.mock.calls.flat().join(' ')).toMatch(MEMORY_WARNING);
+    expect(memoryWarnings()).toContainEqual(expect.stringMatching(/^RateLimitModule uses/));
   });
 
   it("without store: 'memory' and without RedisModule, start-up fails with a message saying what is missing", async () => {

@@ -1,10 +1,9 @@
-import { Logger } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 
 import { SessionValidator, type AuthenticatedUser } from '@nest-hardening/auth';
 import { RedisModule } from '@nest-hardening/redis';
 import { SecurityEventsModule } from '@nest-hardening/security-events';
-import { deleteKeysWithPrefix, TEST_REDIS_URL, uniqueKeyPrefix } from '@nest-hardening/testing';
+import { deleteKeysWithPrefix, TEST_REDIS_URL, uniqueKeyPrefix, watchMemoryStoreWarnings } from '@nest-hardening/testing';
 
 import { RefreshRotationService } from './refresh-rotation.service';
 import { SessionRevocationModule } from './session-revocation.module';
@@ -22,7 +21,6 @@ const SESSIONS_OPTIONS: SessionsModuleOptions = {
   fingerprint: { userAgent: 'strict', ip: 'log', ipv4PrefixBits: 24, ipv6PrefixBits: 64 },
 };
 const EVENTS = SecurityEventsModule.forRoot({ service: 'sessions-memory-test', pseudonymKey: 'test-key', isGlobal: true });
-const MEMORY_WARNING = /store: 'memory' with NODE_ENV=production/;
 const client = { ip: '203.0.113.7', userAgent: 'jest-unit/1.0' };
 
 /** An app with both sessions modules on the memory store and no RedisModule, as an adopter's unit test would build it. */
@@ -36,16 +34,7 @@ const compileMemoryApp = () =>
   }).compile();
 
 describe("Sessions modules with store: 'memory' (adopters' unit tests, no Redis)", () => {
-  const originalNodeEnv = process.env.NODE_ENV;
-  let warn: jest.SpyInstance;
-
-  beforeEach(() => {
-    warn = jest.spyOn(Logger.prototype, 'warn');
-  });
-  afterEach(() => {
-    warn.mockRestore();
-    process.env.NODE_ENV = originalNodeEnv;
-  });
+  const memoryWarnings = watchMemoryStoreWarnings();
 
   it('issues, rotates and revokes sessions, and the access-token check of the same app sees it at once', async () => {
     process.env.NODE_ENV = 'test';
@@ -81,7 +70,7 @@ describe("Sessions modules with store: 'memory' (adopters' unit tests, no Redis)
     } finally {
       await app.close();
     }
-    expect(warn.mock.calls.flat().join(' ')).not.toMatch(MEMORY_WARNING);
+    expect(memoryWarnings()).toEqual([]);
   });
 
   it('two apps do not share sessions', async () => {
@@ -96,8 +85,7 @@ describe("Sessions modules with store: 'memory' (adopters' unit tests, no Redis)
     process.env.NODE_ENV = 'production';
     const app = await compileMemoryApp();
     await app.close();
-    const warnings = warn.mock.calls.map((call) => String(call[0])).filter((message) => MEMORY_WARNING.test(message));
-    expect(warnings.sort()).toEqual([
+    expect(memoryWarnings().sort()).toEqual([
       expect.stringMatching(/^SessionRevocationModule uses/),
       expect.stringMatching(/^SessionsModule uses/),
     ]);

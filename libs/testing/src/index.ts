@@ -13,3 +13,4 @@ export * from './ecdsa-twin';
 export * from './gateway-signing';
 export * from './loopback-client';
 export * from './without-modules';
+export * from './memory-store-warnings';
