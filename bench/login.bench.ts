@@ -261,6 +261,20 @@ async function main(): Promise<void> {
     };
     // Let the audit trail write what the requests emitted, so its CPU lands in the round that caused it.
     const settle = () => sleep(600);
+    const logoutAll = async (tokens: readonly string[]) => {
+      for (const token of tokens) {
+        const res = await call(`${base}/auth/logout`, 'POST', undefined, token);
+        if (res.status !== 204) throw new Error(`logout failed: ${res.status} ${res.body}`);
+      }
+    };
+    /** LOGINS requests to GET /health one after the other, each after `idleMs` of idleness. */
+    const healthRequests = async (idleMs: number) => {
+      for (let i = 0; i < LOGINS; i++) {
+        if (idleMs > 0) await sleep(idleMs);
+        const res = await call(`${base}/health`, 'GET');
+        if (res.status !== 200) throw new Error(`GET /health answered ${res.status}`);
+      }
+    };
 
     const hasher = new PasswordHasher();
     await hasher.onModuleInit();
@@ -298,35 +312,21 @@ async function main(): Promise<void> {
       await settle();
       const after = await readProbe(probePort);
       const statsAfter = await readCommandStats(redis.url);
-      for (const token of tokens) {
-        const res = await call(`${base}/auth/logout`, 'POST', undefined, token);
-        if (res.status !== 204) throw new Error(`logout failed: ${res.status} ${res.body}`);
-      }
+      await logoutAll(tokens);
       const afterLogout = await readProbe(probePort);
-      for (let i = 0; i < LOGINS; i++) {
-        const res = await call(`${base}/health`, 'GET');
-        if (res.status !== 200) throw new Error(`GET /health answered ${res.status}`);
-      }
+      await healthRequests(0);
       const afterEmpty = await readProbe(probePort);
-      for (let i = 0; i < LOGINS; i++) {
-        await sleep(10);
-        const res = await call(`${base}/health`, 'GET');
-        if (res.status !== 200) throw new Error(`GET /health answered ${res.status}`);
-      }
+      await healthRequests(10);
       const afterIdleEmpty = await readProbe(probePort);
 
       // Under load the event loop does not idle while a verification runs: its CPU per login then.
-      const beforeConcurrent = await readProbe(probePort);
       const concurrentTokens: string[] = [];
       await inParallel(LOGINS, CONCURRENCY, async () => {
         concurrentTokens.push((await loginOnce(concurrentAgent)).token);
       });
       await settle();
       const afterConcurrent = await readProbe(probePort);
-      for (const token of concurrentTokens) {
-        const res = await call(`${base}/auth/logout`, 'POST', undefined, token);
-        if (res.status !== 204) throw new Error(`logout failed: ${res.status} ${res.body}`);
-      }
+      await logoutAll(concurrentTokens);
 
       rounds.push({
         verifyP50Ms: median(verifyMs),
@@ -344,7 +344,7 @@ async function main(): Promise<void> {
         ),
         idleEmptyRequestCpuUs: (afterIdleEmpty.cpuUs - afterEmpty.cpuUs) / LOGINS,
         loginMainUs: (after.mainThreadCpuUs - before.mainThreadCpuUs) / LOGINS,
-        concurrentLoginMainUs: (afterConcurrent.mainThreadCpuUs - beforeConcurrent.mainThreadCpuUs) / LOGINS,
+        concurrentLoginMainUs: (afterConcurrent.mainThreadCpuUs - afterIdleEmpty.mainThreadCpuUs) / LOGINS,
         verifyMainUs: verifyMainUsed / LOGINS,
       });
       carried = carriedDelta(before, after, names);
@@ -384,7 +384,6 @@ async function main(): Promise<void> {
       verify: { p50Ms: m((r) => r.verifyP50Ms), cpuUs: m((r) => r.verifyCpuUs) },
       login: { p50Ms: m((r) => r.loginP50Ms), cpuUs: m((r) => r.loginCpuUs), commands: m((r) => r.loginCommands) },
       cpuBeyondVerifyUs: m((r) => r.loginCpuUs - r.verifyCpuUs),
-      /** auth-service CPU ms per login on its main thread and on all others (argon2's pool, GC helpers). */
       emptyRequestCpuUs: m((r) => r.emptyRequestCpuUs),
       idleEmptyRequestCpuUs: m((r) => r.idleEmptyRequestCpuUs),
       mainThread: {
@@ -392,6 +391,7 @@ async function main(): Promise<void> {
         concurrentLoginUs: m((r) => r.concurrentLoginMainUs),
         verifyUs: m((r) => r.verifyMainUs),
       },
+      /** auth-service CPU ms per login on its main thread and on all others (argon2's pool, GC helpers). */
       threadsMs: { main: m((r) => r.threads.main ?? NaN), other: m((r) => r.threads.other ?? NaN) },
       p50Ratio: m((r) => r.loginP50Ms / r.verifyP50Ms),
       roundTrips: { login: m((r) => r.loginRoundTrips), logout: m((r) => r.logoutRoundTrips) },

@@ -72,7 +72,7 @@ export class ConsumeBatcher {
       let queue = this.queues.get(slot);
       if (!queue) this.queues.set(slot, (queue = []));
       queue.push({ charges, cost, resolve, reject });
-      // A busy slot is sent when its call returns; otherwise at the end of this I/O phase.
+      // A busy slot is sent after its call returns (see release); otherwise at the end of this I/O phase.
       if (!this.busy.has(slot) && !this.flushScheduled) {
         this.flushScheduled = true;
         setImmediate(this.flushNow);
