@@ -10,7 +10,7 @@ import { AUTH_MODULE_OPTIONS, type AuthModuleOptions } from './auth.module-defin
 import type { AuthenticatedUser } from './authenticated-user.interface';
 import { markAuthenticationRejected } from './authentication-rejection';
 import { PublicKeyStore } from './public-key-store';
-import { IS_PUBLIC } from './public.decorator';
+import { PublicRoutes } from './public-routes';
 import { markSessionCheckedByHandler, SESSION_CHECKED_BY_HANDLER } from './session-checked-by-handler.decorator';
 import { SessionValidator } from './session-validator.port';
 import { VerifiedTokenCache } from './verified-token.cache';
@@ -29,6 +29,7 @@ const BEARER = /^Bearer ([A-Za-z0-9_.~+/=-]+)$/;
 @Injectable()
 export class AccessTokenGuard extends AuthGuard('jwt') {
   private readonly verified: VerifiedTokenCache;
+  private readonly publicRoutes: PublicRoutes;
 
   constructor(
     private readonly reflector: Reflector,
@@ -38,11 +39,10 @@ export class AccessTokenGuard extends AuthGuard('jwt') {
   ) {
     super();
     this.verified = new VerifiedTokenCache(options.verifiedTokenCacheSize ?? 10_000);
+    this.publicRoutes = new PublicRoutes(reflector);
   }
 
-  /** `@Public()` per handler and class: decorator metadata is fixed at start-up, so it is read once. */
-  private readonly publicRoutes = new WeakMap<Function, WeakMap<Function, boolean>>();
-  /** `@SessionCheckedByHandler()` per handler, read once for the same reason. */
+  /** `@SessionCheckedByHandler()` per handler: decorator metadata is fixed at start-up, so it is read once. */
   private readonly handlerChecked = new WeakMap<Function, boolean>();
 
   /**
@@ -51,7 +51,7 @@ export class AccessTokenGuard extends AuthGuard('jwt') {
    * asked for in Redis.
    */
   override canActivate(context: ExecutionContext): boolean | Promise<boolean> {
-    if (this.isPublic(context.getHandler(), context.getClass())) return true;
+    if (this.publicRoutes.isPublic(context.getHandler(), context.getClass())) return true;
     // The HTTP request is argument 0; `switchToHttp()` would assign three new closures to the context.
     const req = context.getArgByIndex<Request>(0);
     const header = req.headers.authorization;
@@ -76,17 +76,6 @@ export class AccessTokenGuard extends AuthGuard('jwt') {
       this.handlerChecked.set(handler, checked);
     }
     return checked;
-  }
-
-  private isPublic(handler: Function, cls: Function): boolean {
-    let byClass = this.publicRoutes.get(handler);
-    let isPublic = byClass?.get(cls);
-    if (isPublic === undefined) {
-      isPublic = this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, [handler, cls]) === true;
-      if (!byClass) this.publicRoutes.set(handler, (byClass = new WeakMap()));
-      byClass.set(cls, isPublic);
-    }
-    return isPublic;
   }
 
   // A session check that could not be made (Redis down) propagates, so it maps to 503; every other

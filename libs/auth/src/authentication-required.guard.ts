@@ -4,7 +4,7 @@ import type { Request } from 'express';
 
 import { InvalidAccessTokenError } from './auth.errors';
 import { authenticationRejection } from './authentication-rejection';
-import { IS_PUBLIC } from './public.decorator';
+import { PublicRoutes } from './public-routes';
 
 /**
  * With `deferRejection`, register this after the rate-limit guard: it answers 401 for a request
@@ -13,29 +13,19 @@ import { IS_PUBLIC } from './public.decorator';
  */
 @Injectable()
 export class AuthenticationRequiredGuard implements CanActivate {
-  constructor(private readonly reflector: Reflector) {}
+  private readonly publicRoutes: PublicRoutes;
 
-  /** `@Public()` per handler and class: decorator metadata is fixed at start-up, so it is read once. */
-  private readonly publicRoutes = new WeakMap<Function, WeakMap<Function, boolean>>();
+  constructor(reflector: Reflector) {
+    this.publicRoutes = new PublicRoutes(reflector);
+  }
 
   canActivate(context: ExecutionContext): boolean {
-    if (this.isPublic(context.getHandler(), context.getClass())) return true;
+    if (this.publicRoutes.isPublic(context.getHandler(), context.getClass())) return true;
     // The HTTP request is argument 0; `switchToHttp()` would assign three new closures to the context.
     const req = context.getArgByIndex<Request>(0);
     const rejection = authenticationRejection(req);
     if (rejection) throw rejection;
     if (!req.user) throw new InvalidAccessTokenError();
     return true;
-  }
-
-  private isPublic(handler: Function, cls: Function): boolean {
-    let byClass = this.publicRoutes.get(handler);
-    let isPublic = byClass?.get(cls);
-    if (isPublic === undefined) {
-      isPublic = this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, [handler, cls]) === true;
-      if (!byClass) this.publicRoutes.set(handler, (byClass = new WeakMap()));
-      byClass.set(cls, isPublic);
-    }
-    return isPublic;
   }
 }
