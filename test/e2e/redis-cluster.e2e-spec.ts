@@ -8,6 +8,7 @@ import { PasswordHasher } from '../../apps/auth-service/src/accounts/password-ha
 import {
   bearer,
   eventually,
+  LOCKOUT_TEST_ENV,
   login,
   registerAndLogin,
   sessionIdOf,
@@ -31,7 +32,6 @@ describe('the system on a real 3-master Redis Cluster', () => {
   let system: TestSystem;
   let adminToken: string;
 
-  const TEN_MINUTES = String(10 * 60 * 1000);
   const WRONG = 'not the right password';
   const ADMIN = { email: 'cluster-admin@example.com', password: 'admin password for the cluster' };
   const UA = { 'user-agent': 'jest-e2e/1.0' };
@@ -51,16 +51,7 @@ describe('the system on a real 3-master Redis Cluster', () => {
         BOOTSTRAP_ADMIN_EMAIL: ADMIN.email,
         BOOTSTRAP_ADMIN_PASSWORD: ADMIN.password,
         REFRESH_REUSE_GRACE_MS: '500',
-        LOCKOUT_PAIR_MAX_FAILURES: '5',
-        LOCKOUT_PAIR_WINDOW_MS: TEN_MINUTES,
-        LOCKOUT_BASE_LOCK_MS: TEN_MINUTES,
-        LOCKOUT_MAX_LOCK_MS: TEN_MINUTES,
-        LOCKOUT_EMAIL_MAX_FAILURES: '8',
-        LOCKOUT_EMAIL_WINDOW_MS: TEN_MINUTES,
-        LOCKOUT_EMAIL_LOCK_MS: TEN_MINUTES,
-        LOCKOUT_IP_MAX_FAILURES: '10',
-        LOCKOUT_IP_WINDOW_MS: TEN_MINUTES,
-        LOCKOUT_IP_BLOCK_MS: TEN_MINUTES,
+        ...LOCKOUT_TEST_ENV,
       },
     });
     adminToken = (await login(system.gatewayUrl, ADMIN.email, ADMIN.password)).accessToken;

@@ -5,3 +5,4 @@ export * from './fuzz-suite';
 export * from './process-system';
 export * from './test-database';
 export * from './test-system';
+export * from './lockout-test-env';

@@ -6,7 +6,15 @@ import request from 'supertest';
 import { ACCOUNT_LOCKED_MESSAGE, LockoutService } from '@nest-hardening/lockout';
 import { SecurityEvents, type SecurityEvent } from '@nest-hardening/security-events';
 
-import { login, registerAndLogin, startTestSystem, TEST_PASSWORD, uniqueEmail, type TestSystem } from '../../../test/support';
+import {
+  LOCKOUT_TEST_ENV,
+  login,
+  registerAndLogin,
+  startTestSystem,
+  TEST_PASSWORD,
+  uniqueEmail,
+  type TestSystem,
+} from '../../../test/support';
 import { PasswordHasher } from '../src/accounts/password-hasher';
 
 /**
@@ -26,7 +34,6 @@ describe('account lockout through the gateway', () => {
   const rawEmails = new Set<string>();
   const rawIps = new Set<string>();
 
-  const TEN_MINUTES = String(10 * 60 * 1000);
   const WRONG = 'not the right password';
   const ADMIN = { email: 'lockout-admin@example.com', password: 'admin password for lockout' };
 
@@ -40,16 +47,7 @@ describe('account lockout through the gateway', () => {
       authEnv: {
         BOOTSTRAP_ADMIN_EMAIL: ADMIN.email,
         BOOTSTRAP_ADMIN_PASSWORD: ADMIN.password,
-        LOCKOUT_PAIR_MAX_FAILURES: '5',
-        LOCKOUT_PAIR_WINDOW_MS: TEN_MINUTES,
-        LOCKOUT_BASE_LOCK_MS: TEN_MINUTES,
-        LOCKOUT_MAX_LOCK_MS: TEN_MINUTES,
-        LOCKOUT_EMAIL_MAX_FAILURES: '8',
-        LOCKOUT_EMAIL_WINDOW_MS: TEN_MINUTES,
-        LOCKOUT_EMAIL_LOCK_MS: TEN_MINUTES,
-        LOCKOUT_IP_MAX_FAILURES: '10',
-        LOCKOUT_IP_WINDOW_MS: TEN_MINUTES,
-        LOCKOUT_IP_BLOCK_MS: TEN_MINUTES,
+        ...LOCKOUT_TEST_ENV,
       },
     });
     emitSpy = jest.spyOn(system.auth.get(SecurityEvents), 'emit'); // calls through
