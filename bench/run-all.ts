@@ -65,7 +65,15 @@ interface GatewayRatio {
 }
 
 interface GatewayResult {
-  settings: { connections: number; warmupSec: number; durationSec: number; rounds: number; sequential: number; nginx: string | null };
+  settings: {
+    connections: number;
+    firstWarmupSec: number;
+    warmupSec: number;
+    durationSec: number;
+    rounds: number;
+    sequential: number;
+    nginx: string | null;
+  };
   setups: {
     id: string;
     label: string;
@@ -269,8 +277,8 @@ function gatewaySection(r: GatewayResult): string {
     '## The gateway hop (`npm run bench:gateway`)',
     '',
     `\`GET /profile\` of profile-service with a valid token (the service verifies it and checks the session; its per-user ` +
-      `budget is charged by the service when called directly, by the gateway when proxied by it), autocannon, ${r.settings.connections} connections, ${r.settings.warmupSec} s warm-up + ${r.settings.durationSec} s per ` +
-      `set-up, ${r.settings.rounds} interleaved rounds against the same running processes; medians. The apps run built, as ` +
+      `budget is charged by the service when called directly, by the gateway when proxied by it), autocannon, ${r.settings.connections} connections, each set-up warmed ${r.settings.firstWarmupSec} s once before the first round, then ` +
+      `${r.settings.warmupSec} s warm-up + ${r.settings.durationSec} s per set-up, ${r.settings.rounds} interleaved rounds against the same running processes; medians. The apps run built, as ` +
       'production runs them (`node dist/apps/<app>/main.js`), against a redis-server started by the bench, with limits raised ' +
       `so nothing is refused. "sequential" is the mean latency of ${r.settings.sequential} requests one after the other on one ` +
       'keep-alive connection. CPU per request from `/proc` of the proxy process(es) and of profile-service; Redis round trips ' +
@@ -291,8 +299,8 @@ function gatewaySection(r: GatewayResult): string {
       r.setups.map((s) => [
         `(${s.id}) ${s.label}`,
         f(s.rps, 0),
-        String(s.p50),
-        String(s.p99),
+        f(s.p50, 1),
+        f(s.p99, 1),
         f(s.sequentialMs),
         Number.isFinite(s.proxyCpuUs) ? f(s.proxyCpuUs, 0) : '—',
         f(s.serviceCpuUs, 0),
