@@ -309,6 +309,12 @@ function gatewaySection(r: GatewayResult): string {
       ]),
     ),
     '',
+    // The starting point, as issue 19 measured it (same service and load, two rounds), for comparison with the table above.
+    'Before the gateway kept connections alive (issue 19, measured before the change with 2 rounds of the same load): ' +
+      'direct 3,100–4,400 req/s (p50 10–14 ms), nginx 2,800–3,600 req/s (p50 12–19 ms), http-proxy-middleware 1,700–2,600 req/s ' +
+      '(p50 17–27 ms), and the gateway 620–960 req/s at p50 1,460–1,650 ms and p99 2,700–2,860 ms, every proxied answer ' +
+      'carrying `Connection: close`.',
+    '',
     table(
       ['ratio', 'of medians', 'median per round', 'target', 'per round'],
       [
