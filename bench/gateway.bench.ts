@@ -248,6 +248,9 @@ async function main(): Promise<void> {
   const profileDir = process.env.BENCH_CPU_PROF_DIR;
   const profileFile = profileDir ? join(profileDir, `api-gateway-${Date.now()}.cpuprofile`) : undefined;
   const serviceProfileFile = profileDir ? join(profileDir, `profile-service-${Date.now()}.cpuprofile`) : undefined;
+  const raised = { RATE_LIMIT_GENERAL_LIMIT: '100000000', RATE_LIMIT_AUTH_LIMIT: '1000' };
+  const compiled = compileSupport();
+  // The processes to profile load the preload that starts and stops V8's profiler on SIGWINCH.
   const profiled = (file: string | undefined) =>
     file
       ? {
@@ -258,8 +261,6 @@ async function main(): Promise<void> {
             : {}),
         }
       : {};
-  const raised = { RATE_LIMIT_GENERAL_LIMIT: '100000000', RATE_LIMIT_AUTH_LIMIT: '1000' };
-  const compiled = compileSupport();
   const redis = await startRedisServer();
   let system: ProcessSystem | undefined;
   let nginx: NginxProxy | undefined;
