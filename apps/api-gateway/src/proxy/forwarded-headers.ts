@@ -28,9 +28,9 @@ export function useGatewaySecret(app: INestApplication, secret: string): void {
  * The headers the gateway sets on every proxied request: the client address it resolved
  * (trusted-proxy aware, replacing anything the client sent), the protocol, and
  * `X-Gateway-Signature`, which lets a service tell these from headers anyone else could send. The
- * signature covers the method and the path as the service receives it (without `/api`).
+ * signature covers the method and `path`, the request target exactly as it is sent to the service.
  */
-export function forwardedHeaders(req: IncomingMessage): Record<string, string> {
+export function forwardedHeaders(req: IncomingMessage, path: string): Record<string, string> {
   const request = req as Request;
   const headers: Record<string, string> = {
     'x-forwarded-for': clientIp(request),
@@ -40,7 +40,7 @@ export function forwardedHeaders(req: IncomingMessage): Record<string, string> {
   if (secret !== undefined) {
     headers[GATEWAY_SIGNATURE_HEADER] = signGatewayRequest(secret, {
       method: request.method,
-      path: request.originalUrl.replace(/^\/api(?=\/|$)/, '') || '/',
+      path,
       forwardedFor: headers['x-forwarded-for'],
       forwardedProto: headers['x-forwarded-proto'],
     });

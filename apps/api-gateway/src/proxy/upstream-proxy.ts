@@ -47,12 +47,9 @@ export class UpstreamProxy {
     if (res.destroyed) return;
     // undici frames a body of unknown length chunked, one of known length with Content-Length.
     const body = hasBody(req) ? req : null;
-    const request: Dispatcher.DispatchOptions = {
-      method: req.method ?? 'GET',
-      path: upstreamPath((req as IncomingMessage & { originalUrl?: string }).originalUrl ?? req.url ?? '/'),
-      headers: this.upstreamHeaders(req),
-      body,
-    };
+    // One path for the request line and the signature, so the service verifies what it received.
+    const path = upstreamPath((req as IncomingMessage & { originalUrl?: string }).originalUrl ?? req.url ?? '/');
+    const request: Dispatcher.DispatchOptions = { method: req.method ?? 'GET', path, headers: this.upstreamHeaders(req, path), body };
     // A body that has started to stream cannot be sent again, so only requests without one are retried.
     new Exchange(this.pool, request, res, body === null && IDEMPOTENT.has(request.method)).send();
   }
@@ -63,9 +60,9 @@ export class UpstreamProxy {
   }
 
   /** The client's end-to-end headers, minus those only the gateway may set, plus the gateway's own. */
-  private upstreamHeaders(req: IncomingMessage): IncomingHttpHeaders {
+  private upstreamHeaders(req: IncomingMessage, path: string): IncomingHttpHeaders {
     const headers = endToEndHeaders(req.headers, DROPPED);
-    Object.assign(headers, forwardedHeaders(req));
+    Object.assign(headers, forwardedHeaders(req, path));
     headers.host = this.host;
     return headers;
   }
