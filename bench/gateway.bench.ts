@@ -35,6 +35,7 @@ import { summariseCpuProfile } from './support/cpu-profile-summary';
 import { nginxVersion, startNginxProxy, type NginxProxy } from './support/nginx-proxy';
 import { processCpuSeconds } from './support/process-cpu';
 import { commandDelta, readCommandStats, type CommandCounts } from './support/ratelimit-redis-command-stats';
+import { median, percentile } from './support/stats';
 
 interface AutocannonResult {
   requests: { average: number; total: number };
@@ -101,15 +102,6 @@ interface Measured {
   sequentialMs: number;
 }
 
-const median = (values: number[]) => {
-  const sorted = values.filter((v) => !Number.isNaN(v)).sort((a, b) => a - b);
-  if (sorted.length === 0) return NaN;
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-};
-/** The value at quantile `q` of ascending `sorted` (nearest rank). */
-const percentile = (sorted: number[], q: number) =>
-  sorted.length ? sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)] : NaN;
 const fixed = (n: number, digits = 2) => (Number.isNaN(n) ? '—' : n.toFixed(digits));
 const sum = (counts: CommandCounts) => Object.values(counts).reduce((a, b) => a + b, 0);
 /** Round trips: script calls plus every command not known to run only inside a script. */
@@ -192,8 +184,8 @@ async function measure(setup: Setup, headers: Record<string, string>, redis: Tes
   return {
     id: setup.id,
     rps: result.requests.average,
-    p50: percentile(latencies, 0.5),
-    p99: percentile(latencies, 0.99),
+    p50: percentile(latencies, 50),
+    p99: percentile(latencies, 99),
     requests: result.requests.total,
     failed: result.non2xx + result.errors + result.timeouts,
     commands: commandDelta(before, after),

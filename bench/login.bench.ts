@@ -46,6 +46,7 @@ import { createTestDatabase, freePort, startRedisServer, stopProcess } from '../
 import { summariseCpuProfileByPackage } from './support/cpu-profile-summary';
 import { mainThreadCpuUs } from './support/process-cpu';
 import { commandDelta, readCommandStats } from './support/ratelimit-redis-command-stats';
+import { median } from './support/stats';
 
 const ROUNDS = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 5));
 const LOGINS = Math.max(5, Number(process.env.BENCH_LOGINS ?? 30));
@@ -129,11 +130,6 @@ async function readProbe(port: number): Promise<Probe> {
   return JSON.parse(res) as Probe;
 }
 
-const median = (values: number[]) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-};
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Runs `task` `count` times with `width` of them in flight at once. */

@@ -30,6 +30,7 @@ import { registerAndLogin, startRedisServer, startTestSystem, type TestRedisServ
 import { readGcPauses, type GcPauses } from './support/gc-pauses';
 import { processCpuSeconds, redisCpuSeconds } from './support/process-cpu';
 import { commandDelta, readCommandStats, type CommandCounts } from './support/ratelimit-redis-command-stats';
+import { median } from './support/stats';
 
 // autocannon ships no type declarations; only the fields used here.
 interface AutocannonResult {
@@ -182,12 +183,6 @@ function loadOptions(setup: Setup): Pick<Parameters<Autocannon>[0], 'headers' | 
   let next = 0;
   return { setupClient: (client) => client.setHeaders(perClient[next++ % perClient.length]) };
 }
-
-const median = (values: number[]) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-};
 
 /** One set-up's rounds: median throughput and latencies, totals of requests, failures and commands. */
 function combine(runs: Measured[]): Measured {

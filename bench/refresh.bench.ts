@@ -20,6 +20,7 @@ import { Redis } from 'ioredis';
 import { sign } from 'jsonwebtoken';
 
 import { createTestDatabase, freePort, startRedisServer, stopProcess } from '../test/support';
+import { percentile } from './support/stats';
 
 const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 32);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
@@ -82,11 +83,6 @@ async function commandStats(redis: Redis): Promise<Map<string, number>> {
     if (m) stats.set(m[1], Number(m[2]));
   }
   return stats;
-}
-
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
 }
 
 /** The same client load against the sign-only baseline route (no session work). */

@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { Client } from 'pg';
 
 import { TEST_POSTGRES_URL } from '../test/support';
+import { median } from './support/stats';
 
 interface RateLimitResult {
   settings: { connections: number; warmupSec: number; durationSec: number; rounds: number };
@@ -264,15 +265,9 @@ function refreshSection(r: RefreshResult): string {
   ].join('\n');
 }
 
-const medianOf = (values: number[]) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-};
-
 function gatewaySection(r: GatewayResult): string {
   const ratio = (x: GatewayRatio | undefined, target: string) =>
-    x ? [f(x.medians), f(medianOf(x.perRound)), target, x.perRound.map((v) => f(v)).join(', ')] : ['—', '—', target, 'nginx not installed'];
+    x ? [f(x.medians), f(median(x.perRound)), target, x.perRound.map((v) => f(v)).join(', ')] : ['—', '—', target, 'nginx not installed'];
   return [
     '## The gateway hop (`npm run bench:gateway`)',
     '',
