@@ -101,7 +101,7 @@ interface GatewayResult {
 }
 
 interface LoginResult {
-  settings: { rounds: number; logins: number; users: number; concurrency: number };
+  settings: { rounds: number; logins: number; users: number; concurrency: number; warmupLogins: number };
   verify: { p50Ms: number; cpuUs: number };
   login: { p50Ms: number; cpuUs: number; commands: number };
   cpuBeyondVerifyUs: number;
@@ -345,7 +345,8 @@ function loginSection(r: LoginResult): string {
     '## Login (`npm run bench:login`)',
     '',
     `${r.settings.rounds} interleaved rounds of ${r.settings.logins} successful logins one after the other (one keep-alive connection, ` +
-      `${r.settings.users} accounts in turn) at POST /auth/login of auth-service (built, in a child process, own redis-server), and the ` +
+      `${r.settings.users} accounts in turn) at POST /auth/login of auth-service (built, in a child process, own redis-server, ` +
+      `${r.settings.warmupLogins} logins served unmeasured before the first round so that V8 has compiled the login path), and the ` +
       "same number of bare verifications with auth-service's own `PasswordHasher` (argon2id, same settings) in the bench process " +
       'while auth-service idles; medians of the rounds. CPU is all threads of the process (argon2 runs in the libuv pool), ' +
       "auth-service's read after its audit trail has written the round's events. A Redis round trip is a wait for Redis: commands " +
