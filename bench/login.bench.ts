@@ -31,8 +31,9 @@
  * number of Redis waits on the request's path. Each is named by the scripts it carried.
  *
  * Settings: BENCH_ROUNDS (5), BENCH_LOGINS (30 per round), BENCH_LOGIN_WARMUP (3000 logins before
- * round 1), BENCH_USERS (10 accounts logged into in turn), BENCH_CPU_PROF_DIR (one more login round with auth-service's main thread profiled; where
- * its CPU goes is printed by package), BENCH_RESULT_FILE (JSON for npm run bench).
+ * round 1), BENCH_USERS (10 accounts logged into in turn), BENCH_CPU_PROF_DIR (one more login round
+ * with auth-service's main thread profiled; where its CPU goes is printed by package),
+ * BENCH_RESULT_FILE (JSON for npm run bench).
  * Target (issue 15): CPU beyond verification ≤ 2 ms per login; ≤ 2 round trips for lockout and
  * session creation together; logout one round trip.
  */
