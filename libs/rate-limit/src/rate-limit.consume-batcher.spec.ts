@@ -158,6 +158,34 @@ describe('ConsumeBatcher (real Redis)', () => {
     expect(all.every((d) => d.admitted && d.outcomes[0].count === 1)).toBe(true);
   });
 
+  it('holds up no other slot while a slot waits out the turn after its call returned', async () => {
+    // The real client, recording which slot each script call carries; the first call reaches Redis
+    // only when the test says so.
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const slotKeys = new Map([1, 2].map((slot) => [rateLimitKeys(`user:defer-${slot}`, 'general').counter, slot]));
+    const sentSlots: number[] = [];
+    const client = new Proxy(redis.client, {
+      get(target, property) {
+        const value: unknown = Reflect.get(target, property, target);
+        if (property !== 'evalsha') return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+        return (...args: Parameters<typeof target.evalsha>) => {
+          sentSlots.push(...args.flatMap((arg) => slotKeys.get(String(arg)) ?? []));
+          return sentSlots.length === 1 ? gate.then(() => target.evalsha(...args)) : target.evalsha(...args);
+        };
+      },
+    });
+    const batcher = new ConsumeBatcher(client);
+    const first = batcher.consume(1, [charge('user:defer-1', 'general', 100)], 1);
+    await new Promise((resolve) => setImmediate(resolve));
+    const waiting = batcher.consume(1, [charge('user:defer-1', 'general', 100)], 1);
+    // Slot 2's request arrives in the I/O phase in which slot 1's call returns.
+    const other = first.then(() => batcher.consume(2, [charge('user:defer-2', 'general', 100)], 1));
+    release();
+    await Promise.all([first, waiting, other]);
+    expect(sentSlots).toEqual([1, 2, 1]);
+  });
+
   it('keeps slots apart: one call per slot in a turn', async () => {
     const batcher = new ConsumeBatcher(redis.client);
     await Promise.all([

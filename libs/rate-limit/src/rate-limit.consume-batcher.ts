@@ -63,8 +63,8 @@ export class ConsumeBatcher {
   private readonly busy = new Map<number, number>();
   private flushScheduled = false;
   private readonly flushNow = () => this.flush();
-  /** Waits out the rest of this event-loop turn and the next one's I/O phase, then flushes. */
-  private readonly flushAfterNextPhase = () => setImmediate(this.flushNow);
+  /** Slots whose call just returned: what waits for them goes out after the next I/O phase (see release), not in a flush. */
+  private readonly deferred = new Set<number>();
 
   /** Decides `charges` (all in cluster slot `slot`; any number on a single Redis) with the next call. */
   consume(slot: number, charges: readonly RateLimitCharge[], cost: number): Promise<RateLimitDecision> {
@@ -72,8 +72,8 @@ export class ConsumeBatcher {
       let queue = this.queues.get(slot);
       if (!queue) this.queues.set(slot, (queue = []));
       queue.push({ charges, cost, resolve, reject });
-      // A busy slot is sent after its call returns (see release); otherwise at the end of this I/O phase.
-      if (!this.busy.has(slot) && !this.flushScheduled) {
+      // A busy or deferred slot is sent after its call returns (see release); otherwise at the end of this I/O phase.
+      if (!this.busy.has(slot) && !this.deferred.has(slot) && !this.flushScheduled) {
         this.flushScheduled = true;
         setImmediate(this.flushNow);
       }
@@ -87,7 +87,7 @@ export class ConsumeBatcher {
     for (const [slot, queue] of queues) {
       // At most one call in flight per slot: what arrives meanwhile goes in the next call, sent after
       // this one returns, so a busy process makes fewer, larger calls.
-      if (this.busy.has(slot)) this.queues.set(slot, queue);
+      if (this.busy.has(slot) || this.deferred.has(slot)) this.queues.set(slot, queue);
       else this.send(slot, queue);
     }
   }
@@ -106,12 +106,21 @@ export class ConsumeBatcher {
       return;
     }
     this.busy.delete(slot);
-    if (!this.queues.has(slot) || this.flushScheduled) return;
+    if (!this.queues.has(slot)) return;
     // Under load a reply arrives in an I/O phase that is still reading requests: those of this phase
     // and the next join the waiting ones, so the slot makes one call every other turn, not one per
     // turn, for at most one turn of added wait (docs/decisions/006-batched-rate-limit-decisions.md).
-    this.flushScheduled = true;
-    setImmediate(this.flushAfterNextPhase);
+    // Only this slot waits: the other slots' requests still go out at the end of their I/O phase.
+    this.deferred.add(slot);
+    setImmediate(() => setImmediate(() => this.sendDeferred(slot)));
+  }
+
+  private sendDeferred(slot: number): void {
+    this.deferred.delete(slot);
+    const queue = this.queues.get(slot);
+    if (!queue) return;
+    this.queues.delete(slot);
+    this.send(slot, queue);
   }
 
   private async call(batch: readonly PendingConsume[]): Promise<void> {
