@@ -76,6 +76,26 @@ describe('ConsumeBatcher (real Redis)', () => {
   });
 
   const charge = (tracker: string, policy: string, limit: number, ttlMs = 60_000): RateLimitCharge => ({ tracker, policy, limit, ttlMs });
+  /**
+   * The real client, with every script call shown to `onCall` (its arguments) before it is sent;
+   * the first call reaches Redis only when `release` is called, and is in flight until then.
+   */
+  const gatedFirstCall = (onCall: (args: unknown[]) => void) => {
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    let sent = 0;
+    const client = new Proxy(redis.client, {
+      get(target, property) {
+        const value: unknown = Reflect.get(target, property, target);
+        if (property !== 'evalsha') return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+        return (...args: Parameters<typeof target.evalsha>) => {
+          onCall(args);
+          return ++sent === 1 ? gate.then(() => target.evalsha(...args)) : target.evalsha(...args);
+        };
+      },
+    });
+    return { client, release };
+  };
 
   it('sends the decisions asked for in one event-loop turn as one script call', async () => {
     const batcher = new ConsumeBatcher(redis.client);
@@ -126,19 +146,8 @@ describe('ConsumeBatcher (real Redis)', () => {
   });
 
   it('holds what arrives while its call is out, and what arrives in the turn after it returns, for one next call', async () => {
-    // The real client, counting the script calls the batcher makes; the first one reaches Redis only
-    // when the test says so, and is in flight until then.
-    let release!: () => void;
-    const gate = new Promise<void>((resolve) => (release = resolve));
     let sent = 0;
-    const client = new Proxy(redis.client, {
-      get(target, property) {
-        const value: unknown = Reflect.get(target, property, target);
-        if (property !== 'evalsha') return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
-        return (...args: Parameters<typeof target.evalsha>) =>
-          ++sent === 1 ? gate.then(() => target.evalsha(...args)) : target.evalsha(...args);
-      },
-    });
+    const { client, release } = gatedFirstCall(() => sent++);
     const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
     const batcher = new ConsumeBatcher(client);
     const decisions = [batcher.consume(-1, [charge('user:held-0', 'general', 100)], 1)];
@@ -159,22 +168,10 @@ describe('ConsumeBatcher (real Redis)', () => {
   });
 
   it('holds up no other slot while a slot waits out the turn after its call returned', async () => {
-    // The real client, recording which slot each script call carries; the first call reaches Redis
-    // only when the test says so.
-    let release!: () => void;
-    const gate = new Promise<void>((resolve) => (release = resolve));
+    // Which slot each script call carries, by the counter key it sends.
     const slotKeys = new Map([1, 2].map((slot) => [rateLimitKeys(`user:defer-${slot}`, 'general').counter, slot]));
     const sentSlots: number[] = [];
-    const client = new Proxy(redis.client, {
-      get(target, property) {
-        const value: unknown = Reflect.get(target, property, target);
-        if (property !== 'evalsha') return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
-        return (...args: Parameters<typeof target.evalsha>) => {
-          sentSlots.push(...args.flatMap((arg) => slotKeys.get(String(arg)) ?? []));
-          return sentSlots.length === 1 ? gate.then(() => target.evalsha(...args)) : target.evalsha(...args);
-        };
-      },
-    });
+    const { client, release } = gatedFirstCall((args) => sentSlots.push(...args.flatMap((arg) => slotKeys.get(String(arg)) ?? [])));
     const batcher = new ConsumeBatcher(client);
     const first = batcher.consume(1, [charge('user:defer-1', 'general', 100)], 1);
     await new Promise((resolve) => setImmediate(resolve));
