@@ -70,11 +70,6 @@ export class UsersRepository {
     return query.orderBy('account_locks.locked_at', 'desc').orderBy('users.id', 'desc').limit(page.limit).execute();
   }
 
-  /** Drops accounts whose lock has ended from the index of locks. */
-  async forgetLocks(ids: string[]): Promise<void> {
-    if (ids.length > 0) await this.db.deleteFrom('account_locks').where('account_id', 'in', ids).execute();
-  }
-
   /** Inserts a user; returns undefined when the email is already taken (no read-then-write race). */
   async insert(email: string, passwordHash: string, role: Role): Promise<UserRow | undefined> {
     return this.db

@@ -143,7 +143,9 @@ export class AuditTrail implements SecurityEventSink, OnModuleInit, OnApplicatio
           .filter((r) => LOCK_STARTED.has(r.type))
           .map((r) => ({ accountId: r.accountId, at: r.at, until: new Date(r.at.getTime() + Number(r.details.lockSeconds ?? 0) * 1000) })),
       );
-      await this.repository.forgetLocks(withAccount.filter((r) => r.type === 'account_unlocked').map((r) => r.accountId));
+      await this.repository.forgetLocks(
+        withAccount.filter((r) => r.type === 'account_unlocked').map((r) => ({ accountId: r.accountId, endedAt: r.at })),
+      );
     } catch (error) {
       this.logger.warn(`audit side effects failed: ${(error as Error).message}`);
     }

@@ -62,6 +62,10 @@ export class SecurityEventsRepository {
     `.execute(this.db);
   }
 
+  /**
+   * Adds started locks to the index of locked accounts. `locked_at` only moves forward, so that an
+   * unlock can tell the locks it ended from those that began after it ({@link forgetLocks}).
+   */
   async recordLocks(locks: { accountId: string; at: Date; until: Date }[]): Promise<void> {
     for (const lock of locks) {
       await this.db
@@ -69,7 +73,7 @@ export class SecurityEventsRepository {
         .values({ account_id: lock.accountId, locked_at: lock.at, locked_until: lock.until })
         .onConflict((oc) =>
           oc.column('account_id').doUpdateSet({
-            locked_at: sql`excluded.locked_at`,
+            locked_at: sql`greatest(account_locks.locked_at, excluded.locked_at)`,
             locked_until: sql`greatest(account_locks.locked_until, excluded.locked_until)`,
           }),
         )
@@ -77,8 +81,20 @@ export class SecurityEventsRepository {
     }
   }
 
-  async forgetLocks(accountIds: string[]): Promise<void> {
-    if (accountIds.length > 0) await this.db.deleteFrom('account_locks').where('account_id', 'in', accountIds).execute();
+  /**
+   * Drops accounts from the index whose locks up to `endedAt` are known to have ended (by an unlock,
+   * or found ended by the listing), unless a lock began after `endedAt`: events reach this index out
+   * of order (a batch holding an unlock and a relock, a batch written after a Postgres outage, two
+   * auth-service instances flushing their buffers), and a relock must stay listed. An entry left
+   * behind by an unlock applied late does no harm: the listing checks each lock is live.
+   */
+  async forgetLocks(ended: { accountId: string; endedAt: Date }[]): Promise<void> {
+    if (ended.length === 0) return;
+    await sql`
+      delete from account_locks
+      using unnest(${ended.map((e) => e.accountId)}::uuid[], ${ended.map((e) => e.endedAt)}::timestamptz[]) as ended(id, at)
+      where account_locks.account_id = ended.id and account_locks.locked_at <= ended.at
+    `.execute(this.db);
   }
 
   /** An account's events, newest first; `before` is the id the previous page ended at. */
