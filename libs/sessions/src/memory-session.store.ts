@@ -89,12 +89,13 @@ export class MemorySessionStore extends SessionStore {
       authVersion: input.authVersion,
       credentialChecks: 0,
     };
-    user.sessions.set(stored.id, stored);
-    // Beyond the cap, the sessions nearest their end (the least recently refreshed) end first.
+    // Beyond the cap, the other sessions nearest their end (the least recently refreshed) end first;
+    // chosen before the new one is added, which may expire first (a lowered idle limit, same-ms logins).
     const evicted = byExpiry(user.sessions)
-      .slice(0, Math.max(0, user.sessions.size - input.maxSessions))
+      .slice(0, Math.max(0, user.sessions.size + 1 - input.maxSessions))
       .map((s) => s.id);
     for (const sid of evicted) this.end(user, sid);
+    user.sessions.set(stored.id, stored);
     return { session: toSession(stored), evicted };
   }
 

@@ -235,6 +235,37 @@ describe.each([
     expect((await store.list(userId)).map((s) => s.id).sort()).toEqual([a.sessionId, c.sessionId].sort());
   });
 
+  it('create at the cap after the idle limit was lowered: the older sessions end, never the new one', async () => {
+    // Sessions made under the old limit expire after any new one: the nearest expiry is the new session's own.
+    const userId = newUserId();
+    const old = await createSession({ userId, idleTtlMs: 600_000, absoluteTtlMs: 3_600_000, maxSessions: 1 });
+    const fresh = await createSession({ userId, idleTtlMs: 60_000, absoluteTtlMs: 3_600_000, maxSessions: 1 });
+    expect(fresh.evicted).toEqual([old.sessionId]);
+    expect(await exists(fresh)).toBe(true);
+    expect((await store.list(userId)).map((s) => s.id)).toEqual([fresh.sessionId]);
+
+    // Above a cap of 1, the other session nearest its end is the one ended.
+    const other = newUserId();
+    const longest = await createSession({ userId: other, idleTtlMs: 900_000, absoluteTtlMs: 3_600_000, maxSessions: 2 });
+    const longer = await createSession({ userId: other, idleTtlMs: 600_000, absoluteTtlMs: 3_600_000, maxSessions: 2 });
+    const short = await createSession({ userId: other, idleTtlMs: 60_000, absoluteTtlMs: 3_600_000, maxSessions: 2 });
+    expect(short.evicted).toEqual([longer.sessionId]);
+    expect((await store.list(other)).map((s) => s.id).sort()).toEqual([longest.sessionId, short.sessionId].sort());
+  });
+
+  it('create: concurrent logins at a cap of 1 never return a session they ended, and leave exactly one live', async () => {
+    // Logins in the same millisecond share an expiry: ties must not pick the session being created.
+    const userId = newUserId();
+    const results = await Promise.all(Array.from({ length: 40 }, () => createSession({ userId, idleTtlMs: 60_000, maxSessions: 1 })));
+    expect(results.filter((r) => r.evicted.includes(r.sessionId)).map((r) => r.sessionId)).toEqual([]);
+    const live = await store.list(userId);
+    expect(live).toHaveLength(1);
+    // Every other session was ended by exactly one later login.
+    const ids = results.map((r) => r.sessionId);
+    expect(ids).toContain(live[0].id);
+    expect(results.flatMap((r) => r.evicted).sort()).toEqual(ids.filter((id) => id !== live[0].id).sort());
+  });
+
   it('revoke: one, others, all; an unknown id ends nothing', async () => {
     const userId = newUserId();
     const [a, b, c] = [await createSession({ userId }), await createSession({ userId }), await createSession({ userId })];

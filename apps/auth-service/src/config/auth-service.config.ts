@@ -67,7 +67,7 @@ export const authServiceEnvShape = {
   SESSION_IDLE_TTL_MS: positiveInt(7 * DAY_MS).describe('a session ends this long after its last refresh'),
   SESSION_ABSOLUTE_TTL_MS: positiveInt(30 * DAY_MS).describe('a session ends this long after login, refreshed or not'),
   REFRESH_REUSE_GRACE_MS: nonNegativeInt(10_000).describe('grace window for concurrent refreshes of one token (0 disables)'),
-  MAX_SESSIONS_PER_USER: positiveInt(100).describe('live sessions per user; the oldest ends beyond it'),
+  MAX_SESSIONS_PER_USER: positiveInt(100).describe('live sessions per user; a login beyond it ends the least recently refreshed others'),
   FINGERPRINT_USER_AGENT_POLICY: policy.default('strict').describe('a refresh from another user agent is refused, logged or ignored'),
   FINGERPRINT_IP_POLICY: policy.default('log').describe('a refresh from another network is refused, logged or ignored'),
   FINGERPRINT_IPV4_PREFIX_BITS: z.coerce.number().int().min(0).max(32).default(24).describe('IPv4 network compared for the IP fingerprint'),

@@ -13,9 +13,10 @@ import { RedisScript } from '@nest-hardening/redis';
  *
  * Invariant: no session is ever created under an authorization version older than the current one,
  * so a login that checked a password (or read a role) before a change cannot add a session after
- * the change ended the others. After the script a user has at most `maxSessions` live sessions; the
- * ones with the nearest expiry (the least recently refreshed) are ended first and announced on
- * `channel`. Time comes from the Redis server so every instance agrees on it.
+ * the change ended the others. After the script a user has at most `maxSessions` live sessions and
+ * the new one is among them: of the others, the ones with the nearest expiry (the least recently
+ * refreshed) are ended first and announced on `channel`. Time comes from the Redis server so every
+ * instance agrees on it.
  */
 export const CREATE_SESSION_SCRIPT = new RedisScript(
   'create-session',
@@ -32,9 +33,10 @@ redis.call('HSET', KEYS[1], 'uid', uid, 'role', role, 'createdAt', now, 'lastSee
   'fpUa', ARGV[8], 'fpIp', ARGV[9], 'authv', ARGV[12])
 redis.call('PEXPIREAT', KEYS[1], exp)
 redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
-redis.call('ZADD', KEYS[2], exp, sid)
 local result = { now, exp, absExp }
-local excess = redis.call('ZCARD', KEYS[2]) - max
+-- Evict before indexing the new session, so it is never a candidate: after a lower idle limit, or
+-- beside logins of the same millisecond, its own expiry can be the nearest.
+local excess = redis.call('ZCARD', KEYS[2]) + 1 - max
 if excess > 0 then
   local base = string.sub(KEYS[2], 1, -9) -- strip 'sessions', keep '<prefix>{u:<uid>}:'
   local popped = redis.call('ZPOPMIN', KEYS[2], excess)
@@ -44,6 +46,7 @@ if excess > 0 then
     table.insert(result, popped[i])
   end
 end
+redis.call('ZADD', KEYS[2], exp, sid)
 redis.call('PEXPIRE', KEYS[2], absolute)
 return result
 `,
