@@ -1,8 +1,18 @@
-import { generateKeyPairSync, type JsonWebKey } from 'node:crypto';
+import { generateKeyPairSync, randomUUID, type JsonWebKey, type KeyObject } from 'node:crypto';
 
-import { sleep } from '@nest-hardening/testing';
+import { Controller, Get, Module, type INestApplication } from '@nestjs/common';
+import { APP_GUARD } from '@nestjs/core';
+import { Test } from '@nestjs/testing';
+import { sign } from 'jsonwebtoken';
+import request from 'supertest';
 
+import { eventually, sleep } from '@nest-hardening/testing';
+
+import { AccessTokenGuard } from './access-token.guard';
+import { AuthModule } from './auth.module';
+import { withLowS } from './es256-signature';
 import { PublicKeyStore } from './public-key-store';
+import { SessionValidator } from './session-validator.port';
 
 const jwk = (kid: string): JsonWebKey => ({
   ...generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({ format: 'jwk' }),
@@ -41,5 +51,97 @@ describe('PublicKeyStore', () => {
     const store = new PublicKeyStore({ issuer: 'i', audience: 'a', publicKeys: () => [withPrivatePart, rsa] });
     const jwks = await store.publicJwks();
     expect(jwks).toEqual([{ kty: 'EC', crv: 'P-256', x: withPrivatePart.x, y: withPrivatePart.y, kid: 'leaky', alg: 'ES256', use: 'sig' }]);
+  });
+
+  it('changes its version when the key material changes, including a key replaced under the same kid, and only then', async () => {
+    let published = [jwk('main'), jwk('next')];
+    // Fresh objects on every read, as a fetched JWKS would be: the keys are compared, not the objects.
+    const store = new PublicKeyStore({
+      issuer: 'i',
+      audience: 'a',
+      publicKeys: () => published.map((key) => ({ ...key })),
+      jwksRefetchCooldownMs: 0,
+    });
+    // With no cooldown, every publicJwks() re-reads the set before answering.
+    await store.publicJwks();
+    const initial = store.version;
+
+    await store.publicJwks();
+    expect(store.version).toBe(initial);
+    published = [published[1], published[0]];
+    await store.publicJwks();
+    expect(store.version).toBe(initial);
+
+    published = [jwk('main'), published[0]];
+    await store.publicJwks();
+    expect(store.version).not.toBe(initial);
+
+    const replaced = store.version;
+    published = [published[0]];
+    await store.publicJwks();
+    expect(store.version).not.toBe(replaced);
+  });
+});
+
+/** Placeholder controller behind the guard: only the status code matters. */
+@Controller()
+class ProbeController {
+  @Get('probe')
+  probe(): string {
+    return 'ok';
+  }
+}
+
+// Every session is live: this is about signatures only (the session check runs on cache hits and
+// misses alike, so it cannot mask a stale verification). @nest-hardening/sessions depends on this
+// library, so its real store cannot be used here.
+@Module({ providers: [{ provide: SessionValidator, useValue: { isActive: () => true } }], exports: [SessionValidator] })
+class LiveSessions {}
+
+describe('AccessTokenGuard when a key is replaced under the same kid', () => {
+  let app: INestApplication;
+  const keyPair = () => generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const compromised = keyPair();
+  const replacement = keyPair();
+  let published: KeyObject = compromised.publicKey;
+  const jwks = (): JsonWebKey[] => [{ ...published.export({ format: 'jwk' }), kid: 'main', use: 'sig' }];
+  const token = (privateKey: KeyObject) =>
+    withLowS(
+      sign({ sub: randomUUID(), sid: 'sid-1', role: 'admin', jti: randomUUID() }, privateKey, {
+        algorithm: 'ES256',
+        keyid: 'main',
+        issuer: 'iss',
+        audience: 'aud',
+        expiresIn: 3600,
+      }),
+    );
+  const status = async (t: string) => (await request(app.getHttpServer()).get('/probe').set('authorization', `Bearer ${t}`)).status;
+
+  beforeAll(async () => {
+    const moduleRef = await Test.createTestingModule({
+      imports: [
+        { module: LiveSessions, global: true },
+        AuthModule.forRoot({ issuer: 'iss', audience: 'aud', publicKeys: jwks, jwksMaxAgeMs: 0, jwksRefetchCooldownMs: 0 }),
+      ],
+      controllers: [ProbeController],
+      providers: [{ provide: APP_GUARD, useExisting: AccessTokenGuard }],
+    }).compile();
+    app = moduleRef.createNestApplication({ logger: false });
+    await app.init();
+  });
+
+  afterAll(() => app?.close());
+
+  it('refuses, once the set is re-read, a token signed by the withdrawn key, whether or not it was verified before', async () => {
+    expect(await status(token(compromised.privateKey))).toBe(200);
+    const seenBefore = token(compromised.privateKey);
+    expect(await status(seenBefore)).toBe(200);
+    expect(await status(seenBefore)).toBe(200); // now answered from the verified-token cache
+
+    published = replacement.publicKey; // the compromised key is replaced, its kid unchanged
+    // Each request re-reads the set in the background (jwksMaxAgeMs: 0); the replacement is accepted once one has.
+    expect(await eventually(async () => (await status(token(replacement.privateKey))) === 200)).toBe(true);
+    expect(await status(token(compromised.privateKey))).toBe(401);
+    expect(await status(seenBefore)).toBe(401);
   });
 });

@@ -20,7 +20,11 @@ export class PublicKeyStore {
   private readonly logger = new Logger(PublicKeyStore.name);
   private keys = new Map<string, KeyObject>();
   private jwks: JsonWebKey[] = [];
-  /** Bumped whenever the set of key ids changes, so results verified with a withdrawn key can be dropped. */
+  /**
+   * Bumped whenever the published key material changes (a kid added or removed, or a kid's key
+   * replaced), so tokens verified with a withdrawn key are dropped from the guard's cache. Never
+   * bumped by a re-read that finds the same keys, which would empty that cache needlessly.
+   */
   version = 0;
   private lastFetch = 0;
   private inFlight?: Promise<void>;
@@ -87,7 +91,10 @@ export class PublicKeyStore {
         this.logger.warn(`ignoring malformed JWK ${kid}`);
       }
     }
-    const changed = next.size !== this.keys.size || [...next.keys()].some((kid) => !this.keys.has(kid));
+    // Compared per kid by key material (KeyObject.equals), not by kid alone: a key replaced under
+    // the same kid (a fixed JWT_KEY_ID, a compromised key withdrawn) must invalidate what it verified.
+    // Runs once per (re)load, never per request.
+    const changed = next.size !== this.keys.size || [...next].some(([kid, key]) => !this.keys.get(kid)?.equals(key));
     this.keys = next;
     this.jwks = published;
     if (changed) this.version++;
