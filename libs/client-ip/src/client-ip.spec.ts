@@ -1,4 +1,18 @@
-import { networkPrefix, normalizeIp, rateLimitIpKey } from './client-ip';
+import { Controller, Get, Req, type INestApplication } from '@nestjs/common';
+import { Test } from '@nestjs/testing';
+import type { Request } from 'express';
+import request from 'supertest';
+
+import { clientIp, networkPrefix, normalizeIp, rateLimitIpKey } from './client-ip';
+import { applyTrustedProxies } from './trusted-proxies';
+
+@Controller()
+class WhoController {
+  @Get('who')
+  who(@Req() req: Request): string {
+    return clientIp(req);
+  }
+}
 
 describe('client addresses', () => {
   it('reports IPv4-mapped IPv6 addresses as plain IPv4', () => {
@@ -27,5 +41,30 @@ describe('client addresses', () => {
     expect(rateLimitIpKey('2001:db8:0:1::1')).not.toBe(rateLimitIpKey('2001:db8:0:2::1'));
     expect(rateLimitIpKey('198.51.100.1')).toBe('198.51.100.1');
     expect(rateLimitIpKey('198.51.100.1')).not.toBe(rateLimitIpKey('198.51.100.2'));
+  });
+
+  describe('behind a trusted proxy', () => {
+    let app: INestApplication;
+    beforeAll(async () => {
+      const moduleRef = await Test.createTestingModule({ controllers: [WhoController] }).compile();
+      app = moduleRef.createNestApplication({ logger: false });
+      applyTrustedProxies(app, ['loopback']);
+      await app.init();
+    });
+    afterAll(() => app?.close());
+    const who = async (forwardedFor: string) => (await request(app.getHttpServer()).get('/who').set('x-forwarded-for', forwardedFor)).text;
+
+    it('takes the address the proxy forwarded, without the port some load balancers add', async () => {
+      expect(await who('203.0.113.7')).toBe('203.0.113.7');
+      expect(await who('203.0.113.7:1111')).toBe('203.0.113.7');
+      expect(await who('203.0.113.7:2222')).toBe('203.0.113.7');
+      expect(await who('[2001:db8::7]:443')).toBe('2001:db8::7');
+      expect(await who('2001:db8::7')).toBe('2001:db8::7');
+    });
+
+    it('charges a forwarded value that is no address to the proxy that sent it', async () => {
+      expect(await who('unknown')).toBe('127.0.0.1');
+      expect(await who('203.0.113.7:port')).toBe('127.0.0.1');
+    });
   });
 });

@@ -1,4 +1,4 @@
-import { isIPv4, isIPv6 } from 'node:net';
+import { isIP, isIPv4, isIPv6 } from 'node:net';
 
 import type { Request } from 'express';
 
@@ -17,8 +17,23 @@ export function clientIp(req: Request): string {
   // Without X-Forwarded-For, Express's `req.ip` is the socket address whatever proxies are trusted;
   // reading it directly skips proxy-addr's header walk on every direct request (rate limiting asks
   // on every request).
-  const ip = req.headers['x-forwarded-for'] === undefined ? req.socket.remoteAddress : req.ip;
+  const ip = req.headers['x-forwarded-for'] === undefined ? req.socket.remoteAddress : forwardedAddress(req);
   return normalizeIp(ip ?? '0.0.0.0');
+}
+
+const WITH_PORT = /^(?:\[([0-9a-f:.]+)\]|(\d+\.\d+\.\d+\.\d+)):\d{1,5}$/i;
+
+/**
+ * `req.ip` as a trusted proxy wrote it into `X-Forwarded-For`. Some load balancers write
+ * `address:port` (`[v6]:port`): the port is dropped, or each client connection would get a budget
+ * of its own. Anything else that is no address is charged to the hop that sent it.
+ */
+function forwardedAddress(req: Request): string | undefined {
+  const ip = req.ip;
+  if (ip === undefined || isIP(ip) !== 0) return ip;
+  const withPort = WITH_PORT.exec(ip);
+  const address = withPort ? (withPort[1] ?? withPort[2]) : undefined;
+  return address !== undefined && isIP(address) !== 0 ? address : req.socket.remoteAddress;
 }
 
 export function normalizeIp(ip: string): string {
