@@ -165,6 +165,27 @@ describe('gateway → service connections', () => {
       expect(reply.headers.connection).toBe('keep-alive');
     });
 
+    it('sends the path Express routed on: the /api prefix in any case, an absolute-form target as its path', async () => {
+      const { port } = new URL(system.gatewayUrl);
+      const targets = [
+        ['/API/profile/target-case?q=1', '/profile/target-case?q=1'],
+        [`http://127.0.0.1:${port}/api/profile/target-absolute?q=2`, '/profile/target-absolute?q=2'],
+        ['http://example.com/Api/profile/target-other-host', '/profile/target-other-host'],
+      ];
+      for (const [target, expected] of targets) {
+        const status = await new Promise<number>((resolve, reject) => {
+          const req = request({ host: '127.0.0.1', port, path: target, agent, headers: auth() }, (res) => {
+            res.resume();
+            res.on('end', () => resolve(res.statusCode ?? 0));
+          });
+          req.on('error', reject);
+          req.end();
+        });
+        expect({ target, status }).toEqual({ target, status: 200 });
+        expect(seen.get(expected)).toHaveLength(1);
+      }
+    });
+
     it('streams a large upload to the service and the answer back before the upload ends', async () => {
       const first = randomBytes(64 * 1024);
       const rest = randomBytes(8 * 1024 * 1024);

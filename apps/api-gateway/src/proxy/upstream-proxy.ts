@@ -169,8 +169,23 @@ function hasBody(req: IncomingMessage): boolean {
   return req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
 }
 
-/** The path the service serves: the gateway's `/api` prefix removed. */
+/**
+ * The path the service serves, as Express routed it: the gateway's `/api` prefix removed in any
+ * case (routes match case-insensitively), and an absolute-form target (RFC 9112 §3.2.2, which a
+ * server must accept) reduced to its path and query, since the service is the target, not the
+ * host the client named.
+ */
 function upstreamPath(url: string): string {
-  const path = url.replace(/^\/api(?=[/?]|$)/, '');
+  const path = (url.startsWith('/') ? url : originForm(url)).replace(/^\/api(?=[/?]|$)/i, '');
   return path.startsWith('/') ? path : `/${path}`;
+}
+
+function originForm(target: string): string {
+  try {
+    const { pathname, search } = new URL(target);
+    return pathname + search;
+  } catch {
+    // Not a URL either (Express routes such a target nowhere): the prefix check above finds nothing.
+    return target;
+  }
 }
