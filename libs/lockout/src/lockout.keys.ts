@@ -23,7 +23,8 @@ import { createHmac } from 'node:crypto';
  *   lockout:{e:<eh>}:addrs              SET   legacy (before `seen`): read and cleared, never written
  *   lockout:{e:<eh>}:unlocks            STRING unlock generation: pair state of an address that is in
  *                                             neither set nor stamped with it predates the last unlock
- *                                             and is void
+ *                                             and is void; a key-secret move merges nothing into these
+ *                                             names if it changed since before the move's copy
  *   lockout:{e:<eh>}:streak:moving      HASH  {id, count}: a failure streak being moved to the names of a
  *                                             new key secret; lockout:{e:<eh>}:moved:<id> marks it applied
  *   lockout:{e:<eh>}:known              ZSET  <ah> -> last successful login (ms); exempt from the ceiling

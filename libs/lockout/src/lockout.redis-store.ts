@@ -128,13 +128,16 @@ export class RedisLockoutStore extends LockoutStore {
   }
 
   /**
-   * Clears the account's locks and counts atomically (under the current names, then under the
-   * previous ones during a key-secret rotation); returns the state before.
+   * Clears the account's locks and counts atomically (during a key-secret rotation under the
+   * previous names, then under the current ones); returns the state before.
    */
   async unlock(email: string): Promise<LockoutState> {
     const flats: (string | number)[][] = [];
-    for (const subject of this.subjects(email, '0.0.0.0')) {
-      flats.push(await UNLOCK_ACCOUNT_SCRIPT.run<(string | number)[]>(this.redis, this.stateKeys(subject), this.args('', '')));
+    // Previous names first: a move copies from them and merges into the current names, so a copy
+    // taken before this clears them is either merged before the current names are cleared or sees
+    // their unlock generation raised and is not merged (see moveAccount).
+    for (const subject of this.subjects(email, '0.0.0.0').reverse()) {
+      flats.unshift(await UNLOCK_ACCOUNT_SCRIPT.run<(string | number)[]>(this.redis, this.stateKeys(subject), this.args('', '')));
     }
     return parseState(mergeStateArrays(flats));
   }
@@ -165,36 +168,50 @@ export class RedisLockoutStore extends LockoutStore {
    * Moves a subject's state from its names under the previous key secret to the current ones, one
    * slot at a time (copy from the old slot, merge into the new, remove the copy from the old; see
    * scripts/migrate.script.ts), the account's and the address's moves side by side. When nothing
-   * is left under the old names this costs the one round trip of the copies.
+   * is left under the old names this costs one round trip (the copies, and the account's unlock
+   * generation read beside them).
    */
   private async moveToCurrentNames(previous: LockoutSubject, current: LockoutSubject): Promise<void> {
+    await Promise.all([this.moveAccount(previous, current), this.moveAddress(lockoutKeys(previous), lockoutKeys(current))]);
+  }
+
+  /**
+   * An unlock that ran between the copy and the merge has cleared both name sets, so merging the
+   * copy would bring back state from before it. PUT therefore merges nothing when the account's
+   * unlock generation under the current names (same slot as PUT) changed since before the copy:
+   * the unlock clears the previous names before the current ones, so an unlock that missed the
+   * copy raises it after the read, or clears the merged state itself. A skipped copy is not
+   * dropped: what the unlock cleared is gone already, and what it did not (written after it, or
+   * kept by it) waits for the next move.
+   */
+  private async moveAccount(previous: LockoutSubject, current: LockoutSubject): Promise<void> {
     const [from, to] = [lockoutKeys(previous), lockoutKeys(current)];
-    const oldAccount = [...this.accountKeys(from), from.notified, from.streakParcel];
-    const oldAddress = [from.ipPending, from.ipFailed, from.ipBlock];
-    const [accountCopy, addressCopy] = await Promise.all([
-      TAKE_ACCOUNT_STATE_SCRIPT.run<string>(this.redis, oldAccount, [...this.args('', previous.addressHash), randomUUID()]),
-      TAKE_ADDRESS_STATE_SCRIPT.run<string>(this.redis, oldAddress, []),
-    ]);
-    const moves: Promise<unknown>[] = [];
-    if (accountCopy) {
-      const parcel = (JSON.parse(accountCopy) as { parcel: { id: string } | false }).parcel;
-      const marker = lockoutParcelMarkerKey(current.emailHash, parcel ? parcel.id : 'none');
-      moves.push(
-        PUT_ACCOUNT_STATE_SCRIPT.run(
-          this.redis,
-          [...this.accountKeys(to), to.notified, marker],
-          [...this.args('', current.addressHash), accountCopy],
-        ).then(() => DROP_ACCOUNT_STATE_SCRIPT.run(this.redis, oldAccount, [...this.args('', previous.addressHash), accountCopy])),
-      );
-    }
-    if (addressCopy) {
-      moves.push(
-        PUT_ADDRESS_STATE_SCRIPT.run(this.redis, [to.ipPending, to.ipFailed, to.ipBlock], [addressCopy]).then(() =>
-          DROP_ADDRESS_STATE_SCRIPT.run(this.redis, oldAddress, [addressCopy]),
-        ),
-      );
-    }
-    await Promise.all(moves);
+    const oldKeys = [...this.accountKeys(from), from.notified, from.streakParcel];
+    // A fresh parcel id per copy: an id whose parcel was already applied is marked and never added again.
+    const take = () => TAKE_ACCOUNT_STATE_SCRIPT.run<string>(this.redis, oldKeys, [...this.args('', previous.addressHash), randomUUID()]);
+    // The generation is read beside a first copy that only tells whether anything is left (the
+    // common case costs one round trip); when something is, the copy to merge is taken again, after
+    // the read completed, since on a Cluster the two calls in parallel may run in either order.
+    const [generation, left] = await Promise.all([redisCall(this.redis.get(to.unlocks)), take()]);
+    if (!left) return;
+    const copy = await take();
+    if (!copy) return;
+    const parcel = (JSON.parse(copy) as { parcel: { id: string } | false }).parcel;
+    const marker = lockoutParcelMarkerKey(current.emailHash, parcel ? parcel.id : 'none');
+    const merged = await PUT_ACCOUNT_STATE_SCRIPT.run<number>(
+      this.redis,
+      [...this.accountKeys(to), to.notified, marker],
+      [...this.args('', current.addressHash), copy, generation ?? '0'],
+    );
+    if (merged === 1) await DROP_ACCOUNT_STATE_SCRIPT.run(this.redis, oldKeys, [...this.args('', previous.addressHash), copy]);
+  }
+
+  private async moveAddress(from: LockoutKeys, to: LockoutKeys): Promise<void> {
+    const oldKeys = [from.ipPending, from.ipFailed, from.ipBlock];
+    const copy = await TAKE_ADDRESS_STATE_SCRIPT.run<string>(this.redis, oldKeys, []);
+    if (!copy) return;
+    await PUT_ADDRESS_STATE_SCRIPT.run(this.redis, [to.ipPending, to.ipFailed, to.ipBlock], [copy]);
+    await DROP_ADDRESS_STATE_SCRIPT.run(this.redis, oldKeys, [copy]);
   }
 
   private reserveInOneStep(k: LockoutKeys, id: string, addressHash: string): Promise<ReserveReply> {

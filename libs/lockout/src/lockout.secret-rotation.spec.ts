@@ -1,6 +1,12 @@
-import { uniqueKeyPrefix } from '@nest-hardening/testing';
+import { Redis } from 'ioredis';
+
+import { deleteKeysWithPrefix, TEST_REDIS_URL, uniqueKeyPrefix } from '@nest-hardening/testing';
 
 import { startLoginTestApp, TEST_PASSWORD, type LoginTestApp } from '../test/support/login-test-app';
+import { resolveLockoutOptions } from './lockout-options.interface';
+import { RedisLockoutStore } from './lockout.redis-store';
+import { PUT_ACCOUNT_STATE_SCRIPT, TAKE_ACCOUNT_STATE_SCRIPT } from './scripts/migrate.script';
+import { UNLOCK_ACCOUNT_SCRIPT } from './scripts/state.script';
 
 jest.setTimeout(20_000);
 
@@ -111,5 +117,133 @@ describe('lockout key-secret rotation (real Redis)', () => {
     // The last old-named failure of 10.5.0.1 moves when that address is next seen; until then it is listed apart.
     expect(state.addresses.map((a) => a.failures).sort()).toEqual([1, 2, 3]);
     expect((await after.lockout.getState(email)).emailFailures).toBe(6);
+  });
+});
+
+/**
+ * An admin unlock (or a password-change reset) racing a login that moves the account's state to the
+ * new names: the unlock clears both name sets one slot at a time, the move copies and merges one
+ * slot at a time. A gated client holds one script call so the other side runs in between.
+ */
+describe('key-secret rotation: an unlock concurrent with a move (real Redis)', () => {
+  const LIMITS = { pairMaxFailures: 5, pairWindowMs: 60_000, baseLockMs: 60_000, maxLockMs: 60_000, backoffResetMs: 60_000 };
+  const keyPrefix = uniqueKeyPrefix('lockrot-unlock');
+  const clients: Redis[] = [];
+
+  afterAll(async () => {
+    clients.forEach((c) => c.disconnect());
+    await deleteKeysWithPrefix(keyPrefix);
+  });
+
+  function client(): Redis {
+    const c = new Redis(TEST_REDIS_URL, { keyPrefix });
+    clients.push(c);
+    return c;
+  }
+
+  function store(redis: Redis, secrets: { keySecret: string; previousKeySecret?: string }): RedisLockoutStore {
+    return new RedisLockoutStore(redis, resolveLockoutOptions({ ...secrets, ...LIMITS }));
+  }
+
+  /** A client whose `nth` call of the script `sha` waits until `open()`; `reached` settles when it starts waiting. */
+  function gatedClient(sha: string, nth: number): { redis: Redis; reached: Promise<void>; open: () => void } {
+    const raw = client();
+    let open!: () => void;
+    const gate = new Promise<void>((resolve) => (open = resolve));
+    let arrive!: () => void;
+    const reached = new Promise<void>((resolve) => (arrive = resolve));
+    let calls = 0;
+    const redis = new Proxy(raw, {
+      get(target, prop, receiver) {
+        if (prop === 'evalsha') {
+          return async (called: string, ...rest: unknown[]) => {
+            if (called === sha && ++calls === nth) {
+              arrive();
+              await gate;
+            }
+            return (target.evalsha as (...a: unknown[]) => Promise<unknown>)(called, ...rest);
+          };
+        }
+        const value: unknown = Reflect.get(target, prop, receiver);
+        return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+      },
+    });
+    return { redis, reached, open };
+  }
+
+  /** Locks the pair (and builds a failure streak) under the old names only, as an instance before the rotation would. */
+  async function lockUnderOldNames(email: string, ip: string): Promise<void> {
+    const before = store(client(), { keySecret: OLD });
+    for (let i = 0; i < LIMITS.pairMaxFailures; i++) {
+      const r = await before.reserve(email, ip);
+      if (!r.allowed) throw new Error('refused before the pair limit');
+      await before.confirmFailure(r.reservation);
+    }
+    expect((await before.reserve(email, ip)).allowed).toBe(false);
+  }
+
+  it('keeps an unlock that returned between the copy and the merge of a move effective', async () => {
+    const email = 'victim@example.com';
+    const ip = '10.9.0.1';
+    await lockUnderOldNames(email, ip);
+    const gated = gatedClient(PUT_ACCOUNT_STATE_SCRIPT.sha, 1);
+    const during = store(gated.redis, { keySecret: NEW, previousKeySecret: OLD });
+    const admin = store(client(), { keySecret: NEW, previousKeySecret: OLD });
+
+    const attempt = during.reserve(email, ip); // copies the old state, then waits before merging it
+    await gated.reached;
+    expect(await admin.unlock(email)).toMatchObject({ locked: true, backoffLevel: 1 });
+    expect((await admin.readState(email)).locked).toBe(false);
+    gated.open();
+    await attempt;
+
+    // Nothing from before the unlock comes back: no pair lock, backoff level or failure streak.
+    expect(await admin.readState(email)).toMatchObject({ locked: false, emailFailures: 0, backoffLevel: 0 });
+    expect((await admin.reserve(email, ip)).allowed).toBe(true);
+  });
+
+  it('keeps an unlock effective when a move runs whole between its two steps', async () => {
+    const email = 'between@example.com';
+    const ip = '10.9.0.2';
+    await lockUnderOldNames(email, ip);
+    const gated = gatedClient(UNLOCK_ACCOUNT_SCRIPT.sha, 2);
+    const admin = store(gated.redis, { keySecret: NEW, previousKeySecret: OLD });
+    const during = store(client(), { keySecret: NEW, previousKeySecret: OLD });
+
+    const unlocking = admin.unlock(email); // clears one name set, then waits before the other
+    await gated.reached;
+    await during.reserve(email, ip);
+    gated.open();
+    const cleared = await unlocking;
+
+    expect(await admin.readState(email)).toMatchObject({ locked: false, emailFailures: 0, backoffLevel: 0 });
+    expect((await during.reserve(email, ip)).allowed).toBe(true);
+    expect(cleared).toMatchObject({ locked: true, backoffLevel: 1 });
+  });
+
+  it('loses no failure recorded after the unlock when the move that copied it skips its merge', async () => {
+    const email = 'after-unlock@example.com';
+    const ip = '10.9.0.3';
+    await lockUnderOldNames(email, ip);
+    // The second copy of a move is the one it merges, taken after the unlock generation was read.
+    const gated = gatedClient(TAKE_ACCOUNT_STATE_SCRIPT.sha, 2);
+    const during = store(gated.redis, { keySecret: NEW, previousKeySecret: OLD });
+    const admin = store(client(), { keySecret: NEW, previousKeySecret: OLD });
+    const before = store(client(), { keySecret: OLD });
+
+    const attempt = during.reserve(email, ip);
+    await gated.reached;
+    await admin.unlock(email);
+    // An instance still on the old secret alone records a failure after the unlock returned.
+    const late = await before.reserve(email, ip);
+    if (!late.allowed) throw new Error('refused after the unlock');
+    await before.confirmFailure(late.reservation);
+    gated.open();
+    await attempt; // its copy holds the late failure, but the generation changed: not merged
+
+    await admin.reserve(email, ip); // the next move merges it
+    const state = await admin.readState(email, ip);
+    expect(state).toMatchObject({ locked: false, emailFailures: 1, backoffLevel: 0 });
+    expect(state.addresses.map((a) => a.failures)).toEqual([1]);
   });
 });

@@ -20,6 +20,11 @@ import { BIND_ACCOUNT_KEYS_LUA } from './reserve.lua';
  * adds a parcel at most once (marker `moved:<id>` in the new slot, living as long as the parcel),
  * and an unfinished move is found and finished by the next one. Until then the old names still
  * hold the copy, so a crash between steps loses nothing.
+ *
+ * An unlock wins over a move in flight: it clears the old names before the new ones, and PUT merges
+ * nothing when the account's unlock generation under the new names changed since before TAKE (the
+ * copy may hold state the unlock cleared); DROP is then skipped, so whatever the unlock did not
+ * clear (written after it) stays for the next move.
  */
 const MOVE_HELPERS_LUA = `
 local function snapshot(key, kind)
@@ -103,13 +108,18 @@ return cjson.encode(copy)
  * Step 2 in the account's slot under the current names: merges the copy of step 1 and records the
  * address as seen when pair state moved. Idempotent (the streak parcel is added at most once).
  *
+ * Merges nothing when the account's unlock generation (KEYS[12]) differs from ARGV 18, read before
+ * step 1: an unlock since may have cleared the state the copy holds (see the store's moveAccount).
+ *
  * KEYS: the account keys (1-12), 13 notified, 14 the parcel's marker `moved:<id>` (all `{e:<new eh>}`)
- * ARGV: the common layout (address hash under the current secret), 17 the copy (JSON)
- * Returns: 1.
+ * ARGV: the common layout (address hash under the current secret), 17 the copy (JSON), 18 the unlock
+ *       generation under the current names read before step 1 ('0' if none)
+ * Returns: 1 when merged; 0 when skipped for an unlock, and then step 3 is not run either.
  */
 export const PUT_ACCOUNT_STATE_SCRIPT = new RedisScript(
   'lockout-move-account-put',
   `${LOCKOUT_LUA_PRELUDE}${BIND_ACCOUNT_KEYS_LUA}${ADDRESS_TRACKING_LUA}${VOID_STALE_PAIR_LUA}${MOVE_HELPERS_LUA}${ACCOUNT_ROLES_LUA}
+if generation ~= tonumber(ARGV[18]) then return 0 end
 local copy = cjson.decode(ARGV[17])
 local pairMoved = false
 for i, key in ipairs(roles) do
