@@ -156,6 +156,24 @@ describe('authorization changes end every older session, including logins in fli
       expect(roleOf(again.accessToken)).toBe('user');
     });
 
+    it('the same holds for an account id written in capitals, as some tools copy UUIDs', async () => {
+      const user = await registerAndLogin(system.gatewayUrl, { email: uniqueEmail('capitals') });
+      expect((await promote(user.id, 'admin')).status).toBe(200);
+      const asAdmin = await login(system.gatewayUrl, user.email, user.password);
+      const demoted = await promote(user.id.toUpperCase(), 'user');
+      expect(demoted.status).toBe(200);
+      expect(demoted.body).toMatchObject({ id: user.id, role: 'user' });
+      expect(await refusedEverywhere(asAdmin.accessToken)).toBe(true);
+      expect((await refresh(asAdmin.refreshToken)).status).toBe(401);
+
+      const again = await login(system.gatewayUrl, user.email, user.password);
+      expect((await api().delete(`/api/accounts/${user.id.toUpperCase()}/sessions`).set(bearer(adminToken))).status).toBe(204);
+      expect(await refusedEverywhere(again.accessToken)).toBe(true);
+
+      const me = (await api().get('/api/me').set(bearer(adminToken))).body as { id: string };
+      expect((await setStatus(me.id.toUpperCase(), 'disabled')).status).toBe(409);
+    });
+
     it('a disabled account cannot log in or refresh, and its tokens are refused everywhere', async () => {
       const user = await registerAndLogin(system.gatewayUrl, { email: uniqueEmail('disabled') });
       const res = await setStatus(user.id, 'disabled');

@@ -46,11 +46,12 @@ export class AccountAdministrationService {
     const result = await this.users.updateRoleOrStatus(id, change);
     if ('refused' in result) throw result.refused === 'not_found' ? new AccountNotFoundError() : new LastAdminError();
     const account = result.updated;
-    await this.sessions.endForAuthorizationChange(id, account.auth_version, { reason, actorId: admin.id });
+    // The stored id, not the one asked for: session keys are case-sensitive.
+    await this.sessions.endForAuthorizationChange(account.id, account.auth_version, { reason, actorId: admin.id });
     this.events.emit({
       type: reason === 'role_change' ? 'account_role_changed' : 'account_status_changed',
       severity: 'warning',
-      details: { accountId: id, adminId: admin.id, role: account.role, status: account.status },
+      details: { accountId: account.id, adminId: admin.id, role: account.role, status: account.status },
     });
     return account;
   }

@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Patch, Query, UseInterceptors } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Query, UseInterceptors } from '@nestjs/common';
 import { ApiConflictResponse, ApiNoContentResponse, ApiNotFoundResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 
 import { CurrentUser, Roles, type AuthenticatedUser } from '@nest-hardening/auth';
@@ -12,6 +12,7 @@ import { SecurityEventHistory } from '../audit/security-event-history.service';
 import { SecurityEventPageDto } from '../audit/security-event.dto';
 import { AccountAdministrationService } from './account-administration.service';
 import { AccountDirectory, type LockoutView } from './account-directory.service';
+import { AccountIdPipe } from './account-id.pipe';
 import { AccountListQuery } from './account-list.query';
 import {
   AccountDto,
@@ -51,7 +52,7 @@ export class AccountsController {
   @Get(':id/events')
   @ApiOkResponse({ type: SecurityEventPageDto })
   @ApiNotFoundResponse()
-  async events(@Param('id', new ParseUUIDPipe()) id: string, @Query() query: EventPageQuery): Promise<SecurityEventPageDto> {
+  async events(@Param('id', AccountIdPipe) id: string, @Query() query: EventPageQuery): Promise<SecurityEventPageDto> {
     await this.accounts.getOrFail(id);
     return this.history.forAdmin(id, query);
   }
@@ -60,7 +61,7 @@ export class AccountsController {
   @Patch(':id/unlock')
   @ApiOkResponse({ description: 'the lock state that was cleared', type: ClearedLockoutViewDto })
   @ApiNotFoundResponse()
-  async unlock(@Param('id', new ParseUUIDPipe()) id: string, @CurrentUser() admin: AuthenticatedUser): Promise<{ cleared: LockoutView }> {
+  async unlock(@Param('id', AccountIdPipe) id: string, @CurrentUser() admin: AuthenticatedUser): Promise<{ cleared: LockoutView }> {
     const account = await this.accounts.getOrFail(id);
     const cleared = await this.lockout.unlock(account.email, { adminId: admin.id, accountId: id });
     return { cleared: await this.directory.lockoutView(account, cleared) };
@@ -73,7 +74,7 @@ export class AccountsController {
     type: LockoutViewDto,
   })
   @ApiNotFoundResponse()
-  async lockoutState(@Param('id', new ParseUUIDPipe()) id: string): Promise<LockoutView> {
+  async lockoutState(@Param('id', AccountIdPipe) id: string): Promise<LockoutView> {
     return this.directory.lockoutView(await this.accounts.getOrFail(id));
   }
 
@@ -82,7 +83,7 @@ export class AccountsController {
   @HttpCode(204)
   @ApiNoContentResponse({ description: 'every session of the account has ended' })
   @ApiNotFoundResponse()
-  async revokeSessions(@Param('id', new ParseUUIDPipe()) id: string, @CurrentUser() admin: AuthenticatedUser): Promise<void> {
+  async revokeSessions(@Param('id', AccountIdPipe) id: string, @CurrentUser() admin: AuthenticatedUser): Promise<void> {
     await this.administration.endAllSessions(admin, id);
   }
 
@@ -92,7 +93,7 @@ export class AccountsController {
   @ApiNotFoundResponse()
   @ApiConflictResponse({ description: 'own account, or the last active admin' })
   async changeRole(
-    @Param('id', new ParseUUIDPipe()) id: string,
+    @Param('id', AccountIdPipe) id: string,
     @Body() body: ChangeRoleDto,
     @CurrentUser() admin: AuthenticatedUser,
   ): Promise<AccountDto> {
@@ -105,7 +106,7 @@ export class AccountsController {
   @ApiNotFoundResponse()
   @ApiConflictResponse({ description: 'own account, or the last active admin' })
   async changeStatus(
-    @Param('id', new ParseUUIDPipe()) id: string,
+    @Param('id', AccountIdPipe) id: string,
     @Body() body: ChangeStatusDto,
     @CurrentUser() admin: AuthenticatedUser,
   ): Promise<AccountDto> {
