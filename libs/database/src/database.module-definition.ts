@@ -8,6 +8,13 @@ export interface DatabaseModuleOptions {
   /** The service's own folder of `NNNN_name.sql` files (names unique across services sharing a database). */
   migrationsDir: string;
   poolSize?: number;
+  /**
+   * A query not answered within this time fails, answered 503 (default 5000 ms), and its connection
+   * is closed: a Postgres that stops answering (partition, frozen host) must not hold requests and
+   * pooled connections forever. Client-side only; for a server-side limit on lock waits, set
+   * `statement_timeout` on the role (a startup parameter would be refused by PgBouncer).
+   */
+  queryTimeoutMs?: number;
 }
 
 export const { ConfigurableModuleClass, MODULE_OPTIONS_TOKEN: DATABASE_MODULE_OPTIONS } =

@@ -22,6 +22,9 @@ function createPool(options: DatabaseModuleOptions): Pool {
     max: options.poolSize ?? 10,
     connectionTimeoutMillis: 3000,
     idleTimeoutMillis: 30_000,
+    query_timeout: options.queryTimeoutMs ?? 5000,
+    // A peer that vanished without closing (a host gone) is noticed on idle connections too.
+    keepAlive: true,
   });
   // A connection killed by the server (restart, failover, pg_terminate_backend) emits 'error'.
   // The pool listens only while the client is idle; while it is lent out nobody does, and an

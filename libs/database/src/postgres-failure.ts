@@ -24,15 +24,20 @@ export function translatingPool(pool: Pool): PostgresPool {
       const client = await pool.connect().catch((error: unknown) => {
         throw postgresFailure(error);
       });
+      // A query that failed without an answer from the server (query timeout, connection lost)
+      // leaves the connection in an unknown state, e.g. still waiting for that answer: it is closed
+      // when released instead of going back to the pool.
+      let broken = false;
       function query<R>(sql: string, parameters: ReadonlyArray<unknown>): Promise<PostgresQueryResult<R>>;
       function query<R>(cursor: PostgresCursor<R>): PostgresCursor<R>;
       function query<R>(first: string | PostgresCursor<R>, parameters?: ReadonlyArray<unknown>) {
         if (typeof first !== 'string') return (client.query as unknown as (cursor: PostgresCursor<R>) => PostgresCursor<R>)(first);
         return client.query(first, parameters as unknown[]).catch((error: unknown) => {
+          if (!(error instanceof DatabaseError)) broken = true;
           throw postgresFailure(error);
         }) as unknown as Promise<PostgresQueryResult<R>>;
       }
-      return { query, release: (destroy?: boolean) => client.release(destroy) };
+      return { query, release: (destroy?: boolean) => client.release(destroy === true || broken) };
     },
     end: () => pool.end(),
   };

@@ -43,7 +43,7 @@ export function serviceModules({ service, env, pseudonymSecret }: ServiceModules
 
 /** Postgres for the services that own tables, with the service's own migrations. */
 export function databaseModule(
-  settings: { DATABASE_URL: string; DATABASE_MIGRATE_ON_START: boolean; DATABASE_POOL_SIZE: number },
+  settings: { DATABASE_URL: string; DATABASE_MIGRATE_ON_START: boolean; DATABASE_POOL_SIZE: number; DATABASE_QUERY_TIMEOUT_MS: number },
   migrationsDir: string,
 ): DynamicModule {
   return DatabaseModule.forRoot({
@@ -51,6 +51,7 @@ export function databaseModule(
     migrateOnStart: settings.DATABASE_MIGRATE_ON_START,
     migrationsDir,
     poolSize: settings.DATABASE_POOL_SIZE,
+    queryTimeoutMs: settings.DATABASE_QUERY_TIMEOUT_MS,
     isGlobal: true,
   });
 }

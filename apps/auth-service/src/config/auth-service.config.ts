@@ -34,6 +34,9 @@ export const authServiceEnvShape = {
   ),
   DATABASE_MIGRATE_ON_START: bool(true).describe('apply migrations at start-up'),
   DATABASE_POOL_SIZE: positiveInt(10).describe('Postgres connections'),
+  DATABASE_QUERY_TIMEOUT_MS: positiveInt(5000).describe(
+    'a Postgres query not answered within this time fails (503) and its connection is closed',
+  ),
   KEYS_DIR: z
     .string()
     .default('.keys')
