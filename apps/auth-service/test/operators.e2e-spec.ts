@@ -1,5 +1,7 @@
 import { execFileSync } from 'node:child_process';
 
+import { Client } from 'pg';
+import { Registry } from 'prom-client';
 import request from 'supertest';
 
 import { bearer, eventually, login, registerAndLogin, sleep, startTestSystem, uniqueEmail, type TestSystem } from '../../../test/support';
@@ -256,6 +258,47 @@ describe('operators and users act without SQL', () => {
         200,
       ),
     ).toBe(true);
+  });
+});
+
+describe('the audit buffer at its limit while a batch is being written', () => {
+  let system: TestSystem;
+
+  beforeAll(async () => {
+    system = await startTestSystem({ label: 'auditbuf', authEnv: { AUDIT_BUFFER_MAX: '5', AUDIT_FLUSH_INTERVAL_MS: '600000' } });
+  });
+
+  afterAll(() => system?.close());
+
+  it('drops and counts only the oldest waiting events, never one being written', async () => {
+    const trail = system.auth.get(AuditTrail);
+    const user = await registerAndLogin(system.gatewayUrl, { email: uniqueEmail('auditbuf') });
+    await trail.flush();
+    const record = (n: number) => trail.record({ type: `buffered_${n}`, severity: 'info', details: { userId: user.id } }, new Date());
+    for (let n = 1; n <= 5; n++) record(n); // the buffer is full
+
+    // A transaction elsewhere holds back inserts into the trail, as a slow Postgres would.
+    const blocker = new Client({ connectionString: system.database.url });
+    await blocker.connect();
+    let writing: Promise<void> | undefined;
+    try {
+      await blocker.query('BEGIN');
+      await blocker.query('LOCK TABLE security_events IN SHARE ROW EXCLUSIVE MODE');
+      writing = trail.flush(); // events 1-5, blocked
+      await sleep(200);
+      for (let n = 6; n <= 12; n++) record(n); // 7 wait where 5 fit: 6 and 7 are dropped
+    } finally {
+      await blocker.query('COMMIT').catch(() => undefined);
+      await blocker.end();
+    }
+    await writing;
+    await trail.flush();
+
+    const stored = await system.auth.get(SecurityEventsRepository).listForAccount(user.id, { limit: 100 });
+    const types = stored.map((e) => e.type).filter((type) => type.startsWith('buffered_'));
+    expect(types.sort()).toEqual([1, 2, 3, 4, 5, 8, 9, 10, 11, 12].map((n) => `buffered_${n}`).sort());
+    const dropped = await system.auth.get(Registry).getSingleMetricAsString('audit_events_dropped_total');
+    expect(dropped).toMatch(/^audit_events_dropped_total 2$/m);
   });
 });
 

@@ -11,6 +11,11 @@ const LOCK_STARTED = new Set(['account_locked', 'account_lock_email_ceiling']);
 const DAY_MS = 24 * 3600 * 1000;
 const RETENTION_BATCH = 10_000;
 
+interface BufferedEvent {
+  event: SecurityEvent;
+  at: Date;
+}
+
 /**
  * The audit trail: every security event of auth-service, appended to Postgres. Events are
  * buffered in memory and written in batches off the request path, so recording adds no latency
@@ -23,7 +28,12 @@ const RETENTION_BATCH = 10_000;
 export class AuditTrail implements SecurityEventSink, OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger(AuditTrail.name);
   /** Events as emitted; reduced to records when written, so parsing user agents stays off the request path. */
-  private buffer: { event: SecurityEvent; at: Date }[] = [];
+  private buffer: BufferedEvent[] = [];
+  /**
+   * The batch being written, out of `buffer` meanwhile: events recorded during the write can only
+   * push out events still waiting, never one being written, and a written batch is removed whole.
+   */
+  private writing: BufferedEvent[] = [];
   private flushing?: Promise<void>;
   private timer?: NodeJS.Timeout;
   private retentionTimer?: NodeJS.Timeout;
@@ -44,7 +54,7 @@ export class AuditTrail implements SecurityEventSink, OnModuleInit, OnApplicatio
       help: 'Security events dropped because the audit buffer was full (Postgres unavailable for long).',
       registers,
     });
-    const buffered = () => this.buffer.length;
+    const buffered = () => this.buffer.length + this.writing.length;
     new Gauge({
       name: 'audit_events_buffered',
       help: 'Security events waiting to be written to the audit trail.',
@@ -62,11 +72,8 @@ export class AuditTrail implements SecurityEventSink, OnModuleInit, OnApplicatio
   }
 
   record(event: SecurityEvent, at: Date): void {
-    if (this.buffer.length >= this.config.AUDIT_BUFFER_MAX) {
-      this.buffer.shift();
-      this.dropped.inc();
-    }
     this.buffer.push({ event, at });
+    this.dropBeyondLimit();
     this.schedule(this.config.AUDIT_FLUSH_INTERVAL_MS);
   }
 
@@ -110,18 +117,31 @@ export class AuditTrail implements SecurityEventSink, OnModuleInit, OnApplicatio
     this.timer.unref();
   }
 
+  /** The oldest waiting events beyond `AUDIT_BUFFER_MAX` are dropped, and counted. */
+  private dropBeyondLimit(): void {
+    const excess = this.buffer.length - this.config.AUDIT_BUFFER_MAX;
+    if (excess <= 0) return;
+    this.buffer.splice(0, excess);
+    this.dropped.inc(excess);
+  }
+
   private async writeBatch(): Promise<void> {
-    const batch = this.buffer.slice(0, 500).map(({ event, at }) => toAuditRecord(event, at));
+    this.writing = this.buffer.splice(0, 500);
+    const batch = this.writing.map(({ event, at }) => toAuditRecord(event, at));
     try {
       const ids = await this.repository.accountIdsByEmail([...new Set(batch.flatMap((r) => (r.accountId || !r.email ? [] : [r.email])))]);
       const rows = batch.map((r) => ({ ...r, accountId: r.accountId ?? (r.email ? (ids.get(r.email) ?? null) : null) }));
       await this.repository.append(rows);
-      // Only the first write of an event counts: a batch is removed once it is stored.
-      this.buffer.splice(0, batch.length);
+      // Only the first write of an event counts: a batch is discarded once it is stored.
+      this.writing = [];
       this.written.inc(rows.length);
       this.failures = 0;
       await this.applySideEffects(rows);
     } catch (error) {
+      // Back in front of the events recorded meanwhile, in order; the oldest go if they no longer fit.
+      this.buffer.unshift(...this.writing);
+      this.writing = [];
+      this.dropBeyondLimit();
       this.failures++;
       const backoff = Math.min(200 * 2 ** this.failures, 5000);
       this.logger.warn(`audit write failed (${batch.length} events kept, retry in ${backoff} ms): ${(error as Error).message}`);
