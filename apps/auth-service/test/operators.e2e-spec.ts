@@ -156,6 +156,14 @@ describe('operators and users act without SQL', () => {
     expect(third.body.items.map((a: { id: string }) => a.id)[0]).toBe(disabled[4]);
 
     expect((await asAdmin('/api/accounts?cursor=not-a-cursor')).status).toBe(400);
+    // Cursors a client made up, with a time or an id Postgres cannot hold: refused, not a 500.
+    const cursor = (at: string) => Buffer.from(JSON.stringify([at, disabled[0]])).toString('base64url');
+    for (const at of ['-010000-01-01T00:00:00.000Z', '+275760-09-13T00:00:00.000Z', '2026-02-30T00:00:00.000Z', '2026-12-06'])
+      for (const status of ['disabled', 'locked'])
+        expect((await asAdmin(`/api/accounts?status=${status}&cursor=${cursor(at)}`)).status).toBe(400);
+    expect((await asAdmin(`/api/accounts/${disabled[0]}/events?cursor=9999999999999999999`)).status).toBe(400);
+    expect((await asAdmin(`/api/accounts/${disabled[0]}/events?cursor=9223372036854775807`)).status).toBe(200);
+    expect((await api().get('/api/me/activity?cursor=9223372036854775808').set(bearer(adminToken))).status).toBe(400);
     expect((await asAdmin('/api/accounts?status=sleeping')).status).toBe(400);
     expect((await asAdmin('/api/accounts?limit=1000')).status).toBe(400);
     const user = await registerAndLogin(system.gatewayUrl, { email: uniqueEmail('notadmin') });
