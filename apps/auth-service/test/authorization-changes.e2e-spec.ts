@@ -106,6 +106,31 @@ describe('authorization changes end every older session, including logins in fli
       expect(sessions.body).toHaveLength(2);
     });
 
+    it('of two password changes that checked the same password, one applies and the other is refused', async () => {
+      const owner = await registerAndLogin(system.gatewayUrl, { email: uniqueEmail('twochanges'), forwardedFor: '10.93.0.1' });
+      const other = await login(system.gatewayUrl, owner.email, owner.password, { forwardedFor: '10.93.0.2' });
+      const change = (token: string, newPassword: string) =>
+        api().post('/api/auth/password').set(bearer(token)).send({ currentPassword: owner.password, newPassword });
+      const [first, second] = await Promise.all([
+        change(owner.accessToken, 'the first new passphrase 4411'),
+        change(other.accessToken, 'the second new passphrase 9922'),
+      ]);
+      expect([first.status, second.status].sort()).toEqual([204, 401]);
+      // The password is the one the answered change set, and only its session is left.
+      const [applied, refused] =
+        first.status === 204
+          ? ['the first new passphrase 4411', 'the second new passphrase 9922']
+          : ['the second new passphrase 9922', 'the first new passphrase 4411'];
+      const loginWith = (password: string) =>
+        api().post('/api/auth/login').set('x-forwarded-for', '10.93.0.3').send({ email: owner.email, password });
+      expect((await loginWith(refused)).status).toBe(401);
+      expect((await loginWith(applied)).status).toBe(200);
+      const survivor = first.status === 204 ? owner : other;
+      const ended = first.status === 204 ? other : owner;
+      expect((await api().get('/api/me').set(bearer(survivor.accessToken))).status).toBe(200);
+      expect(await refusedEverywhere(ended.accessToken)).toBe(true);
+    });
+
     it('an admin ending every session ends every session answered before it', async () => {
       const user = await registerAndLogin(system.gatewayUrl, { email: uniqueEmail('adminend') });
       let firstAnswered!: () => void;

@@ -80,15 +80,20 @@ export class UsersRepository {
       .executeTakeFirst();
   }
 
-  /** Sets a new password and moves the account to its next authorization version, which it returns. */
-  async updatePassword(id: string, passwordHash: string): Promise<number> {
+  /**
+   * Sets a new password and moves the account to its next authorization version, which it returns,
+   * only if the account is still at `checkedVersion` (the one read with the password just checked);
+   * undefined otherwise: the password, role or status changed meanwhile.
+   */
+  async updatePassword(id: string, passwordHash: string, checkedVersion: number): Promise<number | undefined> {
     const row = await this.db
       .updateTable('users')
       .set({ password_hash: passwordHash, password_changed_at: new Date(), auth_version: sql<number>`auth_version + 1` })
       .where('id', '=', id)
+      .where('auth_version', '=', checkedVersion)
       .returning('auth_version')
-      .executeTakeFirstOrThrow();
-    return row.auth_version;
+      .executeTakeFirst();
+    return row?.auth_version;
   }
 
   /** Moves the account to its next authorization version (every session ends); undefined if there is no such account. */

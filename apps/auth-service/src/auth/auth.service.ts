@@ -127,7 +127,10 @@ export class AuthService {
       throw new InvalidCredentialsError();
     }
     await this.sessionStore.resetCredentialChecks(user.id, user.sessionId);
-    const version = await this.users.updatePassword(user.id, await this.hasher.hash(newPassword));
+    const version = await this.users.updatePassword(user.id, await this.hasher.hash(newPassword), account.auth_version);
+    // The account changed since it was read (another password change that checked the same
+    // password, a role or status change): refused like a wrong password, never applied over it.
+    if (version === undefined) throw new InvalidCredentialsError();
     await this.sessions.endForAuthorizationChange(user.id, version, { reason: 'password_change', keepSessionId: user.sessionId });
     await this.lockout.resetAfterPasswordChange(account.email, user.id);
     this.events.emit({
