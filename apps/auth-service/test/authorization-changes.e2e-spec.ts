@@ -1,3 +1,4 @@
+import { Client } from 'pg';
 import request from 'supertest';
 
 import { SecurityEvents } from '@nest-hardening/security-events';
@@ -8,8 +9,10 @@ import {
   login,
   registerAndLogin,
   sleep,
+  startRedisServer,
   startTestSystem,
   uniqueEmail,
+  type TestRedisServer,
   type TestSystem,
   type TestUser,
 } from '../../../test/support';
@@ -268,3 +271,63 @@ describe('authorization changes end every older session, including logins in fli
 function roleOf(accessToken: string): string {
   return (JSON.parse(Buffer.from(accessToken.split('.')[1], 'base64url').toString()) as { role: string }).role;
 }
+
+describe('an authorization change that Redis fails to take after the database has it', () => {
+  let redis: TestRedisServer;
+  let system: TestSystem;
+  let pg: Client;
+
+  beforeAll(async () => {
+    redis = await startRedisServer();
+    system = await startTestSystem({ label: 'authzhalf', env: { REDIS_URL: redis.url } });
+    pg = new Client({ connectionString: system.database.url });
+    await pg.connect();
+  });
+
+  afterAll(async () => {
+    redis?.resume();
+    await pg?.end();
+    await system?.close();
+    await redis?.stop();
+  });
+
+  it('answers 503, and the other sessions end once Redis is back', async () => {
+    const owner = await registerAndLogin(system.authUrl, { pathPrefix: '' });
+    const other = await login(system.authUrl, owner.email, owner.password, { pathPrefix: '' });
+    // Holds the password's UPDATE for a second, so that Redis can stop while it commits.
+    await pg.query(
+      `CREATE FUNCTION slow_password_update() RETURNS trigger AS $$ BEGIN PERFORM pg_sleep(1); RETURN NEW; END $$ LANGUAGE plpgsql`,
+    );
+    await pg.query(
+      `CREATE TRIGGER slow_password_update BEFORE UPDATE OF password_hash ON users FOR EACH ROW EXECUTE FUNCTION slow_password_update()`,
+    );
+    const newPassword = 'a passphrase set while redis stopped 5';
+    const changing = request(system.authUrl)
+      .post('/auth/password')
+      .set(bearer(owner.accessToken))
+      .send({ currentPassword: owner.password, newPassword })
+      .then((res) => res);
+    const updating = async () =>
+      (await pg.query(`SELECT 1 FROM pg_stat_activity WHERE state = 'active' AND query ILIKE 'update "users"%'`)).rows.length > 0;
+    expect(await eventually(updating, 5000, 10)).toBe(true);
+    redis.pause();
+    let answer: request.Response;
+    try {
+      answer = await changing;
+    } finally {
+      redis.resume();
+    }
+    await pg.query('DROP TRIGGER slow_password_update ON users');
+    expect(answer.status).toBe(503);
+
+    // The password is changed; the change reaches Redis after all, and the other session ends.
+    const me = () => request(system.authUrl).get('/me').set(bearer(other.accessToken));
+    expect(await eventually(async () => (await me()).status === 401, 15_000, 200)).toBe(true);
+    const refreshed = await request(system.authUrl)
+      .post('/auth/refresh')
+      .set('user-agent', 'jest-e2e/1.0')
+      .send({ refreshToken: other.refreshToken });
+    expect(refreshed.status).toBe(401);
+    expect((await login(system.authUrl, owner.email, newPassword, { pathPrefix: '' })).accessToken).toEqual(expect.any(String));
+  });
+});

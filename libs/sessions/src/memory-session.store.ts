@@ -182,7 +182,12 @@ export class MemorySessionStore extends SessionStore {
     if (version > user.authVersion) user.authVersion = version;
     const kept = keepSessionId ? user.sessions.get(keepSessionId) : undefined;
     if (kept) kept.authVersion = user.authVersion;
-    return this.endAll(user, keepSessionId);
+    // Sessions created under the published version (after the change) stay.
+    const ended = byExpiry(user.sessions)
+      .filter((s) => s.id !== keepSessionId && s.authVersion < user.authVersion)
+      .map((s) => s.id);
+    for (const sid of ended) this.end(user, sid);
+    return ended;
   }
 
   async reserveCredentialCheck(userId: string, sessionId: string, maxChecks: number): Promise<number> {

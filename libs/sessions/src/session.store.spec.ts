@@ -305,6 +305,18 @@ describe.each([
     expect((await rotate(keep, 1)).outcome).toBe('rotated');
   });
 
+  it('authorization version: a session created under the new version outlives the advance to it, late or repeated', async () => {
+    // A login that read the new version from the database before the advance reached this store
+    // (or before a retry of it after the store failed) logged in with the new credentials.
+    const userId = newUserId();
+    const [keep, old] = [await createSession({ userId }), await createSession({ userId })];
+    const fresh = await createSession({ userId, authVersion: 1 });
+    expect(await store.advanceAuthVersion(userId, 1, keep.sessionId)).toEqual([old.sessionId]);
+    expect(await store.advanceAuthVersion(userId, 1, keep.sessionId)).toEqual([]);
+    expect((await store.list(userId)).map((x) => x.id).sort()).toEqual([keep.sessionId, fresh.sessionId].sort());
+    expect((await rotate(fresh, 0)).outcome).toBe('rotated');
+  });
+
   it('authorization version: a session left over from an older version cannot be refreshed', async () => {
     const userId = newUserId();
     const stale = await createSession({ userId, authVersion: 0 });

@@ -10,9 +10,11 @@ import { RedisScript } from '@nest-hardening/redis';
  *
  * Invariant: the stored version never goes down (a late, older call changes no version, the kept
  * session's included, but still ends the sessions it must); afterwards every live session of the
- * user, except `keepSid` (which is moved to the published version), has ended and been announced
- * on `channel`, and no session can be created or refreshed under an older version (see
- * create-session and rotate-refresh-token).
+ * user created under an older version than the published one, except `keepSid` (which is moved to
+ * the published version), has ended and been announced on `channel`, and no session can be created
+ * or refreshed under an older version (see create-session and rotate-refresh-token). A session
+ * created under the new version stays: a login that read the change from Postgres before this
+ * call, or before a retry of it after Redis failed, is a login with the new credentials.
  */
 export const ADVANCE_AUTH_VERSION_SCRIPT = new RedisScript(
   'advance-auth-version',
@@ -26,7 +28,7 @@ for _, sid in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
   local key = base .. 's:' .. sid
   if sid == ARGV[2] then
     if redis.call('EXISTS', key) == 1 then redis.call('HSET', key, 'authv', version) end
-  else
+  elseif tonumber(redis.call('HGET', key, 'authv') or '0') < version then
     redis.call('ZREM', KEYS[1], sid)
     if redis.call('DEL', key) == 1 then
       redis.call('PUBLISH', ARGV[3], 's:' .. sid)
