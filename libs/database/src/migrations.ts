@@ -8,6 +8,15 @@ import { MigrationFailedError } from './migration-failed.error';
 // Any constant works; it only has to be the same in every process that migrates this database.
 const MIGRATION_LOCK_ID = 727_001;
 
+/**
+ * A client for one migration run. Connecting gives up after 3 s, as the pool does: a server that
+ * accepts but never answers must fail the start (exit 1), not hang it. Statements get no timeout,
+ * since a migration or the wait for another process's migration may take long.
+ */
+function migrationClient(connectionString: string): Client {
+  return new Client({ connectionString, connectionTimeoutMillis: 3000, keepAlive: true });
+}
+
 /** Creates the database named in `url` when it does not exist yet (connecting to `postgres` for that). */
 export async function ensureDatabase(url: string): Promise<void> {
   const target = new URL(url);
@@ -15,7 +24,7 @@ export async function ensureDatabase(url: string): Promise<void> {
   if (!name) return;
   const admin = new URL(url);
   admin.pathname = '/postgres';
-  const client = new Client({ connectionString: admin.toString() });
+  const client = migrationClient(admin.toString());
   await client.connect();
   try {
     const exists = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
@@ -38,7 +47,7 @@ export async function ensureDatabase(url: string): Promise<void> {
  */
 export async function runMigrations(url: string, dir: string): Promise<string[]> {
   const files = (await readdir(dir)).filter((f) => f.endsWith('.sql')).sort();
-  const client = new Client({ connectionString: url });
+  const client = migrationClient(url);
   await client.connect();
   const applied: string[] = [];
   try {
