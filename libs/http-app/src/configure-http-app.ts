@@ -4,6 +4,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { applyTrustedProxies, trustGatewaySignatures, type GatewayTrustOptions } from '@nest-hardening/client-ip';
 import { DomainErrorFilter, type UnexpectedErrorReporter } from '@nest-hardening/errors';
 
+import { drainOnClose } from './drain-on-close';
 import { useJsonBodyParser } from './json-body-parser';
 import { securityHeaders } from './security-headers';
 import { applyServerTimeouts } from './server-timeouts';
@@ -51,5 +52,6 @@ export function configureHttpApp(app: INestApplication, options: HttpAppOptions)
   );
   app.useGlobalFilters(new DomainErrorFilter(options.reportUnexpected));
   applyServerTimeouts(app);
+  drainOnClose(app);
   app.enableShutdownHooks();
 }

@@ -4,4 +4,5 @@ export * from './service-modules';
 export * from './express-http-adapter';
 export * from './dev-secrets-warning';
 export * from './server-timeouts';
+export * from './drain-on-close';
 export * from './create-service-app';
