@@ -53,7 +53,9 @@ export const apiGatewayEnvShape = {
   ),
   AUTH_SERVICE_URL: url(['http', 'https'], 'http://127.0.0.1:3001').describe('auth-service upstream (the JWKS is read from it)'),
   PROFILE_SERVICE_URL: url(['http', 'https'], 'http://127.0.0.1:3002').describe('profile-service upstream'),
-  UPSTREAM_TIMEOUT_MS: positiveInt(10_000).describe('an upstream that has not answered within this time gets the client a 504'),
+  UPSTREAM_TIMEOUT_MS: positiveInt(10_000).describe(
+    'an upstream that has not answered within this time gets the client a 504; a request that waited this long for a pooled connection (all busy) a 503',
+  ),
   UPSTREAM_MAX_SOCKETS: positiveInt(256).describe('keep-alive connections the gateway pools per service, at most'),
   // Below the services' 65 s keep-alive, so the gateway never reuses a connection the service is closing.
   UPSTREAM_IDLE_TIMEOUT_MS: positiveInt(30_000).describe(

@@ -18,6 +18,7 @@ describe('UpstreamProxy', () => {
   let front: Server;
   let proxy: UpstreamProxy;
   let frontUrl: string;
+  let serviceUrl: string;
   const reached: string[] = [];
 
   beforeAll(async () => {
@@ -26,7 +27,8 @@ describe('UpstreamProxy', () => {
       req.resume();
       req.on('end', () => res.end('ok'));
     });
-    proxy = new UpstreamProxy(await listen(service), { timeoutMs: 5_000, connections: 2, idleTimeoutMs: 5_000 });
+    serviceUrl = await listen(service);
+    proxy = new UpstreamProxy(serviceUrl, { timeoutMs: 5_000, connections: 2, idleTimeoutMs: 5_000 });
     // The gateway's guards stand between a request's arrival and its forwarding: here, 150 ms.
     front = createServer((req, res) => setTimeout(() => proxy.forward(req, res), 150));
     frontUrl = await listen(front);
@@ -57,5 +59,42 @@ describe('UpstreamProxy', () => {
         .end();
     });
     expect(answer).toBe('200 ok');
+  });
+
+  it('answers 503 to a request that waited too long for a pooled connection, and never sends it on', async () => {
+    // One pooled connection, held by an upload that trickles its body.
+    const busy = new UpstreamProxy(serviceUrl, {
+      timeoutMs: 300,
+      connections: 1,
+      idleTimeoutMs: 5_000,
+    });
+    const gate = createServer((req, res) => busy.forward(req, res));
+    const gateUrl = await listen(gate);
+    try {
+      const upload = request(`${gateUrl}/api/trickle`, { method: 'POST', headers: { 'content-length': '100' } });
+      upload.on('error', () => undefined);
+      upload.write('{');
+      await sleep(100);
+      const started = Date.now();
+      const answer = await new Promise<{ status: number; retryAfter: string | undefined; body: string }>((resolve, reject) => {
+        request(`${gateUrl}/api/queued`, (res) => {
+          let body = '';
+          res.on('data', (chunk: Buffer) => (body += chunk.toString()));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, retryAfter: res.headers['retry-after'], body }));
+        })
+          .on('error', reject)
+          .end();
+      });
+      expect(Date.now() - started).toBeLessThan(2_000);
+      expect(answer).toEqual({ status: 503, retryAfter: '1', body: JSON.stringify({ statusCode: 503, message: 'Upstream busy' }) });
+      // Once the upload ends and frees the connection, the request that was answered is not sent.
+      upload.end('x'.repeat(99));
+      await sleep(300);
+      expect(reached).toContain('/trickle');
+      expect(reached).not.toContain('/queued');
+    } finally {
+      await busy.close();
+      await close(gate);
+    }
   });
 });

@@ -34,11 +34,13 @@ const DROPPED: ReadonlySet<string> = new Set([...CLIENT_HEADERS_DROPPED, 'expect
 export class UpstreamProxy {
   private readonly pool: Pool;
   private readonly host: string;
+  private readonly queueTimeoutMs: number;
 
   constructor(target: string, options: UpstreamProxyOptions) {
     const url = new URL(target);
     this.pool = createUpstreamPool(url, options);
     this.host = url.host;
+    this.queueTimeoutMs = options.timeoutMs;
   }
 
   forward(req: IncomingMessage, res: ServerResponse): void {
@@ -51,7 +53,7 @@ export class UpstreamProxy {
     const path = upstreamPath((req as IncomingMessage & { originalUrl?: string }).originalUrl ?? req.url ?? '/');
     const request: Dispatcher.DispatchOptions = { method: req.method ?? 'GET', path, headers: this.upstreamHeaders(req, path), body };
     // A body that has started to stream cannot be sent again, so only requests without one are retried.
-    new Exchange(this.pool, request, res, body === null && IDEMPOTENT.has(request.method)).send();
+    new Exchange(this.pool, request, res, body === null && IDEMPOTENT.has(request.method), this.queueTimeoutMs).send();
   }
 
   /** Closes the pool's connections once the requests under way have been answered. */
@@ -77,6 +79,9 @@ class Exchange implements Dispatcher.DispatchHandler {
   /** The upstream's status and headers have been sent to the client. */
   private relayed = false;
   private clientGone = false;
+  /** Answered 503 after waiting too long for a pooled connection: sent nowhere once one frees. */
+  private expired = false;
+  private queueTimer: NodeJS.Timeout | undefined;
   private onDrain: (() => void) | undefined;
 
   constructor(
@@ -85,8 +90,11 @@ class Exchange implements Dispatcher.DispatchHandler {
     private readonly res: ServerResponse,
     /** Whether a lost connection may cost one more try; cleared once it has. */
     private retryable: boolean,
+    /** Longest wait for a pooled connection when every one is busy. */
+    private readonly queueTimeoutMs: number,
   ) {
     res.once('close', () => {
+      clearTimeout(this.queueTimer);
       // The client went away first: stop the upstream work, and the connection is not returned to
       // the pool in the middle of an answer (aborting destroys it).
       if (res.writableFinished) return;
@@ -96,13 +104,22 @@ class Exchange implements Dispatcher.DispatchHandler {
   }
 
   send(): void {
-    this.pool.dispatch(this.request, this);
+    // false: every pooled connection is busy, and this request may wait in the pool's queue, where
+    // undici's timeouts do not run (requests that trickle their bodies can hold every connection).
+    // Only then is a deadline set, so the common path pays no timer.
+    if (this.pool.dispatch(this.request, this) || this.controller) return;
+    this.queueTimer = setTimeout(() => {
+      if (this.controller || this.res.headersSent) return;
+      this.expired = true;
+      answerFailure(this.res, 503);
+    }, this.queueTimeoutMs);
   }
 
   onRequestStart(controller: Dispatcher.DispatchController): void {
     this.controller = controller;
-    // Waited in the pool's queue while the client left.
-    if (this.clientGone) controller.abort(new errors.RequestAbortedError('client went away'));
+    clearTimeout(this.queueTimer);
+    // Waited in the pool's queue while the client left, or until it was answered 503.
+    if (this.clientGone || this.expired) controller.abort(new errors.RequestAbortedError('not waited for'));
   }
 
   onResponseStart(
@@ -138,7 +155,7 @@ class Exchange implements Dispatcher.DispatchHandler {
   }
 
   onResponseError(controller: Dispatcher.DispatchController | undefined, error: Error & { code?: string }): void {
-    if (this.clientGone) return;
+    if (this.clientGone || this.expired) return;
     // The service broke off mid-body: the client must see a broken response, not a short one.
     if (this.relayed) {
       this.res.destroy();
@@ -155,13 +172,20 @@ class Exchange implements Dispatcher.DispatchHandler {
   }
 }
 
-function answerFailure(res: ServerResponse, status: 502 | 504): void {
+const FAILURES = {
+  502: { message: 'Upstream unavailable', headers: {} },
+  503: { message: 'Upstream busy', headers: { 'retry-after': '1' } },
+  504: { message: 'Upstream timed out', headers: {} },
+};
+
+function answerFailure(res: ServerResponse, status: keyof typeof FAILURES): void {
   if (res.headersSent) {
     res.destroy();
     return;
   }
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8' });
-  res.end(JSON.stringify({ statusCode: status, message: status === 504 ? 'Upstream timed out' : 'Upstream unavailable' }));
+  const { message, headers } = FAILURES[status];
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', ...headers });
+  res.end(JSON.stringify({ statusCode: status, message }));
 }
 
 function hasBody(req: IncomingMessage): boolean {
