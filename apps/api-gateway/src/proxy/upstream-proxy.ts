@@ -104,6 +104,8 @@ class Exchange implements Dispatcher.DispatchHandler {
   }
 
   send(): void {
+    // A retry starts over: the controller of the try that failed answers for nothing now.
+    this.controller = undefined;
     // false: every pooled connection is busy, and this request may wait in the pool's queue, where
     // undici's timeouts do not run (requests that trickle their bodies can hold every connection).
     // Only then is a deadline set, so the common path pays no timer.
