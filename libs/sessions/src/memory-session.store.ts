@@ -183,11 +183,7 @@ export class MemorySessionStore extends SessionStore {
     const kept = keepSessionId ? user.sessions.get(keepSessionId) : undefined;
     if (kept) kept.authVersion = user.authVersion;
     // Sessions created under the published version (after the change) stay.
-    const ended = byExpiry(user.sessions)
-      .filter((s) => s.id !== keepSessionId && s.authVersion < user.authVersion)
-      .map((s) => s.id);
-    for (const sid of ended) this.end(user, sid);
-    return ended;
+    return this.endAll(user, keepSessionId, (s) => s.authVersion < user.authVersion);
   }
 
   async reserveCredentialCheck(userId: string, sessionId: string, maxChecks: number): Promise<number> {
@@ -259,11 +255,11 @@ export class MemorySessionStore extends SessionStore {
     return true;
   }
 
-  /** Ends every session of the user but `keepSessionId`, nearest expiry first; returns the ids ended. */
-  private endAll(user: UserState, keepSessionId?: string): string[] {
+  /** Ends every session of the user (that `ends`, if given) but `keepSessionId`, nearest expiry first; returns the ids ended. */
+  private endAll(user: UserState, keepSessionId?: string, ends: (s: StoredSession) => boolean = () => true): string[] {
     const ended = byExpiry(user.sessions)
-      .map((s) => s.id)
-      .filter((sid) => sid !== keepSessionId);
+      .filter((s) => s.id !== keepSessionId && ends(s))
+      .map((s) => s.id);
     for (const sid of ended) this.end(user, sid);
     return ended;
   }
