@@ -56,5 +56,12 @@ export function createRedisClient(options: RedisModuleOptions, role = 'main'): R
       redisOptions: { ...shared, keyPrefix: undefined, connectionName: `${options.connectionName ?? 'app'}:${role}` },
     });
   }
-  return new Redis(options.url, { ...shared, connectionName: `${options.connectionName ?? 'app'}:${role}` });
+  return new Redis(options.url, {
+    ...shared,
+    connectionName: `${options.connectionName ?? 'app'}:${role}`,
+    // ioredis re-subscribes after a reconnect with a SUBSCRIBE nobody awaits: cut off by the
+    // connection closing again, it is an unhandled rejection, which ends a Node process. The
+    // subscriber's users subscribe again on every 'ready' themselves (see InjectRedisSubscriber).
+    ...(role === 'subscriber' ? { autoResubscribe: false } : {}),
+  });
 }

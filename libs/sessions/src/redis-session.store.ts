@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 
-import { Inject, Injectable, Optional } from '@nestjs/common';
+import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 
 import type { Role } from '@nest-hardening/auth';
 import {
@@ -40,6 +40,7 @@ import { SessionFields as F, sessionsKeys } from './sessions.keys';
  */
 @Injectable()
 export class RedisSessionStore extends SessionStore {
+  private readonly logger = new Logger(RedisSessionStore.name);
   private readonly channel: string;
 
   constructor(
@@ -195,9 +196,18 @@ export class RedisSessionStore extends SessionStore {
     subscriber.on('message', (channel: string, message: string) => {
       if (channel === this.channel) listener.revoked(message);
     });
-    // ioredis re-subscribes by itself after a reconnect; until then announcements are missed.
     subscriber.on('close', () => listener.lost());
-    subscriber.on('ready', () => listener.ready(subscriber.status === 'ready'));
+    // After a reconnect the feed is up only once Redis has answered SUBSCRIBE: announcements
+    // published before that are missed, so the listener must not trust the feed on 'ready'.
+    subscriber.on('ready', () => {
+      subscriber.subscribe(this.channel).then(
+        () => listener.ready(subscriber.status === 'ready'),
+        (error: Error) => {
+          // Cut off by the connection closing again: the next 'ready' subscribes again.
+          if (subscriber.status === 'ready') this.logger.warn(`revocation feed could not subscribe again: ${error.message}`);
+        },
+      );
+    });
     await subscriber.subscribe(this.channel);
   }
 

@@ -120,10 +120,10 @@ export class SessionsService implements OnModuleDestroy {
     if (this.unpublished.size > 0) this.scheduleRepublish();
   }
 
-  /** Logout: ends the session and denylists the very token used, for defence in depth. */
   /**
-   * Ends the caller's session in one round trip, which also checks that the token is live (the
-   * route is `@SessionCheckedByHandler()`): a token whose session had already ended is refused.
+   * Logout: ends the caller's session and denylists the very token used, in one round trip, which
+   * also checks that the token is live (the route is `@SessionCheckedByHandler()`): a token whose
+   * session had already ended is refused.
    */
   async logout(user: AuthenticatedUser): Promise<void> {
     if (!(await this.store.logout(user.id, user.sessionId, user.jti, user.exp))) throw new InvalidAccessTokenError();

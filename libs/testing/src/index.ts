@@ -14,3 +14,4 @@ export * from './gateway-signing';
 export * from './loopback-client';
 export * from './without-modules';
 export * from './memory-store-warnings';
+export * from './tcp-relay';
