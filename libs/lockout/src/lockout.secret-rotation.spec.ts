@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis';
 
-import { deleteKeysWithPrefix, TEST_REDIS_URL, uniqueKeyPrefix } from '@nest-hardening/testing';
+import { deleteKeysWithPrefix, holdScriptCalls, TEST_REDIS_URL, uniqueKeyPrefix, type HeldScriptCalls } from '@nest-hardening/testing';
 
 import { startLoginTestApp, TEST_PASSWORD, type LoginTestApp } from '../test/support/login-test-app';
 import { resolveLockoutOptions } from './lockout-options.interface';
@@ -146,29 +146,9 @@ describe('key-secret rotation: an unlock concurrent with a move (real Redis)', (
   }
 
   /** A client whose `nth` call of the script `sha` waits until `open()`; `reached` settles when it starts waiting. */
-  function gatedClient(sha: string, nth: number): { redis: Redis; reached: Promise<void>; open: () => void } {
-    const raw = client();
-    let open!: () => void;
-    const gate = new Promise<void>((resolve) => (open = resolve));
-    let arrive!: () => void;
-    const reached = new Promise<void>((resolve) => (arrive = resolve));
+  function gatedClient(sha: string, nth: number): HeldScriptCalls<Redis> {
     let calls = 0;
-    const redis = new Proxy(raw, {
-      get(target, prop, receiver) {
-        if (prop === 'evalsha') {
-          return async (called: string, ...rest: unknown[]) => {
-            if (called === sha && ++calls === nth) {
-              arrive();
-              await gate;
-            }
-            return (target.evalsha as (...a: unknown[]) => Promise<unknown>)(called, ...rest);
-          };
-        }
-        const value: unknown = Reflect.get(target, prop, receiver);
-        return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
-      },
-    });
-    return { redis, reached, open };
+    return holdScriptCalls(client(), ([called]) => called === sha && ++calls === nth);
   }
 
   /** Locks the pair (and builds a failure streak) under the old names only, as an instance before the rotation would. */
@@ -187,7 +167,7 @@ describe('key-secret rotation: an unlock concurrent with a move (real Redis)', (
     const ip = '10.9.0.1';
     await lockUnderOldNames(email, ip);
     const gated = gatedClient(PUT_ACCOUNT_STATE_SCRIPT.sha, 1);
-    const during = store(gated.redis, { keySecret: NEW, previousKeySecret: OLD });
+    const during = store(gated.client, { keySecret: NEW, previousKeySecret: OLD });
     const admin = store(client(), { keySecret: NEW, previousKeySecret: OLD });
 
     const attempt = during.reserve(email, ip); // copies the old state, then waits before merging it
@@ -207,7 +187,7 @@ describe('key-secret rotation: an unlock concurrent with a move (real Redis)', (
     const ip = '10.9.0.2';
     await lockUnderOldNames(email, ip);
     const gated = gatedClient(UNLOCK_ACCOUNT_SCRIPT.sha, 2);
-    const admin = store(gated.redis, { keySecret: NEW, previousKeySecret: OLD });
+    const admin = store(gated.client, { keySecret: NEW, previousKeySecret: OLD });
     const during = store(client(), { keySecret: NEW, previousKeySecret: OLD });
 
     const unlocking = admin.unlock(email); // clears one name set, then waits before the other
@@ -227,7 +207,7 @@ describe('key-secret rotation: an unlock concurrent with a move (real Redis)', (
     await lockUnderOldNames(email, ip);
     // The second copy of a move is the one it merges, taken after the unlock generation was read.
     const gated = gatedClient(TAKE_ACCOUNT_STATE_SCRIPT.sha, 2);
-    const during = store(gated.redis, { keySecret: NEW, previousKeySecret: OLD });
+    const during = store(gated.client, { keySecret: NEW, previousKeySecret: OLD });
     const admin = store(client(), { keySecret: NEW, previousKeySecret: OLD });
     const before = store(client(), { keySecret: OLD });
 

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 
 import { createRedisClient, observeRedisScripts } from '@nest-hardening/redis';
-import { createTestRedis, fuzzParameters, type TestRedis } from '@nest-hardening/testing';
+import { createTestRedis, fuzzParameters, holdScriptCalls, type TestRedis } from '@nest-hardening/testing';
 
 import { ConsumeBatcher } from './rate-limit.consume-batcher';
 import { rateLimitKeys } from './rate-limit.keys';
@@ -76,25 +76,13 @@ describe('ConsumeBatcher (real Redis)', () => {
   });
 
   const charge = (tracker: string, policy: string, limit: number, ttlMs = 60_000): RateLimitCharge => ({ tracker, policy, limit, ttlMs });
-  /**
-   * The real client, with every script call shown to `onCall` (its arguments) before it is sent;
-   * the first call reaches Redis only when `release` is called, and is in flight until then.
-   */
-  const gatedFirstCall = (onCall: (args: unknown[]) => void) => {
-    let release!: () => void;
-    const gate = new Promise<void>((resolve) => (release = resolve));
+  /** The real client, with every script call shown to `onCall` before it is sent; the first waits until `open()`. */
+  const gatedFirstCall = (onCall: (args: readonly unknown[]) => void) => {
     let sent = 0;
-    const client = new Proxy(redis.client, {
-      get(target, property) {
-        const value: unknown = Reflect.get(target, property, target);
-        if (property !== 'evalsha') return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
-        return (...args: Parameters<typeof target.evalsha>) => {
-          onCall(args);
-          return ++sent === 1 ? gate.then(() => target.evalsha(...args)) : target.evalsha(...args);
-        };
-      },
+    return holdScriptCalls(redis.client, (args) => {
+      onCall(args);
+      return ++sent === 1;
     });
-    return { client, release };
   };
 
   it('sends the decisions asked for in one event-loop turn as one script call', async () => {
@@ -147,7 +135,7 @@ describe('ConsumeBatcher (real Redis)', () => {
 
   it('holds what arrives while its call is out, and what arrives in the turn after it returns, for one next call', async () => {
     let sent = 0;
-    const { client, release } = gatedFirstCall(() => sent++);
+    const { client, open: release } = gatedFirstCall(() => sent++);
     const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
     const batcher = new ConsumeBatcher(client);
     const decisions = [batcher.consume(-1, [charge('user:held-0', 'general', 100)], 1)];
@@ -171,7 +159,7 @@ describe('ConsumeBatcher (real Redis)', () => {
     // Which slot each script call carries, by the counter key it sends.
     const slotKeys = new Map([1, 2].map((slot) => [rateLimitKeys(`user:defer-${slot}`, 'general').counter, slot]));
     const sentSlots: number[] = [];
-    const { client, release } = gatedFirstCall((args) => sentSlots.push(...args.flatMap((arg) => slotKeys.get(String(arg)) ?? [])));
+    const { client, open: release } = gatedFirstCall((args) => sentSlots.push(...args.flatMap((arg) => slotKeys.get(String(arg)) ?? [])));
     const batcher = new ConsumeBatcher(client);
     const first = batcher.consume(1, [charge('user:defer-1', 'general', 100)], 1);
     await new Promise((resolve) => setImmediate(resolve));

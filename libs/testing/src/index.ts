@@ -15,3 +15,4 @@ export * from './loopback-client';
 export * from './without-modules';
 export * from './memory-store-warnings';
 export * from './tcp-relay';
+export * from './held-script-call';
