@@ -19,6 +19,7 @@ export async function createApiGatewayApp(config: ApiGatewayConfig): Promise<INe
     // Bodies are streamed to the services untouched: the gateway never parses or buffers them.
     parseBodies: false,
     hstsMaxAgeSeconds: config.HSTS_MAX_AGE_SECONDS,
+    requestTimeoutMs: config.REQUEST_TIMEOUT_MS,
   });
   useGatewaySecret(app, config.gatewaySecret);
   // Before any route: a preflight is answered here, reaching no guard (no budget spent) and no service.

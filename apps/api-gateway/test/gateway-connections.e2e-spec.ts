@@ -270,6 +270,77 @@ describe('gateway → service connections', () => {
       expect(JSON.parse(reply.body)).toEqual({ statusCode: 504, message: 'Upstream timed out' });
     });
   });
+  describe('a client that trickles its request', () => {
+    let system: TestSystem;
+    let user: TestUser;
+    let service: Server;
+    /** Whether each `/profile/trickle` request the service got had its body in full when it ended. */
+    const trickles: boolean[] = [];
+
+    beforeAll(async () => {
+      service = createServer((req, res) => {
+        if (req.url === '/profile/trickle') {
+          let received = 0;
+          req.on('data', (chunk: Buffer) => (received += chunk.length));
+          req.on('close', () => trickles.push(received === Number(req.headers['content-length'])));
+          req.on('end', () => res.end('whole'));
+          return;
+        }
+        req.resume();
+        res.end('ok');
+      });
+      await new Promise<void>((resolve) => service.listen(0, '127.0.0.1', resolve));
+      system = await startTestSystem({
+        label: 'gw_slow',
+        // One pooled connection: while the trickle holds it, nothing else reaches the service.
+        gatewayEnv: {
+          ...lenient,
+          PROFILE_SERVICE_URL: `http://127.0.0.1:${(service.address() as AddressInfo).port}`,
+          UPSTREAM_MAX_SOCKETS: '1',
+          UPSTREAM_TIMEOUT_MS: '1000',
+          REQUEST_TIMEOUT_MS: '1000',
+        },
+      });
+      user = await registerAndLogin(system.gatewayUrl);
+    });
+
+    afterAll(async () => {
+      await system?.close();
+      service?.closeAllConnections();
+      await new Promise((resolve) => service?.close(resolve));
+    });
+
+    it('answers 408 after REQUEST_TIMEOUT_MS, closes the connection and frees the pooled connection it held', async () => {
+      const started = Date.now();
+      const outcome = await new Promise<{ status: number; closedAfterMs: number }>((resolve, reject) => {
+        const req = request(`${system.gatewayUrl}/api/profile/trickle`, {
+          method: 'POST',
+          agent: new Agent({ keepAlive: false }),
+          headers: { authorization: `Bearer ${user.accessToken}`, 'content-type': 'application/json', 'content-length': '100' },
+        });
+        req.on('response', (res) => {
+          res.resume();
+          res.on('close', () => resolve({ status: res.statusCode ?? 0, closedAfterMs: Date.now() - started }));
+        });
+        req.on('error', reject);
+        // A byte every 200 ms: the upload would take 20 s.
+        const drip = setInterval(() => req.write(' '), 200);
+        req.on('close', () => clearInterval(drip));
+        req.write('{');
+      });
+      expect(outcome.status).toBe(408);
+      // 1 s limit, checked every second by the server; Node's defaults would have waited 300 s.
+      expect(outcome.closedAfterMs).toBeLessThan(5000);
+      // The service sees the forwarded request end unfinished, and the pooled connection is free again.
+      for (let i = 0; i < 100 && trickles.length === 0; i++) await new Promise((r) => setTimeout(r, 20));
+      expect(trickles).toEqual([false]);
+      const next = await send(`${system.gatewayUrl}/api/profile/next`, {
+        agent: new Agent({ keepAlive: false }),
+        headers: { authorization: `Bearer ${user.accessToken}` },
+      });
+      expect([next.status, next.body]).toEqual([200, 'ok']);
+    });
+  });
 });
 
 /** Answers headers on the first chunk, then the size and hash of the whole body once it has ended. */

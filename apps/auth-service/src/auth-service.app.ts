@@ -21,6 +21,7 @@ export async function createAuthServiceApp(config: AuthServiceConfig): Promise<I
     },
     parseBodies: true,
     hstsMaxAgeSeconds: config.HSTS_MAX_AGE_SECONDS,
+    requestTimeoutMs: config.REQUEST_TIMEOUT_MS,
   });
   // The API description helps an attacker as much as a developer: production serves it only on request.
   if (config.docsEnabled) {

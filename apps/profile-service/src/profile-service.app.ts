@@ -21,6 +21,7 @@ export async function createProfileServiceApp(config: ProfileServiceConfig): Pro
     },
     parseBodies: true,
     hstsMaxAgeSeconds: config.HSTS_MAX_AGE_SECONDS,
+    requestTimeoutMs: config.REQUEST_TIMEOUT_MS,
   });
   // Off in production unless asked for, like auth-service's; the gateway composes its /docs from this one.
   if (config.docsEnabled) {

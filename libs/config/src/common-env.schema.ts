@@ -83,6 +83,16 @@ export const commonEnvShape = {
     .describe(
       '`Strict-Transport-Security: max-age=<n>; includeSubDomains` on every answer; 0 sends none. The other security headers and `Cache-Control: no-store` are always sent',
     ),
+  // Node's default is 300 s: on the gateway a trickled upload holds a pooled connection to a service that long.
+  REQUEST_TIMEOUT_MS: z.coerce
+    .number()
+    .int()
+    .min(1000)
+    .max(300_000)
+    .default(30_000)
+    .describe(
+      'time a client has to send a whole request, headers and body; a slower one is answered 408 and its connection closed (on the gateway, also the longest a trickled upload holds a pooled connection to a service)',
+    ),
   METRICS_TOKEN: z
     .string()
     .min(16, 'must be at least 16 characters')

@@ -7,7 +7,7 @@ import { DomainErrorFilter, type UnexpectedErrorReporter } from '@nest-hardening
 import { drainOnClose } from './drain-on-close';
 import { useJsonBodyParser } from './json-body-parser';
 import { securityHeaders } from './security-headers';
-import { applyServerTimeouts } from './server-timeouts';
+import { applyServerTimeouts, DEFAULT_REQUEST_TIMEOUT_MS } from './server-timeouts';
 import { validationErrors } from './validation-errors';
 
 export interface HttpAppOptions {
@@ -22,6 +22,8 @@ export interface HttpAppOptions {
   hstsMaxAgeSeconds?: number;
   /** Path of the app's HTML page (Swagger UI), which gets a content security policy it can run under. */
   htmlPath?: string;
+  /** Time a client has to send a whole request (headers and body), default 30 s; a slower one gets 408. */
+  requestTimeoutMs?: number;
   /** Receives the unexpected errors (answered 500), e.g. `SecurityEvents.captureException` for Sentry. */
   reportUnexpected?: UnexpectedErrorReporter;
 }
@@ -51,7 +53,7 @@ export function configureHttpApp(app: INestApplication, options: HttpAppOptions)
     }),
   );
   app.useGlobalFilters(new DomainErrorFilter(options.reportUnexpected));
-  applyServerTimeouts(app);
+  applyServerTimeouts(app, options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS);
   drainOnClose(app);
   app.enableShutdownHooks();
 }

@@ -4,6 +4,8 @@ import type { NestApplicationOptions } from '@nestjs/common';
 import { ExpressAdapter } from '@nestjs/platform-express';
 import type { Express } from 'express';
 
+import { CONNECTIONS_CHECKING_INTERVAL_MS } from './server-timeouts';
+
 /**
  * Request and response classes that carry Express's prototypes (`app.request`, `app.response`)
  * from the moment Node creates them, as subclasses of Node's own so V8 keeps their objects in fast
@@ -38,6 +40,8 @@ export class ExpressHttpAdapter extends ExpressAdapter {
       return;
     }
     const app = this.getInstance<Express>();
-    this.setHttpServer(http.createServer(expressMessageTypes(app), app));
+    this.setHttpServer(
+      http.createServer({ ...expressMessageTypes(app), connectionsCheckingInterval: CONNECTIONS_CHECKING_INTERVAL_MS }, app),
+    );
   }
 }
