@@ -6,6 +6,7 @@ import { ApiGatewayModule } from './api-gateway.module';
 import type { ApiGatewayConfig } from './config/api-gateway.config';
 import { corsOptions } from './cors/cors-options';
 import { serveGatewayDocs } from './docs/gateway-docs';
+import { refuseAmbiguousPaths } from './proxy/ambiguous-paths';
 import { useGatewaySecret } from './proxy/forwarded-headers';
 
 /** Builds the gateway application (not yet listening); used by main.ts and by the tests. */
@@ -22,6 +23,7 @@ export async function createApiGatewayApp(config: ApiGatewayConfig): Promise<INe
     requestTimeoutMs: config.REQUEST_TIMEOUT_MS,
   });
   useGatewaySecret(app, config.gatewaySecret);
+  refuseAmbiguousPaths(app);
   // Before any route: a preflight is answered here, reaching no guard (no budget spent) and no service.
   if (config.CORS_ORIGINS.length > 0) app.enableCors(corsOptions(config.CORS_ORIGINS));
   app.setGlobalPrefix('api', { exclude: ['health', 'health/ready', 'metrics', '.well-known/jwks.json'] });

@@ -14,6 +14,8 @@ export interface LoopbackCallOptions {
   /** Sent as is, for malformed bodies. */
   rawBody?: string;
   headers?: Record<string, string>;
+  /** Sends `path` as the request target exactly as written (absolute-form, dot segments, backslashes), not resolved against the base URL. */
+  asWritten?: boolean;
 }
 
 let nextAddress = 0;
@@ -30,7 +32,7 @@ export function freshLoopbackIp(): string {
 
 /** One HTTP request from the loopback address `from`, on a connection of its own. */
 export function callFrom(baseUrl: string, method: string, path: string, options: LoopbackCallOptions): Promise<LoopbackReply> {
-  const url = new URL(path, baseUrl);
+  const url = new URL(options.asWritten ? '/' : path, baseUrl);
   const payload = options.rawBody ?? (options.body === undefined ? undefined : JSON.stringify(options.body));
   const headers: Record<string, string> = { 'user-agent': 'jest-e2e/1.0', ...options.headers };
   if (payload !== undefined) headers['content-type'] ??= 'application/json';
@@ -39,7 +41,7 @@ export function callFrom(baseUrl: string, method: string, path: string, options:
       {
         host: url.hostname,
         port: url.port,
-        path: url.pathname + url.search,
+        path: options.asWritten ? path : url.pathname + url.search,
         method,
         headers,
         localAddress: options.from,

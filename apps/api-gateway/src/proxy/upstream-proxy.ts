@@ -1,4 +1,5 @@
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
+import { parse } from 'node:url';
 
 import { errors, type Dispatcher, type Pool } from 'undici';
 
@@ -207,9 +208,11 @@ function upstreamPath(url: string): string {
 }
 
 function originForm(target: string): string {
+  // Express routed on this parser's reading of the target (parseurl falls back to url.parse for any
+  // target that is not a path); WHATWG URL would resolve `..`, `%2e%2e` and backslashes differently.
   try {
-    const { pathname, search } = new URL(target);
-    return pathname + search;
+    const { pathname, search } = parse(target);
+    return (pathname ?? '') + (search ?? '');
   } catch {
     // Not a URL either (Express routes such a target nowhere): the prefix check above finds nothing.
     return target;
