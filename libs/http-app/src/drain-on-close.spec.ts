@@ -74,4 +74,28 @@ describe('closing an app with requests under way on keep-alive connections', () 
     expect(closeMs).toBeLessThan(2000);
     expect(connections).toBe('closed');
   });
+
+  it('answers a request Nest answers in the same tick (an unknown path) during the drain, without throwing out of the server', async () => {
+    // What would end a production process: Node's default for an uncaught exception.
+    const uncaught: unknown[] = [];
+    const record = (error: unknown) => uncaught.push(error);
+    process.on('uncaughtException', record);
+    try {
+      const { port } = app.getHttpServer().address() as { port: number };
+      const busy = await keepAliveConnection(port);
+      busy.send('/slow');
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      const closing = app.close();
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      busy.send('/no-such-path'); // a scanner or a stale client, during a rolling deploy
+      await Promise.race([closing, new Promise((resolve) => setTimeout(resolve, 3000))]);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      expect(uncaught.map(String)).toEqual([]);
+      const answers = busy.received().split(/(?=HTTP\/1\.1 )/);
+      expect(answers.map((answer) => answer.split('\r\n')[0])).toEqual(['HTTP/1.1 200 OK', 'HTTP/1.1 404 Not Found']);
+      expect(answers[1]).toMatch(/\r\nconnection: close\r\n/i);
+    } finally {
+      process.off('uncaughtException', record);
+    }
+  });
 });

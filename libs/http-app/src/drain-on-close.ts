@@ -20,7 +20,9 @@ export function drainOnClose(app: INestApplication, drainMs = SHUTDOWN_DRAIN_MS)
   const server = app.getHttpServer() as Server;
   const close = server.close.bind(server);
   server.close = (callback?: (error?: Error) => void): Server => {
-    server.on('request', (_req, res) => res.setHeader('connection', 'close'));
+    // Before Express's listener: a request it answers in the same tick (an unknown path's 404, a
+    // CORS preflight) has sent its headers by then, and setting one would throw out of the server.
+    server.prependListener('request', (_req, res) => res.setHeader('connection', 'close'));
     const sweep = setInterval(() => server.closeIdleConnections(), IDLE_SWEEP_MS);
     const deadline = setTimeout(() => server.closeAllConnections(), drainMs);
     sweep.unref();
