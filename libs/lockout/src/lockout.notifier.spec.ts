@@ -1,4 +1,4 @@
-import { startSmtpReceiver, type SmtpReceiver } from '@nest-hardening/testing';
+import { startSmtpReceiver, startTcpRelay, type SmtpReceiver } from '@nest-hardening/testing';
 
 import { startLoginTestApp, TEST_PASSWORD, type LoginTestApp } from '../test/support/login-test-app';
 import type { LockoutAccountDirectory } from './lockout-account-directory.interface';
@@ -51,5 +51,37 @@ describe('Lock notification emails (real SMTP receiver)', () => {
     const before = smtp.messages.length;
     await lockFrom('ghost@example.com', '10.2.0.3');
     expect(smtp.messages).toHaveLength(before);
+  });
+});
+
+describe('Lock notification emails when the SMTP relay stops answering', () => {
+  it('does not hold the shutdown for the relay: the email under way gets a few seconds', async () => {
+    const smtp = await startSmtpReceiver();
+    // The relay greets, then never answers EHLO: an overloaded or hung mail server.
+    const relay = await startTcpRelay(Number(new URL(smtp.url).port));
+    relay.holdClientBytes((chunk) => /^(EHLO|HELO) /i.test(chunk.toString('latin1')));
+    const t = await startLoginTestApp(
+      {
+        baseLockMs: 1_000,
+        pairWindowMs: 60_000,
+        notificationIntervalMs: 60 * 60_000,
+        smtpUrl: `smtp://127.0.0.1:${relay.port}`,
+        accountDirectory: directory,
+      },
+      [OWNER],
+    );
+    try {
+      for (let i = 0; i < 5; i++) expect((await t.login(OWNER, 'hunter2-wrong', '10.2.1.1')).status).toBe(401);
+      const started = Date.now();
+      const closed = t.app.close().then(() => 'closed');
+      const outcome = await Promise.race([closed, new Promise((resolve) => setTimeout(() => resolve('still closing after 9 s'), 9_000))]);
+      expect(outcome).toBe('closed');
+      expect(smtp.messages).toHaveLength(0);
+      expect(Date.now() - started).toBeGreaterThanOrEqual(4_000); // it did wait for the email, within bounds
+    } finally {
+      await relay.close(); // ends the email still waiting, so the second close does not wait for it
+      await t.close().catch(() => undefined);
+      await smtp.close();
+    }
   });
 });

@@ -4,6 +4,9 @@ import type * as Nodemailer from 'nodemailer';
 import type { ResolvedLockoutOptions } from './lockout-options.interface';
 import { RESOLVED_LOCKOUT_OPTIONS } from './lockout.module-definition';
 
+/** Longest wait for the SMTP relay to connect, greet, or answer a command. */
+const SMTP_TIMEOUT_MS = 10_000;
+
 /** What the account owner is told about a lock. Holds no secret. */
 export interface LockNotice {
   to: string;
@@ -23,7 +26,16 @@ export class LockoutNotifier implements OnModuleInit {
   private readonly transport?: Nodemailer.Transporter;
 
   constructor(@Inject(RESOLVED_LOCKOUT_OPTIONS) private readonly options: ResolvedLockoutOptions) {
-    if (options.smtpUrl) this.transport = loadNodemailer().createTransport(options.smtpUrl);
+    if (options.smtpUrl) {
+      // nodemailer waits up to 2 min to connect and 10 min for each answer by default: a hung relay
+      // would hold every lock email (and a shutdown that waits for them) that long.
+      this.transport = loadNodemailer().createTransport({
+        url: options.smtpUrl,
+        connectionTimeout: SMTP_TIMEOUT_MS,
+        greetingTimeout: SMTP_TIMEOUT_MS,
+        socketTimeout: SMTP_TIMEOUT_MS,
+      });
+    }
   }
 
   onModuleInit(): void {

@@ -10,6 +10,9 @@ import { LockoutMetrics } from './lockout.metrics';
 import { LockoutNotifier } from './lockout.notifier';
 import { LockoutStore, type LockoutRule } from './lockout.store';
 
+/** How long a shutdown waits for lock emails still being sent. */
+const NOTIFICATION_SHUTDOWN_WAIT_MS = 5_000;
+
 /** Outcome of {@link LockoutService.reserve}. */
 export type LockoutDecision =
   { allowed: true; reservation: LockoutReservation } | { allowed: false; retryAfterSeconds: number; rule: LockoutRule };
@@ -215,7 +218,14 @@ export class LockoutService implements OnApplicationShutdown {
   }
 
   async onApplicationShutdown(): Promise<void> {
-    await this.flushNotifications();
+    // Lock emails under way get a few seconds, not the relay's timeouts: the orchestrator's grace
+    // period (often 30 s) must also cover the requests being drained and the other shutdown hooks.
+    let deadline: NodeJS.Timeout | undefined;
+    const expired = new Promise<'expired'>((resolve) => (deadline = setTimeout(() => resolve('expired'), NOTIFICATION_SHUTDOWN_WAIT_MS)));
+    const outcome = await Promise.race([this.flushNotifications(), expired]);
+    clearTimeout(deadline);
+    if (outcome === 'expired')
+      this.logger.warn(`${this.notifications.size} lock email(s) not sent: the SMTP relay did not answer before shutdown`);
   }
 
   // Runs in the background: awaiting the directory and SMTP would make a known email's failed
