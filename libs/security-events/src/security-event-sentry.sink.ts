@@ -4,6 +4,7 @@ import type { Pseudonymizer } from './pseudonymizer';
 import { securityEventReport } from './security-event-report';
 import type { SecurityEventSink } from './security-event-sink.interface';
 import type { SecurityEvent } from './security-event.interface';
+import { sentryHttpModule } from './sentry-request-timeout';
 
 const SENTRY_LEVEL = { info: 'info', warning: 'warning', critical: 'error' } as const;
 
@@ -83,6 +84,7 @@ function initSentry(sentry: typeof SentrySdk, { dsn, service, environment }: Sen
     sendDefaultPii: false,
     tracesSampleRate: 0,
     defaultIntegrations: false,
+    transportOptions: { httpModule: sentryHttpModule(dsn) },
     beforeSend(event) {
       if (event.request) {
         delete event.request.data;
