@@ -1,5 +1,7 @@
 import { createServer, type Server, type Socket } from 'node:net';
 
+import { settleWithin } from '@nest-hardening/testing';
+
 import { ensureDatabase, runMigrations } from './migrations';
 
 describe('migrations against a Postgres that accepts connections but never answers', () => {
@@ -20,13 +22,14 @@ describe('migrations against a Postgres that accepts connections but never answe
 
   it('fail within seconds instead of holding the start forever', async () => {
     const outcome = (work: Promise<unknown>) =>
-      Promise.race([
+      settleWithin(
         work.then(
           () => 'finished',
           () => 'failed',
         ),
-        new Promise((resolve) => setTimeout(() => resolve('still waiting'), 8000)),
-      ]);
+        8000,
+        'still waiting',
+      );
     expect(await outcome(ensureDatabase(url))).toBe('failed');
     expect(await outcome(runMigrations(url, __dirname))).toBe('failed');
   });

@@ -3,6 +3,8 @@ import { connect, type Socket } from 'node:net';
 import { Controller, Get, type INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 
+import { settleWithin } from '@nest-hardening/testing';
+
 import { configureHttpApp } from './configure-http-app';
 import { ExpressHttpAdapter } from './express-http-adapter';
 
@@ -61,12 +63,13 @@ describe('closing an app with requests under way on keep-alive connections', () 
     const closing = app.close();
     await new Promise((resolve) => setTimeout(resolve, 100));
     busy.send('/fast'); // arrives on the busy connection after the closing began
-    await Promise.race([closing, new Promise((resolve) => setTimeout(resolve, 5000))]);
+    await settleWithin(closing, 5000, undefined);
     const closeMs = Date.now() - started;
-    const connections = await Promise.race([
+    const connections = await settleWithin(
       Promise.all([busy.closed, idle.closed]).then(() => 'closed'),
-      new Promise((resolve) => setTimeout(() => resolve('open'), 1000)),
-    ]);
+      1000,
+      'open',
+    );
 
     const answers = busy.received().split(/(?=HTTP\/1\.1 )/);
     expect(answers.map((answer) => answer.split('\r\n')[0])).toEqual(['HTTP/1.1 200 OK', 'HTTP/1.1 200 OK']);
@@ -88,7 +91,7 @@ describe('closing an app with requests under way on keep-alive connections', () 
       const closing = app.close();
       await new Promise((resolve) => setTimeout(resolve, 100));
       busy.send('/no-such-path'); // a scanner or a stale client, during a rolling deploy
-      await Promise.race([closing, new Promise((resolve) => setTimeout(resolve, 3000))]);
+      await settleWithin(closing, 3000, undefined);
       await new Promise((resolve) => setTimeout(resolve, 200));
       expect(uncaught.map(String)).toEqual([]);
       const answers = busy.received().split(/(?=HTTP\/1\.1 )/);

@@ -1,4 +1,4 @@
-import { startSmtpReceiver, startTcpRelay, type SmtpReceiver } from '@nest-hardening/testing';
+import { settleWithin, startSmtpReceiver, startTcpRelay, type SmtpReceiver } from '@nest-hardening/testing';
 
 import { startLoginTestApp, TEST_PASSWORD, type LoginTestApp } from '../test/support/login-test-app';
 import type { LockoutAccountDirectory } from './lockout-account-directory.interface';
@@ -23,8 +23,8 @@ describe('Lock notification emails (real SMTP receiver)', () => {
     );
   });
   afterAll(async () => {
-    await t.close();
-    await smtp.close();
+    await t?.close();
+    await smtp?.close();
   });
 
   async function lockFrom(email: string, ip: string): Promise<void> {
@@ -74,7 +74,7 @@ describe('Lock notification emails when the SMTP relay stops answering', () => {
       for (let i = 0; i < 5; i++) expect((await t.login(OWNER, 'hunter2-wrong', '10.2.1.1')).status).toBe(401);
       const started = Date.now();
       const closed = t.app.close().then(() => 'closed');
-      const outcome = await Promise.race([closed, new Promise((resolve) => setTimeout(() => resolve('still closing after 9 s'), 9_000))]);
+      const outcome = await settleWithin(closed, 9_000, 'still closing after 9 s');
       expect(outcome).toBe('closed');
       expect(smtp.messages).toHaveLength(0);
       expect(Date.now() - started).toBeGreaterThanOrEqual(4_000); // it did wait for the email, within bounds

@@ -14,8 +14,8 @@ describe('account_locked reaches Sentry pseudonymised', () => {
     t = await startLoginTestApp({ baseLockMs: 1_000 }, [], sentry.dsn);
   });
   afterAll(async () => {
-    await t.close();
-    await sentry.close();
+    await t?.close();
+    await sentry?.close();
   });
 
   it('sends an account_locked event that contains neither the raw email nor the raw IP', async () => {

@@ -16,3 +16,4 @@ export * from './without-modules';
 export * from './memory-store-warnings';
 export * from './tcp-relay';
 export * from './held-script-call';
+export * from './settle-within';
