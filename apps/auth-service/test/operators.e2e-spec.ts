@@ -310,6 +310,32 @@ describe('the audit buffer at its limit while a batch is being written', () => {
   });
 });
 
+describe('the audit trail at shutdown', () => {
+  let system: TestSystem;
+
+  beforeAll(async () => {
+    // Nothing is written by the timer: only the shutdown writes what is buffered.
+    system = await startTestSystem({ label: 'auditstop', authEnv: { AUDIT_FLUSH_INTERVAL_MS: '600000' } });
+  });
+
+  afterAll(() => system?.close());
+
+  it('writes every buffered event before the app closes, not only the first batch', async () => {
+    const trail = system.auth.get(AuditTrail);
+    await trail.flush();
+    for (let n = 1; n <= 1_200; n++) trail.record({ type: 'shutdown_buffered', severity: 'info', details: { n } }, new Date());
+    await system.restartAuthService(0, {}); // closes the app, as SIGTERM does
+    const db = new Client({ connectionString: system.database.url });
+    await db.connect();
+    try {
+      const { rows } = await db.query<{ count: string }>("SELECT count(*) FROM security_events WHERE type = 'shutdown_buffered'");
+      expect(Number(rows[0].count)).toBe(1_200);
+    } finally {
+      await db.end();
+    }
+  });
+});
+
 function psql(sqlText: string): void {
   execFileSync('psql', ['-h', '127.0.0.1', '-U', 'postgres', '-d', 'postgres', '-v', 'ON_ERROR_STOP=1', '-qAtc', sqlText], {
     stdio: 'pipe',

@@ -77,12 +77,18 @@ export class AuditTrail implements SecurityEventSink, OnModuleInit, OnApplicatio
     this.schedule(this.config.AUDIT_FLUSH_INTERVAL_MS);
   }
 
-  /** Writes everything buffered so far (tests, shutdown); resolves when written or when a write failed. */
+  /**
+   * Writes everything buffered so far, batch after batch (tests, shutdown); resolves when all is
+   * written or when a write failed (the events stay buffered for the retry).
+   */
   async flush(): Promise<void> {
-    while (this.flushing) await this.flushing;
-    if (this.buffer.length === 0) return;
-    this.flushing = this.writeBatch().finally(() => (this.flushing = undefined));
-    await this.flushing;
+    for (;;) {
+      while (this.flushing) await this.flushing;
+      if (this.buffer.length === 0) return;
+      const written = this.writeBatch().finally(() => (this.flushing = undefined));
+      this.flushing = written.then(() => undefined);
+      if (!(await written)) return;
+    }
   }
 
   async onApplicationShutdown(): Promise<void> {
@@ -125,7 +131,8 @@ export class AuditTrail implements SecurityEventSink, OnModuleInit, OnApplicatio
     this.dropped.inc(excess);
   }
 
-  private async writeBatch(): Promise<void> {
+  /** Writes the oldest batch; false when the write failed (the batch is back in the buffer, a retry scheduled). */
+  private async writeBatch(): Promise<boolean> {
     this.writing = this.buffer.splice(0, 500);
     const batch = this.writing.map(({ event, at }) => toAuditRecord(event, at));
     try {
@@ -146,9 +153,10 @@ export class AuditTrail implements SecurityEventSink, OnModuleInit, OnApplicatio
       const backoff = Math.min(200 * 2 ** this.failures, 5000);
       this.logger.warn(`audit write failed (${batch.length} events kept, retry in ${backoff} ms): ${(error as Error).message}`);
       this.schedule(backoff);
-      return;
+      return false;
     }
     if (this.buffer.length > 0) this.schedule(0);
+    return true;
   }
 
   /** Keeps the account's last login and the index of locked accounts in step with the events. */
