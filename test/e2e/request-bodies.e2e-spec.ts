@@ -117,5 +117,15 @@ describe('request bodies: UTF-8 JSON only, refusals that quote nothing', () => {
         message: expect.arrayContaining(['the body has a property that is not allowed']),
       });
     });
+
+    it('refuses an email holding a lone UTF-16 surrogate with 400, not a 500', async () => {
+      // JSON may carry one (`\ud800`); the email validator's encodeURI throws on it.
+      const body = Buffer.from(JSON.stringify({ email: 'a\ud800b@example.com', password: 'a fine long passphrase 9' }));
+      expect(body.toString()).toContain('\\ud800');
+      for (const route of ['login', 'register']) {
+        const res = await post(url(), `${prefix}/${route}`, 'application/json', body);
+        expect({ route, status: res.status }).toEqual({ route, status: 400 });
+      }
+    });
   });
 });

@@ -18,5 +18,7 @@ export function isCountableEmail(value: unknown): value is string {
   if (typeof value !== 'string') return false;
   // Judged as it will be used: surrounding white space is dropped by normalizeLoginEmail.
   const email = value.trim();
-  return email.length <= MAX_EMAIL_LENGTH && isEmail(email);
+  // A lone UTF-16 surrogate makes validator's isByteLength (encodeURI) throw URIError: not an email.
+  if (email.length > MAX_EMAIL_LENGTH || /\p{Surrogate}/u.test(email)) return false;
+  return isEmail(email);
 }
