@@ -2,6 +2,7 @@ import { Client } from 'pg';
 import request from 'supertest';
 
 import { SecurityEvents } from '@nest-hardening/security-events';
+import { SessionsService, type AuthorizationChange } from '@nest-hardening/sessions';
 
 import {
   bearer,
@@ -182,6 +183,67 @@ describe('authorization changes end every older session, including logins in fli
       const again = await login(system.gatewayUrl, user.email, user.password);
       expect((await adminRoute(again.accessToken, user.id)).status).toBe(403);
       expect(roleOf(again.accessToken)).toBe('user');
+    });
+
+    /** Holds the first authorization change for `reason` between its database commit and its publication to Redis. */
+    function holdPublication(reason: AuthorizationChange['reason']) {
+      const sessions = system.auth.get(SessionsService);
+      const publish = sessions.endForAuthorizationChange.bind(sessions);
+      let open!: () => void;
+      const gate = new Promise<void>((resolve) => (open = resolve));
+      let arrive!: () => void;
+      const reached = new Promise<void>((resolve) => (arrive = resolve));
+      let held = false;
+      const spy = jest.spyOn(sessions, 'endForAuthorizationChange').mockImplementation(async (userId, version, change) => {
+        if (!held && change.reason === reason) {
+          held = true;
+          arrive();
+          await gate;
+        }
+        return publish(userId, version, change);
+      });
+      return { reached, open, restore: () => spy.mockRestore() };
+    }
+    const changePassword = (tokens: { accessToken: string }, currentPassword: string) =>
+      api()
+        .post('/api/auth/password')
+        .set(bearer(tokens.accessToken))
+        .set('user-agent', 'jest-e2e/1.0')
+        .send({ currentPassword, newPassword: 'a completely new passphrase 77' });
+
+    it('a password change made while a demotion is being published does not keep the admin session', async () => {
+      const user = await registerAndLogin(system.gatewayUrl, { email: uniqueEmail('demoted-racing') });
+      expect((await promote(user.id, 'admin')).status).toBe(200);
+      const asAdmin = await login(system.gatewayUrl, user.email, user.password);
+      const hold = holdPublication('role_change');
+      try {
+        const demoting = promote(user.id, 'user').then((res) => res);
+        await hold.reached; // committed in Postgres, not yet in Redis (a slow Redis, or the retry after it failed)
+        await changePassword(asAdmin, user.password);
+        hold.open();
+        expect((await demoting).body).toMatchObject({ role: 'user' });
+      } finally {
+        hold.restore();
+      }
+      // The session was created under the admin role: it ends, and refresh never mints 'admin'.
+      expect((await refresh(asAdmin.refreshToken)).status).toBe(401);
+      expect(await refusedEverywhere(asAdmin.accessToken)).toBe(true);
+    });
+
+    it('a password change made while a disabling is being published is refused, and the session ends', async () => {
+      const user = await registerAndLogin(system.gatewayUrl, { email: uniqueEmail('disabled-racing') });
+      const hold = holdPublication('status_change');
+      try {
+        const disabling = setStatus(user.id, 'disabled').then((res) => res);
+        await hold.reached;
+        expect((await changePassword(user, user.password)).status).toBe(403);
+        hold.open();
+        expect((await disabling).body).toMatchObject({ status: 'disabled' });
+      } finally {
+        hold.restore();
+      }
+      expect((await refresh(user.refreshToken)).status).toBe(401);
+      expect(await refusedEverywhere(user.accessToken)).toBe(true);
     });
 
     it('the same holds for an account id written in capitals, as some tools copy UUIDs', async () => {

@@ -176,14 +176,15 @@ export class MemorySessionStore extends SessionStore {
     return user ? this.endAll(user) : [];
   }
 
-  async advanceAuthVersion(userId: string, version: number, keepSessionId?: string): Promise<string[]> {
+  async advanceAuthVersion(userId: string, version: number, keepSessionId?: string, keepFrom = 0): Promise<string[]> {
     const user = this.stateForWrite(userId, this.now());
     // The version never goes down; the kept session takes the published one, as the script does.
     if (version > user.authVersion) user.authVersion = version;
     const kept = keepSessionId ? user.sessions.get(keepSessionId) : undefined;
-    if (kept) kept.authVersion = user.authVersion;
+    const keep = kept && kept.authVersion >= keepFrom ? keepSessionId : undefined;
+    if (kept && keep) kept.authVersion = user.authVersion;
     // Sessions created under the published version (after the change) stay.
-    return this.endAll(user, keepSessionId, (s) => s.authVersion < user.authVersion);
+    return this.endAll(user, keep, (s) => s.authVersion < user.authVersion);
   }
 
   async reserveCredentialCheck(userId: string, sessionId: string, maxChecks: number): Promise<number> {

@@ -150,11 +150,11 @@ export class RedisSessionStore extends SessionStore {
     return this.revokeSessions(userId, 'all', '');
   }
 
-  async advanceAuthVersion(userId: string, version: number, keepSessionId?: string): Promise<string[]> {
+  async advanceAuthVersion(userId: string, version: number, keepSessionId?: string, keepFrom = 0): Promise<string[]> {
     const ended = await ADVANCE_AUTH_VERSION_SCRIPT.run<string[]>(
       this.redis,
       [sessionsKeys.index(userId), sessionsKeys.authVersion(userId)],
-      [version, keepSessionId ?? '', this.channel],
+      [version, keepSessionId ?? '', this.channel, keepFrom],
     );
     return ended.map(String);
   }

@@ -305,6 +305,18 @@ describe.each([
     expect((await rotate(keep, 1)).outcome).toBe('rotated');
   });
 
+  it('authorization version: the named session is kept only if it was created under the version its check read', async () => {
+    // An admin's change (version 1) is in the database but not yet here when the session's owner
+    // changes the password, reading version 1: the session, created under 0, ends like the others.
+    const userId = newUserId();
+    const [stale, other] = [await createSession({ userId }), await createSession({ userId })];
+    expect((await store.advanceAuthVersion(userId, 2, stale.sessionId, 1)).sort()).toEqual([stale.sessionId, other.sessionId].sort());
+    // Read at the session's own version, it is kept as before.
+    const current = await createSession({ userId, authVersion: 2 });
+    expect(await store.advanceAuthVersion(userId, 3, current.sessionId, 2)).toEqual([]);
+    expect((await rotate(current, 0)).outcome).toBe('rotated');
+  });
+
   it('authorization version: a session created under the new version outlives the advance to it, late or repeated', async () => {
     // A login that read the new version from the database before the advance reached this store
     // (or before a retry of it after the store failed) logged in with the new credentials.

@@ -80,7 +80,7 @@ export abstract class SessionStore {
    * Publishes the user's new authorization version (from the database) and ends every session
    * created under an older one, except `keepSessionId` (moved to the new version). Returns the ids ended.
    */
-  abstract advanceAuthVersion(userId: string, version: number, keepSessionId?: string): Promise<string[]>;
+  abstract advanceAuthVersion(userId: string, version: number, keepSessionId?: string, keepFrom?: number): Promise<string[]>;
 
   /**
    * Counts a current-password check made with the session before the password is verified.

@@ -12,6 +12,8 @@ export interface AuthorizationChange {
   reason: 'password_change' | 'role_change' | 'status_change' | 'admin';
   /** The session that stays (the one that changed the password), moved to the new version. */
   keepSessionId?: string;
+  /** The version the kept session's credential check read: it stays only if it is still at that version (or newer). */
+  keepFrom?: number;
   actorId?: string;
 }
 
@@ -68,7 +70,7 @@ export class SessionsService implements OnModuleDestroy {
   async endForAuthorizationChange(userId: string, version: number, change: AuthorizationChange): Promise<number> {
     let ended: string[];
     try {
-      ended = await this.store.advanceAuthVersion(userId, version, change.keepSessionId);
+      ended = await this.store.advanceAuthVersion(userId, version, change.keepSessionId, change.keepFrom);
     } catch (error) {
       this.publishLater(userId, version, change);
       throw error;
@@ -107,7 +109,7 @@ export class SessionsService implements OnModuleDestroy {
   private async republish(): Promise<void> {
     for (const [userId, { version, change }] of [...this.unpublished]) {
       try {
-        const ended = await this.store.advanceAuthVersion(userId, version, change.keepSessionId);
+        const ended = await this.store.advanceAuthVersion(userId, version, change.keepSessionId, change.keepFrom);
         if (this.unpublished.get(userId)?.version === version) this.unpublished.delete(userId);
         this.reportEnded(userId, ended, change);
       } catch {

@@ -119,6 +119,8 @@ export class AuthService {
    */
   async changePassword(user: AuthenticatedUser, currentPassword: string, newPassword: string, client: ClientContext): Promise<void> {
     const account = await this.accounts.getOrFail(user.id);
+    // Disabled while this session's end is still being published: it changes nothing any more.
+    if (account.status !== 'active') throw new AccountDisabledError();
     // A refused new password costs no verification and no check of the session's allowance.
     await this.passwordPolicy.assertAcceptable(newPassword, { email: account.email, currentPassword });
     const check = await this.reserveCredentialCheck(user);
@@ -131,7 +133,11 @@ export class AuthService {
     // The account changed since it was read (another password change that checked the same
     // password, a role or status change): refused like a wrong password, never applied over it.
     if (version === undefined) throw new InvalidCredentialsError();
-    await this.sessions.endForAuthorizationChange(user.id, version, { reason: 'password_change', keepSessionId: user.sessionId });
+    await this.sessions.endForAuthorizationChange(user.id, version, {
+      reason: 'password_change',
+      keepSessionId: user.sessionId,
+      keepFrom: account.auth_version,
+    });
     await this.lockout.resetAfterPasswordChange(account.email, user.id);
     this.events.emit({
       type: 'password_changed',

@@ -5,13 +5,14 @@ import { RedisScript } from '@nest-hardening/redis';
  *
  * KEYS[1] user index             {u:<uid>}:sessions
  * KEYS[2] authorization version  {u:<uid>}:authv
- * ARGV    version (from Postgres, strictly increasing per user), keepSid ('' = end all), channel
+ * ARGV    version (from Postgres, strictly increasing per user), keepSid ('' = end all), channel,
+ *         keepFrom (keepSid is kept only if it is at this version or newer: the version its password check read)
  * Returns the ids of the sessions ended.
  *
  * Invariant: the stored version never goes down (a late, older call changes no version, the kept
  * session's included, but still ends the sessions it must); afterwards every live session of the
- * user created under an older version than the published one, except `keepSid` (which is moved to
- * the published version), has ended and been announced on `channel`, and no session can be created
+ * user created under an older version than the published one, except `keepSid` when it is at
+ * `keepFrom` or newer (it is moved to the published version), has ended and been announced on `channel`, and no session can be created
  * or refreshed under an older version (see create-session and rotate-refresh-token). A session
  * created under the new version stays: a login that read the change from Postgres before this
  * call, or before a retry of it after Redis failed, is a login with the new credentials.
@@ -24,11 +25,13 @@ local published = tonumber(redis.call('GET', KEYS[2]) or '0')
 if version > published then redis.call('SET', KEYS[2], version) else version = published end
 local base = string.sub(KEYS[1], 1, -9) -- strip 'sessions', keep '<prefix>{u:<uid>}:'
 local ended = {}
+local keepFrom = tonumber(ARGV[4] or '0') or 0
 for _, sid in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
   local key = base .. 's:' .. sid
-  if sid == ARGV[2] then
+  local authv = tonumber(redis.call('HGET', key, 'authv') or '0')
+  if sid == ARGV[2] and authv >= keepFrom then
     if redis.call('EXISTS', key) == 1 then redis.call('HSET', key, 'authv', version) end
-  elseif tonumber(redis.call('HGET', key, 'authv') or '0') < version then
+  elseif authv < version then
     redis.call('ZREM', KEYS[1], sid)
     if redis.call('DEL', key) == 1 then
       redis.call('PUBLISH', ARGV[3], 's:' .. sid)
