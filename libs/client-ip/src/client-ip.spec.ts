@@ -15,9 +15,25 @@ class WhoController {
 }
 
 describe('client addresses', () => {
-  it('reports IPv4-mapped IPv6 addresses as plain IPv4', () => {
-    expect(normalizeIp('::ffff:203.0.113.9')).toBe('203.0.113.9');
-    expect(normalizeIp('2001:DB8::1')).toBe('2001:db8::1');
+  it('reports IPv4-mapped IPv6 addresses as plain IPv4, in any notation', () => {
+    for (const spelling of ['::ffff:203.0.113.9', '::FFFF:cb00:7109', '0:0:0:0:0:ffff:203.0.113.9', '0:0:0:0:0:ffff:cb00:7109']) {
+      expect([spelling, normalizeIp(spelling), rateLimitIpKey(spelling)]).toEqual([spelling, '203.0.113.9', '203.0.113.9']);
+    }
+  });
+
+  it('gives every IPv6 address its one RFC 5952 spelling', () => {
+    const cases = [
+      ['2001:DB8::1', '2001:db8::1'],
+      ['2001:0db8:0000:0000:0000:0000:0000:0001', '2001:db8::1'],
+      ['2001:db8:0:0:1:0:0:1', '2001:db8::1:0:0:1'],
+      ['2001:db8:0:1:1:1:1:1', '2001:db8:0:1:1:1:1:1'],
+      ['0:0:0:0:0:0:0:1', '::1'],
+      ['::', '::'],
+      ['fe80:0:0:0:0:0:0:0', 'fe80::'],
+      ['::ffff:0:0', '0.0.0.0'],
+      ['2001:db8:0:0:0:0:1.2.3.4', '2001:db8::102:304'],
+    ];
+    for (const [spelling, canonical] of cases) expect([spelling, normalizeIp(spelling)]).toEqual([spelling, canonical]);
   });
 
   it('reduces IPv4 addresses to their network prefix', () => {

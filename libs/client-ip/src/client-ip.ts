@@ -36,11 +36,38 @@ function forwardedAddress(req: Request): string | undefined {
   return address !== undefined && isIP(address) !== 0 ? address : req.socket.remoteAddress;
 }
 
+/**
+ * One spelling per address, so that a client keeps one rate-limit, lockout and session identity
+ * however a proxy writes it: an IPv4-mapped IPv6 address in any notation (`::ffff:10.7.1.1`,
+ * `::ffff:a07:101`, `0:0:0:0:0:ffff:10.7.1.1`) becomes plain IPv4, and IPv6 takes its RFC 5952
+ * text form (lower case, no leading zeros, the longest run of zero groups as `::`).
+ */
 export function normalizeIp(ip: string): string {
-  // Runs on every request: a plain IPv4 address (no colon) needs no regex.
+  // Runs on every request: a plain IPv4 address (no colon) needs no parsing.
   if (!ip.includes(':')) return ip;
+  // What Node's sockets report for IPv4 clients of a dual-stack server.
   const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(ip);
-  return mapped ? mapped[1] : ip.toLowerCase();
+  if (mapped) return mapped[1];
+  if (!isIPv6(ip)) return ip.toLowerCase();
+  const groups = ipv6Groups(ip);
+  if (groups.slice(0, 5).every((g) => g === 0) && groups[5] === 0xffff) {
+    return [groups[6] >> 8, groups[6] & 255, groups[7] >> 8, groups[7] & 255].join('.');
+  }
+  return ipv6Text(groups);
+}
+
+/** RFC 5952 §4: the longest run of two or more zero groups (the first of equals) becomes `::`. */
+function ipv6Text(groups: readonly number[]): string {
+  let [runStart, runLength] = [-1, 1];
+  for (let i = 0; i < 8;) {
+    let j = i;
+    while (j < 8 && groups[j] === 0) j++;
+    if (j - i > runLength) [runStart, runLength] = [i, j - i];
+    i = j === i ? i + 1 : j;
+  }
+  const hex = groups.map((g) => g.toString(16));
+  if (runStart < 0) return hex.join(':');
+  return `${hex.slice(0, runStart).join(':')}::${hex.slice(runStart + runLength).join(':')}`;
 }
 
 /** Expands an IPv6 address into its 8 groups (handles `::` and an embedded IPv4 tail). */

@@ -37,6 +37,7 @@ const ACCOUNTS = [
   'ivan@example.com',
   'judy@example.com',
   'mallory@example.com',
+  'oscar@example.com',
 ];
 
 // The same scenarios on real Redis (the default store) and on the in-memory store adopters use in unit tests.
@@ -154,6 +155,16 @@ describe.each(STORES)('LockoutGuard on a login route (%s)', (_name, store) => {
 
     expect(unknown).toEqual(known);
     expect(known[5]).toEqual([429, { statusCode: 429, message: ACCOUNT_LOCKED_MESSAGE, retryAfter: 1 }, '1']);
+  });
+
+  it('keeps a locked pair locked when a trusted proxy writes the address in another notation', async () => {
+    const email = 'oscar@example.com';
+    await failTimes(email, '10.7.1.1', 5);
+    const verified = t.verifications();
+    for (const spelling of ['::ffff:10.7.1.1', '::ffff:a07:101', '0:0:0:0:0:ffff:10.7.1.1']) {
+      expect([spelling, (await t.login(email, TEST_PASSWORD, spelling)).status]).toEqual([spelling, 429]);
+    }
+    expect(t.verifications()).toBe(verified);
   });
 
   it('does not lock the account for another address', async () => {
