@@ -1,6 +1,6 @@
 import type { RedisClient } from '@nest-hardening/redis';
 
-import { rateLimitKeys } from './rate-limit.keys';
+import { rateLimitKeys, windowOf } from './rate-limit.keys';
 import type { RateLimitCharge, RateLimitDecision, RateLimitOutcome } from './rate-limit.store.interface';
 import { CONSUME_RATE_LIMIT_SCRIPT } from './scripts/consume.script';
 
@@ -135,7 +135,9 @@ export class ConsumeBatcher {
     const chargeKinds: ChargeKind[] = [];
     for (const { charges, cost } of batch) {
       requestNumbers.push(cost, charges.length);
-      for (const { tracker, policy, limit, ttlMs, blockMs = 0 } of charges) {
+      for (const charge of charges) {
+        const { tracker, limit, ttlMs, blockMs = 0 } = charge;
+        const policy = windowOf(charge);
         let byTracker = windows.get(policy);
         if (!byTracker) windows.set(policy, (byTracker = new Map<string, WindowEntry>()));
         let window = byTracker.get(tracker);

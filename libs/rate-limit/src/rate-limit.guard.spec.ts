@@ -47,6 +47,9 @@ class TestController {
   @Throttle({ general: { limit: 2, ttl: 60_000 } }) @Get('tight') tight() {
     return { ok: true };
   }
+  @Throttle({ general: { limit: 10, ttl: 1_000 } }) @Get('burst') burst() {
+    return { ok: true };
+  }
   @Throttle({
     general: {
       limit: async (ctx: ExecutionContext) => Number(ctx.switchToHttp().getRequest<Request>().headers['x-test-limit']),
@@ -198,6 +201,18 @@ describe('RateLimitGuard over a real Nest app and Redis', () => {
     expect(first.headers['ratelimit-policy']).toBe('"general";q=2;w=60');
     await http().get('/tight').set('X-Forwarded-For', ip).expect(200);
     await http().get('/tight').set('X-Forwarded-For', ip).expect(429);
+  });
+
+  it('counts a route that overrides the window length in a window of its own: the client cannot shorten the shared one', async () => {
+    const ip = nextIp();
+    const a = () => http().get('/a').set('X-Forwarded-For', ip);
+    // The 1 s route first: were its length the shared window's, that window would end in 1 s.
+    expect((await http().get('/burst').set('X-Forwarded-For', ip)).headers['ratelimit-policy']).toBe('"general";q=10;w=1');
+    for (let i = 0; i < 10; i++) await a().expect(200);
+    await a().expect(429);
+    await sleep(1_100);
+    await a().expect(429); // the 60 s window of /a still holds
+    await http().get('/burst').set('X-Forwarded-For', ip).expect(200); // its own 1 s window has started afresh
   });
 
   it('resolves a @Throttle override given as a function on every request', async () => {

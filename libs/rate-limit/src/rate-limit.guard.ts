@@ -237,6 +237,7 @@ export class RateLimitGuard extends ThrottlerGuard {
       const { policy, limitOf, ttlOf } = plan.policies[i];
       if (limitOf) charges[i].limit = toNumber(THROTTLER_LIMIT + policy.name, await limitOf(context), 0);
       if (ttlOf) charges[i].ttlMs = toNumber(THROTTLER_TTL + policy.name, await ttlOf(context), 1);
+      charges[i].window = charges[i].ttlMs === policy.ttlMs ? undefined : `${policy.name}~${charges[i].ttlMs}`;
     }
     return charges;
   }
@@ -251,6 +252,8 @@ export class RateLimitGuard extends ThrottlerGuard {
       ttlMs,
       blockMs: policy.blockMs,
       onRedisError: policy.onRedisError,
+      // A route that changes the window's length counts in a window of its own length: the client must not pick the shared window's length.
+      window: ttlMs === policy.ttlMs ? undefined : `${policy.name}~${ttlMs}`,
     }));
   }
 

@@ -31,6 +31,11 @@ export function rateLimitKeys(tracker: string, policy: string): RateLimitKeys {
   return { counter: base, reported: `${base}:reported` };
 }
 
+/** The window a charge counts in: the policy's, unless a route changed its length. */
+export function windowOf(charge: { policy: string; window?: string }): string {
+  return charge.window ?? charge.policy;
+}
+
 /** Tracker identity of an IP rate-limit key (`rateLimitIpKey()` output). */
 export function ipTracker(ipKey: string): string {
   return `ip:${ipKey}`;

@@ -1,4 +1,4 @@
-import { rateLimitKeys } from './rate-limit.keys';
+import { rateLimitKeys, windowOf } from './rate-limit.keys';
 import type { RateLimitCharge, RateLimitDecision, RateLimitStore } from './rate-limit.store.interface';
 
 interface Window {
@@ -32,7 +32,7 @@ export class MemoryRateLimitStore implements RateLimitStore {
   async consume(charges: readonly RateLimitCharge[], cost = 1): Promise<RateLimitDecision> {
     const now = this.now();
     const current = charges.map((charge) => {
-      const key = rateLimitKeys(charge.tracker, charge.policy).counter;
+      const key = rateLimitKeys(charge.tracker, windowOf(charge)).counter;
       const window = this.windows.get(key);
       return { key, window: window && window.resetAt > now ? window : undefined };
     });

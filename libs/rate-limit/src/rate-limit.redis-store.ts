@@ -4,7 +4,7 @@ import { InjectRedis, type RedisClient } from '@nest-hardening/redis';
 
 import { ConsumeBatcher } from './rate-limit.consume-batcher';
 import { redisKeySlot } from './rate-limit.key-slot';
-import { rateLimitKeys } from './rate-limit.keys';
+import { rateLimitKeys, windowOf } from './rate-limit.keys';
 import type { RateLimitCharge, RateLimitDecision, RateLimitOutcome, RateLimitStore } from './rate-limit.store.interface';
 import { MOVE_TO_MALFORMED_SCRIPT } from './scripts/malformed.script';
 import { REFUND_RATE_LIMIT_SCRIPT } from './scripts/refund.script';
@@ -64,11 +64,11 @@ export class RedisRateLimitStore implements RateLimitStore {
   async moveToMalformed(refunds: readonly RateLimitCharge[], malformed: RateLimitCharge): Promise<boolean> {
     const own = refunds.filter((charge) => charge.tracker === malformed.tracker);
     const others = refunds.filter((charge) => charge.tracker !== malformed.tracker);
-    const keys = [malformed, ...own].map((charge) => rateLimitKeys(charge.tracker, charge.policy).counter);
+    const keys = [malformed, ...own].map((charge) => rateLimitKeys(charge.tracker, windowOf(charge)).counter);
     const moved = (await MOVE_TO_MALFORMED_SCRIPT.run<number>(this.redis, keys, [malformed.limit, malformed.ttlMs])) === 1;
     if (moved) {
       await Promise.all(
-        others.map((charge) => REFUND_RATE_LIMIT_SCRIPT.run(this.redis, [rateLimitKeys(charge.tracker, charge.policy).counter], [1])),
+        others.map((charge) => REFUND_RATE_LIMIT_SCRIPT.run(this.redis, [rateLimitKeys(charge.tracker, windowOf(charge)).counter], [1])),
       );
     }
     return moved;
@@ -78,7 +78,7 @@ export class RedisRateLimitStore implements RateLimitStore {
     const prefix = this.redis.options.keyPrefix ?? '';
     const bySlot = new Map<number, SlotGroup>();
     charges.forEach((charge, index) => {
-      const slot = redisKeySlot(prefix + rateLimitKeys(charge.tracker, charge.policy).counter);
+      const slot = redisKeySlot(prefix + rateLimitKeys(charge.tracker, windowOf(charge)).counter);
       const group = bySlot.get(slot) ?? { slot, indexes: [], charges: [] };
       group.indexes.push(index);
       group.charges.push(charge);
@@ -88,7 +88,7 @@ export class RedisRateLimitStore implements RateLimitStore {
   }
 
   private async refund(charges: readonly RateLimitCharge[], cost: number, outcomes: RateLimitOutcome[]): Promise<void> {
-    const keys = charges.map((charge) => rateLimitKeys(charge.tracker, charge.policy).counter);
+    const keys = charges.map((charge) => rateLimitKeys(charge.tracker, windowOf(charge)).counter);
     await REFUND_RATE_LIMIT_SCRIPT.run(this.redis, keys, [cost]);
     for (const outcome of outcomes) outcome.count = Math.max(0, outcome.count - cost);
   }

@@ -7,6 +7,8 @@ export interface RateLimitCharge {
   ttlMs: number;
   /** Once a request exceeds the limit, refuse every request for this long (then start afresh). Absent: no block. */
   blockMs?: number;
+  /** The window's name when it is not the policy's own (a route that overrides the window length counts in a window of that length). */
+  window?: string;
 }
 
 /** The state of one charged policy window after a decision. */
