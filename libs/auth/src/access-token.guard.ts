@@ -60,6 +60,8 @@ export class AccessTokenGuard extends AuthGuard('jwt') {
     // Only exact strings that passed verification are ever cached, so a hit needs no syntax check.
     const known = header?.startsWith('Bearer ') ? this.verified.get(header.slice(7), this.keys.version) : undefined;
     if (!known) return this.verify(context, req, header);
+    // Cache hits must age the key set too, or a withdrawn key's cached tokens outlive its withdrawal.
+    this.keys.refreshIfStale();
     if (checkedByHandler) return this.admit(req, known, true);
     const active = this.sessions.isActive(known);
     if (typeof active === 'boolean') return this.admit(req, known, active);

@@ -1,4 +1,6 @@
 import { generateKeyPairSync, randomUUID, type JsonWebKey, type KeyObject } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 
 import { Controller, Get, Module, type INestApplication } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
@@ -42,6 +44,45 @@ describe('PublicKeyStore', () => {
     expect(await store.get('current')).toBeDefined();
     expect(await store.get('next')).toBeDefined();
     expect(reads).toBe(2);
+  });
+
+  it('reads an empty or failing key set at most once per cooldown, however many unknown kids and JWKS requests arrive', async () => {
+    let reads = 0;
+    const store = new PublicKeyStore({
+      issuer: 'i',
+      audience: 'a',
+      publicKeys: () => {
+        reads++;
+        return [];
+      },
+      jwksRefetchCooldownMs: 60_000,
+    });
+    for (let i = 0; i < 50; i++) expect(await store.get(`forged-${i}`)).toBeUndefined();
+    for (let i = 0; i < 50; i++) expect(await store.publicJwks()).toEqual([]);
+    expect(reads).toBe(1);
+  });
+
+  it('answers every request for a newly published kid from the read already under way, not only the one that started it', async () => {
+    const published = [jwk('current')];
+    // auth-service answers in 200 ms.
+    const server = createServer((_req, res) =>
+      setTimeout(() => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys: published })), 200),
+    );
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const jwksUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/.well-known/jwks.json`;
+      const store = new PublicKeyStore({ issuer: 'i', audience: 'a', jwksUrl, jwksRefetchCooldownMs: 100, jwksMaxAgeMs: 60_000 });
+      expect(await store.get('current')).toBeDefined();
+      published.push(jwk('next')); // a verifier that missed the publication sees the next key's first tokens
+      await sleep(150);
+      const first = store.get('next');
+      await sleep(10);
+      const second = store.get('next'); // within the cooldown, while the first one's read is under way
+      expect(await first).toBeDefined();
+      expect(await second).toBeDefined();
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 
   it('republishes only the public members of the keys it accepts', async () => {
@@ -143,5 +184,43 @@ describe('AccessTokenGuard when a key is replaced under the same kid', () => {
     expect(await eventually(async () => (await status(token(replacement.privateKey))) === 200)).toBe(true);
     expect(await status(token(compromised.privateKey))).toBe(401);
     expect(await status(seenBefore)).toBe(401);
+  });
+});
+
+describe('AccessTokenGuard when a key is withdrawn and only tokens it verified before keep coming', () => {
+  let app: INestApplication;
+  const withdrawn = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  let published: JsonWebKey[] = [{ ...withdrawn.publicKey.export({ format: 'jwk' }), kid: 'withdrawn', use: 'sig' }, jwk('next')];
+
+  beforeAll(async () => {
+    const moduleRef = await Test.createTestingModule({
+      imports: [
+        { module: LiveSessions, global: true },
+        AuthModule.forRoot({ issuer: 'iss', audience: 'aud', publicKeys: () => published, jwksMaxAgeMs: 100, jwksRefetchCooldownMs: 100 }),
+      ],
+      controllers: [ProbeController],
+      providers: [{ provide: APP_GUARD, useExisting: AccessTokenGuard }],
+    }).compile();
+    app = moduleRef.createNestApplication({ logger: false });
+    await app.init();
+  });
+
+  afterAll(() => app?.close());
+
+  it('refuses them once the set is older than jwksMaxAgeMs: a cache hit ages the set too', async () => {
+    const stolen = withLowS(
+      sign({ sub: randomUUID(), sid: 'sid-1', role: 'user', jti: randomUUID() }, withdrawn.privateKey, {
+        algorithm: 'ES256',
+        keyid: 'withdrawn',
+        issuer: 'iss',
+        audience: 'aud',
+        expiresIn: 900,
+      }),
+    );
+    const status = async () => (await request(app.getHttpServer()).get('/probe').set('authorization', `Bearer ${stolen}`)).status;
+    expect(await status()).toBe(200);
+    expect(await status()).toBe(200); // answered from the verified-token cache
+    published = published.filter((key) => (key as { kid?: string }).kid !== 'withdrawn'); // rotation step 3, or a compromised key
+    expect(await eventually(async () => (await status()) === 401, 5000)).toBe(true);
   });
 });

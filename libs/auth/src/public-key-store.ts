@@ -4,6 +4,9 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 
 import { AUTH_MODULE_OPTIONS, type AuthModuleOptions } from './auth.module-definition';
 
+/** How often a store that holds no key may read the set again. */
+const NO_KEY_RETRY_MS = 1000;
+
 interface Jwks {
   keys?: JsonWebKey[];
 }
@@ -35,10 +38,12 @@ export class PublicKeyStore {
     const known = this.keys.get(kid);
     if (known) {
       // A failed read is logged in load() and keeps the keys held; nothing waits for it.
-      if (Date.now() - this.lastFetch >= (this.options.jwksMaxAgeMs ?? 60_000)) this.refresh().catch(() => undefined);
+      this.refreshIfStale();
       return known;
     }
-    if (Date.now() - this.lastFetch >= this.cooldownMs || this.keys.size === 0) await this.refresh();
+    // A read under way is awaited (it may bring this kid); otherwise at most one read per cooldown,
+    // also while no key is held (a failing or empty JWKS must not turn every request into a read).
+    if (this.inFlight || Date.now() - this.lastFetch >= this.cooldownMs) await this.refresh();
     return this.keys.get(kid);
   }
 
@@ -47,12 +52,19 @@ export class PublicKeyStore {
    * refetch cooldown: what the gateway republishes, so it never advertises a key it would refuse.
    */
   async publicJwks(): Promise<JsonWebKey[]> {
-    if (Date.now() - this.lastFetch >= this.cooldownMs || this.keys.size === 0) await this.refresh();
+    if (this.inFlight || Date.now() - this.lastFetch >= this.cooldownMs) await this.refresh();
     return this.jwks;
   }
 
+  /** Starts a background re-read once the copy is older than `jwksMaxAgeMs`; never waits (failures are logged in load()). */
+  refreshIfStale(): void {
+    if (Date.now() - this.lastFetch >= (this.options.jwksMaxAgeMs ?? 60_000)) this.refresh().catch(() => undefined);
+  }
+
+  /** Between two reads for unknown kids; at most 1 s while no key is held (auth-service starting, or a failed read). */
   private get cooldownMs(): number {
-    return this.options.jwksRefetchCooldownMs ?? 5000;
+    const cooldown = this.options.jwksRefetchCooldownMs ?? 5000;
+    return this.keys.size === 0 ? Math.min(cooldown, NO_KEY_RETRY_MS) : cooldown;
   }
 
   private refresh(): Promise<void> {
