@@ -9,6 +9,8 @@ export function redactRedisUrl(url: string): string {
     const parsed = new URL(url);
     if (parsed.password) parsed.password = '***';
     if (parsed.username) parsed.username = '***';
+    // ioredis also reads `?password=` from the query.
+    for (const key of [...parsed.searchParams.keys()]) if (/pass/i.test(key)) parsed.searchParams.set(key, '***');
     return parsed.toString();
   } catch {
     return '(unparseable REDIS_URL)';
