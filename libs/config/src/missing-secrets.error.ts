@@ -13,3 +13,14 @@ export class MissingSecretsError extends Error {
     this.name = 'MissingSecretsError';
   }
 }
+
+/** Thrown at start-up in production when a secret has a value published in this repository (local use only). */
+export class LocalOnlySecretsError extends Error {
+  constructor(
+    readonly app: string,
+    readonly names: readonly string[],
+  ) {
+    super(`local-only values (published in docker-compose.yml) cannot be used in production: ${names.join(', ')}`);
+    this.name = 'LocalOnlySecretsError';
+  }
+}

@@ -1,8 +1,8 @@
-import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { MissingSecretsError } from './missing-secrets.error';
+import { LocalOnlySecretsError, MissingSecretsError } from './missing-secrets.error';
 import { resolveSecrets } from './resolve-secrets';
 
 describe('resolveSecrets', () => {
@@ -27,6 +27,14 @@ describe('resolveSecrets', () => {
     expect((error as MissingSecretsError).names).toEqual(['A_SECRET', 'C_KEY']);
     expect((error as Error).message).toMatch(/^missing required settings in production: A_SECRET, C_KEY\b[^\n]*$/);
     expect(existsSync(keysDir)).toBe(false);
+  });
+
+  it('in production, refuses the secret values published in docker-compose.yml, which development accepts', () => {
+    const compose = readFileSync(join(__dirname, '../../../docker-compose.yml'), 'utf8');
+    const published = Object.fromEntries([...compose.matchAll(/^\s+([A-Z_]+_SECRET): (\S+)$/gm)].map(([, name, value]) => [name, value]));
+    expect(Object.keys(published).sort()).toEqual(['GATEWAY_SECRET', 'PSEUDONYM_SECRET']);
+    expect(() => resolveSecrets('api-gateway', { NODE_ENV: 'production', KEYS_DIR: keysDir }, published)).toThrow(LocalOnlySecretsError);
+    expect(resolveSecrets('api-gateway', { NODE_ENV: 'development', KEYS_DIR: keysDir }, published).values).toEqual(published);
   });
 
   it('in production, returns the configured values when all are set', () => {

@@ -2,7 +2,13 @@ import { resolve } from 'node:path';
 
 import type { CommonEnv } from './common-env.schema';
 import { loadOrCreateDevSecret, randomDevSecret } from './dev-secret';
-import { MissingSecretsError } from './missing-secrets.error';
+import { LocalOnlySecretsError, MissingSecretsError } from './missing-secrets.error';
+
+/**
+ * Part of every secret value committed in this repository (docker-compose.yml): such a value is
+ * public, so production refuses it as if it were missing.
+ */
+export const LOCAL_ONLY_MARKER = 'do-not-deploy';
 
 /** How a development value of one secret is kept in KEYS_DIR: its file name and how to make one. */
 export interface DevSecretSource {
@@ -21,7 +27,7 @@ export interface ResolvedSecrets<N extends string> {
 /**
  * The one place an app's secrets are resolved. In production every secret must come from the
  * environment: one `MissingSecretsError` names all the missing ones and nothing is written to
- * KEYS_DIR. Otherwise a missing secret is loaded from, or created in, KEYS_DIR and reported in
+ * KEYS_DIR; a value marked local-only (`LOCAL_ONLY_MARKER`) is refused too. Otherwise a missing secret is loaded from, or created in, KEYS_DIR and reported in
  * `generated`.
  *
  * @example
@@ -36,6 +42,8 @@ export function resolveSecrets<N extends string>(
   const names = Object.keys(given) as N[];
   const missing = names.filter((name) => !given[name]);
   if (missing.length > 0 && env.NODE_ENV === 'production') throw new MissingSecretsError(app, missing);
+  const published = names.filter((name) => given[name]?.toLowerCase().includes(LOCAL_ONLY_MARKER));
+  if (published.length > 0 && env.NODE_ENV === 'production') throw new LocalOnlySecretsError(app, published);
   const keysDir = resolve(env.KEYS_DIR);
   const values = {} as Record<N, string>;
   for (const name of names) {
