@@ -129,6 +129,14 @@ describe('foundation (gateway → auth-service, profile-service)', () => {
       expect(direct.body.displayName).toBe('Ada');
     });
 
+    it('changes the display name only when the body names it: absent keeps it, null clears it', async () => {
+      const patch = (body: object) => api().patch('/api/profile').set(bearer(user.accessToken)).send(body);
+      expect((await patch({ displayName: 'Ada Lovelace' })).body.displayName).toBe('Ada Lovelace');
+      expect((await patch({})).body.displayName).toBe('Ada Lovelace');
+      expect((await api().get('/api/profile').set(bearer(user.accessToken))).body.displayName).toBe('Ada Lovelace');
+      expect((await patch({ displayName: null })).body.displayName).toBeNull();
+    });
+
     it('refuses the access token everywhere once the session is logged out', async () => {
       const session = await registerAndLogin(system.gatewayUrl);
       expect((await api().get('/api/me').set(bearer(session.accessToken))).status).toBe(200);
@@ -284,6 +292,15 @@ describe('foundation (gateway → auth-service, profile-service)', () => {
         .set('content-type', 'application/json')
         .send(JSON.stringify({ email: uniqueEmail(), password: 'x'.repeat(1024 * 1024) }));
       expect(res.status).toBe(413);
+    });
+
+    it('a display name Postgres would store altered (a lone UTF-16 surrogate) → 400', async () => {
+      const res = await api()
+        .patch('/api/profile')
+        .set(bearer(user.accessToken))
+        .set('content-type', 'application/json')
+        .send('{"displayName":"Ada \\ud800"}');
+      expect([res.status, res.body.displayName]).toEqual([400, undefined]);
     });
 
     it('unknown fields → 400', async () => {

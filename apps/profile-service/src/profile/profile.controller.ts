@@ -25,6 +25,8 @@ export class ProfileController {
   @ApiOkResponse({ type: ProfileDto })
   @ApiErrors(400, 401, 413, 415, 429, 503)
   async update(@CurrentUser() user: AuthenticatedUser, @Body() body: UpdateProfileDto): Promise<ProfileDto> {
-    return mapProfile(await this.profiles.upsert(user.id, body.displayName ?? null));
+    // Absent leaves the name as it is; null clears it.
+    if (body.displayName === undefined) return mapProfile(await this.profiles.find(user.id));
+    return mapProfile(await this.profiles.upsert(user.id, body.displayName));
   }
 }

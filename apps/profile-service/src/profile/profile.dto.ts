@@ -7,8 +7,9 @@ import type { ProfileRecord } from './profile.repository';
 
 const DISPLAY_NAME_MIN_LENGTH = 1;
 const DISPLAY_NAME_MAX_LENGTH = 100;
-// Control characters (U+0000 above all, which Postgres text cannot store) are refused with a 400.
-const NO_CONTROL_CHARACTERS = /^[^\p{Cc}]*$/u;
+// Control characters (U+0000 above all, which Postgres text cannot store) and lone surrogates (which
+// UTF-8 cannot encode: pg would store U+FFFD) are refused with a 400.
+const NO_CONTROL_CHARACTERS = /^[^\p{Cc}\p{Cs}]*$/u;
 
 export class UpdateProfileDto {
   @ApiPropertyOptional({
