@@ -2,7 +2,7 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { JwtModule } from '@nestjs/jwt';
 
-import { AccessTokenGuard, AuthModule, RolesGuard } from '@nest-hardening/auth';
+import { AccessTokenGuard, AuthModule } from '@nest-hardening/auth';
 import { HealthModule } from '@nest-hardening/health';
 import { databaseModule, serviceModules } from '@nest-hardening/http-app';
 import { LockoutModule } from '@nest-hardening/lockout';
@@ -17,6 +17,7 @@ import { LockoutAccountDirectoryAdapter } from './accounts/lockout-account-direc
 import { PasswordHasher } from './accounts/password-hasher';
 import { UsersModule } from './accounts/users.module';
 import { AuditTrail } from './audit/audit-trail';
+import { AuditedRolesGuard } from './audit/audited-roles.guard';
 import { SecurityEventHistory } from './audit/security-event-history.service';
 import { SecurityEventsRepository } from './audit/security-events.repository';
 import { AuthController } from './auth/auth.controller';
@@ -154,7 +155,7 @@ export class AuthServiceModule {
         AuthService,
         AccessTokenIssuer,
         { provide: APP_GUARD, useExisting: AccessTokenGuard },
-        { provide: APP_GUARD, useExisting: RolesGuard },
+        { provide: APP_GUARD, useClass: AuditedRolesGuard },
         { provide: APP_GUARD, useClass: RateLimitGuard },
       ],
     };

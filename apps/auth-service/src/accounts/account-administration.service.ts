@@ -46,13 +46,14 @@ export class AccountAdministrationService {
     const result = await this.users.updateRoleOrStatus(id, change);
     if ('refused' in result) throw result.refused === 'not_found' ? new AccountNotFoundError() : new LastAdminError();
     const account = result.updated;
-    // The stored id, not the one asked for: session keys are case-sensitive.
-    await this.sessions.endForAuthorizationChange(account.id, account.auth_version, { reason, actorId: admin.id });
+    // Recorded once committed: the change is in force even if publishing it below fails (it is retried).
     this.events.emit({
       type: reason === 'role_change' ? 'account_role_changed' : 'account_status_changed',
       severity: 'warning',
       details: { accountId: account.id, adminId: admin.id, role: account.role, status: account.status },
     });
+    // The stored id, not the one asked for: session keys are case-sensitive.
+    await this.sessions.endForAuthorizationChange(account.id, account.auth_version, { reason, actorId: admin.id });
     return account;
   }
 }
