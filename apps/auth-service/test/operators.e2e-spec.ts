@@ -4,6 +4,9 @@ import { Client } from 'pg';
 import { Registry } from 'prom-client';
 import request from 'supertest';
 
+import { DependencyUnavailableError } from '@nest-hardening/errors';
+import { SessionStore } from '@nest-hardening/sessions';
+
 import { bearer, eventually, login, registerAndLogin, sleep, startTestSystem, uniqueEmail, type TestSystem } from '../../../test/support';
 import { AuditTrail } from '../src/audit/audit-trail';
 import { SecurityEventsRepository } from '../src/audit/security-events.repository';
@@ -235,6 +238,98 @@ describe('operators and users act without SQL', () => {
       details: Record<string, unknown>;
     }[];
     expect(own.find((e) => e.type === 'admin_action' && e.details.rule === 'changeStatus')?.details.outcome).toBe('self_administration');
+  });
+
+  it('a user trying admin actions is refused, and each attempt is recorded with who tried it', async () => {
+    const intruder = await registerAndLogin(system.gatewayUrl, { email: uniqueEmail('intruder') });
+    const target = await registerAndLogin(system.gatewayUrl, { email: uniqueEmail('target') });
+    const as = bearer(intruder.accessToken);
+    for (const attempt of [
+      api().patch(`/api/accounts/${intruder.id}/role`).set(as).send({ role: 'admin' }),
+      api().patch(`/api/accounts/${target.id}/status`).set(as).send({ status: 'disabled' }),
+      api().patch(`/api/accounts/${target.id}/unlock`).set(as),
+      api().delete(`/api/accounts/${target.id}/sessions`).set(as),
+    ]) {
+      expect((await attempt).status).toBe(403);
+    }
+    await system.auth.get(AuditTrail).flush();
+    const attempts = async (id: string) =>
+      (
+        (await asAdmin(`/api/accounts/${id}/events?limit=100`)).body.items as {
+          type: string;
+          actorId: string;
+          details: Record<string, unknown>;
+        }[]
+      )
+        .filter((e) => e.type === 'admin_action')
+        .map((e) => [e.details.rule, e.details.outcome, e.actorId]);
+    expect(await attempts(intruder.id)).toEqual([['changeRole', 'forbidden', intruder.id]]);
+    expect((await attempts(target.id)).sort()).toEqual(
+      [
+        ['changeStatus', 'forbidden', intruder.id],
+        ['unlock', 'forbidden', intruder.id],
+        ['revokeSessions', 'forbidden', intruder.id],
+      ].sort(),
+    );
+  });
+
+  it('records a role change once it is committed, also when publishing it to Redis fails (it is retried)', async () => {
+    const user = await registerAndLogin(system.gatewayUrl, { email: uniqueEmail('promoted-503') });
+    const store = system.auth.get(SessionStore);
+    const advance = store.advanceAuthVersion.bind(store);
+    const spy = jest
+      .spyOn(store, 'advanceAuthVersion')
+      .mockImplementationOnce(() => Promise.reject(new DependencyUnavailableError('redis', new Error('Command timed out'))))
+      .mockImplementation(advance);
+    let answer: request.Response;
+    try {
+      answer = await api().patch(`/api/accounts/${user.id}/role`).set(bearer(adminToken)).send({ role: 'admin' });
+    } finally {
+      spy.mockRestore();
+    }
+    expect(answer.status).toBe(503);
+    // The promotion is in force: the next login is an admin's.
+    const again = await login(system.gatewayUrl, user.email, user.password);
+    expect((await api().get('/api/me').set(bearer(again.accessToken))).body.role).toBe('admin');
+    await system.auth.get(AuditTrail).flush();
+    const items = (await asAdmin(`/api/accounts/${user.id}/events?limit=100`)).body.items as {
+      type: string;
+      actorId: string;
+      details: Record<string, unknown>;
+    }[];
+    expect(items.filter((e) => e.type === 'account_role_changed').map((e) => [e.actorId, e.details.role])).toEqual([[adminId, 'admin']]);
+  });
+
+  it('reads one page of rows for a page of the account list, not every matching account', async () => {
+    const db = new Client({ connectionString: system.database.url });
+    await db.connect();
+    try {
+      await db.query(`INSERT INTO users (email, password_hash, status)
+        SELECT 'bulk-' || g || '@example.com', 'x', 'disabled' FROM generate_series(1, 50000) g`);
+      await db.query('ANALYZE users');
+      // The statement auth-service sends for the page, as it sends it (the spy calls through).
+      const spy = jest.spyOn(Client.prototype, 'query');
+      let calls: unknown[][];
+      try {
+        expect((await asAdmin('/api/accounts?status=disabled&limit=20')).status).toBe(200);
+        calls = [...spy.mock.calls];
+      } finally {
+        spy.mockRestore();
+      }
+      const sent = calls
+        .filter(([text]) => typeof text === 'string' && /from "users"/.test(text) && /order by/.test(text))
+        .map(([text, values]) => ({ text: text as string, values: values as unknown[] }));
+      expect(sent).toHaveLength(1);
+      const plan = (await db.query(`EXPLAIN (ANALYZE, FORMAT JSON) ${sent[0].text}`, sent[0].values)).rows[0]['QUERY PLAN'][0];
+      const rowsRead = (node: Record<string, unknown>): number =>
+        (/Scan/.test(node['Node Type'] as string) ? (node['Actual Rows'] as number) * (node['Actual Loops'] as number) : 0) +
+        ((node.Plans as Record<string, unknown>[] | undefined) ?? []).reduce((n, child) => n + rowsRead(child), 0);
+      // An index in page order reads about a page; a sort reads all 50,000 disabled accounts, on every page.
+      expect(rowsRead(plan.Plan as Record<string, unknown>)).toBeLessThan(1000);
+    } finally {
+      await db.query(`DELETE FROM users WHERE email LIKE 'bulk-%@example.com'`);
+      await db.end();
+    }
   });
 
   it('an audit write during a Postgres outage is delivered after recovery', async () => {

@@ -39,16 +39,12 @@ export class UsersRepository {
    * ended at: an account created meanwhile is newer than any cursor, so pages never shift.
    */
   listNewest(page: { status?: AccountStatus; after?: ListCursor; limit: number }): Promise<UserRow[]> {
-    // Sorted at the millisecond a cursor can carry, so no row hides between two pages.
-    const createdMs = sql<Date>`date_trunc('milliseconds', created_at)`;
+    // created_at is stored at the millisecond a cursor carries (migration 0005): the index gives the order.
     let query = this.db.selectFrom('users').selectAll();
     if (page.status) query = query.where('status', '=', page.status);
     const after = page.after;
-    if (after) {
-      const at = new Date(after.at);
-      query = query.where((eb) => eb.or([eb(createdMs, '<', at), eb.and([eb(createdMs, '=', at), eb('id', '<', after.id)])]));
-    }
-    return query.orderBy(createdMs, 'desc').orderBy('id', 'desc').limit(page.limit).execute();
+    if (after) query = query.where((eb) => eb(eb.refTuple('created_at', 'id'), '<', eb.tuple(new Date(after.at), after.id)));
+    return query.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(page.limit).execute();
   }
 
   /** Accounts in the index of started locks, most recently locked first (the caller checks each lock is live). */
