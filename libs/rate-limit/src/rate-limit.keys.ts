@@ -3,6 +3,7 @@
  * which ioredis adds; the names below are without it):
  *
  *   {rl:<tracker>}:<policy>            STRING  hits in the current fixed window; PEXPIRE = window end
+ *                                              (`<policy>~<ttl>`: a route's own window of another length)
  *   {rl:<tracker>}:<policy>:reported   STRING  "1" once this window's first denial has been reported
  *
  * For a policy with `blockMs`, `:reported` also means "blocked": it is set when a denial starts a

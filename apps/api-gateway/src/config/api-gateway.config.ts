@@ -71,7 +71,7 @@ export const apiGatewayEnvShape = {
   ...rateLimitBudget('AUTH', {
     limit: 5,
     onRedisError: 'fail-closed',
-    meaning: 'login, register and password-change budget per address and per email',
+    meaning: 'login, register and password-change budget per client address',
   }),
   ...rateLimitBudget('REFRESH', { limit: 30, onRedisError: 'fail-closed', meaning: 'refresh budget' }),
   // Charged in the same Redis call as the general budget; the service charges it only for direct requests.

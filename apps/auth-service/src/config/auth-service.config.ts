@@ -95,7 +95,9 @@ export const authServiceEnvShape = {
   LOCKOUT_EMAIL_MAX_FAILURES: positiveInt(100).describe(
     'consecutive failures of one email (since its last success) that lock it for every unknown address',
   ),
-  LOCKOUT_EMAIL_WINDOW_MS: positiveInt(3600 * 1000).describe('window of the per-email failure rate'),
+  LOCKOUT_EMAIL_WINDOW_MS: positiveInt(3600 * 1000).describe(
+    "how long an account-wide login reservation may stay pending (a crashed process's is freed after it)",
+  ),
   LOCKOUT_EMAIL_LOCK_MS: positiveInt(90 * DAY_MS).describe(
     "the account-wide lock ends on a known address's login, a password change or an admin unlock; at most after this",
   ),
