@@ -33,6 +33,7 @@ describe('Redis failures', () => {
       reply('TRYAGAIN Multiple keys request during rehashing of slot'),
       reply("READONLY You can't write against a read only replica."),
       reply('LOADING Redis is loading the dataset in memory'),
+      reply('ERR Script attempted to access a non local key in a cluster node script: f_0123, on @user_script:12.'),
       new Error('Too many Cluster redirections. Last error: ReplyError: MOVED 12145 127.0.0.1:38099'),
     ]) {
       expect(redisFailure(failure)).toBeInstanceOf(DependencyUnavailableError);

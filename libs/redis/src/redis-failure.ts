@@ -8,6 +8,12 @@ const ReplyError = ReplyErrorValue as new (...args: never[]) => Error;
 /** Error replies that mean "not now" (a failover, a restart, a busy script), not a wrong command. */
 const TRANSIENT_REPLIES = new Set(['CLUSTERDOWN', 'LOADING', 'MASTERDOWN', 'READONLY', 'TRYAGAIN', 'BUSY']);
 
+/**
+ * A script that touched a key of a slot being moved to another Cluster node (a key it computes
+ * rather than declares, e.g. an evicted session's): transient, like TRYAGAIN, until the move ends.
+ */
+const MOVING_SLOT = /^ERR Script attempted to access a non local key/;
+
 /** The error code of a Redis error reply: its first word (RESP error convention). */
 export function replyCode(error: Error): string {
   return error.message.split(' ', 1)[0];
@@ -19,7 +25,7 @@ export function replyCode(error: Error): string {
  * dependency being unavailable, answered 503 by the error filter.
  */
 export function redisFailure(error: unknown): unknown {
-  if (isReplyError(error) && !TRANSIENT_REPLIES.has(replyCode(error))) return error;
+  if (isReplyError(error) && !TRANSIENT_REPLIES.has(replyCode(error)) && !MOVING_SLOT.test(error.message)) return error;
   return new DependencyUnavailableError('redis', error);
 }
 

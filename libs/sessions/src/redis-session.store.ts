@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 
 import type { Role } from '@nest-hardening/auth';
+import { DependencyUnavailableError } from '@nest-hardening/errors';
 import {
   InjectRedis,
   InjectRedisSubscriber,
@@ -127,7 +128,9 @@ export class RedisSessionStore extends SessionStore {
   }
 
   async list(userId: string): Promise<Session[]> {
-    const flat = await LIST_SESSIONS_SCRIPT.run<(string | string[])[]>(this.redis, [sessionsKeys.index(userId)], []);
+    const flat = await this.withSessionKeys(userId, [sessionsKeys.index(userId)], (keys) =>
+      LIST_SESSIONS_SCRIPT.run<(string | string[])[] | -1>(this.redis, keys, []),
+    );
     const sessions: Session[] = [];
     for (let i = 0; i < flat.length; i += 2) {
       const fields = flat[i + 1] as string[];
@@ -151,10 +154,8 @@ export class RedisSessionStore extends SessionStore {
   }
 
   async advanceAuthVersion(userId: string, version: number, keepSessionId?: string, keepFrom = 0): Promise<string[]> {
-    const ended = await ADVANCE_AUTH_VERSION_SCRIPT.run<string[]>(
-      this.redis,
-      [sessionsKeys.index(userId), sessionsKeys.authVersion(userId)],
-      [version, keepSessionId ?? '', this.channel, keepFrom],
+    const ended = await this.withSessionKeys(userId, [sessionsKeys.index(userId), sessionsKeys.authVersion(userId)], (keys) =>
+      ADVANCE_AUTH_VERSION_SCRIPT.run<string[] | -1>(this.redis, keys, [version, keepSessionId ?? '', this.channel, keepFrom]),
     );
     return ended.map(String);
   }
@@ -212,8 +213,24 @@ export class RedisSessionStore extends SessionStore {
   }
 
   private async revokeSessions(userId: string, mode: 'one' | 'others' | 'all', sessionId: string): Promise<string[]> {
-    const ended = await REVOKE_SESSIONS_SCRIPT.run<string[]>(this.redis, [sessionsKeys.index(userId)], [mode, sessionId, this.channel]);
+    const ended = await this.withSessionKeys(userId, [sessionsKeys.index(userId)], (keys) =>
+      REVOKE_SESSIONS_SCRIPT.run<string[] | -1>(this.redis, keys, [mode, sessionId, this.channel]),
+    );
     return ended.map(String);
+  }
+
+  /**
+   * Runs a script that touches every session of the user with their hashes declared after `keys`
+   * (a Redis Cluster requires it while the user's slot is being moved): reads the index, runs, and
+   * reads again while the script answers -1 (a session was added in between), at most 3 times.
+   */
+  private async withSessionKeys<T>(userId: string, keys: string[], run: (keys: string[]) => Promise<T | -1>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      const sids = await redisCall(this.redis.zrange(sessionsKeys.index(userId), 0, -1));
+      const reply = await run([...keys, ...sids.map((sid) => sessionsKeys.session(userId, sid))]);
+      if (reply !== -1) return reply;
+      if (attempt === 3) throw new DependencyUnavailableError('redis', new Error("the user's session index kept changing"));
+    }
   }
 }
 

@@ -1,13 +1,17 @@
 import { RedisScript } from '@nest-hardening/redis';
 
+import { declaredSessionsLua } from './declared-sessions.lua';
+
 /**
  * Publishes a new authorization version of a user and ends the sessions created under an older one.
  *
  * KEYS[1] user index             {u:<uid>}:sessions
  * KEYS[2] authorization version  {u:<uid>}:authv
+ * KEYS[3..] every session hash the index named when the caller read it (see declared-sessions.lua)
  * ARGV    version (from Postgres, strictly increasing per user), keepSid ('' = end all), channel,
  *         keepFrom (keepSid is kept only if it is at this version or newer: the version its password check read)
- * Returns the ids of the sessions ended.
+ * Returns the ids of the sessions ended, or -1 (nothing changed) when the index names a session
+ * not in KEYS (read it again).
  *
  * Invariant: the stored version never goes down (a late, older call changes no version, the kept
  * session's included, but still ends the sessions it must); afterwards every live session of the
@@ -19,15 +23,15 @@ import { RedisScript } from '@nest-hardening/redis';
  */
 export const ADVANCE_AUTH_VERSION_SCRIPT = new RedisScript(
   'advance-auth-version',
-  `
+  `${declaredSessionsLua(3)}
+if undeclared() then return -1 end
 local version = tonumber(ARGV[1])
 local published = tonumber(redis.call('GET', KEYS[2]) or '0')
 if version > published then redis.call('SET', KEYS[2], version) else version = published end
-local base = string.sub(KEYS[1], 1, -9) -- strip 'sessions', keep '<prefix>{u:<uid>}:'
 local ended = {}
 local keepFrom = tonumber(ARGV[4] or '0') or 0
 for _, sid in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
-  local key = base .. 's:' .. sid
+  local key = declared[sid]
   local authv = tonumber(redis.call('HGET', key, 'authv') or '0')
   if sid == ARGV[2] and authv >= keepFrom then
     if redis.call('EXISTS', key) == 1 then redis.call('HSET', key, 'authv', version) end

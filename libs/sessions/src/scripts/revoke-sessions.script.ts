@@ -1,19 +1,23 @@
 import { RedisScript } from '@nest-hardening/redis';
 
+import { declaredSessionsLua } from './declared-sessions.lua';
+
 /**
  * Ends sessions of one user.
  *
  * KEYS[1] user index     {u:<uid>}:sessions
+ * KEYS[2..] every session hash the index named when the caller read it (see declared-sessions.lua)
  * ARGV    mode ('one' | 'others' | 'all'), sid (the one to end, or the one to keep), channel
- * Returns the ids of the sessions ended (empty when 'one' names a session the user does not have).
+ * Returns the ids of the sessions ended (empty when 'one' names a session the user does not have),
+ * or -1 when the index names a session not in KEYS (read it again).
  *
  * Invariant: a session is ended by deleting its hash and its index entry in the same step and
  * announcing it on `channel`; the access tokens of an ended session fail the check at once.
  */
 export const REVOKE_SESSIONS_SCRIPT = new RedisScript(
   'revoke-sessions',
-  `
-local base = string.sub(KEYS[1], 1, -9) -- strip 'sessions', keep '<prefix>{u:<uid>}:'
+  `${declaredSessionsLua(2)}
+if undeclared() then return -1 end
 local mode, sid = ARGV[1], ARGV[2]
 local targets = {}
 if mode == 'one' then
@@ -26,7 +30,7 @@ end
 local ended = {}
 for _, target in ipairs(targets) do
   redis.call('ZREM', KEYS[1], target)
-  if redis.call('DEL', base .. 's:' .. target) == 1 then
+  if redis.call('DEL', declared[target]) == 1 then
     redis.call('PUBLISH', ARGV[3], 's:' .. target)
     table.insert(ended, target)
   end
