@@ -75,4 +75,27 @@ describe('RedisRateLimitStore on a real 3-node Redis Cluster', () => {
       expect(await storage.increment(key, 60_000, 1, 120_000, 'default')).toMatchObject({ isBlocked: true, timeToBlockExpire: 120 });
     }
   });
+
+  // Last: it kills a master (no replica), which the tests above need.
+  it('keeps no charge in a live slot for a request whose other slot failed (a master down)', async () => {
+    client.on('error', () => undefined);
+    const user = { tracker: 'user:partial-outage', policy: 'general', limit: 100, ttlMs: 60_000 };
+    const userMaster = await cluster.masterOf(prefix + rateLimitKeys(user.tracker, user.policy).counter);
+    let ip = { tracker: 'ip:192.0.2.1', policy: 'auth', limit: 100, ttlMs: 60_000 };
+    for (let i = 2; (await cluster.masterOf(prefix + rateLimitKeys(ip.tracker, ip.policy).counter)) === userMaster; i++) {
+      ip = { ...ip, tracker: `ip:192.0.2.${i}` };
+    }
+    expect((await store.consume([user, ip])).admitted).toBe(true);
+    const charged = await client.get(rateLimitKeys(user.tracker, user.policy).counter);
+    await cluster.kill(await cluster.masterOf(prefix + rateLimitKeys(ip.tracker, ip.policy).counter));
+    const outcomes: string[] = [];
+    for (let i = 0; i < 5; i++)
+      await store.consume([user, ip]).then(
+        () => outcomes.push('decided'),
+        (error: Error) => outcomes.push(error.name),
+      );
+    // Undecided (the caller's outage policy answers them): the live slot gave every unit back.
+    expect(outcomes).toEqual(Array(5).fill('DependencyUnavailableError'));
+    expect(await client.get(rateLimitKeys(user.tracker, user.policy).counter)).toBe(charged);
+  });
 });

@@ -46,7 +46,18 @@ export class RedisRateLimitStore implements RateLimitStore {
   /** Cluster: one call per slot the charges hash to, refunded if any slot denies. */
   private async consumeAcrossSlots(charges: readonly RateLimitCharge[], cost: number): Promise<RateLimitDecision> {
     const groups = this.groupBySlot(charges);
-    const results = await Promise.all(groups.map((group) => this.batcher.consume(group.slot, group.charges, cost)));
+    const settled = await Promise.allSettled(groups.map((group) => this.batcher.consume(group.slot, group.charges, cost)));
+    const failed = settled.find((result) => result.status === 'rejected');
+    if (failed) {
+      // A slot that admitted must not keep the charge of a request that was not decided.
+      await Promise.allSettled(
+        settled.flatMap((result, g) =>
+          result.status === 'fulfilled' && result.value.admitted ? [this.refund(groups[g].charges, cost, result.value.outcomes)] : [],
+        ),
+      );
+      throw failed.reason;
+    }
+    const results = settled.map((result) => (result as PromiseFulfilledResult<RateLimitDecision>).value);
     const admitted = results.every((result) => result.admitted);
     if (!admitted && groups.length > 1) {
       await Promise.all(results.flatMap((result, g) => (result.admitted ? [this.refund(groups[g].charges, cost, result.outcomes)] : [])));
