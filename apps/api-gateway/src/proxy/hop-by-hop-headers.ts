@@ -24,7 +24,9 @@ export function endToEndHeaders(headers: IncomingHttpHeaders, dropped: ReadonlyS
 const EMPTY: ReadonlySet<string> = new Set();
 
 /** The field names listed in a `Connection` field ("close" and "keep-alive" among them, harmlessly). */
-function connectionOptions(connection: string | undefined): Set<string> | undefined {
+function connectionOptions(field: string | string[] | undefined): Set<string> | undefined {
+  // A response field sent twice arrives as an array (undici); a request's is joined by Node.
+  const connection = Array.isArray(field) ? field.join(',') : field;
   if (!connection || connection === 'keep-alive' || connection === 'close') return undefined;
   return new Set(
     connection

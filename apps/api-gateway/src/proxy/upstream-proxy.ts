@@ -18,11 +18,15 @@ const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE'])
  * just as it was reused). undici sends the request again only when it had not been written yet.
  */
 const CONNECTION_LOST = new Set(['UND_ERR_SOCKET', 'ECONNRESET', 'EPIPE']);
+/** undici's messages for a socket error raised on an answer it could not use (the request had arrived). */
+const ANSWERED = new Set(['bad response', 'bad upgrade']);
 /**
  * Request fields not sent on: those the gateway decides, and `Expect` (the gateway's own server has
  * already answered a `100-continue`; undici refuses the field).
  */
-const DROPPED: ReadonlySet<string> = new Set([...CLIENT_HEADERS_DROPPED, 'expect']);
+const DROPPED: ReadonlySet<string> = new Set([...CLIENT_HEADERS_DROPPED, 'expect', 'proxy-authorization']);
+/** A reason phrase Node will write (`writeHead` throws on anything else, e.g. obs-text undici decoded as UTF-8). */
+const SAFE_REASON = /^[\t\x20-\x7e]*$/;
 
 /**
  * A streaming reverse proxy to one upstream service over a bounded keep-alive pool (undici): request
@@ -84,6 +88,8 @@ class Exchange implements Dispatcher.DispatchHandler {
   private expired = false;
   private queueTimer: NodeJS.Timeout | undefined;
   private onDrain: (() => void) | undefined;
+  /** Runs while the upstream is paused for a client that does not read: undici's bodyTimeout does not. */
+  private stallTimer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly pool: Pool,
@@ -96,6 +102,7 @@ class Exchange implements Dispatcher.DispatchHandler {
   ) {
     res.once('close', () => {
       clearTimeout(this.queueTimer);
+      clearTimeout(this.stallTimer);
       // The client went away first: stop the upstream work, and the connection is not returned to
       // the pool in the middle of an answer (aborting destroys it).
       if (res.writableFinished) return;
@@ -139,7 +146,7 @@ class Exchange implements Dispatcher.DispatchHandler {
     mergeRelayedRateLimitHeaders((name) => res.getHeader(name), headers, statusCode);
     const relayed = endToEndHeaders(headers);
     for (const name in relayed) res.setHeader(name, relayed[name] as string | string[]);
-    res.writeHead(statusCode, statusMessage || undefined);
+    res.writeHead(statusCode, statusMessage && SAFE_REASON.test(statusMessage) ? statusMessage : undefined);
     // A body of unknown length is a stream (an early answer to an upload, a stream of events): its
     // headers go out now. A body of known length carries them in its first packet.
     if (headers['content-length'] === undefined) res.flushHeaders();
@@ -149,8 +156,14 @@ class Exchange implements Dispatcher.DispatchHandler {
     if (this.res.write(chunk)) return;
     // The client reads slower than the service answers: hold the upstream until its socket drains.
     controller.pause();
-    this.onDrain ??= () => this.controller?.resume();
+    this.onDrain ??= () => {
+      clearTimeout(this.stallTimer);
+      this.controller?.resume();
+    };
     this.res.once('drain', this.onDrain);
+    // A client that stops reading would hold the pooled connection for good (undici's bodyTimeout
+    // does not run while the response is paused): give it up after the same timeout.
+    this.stallTimer = setTimeout(() => this.res.destroy(), this.queueTimeoutMs);
   }
 
   onResponseEnd(): void {
@@ -165,7 +178,9 @@ class Exchange implements Dispatcher.DispatchHandler {
       return;
     }
     // Not a byte of the answer arrived (and no body went out): the request can be sent once more.
-    if (this.retryable && CONNECTION_LOST.has(error.code ?? '')) {
+    // undici reports an answer it refuses (an unsolicited 1xx, a bad upgrade) as a lost socket too,
+    // but the service did receive the request: never sent again.
+    if (this.retryable && CONNECTION_LOST.has(error.code ?? '') && !ANSWERED.has(error.message)) {
       this.retryable = false;
       // After undici has finished with the connection that failed.
       queueMicrotask(() => this.send());
