@@ -16,7 +16,8 @@ interface StoreVariant {
 }
 
 async function redisVariant(): Promise<StoreVariant> {
-  const redis: TestRedis = await createTestRedis('sessions-store');
+  // A prefix that itself contains ':s:' (valid: no braces, no spaces), as the session-hash names do.
+  const redis: TestRedis = await createTestRedis('sessions:s');
   return {
     store: new RedisSessionStore(redis.client, { url: redis.url, keyPrefix: redis.prefix, commandTimeoutMs: 2000 }),
     setAuthVersionBehindTheStore: async (userId, version) => {

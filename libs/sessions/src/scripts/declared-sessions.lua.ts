@@ -10,7 +10,10 @@
 export function declaredSessionsLua(first: number): string {
   return `
 local declared = {}
-for i = ${first}, #KEYS do declared[string.match(KEYS[i], ':s:(.*)$')] = KEYS[i] end
+-- KEYS[1] is '<prefix>{u:<uid>}:sessions' and a session hash '<prefix>{u:<uid>}:s:<sid>' (the prefix may
+-- itself contain ':s:'): the sid starts where 'sessions' would, 2 characters on.
+local sidFrom = #KEYS[1] - #'sessions' + #'s:' + 1
+for i = ${first}, #KEYS do declared[string.sub(KEYS[i], sidFrom)] = KEYS[i] end
 local function undeclared()
   for _, member in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
     if not declared[member] then return true end
