@@ -7,7 +7,17 @@ import request from 'supertest';
 import { DependencyUnavailableError } from '@nest-hardening/errors';
 import { SessionStore } from '@nest-hardening/sessions';
 
-import { bearer, eventually, login, registerAndLogin, sleep, startTestSystem, uniqueEmail, type TestSystem } from '../../../test/support';
+import {
+  bearer,
+  eventually,
+  login,
+  registerAndLogin,
+  settleWithin,
+  sleep,
+  startTestSystem,
+  uniqueEmail,
+  type TestSystem,
+} from '../../../test/support';
 import { AuditTrail } from '../src/audit/audit-trail';
 import { SecurityEventsRepository } from '../src/audit/security-events.repository';
 
@@ -414,6 +424,33 @@ describe('the audit trail at shutdown', () => {
   });
 
   afterAll(() => system?.close());
+
+  it('a flush under steady recording returns once what was recorded before it is written', async () => {
+    const trail = system.auth.get(AuditTrail);
+    const record = () => trail.record({ type: 'steady_traffic', severity: 'info', details: {} }, new Date());
+    for (let n = 0; n < 100; n++) record();
+    // Busy traffic: events arrive on every turn of the event loop, so the buffer is never empty
+    // when a batch has been written (reads of the trail flush first).
+    let busy = true;
+    const traffic = () => {
+      if (!busy) return;
+      for (let n = 0; n < 20; n++) record();
+      setImmediate(traffic);
+    };
+    traffic();
+    let outcome: string;
+    try {
+      outcome = await settleWithin(
+        trail.flush().then(() => 'flushed'),
+        3_000,
+        'still flushing after 3 s',
+      );
+    } finally {
+      busy = false;
+    }
+    expect(outcome).toBe('flushed');
+    await trail.flush();
+  });
 
   it('writes every buffered event before the app closes, not only the first batch', async () => {
     const trail = system.auth.get(AuditTrail);

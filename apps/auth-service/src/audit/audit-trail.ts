@@ -38,6 +38,9 @@ export class AuditTrail implements SecurityEventSink, OnModuleInit, OnApplicatio
   private timer?: NodeJS.Timeout;
   private retentionTimer?: NodeJS.Timeout;
   private failures = 0;
+  /** Events recorded, and of them (oldest first) those written or dropped: what a flush waits for. */
+  private recorded = 0;
+  private settled = 0;
   private readonly written: Counter;
   private readonly dropped: Counter;
 
@@ -73,18 +76,21 @@ export class AuditTrail implements SecurityEventSink, OnModuleInit, OnApplicatio
 
   record(event: SecurityEvent, at: Date): void {
     this.buffer.push({ event, at });
+    this.recorded++;
     this.dropBeyondLimit();
     this.schedule(this.config.AUDIT_FLUSH_INTERVAL_MS);
   }
 
   /**
-   * Writes everything buffered so far, batch after batch (tests, shutdown); resolves when all is
-   * written or when a write failed (the events stay buffered for the retry).
+   * Writes everything recorded before the call, batch after batch (reads of the trail, shutdown);
+   * resolves when it is written or when a write failed (the events stay buffered for the retry).
+   * Events recorded meanwhile are not waited for: under steady traffic the buffer is never empty.
    */
   async flush(): Promise<void> {
+    const target = this.recorded;
     for (;;) {
       while (this.flushing) await this.flushing;
-      if (this.buffer.length === 0) return;
+      if (this.settled >= target || this.buffer.length === 0) return;
       const written = this.writeBatch().finally(() => (this.flushing = undefined));
       this.flushing = written.then(() => undefined);
       if (!(await written)) return;
@@ -128,6 +134,7 @@ export class AuditTrail implements SecurityEventSink, OnModuleInit, OnApplicatio
     const excess = this.buffer.length - this.config.AUDIT_BUFFER_MAX;
     if (excess <= 0) return;
     this.buffer.splice(0, excess);
+    this.settled += excess;
     this.dropped.inc(excess);
   }
 
@@ -141,6 +148,7 @@ export class AuditTrail implements SecurityEventSink, OnModuleInit, OnApplicatio
       await this.repository.append(rows);
       // Only the first write of an event counts: a batch is discarded once it is stored.
       this.writing = [];
+      this.settled += rows.length;
       this.written.inc(rows.length);
       this.failures = 0;
       await this.applySideEffects(rows);
