@@ -56,6 +56,9 @@ export const apiGatewayEnvShape = {
   UPSTREAM_TIMEOUT_MS: positiveInt(10_000).describe(
     'an upstream that has not answered within this time gets the client a 504; a request that waited this long for a pooled connection (all busy) a 503',
   ),
+  UPSTREAM_CLIENT_STALL_MS: positiveInt(60_000).describe(
+    'an answer paused this long for a client that reads none of it is cut off, freeing its pooled connection (a slow reader is not: it drains)',
+  ),
   UPSTREAM_MAX_SOCKETS: positiveInt(256).describe('keep-alive connections the gateway pools per service, at most'),
   // Below the services' 65 s keep-alive, so the gateway never reuses a connection the service is closing.
   UPSTREAM_IDLE_TIMEOUT_MS: positiveInt(30_000).describe(

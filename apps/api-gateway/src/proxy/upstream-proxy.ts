@@ -9,7 +9,15 @@ import { CLIENT_HEADERS_DROPPED, forwardedHeaders } from './forwarded-headers';
 import { endToEndHeaders } from './hop-by-hop-headers';
 import { createUpstreamPool, type UpstreamPoolOptions } from './upstream-pool';
 
-export type UpstreamProxyOptions = UpstreamPoolOptions;
+export interface UpstreamProxyOptions extends UpstreamPoolOptions {
+  /**
+   * How long an answer may stay paused for a client that reads none of it, then the client's
+   * response is cut off and the pooled connection freed (undici's bodyTimeout does not run while
+   * paused). Far longer than `timeoutMs`: a slow reader gets no 'drain' until about a third of the
+   * kernel's send buffer has gone, which at 100 KB/s takes seconds. Default 60 s.
+   */
+  clientStallMs?: number;
+}
 
 /** Methods a client may repeat without changing the outcome (RFC 9110 §9.2.2): safe to send twice. */
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE']);
@@ -40,12 +48,14 @@ export class UpstreamProxy {
   private readonly pool: Pool;
   private readonly host: string;
   private readonly queueTimeoutMs: number;
+  private readonly clientStallMs: number;
 
   constructor(target: string, options: UpstreamProxyOptions) {
     const url = new URL(target);
     this.pool = createUpstreamPool(url, options);
     this.host = url.host;
     this.queueTimeoutMs = options.timeoutMs;
+    this.clientStallMs = options.clientStallMs ?? 60_000;
   }
 
   forward(req: IncomingMessage, res: ServerResponse): void {
@@ -58,7 +68,7 @@ export class UpstreamProxy {
     const path = upstreamPath((req as IncomingMessage & { originalUrl?: string }).originalUrl ?? req.url ?? '/');
     const request: Dispatcher.DispatchOptions = { method: req.method ?? 'GET', path, headers: this.upstreamHeaders(req, path), body };
     // A body that has started to stream cannot be sent again, so only requests without one are retried.
-    new Exchange(this.pool, request, res, body === null && IDEMPOTENT.has(request.method), this.queueTimeoutMs).send();
+    new Exchange(this.pool, request, res, body === null && IDEMPOTENT.has(request.method), this.queueTimeoutMs, this.clientStallMs).send();
   }
 
   /** Closes the pool's connections once the requests under way have been answered. */
@@ -99,6 +109,8 @@ class Exchange implements Dispatcher.DispatchHandler {
     private retryable: boolean,
     /** Longest wait for a pooled connection when every one is busy. */
     private readonly queueTimeoutMs: number,
+    /** Longest pause of the answer for a client that reads none of it. */
+    private readonly clientStallMs: number,
   ) {
     res.once('close', () => {
       clearTimeout(this.queueTimer);
@@ -162,8 +174,8 @@ class Exchange implements Dispatcher.DispatchHandler {
     };
     this.res.once('drain', this.onDrain);
     // A client that stops reading would hold the pooled connection for good (undici's bodyTimeout
-    // does not run while the response is paused): give it up after the same timeout.
-    this.stallTimer = setTimeout(() => this.res.destroy(), this.queueTimeoutMs);
+    // does not run while the response is paused): give it up after clientStallMs.
+    this.stallTimer = setTimeout(() => this.res.destroy(), this.clientStallMs);
   }
 
   onResponseEnd(): void {

@@ -111,7 +111,7 @@ describe('UpstreamProxy against an unusual or misbehaving upstream', () => {
 });
 
 describe('UpstreamProxy with a client that stops reading its answer', () => {
-  it('frees the pooled connection once the client has not read for UPSTREAM_TIMEOUT_MS', async () => {
+  it('frees the pooled connection once the client has read nothing for UPSTREAM_CLIENT_STALL_MS', async () => {
     const big = Buffer.alloc(16 * 1024 * 1024, 'x');
     const service = createServer((req, res) => {
       req.resume();
@@ -122,7 +122,7 @@ describe('UpstreamProxy with a client that stops reading its answer', () => {
     });
     const serviceUrl = await listen(service);
     // One pooled connection, and a 500 ms timeout for a silent upstream.
-    const proxy = new UpstreamProxy(serviceUrl, { timeoutMs: 500, connections: 1, idleTimeoutMs: 5_000 });
+    const proxy = new UpstreamProxy(serviceUrl, { timeoutMs: 500, connections: 1, idleTimeoutMs: 5_000, clientStallMs: 1_000 });
     const front = createServer((req, res) => proxy.forward(req, res));
     const frontUrl = await listen(front);
     const { port } = new URL(frontUrl);
@@ -139,6 +139,50 @@ describe('UpstreamProxy with a client that stops reading its answer', () => {
     } finally {
       stalled.destroy();
       await proxy.close();
+      front.closeAllConnections();
+      await new Promise((resolve) => front.close(resolve));
+      service.closeAllConnections();
+      await new Promise((resolve) => service.close(resolve));
+    }
+  });
+});
+
+describe('UpstreamProxy with a client that reads its answer slowly', () => {
+  it('does not cut off a client that keeps reading, however far below the service it reads', async () => {
+    const big = Buffer.alloc(32 * 1024 * 1024, 'x');
+    const service = createServer((req, res) => {
+      req.resume();
+      res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': big.length });
+      res.end(big);
+    });
+    // A short upstream timeout: a slow reader gets no 'drain' for seconds, which must not count as the service's silence.
+    const proxy = new UpstreamProxy(await listen(service), { timeoutMs: 500, connections: 1, idleTimeoutMs: 5_000 });
+    let cut = false;
+    const front = createServer((req, res) => {
+      res.once('close', () => (cut ||= !res.writableFinished));
+      proxy.forward(req, res);
+    });
+    const frontUrl = await listen(front);
+    const client = connect({ host: '127.0.0.1', port: Number(new URL(frontUrl).port) });
+    client.on('error', () => undefined);
+    client.write('GET /api/big HTTP/1.1\r\nHost: x\r\n\r\n');
+    client.pause();
+    let received = 0;
+    // 16 KiB every 100 ms (160 KiB/s).
+    const reader = setInterval(() => {
+      let chunk: Buffer | null;
+      let n = 0;
+      while (n < 16 * 1024 && (chunk = client.read(Math.min(16 * 1024 - n, client.readableLength || 1)) as Buffer | null))
+        n += chunk.length;
+      received += n;
+    }, 100);
+    try {
+      await sleep(4_000);
+      expect({ cut, reading: received > 0 }).toEqual({ cut: false, reading: true });
+    } finally {
+      clearInterval(reader);
+      client.destroy();
+      await proxy.close().catch(() => undefined);
       front.closeAllConnections();
       await new Promise((resolve) => front.close(resolve));
       service.closeAllConnections();

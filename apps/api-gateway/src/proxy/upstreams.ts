@@ -14,6 +14,7 @@ export class Upstreams implements OnApplicationShutdown {
       timeoutMs: config.UPSTREAM_TIMEOUT_MS,
       connections: config.UPSTREAM_MAX_SOCKETS,
       idleTimeoutMs: config.UPSTREAM_IDLE_TIMEOUT_MS,
+      clientStallMs: config.UPSTREAM_CLIENT_STALL_MS,
     };
     this.auth = new UpstreamProxy(config.AUTH_SERVICE_URL, options);
     this.profile = new UpstreamProxy(config.PROFILE_SERVICE_URL, options);
