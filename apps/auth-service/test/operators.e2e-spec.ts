@@ -259,6 +259,7 @@ describe('operators and users act without SQL', () => {
       api().patch(`/api/accounts/${target.id}/status`).set(as).send({ status: 'disabled' }),
       api().patch(`/api/accounts/${target.id}/unlock`).set(as),
       api().delete(`/api/accounts/${target.id}/sessions`).set(as),
+      api().get(`/api/accounts/${target.id}/lockout`).set(as), // a read: refused, not an action
     ]) {
       expect((await attempt).status).toBe(403);
     }

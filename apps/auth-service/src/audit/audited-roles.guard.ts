@@ -4,7 +4,11 @@ import type { Request } from 'express';
 import { InsufficientRoleError, RolesGuard, type AuthenticatedUser } from '@nest-hardening/auth';
 import { SecurityEvents } from '@nest-hardening/security-events';
 
-/** RolesGuard, with every refusal recorded (ASVS V7.2.2): who tried which admin route on which account. */
+/**
+ * RolesGuard, with every refused admin action recorded (ASVS V7.2.2): who tried which admin route
+ * on which account. Refused reads (GET) are not actions and are not recorded: any user could
+ * otherwise fill the trail and the alerts with them.
+ */
 @Injectable()
 export class AuditedRolesGuard implements CanActivate {
   constructor(
@@ -16,8 +20,8 @@ export class AuditedRolesGuard implements CanActivate {
     try {
       return this.roles.canActivate(context);
     } catch (error) {
-      if (error instanceof InsufficientRoleError) {
-        const req = context.switchToHttp().getRequest<Request>();
+      const req = context.switchToHttp().getRequest<Request>();
+      if (error instanceof InsufficientRoleError && req.method !== 'GET') {
         this.events.emit({
           type: 'admin_action',
           severity: 'warning',
