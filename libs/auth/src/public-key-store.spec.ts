@@ -22,20 +22,25 @@ const jwk = (kid: string): JsonWebKey => ({
   use: 'sig',
 });
 
+/** A store reading its keys from `publicKeys`, counting the reads. */
+function countingStore(publicKeys: () => JsonWebKey[], timing: { jwksMaxAgeMs?: number; jwksRefetchCooldownMs: number }) {
+  let reads = 0;
+  const store = new PublicKeyStore({
+    issuer: 'i',
+    audience: 'a',
+    publicKeys: () => {
+      reads++;
+      return publicKeys();
+    },
+    ...timing,
+  });
+  return { store, reads: () => reads };
+}
+
 describe('PublicKeyStore', () => {
   it('learns a newly published key in the background once its copy is older than jwksMaxAgeMs, whatever the cooldown', async () => {
     const published = [jwk('current')];
-    let reads = 0;
-    const store = new PublicKeyStore({
-      issuer: 'i',
-      audience: 'a',
-      publicKeys: () => {
-        reads++;
-        return [...published];
-      },
-      jwksMaxAgeMs: 50,
-      jwksRefetchCooldownMs: 60_000,
-    });
+    const { store, reads } = countingStore(() => [...published], { jwksMaxAgeMs: 50, jwksRefetchCooldownMs: 60_000 });
     expect(await store.get('current')).toBeDefined();
     published.push(jwk('next'));
     // Within the cooldown, an unknown kid does not cause a read.
@@ -43,23 +48,14 @@ describe('PublicKeyStore', () => {
     await sleep(60);
     expect(await store.get('current')).toBeDefined();
     expect(await store.get('next')).toBeDefined();
-    expect(reads).toBe(2);
+    expect(reads()).toBe(2);
   });
 
   it('reads an empty or failing key set at most once per cooldown, however many unknown kids and JWKS requests arrive', async () => {
-    let reads = 0;
-    const store = new PublicKeyStore({
-      issuer: 'i',
-      audience: 'a',
-      publicKeys: () => {
-        reads++;
-        return [];
-      },
-      jwksRefetchCooldownMs: 60_000,
-    });
+    const { store, reads } = countingStore(() => [], { jwksRefetchCooldownMs: 60_000 });
     for (let i = 0; i < 50; i++) expect(await store.get(`forged-${i}`)).toBeUndefined();
     for (let i = 0; i < 50; i++) expect(await store.publicJwks()).toEqual([]);
-    expect(reads).toBe(1);
+    expect(reads()).toBe(1);
   });
 
   it('answers every request for a newly published kid from the read already under way, not only the one that started it', async () => {
@@ -139,6 +135,30 @@ class ProbeController {
 @Module({ providers: [{ provide: SessionValidator, useValue: { isActive: () => true } }], exports: [SessionValidator] })
 class LiveSessions {}
 
+/** A Nest app whose every route is behind the token guard, reading its keys from `publicKeys`. */
+async function guardedApp(publicKeys: () => JsonWebKey[], timing: { jwksMaxAgeMs: number; jwksRefetchCooldownMs: number }) {
+  const moduleRef = await Test.createTestingModule({
+    imports: [{ module: LiveSessions, global: true }, AuthModule.forRoot({ issuer: 'iss', audience: 'aud', publicKeys, ...timing })],
+    controllers: [ProbeController],
+    providers: [{ provide: APP_GUARD, useExisting: AccessTokenGuard }],
+  }).compile();
+  const app = moduleRef.createNestApplication({ logger: false });
+  await app.init();
+  return app;
+}
+
+/** A fresh access token signed by `privateKey` under `kid`. */
+const signedToken = (privateKey: KeyObject, kid: string) =>
+  withLowS(
+    sign({ sub: randomUUID(), sid: 'sid-1', role: 'admin', jti: randomUUID() }, privateKey, {
+      algorithm: 'ES256',
+      keyid: kid,
+      issuer: 'iss',
+      audience: 'aud',
+      expiresIn: 900,
+    }),
+  );
+
 describe('AccessTokenGuard when a key is replaced under the same kid', () => {
   let app: INestApplication;
   const keyPair = () => generateKeyPairSync('ec', { namedCurve: 'P-256' });
@@ -146,29 +166,11 @@ describe('AccessTokenGuard when a key is replaced under the same kid', () => {
   const replacement = keyPair();
   let published: KeyObject = compromised.publicKey;
   const jwks = (): JsonWebKey[] => [{ ...published.export({ format: 'jwk' }), kid: 'main', use: 'sig' }];
-  const token = (privateKey: KeyObject) =>
-    withLowS(
-      sign({ sub: randomUUID(), sid: 'sid-1', role: 'admin', jti: randomUUID() }, privateKey, {
-        algorithm: 'ES256',
-        keyid: 'main',
-        issuer: 'iss',
-        audience: 'aud',
-        expiresIn: 3600,
-      }),
-    );
+  const token = (privateKey: KeyObject) => signedToken(privateKey, 'main');
   const status = async (t: string) => (await request(app.getHttpServer()).get('/probe').set('authorization', `Bearer ${t}`)).status;
 
   beforeAll(async () => {
-    const moduleRef = await Test.createTestingModule({
-      imports: [
-        { module: LiveSessions, global: true },
-        AuthModule.forRoot({ issuer: 'iss', audience: 'aud', publicKeys: jwks, jwksMaxAgeMs: 0, jwksRefetchCooldownMs: 0 }),
-      ],
-      controllers: [ProbeController],
-      providers: [{ provide: APP_GUARD, useExisting: AccessTokenGuard }],
-    }).compile();
-    app = moduleRef.createNestApplication({ logger: false });
-    await app.init();
+    app = await guardedApp(jwks, { jwksMaxAgeMs: 0, jwksRefetchCooldownMs: 0 });
   });
 
   afterAll(() => app?.close());
@@ -193,30 +195,13 @@ describe('AccessTokenGuard when a key is withdrawn and only tokens it verified b
   let published: JsonWebKey[] = [{ ...withdrawn.publicKey.export({ format: 'jwk' }), kid: 'withdrawn', use: 'sig' }, jwk('next')];
 
   beforeAll(async () => {
-    const moduleRef = await Test.createTestingModule({
-      imports: [
-        { module: LiveSessions, global: true },
-        AuthModule.forRoot({ issuer: 'iss', audience: 'aud', publicKeys: () => published, jwksMaxAgeMs: 100, jwksRefetchCooldownMs: 100 }),
-      ],
-      controllers: [ProbeController],
-      providers: [{ provide: APP_GUARD, useExisting: AccessTokenGuard }],
-    }).compile();
-    app = moduleRef.createNestApplication({ logger: false });
-    await app.init();
+    app = await guardedApp(() => published, { jwksMaxAgeMs: 100, jwksRefetchCooldownMs: 100 });
   });
 
   afterAll(() => app?.close());
 
   it('refuses them once the set is older than jwksMaxAgeMs: a cache hit ages the set too', async () => {
-    const stolen = withLowS(
-      sign({ sub: randomUUID(), sid: 'sid-1', role: 'user', jti: randomUUID() }, withdrawn.privateKey, {
-        algorithm: 'ES256',
-        keyid: 'withdrawn',
-        issuer: 'iss',
-        audience: 'aud',
-        expiresIn: 900,
-      }),
-    );
+    const stolen = signedToken(withdrawn.privateKey, 'withdrawn');
     const status = async () => (await request(app.getHttpServer()).get('/probe').set('authorization', `Bearer ${stolen}`)).status;
     expect(await status()).toBe(200);
     expect(await status()).toBe(200); // answered from the verified-token cache
