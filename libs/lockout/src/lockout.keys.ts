@@ -34,8 +34,14 @@ import { createHmac } from 'node:crypto';
  *   lockout:{ip:<ah>}:pending / :failed  ZSETs of the spraying budget across all emails
  *   lockout:{ip:<ah>}:block              STRING blocked-until (epoch ms)
  *
- * The unlock and state scripts, and the eviction from `seen`, derive the pair keys of each `<ah>`
- * from the `seen` key itself (same hash tag, so the same slot), which also carries the global prefix.
+ * The unlock and state scripts are given the pair keys of every address they read (the caller
+ * reads `seen` first), so a Redis Cluster moving the account's slot answers TRYAGAIN instead of
+ * failing midway or reading the node the keys have not reached. The eviction from `seen` still
+ * derives the evicted addresses' pair keys from the `seen` key (same hash tag, so the same slot):
+ * during a move Redis runs a script only if every key it declares is on one node, and the scripts
+ * that evict declare the attempt's own pair lock and evicted stamp, which do not exist when they
+ * evict (a lock refuses the reservation and its start drops the pending attempt a confirmation
+ * needs; the stamp is deleted when the address is recorded), so they are refused (TRYAGAIN, 503).
  *
  * Redis Cluster: every script touches the keys of one tag only, except the one-step reservation
  * used on a single Redis; on a Cluster {@link LockoutStore} reserves in two steps (address, then

@@ -109,7 +109,10 @@ export class RedisLockoutStore extends LockoutStore {
   async readState(email: string, ip?: string): Promise<LockoutState> {
     const subjects = this.subjects(email, ip ?? '0.0.0.0');
     const flats = await Promise.all(
-      subjects.map((s) => READ_STATE_SCRIPT.run<(string | number)[]>(this.redis, this.stateKeys(s), this.args('', ''))),
+      subjects.map(async (s) => {
+        const [keys, addresses] = await this.stateKeys(s);
+        return READ_STATE_SCRIPT.run<(string | number)[]>(this.redis, keys, [...this.args('', ''), ...addresses]);
+      }),
     );
     const state = parseState(mergeStateArrays(flats));
     if (ip !== undefined) {
@@ -137,7 +140,8 @@ export class RedisLockoutStore extends LockoutStore {
     // taken before this clears them is either merged before the current names are cleared or sees
     // their unlock generation raised and is not merged (see moveAccount).
     for (const subject of this.subjects(email, '0.0.0.0').reverse()) {
-      flats.unshift(await UNLOCK_ACCOUNT_SCRIPT.run<(string | number)[]>(this.redis, this.stateKeys(subject), this.args('', '')));
+      const [keys, addresses] = await this.stateKeys(subject);
+      flats.unshift(await UNLOCK_ACCOUNT_SCRIPT.run<(string | number)[]>(this.redis, keys, [...this.args('', ''), ...addresses]));
     }
     return parseState(mergeStateArrays(flats));
   }
@@ -159,9 +163,29 @@ export class RedisLockoutStore extends LockoutStore {
     return previous ? [this.subject(normalizedEmail, ip), previous] : [this.subject(normalizedEmail, ip)];
   }
 
-  private stateKeys(subject: LockoutSubject): string[] {
+  /**
+   * The keys of the state and unlock scripts and the addresses whose pair keys they declare: the
+   * account's listed addresses (at most the cap, most recent first) and a sample of a legacy SET,
+   * read just before (one more round trip). A Redis Cluster requires every key a script touches to
+   * be declared: while the account's slot is being moved, it answers TRYAGAIN (503) instead of
+   * failing midway or reading pair keys on the node they have not reached yet.
+   */
+  private async stateKeys(subject: LockoutSubject): Promise<[string[], string[]]> {
     const k = lockoutKeys(subject);
-    return [k.seen, k.emailPending, k.emailStreak, k.emailLock, k.known, k.legacyAddresses, k.unlocks, k.streakParcel];
+    const cap = this.options.addressCap;
+    const [listed, legacy] = await Promise.all([
+      redisCall(this.redis.zrevrange(k.seen, 0, cap - 1)),
+      redisCall(this.redis.srandmember(k.legacyAddresses, cap)),
+    ]);
+    const addresses = [...new Set([...listed, ...legacy])];
+    const pairs = addresses.flatMap((addressHash) => {
+      const p = lockoutKeys({ emailHash: subject.emailHash, addressHash });
+      return [p.pairPending, p.pairFailed, p.pairLock, p.pairLevel, p.pairEvicted];
+    });
+    return [
+      [k.seen, k.emailPending, k.emailStreak, k.emailLock, k.known, k.legacyAddresses, k.unlocks, k.streakParcel, ...pairs],
+      addresses,
+    ];
   }
 
   /**

@@ -59,6 +59,10 @@ export function lockoutAddressListTtlMs(limits: LockoutScriptLimits): number {
   return Math.max(limits.pairWindowMs, limits.emailWindowMs) + limits.maxLockMs + limits.backoffResetMs;
 }
 
+/**
+ * The 16 arguments every lockout script reads (see the prelude). The state and unlock scripts take
+ * their addresses from ARGV 17 on: keep the count in step with COLLECT_STATE_LUA.
+ */
 export function lockoutScriptArgs(limits: LockoutScriptLimits, reservationId: string, addressHash: string): string[] {
   const addressSetTtl = lockoutAddressListTtlMs(limits);
   return [

@@ -4,24 +4,37 @@ import { LOCKOUT_LUA_PRELUDE } from './prelude.script';
 
 /**
  * Lua that collects an account's lockout state into a flat array (shared by the read and the
- * unlock script, so unlock returns exactly what it cleared). Pair keys are derived from the `seen`
- * key: `<base>:seen` -> `<base>:pair:<ah>:<role>` (see lockout.keys.ts). It reads at most
- * `addrCap` addresses: those of `seen`, then, while the legacy `addrs` set still exists, a sample
- * of it.
+ * unlock script, so unlock returns exactly what it cleared). It reads at most `addrCap` addresses:
+ * those of `seen`, then, while the legacy `addrs` set still exists, a sample of it.
+ *
+ * The pair keys of each address are declared by the caller, which reads the list just before (a
+ * Redis Cluster refuses, or silently misses, keys a script computes while the account's slot is
+ * being moved): ARGV 17.. are addresses, and KEYS 9.. their pair keys, five per address in the
+ * order pending, failed, lock, level, evicted. An address listed now but not declared (added since
+ * the caller's read) is left out: the state is a snapshot, and an unlock voids its pair state
+ * through the unlock generation, as for any address it does not list.
  *
  * Layout: {emailLockedUntil, emailFailures, emailPending, count, then per address:
  *          addressHash, lockedUntil, backoffLevel, failures, pending, lastSuccessAt}
  */
 const COLLECT_STATE_LUA = `
-local base = string.sub(KEYS[1], 1, -6)
-local function pairKey(ah, role) return base .. ':pair:' .. ah .. ':' .. role end
+local declared = {}
+for i = 17, #ARGV do declared[ARGV[i]] = 9 + (i - 17) * 5 end
+local roles = {pending = 0, failed = 1, lock = 2, level = 3, evicted = 4}
+local function pairKey(ah, role) return KEYS[declared[ah] + roles[role]] end
 local function inWindow(key, window) return redis.call('ZCOUNT', key, '(' .. (now - window), '+inf') end
-local members = redis.call('ZREVRANGE', KEYS[1], 0, addrCap - 1)
-if #members < addrCap then
-  local listed = {}
-  for _, ah in ipairs(members) do listed[ah] = true end
-  for _, ah in ipairs(redis.call('SRANDMEMBER', KEYS[6], addrCap - #members)) do
-    if not listed[ah] then table.insert(members, ah) end
+local members, listed = {}, {}
+for _, ah in ipairs(redis.call('ZREVRANGE', KEYS[1], 0, addrCap - 1)) do
+  if declared[ah] then table.insert(members, ah) end
+  listed[ah] = true
+end
+if #members < addrCap and redis.call('EXISTS', KEYS[6]) == 1 then
+  for i = 17, #ARGV do
+    local ah = ARGV[i]
+    if #members < addrCap and not listed[ah] and redis.call('SISMEMBER', KEYS[6], ah) == 1 then
+      listed[ah] = true
+      table.insert(members, ah)
+    end
   end
 end
 local state = {lockedUntil(KEYS[4]), tonumber(redis.call('GET', KEYS[3]) or '0'), inWindow(KEYS[2], emailWindow), #members}
@@ -39,8 +52,10 @@ end
  * Reads an account's lockout state (at most `addressCap` addresses, the most recent). Writes nothing.
  *
  * KEYS: 1 seen addresses, 2 email pending, 3 email streak, 4 email lock, 5 known addresses,
- *       6 legacy address set, 7 unlock generation, 8 streak being moved
- * ARGV: the common layout of {@link LOCKOUT_LUA_PRELUDE}.
+ *       6 legacy address set, 7 unlock generation, 8 streak being moved, 9.. the pair keys of the
+ *       addresses in ARGV 17.. (see COLLECT_STATE_LUA)
+ * ARGV: the common layout of {@link LOCKOUT_LUA_PRELUDE}, then 17.. the addresses the caller read
+ *       from `seen` (and a sample of the legacy set).
  * Returns: the flat state array described above.
  */
 export const READ_STATE_SCRIPT = new RedisScript(
@@ -58,7 +73,7 @@ return state
  * notification throttle are kept, and address (spraying) blocks are not the account's to lift.
  *
  * KEYS: as {@link READ_STATE_SCRIPT}
- * ARGV: the common layout of {@link LOCKOUT_LUA_PRELUDE}.
+ * ARGV: as {@link READ_STATE_SCRIPT}
  * Returns: the flat state array as it was before the unlock.
  * Invariant: idempotent; after it, no lock of the account refuses a login and every count restarts
  *            at 0; the generation outlives every pair key it voids.
