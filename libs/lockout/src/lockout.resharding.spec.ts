@@ -1,9 +1,7 @@
-import { Redis } from 'ioredis';
-
 import { DependencyUnavailableError } from '@nest-hardening/errors';
 import { startRedisCluster, uniqueKeyPrefix, type TestRedisCluster } from '@nest-hardening/testing';
 
-import { inspect } from '../test/support/address-cap.cases';
+import { inspect, ONE_MINUTE_LIMITS } from '../test/support/address-cap.cases';
 import { startLoginTestApp, TEST_PASSWORD, type LoginTestApp } from '../test/support/login-test-app';
 import type { LockoutState } from './lockout-state.interface';
 import type { LockoutKeys } from './lockout.keys';
@@ -11,19 +9,6 @@ import type { LockoutKeys } from './lockout.keys';
 jest.setTimeout(60_000);
 
 const WRONG = 'wrong password';
-const OPTIONS = {
-  pairMaxFailures: 5,
-  pairWindowMs: 60_000,
-  baseLockMs: 30_000,
-  maxLockMs: 60_000,
-  backoffResetMs: 60_000,
-  emailMaxFailures: 100,
-  emailWindowMs: 60_000,
-  emailLockMs: 60_000,
-  ipMaxFailures: 50,
-  ipWindowMs: 60_000,
-  ipBlockMs: 60_000,
-};
 
 /**
  * An account's slot being resharded (CLUSTER SETSLOT IMPORTING/MIGRATING, some keys moved by
@@ -42,7 +27,7 @@ describe('lockout while an account slot is being resharded', () => {
   beforeAll(async () => {
     cluster = await startRedisCluster();
     t = await startLoginTestApp(
-      { ...OPTIONS, keyPrefix: prefix, clusterNodes: cluster.nodes },
+      { ...ONE_MINUTE_LIMITS, keyPrefix: prefix, clusterNodes: cluster.nodes },
       Array.from({ length: 20 }, (_, i) => `reshard${i + 1}@example.com`),
     );
   }, 60_000);
@@ -51,41 +36,12 @@ describe('lockout while an account slot is being resharded', () => {
     await cluster?.stop();
   });
 
-  const node = (address: string) => {
-    const [host, port] = address.split(':');
-    return new Redis({ host, port: Number(port), maxRetriesPerRequest: 0 });
-  };
-
   /** Starts moving the account's slot to another master and moves only `moved` of its keys. */
-  async function startMove(k: LockoutKeys, moved: string[]) {
-    const tagged = prefix + k.seen;
-    const sourceAddress = await cluster.masterOf(tagged);
-    const targetAddress = (await cluster.masters()).find((m) => m !== sourceAddress)!;
-    const source = node(sourceAddress);
-    const target = node(targetAddress);
-    const slot = Number(await source.cluster('KEYSLOT', tagged));
-    const targetId = String(await target.cluster('MYID'));
-    await target.cluster('SETSLOT', slot, 'IMPORTING', String(await source.cluster('MYID')));
-    await source.cluster('SETSLOT', slot, 'MIGRATING', targetId);
-    const [host, port] = targetAddress.split(':');
-    if (moved.length > 0) await source.call('MIGRATE', host, port, '', '0', '5000', 'KEYS', ...moved.map((key) => prefix + key));
-    /** Moves the remaining keys and hands the slot over, as the end of a reshard does. */
-    const finish = async () => {
-      for (;;) {
-        const keys = await source.cluster('GETKEYSINSLOT', slot, 100);
-        if (keys.length === 0) break;
-        await source.call('MIGRATE', host, port, '', '0', '5000', 'KEYS', ...keys);
-      }
-      for (const address of await cluster.masters()) {
-        const n = node(address);
-        await n.cluster('SETSLOT', slot, 'NODE', targetId);
-        n.disconnect();
-      }
-      source.disconnect();
-      target.disconnect();
-    };
-    return { finish };
-  }
+  const startMove = (k: LockoutKeys, moved: string[]) =>
+    cluster.startSlotMove(
+      prefix + k.seen,
+      moved.map((key) => prefix + key),
+    );
 
   /** An account whose pair (email, ip) is locked (5 failures), with a second listed address. */
   async function lockedAccount() {

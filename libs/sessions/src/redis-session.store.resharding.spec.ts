@@ -1,4 +1,4 @@
-import { Redis, type Cluster } from 'ioredis';
+import type { Cluster } from 'ioredis';
 
 import { createRedisClient } from '@nest-hardening/redis';
 import { startRedisCluster, type TestRedisCluster } from '@nest-hardening/testing';
@@ -23,11 +23,6 @@ describe('RedisSessionStore while a user slot is being resharded', () => {
   });
   let userCounter = 0;
 
-  const node = (address: string) => {
-    const [host, port] = address.split(':');
-    return new Redis({ host, port: Number(port), lazyConnect: false, maxRetriesPerRequest: 0 });
-  };
-
   beforeAll(async () => {
     cluster = await startRedisCluster();
     client = createRedisClient({ url: '', clusterNodes: cluster.nodes, keyPrefix: prefix, commandTimeoutMs: 2000 }) as Cluster;
@@ -41,36 +36,11 @@ describe('RedisSessionStore while a user slot is being resharded', () => {
   });
 
   /** Starts moving the user's slot to another master and moves only `moved` of its keys. */
-  async function startMove(userId: string, moved: string[]) {
-    const tagged = prefix + sessionsKeys.index(userId);
-    const sourceAddress = await cluster.masterOf(tagged);
-    const targetAddress = (await cluster.masters()).find((m) => m !== sourceAddress)!;
-    const source = node(sourceAddress);
-    const target = node(targetAddress);
-    const slot = Number(await source.cluster('KEYSLOT', tagged));
-    const sourceId = String(await source.cluster('MYID'));
-    const targetId = String(await target.cluster('MYID'));
-    await target.cluster('SETSLOT', slot, 'IMPORTING', sourceId);
-    await source.cluster('SETSLOT', slot, 'MIGRATING', targetId);
-    const [host, port] = targetAddress.split(':');
-    await source.call('MIGRATE', host, port, '', '0', '5000', 'KEYS', ...moved.map((k) => prefix + k));
-    /** Moves the remaining keys and hands the slot over, as the end of a reshard does. */
-    const finish = async () => {
-      for (;;) {
-        const keys = await source.cluster('GETKEYSINSLOT', slot, 100);
-        if (keys.length === 0) break;
-        await source.call('MIGRATE', host, port, '', '0', '5000', 'KEYS', ...keys);
-      }
-      for (const address of await cluster.masters()) {
-        const n = node(address);
-        await n.cluster('SETSLOT', slot, 'NODE', targetId);
-        n.disconnect();
-      }
-      source.disconnect();
-      target.disconnect();
-    };
-    return { finish };
-  }
+  const startMove = (userId: string, moved: string[]) =>
+    cluster.startSlotMove(
+      prefix + sessionsKeys.index(userId),
+      moved.map((key) => prefix + key),
+    );
 
   async function login(userId: string) {
     const { session } = await store.create({

@@ -37,6 +37,12 @@ export interface TestRedisCluster {
   /** Kills one node with SIGKILL, like a crash; it is not restarted. */
   kill(node: string): Promise<void>;
   /**
+   * Starts moving the slot of `key` to another master, as `redis-cli --cluster reshard` does
+   * (SETSLOT IMPORTING / MIGRATING), and moves only `moveFirst` of its keys (full names). `finish`
+   * moves the rest and hands the slot over. Keys are given with their prefix.
+   */
+  startSlotMove(key: string, moveFirst: readonly string[]): Promise<{ finish: () => Promise<void> }>;
+  /**
    * Resolves once every live node reports `cluster_state:ok` and sees every slot served by a live
    * master: after `kill(master)`, that is once a replica has been promoted in its place.
    */
@@ -178,6 +184,38 @@ export async function startRedisCluster(options: RedisClusterOptions | number = 
   }
 
   const masters = () => withNode(anyLivePort(), async (probe) => [...new Set((await slotOwners(probe)).map((o) => o.master))]);
+  const masterOf = (key: string) =>
+    withNode(anyLivePort(), async (probe) => {
+      const slot = Number(await probe.cluster('KEYSLOT', key));
+      const owner = (await slotOwners(probe)).find((o) => slot >= o.from && slot <= o.to);
+      if (!owner) throw new Error(`no master serves slot ${slot}`);
+      return owner.master;
+    });
+
+  async function startSlotMove(key: string, moveFirst: readonly string[]): Promise<{ finish: () => Promise<void> }> {
+    const source = await masterOf(key);
+    const target = (await masters()).find((node) => node !== source);
+    if (!target) throw new Error('a slot move needs a second master');
+    const [host, port] = target.split(':');
+    const migrate = (keys: readonly string[]) =>
+      withNode(portOf(source), (probe) => probe.call('MIGRATE', host, port, '', '0', '5000', 'KEYS', ...keys));
+    const slot = await withNode(portOf(source), async (probe) => Number(await probe.cluster('KEYSLOT', key)));
+    const sourceId = await withNode(portOf(source), async (probe) => String(await probe.cluster('MYID')));
+    const targetId = await withNode(portOf(target), async (probe) => String(await probe.cluster('MYID')));
+    await withNode(portOf(target), (probe) => probe.cluster('SETSLOT', slot, 'IMPORTING', sourceId));
+    await withNode(portOf(source), (probe) => probe.cluster('SETSLOT', slot, 'MIGRATING', targetId));
+    if (moveFirst.length > 0) await migrate(moveFirst);
+    return {
+      finish: async () => {
+        for (;;) {
+          const keys = await withNode(portOf(source), (probe) => probe.cluster('GETKEYSINSLOT', slot, 100));
+          if (keys.length === 0) break;
+          await migrate(keys);
+        }
+        for (const node of await masters()) await withNode(portOf(node), (probe) => probe.cluster('SETSLOT', slot, 'NODE', targetId));
+      },
+    };
+  }
   // Listed masters first, so seeds and clean-up reach the nodes that hold keys.
   const initialMasters = await masters();
   const nodes = [...initialMasters, ...ports.map(address).filter((node) => !initialMasters.includes(node))];
@@ -185,18 +223,13 @@ export async function startRedisCluster(options: RedisClusterOptions | number = 
   return {
     nodes,
     masters,
-    masterOf: (key) =>
-      withNode(anyLivePort(), async (probe) => {
-        const slot = Number(await probe.cluster('KEYSLOT', key));
-        const owner = (await slotOwners(probe)).find((o) => slot >= o.from && slot <= o.to);
-        if (!owner) throw new Error(`no master serves slot ${slot}`);
-        return owner.master;
-      }),
+    masterOf,
     async kill(node) {
       const child = children.get(portOf(node));
       if (!child) throw new Error(`${node} is not a node of this cluster`);
       await stopProcess(child);
     },
+    startSlotMove,
     waitForOk,
     stop,
   };

@@ -6,9 +6,8 @@ import { TEST_PASSWORD, type LoginTestApp } from './login-test-app';
 const WRONG = 'wrong password';
 export const CAP = 3;
 
-/** Limits of the address-cap specs: a cap of 3, so a handful of addresses overflows it. */
-export const ADDRESS_CAP_OPTIONS = {
-  addressCap: CAP,
+/** One-minute windows and locks, 5 failures per pair, loose account and address ceilings. */
+export const ONE_MINUTE_LIMITS = {
   pairMaxFailures: 5,
   pairWindowMs: 60_000,
   baseLockMs: 30_000,
@@ -21,6 +20,9 @@ export const ADDRESS_CAP_OPTIONS = {
   ipWindowMs: 60_000,
   ipBlockMs: 60_000,
 };
+
+/** Limits of the address-cap specs: a cap of 3, so a handful of addresses overflows it. */
+export const ADDRESS_CAP_OPTIONS = { addressCap: CAP, ...ONE_MINUTE_LIMITS };
 
 /** How many addresses the store holds in an account's list (the bounded memory an attack adds). */
 export type StoredListLength = (t: LoginTestApp, email: string) => Promise<number>;
