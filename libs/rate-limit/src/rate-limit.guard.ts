@@ -22,7 +22,7 @@ import {
   THROTTLER_TTL,
 } from './rate-limit.constants';
 import { rateLimitHeaders, rateLimitPolicyHeader, retryAfterSeconds } from './rate-limit.headers';
-import { GLOBAL_TRACKER, ipTracker, userTracker } from './rate-limit.keys';
+import { GLOBAL_TRACKER, ipTracker, overriddenWindow, userTracker } from './rate-limit.keys';
 import { RateLimiter, type PolicyCharge, type RateLimitVerdict } from './rate-limit.limiter';
 import { RATE_LIMIT_MODULE_OPTIONS, type RateLimitModuleOptions } from './rate-limit.module-definition';
 import { MALFORMED_POLICY, type RateLimitPolicyDefinition } from './rate-limit.policy';
@@ -237,7 +237,7 @@ export class RateLimitGuard extends ThrottlerGuard {
       const { policy, limitOf, ttlOf } = plan.policies[i];
       if (limitOf) charges[i].limit = toNumber(THROTTLER_LIMIT + policy.name, await limitOf(context), 0);
       if (ttlOf) charges[i].ttlMs = toNumber(THROTTLER_TTL + policy.name, await ttlOf(context), 1);
-      charges[i].window = charges[i].ttlMs === policy.ttlMs ? undefined : `${policy.name}~${charges[i].ttlMs}`;
+      charges[i].window = overriddenWindow(policy, charges[i].ttlMs);
     }
     return charges;
   }
@@ -252,8 +252,7 @@ export class RateLimitGuard extends ThrottlerGuard {
       ttlMs,
       blockMs: policy.blockMs,
       onRedisError: policy.onRedisError,
-      // A route that changes the window's length counts in a window of its own length: the client must not pick the shared window's length.
-      window: ttlMs === policy.ttlMs ? undefined : `${policy.name}~${ttlMs}`,
+      window: overriddenWindow(policy, ttlMs),
     }));
   }
 

@@ -32,6 +32,15 @@ export function rateLimitKeys(tracker: string, policy: string): RateLimitKeys {
   return { counter: base, reported: `${base}:reported` };
 }
 
+/**
+ * The window a charge of `policy` with `ttlMs` counts in when a route changed the window's length
+ * (`<policy>~<ttl>`, its own), or undefined for the policy's shared window: no route may set the
+ * length of the window the other routes share.
+ */
+export function overriddenWindow(policy: { name: string; ttlMs: number }, ttlMs: number): string | undefined {
+  return ttlMs === policy.ttlMs ? undefined : `${policy.name}~${ttlMs}`;
+}
+
 /** The window a charge counts in: the policy's, unless a route changed its length. */
 export function windowOf(charge: { policy: string; window?: string }): string {
   return charge.window ?? charge.policy;

@@ -47,21 +47,20 @@ export class RedisRateLimitStore implements RateLimitStore {
   private async consumeAcrossSlots(charges: readonly RateLimitCharge[], cost: number): Promise<RateLimitDecision> {
     const groups = this.groupBySlot(charges);
     const settled = await Promise.allSettled(groups.map((group) => this.batcher.consume(group.slot, group.charges, cost)));
+    // The slots that admitted give their units back when another slot denied or failed: a request
+    // is charged everywhere or nowhere.
+    const refundAdmitted = () =>
+      settled.flatMap((result, g) =>
+        result.status === 'fulfilled' && result.value.admitted ? [this.refund(groups[g].charges, cost, result.value.outcomes)] : [],
+      );
     const failed = settled.find((result) => result.status === 'rejected');
     if (failed) {
-      // A slot that admitted must not keep the charge of a request that was not decided.
-      await Promise.allSettled(
-        settled.flatMap((result, g) =>
-          result.status === 'fulfilled' && result.value.admitted ? [this.refund(groups[g].charges, cost, result.value.outcomes)] : [],
-        ),
-      );
+      await Promise.allSettled(refundAdmitted());
       throw failed.reason;
     }
     const results = settled.map((result) => (result as PromiseFulfilledResult<RateLimitDecision>).value);
     const admitted = results.every((result) => result.admitted);
-    if (!admitted && groups.length > 1) {
-      await Promise.all(results.flatMap((result, g) => (result.admitted ? [this.refund(groups[g].charges, cost, result.outcomes)] : [])));
-    }
+    if (!admitted && groups.length > 1) await Promise.all(refundAdmitted());
     const outcomes = new Array<RateLimitOutcome>(charges.length);
     groups.forEach((group, g) => group.indexes.forEach((index, i) => (outcomes[index] = results[g].outcomes[i])));
     return { admitted, outcomes };
