@@ -1,3 +1,5 @@
+import { redactUrl } from '@nest-hardening/errors';
+
 /** Start-up could not reach Postgres. The message names the (password-free) URL and how to start it. */
 export class DatabaseUnavailableError extends Error {
   constructor(url: string, cause: unknown) {
@@ -10,13 +12,5 @@ export class DatabaseUnavailableError extends Error {
 }
 
 export function redactDatabaseUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password) parsed.password = '***';
-    // pg also reads `?password=` (and `sslpassword`, ...) from the query.
-    for (const key of [...parsed.searchParams.keys()]) if (/pass/i.test(key)) parsed.searchParams.set(key, '***');
-    return parsed.toString();
-  } catch {
-    return '(unparseable DATABASE_URL)';
-  }
+  return redactUrl(url) ?? '(unparseable DATABASE_URL)';
 }

@@ -1,20 +1,13 @@
 import { Cluster, Redis, type RedisOptions } from 'ioredis';
 
+import { redactUrl } from '@nest-hardening/errors';
+
 import type { RedisClient } from './redis-client.type';
 import type { RedisModuleOptions } from './redis.module-definition';
 
 /** Strips credentials so a URL can appear in logs and error messages. */
 export function redactRedisUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password) parsed.password = '***';
-    if (parsed.username) parsed.username = '***';
-    // ioredis also reads `?password=` from the query.
-    for (const key of [...parsed.searchParams.keys()]) if (/pass/i.test(key)) parsed.searchParams.set(key, '***');
-    return parsed.toString();
-  } catch {
-    return '(unparseable REDIS_URL)';
-  }
+  return redactUrl(url, { hideUser: true }) ?? '(unparseable REDIS_URL)';
 }
 
 export function describeRedisTarget(options: RedisModuleOptions): string {
