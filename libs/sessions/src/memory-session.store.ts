@@ -180,11 +180,12 @@ export class MemorySessionStore extends SessionStore {
     const user = this.stateForWrite(userId, this.now());
     // The version never goes down; the kept session takes the published one, as the script does.
     if (version > user.authVersion) user.authVersion = version;
-    const kept = keepSessionId ? user.sessions.get(keepSessionId) : undefined;
-    const keep = kept && kept.authVersion >= keepFrom ? keepSessionId : undefined;
-    if (kept && keep) kept.authVersion = user.authVersion;
+    // Kept only if created under the version its credential check read (keepFrom) or a newer one.
+    const candidate = keepSessionId ? user.sessions.get(keepSessionId) : undefined;
+    const kept = candidate && candidate.authVersion >= keepFrom ? candidate : undefined;
+    if (kept) kept.authVersion = user.authVersion;
     // Sessions created under the published version (after the change) stay.
-    return this.endAll(user, keep, (s) => s.authVersion < user.authVersion);
+    return this.endAll(user, kept?.id, (s) => s.authVersion < user.authVersion);
   }
 
   async reserveCredentialCheck(userId: string, sessionId: string, maxChecks: number): Promise<number> {
