@@ -1,6 +1,8 @@
 import type { INestApplication } from '@nestjs/common';
 import type { NextFunction, Request, Response } from 'express';
 
+/** Every spelling below needs one of these characters; most requests have none. */
+const MAY_BE_AMBIGUOUS = /[.%\\]/;
 /** `scheme://authority` of an absolute-form target (RFC 9112 §3.2.2); the rest is the path and query. */
 const ABSOLUTE_FORM_PREFIX = /^[a-z][a-z\d+.-]*:\/\/[^/?#]*/i;
 /** A `.` or `..` segment, written out or percent-encoded (`%2e`, `.%2E`, ...). */
@@ -10,6 +12,8 @@ const AMBIGUOUS_SEPARATOR = /\\|%2f|%5c/i;
 
 /** Whether the path of `target` reads differently to a parser that resolves dot segments and separators. */
 export function isAmbiguousPath(target: string): boolean {
+  // Runs on every request the gateway serves: the common one is settled by one scan.
+  if (!MAY_BE_AMBIGUOUS.test(target)) return false;
   const path = target.replace(ABSOLUTE_FORM_PREFIX, '').split('?', 1)[0];
   return DOT_SEGMENT.test(path) || AMBIGUOUS_SEPARATOR.test(path);
 }
