@@ -6,13 +6,17 @@ const { Client } = require('pg');
 const REDIS_URL = process.env.REDIS_URL || 'redis://127.0.0.1:6379';
 const DATABASE_URL = process.env.DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/auth';
 
-function redact(url) {
+// As redactUrl (@nest-hardening/errors) does for the apps' messages: the password, in the user part or
+// in a query parameter (pg and ioredis both read `?password=`), never appears; nor, with hideUser, the user.
+function redact(url, { hideUser = false } = {}) {
   try {
     const u = new URL(url);
     if (u.password) u.password = '***';
+    if (hideUser && u.username) u.username = '***';
+    for (const key of [...u.searchParams.keys()]) if (/pass/i.test(key)) u.searchParams.set(key, '***');
     return u.toString();
   } catch {
-    return url;
+    return '(unparseable URL)';
   }
 }
 
@@ -47,7 +51,7 @@ async function checkRedis() {
     await client.ping();
   } catch (error) {
     throw new Error(
-      `Redis is not reachable at ${redact(REDIS_URL)} (${error.message}). Start it with: docker compose up -d redis postgres`,
+      `Redis is not reachable at ${redact(REDIS_URL, { hideUser: true })} (${error.message}). Start it with: docker compose up -d redis postgres`,
     );
   } finally {
     client.disconnect();

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 
-import { generatedSecret, ipList, logLevel, port, positiveInt, secret, url } from './config-fields';
+import { generatedSecret, ipList, logLevel, port, positiveInt, secret, timerMs, url } from './config-fields';
 
 /**
  * Settings every service shares: where Redis is, how to log, where to report, which proxies to trust.
@@ -36,7 +36,7 @@ export const commonEnvShape = {
     .describe('prefix of every key and channel (no braces or spaces)'),
   // Long enough that a busy process does not mistake a slow reply for an outage (a reply that
   // arrives after the timeout was still executed by Redis), short enough that nothing hangs.
-  REDIS_COMMAND_TIMEOUT_MS: positiveInt(1000).describe("a Redis command that takes longer fails (the route's outage policy applies)"),
+  REDIS_COMMAND_TIMEOUT_MS: timerMs(1000).describe("a Redis command that takes longer fails (the route's outage policy applies)"),
   // Services believe the gateway through its signature (GATEWAY_SECRET), not through this list.
   TRUSTED_PROXIES: ipList('none').describe(
     'peers allowed to set `X-Forwarded-For` (addresses, CIDRs, `loopback`; `none` trusts nobody); set it in a service only for a proxy of your own that overwrites the header',

@@ -10,6 +10,22 @@ export const positiveInt = (fallback: number) => z.coerce.number().int().positiv
 
 export const nonNegativeInt = (fallback: number) => z.coerce.number().int().min(0).default(fallback);
 
+/**
+ * The longest delay a Node timer takes (2^31 - 1 ms, about 24.8 days). A longer one fires after
+ * 1 ms instead (TimeoutOverflowWarning), and so do setInterval, AbortSignal.timeout, socket timeouts
+ * and the timeouts of ioredis, pg and undici, which are built on them.
+ */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** A duration in milliseconds that arms a timer (a timeout or an interval): at most {@link MAX_TIMER_MS}. */
+export const timerMs = (fallback: number) =>
+  z.coerce
+    .number()
+    .int()
+    .positive()
+    .max(MAX_TIMER_MS, `must be at most ${MAX_TIMER_MS} (about 24.8 days), the longest timer Node runs`)
+    .default(fallback);
+
 export const bool = (fallback: boolean) =>
   z
     .enum(['true', 'false', '1', '0', 'yes', 'no'])
@@ -56,10 +72,15 @@ export const ipList = (fallback: string) =>
           const [addr, bits, extra] = item.split('/');
           if (extra !== undefined || isIP(addr) === 0) return false;
           if (bits === undefined) return true;
+          // As proxy-addr (Express) reads a prefix: decimal digits only, and never 0, which would
+          // trust every peer; anything else makes Express throw at start-up.
+          if (!/^\d{1,3}$/.test(bits)) return false;
           const n = Number(bits);
-          return Number.isInteger(n) && n >= 0 && n <= (isIP(addr) === 4 ? 32 : 128);
+          return n >= 1 && n <= (isIP(addr) === 4 ? 32 : 128);
         }),
-      { message: 'must be a comma-separated list of IP addresses, CIDR ranges, "loopback" or "none"' },
+      {
+        message: 'must be a comma-separated list of IP addresses, CIDR ranges (prefix 1 to 32, or 1 to 128 for IPv6), "loopback" or "none"',
+      },
     );
 
 /** What a rate-limit policy does while Redis is unavailable: decide in this process's memory, or refuse with 503. */

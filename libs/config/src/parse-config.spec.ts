@@ -1,3 +1,4 @@
+import express from 'express';
 import { z } from 'zod';
 
 import { bool, ipList, positiveInt, url } from './config-fields';
@@ -30,6 +31,23 @@ describe('parseConfig', () => {
 
   it('treats "none" as an empty proxy list', () => {
     expect(parseConfig('app', schema, { TRUSTED_PROXIES: 'none' }).TRUSTED_PROXIES).toEqual([]);
+  });
+
+  // Express hands the list to proxy-addr at start-up, which throws (a stack trace, no variable name) on
+  // a prefix that is not plain digits or is 0: such a value must be refused here, by name. A /0 would
+  // also let every peer set X-Forwarded-For.
+  it.each(['0.0.0.0/0', '::/0', '10.0.0.0/', '10.0.0.0/ 8', '10.0.0.0/8.0', '10.0.0.0/0x8', '10.0.0.0/1e1', '10.0.0.0/+8'])(
+    'refuses the proxy entry %s, which Express cannot compile, naming TRUSTED_PROXIES',
+    (entry) => {
+      expect(() => parseConfig('app', schema, { TRUSTED_PROXIES: `192.0.2.1,${entry}` })).toThrow(/TRUSTED_PROXIES: /);
+    },
+  );
+
+  it('accepts every proxy entry it lets through in Express', () => {
+    const { TRUSTED_PROXIES } = parseConfig('app', schema, {
+      TRUSTED_PROXIES: '10.0.0.0/8,10.0.0.0/08,192.0.2.1/32,::1/128,fe80::/10,loopback',
+    });
+    expect(() => express().set('trust proxy', TRUSTED_PROXIES)).not.toThrow();
   });
 
   it('reports every bad setting by name in one error', () => {

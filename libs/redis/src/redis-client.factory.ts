@@ -24,7 +24,8 @@ function baseOptions(options: RedisModuleOptions): RedisOptions {
     keyPrefix: options.keyPrefix,
     enableOfflineQueue: false,
     commandTimeout: options.commandTimeoutMs,
-    connectTimeout: Math.max(1000, options.commandTimeoutMs * 4),
+    // At most the longest delay a Node timer takes: a longer one would fire after 1 ms.
+    connectTimeout: Math.min(2 ** 31 - 1, Math.max(1000, options.commandTimeoutMs * 4)),
     maxRetriesPerRequest: 0,
     lazyConnect: true,
     connectionName: options.connectionName,

@@ -10,6 +10,7 @@ import {
   port,
   positiveInt,
   rateLimitBudget,
+  timerMs,
   url,
   verifierSettings,
   type Env,
@@ -53,15 +54,15 @@ export const apiGatewayEnvShape = {
   ),
   AUTH_SERVICE_URL: url(['http', 'https'], 'http://127.0.0.1:3001').describe('auth-service upstream (the JWKS is read from it)'),
   PROFILE_SERVICE_URL: url(['http', 'https'], 'http://127.0.0.1:3002').describe('profile-service upstream'),
-  UPSTREAM_TIMEOUT_MS: positiveInt(10_000).describe(
+  UPSTREAM_TIMEOUT_MS: timerMs(10_000).describe(
     'an upstream that has not answered within this time gets the client a 504; a request that waited this long for a pooled connection (all busy) a 503',
   ),
-  UPSTREAM_CLIENT_STALL_MS: positiveInt(60_000).describe(
+  UPSTREAM_CLIENT_STALL_MS: timerMs(60_000).describe(
     'an answer paused this long for a client that reads none of it is cut off, freeing its pooled connection (a slow reader is not: it drains)',
   ),
   UPSTREAM_MAX_SOCKETS: positiveInt(256).describe('keep-alive connections the gateway pools per service, at most'),
   // Below the services' 65 s keep-alive, so the gateway never reuses a connection the service is closing.
-  UPSTREAM_IDLE_TIMEOUT_MS: positiveInt(30_000).describe(
+  UPSTREAM_IDLE_TIMEOUT_MS: timerMs(30_000).describe(
     "an idle pooled connection is closed after this (keep it below the services' keep-alive timeout)",
   ),
   KEYS_DIR: z.string().default('.keys').describe('folder for development secrets generated on first start (never used in production)'),

@@ -15,6 +15,7 @@ import {
   rateLimitBudget,
   resolveSecrets,
   secret,
+  timerMs,
   url,
   type Env,
 } from '@nest-hardening/config';
@@ -34,7 +35,7 @@ export const authServiceEnvShape = {
   ),
   DATABASE_MIGRATE_ON_START: bool(true).describe('apply migrations at start-up'),
   DATABASE_POOL_SIZE: positiveInt(10).describe('Postgres connections'),
-  DATABASE_QUERY_TIMEOUT_MS: positiveInt(5000).describe(
+  DATABASE_QUERY_TIMEOUT_MS: timerMs(5000).describe(
     'a Postgres query not answered within this time fails (503) and its connection is closed',
   ),
   KEYS_DIR: z
@@ -115,11 +116,11 @@ export const authServiceEnvShape = {
     .default('fail-closed')
     .describe('while Redis is unavailable, logins get 503 + `Retry-After`, or proceed unprotected'),
   AUDIT_RETENTION_DAYS: positiveInt(400).describe('security events older than this are deleted from the audit trail (in batches)'),
-  AUDIT_RETENTION_INTERVAL_MS: positiveInt(3600 * 1000).describe('how often the retention job runs'),
+  AUDIT_RETENTION_INTERVAL_MS: timerMs(3600 * 1000).describe('how often the retention job runs'),
   AUDIT_BUFFER_MAX: positiveInt(10_000).describe(
     'events held in memory while Postgres cannot take them; beyond it the oldest are dropped and counted',
   ),
-  AUDIT_FLUSH_INTERVAL_MS: positiveInt(200).describe('events are written in batches this often'),
+  AUDIT_FLUSH_INTERVAL_MS: timerMs(200).describe('events are written in batches this often'),
   PASSWORD_CHANGE_MAX_FAILURES: positiveInt(5).describe(
     'wrong current passwords a session may try in a password change before it is ended',
   ),
@@ -144,7 +145,7 @@ export const authServiceEnvShape = {
   PASSWORD_BREACH_API_URL: url(['http', 'https'])
     .optional()
     .describe('base URL of a Pwned Passwords-compatible range API (`GET <url>/range/<5 hex>`); no breach check when unset'),
-  PASSWORD_BREACH_API_TIMEOUT_MS: positiveInt(2000).describe(
+  PASSWORD_BREACH_API_TIMEOUT_MS: timerMs(2000).describe(
     'the breach check fails open after this long (the password is accepted and an event is emitted)',
   ),
   ...rateLimitBudget('ADMIN', {

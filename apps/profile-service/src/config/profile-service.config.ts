@@ -9,6 +9,7 @@ import {
   port,
   positiveInt,
   rateLimitBudget,
+  timerMs,
   url,
   verifierSettings,
   type Env,
@@ -25,7 +26,7 @@ export const profileServiceEnvShape = {
   ),
   DATABASE_MIGRATE_ON_START: bool(true).describe('apply migrations at start-up'),
   DATABASE_POOL_SIZE: positiveInt(10).describe('Postgres connections'),
-  DATABASE_QUERY_TIMEOUT_MS: positiveInt(5000).describe(
+  DATABASE_QUERY_TIMEOUT_MS: timerMs(5000).describe(
     'a Postgres query not answered within this time fails (503) and its connection is closed',
   ),
   KEYS_DIR: z.string().default('.keys').describe('folder for development secrets generated on first start (never used in production)'),

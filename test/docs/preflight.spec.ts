@@ -1,0 +1,55 @@
+import { freePort } from '@nest-hardening/testing';
+
+/**
+ * `npm start` checks Redis and Postgres first and prints one line naming the URL it tried. pg and
+ * ioredis both read a password from a `?password=` query parameter, so the line must hide it there
+ * too, as the apps' own messages do (`redactUrl` of @nest-hardening/errors).
+ */
+describe('scripts/preflight.js', () => {
+  const saved = {
+    REDIS_URL: process.env.REDIS_URL,
+    DATABASE_URL: process.env.DATABASE_URL,
+    REDIS_CLUSTER_NODES: process.env.REDIS_CLUSTER_NODES,
+  };
+  afterEach(() => {
+    for (const [name, value] of Object.entries(saved)) {
+      if (value === undefined) delete process.env[name];
+      else process.env[name] = value;
+    }
+  });
+
+  /** The error of checkDependencies() under `env` (the script reads the environment when loaded). */
+  async function failure(env: Record<string, string>): Promise<string> {
+    delete process.env.REDIS_CLUSTER_NODES;
+    Object.assign(process.env, env);
+    let preflight!: { checkDependencies(): Promise<void> };
+    jest.isolateModules(() => {
+      // A plain CommonJS script, loaded afresh so that it reads this environment.
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      preflight = require('../../scripts/preflight') as typeof preflight;
+    });
+    try {
+      await preflight.checkDependencies();
+    } catch (error) {
+      return (error as Error).message;
+    }
+    return '(no failure)';
+  }
+
+  it('does not print a Redis password given as ?password=', async () => {
+    const port = await freePort();
+    const message = await failure({ REDIS_URL: `redis://127.0.0.1:${port}/0?password=redis-pw-in-query` });
+    expect(message).toMatch(/^Redis is not reachable at /);
+    expect(message).not.toContain('redis-pw-in-query');
+  });
+
+  it('does not print a Postgres password given as ?password=', async () => {
+    const port = await freePort();
+    const message = await failure({
+      REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
+      DATABASE_URL: `postgres://postgres@127.0.0.1:${port}/auth?password=pg-pw-in-query`,
+    });
+    expect(message).toMatch(/^Postgres is not reachable at /);
+    expect(message).not.toContain('pg-pw-in-query');
+  });
+});
