@@ -5,7 +5,7 @@ import { createTestRedis, type TestRedis } from '@nest-hardening/testing';
 import { MemorySessionStore } from './memory-session.store';
 import { RedisSessionStore } from './redis-session.store';
 import { SessionRevocationChecker } from './session-revocation.checker';
-import type { SessionStore } from './session.store';
+import type { RevocationListener, SessionStore } from './session.store';
 import { sessionsKeys } from './sessions.keys';
 
 /**
@@ -192,5 +192,35 @@ describe('SessionRevocationChecker (Redis announcements)', () => {
     expect(await checker.isActive(user('u4', 's4', 'j4'))).toBe(false);
     // The same session's other tokens keep their cached answers.
     expect(checker.isActive(user('u4', 's4', 'j5'))).toBe(true);
+  });
+});
+
+describe('SessionRevocationChecker across a lost subscription', () => {
+  it('does not cache an answer the store gave while announcements could be missed', async () => {
+    let listener!: RevocationListener;
+    let answer!: (active: boolean) => void;
+    const isActive = jest.fn(() => new Promise<boolean>((resolve) => (answer = resolve)));
+    const store = {
+      watchRevocations: async (l: RevocationListener) => {
+        listener = l;
+      },
+      isActive,
+    } as unknown as SessionStore;
+    const checker = new SessionRevocationChecker({ cacheTtlMs: 1000 }, store);
+    await checker.onModuleInit();
+    const u = user('00000000-0000-4000-8000-000000000077', 'AAAAAAAAAAAAAAAAAAAAAA', 'j-gap');
+
+    listener.lost();
+    // Asked while the feed is down: the store reads the session as live...
+    const pending = checker.isActive(u);
+    // ...then the session is revoked and announced before the new SUBSCRIBE is answered (missed),
+    // and the feed comes back up before the store's answer arrives.
+    listener.ready(true);
+    answer(true);
+    expect(await pending).toBe(true);
+
+    // The store now refuses the token: the next request must ask it, not reuse the earlier answer.
+    isActive.mockImplementation(async () => false);
+    expect(await checker.isActive(u)).toBe(false);
   });
 });

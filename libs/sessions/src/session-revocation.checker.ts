@@ -21,7 +21,7 @@ export class SessionRevocationChecker implements SessionValidator, OnModuleInit,
   private readonly cache: ActiveSessionCache;
   private readonly inFlight = new Map<string, Promise<boolean>>();
   private subscribed = false;
-  /** Bumped on every revocation message and subscription loss; a check that saw it change is not cached. */
+  /** Bumped on every revocation message, subscription loss and recovery; a check that saw it change is not cached. */
   private epoch = 0;
 
   constructor(
@@ -41,6 +41,9 @@ export class SessionRevocationChecker implements SessionValidator, OnModuleInit,
       revoked: (message) => this.onRevocation(message),
       lost: () => this.dropAll(),
       ready: (up) => {
+        // A check asked while the feed was down may predate an announcement that was missed: its
+        // answer must not be cached once the feed is up again.
+        this.epoch++;
         this.subscribed = up;
       },
     });

@@ -254,6 +254,22 @@ describe.each([
     expect((await store.list(other)).map((s) => s.id).sort()).toEqual([longest.sessionId, short.sessionId].sort());
   });
 
+  it('create after the absolute limit was lowered: the older sessions stay listed and are ended by revoke-others and an authorization change', async () => {
+    // A session made under the old (longer) absolute limit outlives a login made under the new one.
+    const userId = newUserId();
+    const old = await createSession({ userId, idleTtlMs: 60_000, absoluteTtlMs: 600_000 });
+    const other = await createSession({ userId, idleTtlMs: 60_000, absoluteTtlMs: 600_000 });
+    await createSession({ userId, idleTtlMs: 300, absoluteTtlMs: 300 });
+    await sleep(500);
+    expect((await store.list(userId)).map((s) => s.id).sort()).toEqual([old.sessionId, other.sessionId].sort());
+    // "Log out other devices" from `other`.
+    expect(await store.revokeOthers(userId, other.sessionId)).toEqual([old.sessionId]);
+    expect(await exists(old)).toBe(false);
+    // A password change elsewhere (or an admin) ends it too, access tokens included.
+    expect(await store.advanceAuthVersion(userId, 1)).toEqual([other.sessionId]);
+    expect(await exists(other)).toBe(false);
+  });
+
   it('create: concurrent logins at a cap of 1 never return a session they ended, and leave exactly one live', async () => {
     // Logins in the same millisecond share an expiry: ties must not pick the session being created.
     const userId = newUserId();

@@ -15,8 +15,8 @@ import { RedisScript } from '@nest-hardening/redis';
  * so a login that checked a password (or read a role) before a change cannot add a session after
  * the change ended the others. After the script a user has at most `maxSessions` live sessions and
  * the new one is among them: of the others, the ones with the nearest expiry (the least recently
- * refreshed) are ended first and announced on `channel`. Time comes from the Redis server so every
- * instance agrees on it.
+ * refreshed) are ended first and announced on `channel`. The index expires with the last of the
+ * sessions it names. Time comes from the Redis server so every instance agrees on it.
  */
 export const CREATE_SESSION_SCRIPT = new RedisScript(
   'create-session',
@@ -47,7 +47,9 @@ if excess > 0 then
   end
 end
 redis.call('ZADD', KEYS[2], exp, sid)
-redis.call('PEXPIRE', KEYS[2], absolute)
+-- The index lives as long as its longest-lived session (scores are expiries), never less: a login
+-- under a lowered absolute limit must not drop the index of the sessions made under the old one.
+redis.call('PEXPIREAT', KEYS[2], redis.call('ZRANGE', KEYS[2], -1, -1, 'WITHSCORES')[2])
 return result
 `,
 );

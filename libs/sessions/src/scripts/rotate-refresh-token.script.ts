@@ -57,6 +57,8 @@ if presented == gen then
   if ipPrevious then redis.call('HSET', KEYS[1], 'fpIp', ARGV[6]) end
   redis.call('PEXPIREAT', KEYS[1], nextExp)
   redis.call('ZADD', KEYS[2], nextExp, ARGV[1])
+  -- As at login: the index expires with the last of its sessions (ZADD may have created it).
+  redis.call('PEXPIREAT', KEYS[2], redis.call('ZRANGE', KEYS[2], -1, -1, 'WITHSCORES')[2])
   return { 'rotated', gen + 1, nextExp, s[7], uaMismatch, ipMismatch }
 end
 -- graceMs 0 disables the window, even for a replay in the same server millisecond.
