@@ -284,6 +284,23 @@ describe('operators and users act without SQL', () => {
     );
   });
 
+  it('a user reading admin routes with HEAD is refused like a GET and nothing is recorded as an admin action', async () => {
+    const reader = await registerAndLogin(system.gatewayUrl, { email: uniqueEmail('head-reader') });
+    const target = await registerAndLogin(system.gatewayUrl, { email: uniqueEmail('head-target') });
+    const as = bearer(reader.accessToken);
+    for (const path of [`/api/accounts/${target.id}/lockout`, `/api/accounts/${target.id}/events`, '/api/accounts']) {
+      expect((await api().head(path).set(as)).status).toBe(403);
+    }
+    await system.auth.get(AuditTrail).flush();
+    const actions = async (id: string) =>
+      ((await asAdmin(`/api/accounts/${id}/events?limit=100`)).body.items as { type: string; details: Record<string, unknown> }[])
+        .filter((e) => e.type === 'admin_action')
+        .map((e) => [e.details.rule, e.details.outcome]);
+    // Reads are not actions (AuditedRolesGuard): a HEAD is a GET without the body.
+    expect(await actions(target.id)).toEqual([]);
+    expect(await actions(reader.id)).toEqual([]);
+  });
+
   it('records a role change once it is committed, also when publishing it to Redis fails (it is retried)', async () => {
     const user = await registerAndLogin(system.gatewayUrl, { email: uniqueEmail('promoted-503') });
     const store = system.auth.get(SessionStore);

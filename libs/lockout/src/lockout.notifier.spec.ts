@@ -1,4 +1,7 @@
-import { settleWithin, startSmtpReceiver, startTcpRelay, type SmtpReceiver } from '@nest-hardening/testing';
+import { Logger } from '@nestjs/common';
+import { SMTPServer } from 'smtp-server';
+
+import { freePort, settleWithin, startSmtpReceiver, startTcpRelay, type SmtpReceiver } from '@nest-hardening/testing';
 
 import { startLoginTestApp, TEST_PASSWORD, type LoginTestApp } from '../test/support/login-test-app';
 import type { LockoutAccountDirectory } from './lockout-account-directory.interface';
@@ -82,6 +85,41 @@ describe('Lock notification emails when the SMTP relay stops answering', () => {
       await relay.close(); // ends the email still waiting, so the second close does not wait for it
       await t.close().catch(() => undefined);
       await smtp.close();
+    }
+  });
+});
+
+describe('Lock notification emails when the relay refuses the recipient', () => {
+  it('logs the failure without the raw email the relay quotes back', async () => {
+    // A relay that refuses the owner's mailbox the way Postfix does, quoting the address in its reply.
+    const server = new SMTPServer({
+      authOptional: true,
+      disabledCommands: ['STARTTLS', 'AUTH'],
+      logger: false,
+      onRcptTo(address, _session, callback) {
+        const refusal = Object.assign(new Error(`5.1.1 <${address.address}>: Recipient address rejected: User unknown`), {
+          responseCode: 550,
+        });
+        callback(refusal);
+      },
+    });
+    const port = await freePort();
+    await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', () => resolve()));
+    const warn = jest.spyOn(Logger.prototype, 'warn');
+    const t = await startLoginTestApp(
+      { baseLockMs: 1_000, pairWindowMs: 60_000, smtpUrl: `smtp://127.0.0.1:${port}`, accountDirectory: directory },
+      [OWNER],
+    );
+    try {
+      for (let i = 0; i < 5; i++) expect((await t.login(OWNER, 'hunter2-wrong', '10.2.2.1')).status).toBe(401);
+      await t.lockout.flushNotifications();
+      const lines = warn.mock.calls.map((args) => args.map(String).join(' '));
+      expect(lines.some((line) => line.includes('Lock notification failed'))).toBe(true);
+      expect(lines.filter((line) => line.toLowerCase().includes(OWNER))).toEqual([]);
+    } finally {
+      warn.mockRestore();
+      await t.close();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
     }
   });
 });

@@ -84,3 +84,15 @@ export function lockNoticeText(notice: LockNotice, productName: string): string 
     'If these attempts were not yours, consider changing your password once you can sign in again.',
   ].join('\n');
 }
+
+/**
+ * A failed lock email as the log may show it. A relay's refusal quotes the recipient
+ * (`550 5.1.1 <ada@example.com>: Recipient address rejected`), and nodemailer puts that reply into
+ * its error message: the recipient, and anything else shaped like an address, is left out, as every
+ * other email in the log is only a pseudonym.
+ */
+export function notificationFailure(error: unknown, recipient: string): string {
+  const message = error instanceof Error ? error.message : String(error);
+  const escaped = recipient.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  return message.replace(new RegExp(escaped, 'gi'), '<recipient>').replace(/[^\s<>()[\],;:]+@[^\s<>()[\],;:]+/g, '<address>');
+}

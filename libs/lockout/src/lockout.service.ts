@@ -7,7 +7,7 @@ import type { LockoutReservation } from './lockout-reservation.interface';
 import type { LockoutState } from './lockout-state.interface';
 import { normalizeLoginEmail } from './lockout.email';
 import { LockoutMetrics } from './lockout.metrics';
-import { LockoutNotifier } from './lockout.notifier';
+import { LockoutNotifier, notificationFailure } from './lockout.notifier';
 import { LockoutStore, type LockoutRule } from './lockout.store';
 
 /** How long a shutdown waits for lock emails still being sent. */
@@ -239,7 +239,7 @@ export class LockoutService implements OnApplicationShutdown {
       if (!(await this.store.claimNotification(reservation.emailHash))) return;
       await this.notifier.send({ to: account.email, at, lockedUntil, ip: reservation.ip, userAgent: reservation.userAgent });
     })()
-      .catch((error: unknown) => this.logger.warn(`Lock notification failed: ${(error as Error).message}`))
+      .catch((error: unknown) => this.logger.warn(`Lock notification failed: ${notificationFailure(error, reservation.email)}`))
       .finally(() => this.notifications.delete(task));
     this.notifications.add(task);
   }

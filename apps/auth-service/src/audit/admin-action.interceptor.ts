@@ -6,7 +6,8 @@ import type { AuthenticatedUser } from '@nest-hardening/auth';
 import { DomainError } from '@nest-hardening/errors';
 import { SecurityEvents } from '@nest-hardening/security-events';
 
-const CHANGES = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+/** The methods of admin actions; every other method (GET, HEAD, OPTIONS) only reads. */
+export const ADMIN_CHANGE_METHODS: ReadonlySet<string> = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
 /**
  * Records every change an admin makes or tries (unlock, role, status, ending sessions) with the
@@ -19,7 +20,7 @@ export class AdminActionInterceptor implements NestInterceptor {
 
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
     const req = context.switchToHttp().getRequest<Request>();
-    if (!CHANGES.has(req.method)) return next.handle();
+    if (!ADMIN_CHANGE_METHODS.has(req.method)) return next.handle();
     const record = (outcome: string) =>
       this.events.emit({
         type: 'admin_action',

@@ -4,10 +4,12 @@ import type { Request } from 'express';
 import { InsufficientRoleError, RolesGuard, type AuthenticatedUser } from '@nest-hardening/auth';
 import { SecurityEvents } from '@nest-hardening/security-events';
 
+import { ADMIN_CHANGE_METHODS } from './admin-action.interceptor';
+
 /**
  * RolesGuard, with every refused admin action recorded (ASVS V7.2.2): who tried which admin route
- * on which account. Refused reads (GET) are not actions and are not recorded: any user could
- * otherwise fill the trail and the alerts with them.
+ * on which account. Refused reads (GET, and HEAD, which Express routes to the same handlers) are not
+ * actions and are not recorded: any user could otherwise fill the trail and the alerts with them.
  */
 @Injectable()
 export class AuditedRolesGuard implements CanActivate {
@@ -21,7 +23,7 @@ export class AuditedRolesGuard implements CanActivate {
       return this.roles.canActivate(context);
     } catch (error) {
       const req = context.switchToHttp().getRequest<Request>();
-      if (error instanceof InsufficientRoleError && req.method !== 'GET') {
+      if (error instanceof InsufficientRoleError && ADMIN_CHANGE_METHODS.has(req.method)) {
         this.events.emit({
           type: 'admin_action',
           severity: 'warning',
