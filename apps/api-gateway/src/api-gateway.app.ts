@@ -8,6 +8,7 @@ import { corsOptions } from './cors/cors-options';
 import { serveGatewayDocs } from './docs/gateway-docs';
 import { refuseAmbiguousPaths } from './proxy/ambiguous-paths';
 import { useGatewaySecret } from './proxy/forwarded-headers';
+import { refuseTooManyHeaderFields } from './proxy/too-many-fields';
 
 /** Builds the gateway application (not yet listening); used by main.ts and by the tests. */
 export async function createApiGatewayApp(config: ApiGatewayConfig): Promise<INestApplication> {
@@ -23,6 +24,7 @@ export async function createApiGatewayApp(config: ApiGatewayConfig): Promise<INe
     requestTimeoutMs: config.REQUEST_TIMEOUT_MS,
   });
   useGatewaySecret(app, config.gatewaySecret);
+  refuseTooManyHeaderFields(app);
   refuseAmbiguousPaths(app);
   // Before any route: a preflight is answered here, reaching no guard (no budget spent) and no service.
   if (config.CORS_ORIGINS.length > 0) app.enableCors(corsOptions(config.CORS_ORIGINS));

@@ -186,6 +186,40 @@ describe('gateway → service connections', () => {
       }
     });
 
+    // Node's HTTP server keeps the first 1,000 header lines of a request and silently drops the rest
+    // (its parser still frames the body). undici writes the client's fields first, the gateway's
+    // X-Forwarded-For, X-Forwarded-Proto and X-Gateway-Signature after them and Content-Length last:
+    // a client that sends about 1,000 fields of its own would have the service see none of those.
+    it('does not let a client push its signed fields out of what the service reads by sending many header fields', async () => {
+      const many = (count: number) => Object.fromEntries(Array.from({ length: count }, (_, i) => [`x-f${i.toString(36)}`, '1']));
+      const body = Buffer.from('{}');
+      const within = await send(url('/profile/many-fields-900'), {
+        agent,
+        method: 'POST',
+        headers: { ...auth(), ...many(900), 'content-type': 'application/json' },
+        body,
+      });
+      expect(within.status).toBe(200);
+      const tooMany = await send(url('/profile/many-fields-996'), {
+        agent,
+        method: 'POST',
+        headers: { ...auth(), ...many(996), 'content-type': 'application/json' },
+        body,
+      });
+      // Every request the service got carries the gateway's signature and its framing.
+      for (const received of [...(seen.get('/profile/many-fields-900') ?? []), ...(seen.get('/profile/many-fields-996') ?? [])]) {
+        expect({
+          signature: received.headers['x-gateway-signature'] !== undefined,
+          forwardedFor: received.headers['x-forwarded-for'],
+          contentLength: received.headers['content-length'],
+        }).toEqual({ signature: true, forwardedFor: '127.0.0.1', contentLength: '2' });
+      }
+      expect(seen.get('/profile/many-fields-900')).toHaveLength(1);
+      // The gateway refuses what it could not forward whole, before the service sees it.
+      expect(tooMany.status).toBe(431);
+      expect(seen.get('/profile/many-fields-996')).toBeUndefined();
+    });
+
     it('streams a large upload to the service and the answer back before the upload ends', async () => {
       const first = randomBytes(64 * 1024);
       const rest = randomBytes(8 * 1024 * 1024);
