@@ -1,6 +1,6 @@
 import request from 'supertest';
 
-import { startTestSystem, type TestSystem } from '../../../test/support';
+import { callFrom, freshLoopbackIp, startTestSystem, type TestSystem } from '../../../test/support';
 
 /**
  * The general policy is "all routes, per verified user else IP". The token guard runs before the
@@ -24,5 +24,23 @@ describe('rate limiting of requests the token guard refuses', () => {
     }
     expect(statuses.slice(0, 100).every((status) => status === 401)).toBe(true);
     expect(statuses[100]).toBe(429);
+  });
+
+  it('refuses the largest Authorization header Node accepts as cheaply as any other: the guard runs before any budget', async () => {
+    // 16,000 characters without white space: passport-jwt's unanchored `/(\S+)\s+(\S+)/` took
+    // about 0.3 s of blocked event loop per request on it, before the rate limiter could refuse.
+    // Compared with a malformed bearer token of the same length, in the same run.
+    const from = freshLoopbackIp();
+    const timed = async (authorization: string) => {
+      const started = performance.now();
+      for (let i = 0; i < 20; i++) {
+        expect((await callFrom(system.gatewayUrl, 'GET', '/api/me', { from, headers: { authorization } })).status).toBe(401);
+      }
+      return performance.now() - started;
+    };
+    await timed(`Bearer ${'a'.repeat(15_993)}`); // warm-up
+    const malformed = await timed(`Bearer ${'a'.repeat(15_993)}`);
+    const hostile = await timed('a'.repeat(16_000));
+    expect(hostile).toBeLessThan(5 * malformed + 250);
   });
 });
