@@ -10,8 +10,8 @@ import {
 } from '../support';
 
 /**
- * What a JSON body may be: UTF-8 text (however the charset is spelled), nested no deeper than the
- * limit. Any other charset is a 415 before the body is parsed, and no refusal quotes the body.
+ * What a JSON body may be: UTF-8 text (however the charset is spelled), nested no deeper and
+ * holding no more members than the limits. Any other charset is a 415 before the body is parsed, and no refusal quotes the body.
  * Checked at auth-service itself and through the gateway, which streams bodies untouched.
  */
 describe('request bodies: UTF-8 JSON only, refusals that quote nothing', () => {
@@ -98,6 +98,22 @@ describe('request bodies: UTF-8 JSON only, refusals that quote nothing', () => {
           body,
           status: 400,
           answer: { statusCode: 400, message: 'Malformed request body' },
+        });
+      }
+    });
+
+    it('refuses a body of thousands of members before validating it (whose cost grows faster than the body)', async () => {
+      const wide = {
+        email: user.email,
+        password: 'x'.repeat(12),
+        ...Object.fromEntries(Array.from({ length: 9000 }, (_, i) => [`k${i}`, 1])),
+      };
+      for (const route of ['login', 'register', 'refresh']) {
+        const res = await post(url(), `${prefix}/${route}`, 'application/json', Buffer.from(JSON.stringify(wide)));
+        expect({ route, status: res.status, body: JSON.parse(res.body) }).toEqual({
+          route,
+          status: 400,
+          body: { statusCode: 400, message: 'Malformed request body' },
         });
       }
     });

@@ -18,6 +18,8 @@ export interface HttpAppOptions {
   parseBodies: boolean;
   /** Largest accepted JSON body. */
   bodyLimit?: string;
+  /** Most members and array items a JSON body may hold in all (default 256); a wider one is a 400 before parsing. */
+  bodyMaxMembers?: number;
   /** HSTS max-age sent on every response; 0 (the default) sends no HSTS header. */
   hstsMaxAgeSeconds?: number;
   /** Path of the app's HTML page (Swagger UI), which gets a content security policy it can run under. */
@@ -41,7 +43,7 @@ export function configureHttpApp(app: INestApplication, options: HttpAppOptions)
   app.use(securityHeaders({ hstsMaxAgeSeconds: options.hstsMaxAgeSeconds ?? 0, htmlPath: options.htmlPath }));
   applyTrustedProxies(app, options.trustedProxies);
   if (options.gatewayTrust) trustGatewaySignatures(app, options.gatewayTrust);
-  if (options.parseBodies) useJsonBodyParser(express, options.bodyLimit ?? '100kb');
+  if (options.parseBodies) useJsonBodyParser(express, options.bodyLimit ?? '100kb', options.bodyMaxMembers);
   app.useGlobalPipes(
     new ValidationPipe({
       whitelist: true,

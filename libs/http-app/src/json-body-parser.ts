@@ -1,7 +1,7 @@
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { NextFunction, Request, Response } from 'express';
 
-import { exceedsJsonDepth } from './json-depth';
+import { jsonShapeRefusal, MAX_JSON_MEMBERS } from './json-shape';
 import { RequestBodyError } from './request-body-error';
 
 /**
@@ -11,20 +11,21 @@ import { RequestBodyError } from './request-body-error';
 const UTF8 = 'utf-8';
 
 /**
- * Parses `application/json` bodies of UTF-8 text only, no deeper than {@link exceedsJsonDepth}
- * allows, and turns every refusal into a {@link RequestBodyError} that quotes nothing of the body.
+ * Parses `application/json` bodies of UTF-8 text only, no deeper and no wider than
+ * {@link jsonShapeRefusal} allows, and turns every refusal into a {@link RequestBodyError} that quotes nothing of the body.
  *
  * Any other charset body-parser would decode (utf-16le/be, utf-7, ...) is a 415: the depth check
  * counts bracket bytes, which is only the text's own count in UTF-8, and no client of these APIs
  * needs another charset. The check runs in `verify`, which sees exactly the charset body-parser is
  * about to decode with, after any Content-Encoding has been undone.
  */
-export function useJsonBodyParser(app: NestExpressApplication, limit: string): void {
+export function useJsonBodyParser(app: NestExpressApplication, limit: string, maxMembers = MAX_JSON_MEMBERS): void {
   app.useBodyParser('json', {
     limit,
     verify: (_req: unknown, _res: unknown, buf: Buffer, encoding: string | null) => {
       if (encoding !== UTF8) throw new RequestBodyError(415, 'charset.unsupported');
-      if (exceedsJsonDepth(buf)) throw new RequestBodyError(400, 'entity.too.deep');
+      const refusal = jsonShapeRefusal(buf, undefined, maxMembers);
+      if (refusal !== undefined) throw new RequestBodyError(400, refusal);
     },
   });
   // Right behind the parser, so it sees the parser's errors only: a client's mistake (4xx, with a

@@ -206,6 +206,18 @@ describe.each(STORES)('LockoutGuard on a login route (%s)', (_name, store) => {
     emit.mockRestore();
   });
 
+  it('keeps at most 512 characters of a client-sent user agent with its attempts and their events', async () => {
+    const email = 'ursula@example.com';
+    const userAgent = `Mozilla/5.0 ${'x'.repeat(15_000)}`;
+    const emit = jest.spyOn(t.events, 'emit');
+    for (let i = 0; i < 5; i++) expect((await t.login(email, WRONG, '10.0.8.1', '/login', userAgent)).status).toBe(401);
+    expect((await t.login(email, TEST_PASSWORD, '10.0.8.1', '/login', userAgent)).status).toBe(429);
+    const reported = emit.mock.calls.flatMap(([event]) => (event.pseudonymous?.userAgent !== undefined ? [event] : []));
+    emit.mockRestore();
+    expect(reported.map((event) => event.type)).toContain('login_locked_out');
+    for (const event of reported) expect(event.pseudonymous?.userAgent).toBe(userAgent.slice(0, 512));
+  });
+
   it('admin unlock clears every lock, count and backoff level; login works at once', async () => {
     const email = ' Ivan@Example.com'; // normalised like the login route does
     const emit = jest.spyOn(t.events, 'emit');

@@ -10,6 +10,9 @@ import { LockoutMetrics } from './lockout.metrics';
 import { LockoutNotifier, notificationFailure } from './lockout.notifier';
 import { LockoutStore, type LockoutRule } from './lockout.store';
 
+/** The longest user agent kept with a reservation and its events (real ones are under 300 characters). */
+export const MAX_USER_AGENT_LENGTH = 512;
+
 /** How long a shutdown waits for lock emails still being sent. */
 const NOTIFICATION_SHUTDOWN_WAIT_MS = 5_000;
 
@@ -45,8 +48,11 @@ export class LockoutService implements OnApplicationShutdown {
    * Checks every applying lock and, if none applies, counts the attempt as a pending failure.
    * Used by {@link LockoutGuard}; call it yourself only for non-HTTP logins.
    */
-  async reserve(email: string, ip: string, userAgent?: string): Promise<LockoutDecision> {
+  async reserve(email: string, ip: string, rawUserAgent?: string): Promise<LockoutDecision> {
     const normalized = normalizeLoginEmail(email);
+    // Kept with the reservation and in its events, which the audit trail may buffer by the thousand
+    // while its database is away: a 16 kB header must not become 16 kB per event.
+    const userAgent = rawUserAgent?.slice(0, MAX_USER_AGENT_LENGTH);
     const outcome = await this.store.reserve(normalized, ip, userAgent);
     if (outcome.allowed) return outcome;
     this.metrics.refused[outcome.rule]++;

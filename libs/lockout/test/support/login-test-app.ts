@@ -87,7 +87,7 @@ export interface LoginTestApp {
   events: SecurityEvents;
   verifications(): number;
   /** `path`: `/login` (throws InvalidCredentialsError) or `/login-reporting` (uses its LoginAttempt). */
-  login(email: string, password: string, ip: string, path?: string): Promise<request.Response>;
+  login(email: string, password: string, ip: string, path?: string, userAgent?: string): Promise<request.Response>;
   close(): Promise<void>;
 }
 
@@ -163,8 +163,8 @@ export async function startLoginTestApp(
     lockout: app.get(LockoutService),
     events: app.get(SecurityEvents),
     verifications: () => checker.verifications,
-    login: (email, password, ip, path = '/login') =>
-      request(server).post(path).set('X-Forwarded-For', ip).set('User-Agent', 'LockoutTest/1.0').send({ email, password }),
+    login: (email, password, ip, path = '/login', userAgent = 'LockoutTest/1.0') =>
+      request(server).post(path).set('X-Forwarded-For', ip).set('User-Agent', userAgent).send({ email, password }),
     async close() {
       await app.close();
       await cleanUp();
