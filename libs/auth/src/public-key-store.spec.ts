@@ -2,7 +2,7 @@ import { generateKeyPairSync, randomUUID, type JsonWebKey, type KeyObject } from
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
-import { Controller, Get, Module, type INestApplication } from '@nestjs/common';
+import { Controller, Get, Logger, Module, type INestApplication } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { Test } from '@nestjs/testing';
 import { sign } from 'jsonwebtoken';
@@ -77,6 +77,37 @@ describe('PublicKeyStore', () => {
       expect(await first).toBeDefined();
       expect(await second).toBeDefined();
     } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
+  it('treats an answer that is no key set as a failed read: logged, the keys held are kept and still republished', async () => {
+    const current = jwk('current');
+    const next = jwk('next');
+    // A 200 JSON answer that is not a JWKS: a wrong JWKS_URL, a proxy's page, a broken deployment.
+    let body: unknown = { keys: [current] };
+    const server = createServer((_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body)));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const warn = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+    try {
+      const jwksUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/.well-known/jwks.json`;
+      const store = new PublicKeyStore({ issuer: 'i', audience: 'a', jwksUrl, jwksRefetchCooldownMs: 0, jwksMaxAgeMs: 60_000 });
+      expect(await store.get('current')).toBeDefined();
+      const version = store.version;
+      for (const notAKeySet of [{ keys: { current } }, { keys: 'current' }, { error: 'not found' }, [current], null]) {
+        body = notAKeySet;
+        warn.mockClear();
+        // The gateway republishes this at /.well-known/jwks.json: it must not turn into a 500.
+        await expect(store.publicJwks()).resolves.toEqual([expect.objectContaining({ kid: 'current' })]);
+        expect(await store.get('current')).toBeDefined();
+        expect(store.version).toBe(version);
+        expect(warn).toHaveBeenCalledWith(expect.stringContaining('could not fetch JWKS'));
+      }
+      // One entry that is not an object costs only that entry, as a malformed key does.
+      body = { keys: [null, current, 'x', next] };
+      expect((await store.publicJwks()).map((k) => (k as { kid: string }).kid)).toEqual(['current', 'next']);
+    } finally {
+      warn.mockRestore();
       await new Promise((resolve) => server.close(resolve));
     }
   });

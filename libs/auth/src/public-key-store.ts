@@ -83,7 +83,12 @@ export class PublicKeyStore {
       try {
         const response = await fetch(this.options.jwksUrl, { signal: AbortSignal.timeout(2000) });
         if (!response.ok) throw new Error(`HTTP ${response.status}`);
-        jwks = ((await response.json()) as Jwks).keys ?? [];
+        const body = (await response.json()) as Jwks | null;
+        // An answer that is no key set (RFC 7517: "keys" is required) is a failed read, the keys held
+        // are kept: not an empty set, which would refuse every token.
+        const keys: unknown = body !== null && typeof body === 'object' ? body.keys : undefined;
+        if (!Array.isArray(keys)) throw new Error('the answer is not a JWKS (no "keys" array)');
+        jwks = keys as JsonWebKey[];
       } catch (error) {
         this.logger.warn(`could not fetch JWKS from ${this.options.jwksUrl}: ${error instanceof Error ? error.message : String(error)}`);
         return;
@@ -92,6 +97,8 @@ export class PublicKeyStore {
     const next = new Map<string, KeyObject>();
     const published: JsonWebKey[] = [];
     for (const jwk of jwks) {
+      // An entry that is not an object costs only itself, like a malformed key.
+      if (jwk === null || typeof jwk !== 'object') continue;
       const { kid, kty, crv, use, x, y } = jwk as JsonWebKey & { kid?: string; use?: string };
       if (!kid || kty !== 'EC' || crv !== 'P-256' || (use !== undefined && use !== 'sig') || next.has(kid)) continue;
       try {
