@@ -1,7 +1,7 @@
 import Redis, { ReplyError } from 'ioredis';
 
 import { DependencyUnavailableError } from '@nest-hardening/errors';
-import { freePort } from '@nest-hardening/testing';
+import { freePort, startRedisServer } from '@nest-hardening/testing';
 
 import { redisCall, redisFailure } from './redis-failure';
 import { RedisScript } from './redis-script';
@@ -40,6 +40,26 @@ describe('Redis failures', () => {
     }
     const bug = reply("ERR wrong number of arguments for 'evalsha' command");
     expect(redisFailure(bug)).toBe(bug);
+  });
+
+  it('treats a full Redis (maxmemory reached, noeviction) as an outage (503), for commands and scripts alike', async () => {
+    // docs/capacity.md recommends noeviction: a full server refuses writes with OOM until memory is
+    // freed or added, which is the dependency being unavailable, not a bug in the command.
+    const server = await startRedisServer(['--maxmemory', '2mb', '--maxmemory-policy', 'noeviction']);
+    const full = new Redis({ host: '127.0.0.1', port: server.port, maxRetriesPerRequest: 0 });
+    try {
+      const filler = 'x'.repeat(64 * 1024);
+      let refusal: unknown;
+      for (let i = 0; i < 200 && refusal === undefined; i++)
+        await full.set(`fill:${i}`, filler).catch((error: unknown) => (refusal = error));
+      expect((refusal as Error).message).toMatch(/^OOM /);
+      expect(await redisCall(full.set('k', filler)).catch((error: unknown) => error)).toBeInstanceOf(DependencyUnavailableError);
+      const write = new RedisScript('write', "return redis.call('SET', KEYS[1], ARGV[1])");
+      expect(await write.run(full, ['k'], [filler]).catch((error: unknown) => error)).toBeInstanceOf(DependencyUnavailableError);
+    } finally {
+      full.disconnect();
+      await server.stop();
+    }
   });
 
   it('turns a server that cannot be reached into DependencyUnavailableError (503)', async () => {

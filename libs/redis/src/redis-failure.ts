@@ -5,8 +5,11 @@ import { DependencyUnavailableError } from '@nest-hardening/errors';
 // ioredis types its re-export of redis-errors' class as `any`.
 const ReplyError = ReplyErrorValue as new (...args: never[]) => Error;
 
-/** Error replies that mean "not now" (a failover, a restart, a busy script), not a wrong command. */
-const TRANSIENT_REPLIES = new Set(['CLUSTERDOWN', 'LOADING', 'MASTERDOWN', 'READONLY', 'TRYAGAIN', 'BUSY']);
+/**
+ * Error replies that mean "not now" (a failover, a restart, a busy script, a server full under
+ * `noeviction` until memory is freed or added), not a wrong command.
+ */
+const TRANSIENT_REPLIES = new Set(['CLUSTERDOWN', 'LOADING', 'MASTERDOWN', 'READONLY', 'TRYAGAIN', 'BUSY', 'OOM']);
 
 /**
  * A script that touched a key of a slot being moved to another Cluster node (a key it computes
