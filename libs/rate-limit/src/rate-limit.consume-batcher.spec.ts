@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 
-import { createRedisClient, observeRedisScripts } from '@nest-hardening/redis';
+import { createRedisClient, observeRedisScripts, type ScriptDeadlines } from '@nest-hardening/redis';
 import { createTestRedis, fuzzParameters, holdScriptCalls, type TestRedis } from '@nest-hardening/testing';
 
 import { ConsumeBatcher } from './rate-limit.consume-batcher';
@@ -92,6 +92,21 @@ describe('ConsumeBatcher (real Redis)', () => {
     );
     expect(calls).toBe(1);
     expect(decisions.every((d) => d.admitted && d.outcomes[0].count === 1)).toBe(true);
+  });
+
+  it('sends a call once more when Redis judged it late while its caller still waited (a clock step): charged once', async () => {
+    const batcher = new ConsumeBatcher(redis.client);
+    // The last reading of Redis's clock is a minute behind it, as after Redis's clock stepped forward.
+    const [seconds] = await redis.client.time();
+    (batcher as unknown as { deadlines: ScriptDeadlines }).deadlines.observe('', (Number(seconds) - 60) * 1000, performance.now());
+    const c = charge('user:clock-step', 'general', 100);
+    const decision = await batcher.consume(-1, [c], 1);
+    expect(calls).toBe(2);
+    expect(decision.admitted && decision.outcomes[0].count).toBe(1);
+    expect(await redis.client.get(rateLimitKeys(c.tracker, c.policy).counter)).toBe('1');
+    // The late reply's reading is the one used next: one call again.
+    await batcher.consume(-1, [c], 1);
+    expect(calls).toBe(3);
   });
 
   it('decides a batch in arrival order, each request on its own: exactly the limit is admitted', async () => {

@@ -1,4 +1,4 @@
-import type { RedisClient } from '@nest-hardening/redis';
+import { ScriptDeadlines, type RedisClient } from '@nest-hardening/redis';
 
 import { rateLimitKeys, windowOf } from './rate-limit.keys';
 import type { RateLimitCharge, RateLimitDecision, RateLimitOutcome } from './rate-limit.store.interface';
@@ -28,8 +28,19 @@ interface WindowEntry {
   kinds: ChargeKind[];
 }
 
-/** The consume script's reply: four numbers per window, then the verdicts ("1" or "0" per request). */
+/**
+ * The consume script's reply: four numbers per window, the verdicts ("1" or "0" per request) and
+ * Redis's time; or `['late', time]` when Redis ran the call after its deadline (nothing changed).
+ */
 type ConsumeReply = (number | string)[];
+
+/** A call Redis ran after its deadline twice in a row: decided without Redis, like a timeout. */
+export class ConsumeCallLateError extends Error {
+  constructor() {
+    super('Redis ran the rate-limit call after its deadline');
+    this.name = 'ConsumeCallLateError';
+  }
+}
 const ONE = '1'.charCodeAt(0);
 
 /** Requests per script call: bounds how long one call keeps Redis busy (the script decides each in Lua). */
@@ -54,10 +65,14 @@ export class ConsumeBatcher {
    */
   private queues = new Map<number, PendingConsume[]>();
 
+  private readonly deadlines: ScriptDeadlines;
+
   constructor(
     private readonly redis: RedisClient,
     private readonly maxRequestsPerCall = MAX_REQUESTS_PER_CONSUME_CALL,
-  ) {}
+  ) {
+    this.deadlines = new ScriptDeadlines(redis);
+  }
 
   /** Slots with a call in flight, by number of calls: their next requests wait for it to return. */
   private readonly busy = new Map<number, number>();
@@ -95,7 +110,7 @@ export class ConsumeBatcher {
   private send(slot: number, queue: readonly PendingConsume[]): void {
     for (let start = 0; start < queue.length; start += this.maxRequestsPerCall) {
       this.busy.set(slot, (this.busy.get(slot) ?? 0) + 1);
-      void this.call(queue.slice(start, start + this.maxRequestsPerCall)).finally(() => this.release(slot));
+      void this.call(slot, queue.slice(start, start + this.maxRequestsPerCall)).finally(() => this.release(slot));
     }
   }
 
@@ -123,7 +138,7 @@ export class ConsumeBatcher {
     this.send(slot, queue);
   }
 
-  private async call(batch: readonly PendingConsume[]): Promise<void> {
+  private async call(slot: number, batch: readonly PendingConsume[]): Promise<void> {
     // Each window's keys are sent once per call, and each charge kind (window, limit, length) once:
     // a request carries only its cost and kind indexes. Looked up by policy, then tracker, so the
     // keys are built once per window, not once per request.
@@ -162,12 +177,28 @@ export class ConsumeBatcher {
 
     let reply: ConsumeReply;
     try {
-      reply = await CONSUME_RATE_LIMIT_SCRIPT.run<ConsumeReply>(this.redis, keys, [numbers]);
+      reply = await this.run(slot, keys, numbers);
     } catch (error) {
       for (const pending of batch) pending.reject(error);
       return;
     }
     this.settle(batch, chargeKinds, keys.length / 2, reply);
+  }
+
+  /**
+   * Sends one call with its deadline. A `late` reply that still arrives found its caller waiting:
+   * the deadline was wrong (Redis's clock stepped forward, or the slot moved to another node), so
+   * the call, which changed nothing, goes once more with the clock just read.
+   */
+  private async run(slot: number, keys: string[], numbers: string): Promise<ConsumeReply> {
+    const node = this.deadlines.nodeOf(slot);
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const sentAt = performance.now();
+      const reply = await CONSUME_RATE_LIMIT_SCRIPT.run<ConsumeReply>(this.redis, keys, [numbers, this.deadlines.deadline(node, sentAt)]);
+      this.deadlines.observe(node, reply[reply.length - 1] as number, sentAt);
+      if (reply[0] !== 'late') return reply;
+    }
+    throw new ConsumeCallLateError();
   }
 
   /**

@@ -116,4 +116,29 @@ describe('Rate limiting while Redis is down (own redis-server)', () => {
       server.resume();
     }
   }, 5_000);
+
+  it('does not charge a budget for a request it answered 503 while Redis was too slow to reply', async () => {
+    const ip = '203.0.113.6';
+    const counters = ['auth', 'general'].map((policy) => `outage:${rateLimitKeys(`ip:${ip}`, policy).counter}`);
+    // Any earlier call has read Redis's clock (a process's very first call has no deadline).
+    await http().get('/a').set('X-Forwarded-For', '203.0.113.7').expect(200);
+    server.pause();
+    try {
+      // Redis is slow, not down: the script is on the wire, the 300 ms timeout answers the client.
+      await http().post('/login').set('X-Forwarded-For', ip).expect(503);
+    } finally {
+      server.resume();
+    }
+    const raw = new Redis(server.url);
+    try {
+      // The timed-out script runs once Redis catches up, after its deadline: it must change nothing.
+      await new Promise((r) => setTimeout(r, 200));
+      expect(await raw.mget(...counters)).toEqual([null, null]);
+      // And limiting goes on as before: the login is charged once Redis answers in time.
+      await http().post('/login').set('X-Forwarded-For', ip).expect(201);
+      expect(await raw.mget(...counters)).toEqual(['1', '1']);
+    } finally {
+      raw.disconnect();
+    }
+  }, 5_000);
 });

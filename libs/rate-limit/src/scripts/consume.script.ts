@@ -20,12 +20,16 @@ import { RedisScript } from '@nest-hardening/redis';
  *       end, each request in order: cost (hits it spends, >= 1), number of policies n, then n
  *       charge-kind indexes (1-based). One argument, not one per number: ioredis flattens, converts
  *       and frames each argument it sends, so one string is cheaper on the hot path.
+ * ARGV[2]: the deadline, in Redis milliseconds (`ScriptDeadlines`), or 0 for none. A call Redis runs
+ *       after it changes nothing and returns `{'late', now}`: its caller has stopped waiting (the
+ *       command timeout answered it), so charging it would spend a budget on a request that was
+ *       already answered without Redis.
  * Returns: for each pair, in KEYS order: hits before the call, ms until the window resets (meaningless
  *       when hits are 0: the window starts with its first admitted hit), 1 when this call set the
  *       "denial reported" marker (its first denial of the window, or the start of a block), else 0,
  *       and the ms left of a block in force when the call began (0: none); then one string with a
- *       verdict per request, "1" admitted or "0" refused. The caller replays the counts from these:
- *       they follow from the verdicts alone (`ConsumeBatcher`).
+ *       verdict per request, "1" admitted or "0" refused; then Redis's time (ms). The caller replays
+ *       the counts from these: they follow from the verdicts alone (`ConsumeBatcher`).
  * Invariant: all-or-nothing per request. If any of its policies would exceed its limit, no counter
  *       changes, so a blocked client cannot keep extending its own count; otherwise every counter
  *       grows by cost. A window starts with the first admitted hit and ends PEXPIRE ms later (fixed
@@ -38,6 +42,11 @@ import { RedisScript } from '@nest-hardening/redis';
 export const CONSUME_RATE_LIMIT_SCRIPT = new RedisScript(
   'rate-limit-consume',
   `
+local clock = redis.call('TIME')
+local now = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000)
+local deadline = tonumber(ARGV[2])
+if deadline > 0 and now > deadline then return { 'late', now } end
+
 local arg = {}
 for number in string.gmatch(ARGV[1], '%S+') do arg[#arg + 1] = tonumber(number) end
 
@@ -145,6 +154,7 @@ for p = 1, #KEYS / 2 do
   result[#result + 1] = blockedAtStart[p] or 0
 end
 result[#result + 1] = table.concat(verdicts)
+result[#result + 1] = now
 return result
 `,
 );
