@@ -210,8 +210,8 @@ describe.each(STORES)('LockoutGuard on a login route (%s)', (_name, store) => {
     const email = 'ursula@example.com';
     const userAgent = `Mozilla/5.0 ${'x'.repeat(15_000)}`;
     const emit = jest.spyOn(t.events, 'emit');
-    for (let i = 0; i < 5; i++) expect((await t.login(email, WRONG, '10.0.8.1', '/login', userAgent)).status).toBe(401);
-    expect((await t.login(email, TEST_PASSWORD, '10.0.8.1', '/login', userAgent)).status).toBe(429);
+    for (let i = 0; i < 5; i++) expect((await t.login(email, WRONG, '10.0.9.41', '/login', userAgent)).status).toBe(401);
+    expect((await t.login(email, TEST_PASSWORD, '10.0.9.41', '/login', userAgent)).status).toBe(429);
     const reported = emit.mock.calls.flatMap(([event]) => (event.pseudonymous?.userAgent !== undefined ? [event] : []));
     emit.mockRestore();
     expect(reported.map((event) => event.type)).toContain('login_locked_out');
