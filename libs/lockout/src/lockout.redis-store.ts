@@ -4,7 +4,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { Cluster } from 'ioredis';
 
 import { rateLimitIpKey } from '@nest-hardening/client-ip';
-import { InjectRedis, redisCall, type RedisClient } from '@nest-hardening/redis';
+import { InjectRedis, redisCall, ScriptDeadlines, type RedisClient } from '@nest-hardening/redis';
 
 import type { ResolvedLockoutOptions } from './lockout-options.interface';
 import type { LockoutReservation } from './lockout-reservation.interface';
@@ -30,7 +30,8 @@ import { RESERVE_LOGIN_SCRIPT } from './scripts/reserve.script';
 import { READ_ADDRESS_STATE_SCRIPT, READ_STATE_SCRIPT, UNLOCK_ACCOUNT_SCRIPT } from './scripts/state.script';
 import { RECORD_SUCCESS_SCRIPT } from './scripts/success.script';
 
-type ReserveReply = [number, number?, string?];
+/** `[1, exempt, now]` reserved, `[0, waitMs, rule, now]` refused (the scripts' doc comments). */
+type ReserveReply = [number, number, string | number, number?];
 
 /**
  * The Redis {@link LockoutStore} (the default), all Redis access of the lockout library: runs the
@@ -45,6 +46,8 @@ type ReserveReply = [number, number?, string?];
 @Injectable()
 export class RedisLockoutStore extends LockoutStore {
   private readonly cluster: boolean;
+  /** Reservations carry a deadline: one Redis runs after its caller gave up (503) changes nothing. */
+  private readonly deadlines: ScriptDeadlines;
 
   constructor(
     @InjectRedis() private readonly redis: RedisClient,
@@ -52,6 +55,7 @@ export class RedisLockoutStore extends LockoutStore {
   ) {
     super();
     this.cluster = redis instanceof Cluster;
+    this.deadlines = ScriptDeadlines.of(redis);
   }
 
   subject(normalizedEmail: string, ip: string): LockoutSubject {
@@ -239,8 +243,9 @@ export class RedisLockoutStore extends LockoutStore {
   }
 
   private reserveInOneStep(k: LockoutKeys, id: string, addressHash: string): Promise<ReserveReply> {
-    return RESERVE_LOGIN_SCRIPT.run<ReserveReply>(
-      this.redis,
+    return this.deadlines.run<ReserveReply>(
+      RESERVE_LOGIN_SCRIPT,
+      '',
       [...this.accountKeys(k), k.ipPending, k.ipFailed, k.ipBlock],
       this.args(id, addressHash),
     );
@@ -253,14 +258,16 @@ export class RedisLockoutStore extends LockoutStore {
    */
   private async reserveInTwoSteps(k: LockoutKeys, id: string, addressHash: string): Promise<ReserveReply> {
     const args = this.args(id, addressHash);
-    const address = await RESERVE_ADDRESS_SCRIPT.run<ReserveReply>(this.redis, [k.ipPending, k.ipFailed, k.ipBlock], args);
+    const addressNode = this.deadlines.nodeOfKey(k.ipPending);
+    const accountNode = this.deadlines.nodeOfKey(k.pairPending);
+    const address = await this.deadlines.run<ReserveReply>(RESERVE_ADDRESS_SCRIPT, addressNode, [k.ipPending, k.ipFailed, k.ipBlock], args);
     if (address[0] !== 1) {
-      const account = await RESERVE_ACCOUNT_SCRIPT.run<ReserveReply>(this.redis, this.accountKeys(k), [...args, 'peek']);
+      const account = await this.deadlines.run<ReserveReply>(RESERVE_ACCOUNT_SCRIPT, accountNode, this.accountKeys(k), [...args, 'peek']);
       return account[0] !== 1 && Number(account[1]) > Number(address[1]) ? account : address;
     }
     let account: ReserveReply;
     try {
-      account = await RESERVE_ACCOUNT_SCRIPT.run<ReserveReply>(this.redis, this.accountKeys(k), [...args, 'reserve']);
+      account = await this.deadlines.run<ReserveReply>(RESERVE_ACCOUNT_SCRIPT, accountNode, this.accountKeys(k), [...args, 'reserve']);
     } catch (error) {
       await this.refundAddress(k, args);
       throw error;

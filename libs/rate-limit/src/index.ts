@@ -2,7 +2,8 @@ export { RATE_LIMIT_POLICIES } from './rate-limit.constants';
 export * from './rate-limit.guard';
 export * from './rate-limit.headers';
 export * from './rate-limit.invalid-policy.error';
-export * from './rate-limit.key-slot';
+// Moved to @nest-hardening/redis; still exported here for code that imported it from this package.
+export { redisKeySlot } from '@nest-hardening/redis';
 export * from './rate-limit.keys';
 export * from './rate-limit.limiter';
 export * from './rate-limit.memory-store';

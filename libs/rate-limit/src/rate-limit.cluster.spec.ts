@@ -1,9 +1,8 @@
 import type { Cluster } from 'ioredis';
 
-import { createRedisClient } from '@nest-hardening/redis';
+import { createRedisClient, redisKeySlot } from '@nest-hardening/redis';
 import { startRedisCluster, type TestRedisCluster } from '@nest-hardening/testing';
 
-import { redisKeySlot } from './rate-limit.key-slot';
 import { rateLimitKeys } from './rate-limit.keys';
 import { RedisRateLimitStore } from './rate-limit.redis-store';
 import { RedisThrottlerStorage } from './redis-throttler-storage';

@@ -34,13 +34,6 @@ interface WindowEntry {
  */
 type ConsumeReply = (number | string)[];
 
-/** A call Redis ran after its deadline twice in a row: decided without Redis, like a timeout. */
-export class ConsumeCallLateError extends Error {
-  constructor() {
-    super('Redis ran the rate-limit call after its deadline');
-    this.name = 'ConsumeCallLateError';
-  }
-}
 const ONE = '1'.charCodeAt(0);
 
 /** Requests per script call: bounds how long one call keeps Redis busy (the script decides each in Lua). */
@@ -71,7 +64,7 @@ export class ConsumeBatcher {
     private readonly redis: RedisClient,
     private readonly maxRequestsPerCall = MAX_REQUESTS_PER_CONSUME_CALL,
   ) {
-    this.deadlines = new ScriptDeadlines(redis);
+    this.deadlines = ScriptDeadlines.of(redis);
   }
 
   /** Slots with a call in flight, by number of calls: their next requests wait for it to return. */
@@ -177,28 +170,12 @@ export class ConsumeBatcher {
 
     let reply: ConsumeReply;
     try {
-      reply = await this.run(slot, keys, numbers);
+      reply = await this.deadlines.run<ConsumeReply>(CONSUME_RATE_LIMIT_SCRIPT, this.deadlines.nodeOf(slot), keys, [numbers]);
     } catch (error) {
       for (const pending of batch) pending.reject(error);
       return;
     }
     this.settle(batch, chargeKinds, keys.length / 2, reply);
-  }
-
-  /**
-   * Sends one call with its deadline. A `late` reply that still arrives found its caller waiting:
-   * the deadline was wrong (Redis's clock stepped forward, or the slot moved to another node), so
-   * the call, which changed nothing, goes once more with the clock just read.
-   */
-  private async run(slot: number, keys: string[], numbers: string): Promise<ConsumeReply> {
-    const node = this.deadlines.nodeOf(slot);
-    for (let attempt = 0; attempt < 2; attempt++) {
-      const sentAt = performance.now();
-      const reply = await CONSUME_RATE_LIMIT_SCRIPT.run<ConsumeReply>(this.redis, keys, [numbers, this.deadlines.deadline(node, sentAt)]);
-      this.deadlines.observe(node, reply[reply.length - 1] as number, sentAt);
-      if (reply[0] !== 'late') return reply;
-    }
-    throw new ConsumeCallLateError();
   }
 
   /**

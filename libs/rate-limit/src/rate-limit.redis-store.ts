@@ -1,9 +1,8 @@
 import { Injectable } from '@nestjs/common';
 
-import { InjectRedis, type RedisClient } from '@nest-hardening/redis';
+import { InjectRedis, redisKeySlot, type RedisClient } from '@nest-hardening/redis';
 
 import { ConsumeBatcher } from './rate-limit.consume-batcher';
-import { redisKeySlot } from './rate-limit.key-slot';
 import { rateLimitKeys, windowOf } from './rate-limit.keys';
 import type { RateLimitCharge, RateLimitDecision, RateLimitOutcome, RateLimitStore } from './rate-limit.store.interface';
 import { MOVE_TO_MALFORMED_SCRIPT } from './scripts/malformed.script';

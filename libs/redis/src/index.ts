@@ -1,4 +1,5 @@
 export * from './inject-redis.decorator';
+export * from './key-slot';
 export * from './redis-client.factory';
 export * from './redis-client.type';
 export * from './redis-script';

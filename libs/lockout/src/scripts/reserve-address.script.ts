@@ -1,4 +1,4 @@
-import { RedisScript } from '@nest-hardening/redis';
+import { RedisScript, SCRIPT_DEADLINE_LUA } from '@nest-hardening/redis';
 
 import { LOCKOUT_LUA_PRELUDE } from './prelude.script';
 import { ADDRESS_CHECK_LUA, ADDRESS_RESERVE_LUA, BIND_ADDRESS_KEYS_LUA, RESERVE_HELPERS_LUA } from './reserve.lua';
@@ -9,17 +9,18 @@ import { ADDRESS_CHECK_LUA, ADDRESS_RESERVE_LUA, BIND_ADDRESS_KEYS_LUA, RESERVE_
  * {@link RESERVE_ACCOUNT_SCRIPT}; when it refuses, the caller releases this reservation.
  *
  * KEYS: 1 ip pending, 2 ip failed, 3 ip block (all `{ip:<ah>}`)
- * ARGV: the common layout of {@link LOCKOUT_LUA_PRELUDE}.
- * Returns: `{1}` when reserved; `{0, waitMs, 'ip'}` when refused.
+ * ARGV: the common layout of {@link LOCKOUT_LUA_PRELUDE}, then 17 the deadline ({@link SCRIPT_DEADLINE_LUA}).
+ * Returns: `{1, now}` when reserved; `{0, waitMs, 'ip', now}` when refused; `{'late', now}`, having
+ *          changed nothing, after the deadline.
  * Invariant: pending + failed of the address window never exceeds ipMax (the check and the
  *            reservation are one step); a refused attempt is not counted and extends nothing.
  */
 export const RESERVE_ADDRESS_SCRIPT = new RedisScript(
   'lockout-reserve-address',
-  `${LOCKOUT_LUA_PRELUDE}${RESERVE_HELPERS_LUA}${BIND_ADDRESS_KEYS_LUA(1)}
+  `${LOCKOUT_LUA_PRELUDE}${SCRIPT_DEADLINE_LUA}${RESERVE_HELPERS_LUA}${BIND_ADDRESS_KEYS_LUA(1)}
 ${ADDRESS_CHECK_LUA}
-if waitMs > 0 then return {0, math.ceil(waitMs), reason} end
+if waitMs > 0 then return {0, math.ceil(waitMs), reason, now} end
 ${ADDRESS_RESERVE_LUA}
-return {1}
+return {1, now}
 `,
 );

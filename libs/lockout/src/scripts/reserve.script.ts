@@ -1,4 +1,4 @@
-import { RedisScript } from '@nest-hardening/redis';
+import { RedisScript, SCRIPT_DEADLINE_LUA } from '@nest-hardening/redis';
 
 import { LOCKOUT_LUA_PRELUDE } from './prelude.script';
 import {
@@ -21,10 +21,10 @@ import {
  * KEYS: 1 pair pending, 2 pair failed, 3 pair lock, 4 pair level, 5 email pending, 6 email streak,
  *       7 email lock, 8 known addresses, 9 seen addresses, 10 legacy address set, 11 pair evicted,
  *       12 unlock generation, 13 ip pending, 14 ip failed, 15 ip block
- * ARGV: the common layout of {@link LOCKOUT_LUA_PRELUDE}.
- * Returns: `{1, exempt}` when reserved (exempt = 1 if the address is known, so not counted against
- *          the account ceiling); `{0, waitMs, reason}` when refused (reason `pair`, `email` or `ip`,
- *          the rule with the latest end).
+ * ARGV: the common layout of {@link LOCKOUT_LUA_PRELUDE}, then 17 the deadline ({@link SCRIPT_DEADLINE_LUA}).
+ * Returns: `{1, exempt, now}` when reserved (exempt = 1 if the address is known, so not counted against
+ *          the account ceiling); `{0, waitMs, reason, now}` when refused (reason `pair`, `email` or `ip`,
+ *          the rule with the latest end); `{'late', now}`, having changed nothing, after the deadline.
  * Invariant: in every window, pending + failed never exceeds its maximum, and for the account,
  *            pending + consecutive failures never exceeds the ceiling (NIST SP 800-63B: at most 100
  *            consecutive failures); a refused attempt is not counted and extends nothing; waitMs is
@@ -32,11 +32,11 @@ import {
  */
 export const RESERVE_LOGIN_SCRIPT = new RedisScript(
   'lockout-reserve',
-  `${LOCKOUT_LUA_PRELUDE}${RESERVE_HELPERS_LUA}${BIND_ACCOUNT_KEYS_LUA}${BIND_ADDRESS_KEYS_LUA(13)}
+  `${LOCKOUT_LUA_PRELUDE}${SCRIPT_DEADLINE_LUA}${RESERVE_HELPERS_LUA}${BIND_ACCOUNT_KEYS_LUA}${BIND_ADDRESS_KEYS_LUA(13)}
 ${ADDRESS_CHECK_LUA}${ACCOUNT_CHECK_LUA}
-if waitMs > 0 then return {0, math.ceil(waitMs), reason} end
+if waitMs > 0 then return {0, math.ceil(waitMs), reason, now} end
 ${ACCOUNT_RESERVE_LUA}${ADDRESS_RESERVE_LUA}
-if exempt then return {1, 1} end
-return {1, 0}
+if exempt then return {1, 1, now} end
+return {1, 0, now}
 `,
 );

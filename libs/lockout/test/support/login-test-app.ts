@@ -102,6 +102,8 @@ export async function startLoginTestApp(
   {
     keyPrefix = uniqueKeyPrefix('lockout'),
     clusterNodes,
+    redisUrl = TEST_REDIS_URL,
+    commandTimeoutMs = 2000,
     controllers = [],
     providers = [],
     ...options
@@ -109,6 +111,9 @@ export async function startLoginTestApp(
     keySecret?: string;
     keyPrefix?: string;
     clusterNodes?: string[];
+    /** A Redis of the test's own (default: the shared test Redis), and its client's command timeout. */
+    redisUrl?: string;
+    commandTimeoutMs?: number;
     /** More routes and providers beside the login routes (wiring tests). */
     controllers?: Type<unknown>[];
     providers?: Provider[];
@@ -132,10 +137,10 @@ export async function startLoginTestApp(
       ...(onRedis
         ? [
             RedisModule.forRoot({
-              url: TEST_REDIS_URL,
+              url: redisUrl,
               clusterNodes,
               keyPrefix,
-              commandTimeoutMs: 2000,
+              commandTimeoutMs,
               connectionName: 'lockout-test',
               isGlobal: true,
             }),

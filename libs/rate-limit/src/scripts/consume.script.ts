@@ -1,4 +1,4 @@
-import { RedisScript } from '@nest-hardening/redis';
+import { RedisScript, SCRIPT_DEADLINE_LUA } from '@nest-hardening/redis';
 
 /**
  * Checks and charges the fixed-window policies of one or more requests in one atomic step. The
@@ -44,9 +44,7 @@ export const CONSUME_RATE_LIMIT_SCRIPT = new RedisScript(
   `
 local clock = redis.call('TIME')
 local now = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000)
-local deadline = tonumber(ARGV[2])
-if deadline > 0 and now > deadline then return { 'late', now } end
-
+${SCRIPT_DEADLINE_LUA}
 local arg = {}
 for number in string.gmatch(ARGV[1], '%S+') do arg[#arg + 1] = tonumber(number) end
 
