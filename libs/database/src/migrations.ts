@@ -31,7 +31,10 @@ export async function ensureDatabase(url: string): Promise<void> {
     if (exists.rowCount === 0) {
       // Identifiers cannot be bound as parameters; quote it the way Postgres does.
       await client.query(`CREATE DATABASE "${name.replace(/"/g, '""')}"`).catch((error: { code?: string }) => {
-        if (error.code !== '42P04') throw error; // created concurrently by another process
+        // Created concurrently by another process (both services starting on a new database): 42P04
+        // if it was created before this statement began, a unique violation of pg_database's name
+        // index if both statements ran at once.
+        if (error.code !== '42P04' && error.code !== '23505') throw error;
       });
     }
   } finally {
