@@ -11,8 +11,10 @@ export interface DatabaseModuleOptions {
   /**
    * A query not answered within this time fails, answered 503 (default 5000 ms), and its connection
    * is closed: a Postgres that stops answering (partition, frozen host) must not hold requests and
-   * pooled connections forever. Client-side only; for a server-side limit on lock waits, set
-   * `statement_timeout` on the role (a startup parameter would be refused by PgBouncer).
+   * pooled connections forever. The statement is cancelled on the server as it is given up (a
+   * CancelRequest), so a write answered 503 is not applied when a lock it waited for is released.
+   * For a server-side limit on lock waits as well, set `statement_timeout` on the role (a startup
+   * parameter would be refused by PgBouncer).
    */
   queryTimeoutMs?: number;
 }
