@@ -1,8 +1,10 @@
-import { Module } from '@nestjs/common';
-import { getOptionsToken, getStorageToken, type ThrottlerModuleOptions } from '@nestjs/throttler';
+import { Module, type ExecutionContext } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import { getOptionsToken, getStorageToken, type ThrottlerModuleOptions, type ThrottlerOptions } from '@nestjs/throttler';
 
-import { RATE_LIMIT_POLICIES } from './rate-limit.constants';
+import { RATE_LIMIT_POLICIES, RATE_LIMIT_POLICIES_METADATA, SKIP_RATE_LIMIT_METADATA } from './rate-limit.constants';
 import { RateLimitGuard } from './rate-limit.guard';
+import { GLOBAL_TRACKER } from './rate-limit.keys';
 import { RateLimiter } from './rate-limit.limiter';
 import { RateLimitMetrics } from './rate-limit.metrics';
 import { ConfigurableModuleClass, RATE_LIMIT_MODULE_OPTIONS, type RateLimitModuleOptions } from './rate-limit.module-definition';
@@ -22,6 +24,31 @@ import { rateLimitStoreProvider, throttlerStorageProvider } from './rate-limit.s
  * @example
  * RateLimitModule.forRoot({ overrides: { general: { limit: config.RATE_LIMIT_GENERAL } }, ipCeiling: false })
  */
+const reflector = new Reflector();
+
+/**
+ * A policy as a stock throttler. The stock guard applies every throttler to every route, so the
+ * route's decorators decide here what they decide for `RateLimitGuard`: an opt-in policy (`auth`,
+ * 5 / 15 min) counts only on routes marked `@RateLimitPolicy(name)`, `@SkipRateLimit()` skips all,
+ * and a `global` policy is one budget for every client.
+ */
+function stockThrottlerOf(policy: RateLimitPolicyDefinition): ThrottlerOptions {
+  const skipIf = (context: ExecutionContext): boolean => {
+    const targets = [context.getHandler(), context.getClass()];
+    if (reflector.getAllAndOverride<boolean>(SKIP_RATE_LIMIT_METADATA, targets)) return true;
+    if (policy.scope !== 'opt-in') return false;
+    return !(reflector.getAllAndMerge<string[]>(RATE_LIMIT_POLICIES_METADATA, targets) ?? []).includes(policy.name);
+  };
+  return {
+    name: policy.name,
+    limit: policy.limit,
+    ttl: policy.ttlMs,
+    blockDuration: policy.blockMs,
+    skipIf,
+    ...(policy.tracker === 'global' ? { getTracker: () => GLOBAL_TRACKER } : {}),
+  };
+}
+
 @Module({
   providers: [
     {
@@ -33,12 +60,7 @@ import { rateLimitStoreProvider, throttlerStorageProvider } from './rate-limit.s
       provide: getOptionsToken(),
       inject: [RATE_LIMIT_POLICIES],
       useFactory: (policies: readonly RateLimitPolicyDefinition[]): ThrottlerModuleOptions => ({
-        throttlers: policies.map((policy) => ({
-          name: policy.name,
-          limit: policy.limit,
-          ttl: policy.ttlMs,
-          blockDuration: policy.blockMs,
-        })),
+        throttlers: policies.map(stockThrottlerOf),
       }),
     },
     rateLimitStoreProvider,
