@@ -4,7 +4,7 @@ import type { Role } from '@nest-hardening/auth';
 import { SecurityEvents } from '@nest-hardening/security-events';
 
 import { RefreshMetrics } from './refresh-metrics';
-import { RefreshTokenCodec } from './refresh-token.codec';
+import { isRefreshTokenUserId, RefreshTokenCodec } from './refresh-token.codec';
 import { SessionFingerprinter } from './session-fingerprint';
 import type { ClientContext, IssuedSession } from './session.interface';
 import { SessionStore } from './session.store';
@@ -12,6 +12,15 @@ import { InvalidRefreshTokenError } from './sessions.errors';
 import { SESSIONS_MODULE_OPTIONS, type SessionsModuleOptions } from './sessions.module-definition';
 
 export type RefreshOutcome = 'rotated' | 'grace';
+
+/** Secrets shorter than this are refused at start-up: an empty HMAC key would make refresh tokens forgeable. */
+const MIN_SECRET_LENGTH = 32;
+
+function requireSecret(name: string, value: unknown): void {
+  if (typeof value !== 'string' || value.length < MIN_SECRET_LENGTH) {
+    throw new Error(`SessionsModule: ${name} must be at least ${MIN_SECRET_LENGTH} characters`);
+  }
+}
 
 /**
  * Issues sessions at login and rotates their refresh tokens (RFC 9700 section 4.14.2): every
@@ -29,6 +38,10 @@ export class RefreshRotationService {
     private readonly events: SecurityEvents,
     private readonly metrics: RefreshMetrics,
   ) {
+    requireSecret('refreshTokenSecret', options.refreshTokenSecret);
+    requireSecret('fingerprintSecret', options.fingerprintSecret);
+    if (options.previousRefreshTokenSecret !== undefined) requireSecret('previousRefreshTokenSecret', options.previousRefreshTokenSecret);
+    if (options.previousFingerprintSecret !== undefined) requireSecret('previousFingerprintSecret', options.previousFingerprintSecret);
     this.codec = new RefreshTokenCodec(options.refreshTokenSecret, options.previousRefreshTokenSecret);
     this.fingerprinter = new SessionFingerprinter(
       options.fingerprintSecret,
@@ -45,6 +58,11 @@ export class RefreshRotationService {
    * {@link StaleAuthorizationError} is thrown.
    */
   async issue(userId: string, role: Role, client: ClientContext, authVersion: number): Promise<IssuedSession> {
+    // Checked before anything is stored: a session whose refresh token can never be read back would
+    // be live, listed and counted against the cap, and its user logged out at the first refresh.
+    if (!isRefreshTokenUserId(userId)) {
+      throw new Error('RefreshRotationService.issue: userId must be a lower-case UUID (the form refresh tokens carry)');
+    }
     const { session, evicted } = await this.store.create({
       userId,
       role,

@@ -7,6 +7,13 @@ export interface RefreshTokenParts {
   generation: number;
 }
 
+const USER_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/** Whether a user id fits in a refresh token: a lower-case UUID, as `decode` reads it back. */
+export function isRefreshTokenUserId(userId: unknown): userId is string {
+  return typeof userId === 'string' && USER_ID.test(userId);
+}
+
 const FORMAT =
   /^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\.([A-Za-z0-9_-]{22})\.(0|[1-9][0-9]{0,8})\.([A-Za-z0-9_-]{43})$/;
 
