@@ -14,7 +14,7 @@ import { isCountableEmail } from './lockout.email';
 import { RESOLVED_LOCKOUT_OPTIONS } from './lockout.module-definition';
 import { LockoutService } from './lockout.service';
 import { setLoginAttempt } from './login-attempt.decorator';
-import { setLoginReservation } from './login-reservation';
+import { markLoginUncounted, setLoginReservation } from './login-reservation';
 
 /**
  * Reserves a password attempt in one atomic step before the handler checks the password, or
@@ -40,8 +40,12 @@ export class LockoutGuard implements CanActivate {
     const req = context.switchToHttp().getRequest<Request>();
     const source = this.reflector.get<LockoutSubjectSource | undefined>(LOCKOUT_SUBJECT_SOURCE, context.getHandler());
     const email = source === 'current-user' ? await this.getAccountEmail(req) : this.getEmail(req);
-    // No usable email: nothing to count; the route's validation answers 400.
-    if (email === undefined) return true;
+    // No usable email: nothing to count; the route's validation answers 400. Should the handler
+    // accept the login anyway, the settlement interceptor refuses it (see isLoginUncounted).
+    if (email === undefined) {
+      if (source !== 'current-user') markLoginUncounted(req);
+      return true;
+    }
 
     let decision;
     try {
