@@ -71,6 +71,10 @@ export const ipList = (fallback: string) =>
           if (PROXY_KEYWORDS.has(item)) return true;
           const [addr, bits, extra] = item.split('/');
           if (extra !== undefined || isIP(addr) === 0) return false;
+          // A zone id as proxy-addr (ipaddr.js) reads it: letters and digits only, where Node's isIP
+          // also takes '-', '.' and ':' (eth-0, en0.100), which made Express throw at start-up.
+          const zone = addr.indexOf('%');
+          if (zone !== -1 && !/^[0-9a-z]+$/i.test(addr.slice(zone + 1))) return false;
           if (bits === undefined) return true;
           // As proxy-addr (Express) reads a prefix: decimal digits only, and never 0, which would
           // trust every peer; anything else makes Express throw at start-up.

@@ -43,9 +43,18 @@ describe('parseConfig', () => {
     },
   );
 
+  // Node's isIP takes any zone id after '%', proxy-addr (ipaddr.js) only letters and digits: an
+  // interface name such as eth-0 or a VLAN's en0.100 made Express throw at start-up, unnamed.
+  it.each(['fe80::1%eth-0', 'fe80::1%en0.100', 'fe80::%br-lan/64'])(
+    'refuses the proxy entry %s, whose zone id Express cannot read, naming TRUSTED_PROXIES',
+    (entry) => {
+      expect(() => parseConfig('app', schema, { TRUSTED_PROXIES: `192.0.2.1,${entry}` })).toThrow(/TRUSTED_PROXIES: /);
+    },
+  );
+
   it('accepts every proxy entry it lets through in Express', () => {
     const { TRUSTED_PROXIES } = parseConfig('app', schema, {
-      TRUSTED_PROXIES: '10.0.0.0/8,10.0.0.0/08,192.0.2.1/32,::1/128,fe80::/10,loopback',
+      TRUSTED_PROXIES: '10.0.0.0/8,10.0.0.0/08,192.0.2.1/32,::1/128,fe80::/10,fe80::1%eth0,fe80::%Wlan0/64,loopback',
     });
     expect(() => express().set('trust proxy', TRUSTED_PROXIES)).not.toThrow();
   });

@@ -32,6 +32,21 @@ describe('jsonShapeRefusal: members', () => {
     expect(jsonShapeRefusal(Buffer.from(JSON.stringify({ a: Array(200).fill(0), b: Array(200).fill(0) })))).toBe('entity.too.wide');
   });
 
+  it('counts the first member or item of every container too, not only the separators', () => {
+    // docs/routes.md: "256 members and array items in all". 200 members each holding an object of
+    // one member are 400 members in all, with only 199 commas between them.
+    const nested = Object.fromEntries(Array.from({ length: 200 }, (_, i) => [`k${i}`, { v: i }]));
+    expect(jsonShapeRefusal(Buffer.from(JSON.stringify(nested)))).toBe('entity.too.wide');
+    // Up to 32 levels of one-member containers behind each comma: thousands of members in all.
+    const chain = (levels: number): unknown => (levels === 0 ? 1 : { a: chain(levels - 1) });
+    expect(jsonShapeRefusal(Buffer.from(JSON.stringify(Array.from({ length: 100 }, () => chain(30)))))).toBe('entity.too.wide');
+    // Empty containers hold nothing, and white space changes nothing.
+    expect(jsonShapeRefusal(Buffer.from(`[${Array(256).fill('{ }').join(', ')}]`))).toBeUndefined();
+    expect(jsonShapeRefusal(Buffer.from(`[${Array(257).fill('[ ]').join(' ,')}]`))).toBe('entity.too.wide');
+    expect(jsonShapeRefusal(Buffer.from(` { "a" : [ 1 , 2 ] , "b" : { "c" : "d" } } `), undefined, 5)).toBeUndefined();
+    expect(jsonShapeRefusal(Buffer.from(` { "a" : [ 1 , 2 ] , "b" : { "c" : "d" } } `), undefined, 4)).toBe('entity.too.wide');
+  });
+
   it('does not count commas inside strings', () => {
     expect(jsonShapeRefusal(Buffer.from(JSON.stringify({ password: ','.repeat(10_000) })))).toBeUndefined();
     expect(jsonShapeRefusal(Buffer.from(JSON.stringify({ password: `\\"${','.repeat(10_000)}` })))).toBeUndefined();
