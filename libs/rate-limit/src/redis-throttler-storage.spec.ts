@@ -1,7 +1,9 @@
 import { ThrottlerStorageService } from '@nestjs/throttler';
 import fc from 'fast-check';
+import { Redis } from 'ioredis';
 
-import { createTestRedis, fuzzParameters, type TestRedis } from '@nest-hardening/testing';
+import { DependencyUnavailableError } from '@nest-hardening/errors';
+import { createTestRedis, fuzzParameters, startRedisServer, type TestRedis } from '@nest-hardening/testing';
 
 import { throttlerStorageKeys } from './rate-limit.keys';
 import { RedisThrottlerStorage } from './redis-throttler-storage';
@@ -131,5 +133,31 @@ describe('RedisThrottlerStorage against the stock ThrottlerStorageService (real 
     await ours.increment('blocked', 200, 0, 60_000, 'default');
     const blocked = throttlerStorageKeys(keyPrefix, 'blocked', 'default');
     expect(await redis.client.pttl(blocked.record)).toBeGreaterThan(59_000);
+  });
+});
+
+describe('RedisThrottlerStorage while Redis stalls past the command timeout (own redis-server)', () => {
+  it('does not count a hit whose increment timed out and that Redis ran afterwards', async () => {
+    const server = await startRedisServer();
+    const redis = new Redis(server.url, { commandTimeout: 300, maxRetriesPerRequest: 0 });
+    try {
+      const storage = new RedisThrottlerStorage(redis);
+      // A first call reads Redis's clock (a process's very first call carries no deadline).
+      expect((await storage.increment('stalled', 60_000, 10, 0, 'default')).totalHits).toBe(1);
+      server.pause();
+      try {
+        await expect(storage.increment('stalled', 60_000, 10, 0, 'default')).rejects.toBeInstanceOf(DependencyUnavailableError);
+        // The stall outlasts the timeout (a deadline errs late by the last call's send-to-run delay).
+        await sleep(100);
+      } finally {
+        server.resume();
+      }
+      await sleep(200); // Redis runs the timed-out call now, after its deadline
+      // The stock guard answered that request with an error: it is not a hit.
+      expect((await storage.increment('stalled', 60_000, 10, 0, 'default')).totalHits).toBe(2);
+    } finally {
+      redis.disconnect();
+      await server.stop();
+    }
   });
 });

@@ -1,6 +1,6 @@
 import type { ThrottlerStorage } from '@nestjs/throttler';
 
-import type { RedisClient } from '@nest-hardening/redis';
+import { ScriptDeadlines, type RedisClient } from '@nest-hardening/redis';
 
 import { throttlerStorageKeys } from './rate-limit.keys';
 import { THROTTLER_STORAGE_INCREMENT_SCRIPT } from './scripts/throttler-storage.script';
@@ -31,18 +31,19 @@ export interface RedisThrottlerStorageOptions {
  */
 export class RedisThrottlerStorage implements ThrottlerStorage {
   private readonly keyPrefix: string;
+  /** A call Redis runs after its caller gave up (a command timeout) changes nothing (docs/decisions/009). */
+  private readonly deadlines: ScriptDeadlines;
 
-  constructor(
-    private readonly redis: RedisClient,
-    options: RedisThrottlerStorageOptions = {},
-  ) {
+  constructor(redis: RedisClient, options: RedisThrottlerStorageOptions = {}) {
     this.keyPrefix = options.keyPrefix ?? 'throttler:';
+    this.deadlines = ScriptDeadlines.of(redis);
   }
 
   async increment(key: string, ttl: number, limit: number, blockDuration: number, throttlerName: string): Promise<ThrottlerStorageRecord> {
     const { record, hits } = throttlerStorageKeys(this.keyPrefix, key, throttlerName);
-    const [totalHits, timeToExpire, isBlocked, timeToBlockExpire] = await THROTTLER_STORAGE_INCREMENT_SCRIPT.run<number[]>(
-      this.redis,
+    const [totalHits, timeToExpire, isBlocked, timeToBlockExpire] = await this.deadlines.run<number[]>(
+      THROTTLER_STORAGE_INCREMENT_SCRIPT,
+      this.deadlines.nodeOfKey(record),
       [record, hits],
       [ttl, limit, blockDuration],
     );

@@ -1,4 +1,4 @@
-import { RedisScript } from '@nest-hardening/redis';
+import { RedisScript, SCRIPT_DEADLINE_LUA } from '@nest-hardening/redis';
 
 /**
  * `ThrottlerStorage.increment()` of `RedisThrottlerStorage`, step for step the stock in-memory
@@ -9,9 +9,11 @@ import { RedisScript } from '@nest-hardening/redis';
  *
  * KEYS[1]: the record (HASH: exp, bexp, blk, seq, hmax); KEYS[2]: this name's hits (ZSET, score =
  *       expiry in ms). Both share a hash tag (`throttlerStorageKeys`).
- * ARGV: ttl (ms), limit, blockDuration (ms; <= 0 selects the stock "without block" branch).
- * Returns: { totalHits, timeToExpire (s), isBlocked (0/1), timeToBlockExpire (s) }, computed as the
- *       stock storage computes them (so `timeToBlockExpire` is <= 0 when not blocked).
+ * ARGV: ttl (ms), limit, blockDuration (ms; <= 0 selects the stock "without block" branch), the
+ *       deadline ({@link SCRIPT_DEADLINE_LUA}).
+ * Returns: { totalHits, timeToExpire (s), isBlocked (0/1), timeToBlockExpire (s), now }, computed as
+ *       the stock storage computes them (so `timeToBlockExpire` is <= 0 when not blocked); `{'late',
+ *       now}`, having changed nothing, after the deadline.
  * Invariant: with blockDuration > 0, a key is refused from its (limit + 1)th live hit until
  *       blockDuration later; hits while blocked are not recorded and never move the block's end;
  *       the first hit after it starts a fresh count. Every key expires once the stock sweep could
@@ -25,7 +27,7 @@ local limit = tonumber(ARGV[2])
 local blockDuration = tonumber(ARGV[3])
 local time = redis.call('TIME')
 local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
-
+${SCRIPT_DEADLINE_LUA}
 local record = redis.call('HMGET', KEYS[1], 'exp', 'bexp', 'blk', 'seq', 'hmax')
 local expiresAt, blockExpiresAt, blocked, seq, hitsUntil
 if record[1] then
@@ -90,6 +92,7 @@ if hits > 0 then
   local newest = redis.call('ZRANGE', KEYS[2], -1, -1, 'WITHSCORES')
   redis.call('PEXPIREAT', KEYS[2], math.ceil(tonumber(newest[2])))
 end
+result[#result + 1] = now
 return result
 `,
 );
