@@ -35,7 +35,7 @@ describe('LockoutGuard while Redis stalls past the command timeout (own redis-se
     try {
       for (let i = 0; i < 5; i++) expect((await t.login(email, TEST_PASSWORD, ip)).status).toBe(503);
       // The stall outlasts the timeout (a deadline errs late by the last call's send-to-run delay).
-      await sleep(100);
+      await sleep(300);
     } finally {
       server.resume();
     }

@@ -127,7 +127,7 @@ describe('Rate limiting while Redis is down (own redis-server)', () => {
       // Redis is slow, not down: the script is on the wire, the 300 ms timeout answers the client.
       await http().post('/login').set('X-Forwarded-For', ip).expect(503);
       // The stall outlasts the timeout (a deadline errs late by the last call's send-to-run delay).
-      await new Promise((r) => setTimeout(r, 100));
+      await new Promise((r) => setTimeout(r, 300));
     } finally {
       server.resume();
     }

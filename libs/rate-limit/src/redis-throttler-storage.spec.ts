@@ -148,7 +148,7 @@ describe('RedisThrottlerStorage while Redis stalls past the command timeout (own
       try {
         await expect(storage.increment('stalled', 60_000, 10, 0, 'default')).rejects.toBeInstanceOf(DependencyUnavailableError);
         // The stall outlasts the timeout (a deadline errs late by the last call's send-to-run delay).
-        await sleep(100);
+        await sleep(300);
       } finally {
         server.resume();
       }
