@@ -269,14 +269,15 @@ ${attackTable.join('\n')}
 
 Redis needs headroom beyond the data: plan on the data ×1.5 for fragmentation, replication buffers and peaks, and
 \`maxmemory-policy noeviction\` (an evicted session, denylist entry or lockout key would be a security bug: sessions must
-end only when revoked or expired, and an evicted lock would unlock an attacker).
+end only when revoked or expired, and an evicted lock would unlock an attacker). A full Redis refuses writes with \`OOM\`;
+the apps treat that as Redis being unavailable (each route's outage policy, 503 with \`Retry-After\`), not as a bug (500).
 
 ## How long keys live
 
 | keys | lifetime |
 |---|---|
 | session hash \`{u:<uid>}:s:<sid>\` | until the idle limit (7 days) after the last refresh, never past the absolute limit (30 days) |
-| user index \`{u:<uid>}:sessions\` | the absolute session limit after the last login |
+| user index \`{u:<uid>}:sessions\` | until the last of its sessions ends (the latest expiry, set at each login and refresh) |
 | denylisted token \`{u:<uid>}:deny:<jti>\` | the token's remaining life (at most 15 minutes) |
 | authorization version \`{u:<uid>}:authv\` | no expiry (one small string per account that ever changed password, role or status) |
 | rate-limit window | its policy's window (15 minutes by default) |

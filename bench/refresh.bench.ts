@@ -28,7 +28,7 @@ const WARMUP_SECONDS = Number(process.env.BENCH_WARMUP_SECONDS ?? 2);
 const SIGN_SECONDS = 3;
 const USER_AGENT = 'refresh-bench/1.0';
 /** Commands the rotate script runs inside Redis: counted by commandstats, but not round trips. */
-const SCRIPT_INNER = new Set(['time', 'hmget', 'hset', 'pexpireat', 'zadd', 'del', 'zrem', 'publish']);
+const SCRIPT_INNER = new Set(['time', 'hmget', 'hset', 'pexpireat', 'zadd', 'zrange', 'del', 'zrem', 'publish']);
 
 interface HttpResult {
   status: number;
