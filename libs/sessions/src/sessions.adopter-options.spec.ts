@@ -6,21 +6,13 @@ import { RedisModule } from '@nest-hardening/redis';
 import { SecurityEventsModule } from '@nest-hardening/security-events';
 import { deleteKeysWithPrefix, TEST_REDIS_URL, uniqueKeyPrefix } from '@nest-hardening/testing';
 
+import { SESSIONS_TEST_OPTIONS } from '../test/support/sessions-test-options';
 import { RefreshRotationService } from './refresh-rotation.service';
 import { SessionRevocationModule } from './session-revocation.module';
 import { SessionsModule } from './sessions.module';
 import type { SessionsModuleOptions } from './sessions.module-definition';
 import { SessionsService } from './sessions.service';
 
-const OPTIONS: SessionsModuleOptions = {
-  refreshTokenSecret: 'a refresh token secret of 32+ characters',
-  fingerprintSecret: 'a fingerprint secret of 32+ characters!',
-  idleTtlMs: 60_000,
-  absoluteTtlMs: 120_000,
-  reuseGraceMs: 0,
-  maxSessionsPerUser: 10,
-  fingerprint: { userAgent: 'strict', ip: 'log', ipv4PrefixBits: 24, ipv6PrefixBits: 64 },
-};
 const client = { ip: '203.0.113.7', userAgent: 'jest-unit/1.0' };
 
 /** The app of libs/sessions/README.md, on real Redis. */
@@ -47,7 +39,7 @@ describe('SessionsModule as its README wires it', () => {
     { what: 'a refreshTokenSecret shorter than the documented 32 characters', change: { refreshTokenSecret: 'short' } },
     { what: 'an empty fingerprintSecret', change: { fingerprintSecret: '' } },
   ])('refuses to start with $what, saying which option', async ({ change }) => {
-    const options = { ...OPTIONS, ...change } as SessionsModuleOptions;
+    const options = { ...SESSIONS_TEST_OPTIONS, ...change } as SessionsModuleOptions;
     const outcome = await start(options).then(
       async (app) => {
         // What an app that started anyway hands out: with an empty key, anyone who read a session id
@@ -73,7 +65,7 @@ describe('SessionsModule as its README wires it', () => {
   });
 
   it('refuses a user id that its refresh tokens cannot carry when the session is issued, not at the first refresh', async () => {
-    const app = await start(OPTIONS);
+    const app = await start(SESSIONS_TEST_OPTIONS);
     try {
       const rotation = app.get(RefreshRotationService);
       // An adopter's integer ids: the session used to be created and the token handed out, and every

@@ -5,21 +5,12 @@ import { RedisModule } from '@nest-hardening/redis';
 import { SecurityEventsModule } from '@nest-hardening/security-events';
 import { deleteKeysWithPrefix, TEST_REDIS_URL, uniqueKeyPrefix, watchMemoryStoreWarnings } from '@nest-hardening/testing';
 
+import { SESSIONS_TEST_OPTIONS } from '../test/support/sessions-test-options';
 import { RefreshRotationService } from './refresh-rotation.service';
 import { SessionRevocationModule } from './session-revocation.module';
 import { SessionsModule } from './sessions.module';
-import type { SessionsModuleOptions } from './sessions.module-definition';
 import { SessionsService } from './sessions.service';
 
-const SESSIONS_OPTIONS: SessionsModuleOptions = {
-  refreshTokenSecret: 'a refresh token secret of 32+ characters',
-  fingerprintSecret: 'a fingerprint secret of 32+ characters!',
-  idleTtlMs: 60_000,
-  absoluteTtlMs: 120_000,
-  reuseGraceMs: 0,
-  maxSessionsPerUser: 10,
-  fingerprint: { userAgent: 'strict', ip: 'log', ipv4PrefixBits: 24, ipv6PrefixBits: 64 },
-};
 const EVENTS = SecurityEventsModule.forRoot({ service: 'sessions-memory-test', pseudonymKey: 'test-key', isGlobal: true });
 const client = { ip: '203.0.113.7', userAgent: 'jest-unit/1.0' };
 
@@ -28,7 +19,7 @@ const compileMemoryApp = () =>
   Test.createTestingModule({
     imports: [
       EVENTS,
-      SessionsModule.forRoot({ ...SESSIONS_OPTIONS, store: 'memory' }),
+      SessionsModule.forRoot({ ...SESSIONS_TEST_OPTIONS, store: 'memory' }),
       SessionRevocationModule.forRoot({ store: 'memory', cacheTtlMs: 500, isGlobal: true }),
     ],
   }).compile();
@@ -92,7 +83,7 @@ describe("Sessions modules with store: 'memory' (adopters' unit tests, no Redis)
   });
 
   it("without store: 'memory' and without RedisModule, start-up fails with a message saying what is missing", async () => {
-    await expect(Test.createTestingModule({ imports: [EVENTS, SessionsModule.forRoot(SESSIONS_OPTIONS)] }).compile()).rejects.toThrow(
+    await expect(Test.createTestingModule({ imports: [EVENTS, SessionsModule.forRoot(SESSIONS_TEST_OPTIONS)] }).compile()).rejects.toThrow(
       "SessionsModule needs the global RedisModule (or store: 'memory' in unit tests)",
     );
     await expect(Test.createTestingModule({ imports: [SessionRevocationModule.forRoot({ cacheTtlMs: 500 })] }).compile()).rejects.toThrow(
@@ -118,7 +109,7 @@ describe.each(['redis', 'memory'] as const)('SessionsModule and SessionRevocatio
       imports: [
         ...(store === 'redis' ? [RedisModule.forRoot({ url: TEST_REDIS_URL, keyPrefix, commandTimeoutMs: 2000, isGlobal: true })] : []),
         EVENTS,
-        SessionsModule.forRoot({ ...SESSIONS_OPTIONS, maxSessionsPerUser: 2, store }),
+        SessionsModule.forRoot({ ...SESSIONS_TEST_OPTIONS, maxSessionsPerUser: 2, store }),
         // No cache: each check asks the store, so the answers below do not wait for an announcement.
         SessionRevocationModule.forRoot({ store, cacheTtlMs: 0, isGlobal: true }),
       ],
