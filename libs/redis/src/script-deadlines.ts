@@ -12,7 +12,7 @@ const LATE = 'late';
 
 /**
  * Lua for a script that takes a deadline: its last argument (Redis ms, 0 for none), checked once
- * `now` (Redis's time in ms) is set and before anything is written. The script's every other
+ * `now` is set ({@link REDIS_NOW_LUA}) and before anything is written. The script's every other
  * answer must end with `now`, which {@link ScriptDeadlines.run} reads the clock from.
  */
 export const SCRIPT_DEADLINE_LUA = `

@@ -1,3 +1,5 @@
+import { REDIS_NOW_LUA } from '@nest-hardening/redis';
+
 /**
  * Lua shared by every lockout script: the clock, the limits and small window helpers.
  *
@@ -6,12 +8,10 @@
  *   7 backoffResetMs, 8 emailMax, 9 emailWindowMs, 10 emailLockMs, 11 ipMax, 12 ipWindowMs,
  *   13 ipBlockMs, 14 knownAddressTtlMs, 15 addressSetTtlMs, 16 addressCap
  *
- * Time comes from Redis (TIME), not from the callers, so several app instances with skewed clocks
- * share one timeline. Lock keys store their end (epoch ms) as value, so reads report it exactly.
+ * Time comes from Redis ({@link REDIS_NOW_LUA}). Lock keys store their end (epoch ms) as value, so
+ * reads report it exactly.
  */
-export const LOCKOUT_LUA_PRELUDE = `
-local clock = redis.call('TIME')
-local now = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000)
+export const LOCKOUT_LUA_PRELUDE = `${REDIS_NOW_LUA}
 local rid, addr = ARGV[1], ARGV[2]
 local pairMax, pairWindow = tonumber(ARGV[3]), tonumber(ARGV[4])
 local baseLock, maxLock, backoffReset = tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7])

@@ -1,4 +1,4 @@
-import { RedisScript, SCRIPT_DEADLINE_LUA } from '@nest-hardening/redis';
+import { REDIS_NOW_LUA, RedisScript, SCRIPT_DEADLINE_LUA } from '@nest-hardening/redis';
 
 /**
  * Checks and charges the fixed-window policies of one or more requests in one atomic step. The
@@ -41,10 +41,7 @@ import { RedisScript, SCRIPT_DEADLINE_LUA } from '@nest-hardening/redis';
  */
 export const CONSUME_RATE_LIMIT_SCRIPT = new RedisScript(
   'rate-limit-consume',
-  `
-local clock = redis.call('TIME')
-local now = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000)
-${SCRIPT_DEADLINE_LUA}
+  `${REDIS_NOW_LUA}${SCRIPT_DEADLINE_LUA}
 local arg = {}
 for number in string.gmatch(ARGV[1], '%S+') do arg[#arg + 1] = tonumber(number) end
 

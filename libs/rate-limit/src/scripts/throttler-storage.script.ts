@@ -1,4 +1,4 @@
-import { RedisScript, SCRIPT_DEADLINE_LUA } from '@nest-hardening/redis';
+import { REDIS_NOW_LUA, RedisScript, SCRIPT_DEADLINE_LUA } from '@nest-hardening/redis';
 
 /**
  * `ThrottlerStorage.increment()` of `RedisThrottlerStorage`, step for step the stock in-memory
@@ -25,9 +25,7 @@ export const THROTTLER_STORAGE_INCREMENT_SCRIPT = new RedisScript(
 local ttl = tonumber(ARGV[1])
 local limit = tonumber(ARGV[2])
 local blockDuration = tonumber(ARGV[3])
-local time = redis.call('TIME')
-local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
-${SCRIPT_DEADLINE_LUA}
+${REDIS_NOW_LUA}${SCRIPT_DEADLINE_LUA}
 local record = redis.call('HMGET', KEYS[1], 'exp', 'bexp', 'blk', 'seq', 'hmax')
 local expiresAt, blockExpiresAt, blocked, seq, hitsUntil
 if record[1] then

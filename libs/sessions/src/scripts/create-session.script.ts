@@ -1,4 +1,4 @@
-import { RedisScript } from '@nest-hardening/redis';
+import { REDIS_NOW_LUA, RedisScript } from '@nest-hardening/redis';
 
 /**
  * Creates a session and enforces the per-user cap, unless the user's authorization changed since
@@ -22,8 +22,7 @@ export const CREATE_SESSION_SCRIPT = new RedisScript(
   'create-session',
   `
 if tonumber(redis.call('GET', KEYS[3]) or '0') > tonumber(ARGV[12]) then return { -1 } end
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+${REDIS_NOW_LUA}
 local sid, uid, role = ARGV[1], ARGV[2], ARGV[3]
 local idle, absolute, max = tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[10])
 local absExp = now + absolute

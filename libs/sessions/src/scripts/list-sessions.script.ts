@@ -1,4 +1,4 @@
-import { RedisScript } from '@nest-hardening/redis';
+import { REDIS_NOW_LUA, RedisScript } from '@nest-hardening/redis';
 
 import { declaredSessionsLua } from './declared-sessions.lua';
 
@@ -14,8 +14,7 @@ import { declaredSessionsLua } from './declared-sessions.lua';
 export const LIST_SESSIONS_SCRIPT = new RedisScript(
   'list-sessions',
   `${declaredSessionsLua(2)}
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+${REDIS_NOW_LUA}
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
 if undeclared() then return -1 end
 local out = {}

@@ -1,4 +1,4 @@
-import { RedisScript } from '@nest-hardening/redis';
+import { REDIS_NOW_LUA, RedisScript } from '@nest-hardening/redis';
 
 /**
  * Checks a presented refresh token generation against the session and rotates it, atomically.
@@ -27,8 +27,7 @@ import { RedisScript } from '@nest-hardening/redis';
 export const ROTATE_REFRESH_TOKEN_SCRIPT = new RedisScript(
   'rotate-refresh-token',
   `
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+${REDIS_NOW_LUA}
 local s = redis.call('HMGET', KEYS[1], 'gen', 'rotatedAt', 'absExp', 'exp', 'fpUa', 'fpIp', 'role', 'authv', 'rotIp')
 if not s[1] then return { 'invalid', -1, 0, '', 0, 0 } end
 local gen, rotatedAt, absExp, exp = tonumber(s[1]), tonumber(s[2]), tonumber(s[3]), tonumber(s[4])
