@@ -2,12 +2,10 @@ import { Injectable, type CallHandler, type ExecutionContext, type NestIntercept
 import type { Request } from 'express';
 import { tap, type Observable } from 'rxjs';
 
-import type { AuthenticatedUser } from '@nest-hardening/auth';
 import { DomainError } from '@nest-hardening/errors';
 import { SecurityEvents } from '@nest-hardening/security-events';
 
-/** The methods of admin actions; every other method (GET, HEAD, OPTIONS) only reads. */
-export const ADMIN_CHANGE_METHODS: ReadonlySet<string> = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+import { ADMIN_CHANGE_METHODS, recordAdminAction } from './admin-action.event';
 
 /**
  * Records every change an admin makes or tries (unlock, role, status, ending sessions) with the
@@ -21,17 +19,7 @@ export class AdminActionInterceptor implements NestInterceptor {
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
     const req = context.switchToHttp().getRequest<Request>();
     if (!ADMIN_CHANGE_METHODS.has(req.method)) return next.handle();
-    const record = (outcome: string) =>
-      this.events.emit({
-        type: 'admin_action',
-        severity: outcome === 'done' ? 'info' : 'warning',
-        rule: context.getHandler().name,
-        details: {
-          adminId: (req.user as AuthenticatedUser | undefined)?.id,
-          accountId: typeof req.params.id === 'string' ? req.params.id : undefined,
-          outcome,
-        },
-      });
+    const record = (outcome: string) => recordAdminAction(this.events, context, outcome);
     return next.handle().pipe(
       tap({
         next: () => record('done'),

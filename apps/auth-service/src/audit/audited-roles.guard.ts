@@ -1,10 +1,10 @@
 import { Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import type { Request } from 'express';
 
-import { InsufficientRoleError, RolesGuard, type AuthenticatedUser } from '@nest-hardening/auth';
+import { InsufficientRoleError, RolesGuard } from '@nest-hardening/auth';
 import { SecurityEvents } from '@nest-hardening/security-events';
 
-import { ADMIN_CHANGE_METHODS } from './admin-action.interceptor';
+import { ADMIN_CHANGE_METHODS, recordAdminAction } from './admin-action.event';
 
 /**
  * RolesGuard, with every refused admin action recorded (ASVS V7.2.2): who tried which admin route
@@ -24,16 +24,7 @@ export class AuditedRolesGuard implements CanActivate {
     } catch (error) {
       const req = context.switchToHttp().getRequest<Request>();
       if (error instanceof InsufficientRoleError && ADMIN_CHANGE_METHODS.has(req.method)) {
-        this.events.emit({
-          type: 'admin_action',
-          severity: 'warning',
-          rule: context.getHandler().name,
-          details: {
-            adminId: (req.user as AuthenticatedUser | undefined)?.id,
-            accountId: typeof req.params.id === 'string' ? req.params.id : undefined,
-            outcome: error.code,
-          },
-        });
+        recordAdminAction(this.events, context, error.code);
       }
       throw error;
     }

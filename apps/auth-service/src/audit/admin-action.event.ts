@@ -1,0 +1,26 @@
+import type { ExecutionContext } from '@nestjs/common';
+import type { Request } from 'express';
+
+import type { AuthenticatedUser } from '@nest-hardening/auth';
+import type { SecurityEvents } from '@nest-hardening/security-events';
+
+/** The methods of admin actions; every other method (GET, HEAD, OPTIONS) only reads. */
+export const ADMIN_CHANGE_METHODS: ReadonlySet<string> = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+
+/**
+ * Records an admin action (or an attempt at one) of the route `context` is handling: who acted,
+ * on which account, with which outcome (`done`, or why it was refused). A refusal is a warning.
+ */
+export function recordAdminAction(events: SecurityEvents, context: ExecutionContext, outcome: string): void {
+  const req = context.switchToHttp().getRequest<Request>();
+  events.emit({
+    type: 'admin_action',
+    severity: outcome === 'done' ? 'info' : 'warning',
+    rule: context.getHandler().name,
+    details: {
+      adminId: (req.user as AuthenticatedUser | undefined)?.id,
+      accountId: typeof req.params.id === 'string' ? req.params.id : undefined,
+      outcome,
+    },
+  });
+}
