@@ -31,14 +31,9 @@ describe('LockoutGuard while Redis stalls past the command timeout (own redis-se
     const ip = '10.7.0.1';
     // A first attempt reads Redis's clock (a process's very first call carries no deadline).
     expect((await t.login(email, WRONG, ip)).status).toBe(401);
-    server.pause();
-    try {
+    await server.stalled(async () => {
       for (let i = 0; i < 5; i++) expect((await t.login(email, TEST_PASSWORD, ip)).status).toBe(503);
-      // The stall outlasts the timeout (a deadline errs late by the last call's send-to-run delay).
-      await sleep(300);
-    } finally {
-      server.resume();
-    }
+    });
     // Redis runs the five queued reservations now, after their deadlines.
     await sleep(200);
     // Only the first attempt counted: four more wrong passwords are checked (401); the fifth failure locks.

@@ -122,15 +122,8 @@ describe('Rate limiting while Redis is down (own redis-server)', () => {
     const counters = ['auth', 'general'].map((policy) => `outage:${rateLimitKeys(`ip:${ip}`, policy).counter}`);
     // Any earlier call has read Redis's clock (a process's very first call has no deadline).
     await http().get('/a').set('X-Forwarded-For', '203.0.113.7').expect(200);
-    server.pause();
-    try {
-      // Redis is slow, not down: the script is on the wire, the 300 ms timeout answers the client.
-      await http().post('/login').set('X-Forwarded-For', ip).expect(503);
-      // The stall outlasts the timeout (a deadline errs late by the last call's send-to-run delay).
-      await new Promise((r) => setTimeout(r, 300));
-    } finally {
-      server.resume();
-    }
+    // Redis is slow, not down: the script is on the wire, the 300 ms timeout answers the client.
+    await server.stalled(() => http().post('/login').set('X-Forwarded-For', ip).expect(503));
     const raw = new Redis(server.url);
     try {
       // The timed-out script runs once Redis catches up, after its deadline: it must change nothing.

@@ -144,14 +144,9 @@ describe('RedisThrottlerStorage while Redis stalls past the command timeout (own
       const storage = new RedisThrottlerStorage(redis);
       // A first call reads Redis's clock (a process's very first call carries no deadline).
       expect((await storage.increment('stalled', 60_000, 10, 0, 'default')).totalHits).toBe(1);
-      server.pause();
-      try {
-        await expect(storage.increment('stalled', 60_000, 10, 0, 'default')).rejects.toBeInstanceOf(DependencyUnavailableError);
-        // The stall outlasts the timeout (a deadline errs late by the last call's send-to-run delay).
-        await sleep(300);
-      } finally {
-        server.resume();
-      }
+      await server.stalled(() =>
+        expect(storage.increment('stalled', 60_000, 10, 0, 'default')).rejects.toBeInstanceOf(DependencyUnavailableError),
+      );
       await sleep(200); // Redis runs the timed-out call now, after its deadline
       // The stock guard answered that request with an error: it is not a hit.
       expect((await storage.increment('stalled', 60_000, 10, 0, 'default')).totalHits).toBe(2);

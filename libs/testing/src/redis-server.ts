@@ -16,6 +16,12 @@ export interface TestRedisServer {
   pause(): void;
   /** Lets a paused server run again (SIGCONT). */
   resume(): void;
+  /**
+   * Runs `during` with the server frozen, and lets it run again `outlastMs` later: a stall that
+   * outlasts the client's command timeouts, after which Redis runs the commands it was sent (a
+   * call's deadline errs late by the last call's send-to-run delay, so the margin is generous).
+   */
+  stalled<T>(during: () => Promise<T>, outlastMs?: number): Promise<T>;
 }
 
 function spawnServer(port: number, extraArgs: readonly string[] = []): ChildProcess {
@@ -81,6 +87,16 @@ export async function startRedisServer(extraArgs: readonly string[] = []): Promi
     },
     resume() {
       child.kill('SIGCONT');
+    },
+    async stalled(during, outlastMs = 300) {
+      child.kill('SIGSTOP');
+      try {
+        const result = await during();
+        await new Promise((resolve) => setTimeout(resolve, outlastMs));
+        return result;
+      } finally {
+        child.kill('SIGCONT');
+      }
     },
   };
 }
