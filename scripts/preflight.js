@@ -1,5 +1,7 @@
 'use strict';
 // One clear line when a backing service is missing, instead of three apps failing at once.
+const fs = require('node:fs');
+
 const Redis = require('ioredis');
 const { Client } = require('pg');
 
@@ -20,15 +22,37 @@ function redact(url, { hideUser = false } = {}) {
   }
 }
 
-async function checkRedisCluster(seeds) {
-  const nodes = seeds.split(',').map((seed) => {
-    const [host, port] = seed.trim().split(':');
-    return { host, port: Number(port) };
-  });
+// REDIS_CLUSTER_NODES as the apps read it (@nest-hardening/config): host:port seeds, or redis:// and
+// rediss:// URLs carrying the user, the password and TLS. The apps refuse malformed values by name.
+function clusterSeeds(value) {
+  const seeds = value
+    .split(',')
+    .map((seed) => seed.trim())
+    .filter(Boolean)
+    .map((seed) => new URL(seed.includes('://') ? seed : `redis://${seed}`));
+  const [first] = seeds;
+  return {
+    nodes: seeds.map((url) => ({ host: url.hostname, port: Number(url.port) })),
+    username: decodeURIComponent(first.username) || undefined,
+    password: decodeURIComponent(first.password) || undefined,
+    tls: first.protocol === 'rediss:',
+  };
+}
+
+function tlsOptions(useTls) {
+  const caFile = process.env.REDIS_TLS_CA_FILE;
+  if (caFile) return { tls: { ca: fs.readFileSync(caFile, 'utf8') } };
+  return useTls ? { tls: {} } : {};
+}
+
+async function checkRedisCluster(value) {
+  const { nodes, username, password, tls } = clusterSeeds(value);
+  // Named by host:port only: a seed may carry the password.
+  const seeds = nodes.map(({ host, port }) => `${host}:${port}`).join(',');
   const client = new Redis.Cluster(nodes, {
     lazyConnect: true,
     clusterRetryStrategy: () => null,
-    redisOptions: { connectTimeout: 2000, maxRetriesPerRequest: 0 },
+    redisOptions: { connectTimeout: 2000, maxRetriesPerRequest: 0, username, password, ...tlsOptions(tls) },
   });
   client.on('error', () => undefined);
   try {
@@ -44,7 +68,13 @@ async function checkRedisCluster(seeds) {
 
 async function checkRedis() {
   if (process.env.REDIS_CLUSTER_NODES) return checkRedisCluster(process.env.REDIS_CLUSTER_NODES);
-  const client = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 2000 });
+  const client = new Redis(REDIS_URL, {
+    lazyConnect: true,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+    connectTimeout: 2000,
+    ...tlsOptions(false),
+  });
   client.on('error', () => undefined);
   try {
     await client.connect();

@@ -1,4 +1,4 @@
-import { freePort } from '@nest-hardening/testing';
+import { freePort, startRedisCluster } from '@nest-hardening/testing';
 
 /**
  * `npm start` checks Redis and Postgres first and prints one line naming the URL it tried. pg and
@@ -10,6 +10,7 @@ describe('scripts/preflight.js', () => {
     REDIS_URL: process.env.REDIS_URL,
     DATABASE_URL: process.env.DATABASE_URL,
     REDIS_CLUSTER_NODES: process.env.REDIS_CLUSTER_NODES,
+    REDIS_TLS_CA_FILE: process.env.REDIS_TLS_CA_FILE,
   };
   afterEach(() => {
     for (const [name, value] of Object.entries(saved)) {
@@ -42,6 +43,22 @@ describe('scripts/preflight.js', () => {
     expect(message).toMatch(/^Redis is not reachable at /);
     expect(message).not.toContain('redis-pw-in-query');
   });
+
+  it('does not print the password of rediss:// cluster seeds', async () => {
+    const [a, b] = [await freePort(), await freePort()];
+    const message = await failure({ REDIS_CLUSTER_NODES: `rediss://app:cluster-pw@127.0.0.1:${a},rediss://app:cluster-pw@127.0.0.1:${b}` });
+    expect(message).toMatch(new RegExp(`^Redis Cluster is not usable at 127\\.0\\.0\\.1:${a},127\\.0\\.0\\.1:${b} `));
+    expect(message).not.toContain('cluster-pw');
+  });
+
+  it('passes on a cluster reached with a password over TLS, as the apps reach it', async () => {
+    const cluster = await startRedisCluster({ password: 'preflight-pw', tls: true });
+    try {
+      expect(await failure(cluster.env)).toBe('(no failure)');
+    } finally {
+      await cluster.stop();
+    }
+  }, 30_000);
 
   it('does not print a Postgres password given as ?password=', async () => {
     const port = await freePort();

@@ -25,7 +25,9 @@ import {
 /**
  * The three apps on a real 3-master Redis Cluster (REDIS_CLUSTER_NODES), through the gateway:
  * lockout (with its bound on concurrent guesses), refresh rotation with reuse detection, and
- * revocation reaching the gateway and profile-service.
+ * revocation reaching the gateway and profile-service. The cluster requires a password and speaks
+ * only TLS, as a managed one does: every app reaches it through `rediss://:password@` seeds and
+ * REDIS_TLS_CA_FILE.
  */
 describe('the system on a real 3-master Redis Cluster', () => {
   let cluster: TestRedisCluster;
@@ -37,10 +39,10 @@ describe('the system on a real 3-master Redis Cluster', () => {
   const UA = { 'user-agent': 'jest-e2e/1.0' };
 
   beforeAll(async () => {
-    cluster = await startRedisCluster();
+    cluster = await startRedisCluster({ password: 'cluster-e2e-password', tls: true });
     system = await startTestSystem({
       label: 'cluster',
-      env: { REDIS_CLUSTER_NODES: cluster.nodes.join(',') },
+      env: cluster.env,
       gatewayEnv: {
         TRUSTED_PROXIES: 'loopback',
         RATE_LIMIT_AUTH_LIMIT: '10000',
@@ -134,7 +136,13 @@ describe('the system on a real 3-master Redis Cluster', () => {
 
   it('logout: the revocation is published on the cluster, and the token is refused by the gateway and profile-service within 1 s', async () => {
     // A subscriber of its own, on whichever node the cluster client picks: PUBLISH from a script reaches every node.
-    const subscriber = createRedisClient({ url: '', clusterNodes: cluster.nodes, keyPrefix: system.keyPrefix, commandTimeoutMs: 1000 });
+    const subscriber = createRedisClient({
+      url: '',
+      clusterNodes: cluster.nodes,
+      ...cluster.connection,
+      keyPrefix: system.keyPrefix,
+      commandTimeoutMs: 1000,
+    });
     const messages: string[] = [];
     subscriber.on('message', (_channel: string, message: string) => messages.push(message));
     await subscriber.connect();

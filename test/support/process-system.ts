@@ -5,7 +5,7 @@ import { get } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
-import type { Env } from '@nest-hardening/config';
+import { pemCaFile, redisClusterSeeds, redisConnection, type Env } from '@nest-hardening/config';
 import { deleteClusterKeysWithPrefix, deleteKeysWithPrefix, freePort, TEST_REDIS_URL, uniqueKeyPrefix } from '@nest-hardening/testing';
 
 import { createTestDatabase, type TestDatabase } from './test-database';
@@ -227,10 +227,14 @@ export async function startProcessSystem(options: ProcessSystemOptions = {}): Pr
   let profile!: ChildApp;
   const cleanUp = async () => {
     await Promise.allSettled(all.map((p) => p.kill()));
-    const clusterNodes = options.redisClusterNodes;
-    await (clusterNodes ? deleteClusterKeysWithPrefix(keyPrefix, clusterNodes) : deleteKeysWithPrefix(keyPrefix, redisUrl)).catch(
-      () => undefined,
-    );
+    const redis = redisConnection({
+      REDIS_URL: redisUrl,
+      REDIS_CLUSTER_NODES: redisClusterSeeds().parse(shared.REDIS_CLUSTER_NODES),
+      REDIS_TLS_CA_FILE: pemCaFile().parse(shared.REDIS_TLS_CA_FILE),
+    });
+    await (
+      redis.clusterNodes ? deleteClusterKeysWithPrefix(keyPrefix, redis.clusterNodes, redis) : deleteKeysWithPrefix(keyPrefix, redis.url)
+    ).catch(() => undefined);
     await database.drop().catch(() => undefined);
     rmSync(workDir, { recursive: true, force: true });
   };

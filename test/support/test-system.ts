@@ -4,7 +4,7 @@ import { join } from 'node:path';
 
 import type { INestApplication } from '@nestjs/common';
 
-import type { Env } from '@nest-hardening/config';
+import { redisConnection, type Env } from '@nest-hardening/config';
 import { deleteClusterKeysWithPrefix, deleteKeysWithPrefix, TEST_REDIS_URL, uniqueKeyPrefix } from '@nest-hardening/testing';
 
 // Tests compose the very applications main.ts starts, with their own settings.
@@ -137,11 +137,11 @@ export async function startTestSystem(options: TestSystemOptions = {}): Promise<
       },
       async close() {
         await Promise.allSettled(started.reverse().map((app) => app.close()));
-        const clusterNodes = shared.REDIS_CLUSTER_NODES?.split(',');
+        const redis = redisConnection(authConfig);
         await (
-          clusterNodes
-            ? deleteClusterKeysWithPrefix(keyPrefix, clusterNodes)
-            : deleteKeysWithPrefix(keyPrefix, shared.REDIS_URL ?? TEST_REDIS_URL)
+          redis.clusterNodes
+            ? deleteClusterKeysWithPrefix(keyPrefix, redis.clusterNodes, redis)
+            : deleteKeysWithPrefix(keyPrefix, redis.url)
         ).catch(() => undefined);
         await database.drop();
         rmSync(keysDir, { recursive: true, force: true });

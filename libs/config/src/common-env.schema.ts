@@ -1,6 +1,7 @@
 import { z } from 'zod';
 
 import { generatedSecret, ipList, logLevel, port, positiveInt, secret, timerMs, url } from './config-fields';
+import { pemCaFile, redisClusterSeeds } from './redis-connection.env';
 
 /**
  * Settings every service shares: where Redis is, how to log, where to report, which proxies to trust.
@@ -15,20 +16,15 @@ export const commonEnvShape = {
     ),
   HOST: z.string().default('127.0.0.1').describe('listen address (`0.0.0.0` in containers)'),
   LOG_LEVEL: logLevel().describe('logs are one JSON object per line'),
-  REDIS_URL: url(['redis', 'rediss'], 'redis://127.0.0.1:6379').describe('single Redis'),
-  REDIS_CLUSTER_NODES: z
-    .string()
-    .optional()
-    .transform((v) =>
-      v
-        ? v
-            .split(',')
-            .map((s) => s.trim())
-            .filter(Boolean)
-        : undefined,
-    )
-    .refine((nodes) => !nodes || nodes.every((n) => /^[^:\s]+:\d{1,5}$/.test(n)), { message: 'must be host:port,host:port' })
-    .describe('`host:port,…` seeds of a Redis Cluster; when set, `REDIS_URL` is not used'),
+  REDIS_URL: url(['redis', 'rediss'], 'redis://127.0.0.1:6379').describe(
+    'single Redis: `redis[s]://[[user]:password@]host:port[/db]` (`rediss` is TLS)',
+  ),
+  REDIS_CLUSTER_NODES: redisClusterSeeds().describe(
+    '`host:port,…` seeds of a Redis Cluster, or `rediss://user:password@host:port,…` to reach every node with that ACL user and password over TLS (`redis://` without TLS); when set, `REDIS_URL` is not used',
+  ),
+  REDIS_TLS_CA_FILE: pemCaFile().describe(
+    "PEM file of the CA certificates that Redis's certificate is checked against, instead of Node's; setting it turns TLS on, as `rediss://` does",
+  ),
   REDIS_KEY_PREFIX: z
     .string()
     .default('sec:')

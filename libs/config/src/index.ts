@@ -8,3 +8,4 @@ export * from './resolve-secrets';
 export * from './env-doc';
 export * from './derived-settings';
 export * from './rate-limit-budget.env';
+export * from './redis-connection.env';

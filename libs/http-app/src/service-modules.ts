@@ -1,7 +1,7 @@
 import type { DynamicModule } from '@nestjs/common';
 
 import { AuthModule, type AuthModuleOptions } from '@nest-hardening/auth';
-import type { CommonEnv } from '@nest-hardening/config';
+import { redisConnection, type CommonEnv } from '@nest-hardening/config';
 import { DatabaseModule } from '@nest-hardening/database';
 import { MetricsModule } from '@nest-hardening/metrics';
 import { RedisModule } from '@nest-hardening/redis';
@@ -22,8 +22,7 @@ export interface ServiceModulesSettings {
 export function serviceModules({ service, env, pseudonymSecret }: ServiceModulesSettings): DynamicModule[] {
   return [
     RedisModule.forRoot({
-      url: env.REDIS_URL,
-      clusterNodes: env.REDIS_CLUSTER_NODES,
+      ...redisConnection(env),
       keyPrefix: env.REDIS_KEY_PREFIX,
       commandTimeoutMs: env.REDIS_COMMAND_TIMEOUT_MS,
       connectionName: service,

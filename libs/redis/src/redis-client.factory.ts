@@ -14,6 +14,15 @@ export function describeRedisTarget(options: RedisModuleOptions): string {
   return options.clusterNodes?.length ? `cluster ${options.clusterNodes.join(',')}` : redactRedisUrl(options.url);
 }
 
+/** Only what is set: an undefined `password` would override the one in a single Redis's url. */
+function credentials({ username, password, tls }: RedisModuleOptions): Pick<RedisOptions, 'username' | 'password' | 'tls'> {
+  return {
+    ...(username === undefined ? {} : { username }),
+    ...(password === undefined ? {} : { password }),
+    ...(tls === undefined || tls === false ? {} : { tls: tls === true ? {} : tls }),
+  };
+}
+
 /**
  * Connection settings shared by every client. The offline queue is off: while Redis is down a
  * command must fail at once (callers then apply their fail-open or fail-closed policy) rather than
@@ -29,9 +38,34 @@ function baseOptions(options: RedisModuleOptions): RedisOptions {
     maxRetriesPerRequest: 0,
     lazyConnect: true,
     connectionName: options.connectionName,
+    ...credentials(options),
     // Reconnect quickly and forever: recovery after an outage must not need a restart.
     retryStrategy: (attempt) => Math.min(50 * 2 ** attempt, 1000),
   };
+}
+
+/**
+ * What the first seed of a cluster answers a single connection with the cluster's credentials and
+ * TLS: undefined when it works. A cluster client reports only "None of startup nodes is available"
+ * (its slot-refresh connection swallows the reason), which leaves the operator guessing between a
+ * wrong password, an untrusted certificate and a node that is down.
+ */
+export async function probeClusterSeed(options: RedisModuleOptions): Promise<Error | undefined> {
+  const [seed] = options.clusterNodes ?? [];
+  if (!seed) return undefined;
+  const [host, port] = seed.split(':');
+  const probe = new Redis({ ...baseOptions(options), host, port: Number(port), keyPrefix: undefined, retryStrategy: () => null });
+  let reason: Error | undefined;
+  probe.on('error', (error: Error) => (reason ??= error));
+  try {
+    await probe.connect();
+    await probe.ping();
+    return undefined;
+  } catch (error) {
+    return reason ?? (error as Error);
+  } finally {
+    probe.disconnect();
+  }
 }
 
 export function createRedisClient(options: RedisModuleOptions, role = 'main'): RedisClient {

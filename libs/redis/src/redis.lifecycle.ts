@@ -1,10 +1,12 @@
 import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 
 import { InjectRedis, InjectRedisSubscriber } from './inject-redis.decorator';
-import { describeRedisTarget } from './redis-client.factory';
+import { describeRedisTarget, probeClusterSeed } from './redis-client.factory';
 import type { RedisClient } from './redis-client.type';
 import { RedisUnavailableError } from './redis-unavailable.error';
 import { REDIS_MODULE_OPTIONS, type RedisModuleOptions } from './redis.module-definition';
+
+const GENERIC_CONNECTION_ERROR = /^(Connection is closed\.?|None of startup nodes is available|Failed to refresh slots cache\.?)$/;
 
 /** Connects both clients at start-up (failing fast with a clear message) and closes them on shutdown. */
 @Injectable()
@@ -19,13 +21,24 @@ export class RedisLifecycle implements OnModuleInit, OnApplicationShutdown {
 
   async onModuleInit(): Promise<void> {
     const target = describeRedisTarget(this.options);
+    // connect() rejects with a generic reason ("Connection is closed.", "None of startup nodes is
+    // available"); the connection's own error says what the operator must fix (WRONGPASS, a
+    // certificate that is not trusted), so the first such one is kept for the start-up message.
+    let firstError: Error | undefined;
+    const keep = (error: Error) => {
+      if (!GENERIC_CONNECTION_ERROR.test(error.message)) firstError ??= error;
+    };
+    const clients = [this.client, this.subscriber];
+    for (const client of clients) client.on('error', keep).on('node error', keep);
     try {
-      await Promise.all([this.client.connect(), this.subscriber.connect()]);
+      await Promise.all(clients.map((client) => client.connect()));
       await this.client.ping();
     } catch (error) {
       this.client.disconnect();
       this.subscriber.disconnect();
-      throw new RedisUnavailableError(target, error);
+      throw new RedisUnavailableError(target, error, firstError ?? (await probeClusterSeed(this.options)));
+    } finally {
+      for (const client of clients) client.off('error', keep).off('node error', keep);
     }
     // After start-up, connection errors are expected during an outage: log state changes, not every retry.
     let down = false;

@@ -2,6 +2,7 @@ export * from './free-port';
 export * from './test-redis';
 export * from './redis-server';
 export * from './redis-cluster';
+export * from './test-certificate';
 export * from './breached-passwords-stub';
 export * from './sentry-receiver';
 export * from './smtp-receiver';

@@ -4,10 +4,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 
-import { Redis } from 'ioredis';
+import { Redis, type RedisOptions } from 'ioredis';
 
 import { freePort } from './free-port';
 import { stopProcess, waitForRedis } from './redis-server';
+import { createTestCertificate, type TestCertificate } from './test-certificate';
 
 const run = promisify(execFile);
 
@@ -21,6 +22,19 @@ export interface RedisClusterOptions {
   nodeTimeoutMs?: number;
   /** How long start-up may take before it fails (default 15 s). */
   timeoutMs?: number;
+  /** Every node requires this password (`requirepass`; replicas authenticate to their master with it). */
+  password?: string;
+  /**
+   * Every node speaks TLS only, clients and cluster bus alike, with a self-signed certificate for
+   * 127.0.0.1 that {@link TestRedisCluster.connection} and {@link TestRedisCluster.env} trust.
+   */
+  tls?: boolean;
+}
+
+/** What a client passes besides the nodes: the cluster's password and the CA of its certificate. */
+export interface TestRedisClusterConnection {
+  password?: string;
+  tls?: { ca: string };
 }
 
 /** A real Redis Cluster of three masters, with or without one replica each, owned by one test. */
@@ -30,6 +44,13 @@ export interface TestRedisCluster {
    * expects. Without replicas these are exactly the masters.
    */
   nodes: string[];
+  /** The password and TLS a client needs (empty for a cluster started without them). */
+  connection: TestRedisClusterConnection;
+  /**
+   * The settings an app reaches this cluster with: `REDIS_CLUSTER_NODES` (as `rediss://:password@…`
+   * URLs when the cluster has a password or TLS) and, with TLS, `REDIS_TLS_CA_FILE`.
+   */
+  env: { REDIS_CLUSTER_NODES: string; REDIS_TLS_CA_FILE?: string };
   /** The nodes that serve slots now, as `127.0.0.1:port` (changes after a failover). */
   masters(): Promise<string[]>;
   /** The master that serves the slot of `key` now (`CLUSTER KEYSLOT` of the full key, prefix included). */
@@ -54,8 +75,15 @@ export interface TestRedisCluster {
 const address = (port: number) => `127.0.0.1:${port}`;
 const portOf = (node: string) => Number(node.split(':')[1]);
 
-async function withNode<T>(port: number, use: (probe: Redis) => Promise<T>): Promise<T> {
-  const probe = new Redis({ host: '127.0.0.1', port, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+async function withNode<T>(port: number, connection: RedisOptions, use: (probe: Redis) => Promise<T>): Promise<T> {
+  const probe = new Redis({
+    ...connection,
+    host: '127.0.0.1',
+    port,
+    lazyConnect: true,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+  });
   probe.on('error', () => undefined);
   try {
     await probe.connect();
@@ -80,8 +108,8 @@ async function coversAllSlots(probe: Redis, live: ReadonlySet<string>): Promise<
 }
 
 /** Every replica has finished its first sync, so a failover has data to promote. */
-async function replicasInSync(port: number): Promise<boolean> {
-  return withNode(port, async (probe) => {
+async function replicasInSync(port: number, connection: RedisOptions): Promise<boolean> {
+  return withNode(port, connection, async (probe) => {
     const info = String(await probe.info('replication'));
     return !/role:slave/.test(info) || /master_link_status:up/.test(info);
   });
@@ -100,8 +128,19 @@ async function replicasInSync(port: number): Promise<boolean> {
  * await cluster.stop();
  */
 export async function startRedisCluster(options: RedisClusterOptions | number = {}): Promise<TestRedisCluster> {
-  const { replicas = 0, nodeTimeoutMs, timeoutMs = 15_000 } = typeof options === 'number' ? { timeoutMs: options } : options;
+  const { replicas = 0, nodeTimeoutMs, timeoutMs = 15_000, password, tls } = typeof options === 'number' ? { timeoutMs: options } : options;
   const dir = await mkdtemp(join(tmpdir(), 'redis-cluster-'));
+  let certificate: TestCertificate | undefined;
+  try {
+    certificate = tls ? await createTestCertificate() : undefined;
+  } catch (error) {
+    await rm(dir, { recursive: true, force: true });
+    throw error;
+  }
+  const connection: TestRedisClusterConnection = {
+    ...(password === undefined ? {} : { password }),
+    ...(certificate ? { tls: { ca: certificate.ca } } : {}),
+  };
   const count = 3 * (1 + replicas);
   const ports: number[] = [];
   const busPorts: number[] = [];
@@ -116,6 +155,7 @@ export async function startRedisCluster(options: RedisClusterOptions | number = 
   const stop = async () => {
     await Promise.all([...children.values()].map((child) => stopProcess(child)));
     await rm(dir, { recursive: true, force: true });
+    await certificate?.remove();
   };
   const liveNodes = () =>
     new Set([...children].filter(([, c]) => c.exitCode === null && c.signalCode === null).map(([port]) => address(port)));
@@ -130,7 +170,9 @@ export async function startRedisCluster(options: RedisClusterOptions | number = 
     for (;;) {
       const live = liveNodes();
       const problems = await Promise.all(
-        [...live].map((node) => withNode(portOf(node), (probe) => coversAllSlots(probe, live)).catch((error: unknown) => String(error))),
+        [...live].map((node) =>
+          withNode(portOf(node), connection, (probe) => coversAllSlots(probe, live)).catch((error: unknown) => String(error)),
+        ),
       );
       const problem = problems.find((p) => p !== undefined);
       if (problem === undefined) return;
@@ -146,8 +188,27 @@ export async function startRedisCluster(options: RedisClusterOptions | number = 
         spawn(
           'redis-server',
           [
-            '--port',
-            String(port),
+            ...(certificate
+              ? [
+                  '--port',
+                  '0',
+                  '--tls-port',
+                  String(port),
+                  '--tls-cluster',
+                  'yes',
+                  '--tls-replication',
+                  'yes',
+                  '--tls-cert-file',
+                  certificate.certFile,
+                  '--tls-key-file',
+                  certificate.keyFile,
+                  '--tls-ca-cert-file',
+                  certificate.certFile,
+                  '--tls-auth-clients',
+                  'no',
+                ]
+              : ['--port', String(port)]),
+            ...(password === undefined ? [] : ['--requirepass', password, '--masterauth', password]),
             '--bind',
             '127.0.0.1',
             '--cluster-enabled',
@@ -170,11 +231,20 @@ export async function startRedisCluster(options: RedisClusterOptions | number = 
         ),
       );
     });
-    await Promise.all(ports.map((port) => waitForRedis(port)));
-    await run('redis-cli', ['--cluster', 'create', ...ports.map(address), '--cluster-replicas', String(replicas), '--cluster-yes']);
+    await Promise.all(ports.map((port) => waitForRedis(port, 5000, connection)));
+    await run('redis-cli', [
+      ...(certificate ? ['--tls', '--cacert', certificate.certFile] : []),
+      ...(password === undefined ? [] : ['-a', password, '--no-auth-warning']),
+      '--cluster',
+      'create',
+      ...ports.map(address),
+      '--cluster-replicas',
+      String(replicas),
+      '--cluster-yes',
+    ]);
     await waitForOk();
     const deadline = Date.now() + timeoutMs;
-    while (!(await Promise.all(ports.map(replicasInSync))).every(Boolean)) {
+    while (!(await Promise.all(ports.map((port) => replicasInSync(port, connection)))).every(Boolean)) {
       if (Date.now() > deadline) throw new Error('Redis Cluster replicas did not finish their first sync');
       await new Promise((r) => setTimeout(r, 100));
     }
@@ -183,9 +253,9 @@ export async function startRedisCluster(options: RedisClusterOptions | number = 
     throw error;
   }
 
-  const masters = () => withNode(anyLivePort(), async (probe) => [...new Set((await slotOwners(probe)).map((o) => o.master))]);
+  const masters = () => withNode(anyLivePort(), connection, async (probe) => [...new Set((await slotOwners(probe)).map((o) => o.master))]);
   const masterOf = (key: string) =>
-    withNode(anyLivePort(), async (probe) => {
+    withNode(anyLivePort(), connection, async (probe) => {
       const slot = Number(await probe.cluster('KEYSLOT', key));
       const owner = (await slotOwners(probe)).find((o) => slot >= o.from && slot <= o.to);
       if (!owner) throw new Error(`no master serves slot ${slot}`);
@@ -198,21 +268,24 @@ export async function startRedisCluster(options: RedisClusterOptions | number = 
     if (!target) throw new Error('a slot move needs a second master');
     const [host, port] = target.split(':');
     const migrate = (keys: readonly string[]) =>
-      withNode(portOf(source), (probe) => probe.call('MIGRATE', host, port, '', '0', '5000', 'KEYS', ...keys));
-    const slot = await withNode(portOf(source), async (probe) => Number(await probe.cluster('KEYSLOT', key)));
-    const sourceId = await withNode(portOf(source), async (probe) => String(await probe.cluster('MYID')));
-    const targetId = await withNode(portOf(target), async (probe) => String(await probe.cluster('MYID')));
-    await withNode(portOf(target), (probe) => probe.cluster('SETSLOT', slot, 'IMPORTING', sourceId));
-    await withNode(portOf(source), (probe) => probe.cluster('SETSLOT', slot, 'MIGRATING', targetId));
+      withNode(portOf(source), connection, (probe) =>
+        probe.call('MIGRATE', host, port, '', '0', '5000', ...(password === undefined ? [] : ['AUTH', password]), 'KEYS', ...keys),
+      );
+    const slot = await withNode(portOf(source), connection, async (probe) => Number(await probe.cluster('KEYSLOT', key)));
+    const sourceId = await withNode(portOf(source), connection, async (probe) => String(await probe.cluster('MYID')));
+    const targetId = await withNode(portOf(target), connection, async (probe) => String(await probe.cluster('MYID')));
+    await withNode(portOf(target), connection, (probe) => probe.cluster('SETSLOT', slot, 'IMPORTING', sourceId));
+    await withNode(portOf(source), connection, (probe) => probe.cluster('SETSLOT', slot, 'MIGRATING', targetId));
     if (moveFirst.length > 0) await migrate(moveFirst);
     return {
       finish: async () => {
         for (;;) {
-          const keys = await withNode(portOf(source), (probe) => probe.cluster('GETKEYSINSLOT', slot, 100));
+          const keys = await withNode(portOf(source), connection, (probe) => probe.cluster('GETKEYSINSLOT', slot, 100));
           if (keys.length === 0) break;
           await migrate(keys);
         }
-        for (const node of await masters()) await withNode(portOf(node), (probe) => probe.cluster('SETSLOT', slot, 'NODE', targetId));
+        for (const node of await masters())
+          await withNode(portOf(node), connection, (probe) => probe.cluster('SETSLOT', slot, 'NODE', targetId));
       },
     };
   }
@@ -220,8 +293,16 @@ export async function startRedisCluster(options: RedisClusterOptions | number = 
   const initialMasters = await masters();
   const nodes = [...initialMasters, ...ports.map(address).filter((node) => !initialMasters.includes(node))];
 
+  const secured = password !== undefined || certificate !== undefined;
+  const credentials = password === undefined ? '' : `:${encodeURIComponent(password)}@`;
+  const scheme = certificate ? 'rediss' : 'redis';
   return {
     nodes,
+    connection,
+    env: {
+      REDIS_CLUSTER_NODES: (secured ? nodes.map((node) => `${scheme}://${credentials}${node}`) : nodes).join(','),
+      ...(certificate ? { REDIS_TLS_CA_FILE: certificate.certFile } : {}),
+    },
     masters,
     masterOf,
     async kill(node) {

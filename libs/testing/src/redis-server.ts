@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 
-import { Redis } from 'ioredis';
+import { Redis, type RedisOptions } from 'ioredis';
 
 import { freePort } from './free-port';
 
@@ -32,11 +32,21 @@ function spawnServer(port: number, extraArgs: readonly string[] = []): ChildProc
   );
 }
 
-/** Resolves once `PING` on 127.0.0.1:port answers, or rejects after `timeoutMs`. */
-export async function waitForRedis(port: number, timeoutMs = 5000): Promise<void> {
+/**
+ * Resolves once `PING` on 127.0.0.1:port answers, or rejects after `timeoutMs`. `connection` adds
+ * what the server asks of a client (a password, TLS).
+ */
+export async function waitForRedis(port: number, timeoutMs = 5000, connection: RedisOptions = {}): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const probe = new Redis({ host: '127.0.0.1', port, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+    const probe = new Redis({
+      ...connection,
+      host: '127.0.0.1',
+      port,
+      lazyConnect: true,
+      maxRetriesPerRequest: 0,
+      retryStrategy: () => null,
+    });
     probe.on('error', () => undefined);
     try {
       await probe.connect();

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import type { ConnectionOptions } from 'node:tls';
 
 import { Redis } from 'ioredis';
 
@@ -29,14 +30,19 @@ export async function deleteKeysWithPrefix(prefix: string, url = TEST_REDIS_URL)
 
 /**
  * The same on every node of a Redis Cluster (`host:port` seeds of all its masters). Keys go one per
- * UNLINK: a multi-key command must stay in one slot.
+ * UNLINK: a multi-key command must stay in one slot. `connection` adds the cluster's password and TLS.
  */
-export async function deleteClusterKeysWithPrefix(prefix: string, nodes: string[]): Promise<void> {
+export async function deleteClusterKeysWithPrefix(
+  prefix: string,
+  nodes: string[],
+  { username, password, tls }: { username?: string; password?: string; tls?: boolean | ConnectionOptions } = {},
+): Promise<void> {
+  const connection = { username, password, ...(tls ? { tls: tls === true ? {} : tls } : {}) };
   await Promise.all(
     nodes.map(async (node) => {
       const [host, port] = node.split(':');
       // No reconnecting: a node a test killed must not keep the process alive with retries.
-      const raw = new Redis(Number(port), host, { lazyConnect: true, maxRetriesPerRequest: 1, retryStrategy: () => null });
+      const raw = new Redis(Number(port), host, { ...connection, lazyConnect: true, maxRetriesPerRequest: 1, retryStrategy: () => null });
       try {
         await raw.connect().catch(() => undefined);
         // A node that is down or a replica holds nothing to delete: its master's deletions reach it.

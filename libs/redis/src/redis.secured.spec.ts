@@ -1,0 +1,156 @@
+import { Test } from '@nestjs/testing';
+
+import {
+  createTestCertificate,
+  freePort,
+  startRedisCluster,
+  startRedisServer,
+  type TestCertificate,
+  type TestRedisCluster,
+  type TestRedisServer,
+} from '@nest-hardening/testing';
+
+import { InjectRedis, InjectRedisSubscriber } from './inject-redis.decorator';
+import type { RedisClient } from './redis-client.type';
+import { RedisModule } from './redis.module';
+import type { RedisModuleOptions } from './redis.module-definition';
+
+const PASSWORD = 'S3cret-cluster-password';
+
+class Clients {
+  constructor(
+    @InjectRedis() readonly main: RedisClient,
+    @InjectRedisSubscriber() readonly subscriber: RedisClient,
+  ) {}
+}
+
+/** Starts a RedisModule as an app does (both clients connected in onModuleInit) and returns its clients. */
+async function startModule(options: RedisModuleOptions) {
+  const moduleRef = await Test.createTestingModule({ imports: [RedisModule.forRoot(options)], providers: [Clients] }).compile();
+  await moduleRef.init();
+  return { clients: moduleRef.get(Clients), close: () => moduleRef.close() };
+}
+
+/** The start-up error of a module that cannot use Redis, and how long it took to come. */
+async function startupFailure(options: RedisModuleOptions): Promise<{ message: string; ms: number }> {
+  const started = Date.now();
+  const running = await startModule(options).catch((error: unknown) => error as Error);
+  if (!(running instanceof Error)) {
+    await running.close();
+    throw new Error('the module started');
+  }
+  return { message: running.message, ms: Date.now() - started };
+}
+
+/**
+ * A managed Redis Cluster requires a password and TLS: every node, every client (commands, Lua
+ * scripts, sharded pub/sub) must be reached with both, and a wrong one must stop the start with a
+ * clear message instead of hanging or leaking the password.
+ */
+describe('RedisModule on a Redis Cluster with a password and TLS', () => {
+  let cluster: TestRedisCluster;
+  const base = { url: '', keyPrefix: 'secured-test:', commandTimeoutMs: 2000 };
+  const secured = () => ({ ...base, clusterNodes: cluster.nodes, password: PASSWORD, tls: { ca: cluster.connection.tls!.ca } });
+
+  beforeAll(async () => {
+    cluster = await startRedisCluster({ password: PASSWORD, tls: true });
+  }, 60_000);
+
+  afterAll(async () => {
+    await cluster?.stop();
+  });
+
+  it('reaches every master with the password over TLS: commands, scripts and pub/sub', async () => {
+    const { clients, close } = await startModule(secured());
+    try {
+      const keys = Array.from({ length: 30 }, (_, i) => `{k${i}}:v`);
+      // Thirty hash tags spread over the three masters' slots.
+      await Promise.all(keys.map((key, i) => clients.main.set(key, String(i))));
+      expect(await Promise.all(keys.map((key) => clients.main.get(key)))).toEqual(keys.map((_, i) => String(i)));
+      expect(await clients.main.eval("return redis.call('GET', KEYS[1])", 1, keys[7])).toBe('7');
+
+      const received = new Promise<string>((resolve) =>
+        clients.subscriber.on('message', (_channel: string, message: string) => resolve(message)),
+      );
+      await clients.subscriber.subscribe(`${base.keyPrefix}chan`);
+      await clients.main.publish(`${base.keyPrefix}chan`, 'hello');
+      await expect(received).resolves.toBe('hello');
+    } finally {
+      await close();
+    }
+  });
+
+  it('refuses to start with a wrong password, promptly, naming the cause and never the password', async () => {
+    const { message, ms } = await startupFailure({ ...secured(), password: 'not-the-password' });
+    expect(message).toMatch(/WRONGPASS|NOAUTH|invalid username-password/i);
+    expect(message).not.toContain('not-the-password');
+    expect(ms).toBeLessThan(10_000);
+  });
+
+  it('refuses to start without the password', async () => {
+    const { message } = await startupFailure({ ...secured(), password: undefined });
+    expect(message).toMatch(/NOAUTH|Authentication required/i);
+  });
+
+  it('refuses a server whose certificate is not signed by a trusted CA, saying so', async () => {
+    const { message } = await startupFailure({ ...secured(), tls: true });
+    expect(message).toMatch(/certificate/i);
+  });
+
+  it('refuses to start without TLS on a cluster that speaks only TLS, naming the seeds', async () => {
+    const { ms, message } = await startupFailure({ ...secured(), tls: undefined });
+    expect(message).toContain(`cluster ${cluster.nodes.join(',')}`);
+    expect(ms).toBeLessThan(15_000);
+  });
+});
+
+describe('RedisModule on a single Redis over TLS', () => {
+  let certificate: TestCertificate;
+  let server: TestRedisServer;
+  let tlsPort: number;
+
+  beforeAll(async () => {
+    certificate = await createTestCertificate();
+    tlsPort = await freePort();
+    // The plain port serves the helper's readiness probe; the app is given the TLS port only.
+    server = await startRedisServer([
+      '--tls-port',
+      String(tlsPort),
+      '--tls-cert-file',
+      certificate.certFile,
+      '--tls-key-file',
+      certificate.keyFile,
+      '--tls-ca-cert-file',
+      certificate.certFile,
+      '--tls-auth-clients',
+      'no',
+    ]);
+  }, 30_000);
+
+  afterAll(async () => {
+    await server?.stop();
+    await certificate?.remove();
+  });
+
+  const options = (url: string, extra: Partial<RedisModuleOptions> = {}): RedisModuleOptions => ({
+    url,
+    keyPrefix: 'secured-single:',
+    commandTimeoutMs: 2000,
+    ...extra,
+  });
+
+  it('connects over rediss:// trusting the given CA', async () => {
+    const { clients, close } = await startModule(options(`rediss://127.0.0.1:${tlsPort}`, { tls: { ca: certificate.ca } }));
+    try {
+      await clients.main.set('k', 'v');
+      expect(await clients.main.get('k')).toBe('v');
+    } finally {
+      await close();
+    }
+  });
+
+  it("refuses a certificate Node's CAs do not trust, saying so", async () => {
+    const { message } = await startupFailure(options(`rediss://127.0.0.1:${tlsPort}`));
+    expect(message).toMatch(/certificate/i);
+  });
+});

@@ -1,0 +1,54 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+
+/** A self-signed certificate for 127.0.0.1 and localhost, which is also the CA that tests trust. */
+export interface TestCertificate {
+  certFile: string;
+  keyFile: string;
+  /** The same certificate as `certFile`, as a CA to trust (a PEM string). */
+  ca: string;
+  /** Removes the files. */
+  remove(): Promise<void>;
+}
+
+/** Makes a throw-away P-256 certificate with `openssl`, valid for two days, in a directory of its own. */
+export async function createTestCertificate(): Promise<TestCertificate> {
+  const dir = await mkdtemp(join(tmpdir(), 'test-tls-'));
+  const certFile = join(dir, 'cert.pem');
+  const keyFile = join(dir, 'key.pem');
+  try {
+    await run('openssl', [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:prime256v1',
+      '-nodes',
+      '-keyout',
+      keyFile,
+      '-out',
+      certFile,
+      '-days',
+      '2',
+      '-subj',
+      '/CN=localhost',
+      '-addext',
+      'subjectAltName=IP:127.0.0.1,DNS:localhost',
+    ]);
+  } catch (error) {
+    await rm(dir, { recursive: true, force: true });
+    throw error;
+  }
+  return {
+    certFile,
+    keyFile,
+    ca: await readFile(certFile, 'utf8'),
+    remove: () => rm(dir, { recursive: true, force: true }),
+  };
+}
