@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { linkSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 /** 32 random bytes: the development value of an HMAC secret. */
@@ -7,16 +7,33 @@ export const randomDevSecret = (): string => randomBytes(32).toString('base64url
 
 /**
  * For development only: returns the secret stored in `<dir>/<name>`, creating it with `create`
- * (mode 0600, exclusive create so concurrently starting services agree) when it is missing.
+ * (mode 0600) when it is missing. Concurrently starting services agree: the value is written whole
+ * under a name of this process's own and then linked to `<name>`, which fails if another process
+ * linked its value first, so no process reads a file still being written (an empty secret).
  * Production sets every secret through the environment: `resolveSecrets` never calls this there.
  */
 export function loadOrCreateDevSecret(dir: string, name: string, create: () => string = randomDevSecret): string {
   const path = join(dir, name);
   mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const existing = readIfPresent(path);
+  if (existing !== undefined) return existing;
+  const draft = join(dir, `.${name}.${process.pid}.${randomBytes(6).toString('hex')}`);
+  writeFileSync(draft, create(), { flag: 'wx', mode: 0o600 });
   try {
-    writeFileSync(path, create(), { flag: 'wx', mode: 0o600 });
+    linkSync(draft, path);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+  } finally {
+    unlinkSync(draft);
   }
   return readFileSync(path, 'utf8').trim();
+}
+
+function readIfPresent(path: string): string | undefined {
+  try {
+    return readFileSync(path, 'utf8').trim();
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  }
 }
