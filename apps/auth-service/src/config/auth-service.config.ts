@@ -94,7 +94,7 @@ export const authServiceEnvShape = {
   LOCKOUT_MAX_LOCK_MS: positiveInt(DAY_MS).describe('longest pair lock'),
   LOCKOUT_BACKOFF_RESET_MS: positiveInt(DAY_MS).describe('the doubling resets this long after the last lock'),
   LOCKOUT_EMAIL_MAX_FAILURES: positiveInt(100).describe(
-    'consecutive failures of one email (since its last success) that lock it for every unknown address',
+    'consecutive failures of one email from unknown addresses (since its last success) that lock it for every unknown address',
   ),
   LOCKOUT_EMAIL_WINDOW_MS: positiveInt(3600 * 1000).describe(
     "how long an account-wide login reservation may stay pending (a crashed process's is freed after it)",
@@ -129,7 +129,14 @@ export const authServiceEnvShape = {
     .describe('`smtp://user:pass@host:port` (or `smtps://`) for lock alert emails; off when unset'),
   SMTP_FROM: z.string().default('Security <no-reply@localhost>').describe('sender of lock alert emails'),
   BOOTSTRAP_ADMIN_EMAIL: z.string().email().optional().describe('first admin, created at start-up if missing'),
-  BOOTSTRAP_ADMIN_PASSWORD: z.string().min(12).max(128).optional().describe("the first admin's password (12–128 characters)"),
+  BOOTSTRAP_ADMIN_PASSWORD: z
+    .string()
+    .min(12)
+    .max(128)
+    .optional()
+    .describe(
+      "the first admin's password (12–128 characters); a password the [password policy](password-policy.md) refuses stops start-up",
+    ),
   PASSWORD_CONTEXT_WORDS: z
     .string()
     .default('nest-security-hardening')
