@@ -26,6 +26,22 @@ export interface AppProcess {
   rssKb(): number;
   /** The last lines the process wrote (stdout and stderr), for failure messages. */
   logTail(lines?: number): string;
+  /** Every line the process wrote (stdout and stderr) since it first started, restarts included. */
+  log(): string;
+  /**
+   * Sends `signal` (as an orchestrator stopping it does) and resolves with how the process ended,
+   * or with `undefined` if it still runs after `timeoutMs` (it is then killed).
+   */
+  terminate(signal?: NodeJS.Signals, timeoutMs?: number): Promise<AppExit | undefined>;
+  /** Starts the process again on its port with the settings of its last start (`env` merged over them), and waits until it is ready. */
+  restart(env?: Env): Promise<void>;
+}
+
+/** How a process ended: its exit code, or the signal that ended it, and how long after the signal. */
+export interface AppExit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  ms: number;
 }
 
 export interface ProcessSystemOptions {
@@ -98,12 +114,14 @@ function getStatus(url: string, timeoutMs: number): Promise<number> {
 class ChildApp implements AppProcess {
   readonly url: string;
   private child!: ChildProcess;
+  private env: Env = {};
 
   constructor(
     readonly app: AppName,
     readonly index: number,
     readonly port: number,
     private readonly logFile: string,
+    private readonly readyTimeoutMs: number,
   ) {
     this.url = `http://127.0.0.1:${port}`;
   }
@@ -113,6 +131,7 @@ class ChildApp implements AppProcess {
   }
 
   start(env: Env): void {
+    this.env = env;
     const log = openSync(this.logFile, 'a');
     try {
       this.child = spawn(process.execPath, [mainFile(this.app)], {
@@ -139,11 +158,36 @@ class ChildApp implements AppProcess {
   }
 
   logTail(lines = 20): string {
+    return this.log().trimEnd().split('\n').slice(-lines).join('\n');
+  }
+
+  log(): string {
     try {
-      return readFileSync(this.logFile, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
+      return readFileSync(this.logFile, 'utf8');
     } catch {
       return '';
     }
+  }
+
+  async terminate(signal: NodeJS.Signals = 'SIGTERM', timeoutMs = 30_000): Promise<AppExit | undefined> {
+    if (!this.alive()) throw new Error(`${this.app} ${this.index} is not running`);
+    const child = this.child;
+    const sent = Date.now();
+    const exited = new Promise<AppExit>((done) =>
+      child.once('exit', (code, exitSignal) => done({ code, signal: exitSignal, ms: Date.now() - sent })),
+    );
+    child.kill(signal);
+    let timer: NodeJS.Timeout | undefined;
+    const outcome = await Promise.race([exited, new Promise<undefined>((done) => (timer = setTimeout(() => done(undefined), timeoutMs)))]);
+    clearTimeout(timer);
+    if (!outcome) await this.kill();
+    return outcome;
+  }
+
+  async restart(env: Env = {}): Promise<void> {
+    await this.kill();
+    this.start({ ...this.env, ...env });
+    await this.waitReady(this.readyTimeoutMs);
   }
 
   /** Polls /health/ready until it answers 200; fails at once if the process exits. */
@@ -210,7 +254,7 @@ export async function startProcessSystem(options: ProcessSystemOptions = {}): Pr
   };
   const all: ChildApp[] = [];
   const create = async (app: AppName, index: number) => {
-    const child = new ChildApp(app, index, await freePort(), join(workDir, `${app}-${index}.log`));
+    const child = new ChildApp(app, index, await freePort(), join(workDir, `${app}-${index}.log`), readyTimeoutMs);
     all.push(child);
     return child;
   };

@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
 
+import { Logger } from '@nestjs/common';
 import { Client } from 'pg';
 import { Registry } from 'prom-client';
 import request from 'supertest';
@@ -483,6 +484,39 @@ describe('the audit trail at shutdown', () => {
     } finally {
       await db.end();
     }
+  });
+});
+
+describe('the audit trail at shutdown during a Postgres outage', () => {
+  let system: TestSystem;
+
+  beforeAll(async () => {
+    system = await startTestSystem({ label: 'auditlost', authEnv: { AUDIT_FLUSH_INTERVAL_MS: '600000' } });
+  });
+
+  afterAll(async () => {
+    psql(`ALTER DATABASE "${system.database.name}" WITH ALLOW_CONNECTIONS true`);
+    await system?.close();
+  });
+
+  it('says how many events it could not write, as an error, and counts them as dropped, instead of "kept, retry"', async () => {
+    const trail = system.auth.get(AuditTrail);
+    const registry = system.auth.get(Registry);
+    await trail.flush();
+    // Failed logins go to the audit trail only (not to the log): nothing else would show they are gone.
+    for (let n = 0; n < 3; n++) trail.record({ type: 'login_failed', severity: 'info', auditOnly: true, details: { n } }, new Date());
+    psql(`ALTER DATABASE "${system.database.name}" WITH ALLOW_CONNECTIONS false`);
+    psql(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '${system.database.name}'`);
+    const errorLog = jest.spyOn(Logger.prototype, 'error');
+    let errors: string[];
+    try {
+      await system.auth.close(); // as on SIGTERM
+    } finally {
+      errors = errorLog.mock.calls.map(([message]) => String(message));
+      errorLog.mockRestore();
+    }
+    expect(errors).toContainEqual(expect.stringMatching(/3 audit events .*lost/));
+    expect(await registry.getSingleMetricAsString('audit_events_dropped_total')).toMatch(/^audit_events_dropped_total 3$/m);
   });
 });
 

@@ -35,5 +35,8 @@ export class DatabaseLifecycle implements OnModuleInit, OnApplicationShutdown {
 
   async onApplicationShutdown(): Promise<void> {
     await this.db.destroy().catch(() => undefined);
+    // Kysely ends the pool only if it ever ran a query; the start-up check and readiness use the
+    // pool directly, and an idle connection they left would hold the process for the idle timeout.
+    if (!this.pool.ending) await this.pool.end().catch(() => undefined);
   }
 }

@@ -57,5 +57,8 @@ export function configureHttpApp(app: INestApplication, options: HttpAppOptions)
   app.useGlobalFilters(new DomainErrorFilter(options.reportUnexpected));
   applyServerTimeouts(app, options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS);
   drainOnClose(app);
-  app.enableShutdownHooks();
+  // Exit (code 0) once the shutdown hooks are done, rather than send the signal again: as PID 1 of
+  // a container the kernel ignores that signal, and anything still holding the event loop would
+  // keep the process until the orchestrator's SIGKILL at the end of its grace period.
+  app.enableShutdownHooks(undefined, { useProcessExit: true });
 }

@@ -1,3 +1,5 @@
+import { Logger } from '@nestjs/common';
+
 import type { AuthenticatedUser } from '@nest-hardening/auth';
 import { createRedisClient, type RedisClient } from '@nest-hardening/redis';
 import { createTestRedis, type TestRedis } from '@nest-hardening/testing';
@@ -222,5 +224,22 @@ describe('SessionRevocationChecker across a lost subscription', () => {
     // The store now refuses the token: the next request must ask it, not reuse the earlier answer.
     isActive.mockImplementation(async () => false);
     expect(await checker.isActive(u)).toBe(false);
+  });
+});
+
+describe('SessionRevocationChecker when the app closes', () => {
+  it('warns of no lost subscription: a deployment is not an outage, and the warning is what an operator alerts on', async () => {
+    const variant = await redisVariant();
+    const checker = new SessionRevocationChecker({ cacheTtlMs: 1000 }, variant.store);
+    await checker.onModuleInit();
+    const warn = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+    try {
+      await checker.onModuleDestroy();
+      await variant.cleanup(); // the subscriber's connection closes, as RedisLifecycle closes it afterwards
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(warn.mock.calls).toEqual([]);
+    } finally {
+      warn.mockRestore();
+    }
   });
 });

@@ -51,6 +51,9 @@ export class SessionRevocationChecker implements SessionValidator, OnModuleInit,
   }
 
   async onModuleDestroy(): Promise<void> {
+    // Closing is not a lost subscription: no warning (operators alert on it), and none when the
+    // subscriber's connection closes afterwards.
+    this.subscribed = false;
     this.dropAll();
   }
 

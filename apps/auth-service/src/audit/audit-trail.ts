@@ -102,6 +102,16 @@ export class AuditTrail implements SecurityEventSink, OnModuleInit, OnApplicatio
     clearTimeout(this.timer);
     this.timer = undefined;
     await this.flush();
+    // A failed write is not retried once the process ends: what is still buffered is lost, and the
+    // log must say so (routine events go to the trail only, so nothing else would show it).
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    const lost = this.buffer.length;
+    if (lost === 0) return;
+    this.buffer = [];
+    this.settled += lost;
+    this.dropped.inc(lost);
+    this.logger.error(`${lost} audit events lost: they could not be written before shutdown`);
   }
 
   /** Deletes events older than the retention, in batches so no single statement holds locks long. */
