@@ -20,22 +20,31 @@ export class JsonLogger extends ConsoleLogger {
     writeStreamType?: 'stdout' | 'stderr',
   ): void {
     for (const message of messages) {
-      const line: Record<string, unknown> = {
-        time: new Date().toISOString(),
-        level: logLevel,
-        service: this.service,
-        context: context || undefined,
-      };
-      if (message !== null && typeof message === 'object' && !(message instanceof Error)) Object.assign(line, message);
-      else line.msg = message instanceof Error ? message.message : String(message);
+      // The line's own fields come last: alerting and routing key on them, and a message object
+      // must not rewrite them.
+      const own = { time: new Date().toISOString(), level: logLevel, service: this.service, context: context || undefined };
+      const fields =
+        message !== null && typeof message === 'object' && !(message instanceof Error)
+          ? message
+          : { msg: message instanceof Error ? message.message : String(message) };
       const stream = writeStreamType ?? (logLevel === 'error' || logLevel === 'fatal' ? 'stderr' : 'stdout');
-      process[stream].write(`${JSON.stringify(line)}\n`);
+      process[stream].write(`${encodeLine(own, fields)}\n`);
     }
   }
 
   protected override printStackTrace(stack: string): void {
     if (stack)
       process.stderr.write(`${JSON.stringify({ time: new Date().toISOString(), level: 'error', service: this.service, stack })}\n`);
+  }
+}
+
+/** One JSON line; a message JSON cannot encode (a cycle, a BigInt) is named, since a logger that throws fails its caller. */
+function encodeLine(own: Record<string, unknown>, fields: object): string {
+  try {
+    // `own` first for the order of the line, and again last so that its values win.
+    return JSON.stringify({ ...own, ...fields, ...own });
+  } catch (error) {
+    return JSON.stringify({ ...own, msg: `a log message could not be encoded: ${(error as Error).message}` });
   }
 }
 

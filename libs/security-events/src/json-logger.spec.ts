@@ -1,0 +1,47 @@
+import { JsonLogger } from './json-logger';
+
+/** The lines a logger wrote to stdout and stderr while `act` ran, parsed. */
+function linesOf(act: (logger: JsonLogger) => void): Record<string, unknown>[] {
+  const written: string[] = [];
+  const spies = (['stdout', 'stderr'] as const).map((stream) =>
+    jest.spyOn(process[stream], 'write').mockImplementation((chunk: string | Uint8Array) => {
+      written.push(String(chunk));
+      return true;
+    }),
+  );
+  try {
+    act(new JsonLogger('svc', ['log', 'warn', 'error']));
+  } finally {
+    for (const spy of spies) spy.mockRestore();
+  }
+  return written.flatMap((chunk) => chunk.split('\n').filter(Boolean)).map((line) => JSON.parse(line) as Record<string, unknown>);
+}
+
+describe('JsonLogger', () => {
+  it('merges an object message into one line, with the time, level and service', () => {
+    const [line] = linesOf((logger) => logger.warn({ securityEvent: 'login_failed', ip: '192.0.2.1' }, 'Auth'));
+    expect(line).toMatchObject({ level: 'warn', service: 'svc', context: 'Auth', securityEvent: 'login_failed', ip: '192.0.2.1' });
+    expect(typeof line.time).toBe('string');
+  });
+
+  // Alerting and log routing key on these fields: a message object must not be able to rewrite them.
+  it('keeps its own time, level, service and context when the message object has fields of those names', () => {
+    const [line] = linesOf((logger) =>
+      logger.warn({ time: 'forged', level: 'log', service: 'other', context: 'Other', detail: 1 }, 'Auth'),
+    );
+    expect(line).toMatchObject({ level: 'warn', service: 'svc', context: 'Auth', detail: 1 });
+    expect(line.time).not.toBe('forged');
+  });
+
+  // A logger that throws turns a log call in an error path into a second failure (or a 500).
+  it('writes a line for a message JSON cannot encode (a cycle, a BigInt) instead of throwing', () => {
+    const cyclic: Record<string, unknown> = { securityEvent: 'x' };
+    cyclic.self = cyclic;
+    let lines: Record<string, unknown>[] = [];
+    expect(() => (lines = linesOf((logger) => (logger.error(cyclic), logger.warn({ amount: 10n }))))).not.toThrow();
+    expect(lines).toEqual([
+      expect.objectContaining({ level: 'error', service: 'svc', msg: expect.stringMatching(/could not be encoded/) }),
+      expect.objectContaining({ level: 'warn', service: 'svc', msg: expect.stringMatching(/could not be encoded/) }),
+    ]);
+  });
+});
