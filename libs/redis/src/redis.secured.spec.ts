@@ -3,6 +3,7 @@ import { Test } from '@nestjs/testing';
 import {
   createTestCertificate,
   freePort,
+  redisTlsArgs,
   startRedisCluster,
   startRedisServer,
   type TestCertificate,
@@ -113,18 +114,7 @@ describe('RedisModule on a single Redis over TLS', () => {
     certificate = await createTestCertificate();
     tlsPort = await freePort();
     // The plain port serves the helper's readiness probe; the app is given the TLS port only.
-    server = await startRedisServer([
-      '--tls-port',
-      String(tlsPort),
-      '--tls-cert-file',
-      certificate.certFile,
-      '--tls-key-file',
-      certificate.keyFile,
-      '--tls-ca-cert-file',
-      certificate.certFile,
-      '--tls-auth-clients',
-      'no',
-    ]);
+    server = await startRedisServer(['--tls-port', String(tlsPort), ...redisTlsArgs(certificate)]);
   }, 30_000);
 
   afterAll(async () => {

@@ -7,8 +7,8 @@ import { promisify } from 'node:util';
 import { Redis, type RedisOptions } from 'ioredis';
 
 import { freePort } from './free-port';
-import { stopProcess, waitForRedis } from './redis-server';
-import { createTestCertificate, type TestCertificate } from './test-certificate';
+import { probeClient, stopProcess, waitForRedis } from './redis-server';
+import { createTestCertificate, redisTlsArgs, type TestCertificate } from './test-certificate';
 
 const run = promisify(execFile);
 
@@ -76,15 +76,7 @@ const address = (port: number) => `127.0.0.1:${port}`;
 const portOf = (node: string) => Number(node.split(':')[1]);
 
 async function withNode<T>(port: number, connection: RedisOptions, use: (probe: Redis) => Promise<T>): Promise<T> {
-  const probe = new Redis({
-    ...connection,
-    host: '127.0.0.1',
-    port,
-    lazyConnect: true,
-    maxRetriesPerRequest: 0,
-    retryStrategy: () => null,
-  });
-  probe.on('error', () => undefined);
+  const probe = probeClient(port, connection);
   try {
     await probe.connect();
     return await use(probe);
@@ -198,14 +190,7 @@ export async function startRedisCluster(options: RedisClusterOptions | number = 
                   'yes',
                   '--tls-replication',
                   'yes',
-                  '--tls-cert-file',
-                  certificate.certFile,
-                  '--tls-key-file',
-                  certificate.keyFile,
-                  '--tls-ca-cert-file',
-                  certificate.certFile,
-                  '--tls-auth-clients',
-                  'no',
+                  ...redisTlsArgs(certificate),
                 ]
               : ['--port', String(port)]),
             ...(password === undefined ? [] : ['--requirepass', password, '--masterauth', password]),

@@ -32,6 +32,20 @@ function spawnServer(port: number, extraArgs: readonly string[] = []): ChildProc
   );
 }
 
+/** A client of 127.0.0.1:port that connects once when asked and never retries; its errors are not events. */
+export function probeClient(port: number, connection: RedisOptions = {}): Redis {
+  const probe = new Redis({
+    ...connection,
+    host: '127.0.0.1',
+    port,
+    lazyConnect: true,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+  });
+  probe.on('error', () => undefined);
+  return probe;
+}
+
 /**
  * Resolves once `PING` on 127.0.0.1:port answers, or rejects after `timeoutMs`. `connection` adds
  * what the server asks of a client (a password, TLS).
@@ -39,15 +53,7 @@ function spawnServer(port: number, extraArgs: readonly string[] = []): ChildProc
 export async function waitForRedis(port: number, timeoutMs = 5000, connection: RedisOptions = {}): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const probe = new Redis({
-      ...connection,
-      host: '127.0.0.1',
-      port,
-      lazyConnect: true,
-      maxRetriesPerRequest: 0,
-      retryStrategy: () => null,
-    });
-    probe.on('error', () => undefined);
+    const probe = probeClient(port, connection);
     try {
       await probe.connect();
       await probe.ping();

@@ -16,6 +16,15 @@ export interface TestCertificate {
   remove(): Promise<void>;
 }
 
+/**
+ * The `redis-server` arguments that serve TLS with `certificate` (clients need not present one; it
+ * also signs and trusts the cluster bus and replication connections).
+ */
+export function redisTlsArgs(certificate: TestCertificate): string[] {
+  const { certFile, keyFile } = certificate;
+  return ['--tls-cert-file', certFile, '--tls-key-file', keyFile, '--tls-ca-cert-file', certFile, '--tls-auth-clients', 'no'];
+}
+
 /** Makes a throw-away P-256 certificate with `openssl`, valid for two days, in a directory of its own. */
 export async function createTestCertificate(): Promise<TestCertificate> {
   const dir = await mkdtemp(join(tmpdir(), 'test-tls-'));
