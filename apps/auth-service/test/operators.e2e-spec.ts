@@ -145,10 +145,29 @@ describe('operators and users act without SQL', () => {
     // The listing drops an entry it saw ended only while no lock has begun since it read it.
     await system.auth.get(SecurityEventsRepository).forgetLocks([{ accountId: user.id, endedAt: new Date(now + 2) }]);
     expect(await lockedIds()).toContain(user.id);
-    // An unlock after the last lock still takes the account off the list.
-    unlocked(now + 5);
+    // An unlock after the last lock (by more than the clocks of two instances may differ) still
+    // takes the account off the list.
+    unlocked(now + 4 + 5_001);
     await trail.flush();
     expect(await lockedIds()).not.toContain(user.id);
+  });
+
+  it('keeps a lock in the locked list when the unlock before it was recorded by an instance whose clock runs ahead', async () => {
+    const trail = system.auth.get(AuditTrail);
+    const user = await registerAndLogin(system.gatewayUrl, { email: uniqueEmail('skewed'), forwardedFor: '10.60.3.1' });
+    for (let i = 0; i < 5; i++) expect((await loginAt(user.email, WRONG, '198.51.100.79')).status).toBe(401);
+    await trail.flush();
+    const lockedIds = async () =>
+      ((await asAdmin('/api/accounts?status=locked&limit=100')).body.items as { id: string }[]).map((a) => a.id);
+    expect(await lockedIds()).toContain(user.id);
+    // Instance B, whose clock is 2 s ahead, unlocked the account; a moment later instance A, on
+    // time, recorded a new lock (the one still in force in Redis), and wrote it first.
+    const now = Date.now();
+    trail.record({ type: 'account_locked', severity: 'warning', details: { accountId: user.id, lockSeconds: 600 } }, new Date(now));
+    await trail.flush();
+    trail.record({ type: 'account_unlocked', severity: 'info', details: { accountId: user.id } }, new Date(now - 500 + 2000));
+    await trail.flush();
+    expect(await lockedIds()).toContain(user.id);
   });
 
   it('lists disabled accounts newest first with stable cursor pages, also while accounts are created', async () => {

@@ -51,6 +51,26 @@ describe('PublicKeyStore', () => {
     expect(reads()).toBe(2);
   });
 
+  it('keeps its max age and cooldown when the wall clock steps back: a withdrawn key goes, a new kid is read', async () => {
+    const withdrawn = jwk('withdrawn');
+    let published = [withdrawn];
+    const { store, reads } = countingStore(() => [...published], { jwksMaxAgeMs: 50, jwksRefetchCooldownMs: 50 });
+    expect(await store.get('withdrawn')).toBeDefined();
+    // NTP steps this host's clock back a minute; meanwhile a compromised key is withdrawn and its
+    // replacement published.
+    const wallClock = Date.now;
+    jest.spyOn(Date, 'now').mockImplementation(() => wallClock() - 60_000);
+    try {
+      published = [jwk('replacement')];
+      await sleep(60);
+      expect(await store.get('replacement')).toBeDefined();
+      expect(await store.get('withdrawn')).toBeUndefined();
+      expect(reads()).toBe(2);
+    } finally {
+      jest.restoreAllMocks();
+    }
+  });
+
   it('reads an empty or failing key set at most once per cooldown, however many unknown kids and JWKS requests arrive', async () => {
     const { store, reads } = countingStore(() => [], { jwksRefetchCooldownMs: 60_000 });
     for (let i = 0; i < 50; i++) expect(await store.get(`forged-${i}`)).toBeUndefined();

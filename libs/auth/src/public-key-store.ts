@@ -29,7 +29,11 @@ export class PublicKeyStore {
    * bumped by a re-read that finds the same keys, which would empty that cache needlessly.
    */
   version = 0;
-  private lastFetch = 0;
+  /**
+   * When the last read started, on the monotonic clock: a wall clock stepped back (NTP) must not
+   * hold off the re-read that drops a withdrawn key, nor the read of a new kid, for the length of the step.
+   */
+  private lastFetch = -Infinity;
   private inFlight?: Promise<void>;
 
   constructor(@Inject(AUTH_MODULE_OPTIONS) private readonly options: AuthModuleOptions) {}
@@ -43,7 +47,7 @@ export class PublicKeyStore {
     }
     // A read under way is awaited (it may bring this kid); otherwise at most one read per cooldown,
     // also while no key is held (a failing or empty JWKS must not turn every request into a read).
-    if (this.inFlight || Date.now() - this.lastFetch >= this.cooldownMs) await this.refresh();
+    if (this.inFlight || performance.now() - this.lastFetch >= this.cooldownMs) await this.refresh();
     return this.keys.get(kid);
   }
 
@@ -52,13 +56,13 @@ export class PublicKeyStore {
    * refetch cooldown: what the gateway republishes, so it never advertises a key it would refuse.
    */
   async publicJwks(): Promise<JsonWebKey[]> {
-    if (this.inFlight || Date.now() - this.lastFetch >= this.cooldownMs) await this.refresh();
+    if (this.inFlight || performance.now() - this.lastFetch >= this.cooldownMs) await this.refresh();
     return this.jwks;
   }
 
   /** Starts a background re-read once the copy is older than `jwksMaxAgeMs`; never waits (failures are logged in load()). */
   refreshIfStale(): void {
-    if (Date.now() - this.lastFetch >= (this.options.jwksMaxAgeMs ?? 60_000)) this.refresh().catch(() => undefined);
+    if (performance.now() - this.lastFetch >= (this.options.jwksMaxAgeMs ?? 60_000)) this.refresh().catch(() => undefined);
   }
 
   /** Between two reads for unknown kids; at most 1 s while no key is held (auth-service starting, or a failed read). */
@@ -75,7 +79,7 @@ export class PublicKeyStore {
   }
 
   private async load(): Promise<void> {
-    this.lastFetch = Date.now();
+    this.lastFetch = performance.now();
     let jwks: JsonWebKey[] = [];
     if (this.options.publicKeys) {
       jwks = this.options.publicKeys();

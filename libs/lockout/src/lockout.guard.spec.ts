@@ -303,6 +303,35 @@ describe.each(STORES)('LockoutGuard on a login route (%s)', (_name, store) => {
   });
 });
 
+describe.each(STORES)('LockoutGuard at the email ceiling (%s)', (_name, store) => {
+  let t: LoginTestApp;
+  const EMAIL_LOCK_MS = 4_000;
+
+  beforeAll(async () => {
+    t = await startLoginTestApp({ ...OPTIONS, emailMaxFailures: 3, emailLockMs: EMAIL_LOCK_MS, store }, ['peggy@example.com']);
+  });
+  afterAll(async () => {
+    await t.close();
+  });
+
+  it('answers with Retry-After the time left of the ceiling lock, never more, and lets logins in once it has passed', async () => {
+    const email = 'peggy@example.com';
+    for (const ip of ['10.3.0.1', '10.3.0.2', '10.3.0.3']) expect((await t.login(email, WRONG, ip)).status).toBe(401);
+    expect((await t.lockout.getState(email)).emailLocked).toBe(true);
+    // Half the lock has passed (at least: the lock began before the last answer was sent).
+    await sleep(EMAIL_LOCK_MS / 2);
+
+    const locked = await t.login(email, TEST_PASSWORD, '10.3.0.4');
+
+    expect(locked.status).toBe(429);
+    const retryAfter = Number(locked.headers['retry-after']);
+    expect(retryAfter).toBeGreaterThanOrEqual(1);
+    expect(retryAfter).toBeLessThanOrEqual(EMAIL_LOCK_MS / 2 / 1000);
+    await sleep(retryAfter * 1000);
+    expect((await t.login(email, TEST_PASSWORD, '10.3.0.4')).status).toBe(200);
+  });
+});
+
 describe.each(STORES)('LockoutService reservations that are never settled (%s)', (_name, store) => {
   let t: LoginTestApp;
 

@@ -118,8 +118,11 @@ export class MemoryLockoutStore extends LockoutStore {
     if (!exempt) {
       // The account ceiling counts failures since the last successful login, not per window.
       if (account) prune(account.pending, now - o.emailWindowMs);
-      if ((live(account?.streak, now)?.value ?? 0) + (account?.pending.size ?? 0) >= o.emailMaxFailures)
-        refuse('email', o.emailLockMs + 1000);
+      const streak = live(account?.streak, now);
+      // Reached: refused until the streak ends, which expires with the lock its last failure started.
+      if (streak && streak.value >= o.emailMaxFailures) refuse('email', streak.expiresAt - now);
+      // Pending attempts may reach it a moment from now and start a lock of emailLockMs.
+      else if ((streak?.value ?? 0) + (account?.pending.size ?? 0) >= o.emailMaxFailures) refuse('email', o.emailLockMs + 1000);
     }
     if (waitMs > 0) return { allowed: false, waitMs: Math.ceil(waitMs), rule };
 

@@ -2,6 +2,7 @@
 export interface CachedAnswer {
   userId: string;
   sessionId: string;
+  /** Reusable until then, on the monotonic clock (`performance.now()`). */
   until: number;
 }
 

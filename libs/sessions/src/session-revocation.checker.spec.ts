@@ -11,13 +11,16 @@ import type { RevocationListener, SessionStore } from './session.store';
 import { sessionsKeys } from './sessions.keys';
 
 /**
- * Polls `condition` on the event loop without reading the clock (tests below freeze Date.now so
- * that a cached answer can only go away by its revocation being announced, never by its TTL).
+ * Polls `condition` on the event loop without reading the clock (tests below freeze the clock, see
+ * `freezeClock`, so that a cached answer can only go away by its revocation being announced, never by its TTL).
  */
 const eventually = async (condition: () => boolean) => {
   for (let i = 0; i < 400 && !condition(); i++) await new Promise((r) => setTimeout(r, 5));
   if (!condition()) throw new Error('condition not reached');
 };
+
+/** Stops the clock the cache TTL is measured on. */
+const freezeClock = () => jest.spyOn(performance, 'now').mockReturnValue(performance.now());
 
 const user = (id: string, sessionId: string, jti: string): AuthenticatedUser => ({
   id,
@@ -87,7 +90,7 @@ describe.each([
   async function cacheThenFreeze(u: AuthenticatedUser) {
     expect(await checker.isActive(u)).toBe(true);
     expect(checker.isActive(u)).toBe(true);
-    jest.spyOn(Date, 'now').mockReturnValue(Date.now());
+    freezeClock();
   }
 
   it('asks the store first, then answers a live session synchronously from its cache', async () => {
@@ -187,13 +190,28 @@ describe('SessionRevocationChecker (Redis announcements)', () => {
     await client.hset(sessionsKeys.session('u4', 's4'), 'createdAt', '1');
     expect(await checker.isActive(user('u4', 's4', 'j4'))).toBe(true);
     expect(await checker.isActive(user('u4', 's4', 'j5'))).toBe(true);
-    jest.spyOn(Date, 'now').mockReturnValue(Date.now());
+    freezeClock();
     await client.set(sessionsKeys.deniedToken('u4', 'j4'), '1');
     await client.publish(sessionsKeys.revocationChannel(prefix), 'j:j4');
     await eventually(() => checker.isActive(user('u4', 's4', 'j4')) !== true);
     expect(await checker.isActive(user('u4', 's4', 'j4'))).toBe(false);
     // The same session's other tokens keep their cached answers.
     expect(checker.isActive(user('u4', 's4', 'j5'))).toBe(true);
+  });
+
+  it('refuses a session that ended unannounced once the cache TTL has passed, even after the wall clock stepped back', async () => {
+    const { client } = variant.redis;
+    await client.hset(sessionsKeys.session('u6', 's6'), 'createdAt', '1');
+    const u = user('u6', 's6', 'j6');
+    expect(await checker.isActive(u)).toBe(true);
+    expect(checker.isActive(u)).toBe(true);
+    // NTP steps this host's clock back a minute, and the session ends without its announcement
+    // reaching this process: the cached answer may still be reused for cacheTtlMs, not for a minute.
+    const wallClock = Date.now;
+    jest.spyOn(Date, 'now').mockImplementation(() => wallClock() - 60_000);
+    await client.del(sessionsKeys.session('u6', 's6'));
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(await checker.isActive(u)).toBe(false);
   });
 });
 

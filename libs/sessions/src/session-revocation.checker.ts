@@ -63,7 +63,7 @@ export class SessionRevocationChecker implements SessionValidator, OnModuleInit,
     // computed once), and bound to everything the answer depends on: a token id reused with another
     // session or user (which only a forger could produce) must not borrow a cached answer.
     const cached = this.cache.get(user.jti);
-    if (cached && cached.userId === user.id && cached.sessionId === user.sessionId && cached.until > Date.now() && this.subscribed) {
+    if (cached && cached.userId === user.id && cached.sessionId === user.sessionId && cached.until > performance.now() && this.subscribed) {
       return true;
     }
     // Without the cache (and its revocation subscription) every request gets a check of its own.
@@ -85,10 +85,12 @@ export class SessionRevocationChecker implements SessionValidator, OnModuleInit,
     const epoch = this.epoch;
     const active = await this.store.isActive(user.id, user.sessionId, user.jti);
     if (active && this.options.cacheTtlMs > 0 && this.subscribed && epoch === this.epoch) {
+      // On the monotonic clock: a wall clock stepped back (NTP) must not stretch the TTL, the bound
+      // on how long a revocation whose announcement was lost goes unseen. Never past the token's expiry.
       this.cache.set(user.jti, {
         userId: user.id,
         sessionId: user.sessionId,
-        until: Math.min(Date.now() + this.options.cacheTtlMs, user.exp * 1000),
+        until: performance.now() + Math.min(this.options.cacheTtlMs, user.exp * 1000 - Date.now()),
       });
     }
     return active;

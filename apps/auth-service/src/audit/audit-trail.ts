@@ -10,6 +10,13 @@ import { SecurityEventsRepository } from './security-events.repository';
 const LOCK_STARTED = new Set(['account_locked', 'account_lock_email_ceiling']);
 const DAY_MS = 24 * 3600 * 1000;
 const RETENTION_BATCH = 10_000;
+/**
+ * How far the clocks of two auth-service instances may be apart (as the verifiers' token clock
+ * tolerance). Events carry the time of the instance that emitted them, so an unlock is known to
+ * follow a lock only when it is later by more than this; a lock left in the index is harmless (the
+ * listing checks each lock is live), one dropped while in force hides a locked account.
+ */
+const INSTANCE_CLOCK_SKEW_MS = 5_000;
 
 interface BufferedEvent {
   event: SecurityEvent;
@@ -190,7 +197,9 @@ export class AuditTrail implements SecurityEventSink, OnModuleInit, OnApplicatio
           .map((r) => ({ accountId: r.accountId, at: r.at, until: new Date(r.at.getTime() + Number(r.details.lockSeconds ?? 0) * 1000) })),
       );
       await this.repository.forgetLocks(
-        withAccount.filter((r) => r.type === 'account_unlocked').map((r) => ({ accountId: r.accountId, endedAt: r.at })),
+        withAccount
+          .filter((r) => r.type === 'account_unlocked')
+          .map((r) => ({ accountId: r.accountId, endedAt: new Date(r.at.getTime() - INSTANCE_CLOCK_SKEW_MS) })),
       );
     } catch (error) {
       this.logger.warn(`audit side effects failed: ${(error as Error).message}`);

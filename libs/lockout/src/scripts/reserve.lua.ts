@@ -65,7 +65,14 @@ if not exempt then
   -- The account ceiling counts failures since the last successful login, not per window.
   redis.call('ZREMRANGEBYSCORE', emailPendingKey, '-inf', now - emailWindow)
   local streak = tonumber(redis.call('GET', emailStreakKey) or '0')
-  if streak + redis.call('ZCARD', emailPendingKey) >= emailMax then refuse('email', emailLock + 1000) end
+  if streak >= emailMax then
+    -- Reached: refused until the streak ends, which expires with the lock its last failure started.
+    local left = redis.call('PTTL', emailStreakKey)
+    refuse('email', left > 0 and left or emailLock + 1000)
+  elseif streak + redis.call('ZCARD', emailPendingKey) >= emailMax then
+    -- Pending attempts may reach it a moment from now and start a lock of emailLock.
+    refuse('email', emailLock + 1000)
+  end
 end
 `;
 
