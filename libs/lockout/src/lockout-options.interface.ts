@@ -63,7 +63,8 @@ export interface LockoutModuleOptions {
   /**
    * How many of an account's most recently seen addresses are tracked for admin state and unlock
    * (bounds the memory an attack adds to one account and the time of those scripts). An address
-   * dropped from the list keeps its locks, and an unlock still voids them. Default 1000.
+   * dropped from the list keeps its locks, and an unlock still voids them. Also how many of its most
+   * recent known addresses (successful logins) stay known. Default 1000.
    */
   addressCap?: number;
   /** At most one lock email per account per this interval. Default 1 hour. */

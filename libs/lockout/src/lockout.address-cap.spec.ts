@@ -1,4 +1,11 @@
-import { ADDRESS_CAP_OPTIONS, CAP, describeAddressCap, inspect, memoryListLength } from '../test/support/address-cap.cases';
+import {
+  ADDRESS_CAP_OPTIONS,
+  CAP,
+  describeAddressCap,
+  inspect,
+  memoryKnownAddresses,
+  memoryListLength,
+} from '../test/support/address-cap.cases';
 import { startLoginTestApp, TEST_PASSWORD, type LoginTestApp } from '../test/support/login-test-app';
 
 jest.setTimeout(20_000);
@@ -7,14 +14,22 @@ const WRONG = 'wrong password';
 
 describe('lockout address cap', () => {
   describe('on real Redis', () => {
-    describeAddressCap(() => startLoginTestApp(ADDRESS_CAP_OPTIONS, ['cap@example.com', 'evicted@example.com', 'relocked@example.com']));
+    describeAddressCap(() =>
+      startLoginTestApp(ADDRESS_CAP_OPTIONS, ['cap@example.com', 'evicted@example.com', 'relocked@example.com', 'known@example.com']),
+    );
   });
 
   describe('on the in-memory store (no Redis)', () => {
     describeAddressCap(
       () =>
-        startLoginTestApp({ ...ADDRESS_CAP_OPTIONS, store: 'memory' }, ['cap@example.com', 'evicted@example.com', 'relocked@example.com']),
+        startLoginTestApp({ ...ADDRESS_CAP_OPTIONS, store: 'memory' }, [
+          'cap@example.com',
+          'evicted@example.com',
+          'relocked@example.com',
+          'known@example.com',
+        ]),
       memoryListLength,
+      memoryKnownAddresses,
     );
   });
 

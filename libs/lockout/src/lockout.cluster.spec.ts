@@ -164,6 +164,7 @@ describe('lockout limits on a real 3-master Redis Cluster: address cap and key-s
         'cap@example.com',
         'evicted@example.com',
         'relocked@example.com',
+        'known@example.com',
       ]),
     );
   });

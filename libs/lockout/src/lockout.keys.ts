@@ -27,7 +27,8 @@ import { createHmac } from 'node:crypto';
  *                                             names if it changed since before the move's copy
  *   lockout:{e:<eh>}:streak:moving      HASH  {id, count}: a failure streak being moved to the names of a
  *                                             new key secret; lockout:{e:<eh>}:moved:<id> marks it applied
- *   lockout:{e:<eh>}:known              ZSET  <ah> -> last successful login (ms); exempt from the ceiling
+ *   lockout:{e:<eh>}:known              ZSET  <ah> -> last successful login (ms); exempt from the ceiling (the
+ *                                             `addressCap` most recent)
  *   lockout:{e:<eh>}:notified           STRING SET NX PX: at most one lock email per interval
  *
  * Per address, hash tag `{ip:<ah>}`:

@@ -207,6 +207,10 @@ export class MemoryLockoutStore extends LockoutStore {
     known.delete(r.addressHash);
     known.set(r.addressHash, now);
     prune(known, now - o.knownAddressTtlMs);
+    for (const oldest of known.keys()) {
+      if (known.size <= o.addressCap) break;
+      known.delete(oldest);
+    }
     account.knownExpiresAt = now + o.knownAddressTtlMs;
     extend(account, account.knownExpiresAt);
     this.findAddress(r.addressHash, now)?.pending.delete(r.id);

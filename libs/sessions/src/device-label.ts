@@ -1,10 +1,12 @@
 import { UAParser } from 'ua-parser-js';
 
 /**
- * Longest label kept: sessions store the label, and a hash whose values all stay under 64 bytes
- * keeps Redis's compact encoding (a hostile user agent can make the parsed names long).
+ * Longest label kept, in UTF-8 bytes (what Redis counts): sessions store the label, and a hash whose
+ * values all stay within 64 bytes keeps Redis's compact encoding, at less than half the memory (a
+ * hostile user agent can make the parsed names long, and any byte above 0x7f of a header is a
+ * character of two UTF-8 bytes).
  */
-export const MAX_DEVICE_LABEL_LENGTH = 60;
+export const MAX_DEVICE_LABEL_BYTES = 60;
 
 /**
  * Labels of recently seen user agents. Parsing one costs far more than the rest of a session's
@@ -33,5 +35,18 @@ function parseLabel(userAgent: string): string {
   const client = [browser.name, browser.major].filter(Boolean).join(' ');
   const platform = [device.vendor, device.model].filter(Boolean).join(' ') || os.name || '';
   const label = client && platform ? `${client} on ${platform}` : client || platform || userAgent;
-  return [...label].slice(0, MAX_DEVICE_LABEL_LENGTH).join('');
+  return truncateUtf8(label, MAX_DEVICE_LABEL_BYTES);
+}
+
+/** The longest prefix of whole characters that fits in `maxBytes` of UTF-8. */
+function truncateUtf8(text: string, maxBytes: number): string {
+  if (text.length <= maxBytes / 3) return text;
+  let bytes = 0;
+  let end = 0;
+  for (const char of text) {
+    bytes += Buffer.byteLength(char);
+    if (bytes > maxBytes) break;
+    end += char.length;
+  }
+  return text.slice(0, end);
 }

@@ -71,6 +71,18 @@ describe('deviceLabel', () => {
     expect(deviceLabel('jest-e2e/1.0')).toBe('jest-e2e/1.0');
   });
 
+  it('keeps the label within 60 UTF-8 bytes whatever characters the agent has, so a session hash stays compact in Redis', () => {
+    // HTTP headers arrive as Latin-1: each byte above 0x7f is a character of two UTF-8 bytes.
+    for (const odd of ['é'.repeat(300), 'ÿ'.repeat(61), `Mozilla/5.0 (${'é'.repeat(100)})`, '😀'.repeat(100), `${'x'.repeat(59)}é`]) {
+      const label = deviceLabel(odd);
+      expect(Buffer.byteLength(label)).toBeLessThanOrEqual(60);
+      // Whole characters only: a lone surrogate would not survive the round trip through UTF-8.
+      expect(Buffer.from(label).toString()).toBe(label);
+    }
+    expect(deviceLabel('é'.repeat(300))).toBe('é'.repeat(30));
+    expect(deviceLabel(`${'x'.repeat(59)}é`)).toBe('x'.repeat(59));
+  });
+
   it('labels an agent seen before the same way after a flood of other agents', () => {
     const firefox = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:128.0) Gecko/20100101 Firefox/128.0';
     expect(deviceLabel(firefox)).toBe('Firefox 128 on Windows');

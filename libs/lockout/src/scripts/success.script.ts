@@ -6,7 +6,8 @@ import { LOCKOUT_LUA_PRELUDE } from './prelude.script';
  * Settles a reserved attempt whose password was right: resets the pair's failure window (the
  * backoff level stays and decays on its own), gives the attempt back to the account budget, ends
  * the account's failure streak and its ceiling lock (the lock refuses only unknown addresses, so a
- * success while it holds came from a known one), and records the address as known.
+ * success while it holds came from a known one), and records the address as known (the account
+ * keeps its `addressCap` most recent known addresses).
  * Runs in the account's slot; the address budget gets the attempt back through
  * {@link RELEASE_RESERVATION_SCRIPT} (a release and a success are the same there).
  *
@@ -27,6 +28,9 @@ redis.call('ZREM', KEYS[1], rid)
 redis.call('ZREM', KEYS[3], rid)
 redis.call('ZADD', KEYS[4], now, addr)
 redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', now - knownTtl)
+-- At most addrCap known addresses, the most recent: logins from ever new addresses (an owner
+-- rotating IPv6 networks) must not grow one key for the whole known-address lifetime.
+redis.call('ZREMRANGEBYRANK', KEYS[4], 0, -addrCap - 1)
 redis.call('PEXPIRE', KEYS[4], knownTtl)
 return 1
 `,

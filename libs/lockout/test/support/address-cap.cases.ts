@@ -40,6 +40,22 @@ export const memoryListLength: StoredListLength = async (t, email) => {
   return account?.kind === 'account' ? account.seen.size : 0;
 };
 
+/** The addresses the store holds as known (a successful login) for an account. */
+export type StoredKnownAddresses = (t: LoginTestApp, email: string) => Promise<string[]>;
+
+/** The members of the account's `known` set in Redis. */
+export const redisKnownAddresses: StoredKnownAddresses = async (t, email) => {
+  const { redis, k } = inspect(t, email);
+  return redis.zrange(k.known, 0, -1);
+};
+
+/** The account's known addresses in the in-memory store. */
+export const memoryKnownAddresses: StoredKnownAddresses = async (t, email) => {
+  const store = t.lockout['store'] as MemoryLockoutStore;
+  const account = store['entries'].get(`e:${store.subject(email, '0.0.0.0').emailHash}`);
+  return account?.kind === 'account' ? [...account.known.keys()] : [];
+};
+
 /** The raw Redis client of a test app (its global key prefix applies) and the keys of a subject. */
 export function inspect(t: LoginTestApp, email: string, ip = '0.0.0.0') {
   const store = t.lockout['store'] as RedisLockoutStore;
@@ -51,7 +67,11 @@ export function inspect(t: LoginTestApp, email: string, ip = '0.0.0.0') {
  * on when an attack comes from more addresses than the cap. Shared by the single-Redis, the
  * in-memory and the Cluster suites (lockout.address-cap.spec.ts, lockout.cluster.spec.ts).
  */
-export function describeAddressCap(start: () => Promise<LoginTestApp>, storedListLength: StoredListLength = redisListLength): void {
+export function describeAddressCap(
+  start: () => Promise<LoginTestApp>,
+  storedListLength: StoredListLength = redisListLength,
+  storedKnownAddresses: StoredKnownAddresses = redisKnownAddresses,
+): void {
   let t: LoginTestApp;
 
   beforeAll(async () => {
@@ -73,6 +93,15 @@ export function describeAddressCap(start: () => Promise<LoginTestApp>, storedLis
     const state = await t.lockout.getState(email);
     expect(state.addresses.map((a) => a.address).sort()).toEqual([5, 6, 7].map((i) => t.lockout.addressId(`10.7.0.${i}`)).sort());
     expect(state.emailFailures).toBe(CAP + 4);
+  });
+
+  it('keeps only the cap of most recent known addresses, however many addresses log in', async () => {
+    // Logins with the right password from ever new addresses (an account's owner rotating IPv6 /64s)
+    // must not grow one key without bound for the known-address lifetime.
+    const email = 'known@example.com';
+    for (let i = 1; i <= CAP + 4; i++) expect((await t.login(email, TEST_PASSWORD, `10.6.0.${i}`)).status).toBe(200);
+
+    expect((await storedKnownAddresses(t, email)).sort()).toEqual([5, 6, 7].map((i) => t.lockout.addressId(`10.6.0.${i}`)).sort());
   });
 
   it('still refuses a locked address after it was dropped from the list, until an admin unlocks', async () => {
