@@ -59,3 +59,12 @@ describe('settings that arm a Node timer', () => {
     expect(refusal(() => parseProfileServiceEnv({ DATABASE_QUERY_TIMEOUT_MS: TOO_LONG }))).toContain('DATABASE_QUERY_TIMEOUT_MS:');
   });
 });
+
+// The retention job deletes events older than now minus AUDIT_RETENTION_DAYS: a cutoff before what
+// Postgres's timestamps hold (4713 BC) failed every run, and with it the clean-up of expired lock rows.
+describe('AUDIT_RETENTION_DAYS', () => {
+  it('is refused beyond 100 years, naming it', () => {
+    expect(() => parseAuthServiceEnv({ AUDIT_RETENTION_DAYS: '10000000' })).toThrow(/AUDIT_RETENTION_DAYS: /);
+    expect(parseAuthServiceEnv({ AUDIT_RETENTION_DAYS: '36500' }).AUDIT_RETENTION_DAYS).toBe(36_500);
+  });
+});

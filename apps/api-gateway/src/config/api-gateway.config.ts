@@ -55,7 +55,7 @@ export const apiGatewayEnvShape = {
   AUTH_SERVICE_URL: url(['http', 'https'], 'http://127.0.0.1:3001').describe('auth-service upstream (the JWKS is read from it)'),
   PROFILE_SERVICE_URL: url(['http', 'https'], 'http://127.0.0.1:3002').describe('profile-service upstream'),
   UPSTREAM_TIMEOUT_MS: timerMs(10_000).describe(
-    'an upstream that has not answered within this time gets the client a 504; a request that waited this long for a pooled connection (all busy) a 503',
+    "an upstream that has not answered within this time gets the client a 504; a request that waited this long for a pooled connection (all busy) a 503. Keep it below the services' `GATEWAY_SIGNATURE_MAX_AGE_MS` less their clock skew: the gateway signs before that wait, and a service charges a request whose signature has aged out to the gateway's own address",
   ),
   UPSTREAM_CLIENT_STALL_MS: timerMs(60_000).describe(
     'an answer paused this long for a client that reads none of it is cut off, freeing its pooled connection (a slow reader is not: it drains)',

@@ -92,7 +92,7 @@ export const authServiceEnvShape = {
   LOCKOUT_PAIR_WINDOW_MS: positiveInt(FIFTEEN_MINUTES_MS).describe('window of the pair count'),
   LOCKOUT_BASE_LOCK_MS: positiveInt(FIFTEEN_MINUTES_MS).describe('first lock of a pair; each further lock doubles it'),
   LOCKOUT_MAX_LOCK_MS: positiveInt(DAY_MS).describe('longest pair lock'),
-  LOCKOUT_BACKOFF_RESET_MS: positiveInt(DAY_MS).describe('the doubling resets this long after the last lock'),
+  LOCKOUT_BACKOFF_RESET_MS: positiveInt(DAY_MS).describe('the doubling resets this long after the last lock ends'),
   LOCKOUT_EMAIL_MAX_FAILURES: positiveInt(100).describe(
     'consecutive failures of one email from unknown addresses (since its last success) that lock it for every unknown address',
   ),
@@ -115,7 +115,14 @@ export const authServiceEnvShape = {
     .enum(['fail-closed', 'fail-open'])
     .default('fail-closed')
     .describe('while Redis is unavailable, logins get 503 + `Retry-After`, or proceed unprotected'),
-  AUDIT_RETENTION_DAYS: positiveInt(400).describe('security events older than this are deleted from the audit trail (in batches)'),
+  // A cutoff beyond what Postgres's timestamps hold (4713 BC) made every retention run fail.
+  AUDIT_RETENTION_DAYS: z.coerce
+    .number()
+    .int()
+    .positive()
+    .max(36_500)
+    .default(400)
+    .describe('security events older than this are deleted from the audit trail (in batches); at most 36500 (100 years)'),
   AUDIT_RETENTION_INTERVAL_MS: timerMs(3600 * 1000).describe('how often the retention job runs'),
   AUDIT_BUFFER_MAX: positiveInt(10_000).describe(
     'events held in memory while Postgres cannot take them; beyond it the oldest are dropped and counted',
