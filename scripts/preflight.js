@@ -49,10 +49,13 @@ async function checkRedisCluster(value) {
   const { nodes, username, password, tls } = clusterSeeds(value);
   // Named by host:port only: a seed may carry the password.
   const seeds = nodes.map(({ host, port }) => `${host}:${port}`).join(',');
+  const redisTls = tlsOptions(tls);
   const client = new Redis.Cluster(nodes, {
     lazyConnect: true,
     clusterRetryStrategy: () => null,
-    redisOptions: { connectTimeout: 2000, maxRetriesPerRequest: 0, username, password, ...tlsOptions(tls) },
+    // As the apps do (@nest-hardening/redis): with TLS a seed is reached by its name, which its certificate names.
+    ...(redisTls.tls ? { dnsLookup: (address, callback) => callback(null, address) } : {}),
+    redisOptions: { connectTimeout: 2000, maxRetriesPerRequest: 0, username, password, ...redisTls },
   });
   client.on('error', () => undefined);
   try {
@@ -68,7 +71,8 @@ async function checkRedisCluster(value) {
 
 async function checkRedis() {
   if (process.env.REDIS_CLUSTER_NODES) return checkRedisCluster(process.env.REDIS_CLUSTER_NODES);
-  const client = new Redis(REDIS_URL, {
+  // ioredis turns TLS on only for a url spelt `rediss://`: `REDISS://` must not fall back to plaintext.
+  const client = new Redis(REDIS_URL.replace(/^rediss:/i, 'rediss:'), {
     lazyConnect: true,
     maxRetriesPerRequest: 0,
     retryStrategy: () => null,

@@ -44,6 +44,13 @@ describe('scripts/preflight.js', () => {
     expect(message).not.toContain('redis-pw-in-query');
   });
 
+  it('speaks only TLS to a rediss:// REDIS_URL however its scheme is spelt, as the apps do', async () => {
+    // The shared test Redis speaks plaintext only: a TLS client cannot pass there.
+    const { port } = new URL(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
+    const message = await failure({ REDIS_URL: `REDISS://127.0.0.1:${port || 6379}` });
+    expect(message).toMatch(/^Redis is not reachable at /);
+  });
+
   it('does not print the password of rediss:// cluster seeds', async () => {
     const [a, b] = [await freePort(), await freePort()];
     const message = await failure({ REDIS_CLUSTER_NODES: `rediss://app:cluster-pw@127.0.0.1:${a},rediss://app:cluster-pw@127.0.0.1:${b}` });
@@ -53,6 +60,15 @@ describe('scripts/preflight.js', () => {
 
   it('passes on a cluster reached with a password over TLS, as the apps reach it', async () => {
     const cluster = await startRedisCluster({ password: 'preflight-pw', tls: true });
+    try {
+      expect(await failure(cluster.env)).toBe('(no failure)');
+    } finally {
+      await cluster.stop();
+    }
+  }, 30_000);
+
+  it('passes on a cluster over TLS whose certificates name host names only, seeded by name', async () => {
+    const cluster = await startRedisCluster({ password: 'preflight-pw', tls: true, hostnames: true });
     try {
       expect(await failure(cluster.env)).toBe('(no failure)');
     } finally {

@@ -1,8 +1,10 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+
+import { loadOrCreateDevSecret } from './dev-secret';
 
 const ROOT = join(__dirname, '../../..');
 
@@ -39,5 +41,22 @@ describe('loadOrCreateDevSecret', () => {
       if (values.some((value) => !/^[\w-]{43}$/.test(value)) || new Set(values).size > 1) disagreeing.push(i);
     }
     expect(disagreeing).toEqual([]);
+  });
+
+  // A KEYS_DIR on a filesystem without hard links (a VirtualBox shared folder, FAT, an SMB share)
+  // refuses link() with EPERM; such a checkout started before the secrets were linked into place.
+  it.each(['EPERM', 'ENOTSUP'])('creates and keeps a secret where link() is refused with %s', (code) => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- the module object dev-secret.ts calls into
+    const link = jest.spyOn(require('node:fs') as typeof import('node:fs'), 'linkSync').mockImplementation(() => {
+      throw Object.assign(new Error(`${code}: operation not permitted, link`), { code });
+    });
+    try {
+      const value = loadOrCreateDevSecret(dir, 'secret');
+      expect(value).toMatch(/^[\w-]{43}$/);
+      expect(loadOrCreateDevSecret(dir, 'secret')).toBe(value);
+      expect(readdirSync(dir)).toEqual(['secret']);
+    } finally {
+      link.mockRestore();
+    }
   });
 });

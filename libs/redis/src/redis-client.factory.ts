@@ -14,7 +14,7 @@ export function describeRedisTarget(options: RedisModuleOptions): string {
   return options.clusterNodes?.length ? `cluster ${options.clusterNodes.join(',')}` : redactRedisUrl(options.url);
 }
 
-/** Only what is set: an undefined `password` would override the one in a single Redis's url. */
+/** Only what is set. A single Redis's url keeps its own credentials: ioredis lets the url's win. */
 function credentials({ username, password, tls }: RedisModuleOptions): Pick<RedisOptions, 'username' | 'password' | 'tls'> {
   return {
     ...(username === undefined ? {} : { username }),
@@ -83,10 +83,16 @@ export function createRedisClient(options: RedisModuleOptions, role = 'main'): R
       // or a count that the master has already removed. Every command goes to the slot's master.
       scaleReads: 'master',
       clusterRetryStrategy: shared.retryStrategy,
+      // ioredis connects to a seed at the address its name resolves to, and Node then checks the
+      // certificate against that address; a certificate names the host (managed clusters over TLS
+      // announce host names too), so with TLS a seed is reached by the name it was given.
+      ...(shared.tls ? { dnsLookup: (address: string, callback: (error: null, address: string) => void) => callback(null, address) } : {}),
       redisOptions: { ...shared, keyPrefix: undefined, connectionName: `${options.connectionName ?? 'app'}:${role}` },
     });
   }
-  return new Redis(options.url, {
+  // ioredis turns TLS on only for a url spelt `rediss://`; `REDISS://` is the same URL and must not
+  // fall back to plaintext (and send the password in it).
+  return new Redis(options.url.replace(/^rediss:/i, 'rediss:'), {
     ...shared,
     connectionName: `${options.connectionName ?? 'app'}:${role}`,
     // ioredis re-subscribes after a reconnect with a SUBSCRIBE nobody awaits: cut off by the

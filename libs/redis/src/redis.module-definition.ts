@@ -7,9 +7,9 @@ export interface RedisModuleOptions {
   url: string;
   /** Seed nodes (`host:port`) of a Redis Cluster; when set, a cluster client is created instead. */
   clusterNodes?: string[];
-  /** ACL user every connection authenticates as (a single Redis: overrides the one in `url`). */
+  /** ACL user every connection authenticates as (a single Redis: only when `url` carries no credentials, which win). */
   username?: string;
-  /** Password every connection authenticates with, on every node of a cluster (a single Redis: overrides `url`'s). */
+  /** Password every connection authenticates with, on every node of a cluster (a single Redis: only when `url` carries none, which wins). */
   password?: string;
   /**
    * TLS for every connection: `true` verifies the server against Node's CAs; options add to that,

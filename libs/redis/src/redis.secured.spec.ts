@@ -1,4 +1,5 @@
 import { Test } from '@nestjs/testing';
+import { Redis } from 'ioredis';
 
 import {
   createTestCertificate,
@@ -105,6 +106,42 @@ describe('RedisModule on a Redis Cluster with a password and TLS', () => {
   });
 });
 
+/**
+ * A managed cluster over TLS (ElastiCache, for one) has certificates that name its nodes' host
+ * names, not their addresses, and announces those names in `CLUSTER SLOTS`: the seeds must be
+ * reached by name too, not at the address the name resolves to.
+ */
+describe('RedisModule on a Redis Cluster whose certificates name host names only', () => {
+  let cluster: TestRedisCluster;
+
+  beforeAll(async () => {
+    cluster = await startRedisCluster({ password: PASSWORD, tls: true, hostnames: true });
+  }, 60_000);
+
+  afterAll(async () => {
+    await cluster?.stop();
+  });
+
+  it('starts with seeds given by host name, and reaches every master', async () => {
+    expect(cluster.nodes[0]).toMatch(/^localhost:\d+$/);
+    const { clients, close } = await startModule({
+      url: '',
+      keyPrefix: 'secured-hostnames:',
+      commandTimeoutMs: 2000,
+      clusterNodes: cluster.nodes,
+      password: PASSWORD,
+      tls: { ca: cluster.connection.tls!.ca },
+    });
+    try {
+      const keys = Array.from({ length: 30 }, (_, i) => `{k${i}}:v`);
+      await Promise.all(keys.map((key, i) => clients.main.set(key, String(i))));
+      expect(await Promise.all(keys.map((key) => clients.main.get(key)))).toEqual(keys.map((_, i) => String(i)));
+    } finally {
+      await close();
+    }
+  });
+});
+
 describe('RedisModule on a single Redis over TLS', () => {
   let certificate: TestCertificate;
   let server: TestRedisServer;
@@ -139,8 +176,59 @@ describe('RedisModule on a single Redis over TLS', () => {
     }
   });
 
+  // ioredis turns TLS on only for a url spelt `rediss://` in lower case; the settings accept any
+  // spelling of the scheme, so `REDISS://` must not send the password in plaintext.
+  it('speaks only TLS to a rediss:// url however its scheme is spelt', async () => {
+    // The plain port: a TLS client gets no handshake there, and gives up after its connect timeout (1 s).
+    const { message } = await startupFailure(options(`REDISS://:S3cret-single@127.0.0.1:${server.port}`, { commandTimeoutMs: 250 }));
+    expect(message).toMatch(/^Redis is not reachable/);
+    expect(message).not.toContain('S3cret-single');
+  });
+
   it("refuses a certificate Node's CAs do not trust, saying so", async () => {
     const { message } = await startupFailure(options(`rediss://127.0.0.1:${tlsPort}`));
     expect(message).toMatch(/certificate/i);
+  });
+});
+
+describe('RedisModule on a single Redis with a password', () => {
+  let server: TestRedisServer;
+
+  beforeAll(async () => {
+    server = await startRedisServer();
+    const admin = new Redis(server.port, '127.0.0.1');
+    await admin.config('SET', 'requirepass', PASSWORD);
+    admin.disconnect();
+  }, 30_000);
+
+  afterAll(async () => {
+    await server?.stop();
+  });
+
+  const options = (url: string, extra: Partial<RedisModuleOptions> = {}): RedisModuleOptions => ({
+    url,
+    keyPrefix: 'secured-password:',
+    commandTimeoutMs: 2000,
+    ...extra,
+  });
+
+  it('takes `password` beside a url that carries none (the url from settings, the password from a secret store)', async () => {
+    const { clients, close } = await startModule(options(`redis://127.0.0.1:${server.port}`, { password: PASSWORD }));
+    try {
+      expect(await clients.main.ping()).toBe('PONG');
+    } finally {
+      await close();
+    }
+  });
+
+  it("keeps the url's own password when both are given, as the option documents", async () => {
+    const { clients, close } = await startModule(
+      options(`redis://:${PASSWORD}@127.0.0.1:${server.port}`, { password: 'not-the-password' }),
+    );
+    try {
+      expect(await clients.main.ping()).toBe('PONG');
+    } finally {
+      await close();
+    }
   });
 });

@@ -29,6 +29,11 @@ export interface RedisClusterOptions {
    * 127.0.0.1 that {@link TestRedisCluster.connection} and {@link TestRedisCluster.env} trust.
    */
   tls?: boolean;
+  /**
+   * Every node announces itself as `localhost` (`CLUSTER SLOTS` answers host names, as managed
+   * clusters with TLS do), `nodes` name it so, and with `tls` the certificate names `localhost` only.
+   */
+  hostnames?: boolean;
 }
 
 /** What a client passes besides the nodes: the cluster's password and the CA of its certificate. */
@@ -85,10 +90,13 @@ async function withNode<T>(port: number, connection: RedisOptions, use: (probe: 
   }
 }
 
-/** `ip:port` of the master of each slot range, as this node sees it (from `CLUSTER SLOTS`). */
+/**
+ * `127.0.0.1:port` of the master of each slot range, as this node sees it (from `CLUSTER SLOTS`,
+ * which names a node `localhost` when it announces a host name; every node is on loopback).
+ */
 async function slotOwners(probe: Redis): Promise<{ from: number; to: number; master: string }[]> {
   const slots = await probe.cluster('SLOTS');
-  return slots.map(([from, to, [host, port]]) => ({ from, to, master: `${host}:${port}` }));
+  return slots.map(([from, to, [, port]]) => ({ from, to, master: address(port) }));
 }
 
 async function coversAllSlots(probe: Redis, live: ReadonlySet<string>): Promise<string | undefined> {
@@ -120,11 +128,18 @@ async function replicasInSync(port: number, connection: RedisOptions): Promise<b
  * await cluster.stop();
  */
 export async function startRedisCluster(options: RedisClusterOptions | number = {}): Promise<TestRedisCluster> {
-  const { replicas = 0, nodeTimeoutMs, timeoutMs = 15_000, password, tls } = typeof options === 'number' ? { timeoutMs: options } : options;
+  const {
+    replicas = 0,
+    nodeTimeoutMs,
+    timeoutMs = 15_000,
+    password,
+    tls,
+    hostnames,
+  } = typeof options === 'number' ? { timeoutMs: options } : options;
   const dir = await mkdtemp(join(tmpdir(), 'redis-cluster-'));
   let certificate: TestCertificate | undefined;
   try {
-    certificate = tls ? await createTestCertificate() : undefined;
+    certificate = tls ? await createTestCertificate(hostnames ? ['DNS:localhost'] : undefined) : undefined;
   } catch (error) {
     await rm(dir, { recursive: true, force: true });
     throw error;
@@ -132,6 +147,11 @@ export async function startRedisCluster(options: RedisClusterOptions | number = 
   const connection: TestRedisClusterConnection = {
     ...(password === undefined ? {} : { password }),
     ...(certificate ? { tls: { ca: certificate.ca } } : {}),
+  };
+  // The helper's own probes reach each node at 127.0.0.1 and check its certificate against `localhost`.
+  const probeConnection: RedisOptions = {
+    ...connection,
+    ...(connection.tls ? { tls: { ...connection.tls, servername: 'localhost' } } : {}),
   };
   const count = 3 * (1 + replicas);
   const ports: number[] = [];
@@ -163,7 +183,7 @@ export async function startRedisCluster(options: RedisClusterOptions | number = 
       const live = liveNodes();
       const problems = await Promise.all(
         [...live].map((node) =>
-          withNode(portOf(node), connection, (probe) => coversAllSlots(probe, live)).catch((error: unknown) => String(error)),
+          withNode(portOf(node), probeConnection, (probe) => coversAllSlots(probe, live)).catch((error: unknown) => String(error)),
         ),
       );
       const problem = problems.find((p) => p !== undefined);
@@ -194,6 +214,7 @@ export async function startRedisCluster(options: RedisClusterOptions | number = 
                 ]
               : ['--port', String(port)]),
             ...(password === undefined ? [] : ['--requirepass', password, '--masterauth', password]),
+            ...(hostnames ? ['--cluster-announce-hostname', 'localhost', '--cluster-preferred-endpoint-type', 'hostname'] : []),
             '--bind',
             '127.0.0.1',
             '--cluster-enabled',
@@ -216,7 +237,7 @@ export async function startRedisCluster(options: RedisClusterOptions | number = 
         ),
       );
     });
-    await Promise.all(ports.map((port) => waitForRedis(port, 5000, connection)));
+    await Promise.all(ports.map((port) => waitForRedis(port, 5000, probeConnection)));
     await run('redis-cli', [
       ...(certificate ? ['--tls', '--cacert', certificate.certFile] : []),
       ...(password === undefined ? [] : ['-a', password, '--no-auth-warning']),
@@ -229,7 +250,7 @@ export async function startRedisCluster(options: RedisClusterOptions | number = 
     ]);
     await waitForOk();
     const deadline = Date.now() + timeoutMs;
-    while (!(await Promise.all(ports.map((port) => replicasInSync(port, connection)))).every(Boolean)) {
+    while (!(await Promise.all(ports.map((port) => replicasInSync(port, probeConnection)))).every(Boolean)) {
       if (Date.now() > deadline) throw new Error('Redis Cluster replicas did not finish their first sync');
       await new Promise((r) => setTimeout(r, 100));
     }
@@ -238,9 +259,10 @@ export async function startRedisCluster(options: RedisClusterOptions | number = 
     throw error;
   }
 
-  const masters = () => withNode(anyLivePort(), connection, async (probe) => [...new Set((await slotOwners(probe)).map((o) => o.master))]);
+  const masters = () =>
+    withNode(anyLivePort(), probeConnection, async (probe) => [...new Set((await slotOwners(probe)).map((o) => o.master))]);
   const masterOf = (key: string) =>
-    withNode(anyLivePort(), connection, async (probe) => {
+    withNode(anyLivePort(), probeConnection, async (probe) => {
       const slot = Number(await probe.cluster('KEYSLOT', key));
       const owner = (await slotOwners(probe)).find((o) => slot >= o.from && slot <= o.to);
       if (!owner) throw new Error(`no master serves slot ${slot}`);
@@ -253,30 +275,32 @@ export async function startRedisCluster(options: RedisClusterOptions | number = 
     if (!target) throw new Error('a slot move needs a second master');
     const [host, port] = target.split(':');
     const migrate = (keys: readonly string[]) =>
-      withNode(portOf(source), connection, (probe) =>
+      withNode(portOf(source), probeConnection, (probe) =>
         probe.call('MIGRATE', host, port, '', '0', '5000', ...(password === undefined ? [] : ['AUTH', password]), 'KEYS', ...keys),
       );
-    const slot = await withNode(portOf(source), connection, async (probe) => Number(await probe.cluster('KEYSLOT', key)));
-    const sourceId = await withNode(portOf(source), connection, async (probe) => String(await probe.cluster('MYID')));
-    const targetId = await withNode(portOf(target), connection, async (probe) => String(await probe.cluster('MYID')));
-    await withNode(portOf(target), connection, (probe) => probe.cluster('SETSLOT', slot, 'IMPORTING', sourceId));
-    await withNode(portOf(source), connection, (probe) => probe.cluster('SETSLOT', slot, 'MIGRATING', targetId));
+    const slot = await withNode(portOf(source), probeConnection, async (probe) => Number(await probe.cluster('KEYSLOT', key)));
+    const sourceId = await withNode(portOf(source), probeConnection, async (probe) => String(await probe.cluster('MYID')));
+    const targetId = await withNode(portOf(target), probeConnection, async (probe) => String(await probe.cluster('MYID')));
+    await withNode(portOf(target), probeConnection, (probe) => probe.cluster('SETSLOT', slot, 'IMPORTING', sourceId));
+    await withNode(portOf(source), probeConnection, (probe) => probe.cluster('SETSLOT', slot, 'MIGRATING', targetId));
     if (moveFirst.length > 0) await migrate(moveFirst);
     return {
       finish: async () => {
         for (;;) {
-          const keys = await withNode(portOf(source), connection, (probe) => probe.cluster('GETKEYSINSLOT', slot, 100));
+          const keys = await withNode(portOf(source), probeConnection, (probe) => probe.cluster('GETKEYSINSLOT', slot, 100));
           if (keys.length === 0) break;
           await migrate(keys);
         }
         for (const node of await masters())
-          await withNode(portOf(node), connection, (probe) => probe.cluster('SETSLOT', slot, 'NODE', targetId));
+          await withNode(portOf(node), probeConnection, (probe) => probe.cluster('SETSLOT', slot, 'NODE', targetId));
       },
     };
   }
   // Listed masters first, so seeds and clean-up reach the nodes that hold keys.
   const initialMasters = await masters();
-  const nodes = [...initialMasters, ...ports.map(address).filter((node) => !initialMasters.includes(node))];
+  const nodes = [...initialMasters, ...ports.map(address).filter((node) => !initialMasters.includes(node))].map((node) =>
+    hostnames ? node.replace('127.0.0.1:', 'localhost:') : node,
+  );
 
   const secured = password !== undefined || certificate !== undefined;
   const credentials = password === undefined ? '' : `:${encodeURIComponent(password)}@`;

@@ -6,7 +6,7 @@ import { promisify } from 'node:util';
 
 const run = promisify(execFile);
 
-/** A self-signed certificate for 127.0.0.1 and localhost, which is also the CA that tests trust. */
+/** A self-signed certificate (for 127.0.0.1 and localhost by default), which is also the CA that tests trust. */
 export interface TestCertificate {
   certFile: string;
   keyFile: string;
@@ -25,8 +25,11 @@ export function redisTlsArgs(certificate: TestCertificate): string[] {
   return ['--tls-cert-file', certFile, '--tls-key-file', keyFile, '--tls-ca-cert-file', certFile, '--tls-auth-clients', 'no'];
 }
 
-/** Makes a throw-away P-256 certificate with `openssl`, valid for two days, in a directory of its own. */
-export async function createTestCertificate(): Promise<TestCertificate> {
+/**
+ * Makes a throw-away P-256 certificate with `openssl`, valid for two days, in a directory of its own.
+ * `names` are its subject alternative names (`['DNS:localhost']` for a certificate that names a host only).
+ */
+export async function createTestCertificate(names: readonly string[] = ['IP:127.0.0.1', 'DNS:localhost']): Promise<TestCertificate> {
   const dir = await mkdtemp(join(tmpdir(), 'test-tls-'));
   const certFile = join(dir, 'cert.pem');
   const keyFile = join(dir, 'key.pem');
@@ -48,7 +51,7 @@ export async function createTestCertificate(): Promise<TestCertificate> {
       '-subj',
       '/CN=localhost',
       '-addext',
-      'subjectAltName=IP:127.0.0.1,DNS:localhost',
+      `subjectAltName=${names.join(',')}`,
     ]);
   } catch (error) {
     await rm(dir, { recursive: true, force: true });
