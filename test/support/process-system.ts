@@ -271,14 +271,17 @@ export async function startProcessSystem(options: ProcessSystemOptions = {}): Pr
   let profile!: ChildApp;
   const cleanUp = async () => {
     await Promise.allSettled(all.map((p) => p.kill()));
-    const redis = redisConnection({
-      REDIS_URL: redisUrl,
-      REDIS_CLUSTER_NODES: redisClusterSeeds().parse(shared.REDIS_CLUSTER_NODES),
-      REDIS_TLS_CA_FILE: pemCaFile().parse(shared.REDIS_TLS_CA_FILE),
-    });
-    await (
-      redis.clusterNodes ? deleteClusterKeysWithPrefix(keyPrefix, redis.clusterNodes, redis) : deleteKeysWithPrefix(keyPrefix, redis.url)
-    ).catch(() => undefined);
+    // Best effort, like the rest: a test may have stopped its cluster (and removed its CA file) first.
+    await (async () => {
+      const redis = redisConnection({
+        REDIS_URL: redisUrl,
+        REDIS_CLUSTER_NODES: redisClusterSeeds().parse(shared.REDIS_CLUSTER_NODES),
+        REDIS_TLS_CA_FILE: pemCaFile().parse(shared.REDIS_TLS_CA_FILE),
+      });
+      await (redis.clusterNodes
+        ? deleteClusterKeysWithPrefix(keyPrefix, redis.clusterNodes, redis)
+        : deleteKeysWithPrefix(keyPrefix, redis.url));
+    })().catch(() => undefined);
     await database.drop().catch(() => undefined);
     rmSync(workDir, { recursive: true, force: true });
   };

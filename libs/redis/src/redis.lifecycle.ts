@@ -36,6 +36,8 @@ export class RedisLifecycle implements OnModuleInit, OnApplicationShutdown {
     } catch (error) {
       this.client.disconnect();
       this.subscriber.disconnect();
+      // A connection still under way fails later: ioredis prints an error nobody listens to as 'Unhandled error event'.
+      for (const client of clients) client.on('error', () => undefined).on('node error', () => undefined);
       throw new RedisUnavailableError(target, error, firstError ?? (await probeClusterSeed(this.options)));
     } finally {
       for (const client of clients) client.off('error', keep).off('node error', keep);
