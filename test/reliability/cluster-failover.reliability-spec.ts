@@ -16,7 +16,7 @@ import {
 
 /**
  * Issue 15: the apps as processes (2 api-gateways, 2 auth-services, 1 profile-service) on a Redis
- * Cluster of 3 masters with one replica each. Under continuous mixed traffic through the gateways,
+ * Cluster of 3 masters with one replica each, with a password and TLS. Under continuous mixed traffic through the gateways,
  * the master that holds some users' sessions is killed (SIGKILL) and its replica takes over.
  *
  * Every request has a client deadline and never throws: one that outlives it counts as a hang.
@@ -92,13 +92,13 @@ describe('Redis Cluster failover under traffic (3 masters + 3 replicas, the apps
   const gateway = () => system.gatewayUrls[next++ % system.gatewayUrls.length];
 
   beforeAll(async () => {
-    cluster = await startRedisCluster({ replicas: 1, nodeTimeoutMs: NODE_TIMEOUT_MS });
+    // As a managed cluster runs: a password, and TLS for clients, replication and the cluster bus.
+    cluster = await startRedisCluster({ replicas: 1, nodeTimeoutMs: NODE_TIMEOUT_MS, password: 'failover-password', tls: true });
     system = await startProcessSystem({
       label: 'failover',
-      redisClusterNodes: cluster.nodes,
       gateways: 2,
       authServices: 2,
-      env: { REVOCATION_CACHE_MS: String(REVOCATION_CACHE_MS), RATE_LIMIT_PROFILE_LIMIT: '1000000' },
+      env: { ...cluster.env, REVOCATION_CACHE_MS: String(REVOCATION_CACHE_MS), RATE_LIMIT_PROFILE_LIMIT: '1000000' },
       gatewayEnv: BUDGETS_NOBODY_REACHES,
       authEnv: { RATE_LIMIT_REFRESH_LIMIT: '1000000', RATE_LIMIT_AUTH_LIMIT: '1000000' },
     });
