@@ -54,7 +54,8 @@ describe('PublicKeyStore', () => {
   it('keeps its max age and cooldown when the wall clock steps back: a withdrawn key goes, a new kid is read', async () => {
     const withdrawn = jwk('withdrawn');
     let published = [withdrawn];
-    const { store, reads } = countingStore(() => [...published], { jwksMaxAgeMs: 50, jwksRefetchCooldownMs: 50 });
+    // Long enough that a loaded machine cannot stall between two reads for as long (the count below).
+    const { store, reads } = countingStore(() => [...published], { jwksMaxAgeMs: 300, jwksRefetchCooldownMs: 300 });
     expect(await store.get('withdrawn')).toBeDefined();
     // NTP steps this host's clock back a minute; meanwhile a compromised key is withdrawn and its
     // replacement published.
@@ -62,7 +63,7 @@ describe('PublicKeyStore', () => {
     jest.spyOn(Date, 'now').mockImplementation(() => wallClock() - 60_000);
     try {
       published = [jwk('replacement')];
-      await sleep(60);
+      await sleep(350);
       expect(await store.get('replacement')).toBeDefined();
       expect(await store.get('withdrawn')).toBeUndefined();
       expect(reads()).toBe(2);

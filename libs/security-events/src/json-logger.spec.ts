@@ -44,4 +44,20 @@ describe('JsonLogger', () => {
       expect.objectContaining({ level: 'warn', service: 'svc', msg: expect.stringMatching(/could not be encoded/) }),
     ]);
   });
+
+  // A getter or toJSON may throw anything, not only an Error (a lazy ORM field, a Proxy).
+  it('writes a line instead of throwing when encoding the message throws something other than an Error', () => {
+    const throwing = (thrown: unknown) => ({
+      securityEvent: 'x',
+      get detail(): unknown {
+        throw thrown;
+      },
+    });
+    let lines: Record<string, unknown>[] = [];
+    expect(() => (lines = linesOf((logger) => (logger.warn(throwing(null)), logger.warn(throwing('no detail')))))).not.toThrow();
+    expect(lines).toEqual([
+      expect.objectContaining({ level: 'warn', service: 'svc', msg: 'a log message could not be encoded: null' }),
+      expect.objectContaining({ level: 'warn', service: 'svc', msg: 'a log message could not be encoded: no detail' }),
+    ]);
+  });
 });

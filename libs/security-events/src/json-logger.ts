@@ -44,7 +44,9 @@ function encodeLine(own: Record<string, unknown>, fields: object): string {
     // `own` first for the order of the line, and again last so that its values win.
     return JSON.stringify({ ...own, ...fields, ...own });
   } catch (error) {
-    return JSON.stringify({ ...own, msg: `a log message could not be encoded: ${(error as Error).message}` });
+    // A getter or toJSON may throw anything, and the fallback must not throw in its turn.
+    const reason = error instanceof Error ? error.message : String(error);
+    return JSON.stringify({ ...own, msg: `a log message could not be encoded: ${reason}` });
   }
 }
 
