@@ -6,3 +6,4 @@ export * from './process-system';
 export * from './test-database';
 export * from './test-system';
 export * from './lockout-test-env';
+export * from './redis-acl';
