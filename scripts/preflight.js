@@ -13,6 +13,8 @@ const DATABASE_URL = process.env.DATABASE_URL || 'postgres://postgres@127.0.0.1:
 function redact(url, { hideUser = false } = {}) {
   try {
     const u = new URL(url);
+    // Without `//` (`rediss:user:password@host`) WHATWG URL sees no password, but ioredis reads one.
+    if (!u.host && url.includes('@')) return '(unparseable URL)';
     if (u.password) u.password = '***';
     if (hideUser && u.username) u.username = '***';
     for (const key of [...u.searchParams.keys()]) if (/pass/i.test(key)) u.searchParams.set(key, '***');
@@ -45,6 +47,14 @@ function tlsOptions(useTls) {
   return useTls ? { tls: {} } : {};
 }
 
+function isTlsUrl(url) {
+  try {
+    return new URL(url).protocol === 'rediss:';
+  } catch {
+    return false;
+  }
+}
+
 async function checkRedisCluster(value) {
   const { nodes, username, password, tls } = clusterSeeds(value);
   // Named by host:port only: a seed may carry the password.
@@ -71,13 +81,16 @@ async function checkRedisCluster(value) {
 
 async function checkRedis() {
   if (process.env.REDIS_CLUSTER_NODES) return checkRedisCluster(process.env.REDIS_CLUSTER_NODES);
-  // ioredis turns TLS on only for a url spelt `rediss://`: `REDISS://` must not fall back to plaintext.
-  const client = new Redis(REDIS_URL.replace(/^rediss:/i, 'rediss:'), {
+  const client = new Redis(REDIS_URL, {
     lazyConnect: true,
     maxRetriesPerRequest: 0,
     retryStrategy: () => null,
     connectTimeout: 2000,
-    ...tlsOptions(false),
+    // A Redis that accepts the connection and never answers must fail the check, not hang it.
+    commandTimeout: 2000,
+    // ioredis turns TLS on only for a url starting `rediss://`; the apps take any url whose scheme
+    // WHATWG URL reads as `rediss:` (`REDISS://`, `rediss:` without slashes) for TLS, and so does this.
+    ...tlsOptions(isTlsUrl(REDIS_URL)),
   });
   client.on('error', () => undefined);
   try {

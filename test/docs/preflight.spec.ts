@@ -1,4 +1,4 @@
-import { freePort, startRedisCluster } from '@nest-hardening/testing';
+import { freePort, startRedisCluster, startSilentListener } from '@nest-hardening/testing';
 
 /**
  * `npm start` checks Redis and Postgres first and prints one line naming the URL it tried. pg and
@@ -50,6 +50,35 @@ describe('scripts/preflight.js', () => {
     const message = await failure({ REDIS_URL: `REDISS://127.0.0.1:${port || 6379}` });
     expect(message).toMatch(/^Redis is not reachable at /);
   });
+
+  // A Redis that accepts connections and never answers (a paused server, a port behind a proxy
+  // whose backend is gone): npm start must say so, not wait for ever before starting nothing.
+  it('gives up on a Redis that accepts connections and never answers', async () => {
+    const listener = await startSilentListener();
+    try {
+      const started = Date.now();
+      const message = await failure({ REDIS_URL: `redis://:pw@127.0.0.1:${listener.port}` });
+      expect(message).toMatch(/^Redis is not reachable at /);
+      expect(Date.now() - started).toBeLessThan(10_000);
+    } finally {
+      await listener.close();
+    }
+  }, 20_000);
+
+  // The apps accept `rediss:` without the slashes (WHATWG URL reads the scheme so); ioredis alone
+  // reads it as a plaintext url with the user `rediss` and sends the password in the clear, and
+  // WHATWG URL, seeing no password there, left it in the message.
+  it('never sends nor prints the password of a REDIS_URL the apps read as rediss:', async () => {
+    const listener = await startSilentListener();
+    try {
+      const message = await failure({ REDIS_URL: `rediss:app:preflight-typo@127.0.0.1:${listener.port}` });
+      expect(message).toMatch(/^Redis is not reachable at /);
+      expect(message).not.toContain('preflight-typo');
+      expect(listener.received().toString('latin1')).not.toContain('preflight-typo');
+    } finally {
+      await listener.close();
+    }
+  }, 20_000);
 
   it('does not print the password of rediss:// cluster seeds', async () => {
     const [a, b] = [await freePort(), await freePort()];

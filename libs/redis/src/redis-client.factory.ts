@@ -68,6 +68,15 @@ export async function probeClusterSeed(options: RedisModuleOptions): Promise<Err
   }
 }
 
+/** Whether `url` has the `rediss:` scheme as WHATWG URL (and so the settings) reads it: in any case, whatever follows. */
+function isTlsUrl(url: string): boolean {
+  try {
+    return new URL(url).protocol === 'rediss:';
+  } catch {
+    return false;
+  }
+}
+
 export function createRedisClient(options: RedisModuleOptions, role = 'main'): RedisClient {
   const shared = baseOptions(options);
   if (options.clusterNodes?.length) {
@@ -90,10 +99,12 @@ export function createRedisClient(options: RedisModuleOptions, role = 'main'): R
       redisOptions: { ...shared, keyPrefix: undefined, connectionName: `${options.connectionName ?? 'app'}:${role}` },
     });
   }
-  // ioredis turns TLS on only for a url spelt `rediss://`; `REDISS://` is the same URL and must not
-  // fall back to plaintext (and send the password in it).
-  return new Redis(options.url.replace(/^rediss:/i, 'rediss:'), {
+  return new Redis(options.url, {
     ...shared,
+    // ioredis turns TLS on only for a url starting `rediss://`; the settings accept a `rediss:` url
+    // as WHATWG URL reads it (`REDISS://`, `rediss:` without the slashes), which must not fall back
+    // to plaintext and send the password in it.
+    ...(shared.tls === undefined && isTlsUrl(options.url) ? { tls: {} } : {}),
     connectionName: `${options.connectionName ?? 'app'}:${role}`,
     // ioredis re-subscribes after a reconnect with a SUBSCRIBE nobody awaits: cut off by the
     // connection closing again, it is an unhandled rejection, which ends a Node process. The

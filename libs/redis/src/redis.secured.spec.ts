@@ -7,6 +7,7 @@ import {
   redisTlsArgs,
   startRedisCluster,
   startRedisServer,
+  startSilentListener,
   type TestCertificate,
   type TestRedisCluster,
   type TestRedisServer,
@@ -82,6 +83,22 @@ describe('RedisModule on a Redis Cluster with a password and TLS', () => {
     }
   });
 
+  // With TLS a seed is reached by the name it is given (dnsLookup): by name, the first connection
+  // checks the certificate against the name, and those after CLUSTER SLOTS against the addresses.
+  it('starts with seeds given by host name when the nodes announce addresses and the certificate names both', async () => {
+    const { clients, close } = await startModule({
+      ...secured(),
+      clusterNodes: cluster.nodes.map((node) => node.replace('127.0.0.1:', 'localhost:')),
+    });
+    try {
+      const keys = Array.from({ length: 30 }, (_, i) => `{k${i}}:v`);
+      await Promise.all(keys.map((key, i) => clients.main.set(key, String(i))));
+      expect(await Promise.all(keys.map((key) => clients.main.get(key)))).toEqual(keys.map((_, i) => String(i)));
+    } finally {
+      await close();
+    }
+  });
+
   it('refuses to start with a wrong password, promptly, naming the cause and never the password', async () => {
     const { message, ms } = await startupFailure({ ...secured(), password: 'not-the-password' });
     expect(message).toMatch(/WRONGPASS|NOAUTH|invalid username-password/i);
@@ -97,6 +114,29 @@ describe('RedisModule on a Redis Cluster with a password and TLS', () => {
   it('refuses a server whose certificate is not signed by a trusted CA, saying so', async () => {
     const { message } = await startupFailure({ ...secured(), tls: true });
     expect(message).toMatch(/certificate/i);
+  });
+
+  // A seed that accepts connections and never answers (a frozen host, a port behind a load balancer
+  // with no backend): the start fails within about a second and leaves no connection behind.
+  it.each([
+    ['with TLS', { tls: true as const }],
+    ['without TLS', { tls: undefined }],
+  ])('refuses promptly a seed that accepts connections and never answers, %s, leaving none open', async (_name, tls) => {
+    const listener = await startSilentListener();
+    try {
+      const { ms, message } = await startupFailure({
+        ...secured(),
+        ...tls,
+        commandTimeoutMs: 500,
+        clusterNodes: [`127.0.0.1:${listener.port}`],
+      });
+      expect(message).toMatch(/^Redis is not reachable at cluster 127\.0\.0\.1:/);
+      expect(ms).toBeLessThan(5000);
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      expect(listener.openConnections()).toBe(0);
+    } finally {
+      await listener.close();
+    }
   });
 
   it('refuses to start without TLS on a cluster that speaks only TLS, naming the seeds', async () => {
@@ -115,7 +155,8 @@ describe('RedisModule on a Redis Cluster whose certificates name host names only
   let cluster: TestRedisCluster;
 
   beforeAll(async () => {
-    cluster = await startRedisCluster({ password: PASSWORD, tls: true, hostnames: true });
+    // A replica each, so that a master can fail over (failure detected after 1 s of silence).
+    cluster = await startRedisCluster({ password: PASSWORD, tls: true, hostnames: true, replicas: 1, nodeTimeoutMs: 1000 });
   }, 60_000);
 
   afterAll(async () => {
@@ -140,6 +181,39 @@ describe('RedisModule on a Redis Cluster whose certificates name host names only
       await close();
     }
   });
+
+  // The promoted replica is announced by name as well (CLUSTER SLOTS and MOVED): the client must
+  // reach it over TLS by that name. Run last: the killed master is not restarted.
+  it('keeps working after a master fails over to its replica', async () => {
+    const { clients, close } = await startModule({
+      url: '',
+      keyPrefix: 'secured-hostnames:',
+      commandTimeoutMs: 2000,
+      clusterNodes: cluster.nodes,
+      password: PASSWORD,
+      tls: { ca: cluster.connection.tls!.ca },
+    });
+    try {
+      await clients.main.set('{failover}:v', 'before');
+      await cluster.kill(await cluster.masterOf('secured-hostnames:{failover}:v'));
+      await cluster.waitForOk(30_000);
+      // The client learns the new master on its first MOVED or refused connection, then retries. (The
+      // value written before may be lost: replication is asynchronous, a master killed at once.)
+      const deadline = Date.now() + 10_000;
+      for (;;) {
+        const failure = await clients.main.set('{failover}:v', 'after').then(
+          () => undefined,
+          (error: unknown) => error ?? new Error('the write failed'),
+        );
+        if (failure === undefined) break;
+        if (Date.now() > deadline) throw failure instanceof Error ? failure : new Error('the write kept failing after the failover');
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+      expect(await clients.main.get('{failover}:v')).toBe('after');
+    } finally {
+      await close();
+    }
+  }, 60_000);
 });
 
 describe('RedisModule on a single Redis over TLS', () => {
@@ -184,6 +258,25 @@ describe('RedisModule on a single Redis over TLS', () => {
     expect(message).toMatch(/^Redis is not reachable/);
     expect(message).not.toContain('S3cret-single');
   });
+
+  // The settings check a url's scheme as WHATWG URL reads it, so `rediss:` followed by something
+  // other than `//` (a typo, backslashes) passes as TLS; ioredis, which reads the rest its own way,
+  // turned TLS on only for a url starting `rediss://` and sent `AUTH rediss <password>` in plaintext.
+  // WHATWG URL sees no password in such a url either, so the start-up message printed it.
+  it.each(['rediss:app:S3cret-typo@127.0.0.1:PORT', 'REDISS:app:S3cret-typo@127.0.0.1:PORT', 'rediss:\\\\app:S3cret-typo@127.0.0.1:PORT'])(
+    'never sends nor prints the password of a url the settings read as rediss: (%s)',
+    async (url) => {
+      const listener = await startSilentListener();
+      try {
+        const { message } = await startupFailure(options(url.replace('PORT', String(listener.port)), { commandTimeoutMs: 250 }));
+        expect(message).toMatch(/^Redis is not reachable/);
+        expect(message).not.toContain('S3cret-typo');
+        expect(listener.received().toString('latin1')).not.toContain('S3cret-typo');
+      } finally {
+        await listener.close();
+      }
+    },
+  );
 
   it("refuses a certificate Node's CAs do not trust, saying so", async () => {
     const { message } = await startupFailure(options(`rediss://127.0.0.1:${tlsPort}`));

@@ -60,4 +60,27 @@ describe('JsonLogger', () => {
       expect.objectContaining({ level: 'warn', service: 'svc', msg: 'a log message could not be encoded: no detail' }),
     ]);
   });
+
+  // String() itself throws for an object without a prototype, or whose toString throws.
+  it('writes a line when what an encoding threw cannot be turned into a string either', () => {
+    const throwing = (thrown: unknown) => ({
+      securityEvent: 'x',
+      get detail(): unknown {
+        throw thrown;
+      },
+    });
+    const unprintable = [
+      Object.create(null) as object,
+      {
+        toString() {
+          throw new Error('no string');
+        },
+      },
+    ];
+    let lines: Record<string, unknown>[] = [];
+    expect(() => (lines = linesOf((logger) => unprintable.forEach((thrown) => logger.warn(throwing(thrown)))))).not.toThrow();
+    expect(lines).toEqual(
+      unprintable.map(() => expect.objectContaining({ level: 'warn', service: 'svc', msg: expect.stringMatching(/could not be encoded/) })),
+    );
+  });
 });

@@ -45,8 +45,16 @@ function encodeLine(own: Record<string, unknown>, fields: object): string {
     return JSON.stringify({ ...own, ...fields, ...own });
   } catch (error) {
     // A getter or toJSON may throw anything, and the fallback must not throw in its turn.
-    const reason = error instanceof Error ? error.message : String(error);
-    return JSON.stringify({ ...own, msg: `a log message could not be encoded: ${reason}` });
+    return JSON.stringify({ ...own, msg: `a log message could not be encoded: ${describeThrown(error)}` });
+  }
+}
+
+/** What was thrown, as text; String() itself throws for an object without a prototype or a throwing toString. */
+function describeThrown(thrown: unknown): string {
+  try {
+    return thrown instanceof Error ? String(thrown.message) : String(thrown);
+  } catch {
+    return 'a value that cannot be printed';
   }
 }
 

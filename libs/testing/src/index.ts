@@ -16,5 +16,6 @@ export * from './loopback-client';
 export * from './without-modules';
 export * from './memory-store-warnings';
 export * from './tcp-relay';
+export * from './silent-listener';
 export * from './held-script-call';
 export * from './settle-within';
