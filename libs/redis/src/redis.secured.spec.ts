@@ -45,6 +45,16 @@ async function startupFailure(options: RedisModuleOptions): Promise<{ message: s
   return { message: running.message, ms: Date.now() - started };
 }
 
+/** Options for a single Redis under `keyPrefix`: a url, and what a test adds to it. */
+function singleRedisOptions(keyPrefix: string) {
+  return (url: string, extra: Partial<RedisModuleOptions> = {}): RedisModuleOptions => ({
+    url,
+    keyPrefix,
+    commandTimeoutMs: 2000,
+    ...extra,
+  });
+}
+
 /**
  * A managed Redis Cluster requires a password and TLS: every node, every client (commands, Lua
  * scripts, sharded pub/sub) must be reached with both, and a wrong one must stop the start with a
@@ -233,12 +243,7 @@ describe('RedisModule on a single Redis over TLS', () => {
     await certificate?.remove();
   });
 
-  const options = (url: string, extra: Partial<RedisModuleOptions> = {}): RedisModuleOptions => ({
-    url,
-    keyPrefix: 'secured-single:',
-    commandTimeoutMs: 2000,
-    ...extra,
-  });
+  const options = singleRedisOptions('secured-single:');
 
   it('connects over rediss:// trusting the given CA', async () => {
     const { clients, close } = await startModule(options(`rediss://127.0.0.1:${tlsPort}`, { tls: { ca: certificate.ca } }));
@@ -298,12 +303,7 @@ describe('RedisModule on a single Redis with a password', () => {
     await server?.stop();
   });
 
-  const options = (url: string, extra: Partial<RedisModuleOptions> = {}): RedisModuleOptions => ({
-    url,
-    keyPrefix: 'secured-password:',
-    commandTimeoutMs: 2000,
-    ...extra,
-  });
+  const options = singleRedisOptions('secured-password:');
 
   it('takes `password` beside a url that carries none (the url from settings, the password from a secret store)', async () => {
     const { clients, close } = await startModule(options(`redis://127.0.0.1:${server.port}`, { password: PASSWORD }));

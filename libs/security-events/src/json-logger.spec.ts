@@ -84,3 +84,43 @@ describe('JsonLogger', () => {
     );
   });
 });
+
+describe('JsonLogger and errors', () => {
+  // An operator reading an error needs where it came from; a pipeline that reads a line at a time
+  // must not separate a message from its stack.
+  it('writes the stack in the same line as its message (Nest passes it as a second argument)', () => {
+    const error = new TypeError('boom');
+    const lines = linesOf((logger) => logger.error(`${error.name}: ${error.message}`, error.stack));
+    expect(lines).toEqual([expect.objectContaining({ level: 'error', msg: 'TypeError: boom', stack: error.stack })]);
+  });
+
+  it('keeps the name and stack of an Error passed as the message', () => {
+    const error = new RangeError('out of range');
+    const [line, ...rest] = linesOf((logger) => logger.error(error));
+    expect(rest).toEqual([]);
+    expect(line).toMatchObject({ level: 'error', msg: 'out of range', error: 'RangeError', stack: error.stack });
+  });
+
+  it('writes an Error inside a message object with its message and stack instead of {}', () => {
+    const cause = new Error('socket closed');
+    const error = new Error('publish failed', { cause });
+    const [line] = linesOf((logger) => logger.warn({ securityEvent: 'x', error }));
+    expect(line.error).toEqual({
+      name: 'Error',
+      message: 'publish failed',
+      stack: error.stack,
+      cause: { name: 'Error', message: 'socket closed', stack: cause.stack },
+    });
+  });
+
+  it('keeps a message field named stack when no stack was given', () => {
+    const [line] = linesOf((logger) => logger.warn({ stack: 'redis-cluster' }));
+    expect(line.stack).toBe('redis-cluster');
+  });
+
+  // JSON.stringify calls a toJSON of the object it encodes: a message's own would replace the line.
+  it('ignores a toJSON of the message object, which would replace the whole line', () => {
+    const [line] = linesOf((logger) => logger.warn({ securityEvent: 'x', toJSON: () => ({ level: 'forged' }) }));
+    expect(line).toMatchObject({ level: 'warn', service: 'svc', securityEvent: 'x' });
+  });
+});
