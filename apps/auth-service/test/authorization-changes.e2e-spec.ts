@@ -299,13 +299,49 @@ describe('authorization changes end every older session, including logins in fli
 
       const [aOnB, bOnA] = await Promise.all([promote(b.id, 'user', aToken), promote(a.id, 'user', bToken)]);
       expect([aOnB.status, bOnA.status].filter((s) => s === 200)).toHaveLength(1);
-      for (const other of [aOnB.status, bOnA.status].filter((s) => s !== 200)) expect([401, 409]).toContain(other);
+      for (const other of [aOnB.status, bOnA.status].filter((s) => s !== 200)) expect([401, 403, 409]).toContain(other);
       const survivor = aOnB.status === 200 ? aToken : bToken;
       // Restore the bootstrap admin for the other tests.
       expect((await promote(bootstrapId, 'admin', survivor)).status).toBe(200);
       adminToken = (await login(system.gatewayUrl, admin.email, admin.password)).accessToken;
       const remainingId = aOnB.status === 200 ? a.id : b.id;
       expect((await promote(remainingId, 'user')).status).toBe(200);
+    });
+
+    it('two of three admins demoting each other at once leave one of them admin: a demoted admin changes nothing', async () => {
+      const a = await registerAndLogin(system.gatewayUrl, { email: uniqueEmail('admin3-a') });
+      const b = await registerAndLogin(system.gatewayUrl, { email: uniqueEmail('admin3-b') });
+      await promote(a.id, 'admin');
+      await promote(b.id, 'admin');
+      const aToken = (await login(system.gatewayUrl, a.email, a.password)).accessToken;
+      const bToken = (await login(system.gatewayUrl, b.email, b.password)).accessToken;
+      // Both requests are admitted (each admin's session is live) and then wait for the lock that
+      // serialises role and status changes, so the second runs after the first has demoted its admin.
+      const pg = new Client({ connectionString: system.database.url });
+      await pg.connect();
+      try {
+        await pg.query('SELECT pg_advisory_lock(727002)');
+        // supertest sends a request when it is first awaited or `then`ed: both are sent now.
+        const [aOnB, bOnA] = [promote(b.id, 'user', aToken), promote(a.id, 'user', bToken)].map((req) => req.then((res) => res));
+        const waiting = async () =>
+          Number((await pg.query(`SELECT count(*) AS n FROM pg_locks WHERE locktype = 'advisory' AND NOT granted`)).rows[0].n) === 2;
+        expect(await eventually(waiting, 5000, 10)).toBe(true);
+        await pg.query('SELECT pg_advisory_unlock(727002)');
+        const statuses = [(await aOnB).status, (await bOnA).status];
+        expect(statuses.filter((s) => s === 200)).toHaveLength(1);
+        expect(statuses.filter((s) => s !== 200)).toEqual([403]);
+      } finally {
+        await pg.end();
+      }
+      const roles = await Promise.all(
+        [a, b].map(
+          async (u) =>
+            ((await api().get(`/api/accounts?email=${u.email}`).set(bearer(adminToken))).body as { items: { role: string }[] }).items[0]
+              .role,
+        ),
+      );
+      expect(roles.sort()).toEqual(['admin', 'user']);
+      for (const u of [a, b]) expect((await promote(u.id, 'user')).status).toBe(200);
     });
 
     it('records every change with the admin who made it', async () => {

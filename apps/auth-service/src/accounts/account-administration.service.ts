@@ -1,11 +1,11 @@
 import { Injectable } from '@nestjs/common';
 
-import type { AuthenticatedUser, Role } from '@nest-hardening/auth';
+import { InsufficientRoleError, type AuthenticatedUser, type Role } from '@nest-hardening/auth';
 import { SecurityEvents } from '@nest-hardening/security-events';
 import { SessionsService, type AuthorizationChange } from '@nest-hardening/sessions';
 
 import { AccountNotFoundError, LastAdminError, SelfAdministrationError } from './accounts.errors';
-import { UsersRepository, type AccountStatus, type UserRow } from './users.repository';
+import { UsersRepository, type AccountStatus, type GuardedUpdate, type UserRow } from './users.repository';
 
 /**
  * What admins do to other accounts. Every change to what an account may do moves it to a new
@@ -43,8 +43,8 @@ export class AccountAdministrationService {
     reason: AuthorizationChange['reason'],
   ): Promise<UserRow> {
     if (id === admin.id) throw new SelfAdministrationError();
-    const result = await this.users.updateRoleOrStatus(id, change);
-    if ('refused' in result) throw result.refused === 'not_found' ? new AccountNotFoundError() : new LastAdminError();
+    const result = await this.users.updateRoleOrStatus(id, change, admin.id);
+    if ('refused' in result) throw refusal(result.refused);
     const account = result.updated;
     // Recorded once committed: the change is in force even if publishing it below fails (it is retried).
     this.events.emit({
@@ -56,4 +56,10 @@ export class AccountAdministrationService {
     await this.sessions.endForAuthorizationChange(account.id, account.auth_version, { reason, actorId: admin.id });
     return account;
   }
+}
+
+function refusal(reason: Extract<GuardedUpdate, { refused: unknown }>['refused']): Error {
+  // Demoted or disabled after this request was admitted: answered as the roles guard would now.
+  if (reason === 'not_admin') return new InsufficientRoleError();
+  return reason === 'not_found' ? new AccountNotFoundError() : new LastAdminError();
 }

@@ -15,8 +15,8 @@ export interface ListCursor {
   id: string;
 }
 
-/** Outcome of a change an admin may not make to the last active admin. */
-export type GuardedUpdate = { updated: UserRow } | { refused: 'not_found' | 'last_admin' };
+/** Outcome of a change an admin may not make to the last active admin, or may no longer make at all. */
+export type GuardedUpdate = { updated: UserRow } | { refused: 'not_found' | 'last_admin' | 'not_admin' };
 
 // Serialises changes that could leave no active admin; any constant works if every process uses it.
 const ADMIN_SET_LOCK_ID = 727_002;
@@ -105,12 +105,16 @@ export class UsersRepository {
 
   /**
    * Changes an account's role or status and moves it to its next authorization version, refusing
-   * a change that would leave no active admin. Such changes are serialised by a transaction-level
-   * advisory lock, so two admins demoting each other at once cannot both succeed.
+   * a change that would leave no active admin, and one by an actor who is no longer an active admin.
+   * Such changes are serialised by a transaction-level advisory lock, so two admins demoting each
+   * other at once cannot both succeed: the actor's token was checked when the request arrived, and
+   * only here is it certain that no change committed since has taken the actor's role away.
    */
-  async updateRoleOrStatus(id: string, change: { role?: Role; status?: AccountStatus }): Promise<GuardedUpdate> {
+  async updateRoleOrStatus(id: string, change: { role?: Role; status?: AccountStatus }, actorId: string): Promise<GuardedUpdate> {
     return this.db.transaction().execute(async (trx) => {
       await sql`SELECT pg_advisory_xact_lock(${ADMIN_SET_LOCK_ID})`.execute(trx);
+      const actor = await trx.selectFrom('users').select(['role', 'status']).where('id', '=', actorId).executeTakeFirst();
+      if (actor?.role !== 'admin' || actor.status !== 'active') return { refused: 'not_admin' };
       const current = await trx.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst();
       if (!current) return { refused: 'not_found' };
       const leavesAdmins = (change.role ?? current.role) === 'admin' && (change.status ?? current.status) === 'active';
