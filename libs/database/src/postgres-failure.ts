@@ -19,6 +19,15 @@ export function postgresFailure(error: unknown): unknown {
   return new DependencyUnavailableError('postgres', error);
 }
 
+/**
+ * Whether the server ended the session with this error (connection exception; 57P*: shutdown, crash,
+ * restart, pg_terminate_backend): it closes the connection next, unlike after a statement's error.
+ */
+function endsSession(error: DatabaseError): boolean {
+  const code = error.code ?? '';
+  return code.startsWith('08') || code.startsWith('57P');
+}
+
 /** What `pg` rejects a query with when `query_timeout` passed before the server answered. */
 const QUERY_TIMEOUT_MESSAGE = 'Query read timeout';
 /** How long a cancellation may take to reach the server before the failure is answered anyway. */
@@ -72,16 +81,18 @@ export function translatingPool(pool: Pool): PostgresPool {
         throw postgresFailure(error);
       });
       // A query that failed without an answer from the server (query timeout, connection lost)
-      // leaves the connection in an unknown state, e.g. still waiting for that answer: it is closed
-      // when released instead of going back to the pool. A statement that timed out is cancelled on
-      // the server first, so that what was answered 503 is not applied afterwards.
+      // leaves the connection in an unknown state, e.g. still waiting for that answer; one the
+      // server answered by ending the session (a restart, a failover) is dead. Either is closed
+      // when released instead of going back to the pool, where the next request would get it and
+      // readiness would count it as serving. A statement that timed out is cancelled on the server
+      // first, so that what was answered 503 is not applied afterwards.
       let broken = false;
       function query<R>(sql: string, parameters: ReadonlyArray<unknown>): Promise<PostgresQueryResult<R>>;
       function query<R>(cursor: PostgresCursor<R>): PostgresCursor<R>;
       function query<R>(first: string | PostgresCursor<R>, parameters?: ReadonlyArray<unknown>) {
         if (typeof first !== 'string') return (client.query as unknown as (cursor: PostgresCursor<R>) => PostgresCursor<R>)(first);
         return client.query(first, parameters as unknown[]).catch(async (error: unknown) => {
-          if (!(error instanceof DatabaseError)) broken = true;
+          if (!(error instanceof DatabaseError) || endsSession(error)) broken = true;
           if (error instanceof Error && error.message === QUERY_TIMEOUT_MESSAGE) await cancelRunningStatement(client);
           throw postgresFailure(error);
         }) as unknown as Promise<PostgresQueryResult<R>>;

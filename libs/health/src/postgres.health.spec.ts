@@ -1,5 +1,7 @@
 import { HealthIndicatorService } from '@nestjs/terminus';
-import { Pool, type PoolClient } from 'pg';
+import { Client, Pool, type PoolClient } from 'pg';
+
+import { translatingPool } from '@nest-hardening/database';
 
 import { POSTGRES_SERVING_WITHIN_MS, PostgresHealthIndicator } from './postgres.health';
 
@@ -63,6 +65,32 @@ describe('PostgresHealthIndicator', () => {
   it('does not count a connection given back broken as serving', async () => {
     const client = await pool.connect();
     client.release(new Error('connection lost'));
+    await saturate();
+
+    await expect(indicator.check()).resolves.toEqual({ postgres: { status: 'down', message: 'unreachable' } });
+  });
+
+  // A restart, a failover or pg_terminate_backend answers the query in flight with an error
+  // (57P01) and closes the connection: that connection did not come back whole.
+  it('does not count a connection the server terminated (restart, failover) as serving', async () => {
+    // As DatabaseModule does: a connection killed while lent out or idle must not crash the process.
+    pool.on('connect', (client) => client.on('error', () => undefined));
+    pool.on('error', () => undefined);
+    const admin = new Client({ connectionString: POSTGRES });
+    await admin.connect();
+    try {
+      const connection = await translatingPool(pool).connect();
+      const { rows } = await connection.query<{ pid: number }>('SELECT pg_backend_pid() AS pid', []);
+      const running = connection.query('SELECT pg_sleep(30)', []).catch((error: unknown) => error);
+      // Terminated while it runs its query, not before it has read it.
+      while ((await admin.query("SELECT 1 FROM pg_stat_activity WHERE pid = $1 AND state = 'active'", [rows[0].pid])).rowCount === 0);
+      await admin.query('SELECT pg_terminate_backend($1)', [rows[0].pid]);
+      await expect(running).resolves.toBeInstanceOf(Error);
+      connection.release();
+      while (pool.totalCount > 0) await new Promise((resolve) => setTimeout(resolve, 10));
+    } finally {
+      await admin.end();
+    }
     await saturate();
 
     await expect(indicator.check()).resolves.toEqual({ postgres: { status: 'down', message: 'unreachable' } });

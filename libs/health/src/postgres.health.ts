@@ -28,7 +28,8 @@ export class PostgresHealthIndicator {
     @Inject(PG_POOL) private readonly pool: Pool,
     private readonly indicators: HealthIndicatorService,
   ) {
-    // `pg` passes an error (or `true`, a connection to destroy) when a connection comes back broken.
+    // `pg` passes an error (or `true`, a connection to destroy) when a connection comes back broken;
+    // translatingPool passes `true` for one whose query got no answer or whose session the server ended.
     pool.on('release', (error: unknown) => {
       if (!error) this.lastServedAt = performance.now();
     });

@@ -124,3 +124,64 @@ describe('JsonLogger and errors', () => {
     expect(line).toMatchObject({ level: 'warn', service: 'svc', securityEvent: 'x' });
   });
 });
+
+describe('JsonLogger and what an Error carries', () => {
+  /** As an HTTP client's error: the request it made, headers included, in its properties and its toJSON. */
+  class RequestFailedError extends Error {
+    readonly config = { headers: { authorization: 'Bearer raw-access-token' }, data: 'refresh_token=raw-refresh-token' };
+    toJSON() {
+      return { message: this.message, config: this.config };
+    }
+  }
+
+  // A cause was never written before; an Error wrapping a client's error must not now write the
+  // request that client sent.
+  it("writes the causes of an Error without their request data (an HTTP client's toJSON, a cause that is not an Error)", () => {
+    const wrapped = new Error('token refresh failed', { cause: new RequestFailedError('Request failed with status code 401') });
+    const plain = new Error('publish failed', { cause: { headers: { authorization: 'Bearer raw-access-token' } } });
+    const lines = linesOf(
+      (logger) => (logger.warn({ securityEvent: 'x', error: wrapped }), logger.warn({ securityEvent: 'y', error: plain })),
+    );
+
+    expect(JSON.stringify(lines)).not.toMatch(/raw-access-token|raw-refresh-token/);
+    expect(lines[0]).toMatchObject({
+      securityEvent: 'x',
+      error: { message: 'token refresh failed', cause: { name: 'Error', message: 'Request failed with status code 401' } },
+    });
+    expect(lines[1]).toMatchObject({ securityEvent: 'y', error: { message: 'publish failed' } });
+  });
+
+  it('writes an Error with its own toJSON as its name, message and stack, not what its toJSON returns', () => {
+    const error = new RequestFailedError('Request failed with status code 500');
+    const [line] = linesOf((logger) => logger.warn({ securityEvent: 'x', error }));
+    expect(line.error).toEqual({ name: 'Error', message: 'Request failed with status code 500', stack: error.stack });
+  });
+
+  // The line is a security event: a cycle among causes must not cost it its fields.
+  it('writes an Error whose causes form a cycle, each once', () => {
+    const first = new Error('first');
+    const second = new Error('second', { cause: first });
+    first.cause = second;
+    const [line] = linesOf((logger) => logger.warn({ securityEvent: 'x', error: first }));
+    expect(line).toMatchObject({
+      securityEvent: 'x',
+      error: { message: 'first', cause: { message: 'second', cause: '[Circular]' } },
+    });
+  });
+
+  // A logger that throws turns a log call in an error path into a second failure.
+  it("writes a line instead of throwing when an Error's stack cannot be read", () => {
+    const error = new Error('boom');
+    Object.defineProperty(error, 'stack', {
+      get(): string {
+        throw new Error('stack unavailable');
+      },
+    });
+    let lines: Record<string, unknown>[] = [];
+    expect(() => (lines = linesOf((logger) => (logger.error(error), logger.warn({ securityEvent: 'x', error }))))).not.toThrow();
+    expect(lines).toEqual([
+      expect.objectContaining({ level: 'error', service: 'svc', msg: expect.stringMatching(/could not be encoded/) }),
+      expect.objectContaining({ level: 'warn', service: 'svc', msg: expect.stringMatching(/could not be encoded/) }),
+    ]);
+  });
+});

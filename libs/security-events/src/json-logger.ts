@@ -22,24 +22,10 @@ export class JsonLogger extends ConsoleLogger {
   ): void {
     for (const message of messages) {
       // The line's own fields come last: alerting and routing key on them, and a message object
-      // must not rewrite them. The stack goes in the same line as its message, so that a log
-      // pipeline that reads a line at a time keeps them together.
-      const stack = typeof errorStack === 'string' ? errorStack : message instanceof Error ? message.stack : undefined;
-      const own = {
-        time: new Date().toISOString(),
-        level: logLevel,
-        service: this.service,
-        context: context || undefined,
-        ...(stack === undefined ? {} : { stack }),
-      };
-      const fields =
-        message instanceof Error
-          ? { msg: message.message, error: message.name }
-          : message !== null && typeof message === 'object'
-            ? message
-            : { msg: String(message) };
+      // must not rewrite them.
+      const own = { time: new Date().toISOString(), level: logLevel, service: this.service, context: context || undefined };
       const stream = writeStreamType ?? (logLevel === 'error' || logLevel === 'fatal' ? 'stderr' : 'stdout');
-      process[stream].write(`${encodeLine(own, fields)}\n`);
+      process[stream].write(`${encodeLine(own, message, errorStack)}\n`);
     }
   }
 
@@ -47,12 +33,25 @@ export class JsonLogger extends ConsoleLogger {
   protected override printStackTrace(): void {}
 }
 
-/** One JSON line; a message JSON cannot encode (a cycle, a BigInt) is named, since a logger that throws fails its caller. */
-function encodeLine(own: Record<string, unknown>, fields: object): string {
+/**
+ * One JSON line; a message JSON cannot encode (a cycle, a BigInt) is named, since a logger that
+ * throws fails its caller. The stack goes in the same line as its message, so that a log pipeline
+ * that reads a line at a time keeps them together.
+ */
+function encodeLine(own: Record<string, unknown>, message: unknown, errorStack: unknown): string {
   try {
-    // `own` first for the order of the line, and again last so that its values win. A `toJSON`
+    // Read here, not before: an Error's stack or name may be a getter that throws.
+    const stack = typeof errorStack === 'string' ? errorStack : message instanceof Error ? message.stack : undefined;
+    const head = stack === undefined ? own : { ...own, stack };
+    const fields =
+      message instanceof Error
+        ? { msg: message.message, error: message.name }
+        : message !== null && typeof message === 'object'
+          ? message
+          : { msg: String(message) };
+    // `head` first for the order of the line, and again last so that its values win. A `toJSON`
     // of the message's own would replace the whole line.
-    const line: Record<string, unknown> = { ...own, ...fields, ...own };
+    const line: Record<string, unknown> = { ...head, ...fields, ...head };
     delete line.toJSON;
     return JSON.stringify(line, withErrors);
   } catch (error) {
@@ -61,9 +60,26 @@ function encodeLine(own: Record<string, unknown>, fields: object): string {
   }
 }
 
-/** An Error in a message's fields keeps its name, message and stack (JSON.stringify alone writes `{}`). */
-function withErrors(_key: string, value: unknown): unknown {
-  return value instanceof Error ? { name: value.name, message: value.message, stack: value.stack, cause: value.cause } : value;
+/**
+ * An Error in a message's fields is written as {@link describeError} says (JSON.stringify alone
+ * writes `{}`, or what the Error's toJSON returns). `value` is what a toJSON returned; the holder
+ * (`this`) still has the Error itself.
+ */
+function withErrors(this: unknown, key: string, value: unknown): unknown {
+  const original = (this as Record<string, unknown>)[key];
+  return original instanceof Error ? describeError(original, new Set()) : value;
+}
+
+/**
+ * An Error's name, message, stack and the Errors that caused it, each once. Nothing else: its other
+ * properties, its toJSON and a cause that is not an Error can carry what a request carried (an
+ * HTTP client's headers and body, a query's parameters).
+ */
+function describeError(error: Error, written: Set<Error>): Record<string, unknown> {
+  written.add(error);
+  const { cause } = error;
+  const described = cause instanceof Error ? (written.has(cause) ? '[Circular]' : describeError(cause, written)) : undefined;
+  return { name: error.name, message: error.message, stack: error.stack, cause: described };
 }
 
 /** What was thrown, as text; String() itself throws for an object without a prototype or a throwing toString. */
