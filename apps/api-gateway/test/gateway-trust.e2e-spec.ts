@@ -1,3 +1,5 @@
+import { request } from 'node:http';
+
 import {
   bearer,
   callFrom,
@@ -91,6 +93,66 @@ describe('gateway trust and the service-side budgets', () => {
       expect(
         await login(gatewaySignedHeaders('another secret of at least thirty-two characters', 'POST', '/auth/login', '203.0.113.11')),
       ).toBe('127.0.0.1');
+    });
+  });
+
+  // undici writes a request's head only together with the first chunk of its body. A gateway that
+  // signed on receiving the head let a client choose how old the signature would be on arrival:
+  // past GATEWAY_SIGNATURE_MAX_AGE_MS, the service judged the login by the gateway's address.
+  describe('with a client that sends its body later than the signature max age', () => {
+    let system: TestSystem;
+    beforeAll(async () => {
+      system = await startTestSystem({
+        label: 'trust-late',
+        // Budgets too large to matter: the lockout answers.
+        env: { RATE_LIMIT_AUTH_LIMIT: '1000' },
+        authEnv: { GATEWAY_SIGNATURE_MAX_AGE_MS: '1000' },
+        // Below the services' max age, as docs/configuration.md asks.
+        gatewayEnv: { UPSTREAM_TIMEOUT_MS: '900' },
+      });
+    });
+    afterAll(() => system?.close());
+
+    /** A login through the gateway whose head is sent at once and whose body follows 1.5 s later. */
+    function lateLogin(from: string, body: object): Promise<{ status: number; body: Record<string, unknown> }> {
+      const { hostname, port } = new URL(system.gatewayUrl);
+      const payload = Buffer.from(JSON.stringify(body));
+      const headers = { 'content-type': 'application/json', 'content-length': String(payload.length) };
+      return new Promise((resolve, reject) => {
+        const req = request(
+          { host: hostname, port, method: 'POST', path: '/api/auth/login', localAddress: from, agent: false, headers },
+          (res) => {
+            const chunks: Buffer[] = [];
+            res.on('data', (chunk: Buffer) => chunks.push(chunk));
+            res.on('end', () =>
+              resolve({ status: res.statusCode ?? 0, body: JSON.parse(Buffer.concat(chunks).toString()) as Record<string, unknown> }),
+            );
+          },
+        );
+        req.on('error', reject);
+        req.flushHeaders();
+        setTimeout(() => req.end(payload), 1500);
+      });
+    }
+
+    it("keeps a locked email and address locked, and records the client's address, however late the body comes", async () => {
+      const email = await registered(system, 'late');
+      const from = freshLoopbackIp();
+      for (let i = 0; i < 5; i++) {
+        const res = await callFrom(system.gatewayUrl, 'POST', '/api/auth/login', { from, body: credentials(email, `wrong ${i}`) });
+        expect(res.status).toBe(401);
+      }
+      expect((await callFrom(system.gatewayUrl, 'POST', '/api/auth/login', { from, body: credentials(email) })).status).toBe(429);
+      expect((await lateLogin(from, credentials(email))).status).toBe(429);
+
+      const elsewhere = freshLoopbackIp();
+      const res = await lateLogin(elsewhere, credentials(email));
+      expect(res.status).toBe(200);
+      const sessions = await callFrom(system.gatewayUrl, 'GET', '/api/me/sessions', {
+        from: elsewhere,
+        headers: bearer(res.body.accessToken as string),
+      });
+      expect((sessions.body as unknown as { current: boolean; ip: string }[]).find((s) => s.current)?.ip).toBe(elsewhere);
     });
   });
 

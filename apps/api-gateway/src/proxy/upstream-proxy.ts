@@ -63,17 +63,21 @@ export class UpstreamProxy {
     // 'close' already past, the upstream would stay paused on a 'drain' that never comes.
     if (res.destroyed) return;
     // undici frames a body of unknown length chunked, one of known length with Content-Length.
-    const body = hasBody(req) ? req : null;
-    // One path for the request line and the signature, so the service verifies what it received.
-    const path = upstreamPath((req as IncomingMessage & { originalUrl?: string }).originalUrl ?? req.url ?? '/');
-    const request: Dispatcher.DispatchOptions = { method: req.method ?? 'GET', path, headers: this.upstreamHeaders(req, path), body };
-    // A body that has started to stream cannot be sent again, so only requests without one are retried.
-    new Exchange(this.pool, request, res, body === null && IDEMPOTENT.has(request.method), this.queueTimeoutMs, this.clientStallMs).send();
+    if (!hasBody(req)) return this.dispatch(req, res, null);
+    whenBodyStarts(req, res, () => this.dispatch(req, res, req));
   }
 
   /** Closes the pool's connections once the requests under way have been answered. */
   close(): Promise<void> {
     return this.pool.close();
+  }
+
+  private dispatch(req: IncomingMessage, res: ServerResponse, body: IncomingMessage | null): void {
+    // One path for the request line and the signature, so the service verifies what it received.
+    const path = upstreamPath((req as IncomingMessage & { originalUrl?: string }).originalUrl ?? req.url ?? '/');
+    const request: Dispatcher.DispatchOptions = { method: req.method ?? 'GET', path, headers: this.upstreamHeaders(req, path), body };
+    // A body that has started to stream cannot be sent again, so only requests without one are retried.
+    new Exchange(this.pool, request, res, body === null && IDEMPOTENT.has(request.method), this.queueTimeoutMs, this.clientStallMs).send();
   }
 
   /** The client's end-to-end headers, minus those only the gateway may set, plus the gateway's own. */
@@ -216,6 +220,24 @@ function answerFailure(res: ServerResponse, status: keyof typeof FAILURES): void
   const { message, headers } = FAILURES[status];
   res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', ...headers });
   res.end(JSON.stringify({ statusCode: status, message }));
+}
+
+/**
+ * Runs `start` once the first bytes of the body have arrived (at once if they have, or the whole
+ * body has), or never if the client leaves first. undici writes the request head together with the
+ * body's first chunk: signed any earlier, the head would reach the service as late as the client
+ * chose, its signature past the service's max age, and the client judged by the gateway's address.
+ */
+function whenBodyStarts(req: IncomingMessage, res: ServerResponse, start: () => void): void {
+  if (req.readableLength > 0 || req.complete) return start();
+  const begin = () => {
+    res.off('close', abandon);
+    start();
+  };
+  const abandon = () => req.off('readable', begin);
+  // A 'readable' listener only peeks: once it is removed, the stream flows again for undici's reader.
+  req.once('readable', begin);
+  res.once('close', abandon);
 }
 
 function hasBody(req: IncomingMessage): boolean {
