@@ -69,7 +69,10 @@ export interface LockoutModuleOptions {
   addressCap?: number;
   /** At most one lock email per account per this interval. Default 1 hour. */
   notificationIntervalMs?: number;
-  /** `smtp://` or `smtps://` URL; lock emails are disabled when unset. */
+  /**
+   * `smtp://` or `smtps://` URL; lock emails are disabled when unset. An `smtp://` URL with a user or
+   * password requires STARTTLS (`?requireTLS=false` in the URL turns that off, for a relay on the same host).
+   */
   smtpUrl?: string;
   /** Sender of lock emails. Default `Security <no-reply@localhost>`. */
   mailFrom?: string;

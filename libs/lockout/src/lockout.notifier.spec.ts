@@ -1,10 +1,11 @@
 import { Logger } from '@nestjs/common';
 import { SMTPServer } from 'smtp-server';
 
-import { freePort, settleWithin, startSmtpReceiver, startTcpRelay, type SmtpReceiver } from '@nest-hardening/testing';
+import { freePort, settleWithin, startSilentListener, startSmtpReceiver, startTcpRelay, type SmtpReceiver } from '@nest-hardening/testing';
 
 import { startLoginTestApp, TEST_PASSWORD, type LoginTestApp } from '../test/support/login-test-app';
 import type { LockoutAccountDirectory } from './lockout-account-directory.interface';
+import { MAX_WAITING_LOCK_EMAILS } from './lockout.notifier';
 
 jest.setTimeout(20_000);
 
@@ -13,6 +14,14 @@ const directory: LockoutAccountDirectory = {
   findById: async (id) => (id === 'acc-1' ? { id, email: OWNER } : null),
   findByEmail: async (email) => (email === OWNER ? { id: 'acc-1', email: OWNER } : null),
 };
+
+/** A directory of these accounts, each email its own id. */
+function directoryOf(emails: string[]): LockoutAccountDirectory {
+  return {
+    findById: async (id) => (emails.includes(id) ? { id, email: id } : null),
+    findByEmail: async (email) => (emails.includes(email) ? { id: email, email } : null),
+  };
+}
 
 describe('Lock notification emails (real SMTP receiver)', () => {
   let smtp: SmtpReceiver;
@@ -43,8 +52,8 @@ describe('Lock notification emails (real SMTP receiver)', () => {
     const [mail] = await smtp.waitFor(1);
     expect(smtp.messages).toHaveLength(1);
     expect(mail.to).toEqual([OWNER]);
-    expect(mail.raw).toContain('10.2.0.1');
-    expect(mail.raw).toContain('LockoutTest/1.0');
+    expect(mail.text).toContain('From address: 10.2.0.1');
+    expect(mail.text).toMatch(/Browser \/ device: /);
     expect(mail.raw).toMatch(/lifts by itself/);
     expect(mail.raw).not.toContain('hunter2-wrong');
     expect(mail.raw).not.toContain(TEST_PASSWORD);
@@ -54,6 +63,73 @@ describe('Lock notification emails (real SMTP receiver)', () => {
     const before = smtp.messages.length;
     await lockFrom('ghost@example.com', '10.2.0.3');
     expect(smtp.messages).toHaveLength(before);
+  });
+});
+
+describe('Lock notification emails name the device without repeating what the client sent', () => {
+  const owners = ['ua-link@example.com', 'ua-plain@example.com'];
+  let smtp: SmtpReceiver;
+  let t: LoginTestApp;
+
+  beforeAll(async () => {
+    smtp = await startSmtpReceiver();
+    t = await startLoginTestApp(
+      { baseLockMs: 1_000, pairWindowMs: 60_000, smtpUrl: smtp.url, accountDirectory: directoryOf(owners) },
+      owners,
+    );
+  });
+  afterAll(async () => {
+    await t?.close();
+    await smtp?.close();
+  });
+
+  async function lockWith(email: string, ip: string, userAgent: string): Promise<string> {
+    for (let i = 0; i < 5; i++) expect((await t.login(email, 'hunter2-wrong', ip, '/login', userAgent)).status).toBe(401);
+    await t.lockout.flushNotifications();
+    const mail = smtp.messages.find((m) => m.to.includes(email));
+    if (!mail) throw new Error(`no lock email for ${email}`);
+    return mail.text;
+  }
+
+  it('names a recognised browser and system, and carries no link or sentence written into the user agent', async () => {
+    // The attacker's own request: its user agent would otherwise reach the owner in an email the
+    // service's domain signs, a phishing link that passes SPF and DKIM.
+    const phishing =
+      'Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0 To keep your account call +1 555 0100 or visit https://unlock.evil.example/now';
+    const text = await lockWith(owners[0], '10.2.3.1', phishing);
+    expect(text).toContain('Browser / device: Firefox 128 on Linux');
+    expect(text).not.toMatch(/evil|https?:|call|555/i);
+  });
+
+  it('says the device is not recognised rather than quoting an unknown user agent', async () => {
+    const text = await lockWith(owners[1], '10.2.3.2', 'Your account is compromised: reply with your password to security-desk.example');
+    expect(text).toContain('Browser / device: not recognised');
+    expect(text).not.toMatch(/compromised|password to|security-desk/i);
+  });
+});
+
+describe('Lock notification emails of several accounts locked at once', () => {
+  it('reach a relay that serves one connection at a time: one email at a time, none refused', async () => {
+    // Relays cap concurrent connections per client (Microsoft 365 allows 3 for SMTP AUTH) and answer 421 beyond.
+    const smtp = await startSmtpReceiver({ maxClients: 1 });
+    const owners = ['wave-1@example.com', 'wave-2@example.com', 'wave-3@example.com', 'wave-4@example.com'];
+    const t = await startLoginTestApp(
+      { baseLockMs: 1_000, pairWindowMs: 60_000, smtpUrl: smtp.url, accountDirectory: directoryOf(owners) },
+      owners,
+    );
+    try {
+      for (const [i, email] of owners.entries()) {
+        for (let n = 0; n < 4; n++) expect((await t.login(email, 'hunter2-wrong', `10.2.4.${i + 1}`)).status).toBe(401);
+      }
+      // The four locks start together, as a wave of locks from many addresses does.
+      const fifth = await Promise.all(owners.map((email, i) => t.login(email, 'hunter2-wrong', `10.2.4.${i + 1}`)));
+      expect(fifth.map((res) => res.status)).toEqual([401, 401, 401, 401]);
+      await t.lockout.flushNotifications();
+      expect(smtp.messages.flatMap((m) => m.to).sort()).toEqual(owners);
+    } finally {
+      await t.close();
+      await smtp.close();
+    }
   });
 });
 
@@ -85,6 +161,61 @@ describe('Lock notification emails when the SMTP relay stops answering', () => {
       await relay.close(); // ends the email still waiting, so the second close does not wait for it
       await t.close().catch(() => undefined);
       await smtp.close();
+    }
+  });
+});
+
+describe('Lock notification emails while the SMTP relay never answers', () => {
+  it('hold one connection to the relay and at most MAX_WAITING_LOCK_EMAILS emails, however many accounts are locked', async () => {
+    const relay = await startSilentListener();
+    const owners = Array.from({ length: MAX_WAITING_LOCK_EMAILS + 5 }, (_, i) => `backlog-${i}@example.com`);
+    const warn = jest.spyOn(Logger.prototype, 'warn');
+    const t = await startLoginTestApp(
+      { pairMaxFailures: 1, baseLockMs: 1_000, smtpUrl: `smtp://127.0.0.1:${relay.port}`, accountDirectory: directoryOf(owners) },
+      owners,
+    );
+    try {
+      for (const [i, email] of owners.entries()) expect((await t.login(email, 'hunter2-wrong', `10.2.5.${i}`)).status).toBe(401);
+      await new Promise((resolve) => setTimeout(resolve, 200)); // the last lock's email reaches the queue
+      expect(relay.openConnections()).toBe(1);
+      const dropped = warn.mock.calls.filter((args) => String(args[0]).startsWith('Lock notification dropped'));
+      expect(dropped.length).toBeGreaterThanOrEqual(1);
+    } finally {
+      warn.mockRestore();
+      await t.close();
+      await relay.close();
+    }
+  });
+});
+
+describe('Lock notification emails through a relay that offers no STARTTLS', () => {
+  it('never sends the relay password of an smtp:// URL in clear text', async () => {
+    // What an on-path attacker sees after stripping STARTTLS from the relay's EHLO answer: with the
+    // password, they could send mail as the service's own domain.
+    const passwords: string[] = [];
+    const server = new SMTPServer({
+      disabledCommands: ['STARTTLS'],
+      allowInsecureAuth: true,
+      logger: false,
+      onAuth(auth, _session, callback) {
+        passwords.push(String(auth.password));
+        callback(null, { user: auth.username });
+      },
+    });
+    const port = await freePort();
+    await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', () => resolve()));
+    const owners = ['relay-auth@example.com'];
+    const t = await startLoginTestApp(
+      { baseLockMs: 1_000, smtpUrl: `smtp://alerts:relay-s3cret@127.0.0.1:${port}`, accountDirectory: directoryOf(owners) },
+      owners,
+    );
+    try {
+      for (let i = 0; i < 5; i++) expect((await t.login(owners[0], 'hunter2-wrong', '10.2.6.1')).status).toBe(401);
+      await t.lockout.flushNotifications();
+      expect(passwords).toEqual([]);
+    } finally {
+      await t.close();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
     }
   });
 });

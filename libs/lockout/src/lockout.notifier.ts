@@ -1,11 +1,15 @@
 import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import type * as Nodemailer from 'nodemailer';
 
+import { lockNoticeDevice } from './lock-notice-device';
 import type { ResolvedLockoutOptions } from './lockout-options.interface';
 import { RESOLVED_LOCKOUT_OPTIONS } from './lockout.module-definition';
 
 /** Longest wait for the SMTP relay to connect, greet, or answer a command. */
 const SMTP_TIMEOUT_MS = 10_000;
+
+/** Most lock emails waiting for the relay, the one being sent included; more are dropped (and logged). */
+export const MAX_WAITING_LOCK_EMAILS = 100;
 
 /** What the account owner is told about a lock. Holds no secret. */
 export interface LockNotice {
@@ -24,6 +28,7 @@ export interface LockNotice {
 export class LockoutNotifier implements OnModuleInit {
   private readonly logger = new Logger(LockoutNotifier.name);
   private readonly transport?: Nodemailer.Transporter;
+  private waiting = 0;
 
   constructor(@Inject(RESOLVED_LOCKOUT_OPTIONS) private readonly options: ResolvedLockoutOptions) {
     if (options.smtpUrl) {
@@ -31,9 +36,13 @@ export class LockoutNotifier implements OnModuleInit {
       // would hold every lock email (and a shutdown that waits for them) that long.
       this.transport = loadNodemailer().createTransport({
         url: options.smtpUrl,
+        // One connection, reused for every email (see `send`); nodemailer queues the others.
+        pool: true,
+        maxConnections: 1,
         connectionTimeout: SMTP_TIMEOUT_MS,
         greetingTimeout: SMTP_TIMEOUT_MS,
         socketTimeout: SMTP_TIMEOUT_MS,
+        requireTLS: sendsCredentialsOverSmtp(options.smtpUrl),
       });
     }
   }
@@ -46,15 +55,43 @@ export class LockoutNotifier implements OnModuleInit {
     return this.transport !== undefined;
   }
 
-  async send(notice: LockNotice): Promise<void> {
-    if (!this.transport) return;
-    await this.transport.sendMail({
-      from: this.options.mailFrom,
-      to: notice.to,
-      subject: 'Sign-in to your account was temporarily locked',
-      text: lockNoticeText(notice, this.options.productName),
-    });
+  /**
+   * Queues the email on the transport's one connection: relays cap the connections of one client
+   * (Microsoft 365 allows 3) and refuse the rest, so a wave of locks must not open one each, and a
+   * relay that stops answering holds one socket and {@link MAX_WAITING_LOCK_EMAILS} emails, not a
+   * socket per account. Resolves `false` when the email was dropped because that many are waiting.
+   */
+  async send(notice: LockNotice): Promise<boolean> {
+    if (!this.transport || this.waiting >= MAX_WAITING_LOCK_EMAILS) return false;
+    this.waiting++;
+    try {
+      await this.transport.sendMail({
+        from: this.options.mailFrom,
+        to: notice.to,
+        subject: 'Sign-in to your account was temporarily locked',
+        text: lockNoticeText(notice, this.options.productName),
+      });
+      return true;
+    } finally {
+      this.waiting--;
+    }
   }
+
+  /** Ends the relay connection; emails still waiting fail (shutdown, once they had their time). */
+  close(): void {
+    this.transport?.close();
+  }
+}
+
+/**
+ * Whether the URL logs in over `smtp://`, where nodemailer upgrades with STARTTLS only if the relay
+ * offers it: an on-path attacker who strips the offer reads the password, and can then send mail as
+ * the service's domain. Such a URL must upgrade or send nothing; `?requireTLS=false` in the URL
+ * still turns this off (a relay on the same host).
+ */
+function sendsCredentialsOverSmtp(smtpUrl: string): boolean {
+  const url = new URL(smtpUrl);
+  return url.protocol === 'smtp:' && (url.username !== '' || url.password !== '');
 }
 
 function loadNodemailer(): typeof Nodemailer {
@@ -71,14 +108,12 @@ function loadNodemailer(): typeof Nodemailer {
 
 /** The email body: when, from where, and that the lock lifts by itself. */
 export function lockNoticeText(notice: LockNotice, productName: string): string {
-  // The user agent is attacker-chosen: keep it to one printable line of bounded length.
-  const userAgent = (notice.userAgent ?? 'unknown').replace(/[^\x20-\x7e]/g, '?').slice(0, 200);
   return [
     `Sign-in to ${productName} was temporarily locked after repeated failed password attempts.`,
     '',
     `When: ${notice.at.toISOString()}`,
     `From address: ${notice.ip}`,
-    `Browser / device: ${userAgent}`,
+    `Browser / device: ${lockNoticeDevice(notice.userAgent)}`,
     '',
     `The lock lifts by itself at ${notice.lockedUntil.toISOString()}; you do not need to do anything.`,
     'If these attempts were not yours, consider changing your password once you can sign in again.',

@@ -7,7 +7,7 @@ import type { LockoutReservation } from './lockout-reservation.interface';
 import type { LockoutState } from './lockout-state.interface';
 import { normalizeLoginEmail } from './lockout.email';
 import { LockoutMetrics } from './lockout.metrics';
-import { LockoutNotifier, notificationFailure } from './lockout.notifier';
+import { LockoutNotifier, MAX_WAITING_LOCK_EMAILS, notificationFailure } from './lockout.notifier';
 import { LockoutStore, type LockoutRule } from './lockout.store';
 
 /** The longest user agent kept with a reservation and its events (real ones are under 300 characters). */
@@ -232,6 +232,7 @@ export class LockoutService implements OnApplicationShutdown {
     clearTimeout(deadline);
     if (outcome === 'expired')
       this.logger.warn(`${this.notifications.size} lock email(s) not sent: the SMTP relay did not answer before shutdown`);
+    this.notifier.close();
   }
 
   // Runs in the background: awaiting the directory and SMTP would make a known email's failed
@@ -243,7 +244,10 @@ export class LockoutService implements OnApplicationShutdown {
       const account = await directory.findByEmail(reservation.email);
       if (!account) return;
       if (!(await this.store.claimNotification(reservation.emailHash))) return;
-      await this.notifier.send({ to: account.email, at, lockedUntil, ip: reservation.ip, userAgent: reservation.userAgent });
+      const notice = { to: account.email, at, lockedUntil, ip: reservation.ip, userAgent: reservation.userAgent };
+      if (!(await this.notifier.send(notice))) {
+        this.logger.warn(`Lock notification dropped: ${MAX_WAITING_LOCK_EMAILS} lock emails are already waiting for the SMTP relay`);
+      }
     })()
       .catch((error: unknown) => this.logger.warn(`Lock notification failed: ${notificationFailure(error, reservation.email)}`))
       .finally(() => this.notifications.delete(task));

@@ -8,6 +8,15 @@ import { sentryHttpModule } from './sentry-request-timeout';
 
 const SENTRY_LEVEL = { info: 'info', warning: 'warning', critical: 'error' } as const;
 
+/**
+ * Events of one type and rule this process sends to Sentry per minute; the rest go to the log only.
+ * Attackers choose how many locks and refusals they cause: one event each would spend the Sentry
+ * quota, and once Sentry answers 429 the SDK drops every error, the application's own included.
+ */
+export const SENTRY_EVENTS_PER_RULE_PER_MINUTE = 10;
+
+const MINUTE_MS = 60_000;
+
 /** Settings of {@link SentrySecurityEventSink}. */
 export interface SentrySinkOptions {
   dsn: string;
@@ -22,6 +31,8 @@ export interface SentrySinkOptions {
  */
 export class SentrySecurityEventSink implements SecurityEventSink {
   private readonly sentry: typeof SentrySdk;
+  /** Per `type: rule` (names the code chooses, so the map stays small): when its minute began, events sent in it. */
+  private readonly budgets = new Map<string, { since: number; sent: number }>();
 
   constructor(
     private readonly options: SentrySinkOptions,
@@ -32,7 +43,7 @@ export class SentrySecurityEventSink implements SecurityEventSink {
   }
 
   record(event: SecurityEvent): void {
-    if (event.auditOnly) return;
+    if (event.auditOnly || !this.withinBudget(`${event.type}: ${event.rule ?? 'default'}`)) return;
     const {
       securityEvent: _type,
       severity: _severity,
@@ -52,6 +63,17 @@ export class SentrySecurityEventSink implements SecurityEventSink {
 
   captureException(error: unknown): void {
     this.sentry.captureException(error);
+  }
+
+  // On the monotonic clock: a wall clock stepped back must not hold a rule's events off for the step.
+  private withinBudget(key: string): boolean {
+    const now = performance.now();
+    const budget = this.budgets.get(key);
+    if (!budget || now - budget.since >= MINUTE_MS) {
+      this.budgets.set(key, { since: now, sent: 1 });
+      return true;
+    }
+    return ++budget.sent <= SENTRY_EVENTS_PER_RULE_PER_MINUTE;
   }
 
   flush(timeoutMs: number): Promise<boolean> {

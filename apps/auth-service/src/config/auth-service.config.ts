@@ -133,7 +133,9 @@ export const authServiceEnvShape = {
   ),
   SMTP_URL: url(['smtp', 'smtps'])
     .optional()
-    .describe('`smtp://user:pass@host:port` (or `smtps://`) for lock alert emails; off when unset'),
+    .describe(
+      '`smtp://user:pass@host:port` (or `smtps://`) for lock alert emails; off when unset. With a user or password, `smtp://` must upgrade with STARTTLS or sends nothing (`?requireTLS=false` for a relay on the same host)',
+    ),
   SMTP_FROM: z.string().default('Security <no-reply@localhost>').describe('sender of lock alert emails'),
   BOOTSTRAP_ADMIN_EMAIL: z.string().email().optional().describe('first admin, created at start-up if missing'),
   BOOTSTRAP_ADMIN_PASSWORD: z
