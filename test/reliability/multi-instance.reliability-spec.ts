@@ -369,6 +369,9 @@ describe('multi-instance reliability (3 gateways, 2 auth-services, 1 profile-ser
         const account = await register(system.authUrls[0]);
         const live = await logIn(system.gatewayUrls[0], account, '/api/auth/login');
         const revoked = await logIn(system.gatewayUrls[1], account, '/api/auth/login');
+        // The logins use an account of their own: past MAX_SESSIONS_PER_USER (100) logins, a login ends
+        // the least recently refreshed session of its account, which would be `live`.
+        const loginAccount = await register(system.authUrls[0]);
         expect((await call(system.gatewayUrls[1], 'POST', '/api/auth/logout', bearer(revoked.accessToken))).status).toBe(204);
         // Give the AOF a moment: everything above must be on disk when Redis is killed.
         await sleep(1500);
@@ -383,7 +386,7 @@ describe('multi-instance reliability (3 gateways, 2 auth-services, 1 profile-ser
             case 'profile':
               return call(gateway(), 'GET', '/api/profile', { ...bearer(live.accessToken), timeoutMs });
             case 'login':
-              return call(gateway(), 'POST', '/api/auth/login', { from: freshIp(), body: account, timeoutMs });
+              return call(gateway(), 'POST', '/api/auth/login', { from: freshIp(), body: loginAccount, timeoutMs });
             case 'health':
               return call(gateway(), 'GET', '/health', { timeoutMs });
             case 'revoked-gateway':

@@ -11,10 +11,16 @@ export const UNRECOGNISED_DEVICE = 'not recognised';
 export function lockNoticeDevice(userAgent: string | undefined): string {
   if (!userAgent) return UNRECOGNISED_DEVICE;
   const { browser, os } = UAParser(userAgent);
-  const client = plainWords(browser.name, browser.major);
+  const client = plainWords(browser.name, majorVersion(browser.major));
   const system = plainWords(os.name);
   if (client && system) return `${client} on ${system}`;
   return client || system || UNRECOGNISED_DEVICE;
+}
+
+// The version is copied from the user agent too, digits only but as many as the attacker writes
+// ("Firefox/18005550100", a phone number to call): browsers number their versions in 1 to 4 digits.
+function majorVersion(major: string | undefined): string | undefined {
+  return major && /^\d{1,4}$/.test(major) ? major : undefined;
 }
 
 // Device vendors and models are copied from the user agent as written, so they are never named.

@@ -1,11 +1,19 @@
 import { Logger } from '@nestjs/common';
 import { SMTPServer } from 'smtp-server';
 
-import { freePort, settleWithin, startSilentListener, startSmtpReceiver, startTcpRelay, type SmtpReceiver } from '@nest-hardening/testing';
+import {
+  eventually,
+  freePort,
+  settleWithin,
+  startSilentListener,
+  startSmtpReceiver,
+  startTcpRelay,
+  type SmtpReceiver,
+} from '@nest-hardening/testing';
 
 import { startLoginTestApp, TEST_PASSWORD, type LoginTestApp } from '../test/support/login-test-app';
 import type { LockoutAccountDirectory } from './lockout-account-directory.interface';
-import { MAX_WAITING_LOCK_EMAILS } from './lockout.notifier';
+import { MAX_WAITING_LOCK_EMAILS } from './lockout.service';
 
 jest.setTimeout(20_000);
 
@@ -67,7 +75,7 @@ describe('Lock notification emails (real SMTP receiver)', () => {
 });
 
 describe('Lock notification emails name the device without repeating what the client sent', () => {
-  const owners = ['ua-link@example.com', 'ua-plain@example.com'];
+  const owners = ['ua-link@example.com', 'ua-plain@example.com', 'ua-number@example.com'];
   let smtp: SmtpReceiver;
   let t: LoginTestApp;
 
@@ -105,6 +113,13 @@ describe('Lock notification emails name the device without repeating what the cl
     const text = await lockWith(owners[1], '10.2.3.2', 'Your account is compromised: reply with your password to security-desk.example');
     expect(text).toContain('Browser / device: not recognised');
     expect(text).not.toMatch(/compromised|password to|security-desk/i);
+  });
+
+  it('names a recognised browser without a version number the client made up', async () => {
+    // The version is digits only, but as many as the attacker writes: a phone number to call.
+    const text = await lockWith(owners[2], '10.2.3.3', 'Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/18005550100');
+    expect(text).toContain('Browser / device: Firefox on Linux');
+    expect(text).not.toContain('18005550100');
   });
 });
 
@@ -184,6 +199,64 @@ describe('Lock notification emails while the SMTP relay never answers', () => {
       warn.mockRestore();
       await t.close();
       await relay.close();
+    }
+  });
+
+  it("are given up at shutdown with the connection to the relay closed, not left to the relay's timeouts", async () => {
+    const relay = await startSilentListener();
+    const t = await startLoginTestApp(
+      { pairMaxFailures: 1, baseLockMs: 1_000, smtpUrl: `smtp://127.0.0.1:${relay.port}`, accountDirectory: directory },
+      [OWNER],
+    );
+    try {
+      expect((await t.login(OWNER, 'hunter2-wrong', '10.2.5.200')).status).toBe(401);
+      expect(await eventually(async () => relay.openConnections() === 1)).toBe(true);
+      await t.close(); // waits its few seconds for the email, then gives it up
+      // Well within the relay's 10 s to greet, which would otherwise end the connection (and the
+      // email's promise) after the app has shut down.
+      expect(await eventually(async () => relay.openConnections() === 0)).toBe(true);
+    } finally {
+      await relay.close();
+    }
+  });
+});
+
+describe('Lock notification emails dropped while MAX_WAITING_LOCK_EMAILS are waiting', () => {
+  it('leave the owner their email of the hour: the next lock of their account is emailed once the relay catches up', async () => {
+    // Others' locks fill the queue while the relay is slow; the target's lock comes on top of them.
+    const smtp = await startSmtpReceiver();
+    const relay = await startTcpRelay(Number(new URL(smtp.url).port));
+    relay.holdClientBytes((chunk) => /^(EHLO|HELO) /i.test(chunk.toString('latin1')));
+    const others = Array.from({ length: MAX_WAITING_LOCK_EMAILS }, (_, i) => `queue-${i}@example.com`);
+    const target = 'queue-target@example.com';
+    const t = await startLoginTestApp(
+      {
+        pairMaxFailures: 1,
+        baseLockMs: 1_000,
+        smtpUrl: `smtp://127.0.0.1:${relay.port}`,
+        accountDirectory: directoryOf([...others, target]),
+      },
+      [...others, target],
+    );
+    try {
+      // Together, so the queue is full well within the relay's 10 s to answer EHLO.
+      const locks = await Promise.all(others.map((email, i) => t.login(email, 'hunter2-wrong', `10.2.7.${i}`)));
+      expect(locks.every((res) => res.status === 401)).toBe(true);
+      await new Promise((resolve) => setTimeout(resolve, 200)); // their emails reach the queue
+      expect((await t.login(target, 'hunter2-wrong', '10.2.8.1')).status).toBe(401);
+      await new Promise((resolve) => setTimeout(resolve, 200)); // the target's email is dropped
+      relay.release();
+      await t.lockout.flushNotifications();
+      expect(smtp.messages.filter((m) => m.to.includes(target))).toHaveLength(0);
+
+      // A lock from another address: the owner has had no email this hour, so this one is sent.
+      expect((await t.login(target, 'hunter2-wrong', '10.2.8.2')).status).toBe(401);
+      await t.lockout.flushNotifications();
+      expect(smtp.messages.filter((m) => m.to.includes(target))).toHaveLength(1);
+    } finally {
+      await t.close();
+      await relay.close();
+      await smtp.close();
     }
   });
 });

@@ -8,9 +8,6 @@ import { RESOLVED_LOCKOUT_OPTIONS } from './lockout.module-definition';
 /** Longest wait for the SMTP relay to connect, greet, or answer a command. */
 const SMTP_TIMEOUT_MS = 10_000;
 
-/** Most lock emails waiting for the relay, the one being sent included; more are dropped (and logged). */
-export const MAX_WAITING_LOCK_EMAILS = 100;
-
 /** What the account owner is told about a lock. Holds no secret. */
 export interface LockNotice {
   to: string;
@@ -28,7 +25,6 @@ export interface LockNotice {
 export class LockoutNotifier implements OnModuleInit {
   private readonly logger = new Logger(LockoutNotifier.name);
   private readonly transport?: Nodemailer.Transporter;
-  private waiting = 0;
 
   constructor(@Inject(RESOLVED_LOCKOUT_OPTIONS) private readonly options: ResolvedLockoutOptions) {
     if (options.smtpUrl) {
@@ -58,28 +54,26 @@ export class LockoutNotifier implements OnModuleInit {
   /**
    * Queues the email on the transport's one connection: relays cap the connections of one client
    * (Microsoft 365 allows 3) and refuse the rest, so a wave of locks must not open one each, and a
-   * relay that stops answering holds one socket and {@link MAX_WAITING_LOCK_EMAILS} emails, not a
-   * socket per account. Resolves `false` when the email was dropped because that many are waiting.
+   * relay that stops answering holds one socket, not a socket per account. How many may wait is
+   * bounded by the caller ({@link LockoutService}), before it takes the owner's email of the hour.
    */
-  async send(notice: LockNotice): Promise<boolean> {
-    if (!this.transport || this.waiting >= MAX_WAITING_LOCK_EMAILS) return false;
-    this.waiting++;
-    try {
-      await this.transport.sendMail({
-        from: this.options.mailFrom,
-        to: notice.to,
-        subject: 'Sign-in to your account was temporarily locked',
-        text: lockNoticeText(notice, this.options.productName),
-      });
-      return true;
-    } finally {
-      this.waiting--;
-    }
+  async send(notice: LockNotice): Promise<void> {
+    if (!this.transport) return;
+    await this.transport.sendMail({
+      from: this.options.mailFrom,
+      to: notice.to,
+      subject: 'Sign-in to your account was temporarily locked',
+      text: lockNoticeText(notice, this.options.productName),
+    });
   }
 
-  /** Ends the relay connection; emails still waiting fail (shutdown, once they had their time). */
+  /**
+   * Ends the relay connection, the one carrying an email included (a plain close lets that email
+   * run to the relay's timeouts after shutdown); emails still waiting fail. For shutdown, once
+   * they had their time.
+   */
   close(): void {
-    this.transport?.close();
+    this.transport?.close({ force: true });
   }
 }
 

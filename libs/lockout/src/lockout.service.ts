@@ -7,7 +7,7 @@ import type { LockoutReservation } from './lockout-reservation.interface';
 import type { LockoutState } from './lockout-state.interface';
 import { normalizeLoginEmail } from './lockout.email';
 import { LockoutMetrics } from './lockout.metrics';
-import { LockoutNotifier, MAX_WAITING_LOCK_EMAILS, notificationFailure } from './lockout.notifier';
+import { LockoutNotifier, notificationFailure } from './lockout.notifier';
 import { LockoutStore, type LockoutRule } from './lockout.store';
 
 /** The longest user agent kept with a reservation and its events (real ones are under 300 characters). */
@@ -15,6 +15,9 @@ export const MAX_USER_AGENT_LENGTH = 512;
 
 /** How long a shutdown waits for lock emails still being sent. */
 const NOTIFICATION_SHUTDOWN_WAIT_MS = 5_000;
+
+/** Most lock emails under way (the owner looked up, waiting for or on the relay); more are dropped and logged. */
+export const MAX_WAITING_LOCK_EMAILS = 100;
 
 /** Outcome of {@link LockoutService.reserve}. */
 export type LockoutDecision =
@@ -239,15 +242,18 @@ export class LockoutService implements OnApplicationShutdown {
   // login slower than an unknown one's, which tells an attacker which emails exist.
   private notifyOwner(reservation: LockoutReservation, at: Date, lockedUntil: Date): void {
     if (!this.notifier.enabled || !this.directory) return;
+    // Counted from the lock, before the owner's one email of the hour is claimed: an email dropped
+    // after the claim would leave them without one for the rest of the hour.
+    if (this.notifications.size >= MAX_WAITING_LOCK_EMAILS) {
+      this.logger.warn(`Lock notification dropped: ${MAX_WAITING_LOCK_EMAILS} lock emails are already under way`);
+      return;
+    }
     const directory = this.directory;
     const task = (async () => {
       const account = await directory.findByEmail(reservation.email);
       if (!account) return;
       if (!(await this.store.claimNotification(reservation.emailHash))) return;
-      const notice = { to: account.email, at, lockedUntil, ip: reservation.ip, userAgent: reservation.userAgent };
-      if (!(await this.notifier.send(notice))) {
-        this.logger.warn(`Lock notification dropped: ${MAX_WAITING_LOCK_EMAILS} lock emails are already waiting for the SMTP relay`);
-      }
+      await this.notifier.send({ to: account.email, at, lockedUntil, ip: reservation.ip, userAgent: reservation.userAgent });
     })()
       .catch((error: unknown) => this.logger.warn(`Lock notification failed: ${notificationFailure(error, reservation.email)}`))
       .finally(() => this.notifications.delete(task));
