@@ -261,6 +261,40 @@ describe('Lock notification emails dropped while MAX_WAITING_LOCK_EMAILS are wai
   });
 });
 
+describe('Lock notification emails while the account directory answers slowly', () => {
+  it("are not dropped for locks of unknown emails: only owners' emails count towards MAX_WAITING_LOCK_EMAILS", async () => {
+    // Locks of emails that belong to no account need no knowledge of any account; while the
+    // directory is slow (its database busy with the very logins that caused them) their lookups
+    // must not use up the room kept for emails, or they silence the lock of a real account.
+    const smtp = await startSmtpReceiver();
+    const target = 'lookup-target@example.com';
+    let open!: () => void;
+    const opened = new Promise<void>((resolve) => (open = resolve));
+    const owners = directoryOf([target]);
+    const t = await startLoginTestApp(
+      {
+        pairMaxFailures: 1,
+        baseLockMs: 1_000,
+        smtpUrl: smtp.url,
+        accountDirectory: { ...owners, findByEmail: async (email) => opened.then(() => owners.findByEmail(email)) },
+      },
+      [target],
+    );
+    try {
+      const ghosts = Array.from({ length: MAX_WAITING_LOCK_EMAILS }, (_, i) => `ghost-${i}@example.com`);
+      const locks = await Promise.all(ghosts.map((email, i) => t.login(email, 'hunter2-wrong', `10.2.9.${i}`)));
+      expect(locks.every((res) => res.status === 401)).toBe(true);
+      expect((await t.login(target, 'hunter2-wrong', '10.2.10.1')).status).toBe(401);
+      open();
+      await t.lockout.flushNotifications();
+      expect(smtp.messages.filter((m) => m.to.includes(target))).toHaveLength(1);
+    } finally {
+      await t.close();
+      await smtp.close();
+    }
+  });
+});
+
 describe('Lock notification emails through a relay that offers no STARTTLS', () => {
   it('never sends the relay password of an smtp:// URL in clear text', async () => {
     // What an on-path attacker sees after stripping STARTTLS from the relay's EHLO answer: with the

@@ -16,7 +16,7 @@ export const MAX_USER_AGENT_LENGTH = 512;
 /** How long a shutdown waits for lock emails still being sent. */
 const NOTIFICATION_SHUTDOWN_WAIT_MS = 5_000;
 
-/** Most lock emails under way (the owner looked up, waiting for or on the relay); more are dropped and logged. */
+/** Most lock emails under way (the owner found, waiting for or on the relay); more are dropped and logged. */
 export const MAX_WAITING_LOCK_EMAILS = 100;
 
 /** Outcome of {@link LockoutService.reserve}. */
@@ -37,6 +37,8 @@ export interface UnlockActor {
 export class LockoutService implements OnApplicationShutdown {
   private readonly logger = new Logger(LockoutService.name);
   private readonly notifications = new Set<Promise<void>>();
+  /** Lock emails under way: tasks past the lookup with an account found, until their email is sent or given up. */
+  private emailsUnderWay = 0;
   private readonly settled = new WeakSet<LockoutReservation>();
 
   constructor(
@@ -242,18 +244,24 @@ export class LockoutService implements OnApplicationShutdown {
   // login slower than an unknown one's, which tells an attacker which emails exist.
   private notifyOwner(reservation: LockoutReservation, at: Date, lockedUntil: Date): void {
     if (!this.notifier.enabled || !this.directory) return;
-    // Counted from the lock, before the owner's one email of the hour is claimed: an email dropped
-    // after the claim would leave them without one for the rest of the hour.
-    if (this.notifications.size >= MAX_WAITING_LOCK_EMAILS) {
-      this.logger.warn(`Lock notification dropped: ${MAX_WAITING_LOCK_EMAILS} lock emails are already under way`);
-      return;
-    }
     const directory = this.directory;
     const task = (async () => {
       const account = await directory.findByEmail(reservation.email);
       if (!account) return;
-      if (!(await this.store.claimNotification(reservation.emailHash))) return;
-      await this.notifier.send({ to: account.email, at, lockedUntil, ip: reservation.ip, userAgent: reservation.userAgent });
+      // Counted once the owner is found, so locks of unknown emails (which need no account to
+      // cause) cannot use up the room; and before the owner's one email of the hour is claimed: an
+      // email dropped after the claim would leave them without one for the rest of the hour.
+      if (this.emailsUnderWay >= MAX_WAITING_LOCK_EMAILS) {
+        this.logger.warn(`Lock notification dropped: ${MAX_WAITING_LOCK_EMAILS} lock emails are already under way`);
+        return;
+      }
+      this.emailsUnderWay++;
+      try {
+        if (!(await this.store.claimNotification(reservation.emailHash))) return;
+        await this.notifier.send({ to: account.email, at, lockedUntil, ip: reservation.ip, userAgent: reservation.userAgent });
+      } finally {
+        this.emailsUnderWay--;
+      }
     })()
       .catch((error: unknown) => this.logger.warn(`Lock notification failed: ${notificationFailure(error, reservation.email)}`))
       .finally(() => this.notifications.delete(task));
