@@ -173,16 +173,19 @@ describe('RedisModule on a Redis Cluster whose certificates name host names only
     await cluster?.stop();
   });
 
+  /** The module's options with this cluster's seeds, which name hosts, not addresses. */
+  const byHostName = (): RedisModuleOptions => ({
+    url: '',
+    keyPrefix: 'secured-hostnames:',
+    commandTimeoutMs: 2000,
+    clusterNodes: cluster.nodes,
+    password: PASSWORD,
+    tls: { ca: cluster.connection.tls!.ca },
+  });
+
   it('starts with seeds given by host name, and reaches every master', async () => {
     expect(cluster.nodes[0]).toMatch(/^localhost:\d+$/);
-    const { clients, close } = await startModule({
-      url: '',
-      keyPrefix: 'secured-hostnames:',
-      commandTimeoutMs: 2000,
-      clusterNodes: cluster.nodes,
-      password: PASSWORD,
-      tls: { ca: cluster.connection.tls!.ca },
-    });
+    const { clients, close } = await startModule(byHostName());
     try {
       const keys = Array.from({ length: 30 }, (_, i) => `{k${i}}:v`);
       await Promise.all(keys.map((key, i) => clients.main.set(key, String(i))));
@@ -195,14 +198,7 @@ describe('RedisModule on a Redis Cluster whose certificates name host names only
   // The promoted replica is announced by name as well (CLUSTER SLOTS and MOVED): the client must
   // reach it over TLS by that name. Run last: the killed master is not restarted.
   it('keeps working after a master fails over to its replica', async () => {
-    const { clients, close } = await startModule({
-      url: '',
-      keyPrefix: 'secured-hostnames:',
-      commandTimeoutMs: 2000,
-      clusterNodes: cluster.nodes,
-      password: PASSWORD,
-      tls: { ca: cluster.connection.tls!.ca },
-    });
+    const { clients, close } = await startModule(byHostName());
     try {
       await clients.main.set('{failover}:v', 'before');
       await cluster.kill(await cluster.masterOf('secured-hostnames:{failover}:v'));
