@@ -26,7 +26,7 @@
  * trips per proxied request (gateway and service together) <= 0.2.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { join } from 'node:path';
 
@@ -238,6 +238,7 @@ async function main(): Promise<void> {
   const started = Date.now();
   buildAppsIfStale();
   const profileDir = process.env.BENCH_CPU_PROF_DIR;
+  if (profileDir) mkdirSync(profileDir, { recursive: true });
   const profileFile = profileDir ? join(profileDir, `api-gateway-${Date.now()}.cpuprofile`) : undefined;
   const serviceProfileFile = profileDir ? join(profileDir, `profile-service-${Date.now()}.cpuprofile`) : undefined;
   const raised = { RATE_LIMIT_GENERAL_LIMIT: '100000000', RATE_LIMIT_AUTH_LIMIT: '1000' };

@@ -39,7 +39,7 @@
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -218,6 +218,7 @@ async function main(): Promise<void> {
   const [port, probePort] = [await freePort(), await freePort()];
   const base = `http://127.0.0.1:${port}`;
   const profileDir = process.env.BENCH_CPU_PROF_DIR;
+  if (profileDir) mkdirSync(profileDir, { recursive: true });
   const profileFile = profileDir ? join(profileDir, 'auth-service-login.cpuprofile') : undefined;
   const secret = () => randomBytes(32).toString('base64url');
   let child: ChildProcess | undefined;
