@@ -3,6 +3,7 @@ import { Redis } from 'ioredis';
 import { startRedisCluster, uniqueKeyPrefix, type TestRedisCluster } from '@nest-hardening/testing';
 
 import { ADDRESS_CAP_OPTIONS, describeAddressCap } from '../test/support/address-cap.cases';
+import { ONE_MINUTE_RULES, TEST_ACCOUNTS } from '../test/support/lockout-test-rules';
 import { startLoginTestApp, TEST_PASSWORD, type LoginTestApp } from '../test/support/login-test-app';
 import { ACCOUNT_LOCKED_MESSAGE } from './account-locked.error';
 import { lockoutKeys } from './lockout.keys';
@@ -11,22 +12,9 @@ jest.setTimeout(30_000);
 
 const WRONG = 'wrong password';
 
-const OPTIONS = {
-  pairMaxFailures: 5,
-  pairWindowMs: 60_000,
-  baseLockMs: 30_000,
-  maxLockMs: 60_000,
-  backoffResetMs: 60_000,
-  emailMaxFailures: 8,
-  emailWindowMs: 60_000,
-  emailLockMs: 60_000,
-  ipMaxFailures: 12,
-  ipWindowMs: 60_000,
-  // Shorter than the account lock, so an address block can end before a lock that also applies.
-  ipBlockMs: 20_000,
-};
-
-const ACCOUNTS = ['alice@example.com', 'bob@example.com', 'carol@example.com', 'dave@example.com', 'erin@example.com', 'frank@example.com'];
+// Shorter than the account lock, so an address block can end before a lock that also applies.
+const OPTIONS = { ...ONE_MINUTE_RULES, ipBlockMs: 20_000 };
+const ACCOUNTS = TEST_ACCOUNTS.slice(0, 6);
 
 /**
  * The lockout rules on a real 3-master Redis Cluster, where an account's keys and an address's keys

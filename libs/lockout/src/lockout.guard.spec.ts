@@ -2,6 +2,7 @@ import type { Redis } from 'ioredis';
 
 import { REDIS_CLIENT } from '@nest-hardening/redis';
 
+import { ONE_MINUTE_RULES, TEST_ACCOUNTS } from '../test/support/lockout-test-rules';
 import { startLoginTestApp, TEST_PASSWORD, type LoginTestApp } from '../test/support/login-test-app';
 import { ACCOUNT_LOCKED_MESSAGE } from './account-locked.error';
 
@@ -11,34 +12,8 @@ const WRONG = 'wrong password';
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 // Lock windows shrunk to seconds; the rules are the production ones.
-const OPTIONS = {
-  pairMaxFailures: 5,
-  pairWindowMs: 60_000,
-  baseLockMs: 1_000,
-  maxLockMs: 8_000,
-  backoffResetMs: 60_000,
-  emailMaxFailures: 8,
-  emailWindowMs: 60_000,
-  emailLockMs: 60_000,
-  ipMaxFailures: 12,
-  ipWindowMs: 60_000,
-  ipBlockMs: 60_000,
-};
-
-const ACCOUNTS = [
-  'alice@example.com',
-  'bob@example.com',
-  'carol@example.com',
-  'dave@example.com',
-  'erin@example.com',
-  'frank@example.com',
-  'grace@example.com',
-  'heidi@example.com',
-  'ivan@example.com',
-  'judy@example.com',
-  'mallory@example.com',
-  'oscar@example.com',
-];
+const OPTIONS = { ...ONE_MINUTE_RULES, baseLockMs: 1_000, maxLockMs: 8_000 };
+const ACCOUNTS = TEST_ACCOUNTS;
 
 // The same scenarios on real Redis (the default store) and on the in-memory store adopters use in unit tests.
 const STORES = [

@@ -2,6 +2,7 @@ import { Redis } from 'ioredis';
 
 import { deleteKeysWithPrefix, holdScriptCalls, TEST_REDIS_URL, uniqueKeyPrefix, type HeldScriptCalls } from '@nest-hardening/testing';
 
+import { ONE_MINUTE_RULES, TEST_ACCOUNTS } from '../test/support/lockout-test-rules';
 import { startLoginTestApp, TEST_PASSWORD, type LoginTestApp } from '../test/support/login-test-app';
 import { resolveLockoutOptions } from './lockout-options.interface';
 import { RedisLockoutStore } from './lockout.redis-store';
@@ -14,29 +15,8 @@ const WRONG = 'wrong password';
 const OLD = 'the lockout key secret before the rotation';
 const NEW = 'the lockout key secret after the rotation!';
 
-const OPTIONS = {
-  pairMaxFailures: 5,
-  pairWindowMs: 60_000,
-  baseLockMs: 30_000,
-  maxLockMs: 60_000,
-  backoffResetMs: 60_000,
-  emailMaxFailures: 8,
-  emailWindowMs: 60_000,
-  emailLockMs: 60_000,
-  ipMaxFailures: 12,
-  ipWindowMs: 60_000,
-  ipBlockMs: 60_000,
-};
-
-const ACCOUNTS = [
-  'alice@example.com',
-  'bob@example.com',
-  'carol@example.com',
-  'dave@example.com',
-  'erin@example.com',
-  'frank@example.com',
-  'grace@example.com',
-];
+const OPTIONS = ONE_MINUTE_RULES;
+const ACCOUNTS = TEST_ACCOUNTS.slice(0, 7);
 
 /**
  * A rotation of the lockout key secret, as instances of one service see it: `before` runs with the

@@ -1,25 +1,14 @@
 import { lockoutKeys } from '../../src/lockout.keys';
 import type { MemoryLockoutStore } from '../../src/lockout.memory-store';
 import type { RedisLockoutStore } from '../../src/lockout.redis-store';
+import { ONE_MINUTE_RULES } from './lockout-test-rules';
 import { TEST_PASSWORD, type LoginTestApp } from './login-test-app';
 
 const WRONG = 'wrong password';
 export const CAP = 3;
 
 /** One-minute windows and locks, 5 failures per pair, loose account and address ceilings. */
-export const ONE_MINUTE_LIMITS = {
-  pairMaxFailures: 5,
-  pairWindowMs: 60_000,
-  baseLockMs: 30_000,
-  maxLockMs: 60_000,
-  backoffResetMs: 60_000,
-  emailMaxFailures: 100,
-  emailWindowMs: 60_000,
-  emailLockMs: 60_000,
-  ipMaxFailures: 50,
-  ipWindowMs: 60_000,
-  ipBlockMs: 60_000,
-};
+export const ONE_MINUTE_LIMITS = { ...ONE_MINUTE_RULES, emailMaxFailures: 100, ipMaxFailures: 50 };
 
 /** Limits of the address-cap specs: a cap of 3, so a handful of addresses overflows it. */
 export const ADDRESS_CAP_OPTIONS = { addressCap: CAP, ...ONE_MINUTE_LIMITS };
