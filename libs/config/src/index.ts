@@ -5,6 +5,7 @@ export * from './common-env.schema';
 export * from './dev-secret';
 export * from './missing-secrets.error';
 export * from './resolve-secrets';
+export * from './previous-secrets';
 export * from './env-doc';
 export * from './derived-settings';
 export * from './rate-limit-budget.env';

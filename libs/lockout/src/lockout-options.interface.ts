@@ -25,7 +25,7 @@ export interface LockoutModuleOptions {
   /**
    * During a rotation of `keySecret`: its previous value. State found under names made with it is
    * moved to the current names when the account and address are next seen, and admin reads and
-   * unlocks cover both (docs/key-rotation.md).
+   * unlocks cover both (docs/key-rotation.md). Must differ from `keySecret`.
    */
   previousKeySecret?: string;
   /** Failures per (email, address) pair within `pairWindowMs` that lock the pair. Default 5. */
@@ -102,6 +102,11 @@ const HOUR = 60 * MINUTE;
 
 export function resolveLockoutOptions(options: LockoutModuleOptions): ResolvedLockoutOptions {
   if (!options.keySecret) throw new Error('LockoutModule: keySecret is required');
+  // A move from the names to themselves copies the state, merges it into itself, then removes what
+  // it copied: every login attempt would erase the counts and locks it is checked against.
+  if (options.previousKeySecret === options.keySecret) {
+    throw new Error('LockoutModule: previousKeySecret must differ from keySecret (set it only during a rotation, to the old value)');
+  }
   if (options.addressCap !== undefined && !(Number.isInteger(options.addressCap) && options.addressCap >= 1)) {
     throw new Error('LockoutModule: addressCap must be a positive integer');
   }

@@ -82,6 +82,13 @@ describe('lockout key-secret rotation (real Redis)', () => {
     expect((await during.login(email, TEST_PASSWORD, '10.4.0.1')).status).toBe(200);
   });
 
+  // A move from the names to themselves merged the state into itself and then removed what it
+  // copied: every attempt erased the counts and locks it was checked against.
+  it('refuses a previous key secret equal to the current one', () => {
+    expect(() => resolveLockoutOptions({ keySecret: NEW, previousKeySecret: NEW })).toThrow(/previousKeySecret must differ from keySecret/);
+    expect(resolveLockoutOptions({ keySecret: NEW, previousKeySecret: OLD }).previousKeySecret).toBe(OLD);
+  });
+
   it('counts nothing twice, however often an account is seen during the overlap', async () => {
     const email = 'grace@example.com';
     await fail(before, email, '10.5.0.1', 2);

@@ -4,6 +4,7 @@ import { z } from 'zod';
 
 import {
   bool,
+  checkPreviousSecrets,
   commonEnvShape,
   docsEnabled,
   generatedSecret,
@@ -227,6 +228,12 @@ export function loadAuthServiceConfig(env: Env): AuthServiceConfig {
     },
     { JWT_PRIVATE_KEY: { file: DEV_SIGNING_KEY_FILE, create: createDevSigningKey } },
   );
+  checkPreviousSecrets('auth-service', parsed, {
+    REFRESH_TOKEN_SECRET: [values.REFRESH_TOKEN_SECRET, parsed.REFRESH_TOKEN_SECRET_PREVIOUS],
+    FINGERPRINT_SECRET: [values.FINGERPRINT_SECRET, parsed.FINGERPRINT_SECRET_PREVIOUS],
+    LOCKOUT_SECRET: [values.LOCKOUT_SECRET, parsed.LOCKOUT_SECRET_PREVIOUS],
+    GATEWAY_SECRET: [values.GATEWAY_SECRET, parsed.GATEWAY_SECRET_PREVIOUS],
+  });
   return {
     ...parsed,
     KEYS_DIR: resolve(parsed.KEYS_DIR),

@@ -2,6 +2,7 @@ import { z } from 'zod';
 
 import {
   bool,
+  checkPreviousSecrets,
   commonEnvShape,
   generatedSecret,
   optionalBool,
@@ -52,5 +53,7 @@ export function parseProfileServiceEnv(env: Env): z.output<typeof profileService
 
 export function loadProfileServiceConfig(env: Env): ProfileServiceConfig {
   const parsed = parseProfileServiceEnv(env);
-  return { ...parsed, ...verifierSettings('profile-service', parsed) };
+  const settings = verifierSettings('profile-service', parsed);
+  checkPreviousSecrets('profile-service', parsed, { GATEWAY_SECRET: [settings.gatewaySecret, parsed.GATEWAY_SECRET_PREVIOUS] });
+  return { ...parsed, ...settings };
 }

@@ -1,0 +1,74 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import { ConfigValidationError, LocalOnlySecretsError, type Env } from '@nest-hardening/config';
+
+import { createDevSigningKey } from '../keys/dev-signing-key';
+import { loadAuthServiceConfig } from './auth-service.config';
+
+const SECRET = 'a-rotated-secret-of-at-least-32-characters';
+const OTHER = 'another-secret-of-at-least-32-characters!';
+/** The value docker-compose.yml publishes. */
+const PUBLISHED_GATEWAY_SECRET = 'local-only-gateway-secret-do-not-deploy-0000';
+
+describe('loadAuthServiceConfig: previous values of rotated secrets', () => {
+  let keysDir: string;
+  beforeEach(() => {
+    keysDir = mkdtempSync(join(tmpdir(), 'sec-auth-config-'));
+  });
+  afterEach(() => rmSync(keysDir, { recursive: true, force: true }));
+
+  const load = (env: Env) => loadAuthServiceConfig({ KEYS_DIR: keysDir, ...env });
+
+  // With LOCKOUT_SECRET_PREVIOUS = LOCKOUT_SECRET every login attempt moved the lockout state onto its
+  // own names and erased it: no pair, account or address was ever locked.
+  it.each(['LOCKOUT_SECRET', 'REFRESH_TOKEN_SECRET', 'FINGERPRINT_SECRET', 'GATEWAY_SECRET'])(
+    'refuses to start when %s_PREVIOUS equals it, naming the variable without its value',
+    (name) => {
+      const error = captureError(() => load({ [name]: SECRET, [`${name}_PREVIOUS`]: SECRET }));
+      expect(error).toBeInstanceOf(ConfigValidationError);
+      expect(error.message).toContain(`${name}_PREVIOUS: must differ from ${name}`);
+      expect(error.message).not.toContain(SECRET);
+    },
+  );
+
+  it('compares with the development value when the secret itself is generated', () => {
+    load({});
+    const generated = readFileSync(join(keysDir, 'lockout_secret'), 'utf8').trim();
+    expect(() => load({ LOCKOUT_SECRET_PREVIOUS: generated })).toThrow(/LOCKOUT_SECRET_PREVIOUS: must differ/);
+  });
+
+  // A previous value verifies as much as the current one: with the published one, anyone could sign
+  // the forwarded client address the services believe, in production.
+  it('refuses in production a previous value published in docker-compose.yml, as it refuses the secret itself', () => {
+    const production = {
+      NODE_ENV: 'production',
+      JWT_PRIVATE_KEY: createDevSigningKey(),
+      REFRESH_TOKEN_SECRET: SECRET,
+      FINGERPRINT_SECRET: SECRET,
+      PSEUDONYM_SECRET: SECRET,
+      LOCKOUT_SECRET: SECRET,
+      GATEWAY_SECRET: SECRET,
+    };
+    expect(load(production).secrets.gateway).toBe(SECRET);
+    const error = captureError(() => load({ ...production, GATEWAY_SECRET_PREVIOUS: PUBLISHED_GATEWAY_SECRET }));
+    expect(error).toBeInstanceOf(LocalOnlySecretsError);
+    expect(error.message).toContain('GATEWAY_SECRET_PREVIOUS');
+    expect(error.message).not.toContain(PUBLISHED_GATEWAY_SECRET);
+  });
+
+  it('accepts a previous value that differs, as during a rotation', () => {
+    const config = load({ LOCKOUT_SECRET: SECRET, LOCKOUT_SECRET_PREVIOUS: OTHER });
+    expect(config.previousSecrets.lockout).toBe(OTHER);
+  });
+});
+
+function captureError(run: () => unknown): Error {
+  try {
+    run();
+  } catch (error) {
+    return error as Error;
+  }
+  throw new Error('expected a refusal');
+}
