@@ -2,6 +2,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
+import { ConfigValidationError } from './config-validation.error';
 import { LocalOnlySecretsError, MissingSecretsError } from './missing-secrets.error';
 import { resolveSecrets } from './resolve-secrets';
 
@@ -43,6 +44,18 @@ describe('resolveSecrets', () => {
       generated: [],
     });
     expect(existsSync(keysDir)).toBe(false);
+  });
+
+  // The gateway and profile-service hold GATEWAY_SECRET: set to the refresh-token secret too, it
+  // handed them the key that makes refresh tokens.
+  it('in production, refuses one value set for two secrets, naming them without the value', () => {
+    const shared = 'one-value-for-two-purposes-of-32-characters';
+    const given = { REFRESH_TOKEN_SECRET: shared, LOCKOUT_SECRET: 'l', GATEWAY_SECRET: shared };
+    const refuse = () => resolveSecrets('auth-service', { NODE_ENV: 'production', KEYS_DIR: keysDir }, given);
+    expect(refuse).toThrow(ConfigValidationError);
+    expect(refuse).toThrow('REFRESH_TOKEN_SECRET and GATEWAY_SECRET: must differ');
+    expect(refuse).not.toThrow(shared);
+    expect(resolveSecrets('auth-service', { NODE_ENV: 'test', KEYS_DIR: keysDir }, given).values).toEqual(given);
   });
 
   it('outside production, generates the missing ones once in KEYS_DIR (owner-only) and reports them', () => {

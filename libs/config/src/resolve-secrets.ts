@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 
 import type { CommonEnv } from './common-env.schema';
+import { ConfigValidationError } from './config-validation.error';
 import { loadOrCreateDevSecret, randomDevSecret } from './dev-secret';
 import { LocalOnlySecretsError, MissingSecretsError } from './missing-secrets.error';
 
@@ -27,8 +28,9 @@ export interface ResolvedSecrets<N extends string> {
 /**
  * The one place an app's secrets are resolved. In production every secret must come from the
  * environment: one `MissingSecretsError` names all the missing ones and nothing is written to
- * KEYS_DIR; a value marked local-only (`LOCAL_ONLY_MARKER`) is refused too. Otherwise a missing secret is loaded from, or created in, KEYS_DIR and reported in
- * `generated`.
+ * KEYS_DIR; a value marked local-only (`LOCAL_ONLY_MARKER`) is refused too, and so is one value set
+ * for two secrets. Otherwise a missing secret is loaded from, or created in, KEYS_DIR and reported
+ * in `generated`.
  *
  * @example
  * const { values, generated } = resolveSecrets('api-gateway', parsed, { PSEUDONYM_SECRET: parsed.PSEUDONYM_SECRET });
@@ -44,6 +46,7 @@ export function resolveSecrets<N extends string>(
   if (missing.length > 0 && env.NODE_ENV === 'production') throw new MissingSecretsError(app, missing);
   const published = names.filter((name) => given[name]?.toLowerCase().includes(LOCAL_ONLY_MARKER));
   if (published.length > 0 && env.NODE_ENV === 'production') throw new LocalOnlySecretsError(app, published);
+  if (env.NODE_ENV === 'production') refuseSharedValues(app, names, given);
   const keysDir = resolve(env.KEYS_DIR);
   const values = {} as Record<N, string>;
   for (const name of names) {
@@ -51,4 +54,19 @@ export function resolveSecrets<N extends string>(
     values[name] = given[name] || loadOrCreateDevSecret(keysDir, source.file ?? name.toLowerCase(), source.create ?? randomDevSecret);
   }
   return { values, generated: missing };
+}
+
+/**
+ * One key per purpose: the secrets go to different holders (the gateway and profile-service hold
+ * `GATEWAY_SECRET` and `PSEUDONYM_SECRET`, auth-service alone the others), so a value set for two of
+ * them hands one holder the other's key. Names the pairs, never the value.
+ */
+function refuseSharedValues<N extends string>(app: string, names: N[], given: Record<N, string | undefined>): void {
+  const shared: string[] = [];
+  names.forEach((name, i) => {
+    for (const other of names.slice(i + 1)) {
+      if (given[name] && given[name] === given[other]) shared.push(`${name} and ${other}: must differ (one secret per purpose)`);
+    }
+  });
+  if (shared.length > 0) throw new ConfigValidationError(app, shared);
 }

@@ -45,10 +45,11 @@ describe('loadAuthServiceConfig: previous values of rotated secrets', () => {
     const production = {
       NODE_ENV: 'production',
       JWT_PRIVATE_KEY: createDevSigningKey(),
-      REFRESH_TOKEN_SECRET: SECRET,
-      FINGERPRINT_SECRET: SECRET,
-      PSEUDONYM_SECRET: SECRET,
-      LOCKOUT_SECRET: SECRET,
+      // One secret per purpose: production refuses a value set for two of them.
+      REFRESH_TOKEN_SECRET: `refresh-${SECRET}`,
+      FINGERPRINT_SECRET: `fingerprint-${SECRET}`,
+      PSEUDONYM_SECRET: `pseudonym-${SECRET}`,
+      LOCKOUT_SECRET: `lockout-${SECRET}`,
       GATEWAY_SECRET: SECRET,
     };
     expect(load(production).secrets.gateway).toBe(SECRET);

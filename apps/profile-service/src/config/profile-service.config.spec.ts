@@ -22,7 +22,7 @@ describe('loadProfileServiceConfig', () => {
   });
 
   it('refuses in production a GATEWAY_SECRET_PREVIOUS published in docker-compose.yml', () => {
-    const production = { KEYS_DIR: keysDir, NODE_ENV: 'production', PSEUDONYM_SECRET: SECRET, GATEWAY_SECRET: SECRET };
+    const production = { KEYS_DIR: keysDir, NODE_ENV: 'production', PSEUDONYM_SECRET: `pseudonym-${SECRET}`, GATEWAY_SECRET: SECRET };
     expect(loadProfileServiceConfig(production).gatewaySecret).toBe(SECRET);
     expect(() => loadProfileServiceConfig({ ...production, GATEWAY_SECRET_PREVIOUS: PUBLISHED_GATEWAY_SECRET })).toThrow(
       /local-only values .* cannot be used in production: GATEWAY_SECRET_PREVIOUS$/,
