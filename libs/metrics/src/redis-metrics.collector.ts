@@ -2,7 +2,7 @@ import { Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/com
 import { ModuleRef } from '@nestjs/core';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 
-import { observeRedisScripts, REDIS_CLIENT, type RedisClient } from '@nest-hardening/redis';
+import { observeRedisScripts, onRedisConnectionError, REDIS_CLIENT, type RedisClient } from '@nest-hardening/redis';
 
 import { findOptionalProvider } from './optional-provider';
 
@@ -13,8 +13,7 @@ import { findOptionalProvider } from './optional-provider';
 @Injectable()
 export class RedisMetricsCollector implements OnModuleInit, OnModuleDestroy {
   private client?: RedisClient;
-  private readonly onConnectionError = () => this.connectionErrors?.inc();
-  private connectionErrors?: Counter;
+  private stopCountingErrors?: () => void;
 
   constructor(
     private readonly registry: Registry,
@@ -39,9 +38,9 @@ export class RedisMetricsCollector implements OnModuleInit, OnModuleDestroy {
       labelNames: ['script'],
       registers,
     });
-    this.connectionErrors = new Counter({
+    const connectionErrors = new Counter({
       name: 'redis_connection_errors_total',
-      help: 'Errors reported by the Redis connection (each failed connect or reconnect attempt).',
+      help: 'Errors reported by the Redis connections (each failed connect or reconnect attempt; on a cluster, those to any node).',
       registers,
     });
     new Gauge({
@@ -56,12 +55,12 @@ export class RedisMetricsCollector implements OnModuleInit, OnModuleDestroy {
       duration.observe({ script }, seconds);
       if (error !== undefined) errors.inc({ script });
     });
-    client.on('error', this.onConnectionError);
+    this.stopCountingErrors = onRedisConnectionError(client, () => connectionErrors.inc());
   }
 
   onModuleDestroy(): void {
     if (!this.client) return;
     observeRedisScripts(this.client, undefined);
-    this.client.off('error', this.onConnectionError);
+    this.stopCountingErrors?.();
   }
 }

@@ -2,6 +2,7 @@ export * from './inject-redis.decorator';
 export * from './key-slot';
 export * from './redis-client.factory';
 export * from './redis-client.type';
+export * from './redis-connection-errors';
 export * from './redis-now.lua';
 export * from './redis-script';
 export * from './script-deadlines';

@@ -1,4 +1,5 @@
 import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import type { Redis } from 'ioredis';
 
 import { InjectRedis, InjectRedisSubscriber } from './inject-redis.decorator';
 import { describeRedisTarget, probeClusterSeed } from './redis-client.factory';
@@ -52,7 +53,29 @@ export class RedisLifecycle implements OnModuleInit, OnApplicationShutdown {
       if (down) this.logger.log('Redis connection restored');
       down = false;
     });
+    this.logClusterNodes();
     this.subscriber.on('error', () => undefined);
+  }
+
+  /**
+   * A cluster client stays ready while some nodes answer and reports a node it cannot reach as
+   * 'node error' only, at every attempt: each such node is logged once when it is lost and once
+   * when a connection to it is ready again. A single Redis never emits these events.
+   */
+  private logClusterNodes(): void {
+    const lost = new Set<string>();
+    this.client.on('node error', (error: Error, node: string) => {
+      if (lost.has(node)) return;
+      lost.add(node);
+      this.logger.warn(`Redis node ${node} connection lost: ${error.message}`);
+    });
+    // The cluster client replaces a node's connection after it failed: each new one is watched.
+    this.client.on('+node', (connection: Redis) => {
+      const node = `${connection.options.host}:${connection.options.port}`;
+      connection.once('ready', () => {
+        if (lost.delete(node)) this.logger.log(`Redis node ${node} connection restored`);
+      });
+    });
   }
 
   async onApplicationShutdown(): Promise<void> {
