@@ -9,8 +9,11 @@ import {
   InjectRedisSubscriber,
   REDIS_MODULE_OPTIONS,
   redisCall,
+  ScriptDeadlines,
+  ScriptLateError,
   type RedisClient,
   type RedisModuleOptions,
+  type RedisScript,
 } from '@nest-hardening/redis';
 
 import { deviceLabel } from './device-label';
@@ -43,6 +46,7 @@ import { SessionFields as F, sessionsKeys } from './sessions.keys';
 export class RedisSessionStore extends SessionStore {
   private readonly logger = new Logger(RedisSessionStore.name);
   private readonly channel: string;
+  private readonly deadlines: ScriptDeadlines;
 
   constructor(
     @InjectRedis() private readonly redis: RedisClient,
@@ -51,6 +55,7 @@ export class RedisSessionStore extends SessionStore {
   ) {
     super();
     this.channel = sessionsKeys.revocationChannel(redisOptions.keyPrefix);
+    this.deadlines = ScriptDeadlines.of(redis);
   }
 
   async create(input: NewSession): Promise<{ session: Session; evicted: string[] }> {
@@ -93,16 +98,18 @@ export class RedisSessionStore extends SessionStore {
     };
   }
 
+  /**
+   * With a deadline (docs/decisions/009): a rotation Redis runs after this call was answered 503
+   * changes nothing, so the token the client still holds stays current for its retry.
+   */
   async rotate(request: RotationRequest): Promise<RotationResult> {
-    const [outcome, generation, expiresAt, role, uaMismatch, ipMismatch] = await ROTATE_REFRESH_TOKEN_SCRIPT.run<
-      [RotationOutcome, number, number, Role, number, number]
+    const sessionKey = sessionsKeys.session(request.userId, request.sessionId);
+    const [outcome, generation, expiresAt, role, uaMismatch, ipMismatch] = await this.runWithDeadline<
+      [RotationOutcome, number, number, Role, number, number, number]
     >(
-      this.redis,
-      [
-        sessionsKeys.session(request.userId, request.sessionId),
-        sessionsKeys.index(request.userId),
-        sessionsKeys.authVersion(request.userId),
-      ],
+      ROTATE_REFRESH_TOKEN_SCRIPT,
+      this.deadlines.nodeOfKey(sessionKey),
+      [sessionKey, sessionsKeys.index(request.userId), sessionsKeys.authVersion(request.userId)],
       [
         request.sessionId,
         request.presentedGeneration,
@@ -210,6 +217,21 @@ export class RedisSessionStore extends SessionStore {
       );
     });
     await subscriber.subscribe(this.channel);
+  }
+
+  /** A call Redis kept running late even after a fresh reading of its clock is answered like a timeout (503). */
+  private async runWithDeadline<T extends unknown[]>(
+    script: RedisScript,
+    node: string,
+    keys: string[],
+    args: (string | number)[],
+  ): Promise<T> {
+    try {
+      return await this.deadlines.run<T>(script, node, keys, args);
+    } catch (error) {
+      if (error instanceof ScriptLateError) throw new DependencyUnavailableError('redis', error);
+      throw error;
+    }
   }
 
   private async revokeSessions(userId: string, mode: 'one' | 'others' | 'all', sessionId: string): Promise<string[]> {
