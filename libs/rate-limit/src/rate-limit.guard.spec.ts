@@ -1,4 +1,4 @@
-import { Controller, Get, Injectable, Post, type CanActivate, type ExecutionContext, type INestApplication } from '@nestjs/common';
+import { Controller, Get, Injectable, Logger, Post, type CanActivate, type ExecutionContext, type INestApplication } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { Test } from '@nestjs/testing';
 import { SkipThrottle, Throttle } from '@nestjs/throttler';
@@ -296,6 +296,20 @@ describe('RateLimitGuard over a real Nest app and Redis', () => {
       expect(JSON.stringify(exceeded[0].details)).not.toContain(ip);
     } finally {
       emit.mockRestore();
+    }
+  });
+
+  // Each refused request wrote a warning: a client over its budget chose how much the log grew.
+  it('writes one warning per window for a tracker it refuses, however many requests it sends', async () => {
+    const warn = jest.spyOn(Logger.prototype, 'warn');
+    try {
+      const ip = nextIp();
+      for (let i = 0; i < 2; i++) await http().post('/login').set('X-Forwarded-For', ip).expect(201);
+      for (let i = 0; i < 20; i++) await http().post('/login').set('X-Forwarded-For', ip).expect(429);
+      const lines = warn.mock.calls.map(([line]) => line as { event?: string; securityEvent?: string });
+      expect(lines.map((line) => line.securityEvent ?? line.event)).toEqual(['rate_limit_exceeded']);
+    } finally {
+      warn.mockRestore();
     }
   });
 

@@ -19,8 +19,9 @@ export type RateLimitVerdict =
 
 /**
  * Decides one request against its policies: Redis first; when Redis fails, fail-closed policies
- * refuse the request and memory policies are decided by the per-process fallback. Denials are
- * logged one line each; the first denial of a tracker's window is reported to SecurityEvents.
+ * refuse the request and memory policies are decided by the per-process fallback. The first denial
+ * of a tracker's window is reported to SecurityEvents; every denial is counted in the metrics and
+ * logged at debug level only, so a client over its budget does not choose how fast the log grows.
  */
 @Injectable()
 export class RateLimiter {
@@ -105,7 +106,7 @@ export class RateLimiter {
     const denied = decision.outcomes.filter((outcome) => outcome.denied);
     const trackers = [...new Set(denied.map((outcome) => outcome.tracker))];
     // Trackers hold IPs and user ids: only their pseudonyms go to the log.
-    this.logger.warn({
+    this.logger.debug({
       event: 'rate_limit_denied',
       route,
       policies: denied.map((outcome) => outcome.policy).join(','),
