@@ -304,6 +304,52 @@ describe('operators and users act without SQL', () => {
     );
   });
 
+  it('records where an admin action came from (network and device), refused ones too', async () => {
+    const firefox = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:128.0) Gecko/20100101 Firefox/128.0';
+    const target = await registerAndLogin(system.gatewayUrl, { email: uniqueEmail('origin-target') });
+    const intruder = await registerAndLogin(system.gatewayUrl, { email: uniqueEmail('origin-intruder') });
+    const changed = await api()
+      .patch(`/api/accounts/${target.id}/role`)
+      .set(bearer(adminToken))
+      .set('x-forwarded-for', '198.51.100.31')
+      .set('user-agent', firefox)
+      .send({ role: 'admin' });
+    expect(changed.status).toBe(200);
+    const refused = await api()
+      .patch(`/api/accounts/${target.id}/status`)
+      .set(bearer(intruder.accessToken))
+      .set('x-forwarded-for', '192.0.2.41')
+      .send({ status: 'disabled' });
+    expect(refused.status).toBe(403);
+    const actions = ((await asAdmin(`/api/accounts/${target.id}/events?limit=100`)).body.items as SecurityEventItem[])
+      .filter((e) => e.type === 'admin_action')
+      .map((e) => [e.details.rule, e.actorId, e.network, e.device]);
+    expect(actions).toEqual(
+      expect.arrayContaining([
+        ['changeRole', adminId, '198.51.100.0/24', 'Firefox 128 on Windows'],
+        ['changeStatus', intruder.id, '192.0.2.0/24', expect.any(String)],
+      ]),
+    );
+  });
+
+  it('records a login refused because the account is disabled, with where it came from', async () => {
+    const user = await registerAndLogin(system.gatewayUrl, { email: uniqueEmail('disabled-login') });
+    expect((await api().patch(`/api/accounts/${user.id}/status`).set(bearer(adminToken)).send({ status: 'disabled' })).status).toBe(200);
+    expect((await loginAt(user.email, user.password, '198.51.100.52')).status).toBe(403);
+    const items = (await asAdmin(`/api/accounts/${user.id}/events?limit=100`)).body.items as SecurityEventItem[];
+    expect(items.filter((e) => e.type === 'login_refused').map((e) => [e.details.rule, e.network])).toEqual([
+      ['account_disabled', '198.51.100.0/24'],
+    ]);
+  });
+
+  it("records every admin read of an account's audit trail with who read it and from where", async () => {
+    const user = await registerAndLogin(system.gatewayUrl, { email: uniqueEmail('trail-read') });
+    const read = () => asAdmin(`/api/accounts/${user.id}/events?limit=100`).set('x-forwarded-for', '198.51.100.63');
+    expect((await read()).status).toBe(200);
+    const items = (await read()).body.items as SecurityEventItem[];
+    expect(items.filter((e) => e.type === 'audit_trail_read').map((e) => [e.actorId, e.network])).toEqual([[adminId, '198.51.100.0/24']]);
+  });
+
   it('a user reading admin routes with HEAD is refused like a GET and nothing is recorded as an admin action', async () => {
     const reader = await registerAndLogin(system.gatewayUrl, { email: uniqueEmail('head-reader') });
     const target = await registerAndLogin(system.gatewayUrl, { email: uniqueEmail('head-target') });
@@ -538,6 +584,15 @@ describe('the audit trail at shutdown during a Postgres outage', () => {
     expect(await registry.getSingleMetricAsString('audit_events_dropped_total')).toMatch(/^audit_events_dropped_total 3$/m);
   });
 });
+
+/** An item of `GET /accounts/:id/events`. */
+interface SecurityEventItem {
+  type: string;
+  actorId: string | null;
+  network: string | null;
+  device: string | null;
+  details: Record<string, unknown>;
+}
 
 function psql(sqlText: string): void {
   execFileSync('psql', ['-h', '127.0.0.1', '-U', 'postgres', '-d', 'postgres', '-v', 'ON_ERROR_STOP=1', '-qAtc', sqlText], {

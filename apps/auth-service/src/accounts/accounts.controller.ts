@@ -5,11 +5,13 @@ import { CurrentUser, Roles, type AuthenticatedUser } from '@nest-hardening/auth
 import { LockoutService } from '@nest-hardening/lockout';
 import { ApiErrors } from '@nest-hardening/openapi';
 import { RateLimitPolicy } from '@nest-hardening/rate-limit';
+import type { ClientContext } from '@nest-hardening/sessions';
 
 import { AdminActionInterceptor } from '../audit/admin-action.interceptor';
 import { EventPageQuery } from '../audit/event-page.query';
 import { SecurityEventHistory } from '../audit/security-event-history.service';
 import { SecurityEventPageDto } from '../audit/security-event.dto';
+import { Client } from '../auth/client-context.decorator';
 import { AccountAdministrationService } from './account-administration.service';
 import { AccountDirectory, type LockoutView } from './account-directory.service';
 import { AccountIdPipe } from './account-id.pipe';
@@ -48,13 +50,18 @@ export class AccountsController {
     return this.directory.list(query);
   }
 
-  /** The account's security events, newest first. */
+  /** The account's security events, newest first; every read is recorded in the trail with the admin. */
   @Get(':id/events')
   @ApiOkResponse({ type: SecurityEventPageDto })
   @ApiNotFoundResponse()
-  async events(@Param('id', AccountIdPipe) id: string, @Query() query: EventPageQuery): Promise<SecurityEventPageDto> {
+  async events(
+    @Param('id', AccountIdPipe) id: string,
+    @Query() query: EventPageQuery,
+    @CurrentUser() admin: AuthenticatedUser,
+    @Client() client: ClientContext,
+  ): Promise<SecurityEventPageDto> {
     await this.accounts.getOrFail(id);
-    return this.history.forAdmin(id, query);
+    return this.history.forAdmin(id, query, { adminId: admin.id, client });
   }
 
   /** Lifts every lock of the account (all addresses, the account-wide lock, backoff levels). Idempotent. */

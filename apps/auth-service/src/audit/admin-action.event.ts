@@ -4,19 +4,24 @@ import type { Request } from 'express';
 import type { AuthenticatedUser } from '@nest-hardening/auth';
 import type { SecurityEvents } from '@nest-hardening/security-events';
 
+import { clientContext } from '../auth/client-context.decorator';
+
 /** The methods of admin actions; every other method (GET, HEAD, OPTIONS) only reads. */
 export const ADMIN_CHANGE_METHODS: ReadonlySet<string> = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
 /**
  * Records an admin action (or an attempt at one) of the route `context` is handling: who acted,
- * on which account, with which outcome (`done`, or why it was refused). A refusal is a warning.
+ * on which account, from where (network and device: the origin an audit record must name), with
+ * which outcome (`done`, or why it was refused). A refusal is a warning.
  */
 export function recordAdminAction(events: SecurityEvents, context: ExecutionContext, outcome: string): void {
   const req = context.switchToHttp().getRequest<Request>();
+  const { ip, userAgent } = clientContext(req);
   events.emit({
     type: 'admin_action',
     severity: outcome === 'done' ? 'info' : 'warning',
     rule: context.getHandler().name,
+    pseudonymous: { ip, userAgent },
     details: {
       adminId: (req.user as AuthenticatedUser | undefined)?.id,
       accountId: typeof req.params.id === 'string' ? req.params.id : undefined,

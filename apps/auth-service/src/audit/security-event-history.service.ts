@@ -1,5 +1,8 @@
 import { Injectable } from '@nestjs/common';
 
+import { SecurityEvents } from '@nest-hardening/security-events';
+import type { ClientContext } from '@nest-hardening/sessions';
+
 import { DEFAULT_PAGE_LIMIT } from '../paging/page-limit.decorator';
 import { AuditTrail } from './audit-trail';
 import type { EventPageQuery } from './event-page.query';
@@ -26,12 +29,28 @@ export class SecurityEventHistory {
   constructor(
     private readonly repository: SecurityEventsRepository,
     private readonly trail: AuditTrail,
+    private readonly events: SecurityEvents,
   ) {}
 
-  async forAdmin(accountId: string, query: EventPageQuery): Promise<SecurityEventPageDto> {
+  /**
+   * An account's events for an admin. Each page read is itself recorded (`audit_trail_read`, on the
+   * account read, with the admin and where they read from): access to audit logs must be traceable.
+   */
+  async forAdmin(
+    accountId: string,
+    query: EventPageQuery,
+    reader: { adminId: string; client: ClientContext },
+  ): Promise<SecurityEventPageDto> {
     const limit = query.limit ?? DEFAULT_PAGE_LIMIT;
     await this.trail.flush();
     const rows = await this.repository.listForAccount(accountId, { before: query.cursor, limit });
+    this.events.emit({
+      type: 'audit_trail_read',
+      severity: 'info',
+      auditOnly: true,
+      pseudonymous: { ip: reader.client.ip, userAgent: reader.client.userAgent },
+      details: { accountId, adminId: reader.adminId, cursor: query.cursor ?? null, count: rows.length },
+    });
     return { items: rows.map(mapSecurityEvent), nextCursor: rows.length === limit ? String(rows[rows.length - 1].id) : null };
   }
 

@@ -95,7 +95,17 @@ export class AuthService {
       });
       throw new InvalidCredentialsError();
     }
-    if (user.status !== 'active') throw new AccountDisabledError();
+    if (user.status !== 'active') {
+      // Someone holds the password of a disabled account: a refused access the audit trail must show.
+      this.events.emit({
+        type: 'login_refused',
+        severity: 'warning',
+        rule: 'account_disabled',
+        pseudonymous: { ip: client.ip, userAgent: client.userAgent },
+        details: { userId: user.id },
+      });
+      throw new AccountDisabledError();
+    }
     return user;
   }
 
