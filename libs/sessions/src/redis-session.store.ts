@@ -58,13 +58,21 @@ export class RedisSessionStore extends SessionStore {
     this.deadlines = ScriptDeadlines.of(redis);
   }
 
+  /**
+   * With a deadline (docs/decisions/009): a session write Redis runs after this login was answered
+   * 503 creates nothing, so no session exists that its client never received (nor ends another to
+   * make room for it under the cap). Sent at once, so it shares the login's round trip with the
+   * lockout's success record.
+   */
   async create(input: NewSession): Promise<{ session: Session; evicted: string[] }> {
     const sessionId = randomBytes(16).toString('base64url');
     const { userId, role, client, fingerprint } = input;
     const device = deviceLabel(client.userAgent);
-    const reply = await CREATE_SESSION_SCRIPT.run<[number, number, number, ...string[]]>(
-      this.redis,
-      [sessionsKeys.session(userId, sessionId), sessionsKeys.index(userId), sessionsKeys.authVersion(userId)],
+    const sessionKey = sessionsKeys.session(userId, sessionId);
+    const reply = await this.runWithDeadline<[number, number, string[], number] | [-1, number]>(
+      CREATE_SESSION_SCRIPT,
+      this.deadlines.nodeOfKey(sessionKey),
+      [sessionKey, sessionsKeys.index(userId), sessionsKeys.authVersion(userId)],
       [
         sessionId,
         userId,
@@ -80,8 +88,8 @@ export class RedisSessionStore extends SessionStore {
         input.authVersion,
       ],
     );
-    if (Number(reply[0]) === -1) throw new StaleAuthorizationError();
-    const [createdAt, expiresAt, absoluteExpiresAt, ...evicted] = reply;
+    if (reply.length === 2) throw new StaleAuthorizationError();
+    const [expiresAt, absoluteExpiresAt, evicted, createdAt] = reply;
     return {
       session: {
         id: sessionId,
