@@ -471,7 +471,11 @@ describe('the audit buffer at its limit while a batch is being written', () => {
     const trail = system.auth.get(AuditTrail);
     const user = await registerAndLogin(system.gatewayUrl, { email: uniqueEmail('auditbuf') });
     await trail.flush();
-    const record = (n: number) => trail.record({ type: `buffered_${n}`, severity: 'info', details: { userId: user.id } }, new Date());
+    const recordedAt = new Map<number, Date>();
+    const record = (n: number) => {
+      recordedAt.set(n, new Date());
+      trail.record({ type: `buffered_${n}`, severity: 'info', details: { userId: user.id } }, recordedAt.get(n)!);
+    };
     for (let n = 1; n <= 5; n++) record(n); // the buffer is full
 
     // A transaction elsewhere holds back inserts into the trail, as a slow Postgres would.
@@ -490,12 +494,26 @@ describe('the audit buffer at its limit while a batch is being written', () => {
     }
     await writing;
     await trail.flush();
+    const dropTimes = [6, 7].map((n) => recordedAt.get(n)!.toISOString());
 
     const stored = await system.auth.get(SecurityEventsRepository).listForAccount(user.id, { limit: 100 });
     const types = stored.map((e) => e.type).filter((type) => type.startsWith('buffered_'));
     expect(types.sort()).toEqual([1, 2, 3, 4, 5, 8, 9, 10, 11, 12].map((n) => `buffered_${n}`).sort());
     const dropped = await system.auth.get(Registry).getSingleMetricAsString('audit_events_dropped_total');
     expect(dropped).toMatch(/^audit_events_dropped_total 2$/m);
+
+    // The trail itself says where it is incomplete: an auditor reads the trail, not the metrics.
+    await trail.flush();
+    const reader = new Client({ connectionString: system.database.url });
+    await reader.connect();
+    try {
+      const { rows } = await reader.query<{ details: Record<string, unknown> }>(
+        "SELECT details FROM security_events WHERE type = 'audit_events_dropped'",
+      );
+      expect(rows).toEqual([{ details: expect.objectContaining({ count: 2, from: dropTimes[0], to: dropTimes[1] }) }]);
+    } finally {
+      await reader.end();
+    }
   });
 });
 

@@ -45,6 +45,8 @@ export class AuditTrail implements SecurityEventSink, OnModuleInit, OnApplicatio
   private timer?: NodeJS.Timeout;
   private retentionTimer?: NodeJS.Timeout;
   private failures = 0;
+  /** Events dropped since the trail last recorded a drop: said in the trail once writes succeed again. */
+  private gap?: { count: number; from: Date; to: Date };
   /** Events recorded, and of them (oldest first) those written or dropped: what a flush waits for. */
   private recorded = 0;
   private settled = 0;
@@ -146,13 +148,38 @@ export class AuditTrail implements SecurityEventSink, OnModuleInit, OnApplicatio
     this.timer.unref();
   }
 
-  /** The oldest waiting events beyond `AUDIT_BUFFER_MAX` are dropped, and counted. */
+  /**
+   * The oldest waiting events beyond `AUDIT_BUFFER_MAX` are dropped, counted and remembered as a
+   * gap, so that the trail itself shows where it is incomplete (an auditor reads the trail, not the
+   * metrics). The start of a gap is logged as an error once.
+   */
   private dropBeyondLimit(): void {
     const excess = this.buffer.length - this.config.AUDIT_BUFFER_MAX;
     if (excess <= 0) return;
-    this.buffer.splice(0, excess);
+    const dropped = this.buffer.splice(0, excess);
     this.settled += excess;
     this.dropped.inc(excess);
+    if (!this.gap) {
+      this.logger.error(
+        `audit buffer full (AUDIT_BUFFER_MAX ${this.config.AUDIT_BUFFER_MAX}): the oldest events are dropped until Postgres takes them again`,
+      );
+    }
+    this.gap = { count: (this.gap?.count ?? 0) + excess, from: this.gap?.from ?? dropped[0].at, to: dropped[dropped.length - 1].at };
+  }
+
+  /**
+   * Once a write succeeds again: one `audit_events_dropped` event (trail, log, Sentry) says what is
+   * missing; only when the buffer has room for it, so that saying so drops nothing more.
+   */
+  private reportGap(): void {
+    const gap = this.gap;
+    if (!gap || this.buffer.length >= this.config.AUDIT_BUFFER_MAX) return;
+    this.gap = undefined;
+    this.events.emit({
+      type: 'audit_events_dropped',
+      severity: 'critical',
+      details: { count: gap.count, from: gap.from.toISOString(), to: gap.to.toISOString() },
+    });
   }
 
   /** Writes the oldest batch; false when the write failed (the batch is back in the buffer, a retry scheduled). */
@@ -168,6 +195,7 @@ export class AuditTrail implements SecurityEventSink, OnModuleInit, OnApplicatio
       this.settled += rows.length;
       this.written.inc(rows.length);
       this.failures = 0;
+      this.reportGap();
       await this.applySideEffects(rows);
     } catch (error) {
       // Back in front of the events recorded meanwhile, in order; the oldest go if they no longer fit.
