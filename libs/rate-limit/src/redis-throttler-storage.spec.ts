@@ -1,8 +1,13 @@
-import { ThrottlerStorageService } from '@nestjs/throttler';
+import { Controller, Get } from '@nestjs/common';
+import { APP_GUARD } from '@nestjs/core';
+import { Test } from '@nestjs/testing';
+import { ThrottlerGuard, ThrottlerModule, ThrottlerStorageService } from '@nestjs/throttler';
 import fc from 'fast-check';
 import { Redis } from 'ioredis';
+import request from 'supertest';
 
-import { DependencyUnavailableError } from '@nest-hardening/errors';
+import { DependencyUnavailableError, DomainErrorFilter } from '@nest-hardening/errors';
+import { ScriptDeadlines } from '@nest-hardening/redis';
 import { createTestRedis, fuzzParameters, startRedisServer, type TestRedis } from '@nest-hardening/testing';
 
 import { throttlerStorageKeys } from './rate-limit.keys';
@@ -153,6 +158,40 @@ describe('RedisThrottlerStorage while Redis stalls past the command timeout (own
     } finally {
       redis.disconnect();
       await server.stop();
+    }
+  });
+});
+
+@Controller()
+class HelloController {
+  @Get('hello') hello() {
+    return { hello: 'world' };
+  }
+}
+
+describe('RedisThrottlerStorage under the stock ThrottlerGuard when Redis keeps running its calls late', () => {
+  // Redis ran the call past its deadline, and again with a fresh reading of its clock (a clock that
+  // stepped forward): it changed nothing, so the request was decided without Redis, like a timeout.
+  it('answers 503 with Retry-After, as for a timeout, not 500', async () => {
+    const redis = await createTestRedis('throttler-storage-late');
+    const late = jest.spyOn(ScriptDeadlines.prototype, 'deadline').mockReturnValue(1);
+    const moduleRef = await Test.createTestingModule({
+      imports: [ThrottlerModule.forRoot({ throttlers: [{ limit: 10, ttl: 60_000 }], storage: new RedisThrottlerStorage(redis.client) })],
+      controllers: [HelloController],
+      providers: [{ provide: APP_GUARD, useClass: ThrottlerGuard }],
+    }).compile();
+    const app = moduleRef.createNestApplication({ logger: false });
+    app.useGlobalFilters(new DomainErrorFilter());
+    await app.init();
+    try {
+      const response = await request(app.getHttpServer()).get('/hello');
+      expect(late).toHaveBeenCalledTimes(2);
+      expect(response.status).toBe(503);
+      expect(response.headers['retry-after']).toBeDefined();
+    } finally {
+      late.mockRestore();
+      await app.close();
+      await redis.cleanup();
     }
   });
 });

@@ -1,5 +1,7 @@
 import type { Cluster, Redis } from 'ioredis';
 
+import { DependencyUnavailableError } from '@nest-hardening/errors';
+
 import { redisKeySlot } from './key-slot';
 import type { RedisClient } from './redis-client.type';
 import type { RedisScript } from './redis-script';
@@ -27,10 +29,13 @@ interface ClockObservation {
   sentAt: number;
 }
 
-/** A call Redis ran after its deadline twice in a row: decided without Redis, like a timeout. */
-export class ScriptLateError extends Error {
+/**
+ * A call Redis ran after its deadline twice in a row: it changed nothing, so it is Redis being
+ * unavailable, answered 503 like a timeout by whichever caller it reaches.
+ */
+export class ScriptLateError extends DependencyUnavailableError {
   constructor(script: string) {
-    super(`Redis ran ${script} after its deadline`);
+    super('redis', new Error(`Redis ran ${script} after its deadline`));
     this.name = 'ScriptLateError';
   }
 }

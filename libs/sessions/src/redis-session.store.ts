@@ -10,10 +10,8 @@ import {
   REDIS_MODULE_OPTIONS,
   redisCall,
   ScriptDeadlines,
-  ScriptLateError,
   type RedisClient,
   type RedisModuleOptions,
-  type RedisScript,
 } from '@nest-hardening/redis';
 
 import { deviceLabel } from './device-label';
@@ -69,7 +67,7 @@ export class RedisSessionStore extends SessionStore {
     const { userId, role, client, fingerprint } = input;
     const device = deviceLabel(client.userAgent);
     const sessionKey = sessionsKeys.session(userId, sessionId);
-    const reply = await this.runWithDeadline<[number, number, string[], number] | [-1, number]>(
+    const reply = await this.deadlines.run<[number, number, string[], number] | [-1, number]>(
       CREATE_SESSION_SCRIPT,
       this.deadlines.nodeOfKey(sessionKey),
       [sessionKey, sessionsKeys.index(userId), sessionsKeys.authVersion(userId)],
@@ -112,7 +110,7 @@ export class RedisSessionStore extends SessionStore {
    */
   async rotate(request: RotationRequest): Promise<RotationResult> {
     const sessionKey = sessionsKeys.session(request.userId, request.sessionId);
-    const [outcome, generation, expiresAt, role, uaMismatch, ipMismatch] = await this.runWithDeadline<
+    const [outcome, generation, expiresAt, role, uaMismatch, ipMismatch] = await this.deadlines.run<
       [RotationOutcome, number, number, Role, number, number, number]
     >(
       ROTATE_REFRESH_TOKEN_SCRIPT,
@@ -225,21 +223,6 @@ export class RedisSessionStore extends SessionStore {
       );
     });
     await subscriber.subscribe(this.channel);
-  }
-
-  /** A call Redis kept running late even after a fresh reading of its clock is answered like a timeout (503). */
-  private async runWithDeadline<T extends unknown[]>(
-    script: RedisScript,
-    node: string,
-    keys: string[],
-    args: (string | number)[],
-  ): Promise<T> {
-    try {
-      return await this.deadlines.run<T>(script, node, keys, args);
-    } catch (error) {
-      if (error instanceof ScriptLateError) throw new DependencyUnavailableError('redis', error);
-      throw error;
-    }
   }
 
   private async revokeSessions(userId: string, mode: 'one' | 'others' | 'all', sessionId: string): Promise<string[]> {

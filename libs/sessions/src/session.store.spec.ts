@@ -1,3 +1,5 @@
+import { DependencyUnavailableError } from '@nest-hardening/errors';
+import { ScriptDeadlines } from '@nest-hardening/redis';
 import { createTestRedis, type TestRedis } from '@nest-hardening/testing';
 
 import { MemorySessionStore } from './memory-session.store';
@@ -404,5 +406,53 @@ describe.each([
     // The entry ends with the token it denies.
     await sleep(exp * 1000 - Date.now() + 50);
     expect(await store.isActive(userId, live.sessionId, 'jti-logout')).toBe(true);
+  });
+});
+
+describe('RedisSessionStore when Redis keeps running the rotation late', () => {
+  let redis: TestRedis;
+  let store: RedisSessionStore;
+  const fingerprint = new SessionFingerprinter('a fingerprint secret of 32+ characters', 24, 64).fingerprint({
+    ip: '203.0.113.7',
+    userAgent: 'jest-unit/1.0',
+  });
+
+  beforeAll(async () => {
+    redis = await createTestRedis('sessions-late');
+    store = new RedisSessionStore(redis.client, { url: redis.url, keyPrefix: redis.prefix, commandTimeoutMs: 2000 });
+  });
+  afterAll(() => redis?.cleanup());
+
+  // Past its deadline twice (a Redis clock that stepped forward), the rotation changed nothing: it is
+  // answered like a timeout (503), and the token the client holds is still the current one.
+  it('fails as Redis unavailable and leaves the presented generation current', async () => {
+    const userId = '00000000-0000-4000-8000-0000000001a7';
+    const { session } = await store.create({
+      userId,
+      role: 'user',
+      client: { ip: '203.0.113.7', userAgent: 'jest-unit/1.0' },
+      fingerprint,
+      idleTtlMs: 60_000,
+      absoluteTtlMs: 120_000,
+      maxSessions: 10,
+      authVersion: 0,
+    });
+    const request = {
+      userId,
+      sessionId: session.id,
+      presentedGeneration: 0,
+      fingerprint,
+      graceMs: 0,
+      idleTtlMs: 60_000,
+      userAgentPolicy: 'strict' as const,
+      ipPolicy: 'log' as const,
+    };
+    const late = jest.spyOn(ScriptDeadlines.prototype, 'deadline').mockReturnValue(1);
+    try {
+      await expect(store.rotate(request)).rejects.toBeInstanceOf(DependencyUnavailableError);
+    } finally {
+      late.mockRestore();
+    }
+    expect(await store.rotate(request)).toMatchObject({ outcome: 'rotated', generation: 1 });
   });
 });
