@@ -96,6 +96,31 @@ describe('password policy through the gateway', () => {
       expect({ status: res.status, error: res.body.error }).toEqual({ status: 400, error: 'password_unchanged' });
     });
 
+    describe('one account per email, however it is spelled', () => {
+      const fullwidth = (text: string) => text.replace(/[a-z0-9]/g, (c) => String.fromCodePoint(c.codePointAt(0)! + 0xfee0));
+
+      it('refuses full-width, decomposed and upper-case spellings of a registered email, and logs them in to that account', async () => {
+        const email = uniqueEmail('josé');
+        const [local, domain] = email.split('@');
+        expect((await api().post('/api/auth/register').send({ email, password: TEST_PASSWORD })).status).toBe(201);
+        for (const spelling of [`${fullwidth(local)}@${domain}`, email.normalize('NFD'), `${local.toUpperCase()}@${domain}`]) {
+          const res = await api().post('/api/auth/register').send({ email: spelling, password: TEST_PASSWORD });
+          expect({ spelling, status: res.status }).toEqual({ spelling, status: 409 });
+          await expect(login(system.gatewayUrl, spelling, TEST_PASSWORD)).resolves.toBeDefined();
+        }
+      });
+
+      it('refuses an email with an invisible character (zero-width space, bidi override) with 400', async () => {
+        const [local, domain] = uniqueEmail('ada').split('@');
+        for (const invisible of ['\u200b', '\u202e', '\u00ad']) {
+          const res = await api()
+            .post('/api/auth/register')
+            .send({ email: `${local}${invisible}@${domain}`, password: TEST_PASSWORD });
+          expect({ invisible, status: res.status }).toEqual({ invisible, status: 400 });
+        }
+      });
+    });
+
     describe('Unicode normalisation (NFC)', () => {
       const NFC = 'crème brûlée à la française';
       const NFD = NFC.normalize('NFD');
@@ -121,6 +146,25 @@ describe('password policy through the gateway', () => {
         const legacyHash = await hash(NFD, { algorithm: Algorithm.Argon2id, memoryCost: 19_456, timeCost: 2, parallelism: 1 });
         expect(await system.auth.get(UsersRepository).insert(email, legacyHash, 'user')).toBeDefined();
         await expect(login(system.gatewayUrl, email, NFD)).resolves.toBeDefined();
+      });
+
+      it('counts the length after NFC: twelve code points that compose to six are too short, at registration and change', async () => {
+        const short = 'áéíóúý'.normalize('NFD');
+        expect([...short]).toHaveLength(12);
+        const email = uniqueEmail('nfdshort');
+        const registered = await api().post('/api/auth/register').send({ email, password: short });
+        expect({ status: registered.status, message: registered.body.message }).toEqual({
+          status: 400,
+          message: ['password must be 12 to 128 characters long'],
+        });
+        await expect(login(system.gatewayUrl, email, 'áéíóúý')).rejects.toThrow(/401/);
+        const user = await registerAndLogin(system.gatewayUrl);
+        const changed = await api()
+          .post('/api/auth/password')
+          .set(bearer(user.accessToken))
+          .send({ currentPassword: user.password, newPassword: short });
+        expect(changed.status).toBe(400);
+        await expect(login(system.gatewayUrl, user.email, user.password)).resolves.toBeDefined();
       });
 
       it('a changed password is stored as NFC too', async () => {

@@ -1,8 +1,12 @@
 import { isEmail } from 'class-validator';
 
-/** The form every account lookup and lockout key uses: trimmed and lower-cased. */
+/**
+ * The form every account lookup and lockout key uses: trimmed, NFKC, lower-cased. NFKC folds the
+ * spellings a person cannot tell apart (`josé` composed or decomposed, full-width `ａｄａ`) onto one,
+ * so they reach one account and one lockout count instead of registering beside it.
+ */
 export function normalizeLoginEmail(email: string): string {
-  return email.trim().toLowerCase();
+  return email.trim().normalize('NFKC').toLowerCase();
 }
 
 /** Longest address RFC 5321 lets through (a path of 256 octets minus the angle brackets). */
@@ -16,9 +20,12 @@ export const MAX_EMAIL_LENGTH = 254;
  */
 export function isCountableEmail(value: unknown): value is string {
   if (typeof value !== 'string') return false;
-  // Judged as it will be used: surrounding white space is dropped by normalizeLoginEmail.
-  const email = value.trim();
   // A lone UTF-16 surrogate makes validator's isByteLength (encodeURI) throw URIError: not an email.
-  if (email.length > MAX_EMAIL_LENGTH || /\p{Surrogate}/u.test(email)) return false;
+  if (/\p{Surrogate}/u.test(value)) return false;
+  // Judged as it will be used: in the form normalizeLoginEmail stores and looks up.
+  const email = normalizeLoginEmail(value);
+  // Invisible format characters (zero-width space, bidi overrides, soft hyphen) survive NFKC and
+  // would make an address that looks like another account's.
+  if (email.length > MAX_EMAIL_LENGTH || /\p{Cf}/u.test(email)) return false;
   return isEmail(email);
 }

@@ -7,8 +7,10 @@ export const PASSWORD_MAX_LENGTH = 128;
 
 /**
  * NIST SP 800-63B / ASVS password rules: 12 to 128 characters counted as Unicode code points
- * (an emoji is one character), no composition rules, and the whole value is hashed: nothing is
- * truncated, so a password that passes here is exactly the password that is checked later.
+ * (an emoji is one character) of the NFC form, which is what is hashed: `é` typed as `e` plus a
+ * combining accent is one character, or twelve decomposed letters would make a six-letter
+ * password. No composition rules, and the whole value is hashed: nothing is truncated, so a
+ * password that passes here is exactly the password that is checked later.
  */
 export const IsAcceptablePassword = () =>
   applyDecorators(
@@ -19,7 +21,7 @@ export const IsAcceptablePassword = () =>
       validator: {
         validate: (value: unknown) => {
           if (typeof value !== 'string') return false;
-          const length = [...value].length;
+          const length = [...value.normalize('NFC')].length;
           return length >= PASSWORD_MIN_LENGTH && length <= PASSWORD_MAX_LENGTH;
         },
         defaultMessage: () => `password must be ${PASSWORD_MIN_LENGTH} to ${PASSWORD_MAX_LENGTH} characters long`,
