@@ -515,7 +515,69 @@ describe('the audit buffer at its limit while a batch is being written', () => {
       await reader.end();
     }
   });
+
+  // Postgres falls behind again before the gap's event is written, and the buffer overflows past it:
+  // the trail must still say which events are missing, not that one gap event is.
+  it('keeps what a dropped gap event said in the next one', async () => {
+    const trail = system.auth.get(AuditTrail);
+    await trail.flush();
+    const since = new Date();
+    const recordedAt: Date[] = [];
+    const record = (type: string) => {
+      recordedAt.push(new Date());
+      trail.record({ type, severity: 'info', details: {} }, recordedAt[recordedAt.length - 1]);
+    };
+    for (let n = 1; n <= 7; n++) record('regap_buffered'); // 1 and 2 are dropped
+    await trail.flush(); // 3-7 written; the gap's event waits in the buffer
+    for (let n = 8; n <= 12; n++) record('regap_buffered'); // 6 wait where 5 fit: the gap's event is dropped
+    await trail.flush();
+    await trail.flush();
+
+    const reader = new Client({ connectionString: system.database.url });
+    await reader.connect();
+    try {
+      const { rows } = await reader.query<{ details: Record<string, unknown> }>(
+        "SELECT details FROM security_events WHERE type = 'audit_events_dropped' AND at >= $1",
+        [since],
+      );
+      expect(rows).toEqual([
+        { details: expect.objectContaining({ count: 2, from: recordedAt[0].toISOString(), to: recordedAt[1].toISOString() }) },
+      ]);
+    } finally {
+      await reader.end();
+    }
+  });
+
+  // The shutdown's write is the one that gets through: the gap it then records must reach the trail
+  // too, not be the one event lost at shutdown.
+  it('records the gap in the trail when the writes get through only at shutdown', async () => {
+    const trail = system.auth.get(AuditTrail);
+    await trail.flush();
+    const before = await countDropMarkers(system.database.url);
+    for (let n = 1; n <= 7; n++) trail.record({ type: 'stop_buffered', severity: 'info', details: { n } }, new Date()); // 1 and 2 are dropped
+    const errorLog = jest.spyOn(Logger.prototype, 'error');
+    let errors: string[];
+    try {
+      await system.restartAuthService(0, {}); // closes the app, as SIGTERM does
+    } finally {
+      errors = errorLog.mock.calls.map(([message]) => String(message));
+      errorLog.mockRestore();
+    }
+    expect(errors).not.toContainEqual(expect.stringMatching(/audit events .*lost/));
+    expect(await countDropMarkers(system.database.url)).toBe(before + 1);
+  });
 });
+
+async function countDropMarkers(databaseUrl: string): Promise<number> {
+  const reader = new Client({ connectionString: databaseUrl });
+  await reader.connect();
+  try {
+    const { rows } = await reader.query<{ count: string }>("SELECT count(*) FROM security_events WHERE type = 'audit_events_dropped'");
+    return Number(rows[0].count);
+  } finally {
+    await reader.end();
+  }
+}
 
 describe('the audit trail at shutdown', () => {
   let system: TestSystem;

@@ -23,6 +23,13 @@ interface BufferedEvent {
   at: Date;
 }
 
+/** Events dropped from the buffer: how many, and the times of the first and the last. */
+interface Gap {
+  count: number;
+  from: Date;
+  to: Date;
+}
+
 /**
  * The audit trail: every security event of auth-service, appended to Postgres. Events are
  * buffered in memory and written in batches off the request path, so recording adds no latency
@@ -46,7 +53,11 @@ export class AuditTrail implements SecurityEventSink, OnModuleInit, OnApplicatio
   private retentionTimer?: NodeJS.Timeout;
   private failures = 0;
   /** Events dropped since the trail last recorded a drop: said in the trail once writes succeed again. */
-  private gap?: { count: number; from: Date; to: Date };
+  private gap?: Gap;
+  /** The gap each `audit_events_dropped` event not yet written stands for. */
+  private readonly gapEvents = new WeakMap<SecurityEvent, Gap>();
+  /** Gaps recorded in the trail so far (`audit_events_dropped` events emitted). */
+  private gapsReported = 0;
   /** Events recorded, and of them (oldest first) those written or dropped: what a flush waits for. */
   private recorded = 0;
   private settled = 0;
@@ -110,7 +121,11 @@ export class AuditTrail implements SecurityEventSink, OnModuleInit, OnApplicatio
     clearInterval(this.retentionTimer);
     clearTimeout(this.timer);
     this.timer = undefined;
+    const gapsReported = this.gapsReported;
     await this.flush();
+    // A write that got through recorded the gap it ended after everything this flush waited for:
+    // without one more flush, the event saying what the trail misses would itself be lost.
+    if (this.gapsReported > gapsReported) await this.flush();
     // A failed write is not retried once the process ends: what is still buffered is lost, and the
     // log must say so (routine events go to the trail only, so nothing else would show it).
     clearTimeout(this.timer);
@@ -164,7 +179,17 @@ export class AuditTrail implements SecurityEventSink, OnModuleInit, OnApplicatio
         `audit buffer full (AUDIT_BUFFER_MAX ${this.config.AUDIT_BUFFER_MAX}): the oldest events are dropped until Postgres takes them again`,
       );
     }
-    this.gap = { count: (this.gap?.count ?? 0) + excess, from: this.gap?.from ?? dropped[0].at, to: dropped[dropped.length - 1].at };
+    // A dropped gap event stands for the events it reported, not for itself: the next one says them again.
+    for (const { event, at } of dropped) {
+      const reported = this.gapEvents.get(event) ?? { count: 1, from: at, to: at };
+      this.gap = this.gap
+        ? {
+            count: this.gap.count + reported.count,
+            from: reported.from < this.gap.from ? reported.from : this.gap.from,
+            to: reported.to > this.gap.to ? reported.to : this.gap.to,
+          }
+        : reported;
+    }
   }
 
   /**
@@ -175,11 +200,14 @@ export class AuditTrail implements SecurityEventSink, OnModuleInit, OnApplicatio
     const gap = this.gap;
     if (!gap || this.buffer.length >= this.config.AUDIT_BUFFER_MAX) return;
     this.gap = undefined;
-    this.events.emit({
+    this.gapsReported++;
+    const event: SecurityEvent = {
       type: 'audit_events_dropped',
       severity: 'critical',
       details: { count: gap.count, from: gap.from.toISOString(), to: gap.to.toISOString() },
-    });
+    };
+    this.gapEvents.set(event, gap);
+    this.events.emit(event);
   }
 
   /** Writes the oldest batch; false when the write failed (the batch is back in the buffer, a retry scheduled). */
