@@ -1,6 +1,7 @@
 import request from 'supertest';
 
 import { REDIS_CLIENT, ScriptDeadlines, type RedisClient } from '@nest-hardening/redis';
+import { SecurityEvents } from '@nest-hardening/security-events';
 
 import {
   bearer,
@@ -17,12 +18,13 @@ import {
 import { PasswordHasher } from '../src/accounts/password-hasher';
 
 /**
- * A login whose session Redis is too slow to create is answered 503 ("not logged in, retry").
- * Redis runs the session write it was sent once it resumes; if that write took effect, the user
- * would have a session nobody holds a token for, listed and counted against the cap, and a full
- * cap would end one of their real sessions to make room for it.
+ * Writes that Redis is too slow to answer are answered 503 ("not done, retry"). Redis runs the
+ * calls it was sent once it resumes; a write that took effect then would leave state the client
+ * never learnt of: a rotated refresh token it does not hold (its retry then ends the session as
+ * reuse), or a session nobody holds a token for (listed, counted against the cap, and ending one
+ * of the user's real sessions to make room for it). Each such write carries a deadline.
  */
-describe('login while Redis stalls past the command timeout (own redis-server)', () => {
+describe('session writes while Redis stalls past the command timeout (own redis-server)', () => {
   let redis: TestRedisServer;
   let system: TestSystem;
   const ip = '198.51.100.8';
@@ -31,9 +33,9 @@ describe('login while Redis stalls past the command timeout (own redis-server)',
   beforeAll(async () => {
     redis = await startRedisServer();
     system = await startTestSystem({
-      label: 'loginslow',
+      label: 'slowwrites',
       env: { REDIS_URL: redis.url, REDIS_COMMAND_TIMEOUT_MS: '300' },
-      authEnv: { MAX_SESSIONS_PER_USER: '2' },
+      authEnv: { MAX_SESSIONS_PER_USER: '2', REFRESH_REUSE_GRACE_MS: '500' },
     });
   });
 
@@ -43,20 +45,33 @@ describe('login while Redis stalls past the command timeout (own redis-server)',
     await redis?.stop();
   });
 
-  /** Straight at auth-service as the gateway forwards it. */
-  const loginRequest = (email: string, password: string) =>
+  /** Straight at auth-service as the gateway forwards it: the write under test is the request's only stalled call. */
+  const post = (path: string, body: object) =>
     request(system.authUrl)
-      .post('/auth/login')
+      .post(path)
       .set('user-agent', 'jest-e2e/1.0')
-      .set(gatewaySignedHeaders(system.gatewaySecret, 'POST', '/auth/login', ip))
-      .send({ email, password });
+      .set(gatewaySignedHeaders(system.gatewaySecret, 'POST', path, ip))
+      .send(body);
+  const loginRequest = (email: string, password: string) => post('/auth/login', { email, password });
+  const refresh = (refreshToken: string) => post('/auth/refresh', { refreshToken });
 
-  const refresh = (refreshToken: string) =>
-    request(system.authUrl)
-      .post('/auth/refresh')
-      .set('user-agent', 'jest-e2e/1.0')
-      .set(gatewaySignedHeaders(system.gatewaySecret, 'POST', '/auth/refresh', ip))
-      .send({ refreshToken });
+  it('a refresh answered 503 leaves the refresh token current: a later retry rotates it and the session lives', async () => {
+    const emit = jest.spyOn(system.auth.get(SecurityEvents), 'emit');
+    const user = await registerAndLogin(system.authUrl, client());
+    const first = await refresh(user.refreshToken);
+    expect(first.status).toBe(200);
+
+    const answered = await redis.stalled(() => refresh(first.body.refreshToken));
+    expect(answered.status).toBe(503);
+    // Redis runs the call it was sent; the client retries once it is back, after the grace window.
+    await sleep(800);
+
+    const retried = await refresh(first.body.refreshToken);
+    expect(retried.status).toBe(200);
+    expect((await request(system.authUrl).get('/me').set(bearer(retried.body.accessToken))).status).toBe(200);
+    expect((await refresh(retried.body.refreshToken)).status).toBe(200);
+    expect(emit).not.toHaveBeenCalledWith(expect.objectContaining({ type: 'refresh_token_reuse' }));
+  });
 
   /** Runs `then` (once) in the login's next password verification, right after the password was checked. */
   const afterNextVerification = (then: () => void) => {
