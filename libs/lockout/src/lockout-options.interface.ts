@@ -97,6 +97,25 @@ export const DEFAULT_LOCKOUT_ADDRESS_CAP = 1000;
 /** Default {@link LockoutModuleOptions.memoryMaxEntries}. */
 export const DEFAULT_LOCKOUT_MEMORY_MAX_ENTRIES = 10_000;
 
+/** The numeric options: counts, durations and sizes, each a whole number of at least 1. */
+const POSITIVE_INTEGER_OPTIONS = [
+  'memoryMaxEntries',
+  'pairMaxFailures',
+  'pairWindowMs',
+  'baseLockMs',
+  'maxLockMs',
+  'backoffResetMs',
+  'emailMaxFailures',
+  'emailWindowMs',
+  'emailLockMs',
+  'ipMaxFailures',
+  'ipWindowMs',
+  'ipBlockMs',
+  'knownAddressTtlMs',
+  'addressCap',
+  'notificationIntervalMs',
+] as const satisfies readonly (keyof LockoutModuleOptions)[];
+
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
 
@@ -107,11 +126,19 @@ export function resolveLockoutOptions(options: LockoutModuleOptions): ResolvedLo
   if (options.previousKeySecret === options.keySecret) {
     throw new Error('LockoutModule: previousKeySecret must differ from keySecret (set it only during a rotation, to the old value)');
   }
-  if (options.addressCap !== undefined && !(Number.isInteger(options.addressCap) && options.addressCap >= 1)) {
-    throw new Error('LockoutModule: addressCap must be a positive integer');
+  // NaN, Infinity, 0 or a negative window reach the scripts as limits no count ever meets, or as
+  // keys that expire at once: logins would never lock, silently. Refuse them at start-up instead.
+  for (const name of POSITIVE_INTEGER_OPTIONS) {
+    const value = options[name];
+    if (value !== undefined && !(Number.isSafeInteger(value) && value >= 1)) {
+      throw new Error(`LockoutModule: ${name} must be a positive integer (got ${shown(value)})`);
+    }
   }
-  if (options.memoryMaxEntries !== undefined && !(Number.isInteger(options.memoryMaxEntries) && options.memoryMaxEntries >= 1)) {
-    throw new Error('LockoutModule: memoryMaxEntries must be a positive integer');
+  if (options.store !== undefined && !['redis', 'memory'].includes(options.store)) {
+    throw new Error(`LockoutModule: store must be 'redis' or 'memory' (got ${shown(options.store)})`);
+  }
+  if (options.onRedisError !== undefined && !['fail-closed', 'fail-open'].includes(options.onRedisError)) {
+    throw new Error(`LockoutModule: onRedisError must be 'fail-closed' or 'fail-open' (got ${shown(options.onRedisError)})`);
   }
   return {
     store: 'redis',
@@ -136,6 +163,11 @@ export function resolveLockoutOptions(options: LockoutModuleOptions): ResolvedLo
     ...withoutUndefined(options),
     keySecret: options.keySecret,
   };
+}
+
+// A value as the operator wrote it: a string quoted, NaN as NaN (JSON would print null).
+function shown(value: unknown): string {
+  return typeof value === 'string' ? JSON.stringify(value) : String(value);
 }
 
 // A `{ smtpUrl: undefined }` from a config object must not wipe a default.
