@@ -1,6 +1,7 @@
 export * from './device-label';
 export * from './refresh-metrics';
 export * from './refresh-rotation.service';
+export { MAX_REUSE_GRACE_MS } from './sessions-options.check';
 export * from './refresh-token.codec';
 export * from './session-fingerprint';
 export * from './session-revocation.checker';

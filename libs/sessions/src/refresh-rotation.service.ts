@@ -8,6 +8,7 @@ import { isRefreshTokenUserId, RefreshTokenCodec } from './refresh-token.codec';
 import { SessionFingerprinter } from './session-fingerprint';
 import type { ClientContext, IssuedSession } from './session.interface';
 import { SessionStore } from './session.store';
+import { checkSessionsOptions } from './sessions-options.check';
 import { InvalidRefreshTokenError } from './sessions.errors';
 import { SESSIONS_MODULE_OPTIONS, type SessionsModuleOptions } from './sessions.module-definition';
 
@@ -38,6 +39,7 @@ export class RefreshRotationService {
     private readonly events: SecurityEvents,
     private readonly metrics: RefreshMetrics,
   ) {
+    checkSessionsOptions(options);
     requireSecret('refreshTokenSecret', options.refreshTokenSecret);
     requireSecret('fingerprintSecret', options.fingerprintSecret);
     if (options.previousRefreshTokenSecret !== undefined) requireSecret('previousRefreshTokenSecret', options.previousRefreshTokenSecret);

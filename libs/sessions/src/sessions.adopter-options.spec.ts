@@ -64,6 +64,27 @@ describe('SessionsModule as its README wires it', () => {
     });
   });
 
+  // Each started before: a NaN lifetime or cap never applied, and 'Strict' compared unequal to
+  // 'strict' in the rotation script, so a refresh from another browser kept the session.
+  it.each([
+    { option: 'idleTtlMs', change: { idleTtlMs: Number(undefined) } },
+    { option: 'absoluteTtlMs', change: { absoluteTtlMs: Infinity } },
+    { option: 'maxSessionsPerUser', change: { maxSessionsPerUser: 0 } },
+    { option: 'reuseGraceMs', change: { reuseGraceMs: 3_600_000 } },
+    { option: 'fingerprint.userAgent', change: { fingerprint: { ...SESSIONS_TEST_OPTIONS.fingerprint, userAgent: 'Strict' } } },
+    { option: 'fingerprint.ipv4PrefixBits', change: { fingerprint: { ...SESSIONS_TEST_OPTIONS.fingerprint, ipv4PrefixBits: 33 } } },
+  ])('refuses to start with an out-of-range $option, naming it', async ({ option, change }) => {
+    const options = { ...SESSIONS_TEST_OPTIONS, ...change } as SessionsModuleOptions;
+    const outcome = await start(options).then(
+      async (app) => {
+        await app.close();
+        return { started: true };
+      },
+      (error: unknown) => ({ error: (error as Error).message }),
+    );
+    expect(outcome).toEqual({ error: expect.stringContaining(`SessionsModule: ${option} must be`) });
+  });
+
   it('refuses a user id that its refresh tokens cannot carry when the session is issued, not at the first refresh', async () => {
     const app = await start(SESSIONS_TEST_OPTIONS);
     try {

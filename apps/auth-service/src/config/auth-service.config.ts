@@ -8,7 +8,6 @@ import {
   commonEnvShape,
   docsEnabled,
   generatedSecret,
-  nonNegativeInt,
   optionalBool,
   parseConfig,
   port,
@@ -20,6 +19,7 @@ import {
   url,
   type Env,
 } from '@nest-hardening/config';
+import { MAX_REUSE_GRACE_MS } from '@nest-hardening/sessions';
 
 import { createDevSigningKey, DEV_SIGNING_KEY_FILE } from '../keys/dev-signing-key';
 
@@ -71,7 +71,13 @@ export const authServiceEnvShape = {
   ),
   SESSION_IDLE_TTL_MS: positiveInt(7 * DAY_MS).describe('a session ends this long after its last refresh'),
   SESSION_ABSOLUTE_TTL_MS: positiveInt(30 * DAY_MS).describe('a session ends this long after login, refreshed or not'),
-  REFRESH_REUSE_GRACE_MS: nonNegativeInt(10_000).describe('grace window for concurrent refreshes of one token (0 disables)'),
+  REFRESH_REUSE_GRACE_MS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(MAX_REUSE_GRACE_MS)
+    .default(10_000)
+    .describe('grace window for concurrent refreshes of one token (0 disables; at most 60000: longer, it is a replay window)'),
   MAX_SESSIONS_PER_USER: positiveInt(100).describe('live sessions per user; a login beyond it ends the least recently refreshed others'),
   FINGERPRINT_USER_AGENT_POLICY: policy.default('strict').describe('a refresh from another user agent is refused, logged or ignored'),
   FINGERPRINT_IP_POLICY: policy.default('log').describe('a refresh from another network is refused, logged or ignored'),
