@@ -44,7 +44,7 @@ describe('foundation (gateway → auth-service, profile-service)', () => {
 
     it.each([
       ['an invalid email', { email: 'not-an-email', password: 'a long enough password' }],
-      ['an 11-character password', { email: uniqueEmail(), password: '12345678901' }],
+      ['a 14-character password', { email: uniqueEmail(), password: 'lantern quay 7' }],
       ['a 129-character password', { email: uniqueEmail(), password: 'x'.repeat(129) }],
       ['a missing password', { email: uniqueEmail() }],
       ['a non-string password', { email: uniqueEmail(), password: 123456789012345 }],
@@ -55,7 +55,7 @@ describe('foundation (gateway → auth-service, profile-service)', () => {
 
     it('counts password length in characters, not bytes, and never truncates', async () => {
       const email = uniqueEmail('unicode');
-      const password = '🔐🐢🌵🚲🎻🧭🍋🦉🌋🧲🎈🪁'; // 12 characters, 48 bytes
+      const password = '🔐🐢🌵🚲🎻🧭🍋🦉🌋🧲🎈🪁🪐🎸🦊'; // 15 characters, 60 bytes
       expect((await api().post('/api/auth/register').send({ email, password })).status).toBe(201);
       expect((await api().post('/api/auth/login').send({ email, password })).status).toBe(200);
       // A 128-character password is accepted, and only the exact value logs in.

@@ -369,7 +369,7 @@ describe('fuzz: bodies and paths of every route, through the gateway', () => {
     );
     const wrongPassword = fc.oneof(
       fc.string({ maxLength: 200 }),
-      fc.string({ unit: 'grapheme', minLength: 12, maxLength: 64 }),
+      fc.string({ unit: 'grapheme', minLength: 15, maxLength: 64 }),
       fc.constantFrom('', 'correct horse battery stapl', 'correct horse battery staple ', 'CORRECT HORSE BATTERY STAPLE'),
     );
 

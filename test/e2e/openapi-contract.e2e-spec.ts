@@ -309,11 +309,11 @@ describe('the OpenAPI document served by the gateway matches its real answers', 
       string,
       { properties: Record<string, { minLength?: number; maxLength?: number }> }
     >;
-    expect(schemas.RegisterDto.properties.password).toMatchObject({ minLength: 12, maxLength: 128 });
+    expect(schemas.RegisterDto.properties.password).toMatchObject({ minLength: 15, maxLength: 128 });
     expect(schemas.RegisterDto.properties.email).toMatchObject({ maxLength: 254 });
     expect(schemas.LoginDto.properties.password).toMatchObject({ maxLength: 1024 });
     expect(schemas.RefreshDto.properties.refreshToken).toMatchObject({ maxLength: 256 });
-    expect(schemas.ChangePasswordDto.properties.newPassword).toMatchObject({ minLength: 12, maxLength: 128 });
+    expect(schemas.ChangePasswordDto.properties.newPassword).toMatchObject({ minLength: 15, maxLength: 128 });
     expect(schemas.UpdateProfileDto.properties.displayName).toMatchObject({ minLength: 1, maxLength: 100 });
   });
 

@@ -13,6 +13,7 @@ import {
   type BreachedPasswordsStub,
   type TestSystem,
 } from '../../../test/support';
+import { PasswordHasher } from '../src/accounts/password-hasher';
 import { UsersRepository } from '../src/accounts/users.repository';
 
 /** Lift the gateway's login/register/password budget: every answer observed here is the policy's. */
@@ -38,10 +39,10 @@ describe('password policy through the gateway', () => {
 
     /** [what, password for an email, expected error code, words the message must contain] */
     const weak: [string, (email: string) => string, string, RegExp][] = [
-      ['twelve a', () => 'aaaaaaaaaaaa', 'password_pattern', /repeated or sequential pattern/],
-      ['a common password', () => 'password1234', 'password_common', /one of the most commonly used passwords/],
-      ['twelve digits in sequence', () => '123456789012', 'password_pattern', /repeated or sequential pattern/],
-      ['twelve spaces', () => ' '.repeat(12), 'password_pattern', /repeated or sequential pattern/],
+      ['fifteen a', () => 'aaaaaaaaaaaaaaa', 'password_pattern', /repeated or sequential pattern/],
+      ['a common password', () => 'manchesterunited', 'password_common', /one of the most commonly used passwords/],
+      ['fifteen digits in sequence', () => '123456789012345', 'password_pattern', /repeated or sequential pattern/],
+      ['fifteen spaces', () => ' '.repeat(15), 'password_pattern', /repeated or sequential pattern/],
       ['the email itself', (email) => email, 'password_email', /must not contain your email address/],
       [
         'the email name plus a suffix',
@@ -85,6 +86,47 @@ describe('password policy through the gateway', () => {
         .send({ currentPassword: user.password, newPassword });
       expect(res.status).toBe(204);
       await expect(login(system.gatewayUrl, user.email, newPassword)).resolves.toBeDefined();
+    });
+
+    describe('length: 15 to 128 characters for a new password only', () => {
+      const LENGTH_MESSAGE = ['password must be 15 to 128 characters long'];
+
+      // NIST SP 800-63B rev. 4 §3.1.1.2: at least 15 characters for a password that is the only factor.
+      it('refuses 14 characters and accepts 15, at registration and at password change', async () => {
+        const email = uniqueEmail('fourteen');
+        const refused = await api().post('/api/auth/register').send({ email, password: 'lantern quay 7' });
+        expect({ status: refused.status, message: refused.body.message }).toEqual({ status: 400, message: LENGTH_MESSAGE });
+        expect((await api().post('/api/auth/register').send({ email, password: 'lantern quay 71' })).status).toBe(201);
+        await expect(login(system.gatewayUrl, email, 'lantern quay 71')).resolves.toBeDefined();
+
+        const user = await registerAndLogin(system.gatewayUrl);
+        const change = (newPassword: string) =>
+          api().post('/api/auth/password').set(bearer(user.accessToken)).send({ currentPassword: user.password, newPassword });
+        const short = await change('lantern quay 7');
+        expect({ status: short.status, message: short.body.message }).toEqual({ status: 400, message: LENGTH_MESSAGE });
+        expect((await change('lantern quay 71')).status).toBe(204);
+        await expect(login(system.gatewayUrl, user.email, 'lantern quay 71')).resolves.toBeDefined();
+      });
+
+      // Accounts created under the former 12-character minimum: verification does not apply the
+      // length rule, so they keep logging in and meet the new one at their next password change.
+      it('an account whose password has 12 characters keeps logging in, and must choose 15 or more when it changes it', async () => {
+        const email = uniqueEmail('twelve');
+        const legacy = 'lantern quay';
+        expect([...legacy]).toHaveLength(12);
+        const storedHash = await system.auth.get(PasswordHasher).hash(legacy);
+        expect(await system.auth.get(UsersRepository).insert(email, storedHash, 'user')).toBeDefined();
+
+        const tokens = await login(system.gatewayUrl, email, legacy);
+        const change = (newPassword: string) =>
+          api().post('/api/auth/password').set(bearer(tokens.accessToken)).send({ currentPassword: legacy, newPassword });
+        const short = await change('lantern quay 7');
+        expect({ status: short.status, message: short.body.message }).toEqual({ status: 400, message: LENGTH_MESSAGE });
+        await expect(login(system.gatewayUrl, email, legacy)).resolves.toBeDefined();
+        expect((await change('lantern quay 71')).status).toBe(204);
+        await expect(login(system.gatewayUrl, email, 'lantern quay 71')).resolves.toBeDefined();
+        await expect(login(system.gatewayUrl, email, legacy)).rejects.toThrow(/401/);
+      });
     });
 
     it('refuses a new password equal to the current one', async () => {
@@ -148,16 +190,16 @@ describe('password policy through the gateway', () => {
         await expect(login(system.gatewayUrl, email, NFD)).resolves.toBeDefined();
       });
 
-      it('counts the length after NFC: twelve code points that compose to six are too short, at registration and change', async () => {
-        const short = 'áéíóúý'.normalize('NFD');
-        expect([...short]).toHaveLength(12);
+      it('counts the length after NFC: sixteen code points that compose to eight are too short, at registration and change', async () => {
+        const short = 'áéíóúýàè'.normalize('NFD');
+        expect([...short]).toHaveLength(16);
         const email = uniqueEmail('nfdshort');
         const registered = await api().post('/api/auth/register').send({ email, password: short });
         expect({ status: registered.status, message: registered.body.message }).toEqual({
           status: 400,
-          message: ['password must be 12 to 128 characters long'],
+          message: ['password must be 15 to 128 characters long'],
         });
-        await expect(login(system.gatewayUrl, email, 'áéíóúý')).rejects.toThrow(/401/);
+        await expect(login(system.gatewayUrl, email, 'áéíóúýàè')).rejects.toThrow(/401/);
         const user = await registerAndLogin(system.gatewayUrl);
         const changed = await api()
           .post('/api/auth/password')

@@ -12,7 +12,7 @@ export class ErrorDto {
   @ApiProperty({
     oneOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' } }],
     description: 'safe to show; a list for request validation errors (one entry per problem), a string otherwise',
-    example: ['password must be 12 to 128 characters long'],
+    example: ['password must be 15 to 128 characters long'],
   })
   message!: string | string[];
 

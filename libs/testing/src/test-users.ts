@@ -59,7 +59,7 @@ export async function login(baseUrl: string, email: string, password: string, op
   return { accessToken: res.body.accessToken as string, refreshToken: res.body.refreshToken as string };
 }
 
-/** A random 12+ character password of printable ASCII. */
+/** A random 24-character password of printable ASCII (the minimum is 15). */
 export function randomPassword(): string {
   return randomBytes(18).toString('base64');
 }

@@ -2,15 +2,17 @@ import { applyDecorators } from '@nestjs/common';
 import { ApiProperty } from '@nestjs/swagger';
 import { IsString, ValidateBy } from 'class-validator';
 
-export const PASSWORD_MIN_LENGTH = 12;
-export const PASSWORD_MAX_LENGTH = 128;
+import {
+  hasAcceptablePasswordLength,
+  PASSWORD_LENGTH_MESSAGE,
+  PASSWORD_MAX_LENGTH,
+  PASSWORD_MIN_LENGTH,
+} from '../passwords/password-length';
 
 /**
- * NIST SP 800-63B / ASVS password rules: 12 to 128 characters counted as Unicode code points
- * (an emoji is one character) of the NFC form, which is what is hashed: `é` typed as `e` plus a
- * combining accent is one character, or twelve decomposed letters would make a six-letter
- * password. No composition rules, and the whole value is hashed: nothing is truncated, so a
- * password that passes here is exactly the password that is checked later.
+ * NIST SP 800-63B / ASVS password rules: 15 to 128 characters counted as Unicode code points of the
+ * NFC form (`passwordLength`). No composition rules, and the whole value is hashed: nothing is
+ * truncated, so a password that passes here is exactly the password that is checked later.
  */
 export const IsAcceptablePassword = () =>
   applyDecorators(
@@ -19,12 +21,8 @@ export const IsAcceptablePassword = () =>
     ValidateBy({
       name: 'passwordPolicy',
       validator: {
-        validate: (value: unknown) => {
-          if (typeof value !== 'string') return false;
-          const length = [...value.normalize('NFC')].length;
-          return length >= PASSWORD_MIN_LENGTH && length <= PASSWORD_MAX_LENGTH;
-        },
-        defaultMessage: () => `password must be ${PASSWORD_MIN_LENGTH} to ${PASSWORD_MAX_LENGTH} characters long`,
+        validate: (value: unknown) => typeof value === 'string' && hasAcceptablePasswordLength(value),
+        defaultMessage: () => PASSWORD_LENGTH_MESSAGE,
       },
     }),
   );

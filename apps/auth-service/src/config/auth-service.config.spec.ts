@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { ConfigValidationError, LocalOnlySecretsError, type Env } from '@nest-hardening/config';
 
 import { createDevSigningKey } from '../keys/dev-signing-key';
-import { loadAuthServiceConfig } from './auth-service.config';
+import { loadAuthServiceConfig, parseAuthServiceEnv } from './auth-service.config';
 
 const SECRET = 'a-rotated-secret-of-at-least-32-characters';
 const OTHER = 'another-secret-of-at-least-32-characters!';
@@ -62,6 +62,24 @@ describe('loadAuthServiceConfig: previous values of rotated secrets', () => {
   it('accepts a previous value that differs, as during a rotation', () => {
     const config = load({ LOCKOUT_SECRET: SECRET, LOCKOUT_SECRET_PREVIOUS: OTHER });
     expect(config.previousSecrets.lockout).toBe(OTHER);
+  });
+});
+
+describe('parseAuthServiceEnv: BOOTSTRAP_ADMIN_PASSWORD', () => {
+  const bootstrap = (password: string) => parseAuthServiceEnv({ BOOTSTRAP_ADMIN_PASSWORD: password }).BOOTSTRAP_ADMIN_PASSWORD;
+
+  // The admin is registered through the same policy as anyone: a value the DTO would refuse must stop
+  // start-up here, by name, rather than pass a check that counts UTF-16 units.
+  it('counts code points of the NFC form, as registration does: 15 to 128', () => {
+    const emoji = '🔐🐢🌵🚲🎻🧭🍋🦉🌋🧲🎈🪁🪐🎸🦊';
+    for (const accepted of ['violet lanterns', emoji, emoji.repeat(9).slice(0, 2 * 128)])
+      expect({ accepted, parsed: bootstrap(accepted) }).toEqual({ accepted, parsed: accepted });
+    for (const refused of ['violet lantern', emoji.slice(0, 2 * 8), 'áéíóúýàè'.normalize('NFD'), 'x'.repeat(129)]) {
+      const error = captureError(() => bootstrap(refused));
+      expect(error).toBeInstanceOf(ConfigValidationError);
+      expect(error.message).toContain('BOOTSTRAP_ADMIN_PASSWORD: password must be 15 to 128 characters long');
+      expect(error.message).not.toContain(refused);
+    }
   });
 });
 

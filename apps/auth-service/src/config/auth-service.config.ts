@@ -22,6 +22,12 @@ import {
 import { MAX_REUSE_GRACE_MS } from '@nest-hardening/sessions';
 
 import { createDevSigningKey, DEV_SIGNING_KEY_FILE } from '../keys/dev-signing-key';
+import {
+  hasAcceptablePasswordLength,
+  PASSWORD_LENGTH_MESSAGE,
+  PASSWORD_MAX_LENGTH,
+  PASSWORD_MIN_LENGTH,
+} from '../passwords/password-length';
 
 const policy = z.enum(['strict', 'log', 'off']);
 const DAY_MS = 24 * 3600 * 1000;
@@ -145,13 +151,14 @@ export const authServiceEnvShape = {
     ),
   SMTP_FROM: z.string().default('Security <no-reply@localhost>').describe('sender of lock alert emails'),
   BOOTSTRAP_ADMIN_EMAIL: z.string().email().optional().describe('first admin, created at start-up if missing'),
+  // Counted like the DTO counts (code points of the NFC form): `.min()` counts UTF-16 units, so
+  // eight emoji would pass as sixteen characters.
   BOOTSTRAP_ADMIN_PASSWORD: z
     .string()
-    .min(12)
-    .max(128)
+    .refine(hasAcceptablePasswordLength, PASSWORD_LENGTH_MESSAGE)
     .optional()
     .describe(
-      "the first admin's password (12–128 characters); a password the [password policy](password-policy.md) refuses stops start-up",
+      `the first admin's password (${PASSWORD_MIN_LENGTH}–${PASSWORD_MAX_LENGTH} characters, counted as at registration: checked at every start, even once the admin exists); a password the [password policy](password-policy.md) refuses stops start-up`,
     ),
   PASSWORD_CONTEXT_WORDS: z
     .string()

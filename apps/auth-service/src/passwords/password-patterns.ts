@@ -13,15 +13,15 @@ const FOLLOWS = new Set(SEQUENCES.flatMap((sequence) => [...sequence].slice(1).m
 const MIN_RUN = 3;
 /** The password is refused when runs cover at least this share of it. */
 const RUN_COVERAGE = 2 / 3;
-/** At most this many different characters is a pattern whatever the order (`abababab…`, twelve spaces). */
+/** At most this many different characters is a pattern whatever the order (`abababab…`, fifteen spaces). */
 const MAX_DISTINCT = 3;
 
 /**
- * True when `password` (12+ code points, already in comparison form) is a pattern rather than a
+ * True when `password` (past the length rule, already in comparison form) is a pattern rather than a
  * secret: at most three different characters; a block shorter than `minLength` repeated over the
- * whole password (`abcabcabcabc`, `Summer2024!Summer2024!`), which is no stronger than the block the
+ * whole password (`abcabcabcabcabc`, `Summer2024!Summer2024!`), which is no stronger than the block the
  * length rule would refuse; or mostly made of runs of three or more identical or consecutive
- * characters (`aaaabbbbcccc`, `123456789012`, `qwertyuiop12`).
+ * characters (`aaaabbbbccccdddd`, `123456789012345`, `qwertyuiopasdf12`).
  */
 export function isRepetitiveOrSequential(password: string, minLength: number): boolean {
   const chars = [...password];

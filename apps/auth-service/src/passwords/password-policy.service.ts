@@ -2,12 +2,12 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 
 import { SecurityEvents } from '@nest-hardening/security-events';
 
-import { PASSWORD_MIN_LENGTH } from '../auth/password-policy.decorator';
 import { AUTH_SERVICE_CONFIG, type AuthServiceConfig } from '../config/auth-service.config';
 import { BreachedPasswordClient } from './breached-password.client';
 import { PasswordBlocklist } from './password-blocklist';
 import { comparisonForm } from './password-comparison-form';
 import { findContextWord } from './password-context';
+import { PASSWORD_MIN_LENGTH } from './password-length';
 import { isRepetitiveOrSequential } from './password-patterns';
 import { WeakPasswordError } from './weak-password.error';
 
