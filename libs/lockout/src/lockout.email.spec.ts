@@ -1,4 +1,12 @@
+import fc from 'fast-check';
+
 import { isCountableEmail, normalizeLoginEmail } from './lockout.email';
+
+/**
+ * Spellings whose lower case is not in NFKC: a capital with no precomposed form (`Ϊ́`, `İ` before a
+ * mark drawn below) composes or reorders differently once lower-cased.
+ */
+const UNSTABLE_UNDER_LOWER_CASE = ['\u03aa\u0301', '\u03ab\u0301', '\u03d4\u0301', '\u0130\u0316', '\u0130\u0327', '\u1ffc\u0301'];
 
 describe('account email form', () => {
   it('folds spellings a person cannot tell apart onto one address', () => {
@@ -11,5 +19,38 @@ describe('account email form', () => {
     for (const invisible of ['\u200b', '\u200d', '\u202e', '\u00ad']) expect(isCountableEmail(`ada${invisible}@example.com`)).toBe(false);
     expect(isCountableEmail('ａｄａ@example.com')).toBe(true);
     expect(isCountableEmail('ada@example.com.')).toBe(false);
+  });
+
+  // The stored form is normalised again by every caller that starts from the account (admin unlock,
+  // the lockout state an admin reads, a password change): it must name the key the login counted on.
+  it('maps a stored address to itself, and a capitalised spelling to the lower-case one', () => {
+    for (const letter of UNSTABLE_UNDER_LOWER_CASE) {
+      const stored = normalizeLoginEmail(`${letter}@example.com`);
+      expect({ letter, again: normalizeLoginEmail(stored) }).toEqual({ letter, again: stored });
+      expect({ letter, lower: normalizeLoginEmail(`${letter.toLowerCase()}@example.com`) }).toEqual({ letter, lower: stored });
+    }
+    expect(normalizeLoginEmail('\u03aa\u0301@example.com')).toBe('\u0390@example.com');
+  });
+
+  it('is idempotent on any text', () => {
+    const piece = fc.oneof(
+      fc.constantFrom(...UNSTABLE_UNDER_LOWER_CASE, '\u00a8', '\u1e9e', '\u2126', 'ﬁ', '①', '™', 'ß', 'Σ'),
+      fc.string({ unit: 'grapheme' }),
+    );
+    fc.assert(
+      fc.property(fc.array(piece), (pieces) => {
+        const once = normalizeLoginEmail(`${pieces.join('')}@example.com`);
+        expect(normalizeLoginEmail(once)).toBe(once);
+      }),
+      { numRuns: 2_000 },
+    );
+  });
+
+  it('leaves ASCII addresses, and so their lockout keys, as trim and lower case left them', () => {
+    fc.assert(
+      fc.property(fc.string({ unit: fc.integer({ min: 0x20, max: 0x7e }).map((c) => String.fromCharCode(c)) }), (ascii) => {
+        expect(normalizeLoginEmail(ascii)).toBe(ascii.trim().toLowerCase());
+      }),
+    );
   });
 });

@@ -4,9 +4,14 @@ import { isEmail } from 'class-validator';
  * The form every account lookup and lockout key uses: trimmed, NFKC, lower-cased. NFKC folds the
  * spellings a person cannot tell apart (`josé` composed or decomposed, full-width `ａｄａ`) onto one,
  * so they reach one account and one lockout count instead of registering beside it.
+ *
+ * NFKC runs again after lower-casing: the lower case of a capital with no precomposed form (`Ϊ́`)
+ * composes (`ΐ`), and without it the stored form would normalise to another key, so an admin unlock,
+ * which starts from the stored email, would clear a count login never uses. The result is its own
+ * normal form (a leading `¨` becomes a space and a mark, hence the second trim).
  */
 export function normalizeLoginEmail(email: string): string {
-  return email.trim().normalize('NFKC').toLowerCase();
+  return email.trim().normalize('NFKC').toLowerCase().normalize('NFKC').trim();
 }
 
 /** Longest address RFC 5321 lets through (a path of 256 octets minus the angle brackets). */
