@@ -1,9 +1,12 @@
-import { createPublicKey, verify as cryptoVerify, type JsonWebKey } from 'node:crypto';
+import { createPublicKey, sign as cryptoSign, verify as cryptoVerify, type JsonWebKey } from 'node:crypto';
 
 import { verify as verifyJwt } from 'jsonwebtoken';
 
+import { withLowS } from '@nest-hardening/auth';
+
 import { ecdsaTwin, rawRequest, registerAndLogin, startTestSystem, type TestSystem, type TestUser } from '../../../test/support';
 import { AccessTokenIssuer } from '../src/keys/access-token.issuer';
+import { SigningKeyService } from '../src/keys/signing-key.service';
 
 /** Half the order of the P-256 group: a signature's s above it has a low twin n - s. */
 const HALF_ORDER = 0xffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551n >> 1n;
@@ -73,5 +76,24 @@ describe('access-token signatures: one accepted spelling per token', () => {
     expect((await get(system.profileUrl, '/profile', user.accessToken)).status).toBe(200);
     expect((await get(system.gatewayUrl, '/api/me', twin)).status).toBe(401);
     expect((await get(system.profileUrl, '/profile', twin)).status).toBe(401);
+  });
+
+  /** The live token's claims under another header, signed with auth-service's own key. */
+  function signedWithHeader(extra: Record<string, unknown>): string {
+    const signing = system.auth.get(SigningKeyService);
+    const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+    const input = `${b64({ alg: 'ES256', typ: 'JWT', kid: signing.keyId, ...extra })}.${user.accessToken.split('.')[1]}`;
+    const signature = cryptoSign('sha256', Buffer.from(input), { key: signing.privateKey, dsaEncoding: 'ieee-p1363' });
+    return withLowS(`${input}.${signature.toString('base64url')}`);
+  }
+
+  it('refuses a token whose header names critical extensions (RFC 7515 §4.1.11), even one signed with the real key', async () => {
+    const control = signedWithHeader({ x5u: 'http://127.0.0.1:1/' });
+    expect((await get(system.gatewayUrl, '/api/me', control)).status).toBe(200);
+    for (const crit of [['exp'], ['b64'], ['urn:example:unknown'], [], 'b64']) {
+      const token = signedWithHeader({ crit, b64: false, 'urn:example:unknown': true });
+      expect([crit, (await get(system.gatewayUrl, '/api/me', token)).status]).toEqual([crit, 401]);
+      expect([crit, (await get(system.profileUrl, '/profile', token)).status]).toEqual([crit, 401]);
+    }
   });
 });

@@ -9,6 +9,7 @@ import { InvalidAccessTokenError } from './auth.errors';
 import { AUTH_MODULE_OPTIONS, type AuthModuleOptions } from './auth.module-definition';
 import type { AuthenticatedUser } from './authenticated-user.interface';
 import { markAuthenticationRejected } from './authentication-rejection';
+import { JwtStrategy } from './jwt.strategy';
 import { PublicKeyStore } from './public-key-store';
 import { PublicRoutes } from './public-routes';
 import { markSessionCheckedByHandler, SESSION_CHECKED_BY_HANDLER } from './session-checked-by-handler.decorator';
@@ -27,18 +28,20 @@ const BEARER = /^Bearer ([A-Za-z0-9_.~+/=-]+)$/;
  * runs on every request either way.
  */
 @Injectable()
-export class AccessTokenGuard extends AuthGuard('jwt') {
+export class AccessTokenGuard extends AuthGuard() {
   private readonly verified: VerifiedTokenCache;
   private readonly publicRoutes: PublicRoutes;
 
   constructor(
     private readonly reflector: Reflector,
-    @Inject(AUTH_MODULE_OPTIONS) private readonly options: AuthModuleOptions,
+    @Inject(AUTH_MODULE_OPTIONS) private readonly authOptions: AuthModuleOptions,
     private readonly keys: PublicKeyStore,
     @Inject(SessionValidator) private readonly sessions: SessionValidator,
+    strategy: JwtStrategy,
   ) {
-    super();
-    this.verified = new VerifiedTokenCache(options.verifiedTokenCacheSize ?? 10_000);
+    // This module's own strategy, by its own name: never another app's in the same process.
+    super({ defaultStrategy: strategy.name });
+    this.verified = new VerifiedTokenCache(authOptions.verifiedTokenCacheSize ?? 10_000);
     this.publicRoutes = new PublicRoutes(reflector);
   }
 
@@ -90,15 +93,28 @@ export class AccessTokenGuard extends AuthGuard('jwt') {
 
   /** First sight of a token: passport-jwt verifies it and {@link JwtStrategy} checks its session. */
   private async verify(context: ExecutionContext, req: Request, header: string | undefined): Promise<boolean> {
-    const version = this.keys.version;
-    try {
-      await super.canActivate(context);
-    } catch (error) {
-      return this.refuse(req, error);
+    let version = this.keys.version;
+    let error = await this.authenticate(context);
+    // Refused, perhaps because the key held under its kid was replaced: once the set has been read
+    // again (at most once per cooldown) and differs, the token gets one more verification.
+    if (error instanceof InvalidAccessTokenError && (await this.keys.changedSince(version))) {
+      version = this.keys.version;
+      error = await this.authenticate(context);
     }
+    if (error !== undefined) return this.refuse(req, error);
     const token = BEARER.exec(header ?? '')?.[1];
     if (token) this.verified.set(token, req.user as AuthenticatedUser, version);
     return true;
+  }
+
+  /** Runs passport-jwt: undefined when the token is accepted (`req.user` is set), else the refusal. */
+  private async authenticate(context: ExecutionContext): Promise<unknown> {
+    try {
+      await super.canActivate(context);
+      return undefined;
+    } catch (error) {
+      return error;
+    }
   }
 
   private admit(req: Request, user: AuthenticatedUser, active: boolean): boolean {
@@ -113,7 +129,7 @@ export class AccessTokenGuard extends AuthGuard('jwt') {
    * first). Any other error (Redis down while checking the session) propagates as it is.
    */
   private refuse(req: Request, error: unknown): true {
-    if (error instanceof InvalidAccessTokenError && this.options.deferRejection) {
+    if (error instanceof InvalidAccessTokenError && this.authOptions.deferRejection) {
       markAuthenticationRejected(req, error);
       return true;
     }

@@ -1,7 +1,8 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
 import { PassportStrategy } from '@nestjs/passport';
 import type { Request } from 'express';
 import { decode } from 'jsonwebtoken';
+import passport from 'passport';
 import { Strategy } from 'passport-jwt';
 
 import { InvalidAccessTokenError } from './auth.errors';
@@ -16,7 +17,7 @@ import { SessionValidator } from './session-validator.port';
  * The token's header, or undefined when the token is not a decodable JWT. `decode()` throws on a
  * payload that is not JSON when the header says `typ: JWT`; that is the client's fault, not ours.
  */
-function decodeHeader(rawJwt: string): { alg?: string; kid?: unknown } | undefined {
+function decodeHeader(rawJwt: string): { alg?: string; kid?: unknown; crit?: unknown } | undefined {
   try {
     return decode(rawJwt, { complete: true })?.header;
   } catch {
@@ -47,13 +48,22 @@ function bearerTokenFrom(req: { headers: { authorization?: string } }): string |
 /** The only signature algorithm accepted: `none`, HS* (key confusion) and RS* are refused. */
 export const ACCESS_TOKEN_ALGORITHM = 'ES256';
 
+let strategies = 0;
+
 /**
  * Verifies the bearer token (signature by `kid`, algorithm, issuer, audience, expiry) and then asks
  * the {@link SessionValidator} whether its session and the token itself are still live. A valid
  * signature alone is not enough: a logged-out session's tokens die at once.
  */
 @Injectable()
-export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
+export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') implements OnModuleDestroy {
+  /**
+   * This instance's own name in passport's registry, which is one per process: under the shared
+   * name `jwt`, the strategy of the app created last (its issuer, audience and keys) would verify
+   * the tokens of every app in the process. {@link AccessTokenGuard} authenticates by this name.
+   */
+  override readonly name: string;
+
   constructor(
     @Inject(AUTH_MODULE_OPTIONS) options: AuthModuleOptions,
     keys: PublicKeyStore,
@@ -69,8 +79,15 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
       secretOrKeyProvider: (_req: unknown, rawJwt: string, done: (error: unknown, key?: string) => void) => {
         const header = decodeHeader(rawJwt);
         // A signature in any spelling but the issuer's (high s, spare base64url bits) is refused
-        // before it is verified, so no second string of a token is ever accepted or cached.
-        if (!header || header.alg !== ACCESS_TOKEN_ALGORITHM || typeof header.kid !== 'string' || !hasCanonicalEs256Signature(rawJwt)) {
+        // before it is verified, so no second string of a token is ever accepted or cached. No JWS
+        // extension is understood here, so a header naming any as critical is refused (RFC 7515 §4.1.11).
+        if (
+          !header ||
+          header.alg !== ACCESS_TOKEN_ALGORITHM ||
+          typeof header.kid !== 'string' ||
+          header.crit !== undefined ||
+          !hasCanonicalEs256Signature(rawJwt)
+        ) {
           done(new InvalidAccessTokenError());
           return;
         }
@@ -82,6 +99,12 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
         );
       },
     });
+    this.name = `jwt#${++strategies}`;
+    passport.use(this.name, this);
+  }
+
+  onModuleDestroy(): void {
+    passport.unuse(this.name);
   }
 
   async validate(req: Request, claims: Partial<AccessTokenClaims>): Promise<AuthenticatedUser> {

@@ -52,6 +52,17 @@ export class PublicKeyStore {
   }
 
   /**
+   * After a token was refused: re-reads the set, at most once per cooldown (as for an unknown kid),
+   * and answers whether the key material changed since `version`. A key replaced under its kid (a
+   * fixed `JWT_KEY_ID`, a compromised key withdrawn) is so learnt from the first token the new key
+   * signs, not at the next scheduled read: the known kid alone would never prompt one.
+   */
+  async changedSince(version: number): Promise<boolean> {
+    if (this.inFlight || performance.now() - this.lastFetch >= this.cooldownMs) await this.refresh();
+    return this.version !== version;
+  }
+
+  /**
    * The keys accepted here, as a JWKS (public members only), read again first when older than the
    * refetch cooldown: what the gateway republishes, so it never advertises a key it would refuse.
    */

@@ -61,7 +61,7 @@ export const commonEnvShape = {
   // Re-read in the background so that a key published for rotation is known before it signs.
   JWKS_MAX_AGE_MS: positiveInt(60_000).describe('verifiers re-read the JWKS this long after the last read'),
   // A flood of forged kids costs auth-service one read per period.
-  JWKS_REFETCH_COOLDOWN_MS: positiveInt(5000).describe('at most one JWKS read per period on an unknown `kid`'),
+  JWKS_REFETCH_COOLDOWN_MS: positiveInt(5000).describe('at most one JWKS read per period on an unknown `kid` or a refused token'),
   REVOCATION_CACHE_MS: z.coerce
     .number()
     .int()
