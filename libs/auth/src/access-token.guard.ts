@@ -40,7 +40,11 @@ export class AccessTokenGuard extends AuthGuard() {
     strategy: JwtStrategy,
   ) {
     // This module's own strategy, by its own name: never another app's in the same process.
-    super({ defaultStrategy: strategy.name });
+    const own = { defaultStrategy: strategy.name };
+    super(own);
+    // Nest injects an app's global PassportModule options into AuthGuard's `options` after
+    // construction; they name the app's own strategies (or none: every token was a 500), never this one.
+    Object.defineProperty(this, 'options', { get: () => own, set: () => undefined });
     this.verified = new VerifiedTokenCache(authOptions.verifiedTokenCacheSize ?? 10_000);
     this.publicRoutes = new PublicRoutes(reflector);
   }

@@ -1,4 +1,4 @@
-import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import { PassportStrategy } from '@nestjs/passport';
 import type { Request } from 'express';
 import { decode } from 'jsonwebtoken';
@@ -56,7 +56,7 @@ let strategies = 0;
  * signature alone is not enough: a logged-out session's tokens die at once.
  */
 @Injectable()
-export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') implements OnModuleDestroy {
+export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') implements OnApplicationShutdown {
   /**
    * This instance's own name in passport's registry, which is one per process: under the shared
    * name `jwt`, the strategy of the app created last (its issuer, audience and keys) would verify
@@ -103,7 +103,9 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') implements On
     passport.use(this.name, this);
   }
 
-  onModuleDestroy(): void {
+  // Not onModuleDestroy: Nest runs that before the HTTP server closes, and the requests it still
+  // serves while draining would meet an unknown strategy (500) instead of a verification.
+  onApplicationShutdown(): void {
     passport.unuse(this.name);
   }
 
