@@ -1,41 +1,15 @@
-import { generateKeyPairSync, randomUUID, type JsonWebKey } from 'node:crypto';
+import { generateKeyPairSync, type JsonWebKey } from 'node:crypto';
 
-import { Controller, Get, Global, Module, type INestApplication } from '@nestjs/common';
-import { APP_GUARD } from '@nestjs/core';
+import { Global, Module, type INestApplication } from '@nestjs/common';
 import { PassportModule } from '@nestjs/passport';
-import { Test } from '@nestjs/testing';
-import { sign } from 'jsonwebtoken';
 import request from 'supertest';
 
-import { AccessTokenGuard } from './access-token.guard';
-import { AuthModule } from './auth.module';
-import { withLowS } from './es256-signature';
-import { SessionValidator } from './session-validator.port';
+import { guardedProbeModule, signedToken } from '../test/support/guarded-probe-app';
 
 const signing = generateKeyPairSync('ec', { namedCurve: 'P-256' });
 const publicKeys = (): JsonWebKey[] => [{ ...signing.publicKey.export({ format: 'jwk' }), kid: 'main', use: 'sig' }];
 
-const freshToken = () =>
-  withLowS(
-    sign({ sub: randomUUID(), sid: 'sid-1', role: 'user', jti: randomUUID() }, signing.privateKey, {
-      algorithm: 'ES256',
-      keyid: 'main',
-      issuer: 'iss',
-      audience: 'aud',
-      expiresIn: 900,
-    }),
-  );
-
-@Controller()
-class ProbeController {
-  @Get('probe')
-  probe(): string {
-    return 'ok';
-  }
-}
-
-@Module({ providers: [{ provide: SessionValidator, useValue: { isActive: () => true } }], exports: [SessionValidator] })
-class LiveSessions {}
+const freshToken = () => signedToken(signing.privateKey, 'main');
 
 /** An adopter that also uses passport for strategies of its own, with its options for every module. */
 @Global()
@@ -46,11 +20,7 @@ describe('AccessTokenGuard in an app that registers PassportModule options of it
   let app: INestApplication;
 
   beforeAll(async () => {
-    const moduleRef = await Test.createTestingModule({
-      imports: [AppPassport, { module: LiveSessions, global: true }, AuthModule.forRoot({ issuer: 'iss', audience: 'aud', publicKeys })],
-      controllers: [ProbeController],
-      providers: [{ provide: APP_GUARD, useExisting: AccessTokenGuard }],
-    }).compile();
+    const moduleRef = await guardedProbeModule(publicKeys, {}, { imports: [AppPassport] });
     app = moduleRef.createNestApplication({ logger: false });
     await app.init();
   });

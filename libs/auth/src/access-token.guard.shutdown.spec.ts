@@ -1,40 +1,14 @@
-import { generateKeyPairSync, randomUUID, type JsonWebKey } from 'node:crypto';
+import { generateKeyPairSync, type JsonWebKey } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 
-import { Controller, Get, Injectable, Module, type BeforeApplicationShutdown, type INestApplication } from '@nestjs/common';
-import { APP_GUARD } from '@nestjs/core';
-import { Test } from '@nestjs/testing';
-import { sign } from 'jsonwebtoken';
+import { Injectable, type BeforeApplicationShutdown, type INestApplication } from '@nestjs/common';
 
-import { AccessTokenGuard } from './access-token.guard';
-import { AuthModule } from './auth.module';
-import { withLowS } from './es256-signature';
-import { SessionValidator } from './session-validator.port';
+import { guardedProbeModule, signedToken } from '../test/support/guarded-probe-app';
 
 const signing = generateKeyPairSync('ec', { namedCurve: 'P-256' });
 const publicKeys = (): JsonWebKey[] => [{ ...signing.publicKey.export({ format: 'jwk' }), kid: 'main', use: 'sig' }];
 
-const freshToken = () =>
-  withLowS(
-    sign({ sub: randomUUID(), sid: 'sid-1', role: 'user', jti: randomUUID() }, signing.privateKey, {
-      algorithm: 'ES256',
-      keyid: 'main',
-      issuer: 'iss',
-      audience: 'aud',
-      expiresIn: 900,
-    }),
-  );
-
-@Controller()
-class ProbeController {
-  @Get('probe')
-  probe(): string {
-    return 'ok';
-  }
-}
-
-@Module({ providers: [{ provide: SessionValidator, useValue: { isActive: () => true } }], exports: [SessionValidator] })
-class LiveSessions {}
+const freshToken = () => signedToken(signing.privateKey, 'main');
 
 /**
  * Sends requests while the app is closing, after every module's `onModuleDestroy` and before the
@@ -58,11 +32,7 @@ describe('AccessTokenGuard while its app is closing', () => {
   afterEach(() => app?.close().catch(() => undefined));
 
   it('verifies the tokens of requests it still serves while closing: a new token is accepted and a missing one is 401, never 500', async () => {
-    const moduleRef = await Test.createTestingModule({
-      imports: [{ module: LiveSessions, global: true }, AuthModule.forRoot({ issuer: 'iss', audience: 'aud', publicKeys })],
-      controllers: [ProbeController],
-      providers: [{ provide: APP_GUARD, useExisting: AccessTokenGuard }, RequestsDuringShutdown],
-    }).compile();
+    const moduleRef = await guardedProbeModule(publicKeys, {}, { providers: [RequestsDuringShutdown] });
     app = moduleRef.createNestApplication({ logger: false });
     await app.listen(0, '127.0.0.1');
     const probe = app.get(RequestsDuringShutdown);

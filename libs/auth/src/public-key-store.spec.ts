@@ -1,20 +1,14 @@
-import { generateKeyPairSync, randomUUID, type JsonWebKey, type KeyObject } from 'node:crypto';
+import { generateKeyPairSync, type JsonWebKey, type KeyObject } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
-import { Controller, Get, Logger, Module, type INestApplication } from '@nestjs/common';
-import { APP_GUARD } from '@nestjs/core';
-import { Test } from '@nestjs/testing';
-import { sign } from 'jsonwebtoken';
+import { Logger, type INestApplication } from '@nestjs/common';
 import request from 'supertest';
 
 import { eventually, sleep } from '@nest-hardening/testing';
 
-import { AccessTokenGuard } from './access-token.guard';
-import { AuthModule } from './auth.module';
-import { withLowS } from './es256-signature';
+import { guardedProbeModule, signedToken } from '../test/support/guarded-probe-app';
 import { PublicKeyStore } from './public-key-store';
-import { SessionValidator } from './session-validator.port';
 
 const jwk = (kid: string): JsonWebKey => ({
   ...generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({ format: 'jwk' }),
@@ -172,44 +166,15 @@ describe('PublicKeyStore', () => {
   });
 });
 
-/** Placeholder controller behind the guard: only the status code matters. */
-@Controller()
-class ProbeController {
-  @Get('probe')
-  probe(): string {
-    return 'ok';
-  }
-}
-
-// Every session is live: this is about signatures only (the session check runs on cache hits and
-// misses alike, so it cannot mask a stale verification). @nest-hardening/sessions depends on this
-// library, so its real store cannot be used here.
-@Module({ providers: [{ provide: SessionValidator, useValue: { isActive: () => true } }], exports: [SessionValidator] })
-class LiveSessions {}
-
 /** A Nest app whose every route is behind the token guard, reading its keys from `publicKeys`. */
 async function guardedApp(publicKeys: () => JsonWebKey[], timing: { jwksMaxAgeMs: number; jwksRefetchCooldownMs: number }) {
-  const moduleRef = await Test.createTestingModule({
-    imports: [{ module: LiveSessions, global: true }, AuthModule.forRoot({ issuer: 'iss', audience: 'aud', publicKeys, ...timing })],
-    controllers: [ProbeController],
-    providers: [{ provide: APP_GUARD, useExisting: AccessTokenGuard }],
-  }).compile();
-  const app = moduleRef.createNestApplication({ logger: false });
+  const app = (await guardedProbeModule(publicKeys, timing)).createNestApplication({ logger: false });
   await app.init();
   return app;
 }
 
-/** A fresh access token signed by `privateKey` under `kid`. */
-const signedToken = (privateKey: KeyObject, kid: string) =>
-  withLowS(
-    sign({ sub: randomUUID(), sid: 'sid-1', role: 'admin', jti: randomUUID() }, privateKey, {
-      algorithm: 'ES256',
-      keyid: kid,
-      issuer: 'iss',
-      audience: 'aud',
-      expiresIn: 900,
-    }),
-  );
+/** A fresh admin access token signed by `privateKey` under `kid`. */
+const adminToken = (privateKey: KeyObject, kid: string) => signedToken(privateKey, kid, 'admin');
 
 describe('AccessTokenGuard when a key is replaced under the same kid', () => {
   let app: INestApplication;
@@ -218,7 +183,7 @@ describe('AccessTokenGuard when a key is replaced under the same kid', () => {
   const replacement = keyPair();
   let published: KeyObject = compromised.publicKey;
   const jwks = (): JsonWebKey[] => [{ ...published.export({ format: 'jwk' }), kid: 'main', use: 'sig' }];
-  const token = (privateKey: KeyObject) => signedToken(privateKey, 'main');
+  const token = (privateKey: KeyObject) => adminToken(privateKey, 'main');
   const status = async (t: string) => (await request(app.getHttpServer()).get('/probe').set('authorization', `Bearer ${t}`)).status;
 
   beforeAll(async () => {
@@ -253,7 +218,7 @@ describe('AccessTokenGuard when a key is withdrawn and only tokens it verified b
   afterAll(() => app?.close());
 
   it('refuses them once the set is older than jwksMaxAgeMs: a cache hit ages the set too', async () => {
-    const stolen = signedToken(withdrawn.privateKey, 'withdrawn');
+    const stolen = adminToken(withdrawn.privateKey, 'withdrawn');
     const status = async () => (await request(app.getHttpServer()).get('/probe').set('authorization', `Bearer ${stolen}`)).status;
     expect(await status()).toBe(200);
     expect(await status()).toBe(200); // answered from the verified-token cache
