@@ -1,7 +1,7 @@
 import type { CommonEnv } from './common-env.schema';
 import { ConfigValidationError } from './config-validation.error';
 import { LocalOnlySecretsError } from './missing-secrets.error';
-import { LOCAL_ONLY_MARKER } from './resolve-secrets';
+import { isLocalOnlyValue } from './resolve-secrets';
 
 /**
  * Checks the `<NAME>_PREVIOUS` values of secrets under rotation against the values `<NAME>` resolved
@@ -19,7 +19,7 @@ export function checkPreviousSecrets(
   pairs: Record<string, [current: string, previous: string | undefined]>,
 ): void {
   const given = Object.entries(pairs).filter(([, [, previous]]) => previous !== undefined);
-  const published = given.filter(([, [, previous]]) => previous?.toLowerCase().includes(LOCAL_ONLY_MARKER));
+  const published = given.filter(([, [, previous]]) => isLocalOnlyValue(previous));
   if (published.length > 0 && env.NODE_ENV === 'production') {
     throw new LocalOnlySecretsError(
       app,

@@ -11,6 +11,11 @@ import { LocalOnlySecretsError, MissingSecretsError } from './missing-secrets.er
  */
 export const LOCAL_ONLY_MARKER = 'do-not-deploy';
 
+/** Whether `value` is one of the published, local-only values (refused in production). */
+export function isLocalOnlyValue(value: string | undefined): boolean {
+  return value?.toLowerCase().includes(LOCAL_ONLY_MARKER) ?? false;
+}
+
 /** How a development value of one secret is kept in KEYS_DIR: its file name and how to make one. */
 export interface DevSecretSource {
   /** Default: the variable's name in lower case (`REFRESH_TOKEN_SECRET` -> `refresh_token_secret`). */
@@ -44,7 +49,7 @@ export function resolveSecrets<N extends string>(
   const names = Object.keys(given) as N[];
   const missing = names.filter((name) => !given[name]);
   if (missing.length > 0 && env.NODE_ENV === 'production') throw new MissingSecretsError(app, missing);
-  const published = names.filter((name) => given[name]?.toLowerCase().includes(LOCAL_ONLY_MARKER));
+  const published = names.filter((name) => isLocalOnlyValue(given[name]));
   if (published.length > 0 && env.NODE_ENV === 'production') throw new LocalOnlySecretsError(app, published);
   if (env.NODE_ENV === 'production') refuseSharedValues(app, names, given);
   const keysDir = resolve(env.KEYS_DIR);
