@@ -47,7 +47,7 @@ export class PublicKeyStore {
     }
     // A read under way is awaited (it may bring this kid); otherwise at most one read per cooldown,
     // also while no key is held (a failing or empty JWKS must not turn every request into a read).
-    if (this.inFlight || performance.now() - this.lastFetch >= this.cooldownMs) await this.refresh();
+    await this.readAgainWithinCooldown();
     return this.keys.get(kid);
   }
 
@@ -58,7 +58,7 @@ export class PublicKeyStore {
    * signs, not at the next scheduled read: the known kid alone would never prompt one.
    */
   async changedSince(version: number): Promise<boolean> {
-    if (this.inFlight || performance.now() - this.lastFetch >= this.cooldownMs) await this.refresh();
+    await this.readAgainWithinCooldown();
     return this.version !== version;
   }
 
@@ -67,7 +67,7 @@ export class PublicKeyStore {
    * refetch cooldown: what the gateway republishes, so it never advertises a key it would refuse.
    */
   async publicJwks(): Promise<JsonWebKey[]> {
-    if (this.inFlight || performance.now() - this.lastFetch >= this.cooldownMs) await this.refresh();
+    await this.readAgainWithinCooldown();
     return this.jwks;
   }
 
@@ -80,6 +80,11 @@ export class PublicKeyStore {
   private get cooldownMs(): number {
     const cooldown = this.options.jwksRefetchCooldownMs ?? 5000;
     return this.keys.size === 0 ? Math.min(cooldown, NO_KEY_RETRY_MS) : cooldown;
+  }
+
+  /** Waits for a read under way, or starts one when the last began at least a cooldown ago; else returns at once. */
+  private async readAgainWithinCooldown(): Promise<void> {
+    if (this.inFlight || performance.now() - this.lastFetch >= this.cooldownMs) await this.refresh();
   }
 
   private refresh(): Promise<void> {
