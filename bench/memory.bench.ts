@@ -328,7 +328,7 @@ Names are without the global key prefix (\`REDIS_KEY_PREFIX\`).
 Every key of a user carries the hash tag \`{u:<uid>}\`, every lockout key of an account \`{e:<hash>}\` or of an address
 \`{ip:<hash>}\`, and rate-limit windows are tagged per tracker, so state spreads evenly over the slots: size each master
 for (total data ÷ masters) ×1.5, and give each master a replica so a failover loses no session. CPU is rarely the limit:
-the gateway batches rate-limit decisions (about 0.04 Redis round trips per request, see [benchmarks.md](benchmarks.md)).
+the gateway batches rate-limit decisions (a small fraction of a Redis round trip per request, see [benchmarks.md](benchmarks.md)).
 `;
 }
 

@@ -20,7 +20,7 @@ export const commonEnvShape = {
     'single Redis: `redis[s]://[[user]:password@]host:port[/db]` (`rediss` is TLS)',
   ),
   REDIS_CLUSTER_NODES: redisClusterSeeds().describe(
-    '`host:port,…` seeds of a Redis Cluster, or `rediss://user:password@host:port,…` to reach every node with that ACL user and password over TLS (`redis://` without TLS); when set, `REDIS_URL` is not used',
+    '`host:port,…` seeds of a Redis Cluster, or `rediss://user:password@host:port,rediss://user:password@host:port,…` (every seed a URL with the same user and password) to reach every node with that ACL user and password over TLS (`redis://` without TLS); when set, `REDIS_URL` is not used',
   ),
   REDIS_TLS_CA_FILE: pemCaFile().describe(
     "PEM file of the CA certificates that Redis's certificate is checked against, instead of Node's; setting it turns TLS on, as `rediss://` does",
@@ -77,7 +77,7 @@ export const commonEnvShape = {
     .max(63_072_000)
     .default(0)
     .describe(
-      '`Strict-Transport-Security: max-age=<n>; includeSubDomains` on every answer; 0 sends none. The other security headers and `Cache-Control: no-store` are always sent',
+      '`Strict-Transport-Security: max-age=<n>; includeSubDomains` on every answer; 0 sends none. The other security headers and `Cache-Control: no-store` (the JWKS: `public, max-age=300`) are always sent',
     ),
   // Node's default is 300 s: on the gateway a trickled upload holds a pooled connection to a service that long.
   REQUEST_TIMEOUT_MS: z.coerce

@@ -63,7 +63,7 @@ export const apiGatewayEnvShape = {
   UPSTREAM_MAX_SOCKETS: positiveInt(256).describe('keep-alive connections the gateway pools per service, at most'),
   // Below the services' 65 s keep-alive, so the gateway never reuses a connection the service is closing.
   UPSTREAM_IDLE_TIMEOUT_MS: timerMs(30_000).describe(
-    "an idle pooled connection is closed after this (keep it below the services' keep-alive timeout)",
+    "an idle pooled connection is closed after this (keep it below the services' keep-alive timeout, 65 s)",
   ),
   KEYS_DIR: z.string().default('.keys').describe('folder for development secrets generated on first start (never used in production)'),
   PSEUDONYM_SECRET: generatedSecret().describe('HMAC key of pseudonymised emails and addresses in logs and Sentry'),
