@@ -1,4 +1,4 @@
-import { ValidationPipe, type INestApplication } from '@nestjs/common';
+import type { INestApplication } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 
 import { applyTrustedProxies, trustGatewaySignatures, type GatewayTrustOptions } from '@nest-hardening/client-ip';
@@ -8,6 +8,7 @@ import { drainOnClose } from './drain-on-close';
 import { useJsonBodyParser } from './json-body-parser';
 import { securityHeaders } from './security-headers';
 import { applyServerTimeouts, DEFAULT_REQUEST_TIMEOUT_MS } from './server-timeouts';
+import { StrictValidationPipe } from './strict-validation.pipe';
 import { validationErrors } from './validation-errors';
 
 export interface HttpAppOptions {
@@ -45,7 +46,7 @@ export function configureHttpApp(app: INestApplication, options: HttpAppOptions)
   if (options.gatewayTrust) trustGatewaySignatures(app, options.gatewayTrust);
   if (options.parseBodies) useJsonBodyParser(express, options.bodyLimit ?? '100kb', options.bodyMaxMembers);
   app.useGlobalPipes(
-    new ValidationPipe({
+    new StrictValidationPipe({
       whitelist: true,
       forbidNonWhitelisted: true,
       transform: true,
