@@ -8,7 +8,7 @@ import { corsOptions } from './cors/cors-options';
 import { serveGatewayDocs } from './docs/gateway-docs';
 import { refuseAmbiguousPaths } from './proxy/ambiguous-paths';
 import { useGatewaySecret } from './proxy/forwarded-headers';
-import { refuseTooManyHeaderFields } from './proxy/too-many-fields';
+import { refuseHeadersServicesCannotRead } from './proxy/service-header-limits';
 
 /** Builds the gateway application (not yet listening); used by main.ts and by the tests. */
 export async function createApiGatewayApp(config: ApiGatewayConfig): Promise<INestApplication> {
@@ -24,10 +24,11 @@ export async function createApiGatewayApp(config: ApiGatewayConfig): Promise<INe
     requestTimeoutMs: config.REQUEST_TIMEOUT_MS,
   });
   useGatewaySecret(app, config.gatewaySecret);
-  refuseTooManyHeaderFields(app);
-  refuseAmbiguousPaths(app);
-  // Before any route: a preflight is answered here, reaching no guard (no budget spent) and no service.
+  // Before any route: a preflight is answered here, reaching no guard (no budget spent) and no
+  // service. Before the refusals below too, so that a listed origin's script can read them.
   if (config.CORS_ORIGINS.length > 0) app.enableCors(corsOptions(config.CORS_ORIGINS));
+  refuseHeadersServicesCannotRead(app);
+  refuseAmbiguousPaths(app);
   app.setGlobalPrefix('api', { exclude: ['health', 'health/ready', 'metrics', '.well-known/jwks.json'] });
   // The API description helps an attacker as much as a developer: production serves it only on request.
   if (config.docsEnabled) serveGatewayDocs(app, config);

@@ -64,6 +64,18 @@ describe('CORS at the gateway, for the origins in CORS_ORIGINS', () => {
     expect(res.headers['access-control-allow-origin']).toBeUndefined();
   });
 
+  // Refused before any route, by the gateway itself: without the header the browser hides the
+  // answer, and the page sees a network error instead of the 400 or 431 it could explain.
+  it('lets a listed origin read the refusals the gateway makes before routing', async () => {
+    const ambiguous = await request(system.gatewayUrl).get('/api/me/%2e%2e/profile').set('origin', APP_ORIGIN);
+    const tooMany = await request(system.gatewayUrl)
+      .get('/api/profile')
+      .set('origin', APP_ORIGIN)
+      .set(Object.fromEntries(Array.from({ length: 995 }, (_, i) => [`x-f${i}`, '1'])));
+    expect([ambiguous.status, ambiguous.headers['access-control-allow-origin']]).toEqual([400, APP_ORIGIN]);
+    expect([tooMany.status, tooMany.headers['access-control-allow-origin']]).toEqual([431, APP_ORIGIN]);
+  });
+
   it('allows every listed origin, each answered with its own', async () => {
     const res = await preflight(system, '/api/profile', 'https://admin.example.com');
     expect(res.headers['access-control-allow-origin']).toBe('https://admin.example.com');

@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { Agent, createServer, request, type IncomingHttpHeaders, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 
-import { registerAndLogin, startTestSystem, type TestSystem, type TestUser } from '../../../test/support';
+import { rawRequest, registerAndLogin, startTestSystem, type TestSystem, type TestUser } from '../../../test/support';
 
 interface Reply {
   status: number;
@@ -73,6 +73,43 @@ describe('gateway → service connections', () => {
       });
       expect(reply.status).toBe(200);
       expect(reply.headers.connection).toBe('close');
+    });
+
+    // Node's parser refuses a request whose target, field names and values add up to 16 kB. The
+    // gateway accepts one just below that; the fields it adds pushed it over at the service, which
+    // answered 431 and closed the connection while the body was still being sent: a 502 for the client.
+    it('answers a request whose headers the service could not read once forwarded with its own 431, never a 5xx', async () => {
+      const path = '/api/profile';
+      const body = Buffer.from(`{"displayName":"padded"${' '.repeat(90_000)}}`);
+      const headers: [string, string][] = [
+        ['Host', new URL(system.gatewayUrl).host],
+        ['Authorization', `Bearer ${user.accessToken}`],
+        ['Content-Type', 'application/json'],
+        ['Content-Length', String(body.length)],
+      ];
+      // What Node counts of the request as written (rawRequest adds `Connection: close`), without the padding's value.
+      const counted = path.length + 'Connection'.length + 'close'.length + 'X-Pad'.length;
+      const fixed = headers.reduce((n, [name, value]) => n + name.length + value.length, counted);
+      const outcomes: string[] = [];
+      // Every size from well below what the gateway's fields push over the limit up to the most the gateway's own parser accepts.
+      for (let bytes = 16_384 - 800; bytes < 16_384; bytes += 16) {
+        const res = await rawRequest(system.gatewayUrl, {
+          method: 'PATCH',
+          path,
+          headers: [...headers, ['X-Pad', 'a'.repeat(bytes - fixed)]],
+          body,
+        });
+        const refusal =
+          res.status === 431 && /^application\/json/.test(res.headers['content-type'] ?? '') ? JSON.parse(res.body) : undefined;
+        outcomes.push(
+          res.status === 200
+            ? 'forwarded'
+            : refusal?.statusCode === 431
+              ? 'refused by the gateway'
+              : `${res.status} ${res.body.slice(0, 80)} at ${bytes} bytes`,
+        );
+      }
+      expect([...new Set(outcomes)]).toEqual(['forwarded', 'refused by the gateway']);
     });
   });
 
