@@ -10,9 +10,9 @@ import { generateKeyPairSync, randomUUID } from 'node:crypto';
 
 import { Body, Controller, HttpCode, Module, Post } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { JwtModule, JwtService } from '@nestjs/jwt';
 import { IsString, MaxLength } from 'class-validator';
 
+import { es256JwtHeader, signEs256Jwt } from '@nest-hardening/auth';
 import { configureHttpApp, ExpressHttpAdapter } from '@nest-hardening/http-app';
 
 class SignDto {
@@ -23,31 +23,31 @@ class SignDto {
 
 const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
 
+const header = es256JwtHeader('bench');
+
 @Controller()
 class SignController {
-  constructor(private readonly jwt: JwtService) {}
-
   @Post('sign')
   @HttpCode(200)
   sign(@Body() body: SignDto) {
-    const accessToken = this.jwt.sign(
-      { sid: 'AAAAAAAAAAAAAAAAAAAAAA', role: 'user' },
-      {
-        privateKey: privateKey as unknown as string,
-        algorithm: 'ES256',
-        keyid: 'bench',
-        subject: randomUUID(),
-        jwtid: randomUUID(),
-        issuer: 'auth-service',
-        audience: 'payments-api',
-        expiresIn: 900,
-      },
-    );
+    // Signed as auth-service signs access tokens (AccessTokenIssuer), with the same claims.
+    const iat = Math.floor(Date.now() / 1000);
+    const claims = {
+      sub: randomUUID(),
+      sid: 'AAAAAAAAAAAAAAAAAAAAAA',
+      role: 'user',
+      jti: randomUUID(),
+      iat,
+      exp: iat + 900,
+      iss: 'auth-service',
+      aud: 'payments-api',
+    };
+    const accessToken = signEs256Jwt(header, claims, privateKey);
     return { accessToken, refreshToken: body.refreshToken, tokenType: 'Bearer', expiresIn: 900 };
   }
 }
 
-@Module({ imports: [JwtModule.register({})], controllers: [SignController] })
+@Module({ controllers: [SignController] })
 class SignOnlyModule {}
 
 async function main(): Promise<void> {

@@ -1,6 +1,5 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
-import { JwtModule } from '@nestjs/jwt';
 
 import { AccessTokenGuard, AuthModule } from '@nest-hardening/auth';
 import { HealthModule } from '@nest-hardening/health';
@@ -137,7 +136,6 @@ export class AuthServiceModule {
           }),
         }),
         UsersModule,
-        JwtModule.register({}),
         signingKeyModule,
         HealthModule.forRoot({ redis: true, database: true }),
       ],

@@ -1,8 +1,9 @@
 import { createPublicKey, generateKeyPairSync, verify } from 'node:crypto';
 
-import { sign, verify as verifyJwt } from 'jsonwebtoken';
+import { jwtVerify } from 'jose';
+import { decode, sign, verify as verifyJwt } from 'jsonwebtoken';
 
-import { hasCanonicalEs256Signature, withLowS } from './es256-signature';
+import { es256JwtHeader, hasCanonicalEs256Signature, signEs256Jwt, withLowS } from './es256-signature';
 
 const P256_ORDER = 0xffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551n;
 
@@ -59,5 +60,50 @@ describe('ES256 signatures: one spelling per token', () => {
     expect(hasCanonicalEs256Signature(`${h}.${p}.${sig.slice(0, 84)}`)).toBe(false);
     expect(hasCanonicalEs256Signature(`${h}.${p}.`)).toBe(false);
     expect(hasCanonicalEs256Signature(`${h}.${p}.${'A'.repeat(86)}`)).toBe(false);
+  });
+});
+
+describe('signEs256Jwt: the issuer signs without a JWT library', () => {
+  const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const header = es256JwtHeader('key-1');
+  const claims = (i: number) => ({
+    sub: `user-${i}`,
+    sid: 'session',
+    role: 'user',
+    jti: `jti-${i}`,
+    iat: 1_000,
+    exp: 2_000,
+    iss: 'auth-service',
+    aud: 'payments-api',
+  });
+  // 64 signatures: with s uniform, the chance that none came out high (and low-s went untested) is 2^-64.
+  const tokens = Array.from({ length: 64 }, (_, i) => signEs256Jwt(header, claims(i), privateKey));
+
+  it('writes a JWT that jsonwebtoken and jose verify, with its header and claims as given', async () => {
+    for (const [i, token] of tokens.entries()) {
+      const verified = verifyJwt(token, publicKey, {
+        algorithms: ['ES256'],
+        issuer: 'auth-service',
+        audience: 'payments-api',
+        clockTimestamp: 1_500,
+      });
+      expect(verified).toEqual(claims(i));
+      expect(decode(token, { complete: true })?.header).toEqual({ alg: 'ES256', typ: 'JWT', kid: 'key-1' });
+      const { payload, protectedHeader } = await jwtVerify(token, publicKey, {
+        algorithms: ['ES256'],
+        issuer: 'auth-service',
+        audience: 'payments-api',
+        currentDate: new Date(1_500_000),
+      });
+      expect(payload).toEqual(claims(i));
+      expect(protectedHeader.kid).toBe('key-1');
+    }
+  });
+
+  it('signs in the one spelling verifiers accept: low s, canonical base64url', () => {
+    for (const token of tokens) {
+      expect(hasCanonicalEs256Signature(token)).toBe(true);
+      expect(withLowS(token)).toBe(token);
+    }
   });
 });

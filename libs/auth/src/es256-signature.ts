@@ -1,3 +1,5 @@
+import { sign, type KeyObject } from 'node:crypto';
+
 /**
  * ECDSA signatures are malleable: when (r, s) verifies, so does (r, n − s), so every ES256 token
  * has a twin with the same header, claims and key that plain verifiers accept (and base64url adds
@@ -36,13 +38,35 @@ export function hasCanonicalEs256Signature(jws: string): boolean {
   return s > 0n && s <= HALF_ORDER;
 }
 
+/** A 64-byte ES256 signature (r ‖ s) with s replaced by n − s when s is in the upper half. */
+function lowS(signature: Buffer): Buffer {
+  if (signature.length !== 64) throw new Error('not an ES256 signature');
+  const s = toBigInt(signature.subarray(32));
+  if (s <= HALF_ORDER) return signature;
+  return Buffer.concat([signature.subarray(0, 32), Buffer.from((P256_ORDER - s).toString(16).padStart(64, '0'), 'hex')]);
+}
+
 /** The same token with its ES256 signature's s replaced by n − s when s is in the upper half. */
 export function withLowS(jws: string): string {
   const at = jws.lastIndexOf('.') + 1;
-  const bytes = Buffer.from(jws.slice(at), 'base64url');
-  if (bytes.length !== 64) throw new Error('not an ES256 signature');
-  const s = toBigInt(bytes.subarray(32));
-  if (s <= HALF_ORDER) return jws;
-  const lowS = Buffer.from((P256_ORDER - s).toString(16).padStart(64, '0'), 'hex');
-  return jws.slice(0, at) + Buffer.concat([bytes.subarray(0, 32), lowS]).toString('base64url');
+  const signature = Buffer.from(jws.slice(at), 'base64url');
+  const low = lowS(signature);
+  return low === signature ? jws : jws.slice(0, at) + low.toString('base64url');
+}
+
+/** The protected header of an ES256 JWT signed with key `kid`, encoded for {@link signEs256Jwt} (once per key, not per token). */
+export function es256JwtHeader(kid: string): string {
+  return Buffer.from(JSON.stringify({ alg: 'ES256', typ: 'JWT', kid })).toString('base64url');
+}
+
+/**
+ * A compact JWS (RFC 7515) of `claims` under `header` (from {@link es256JwtHeader}), signed with the
+ * P-256 `key` in the low-s spelling. node:crypto signs directly: jsonwebtoken validated options,
+ * merged them and went through a signing stream per token, about twice the CPU of the signature
+ * itself (docs/decisions/007-login-cpu-beyond-verification.md). Verification stays with jsonwebtoken.
+ */
+export function signEs256Jwt(header: string, claims: object, key: KeyObject): string {
+  const signingInput = `${header}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}`;
+  const signature = sign('sha256', Buffer.from(signingInput), { key, dsaEncoding: 'ieee-p1363' });
+  return `${signingInput}.${lowS(signature).toString('base64url')}`;
 }
