@@ -1,5 +1,7 @@
 import { isEmail } from 'class-validator';
 
+import { keptText } from '@nest-hardening/security-events';
+
 /**
  * The form every account lookup and lockout key uses: trimmed, NFKC, lower-cased. NFKC folds the
  * spellings a person cannot tell apart (`josé` composed or decomposed, full-width `ａｄａ`) onto one,
@@ -9,9 +11,12 @@ import { isEmail } from 'class-validator';
  * composes (`ΐ`), and without it the stored form would normalise to another key, so an admin unlock,
  * which starts from the stored email, would clear a count login never uses. The result is its own
  * normal form (a leading `¨` becomes a space and a mark, hence the second trim).
+ *
+ * A string of its own: an address trimmed out of a padded body would otherwise keep the whole body
+ * alive in every event that names it (see `keptText`).
  */
 export function normalizeLoginEmail(email: string): string {
-  return email.trim().normalize('NFKC').toLowerCase().normalize('NFKC').trim();
+  return keptText(email.trim().normalize('NFKC').toLowerCase().normalize('NFKC').trim());
 }
 
 /** Longest address RFC 5321 lets through (a path of 256 octets minus the angle brackets). */

@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, Optional, type OnApplicationShutdown } from '@nestjs/common';
 
-import { SecurityEvents } from '@nest-hardening/security-events';
+import { keptText, SecurityEvents } from '@nest-hardening/security-events';
 
 import { LockoutAccountDirectory } from './lockout-account-directory.interface';
 import type { LockoutReservation } from './lockout-reservation.interface';
@@ -53,11 +53,13 @@ export class LockoutService implements OnApplicationShutdown {
    * Checks every applying lock and, if none applies, counts the attempt as a pending failure.
    * Used by {@link LockoutGuard}; call it yourself only for non-HTTP logins.
    */
-  async reserve(email: string, ip: string, rawUserAgent?: string): Promise<LockoutDecision> {
+  async reserve(email: string, rawIp: string, rawUserAgent?: string): Promise<LockoutDecision> {
     const normalized = normalizeLoginEmail(email);
     // Kept with the reservation and in its events, which the audit trail may buffer by the thousand
-    // while its database is away: a 16 kB header must not become 16 kB per event.
-    const userAgent = rawUserAgent?.slice(0, MAX_USER_AGENT_LENGTH);
+    // while its database is away: a 16 kB header must not become 16 kB per event, nor stay alive
+    // behind the piece of it kept (an address read from X-Forwarded-For is one too).
+    const userAgent = rawUserAgent === undefined ? undefined : keptText(rawUserAgent, MAX_USER_AGENT_LENGTH);
+    const ip = keptText(rawIp);
     const outcome = await this.store.reserve(normalized, ip, userAgent);
     if (outcome.allowed) return outcome;
     this.metrics.refused[outcome.rule]++;

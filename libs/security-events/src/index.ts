@@ -1,4 +1,5 @@
 export * from './json-logger';
+export * from './kept-text';
 export * from './pseudonymizer';
 export * from './security-event.interface';
 export type * from './security-event-sink.interface';

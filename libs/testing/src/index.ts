@@ -9,6 +9,7 @@ export * from './smtp-receiver';
 export * from './test-users';
 export * from './fuzz-arbitraries';
 export * from './test-probes';
+export * from './heap-probe';
 export * from './openapi-conformance';
 export * from './ecdsa-twin';
 export * from './gateway-signing';
