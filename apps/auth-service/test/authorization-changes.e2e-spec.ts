@@ -1,14 +1,16 @@
 import { Client } from 'pg';
 import request from 'supertest';
 
+import { REDIS_CLIENT, type RedisClient } from '@nest-hardening/redis';
 import { SecurityEvents } from '@nest-hardening/security-events';
-import { SessionsService, type AuthorizationChange } from '@nest-hardening/sessions';
+import { SessionFields, sessionsKeys, SessionsService, StaleAuthorizationError, type AuthorizationChange } from '@nest-hardening/sessions';
 
 import {
   bearer,
   eventually,
   login,
   registerAndLogin,
+  sessionIdOf,
   sleep,
   startRedisServer,
   startTestSystem,
@@ -17,6 +19,8 @@ import {
   type TestSystem,
   type TestUser,
 } from '../../../test/support';
+import { UsersRepository } from '../src/accounts/users.repository';
+import { AuthService } from '../src/auth/auth.service';
 
 /**
  * Penetration-test findings 1 and 3: once a password change, a role change, an account disable or
@@ -110,6 +114,48 @@ describe('authorization changes end every older session, including logins in fli
       expect(sessions.body).toHaveLength(2);
     });
 
+    it('applies while logins that checked the old password keep adding sessions, and none of those sessions lasts', async () => {
+      const owner = await registerAndLogin(system.gatewayUrl, { email: uniqueEmail('landing'), forwardedFor: '10.94.0.1' });
+      const checkedBefore = (await system.auth.get(UsersRepository).findByEmail(owner.email))!;
+      const auth = system.auth.get(AuthService);
+      const redis = system.auth.get<symbol, RedisClient>(REDIS_CLIENT) as unknown as {
+        zrange(key: string, start: number, stop: number): Promise<string[]>;
+      };
+      const readIndex = redis.zrange.bind(redis);
+      // The worst interleaving: each time the change has read the owner's session index, a login that
+      // checked the old password creates its session before the change's script runs.
+      const landed: { accessToken: string; refreshToken: string }[] = [];
+      const spy = jest.spyOn(redis, 'zrange').mockImplementation(async (key, start, stop) => {
+        const sids = await readIndex(key, start, stop);
+        if (key === sessionsKeys.index(owner.id) && landed.length < 5) {
+          await auth.startSession(checkedBefore, { ip: '10.94.1.1', userAgent: 'jest-e2e/1.0' }).then(
+            (pair) => landed.push(pair),
+            (error: unknown) => {
+              if (!(error instanceof StaleAuthorizationError)) throw error;
+            },
+          );
+        }
+        return sids;
+      });
+      let change: request.Response;
+      try {
+        change = await api()
+          .post('/api/auth/password')
+          .set(bearer(owner.accessToken))
+          .set('x-forwarded-for', '10.94.0.1')
+          .send({ currentPassword: owner.password, newPassword: 'a passphrase set under logins 31' });
+      } finally {
+        spy.mockRestore();
+      }
+      expect(change.status).toBe(204);
+      expect(landed.length).toBeGreaterThan(0);
+      for (const tokens of landed) {
+        expect(await refusedEverywhere(tokens.accessToken)).toBe(true);
+        expect((await refresh(tokens.refreshToken, '10.94.1.1')).status).toBe(401);
+      }
+      expect((await api().get('/api/me').set(bearer(owner.accessToken))).status).toBe(200);
+    });
+
     it('of two password changes that checked the same password, one applies and the other is refused', async () => {
       const owner = await registerAndLogin(system.gatewayUrl, { email: uniqueEmail('twochanges'), forwardedFor: '10.93.0.1' });
       const other = await login(system.gatewayUrl, owner.email, owner.password, { forwardedFor: '10.93.0.2' });
@@ -150,7 +196,16 @@ describe('authorization changes end every older session, including logins in fli
       expect((await api().delete(`/api/accounts/${user.id}/sessions`).set(bearer(adminToken))).status).toBe(204);
       const revokedAt = Date.now();
       const results = await Promise.all(logins);
-      const before = results.filter((r) => r.status === 200 && r.answeredAt < revokedAt);
+      // A login answered while the change ran may have read the account after it committed: that
+      // login comes after the change (the password still works), and its session, created under the
+      // version the change published, stays. Every other session answered before the change ends.
+      const published = (await system.auth.get(UsersRepository).findById(user.id))!.auth_version;
+      const redis = system.auth.get<symbol, RedisClient>(REDIS_CLIENT);
+      const createdUnder = (accessToken: string) =>
+        redis.hget(sessionsKeys.session(user.id, sessionIdOf(accessToken)), SessionFields.authVersion);
+      const before: typeof results = [];
+      for (const r of results)
+        if (r.status === 200 && r.answeredAt < revokedAt && (await createdUnder(r.body.accessToken!)) !== String(published)) before.push(r);
       expect(before.length).toBeGreaterThan(0);
       await sleep(1100);
       for (const r of before)
@@ -405,8 +460,13 @@ describe('an authorization change that Redis fails to take after the database ha
       .set(bearer(owner.accessToken))
       .send({ currentPassword: owner.password, newPassword })
       .then((res) => res);
+    // pg_stat_activity lists every database of the server: test files running beside this one update their own users.
     const updating = async () =>
-      (await pg.query(`SELECT 1 FROM pg_stat_activity WHERE state = 'active' AND query ILIKE 'update "users"%'`)).rows.length > 0;
+      (
+        await pg.query(
+          `SELECT 1 FROM pg_stat_activity WHERE state = 'active' AND query ILIKE 'update "users"%' AND datname = current_database()`,
+        )
+      ).rows.length > 0;
     expect(await eventually(updating, 5000, 10)).toBe(true);
     redis.pause();
     let answer: request.Response;

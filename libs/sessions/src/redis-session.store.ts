@@ -166,11 +166,23 @@ export class RedisSessionStore extends SessionStore {
     return this.revokeSessions(userId, 'all', '');
   }
 
-  async advanceAuthVersion(userId: string, version: number, keepSessionId?: string, keepFrom = 0): Promise<string[]> {
-    const ended = await this.withSessionKeys(userId, [sessionsKeys.index(userId), sessionsKeys.authVersion(userId)], (keys) =>
-      ADVANCE_AUTH_VERSION_SCRIPT.run<string[] | -1>(this.redis, keys, [version, keepSessionId ?? '', this.channel, keepFrom]),
-    );
-    return ended.map(String);
+  /**
+   * Each attempt publishes the version before it ends the sessions it was given (see the script), so
+   * while it retries only logins that read the new version can add sessions; the sessions ended are
+   * gathered across attempts.
+   */
+  advanceAuthVersion(userId: string, version: number, keepSessionId?: string, keepFrom = 0): Promise<string[]> {
+    const ended: string[] = [];
+    return this.withSessionKeys(userId, [sessionsKeys.index(userId), sessionsKeys.authVersion(userId)], async (keys) => {
+      const [complete, sids] = await ADVANCE_AUTH_VERSION_SCRIPT.run<[number, string[]]>(this.redis, keys, [
+        version,
+        keepSessionId ?? '',
+        this.channel,
+        keepFrom,
+      ]);
+      ended.push(...sids.map(String));
+      return complete === 1 ? ended : -1;
+    });
   }
 
   reserveCredentialCheck(userId: string, sessionId: string, maxChecks: number): Promise<number> {

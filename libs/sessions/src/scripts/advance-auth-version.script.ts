@@ -10,39 +10,46 @@ import { declaredSessionsLua } from './declared-sessions.lua';
  * KEYS[3..] every session hash the index named when the caller read it (see declared-sessions.lua)
  * ARGV    version (from Postgres, strictly increasing per user), keepSid ('' = end all), channel,
  *         keepFrom (keepSid is kept only if it is at this version or newer: the version its password check read)
- * Returns the ids of the sessions ended, or -1 (nothing changed) when the index names a session
- * not in KEYS (read it again).
+ * Returns { complete, { endedSid, ... } }: complete is 0 when the index names a session not in KEYS,
+ * which was left alone (read the index again and call again to end it).
  *
  * Invariant: the stored version never goes down (a late, older call changes no version, the kept
- * session's included, but still ends the sessions it must); afterwards every live session of the
- * user created under an older version than the published one, except `keepSid` when it is at
- * `keepFrom` or newer (it is moved to the published version), has ended and been announced on `channel`, and no session can be created
- * or refreshed under an older version (see create-session and rotate-refresh-token). A session
- * created under the new version stays: a login that read the change from Postgres before this
- * call, or before a retry of it after Redis failed, is a login with the new credentials.
+ * session's included, but still ends the sessions it must), and it is published even by an incomplete
+ * call, so that from then on no login that read an older version adds a session: logins with the old
+ * credentials cannot keep the index changing under the caller's retries. After a complete call every
+ * live session of the user created under an older version than the published one, except `keepSid`
+ * when it is at `keepFrom` or newer (it is moved to the published version), has ended and been
+ * announced on `channel`, and no session can be created or refreshed under an older version (see
+ * create-session and rotate-refresh-token). A session created under the new version stays: a login
+ * that read the change from Postgres before this call, or before a retry of it after Redis failed,
+ * is a login with the new credentials.
  */
 export const ADVANCE_AUTH_VERSION_SCRIPT = new RedisScript(
   'advance-auth-version',
   `${declaredSessionsLua(3)}
-if undeclared() then return -1 end
 local version = tonumber(ARGV[1])
 local published = tonumber(redis.call('GET', KEYS[2]) or '0')
 if version > published then redis.call('SET', KEYS[2], version) else version = published end
 local ended = {}
+local complete = 1
 local keepFrom = tonumber(ARGV[4] or '0') or 0
 for _, sid in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
   local key = declared[sid]
-  local authv = tonumber(redis.call('HGET', key, 'authv') or '0')
-  if sid == ARGV[2] and authv >= keepFrom then
-    if redis.call('EXISTS', key) == 1 then redis.call('HSET', key, 'authv', version) end
-  elseif authv < version then
-    redis.call('ZREM', KEYS[1], sid)
-    if redis.call('DEL', key) == 1 then
-      redis.call('PUBLISH', ARGV[3], 's:' .. sid)
-      table.insert(ended, sid)
+  if not key then
+    complete = 0
+  else
+    local authv = tonumber(redis.call('HGET', key, 'authv') or '0')
+    if sid == ARGV[2] and authv >= keepFrom then
+      if redis.call('EXISTS', key) == 1 then redis.call('HSET', key, 'authv', version) end
+    elseif authv < version then
+      redis.call('ZREM', KEYS[1], sid)
+      if redis.call('DEL', key) == 1 then
+        redis.call('PUBLISH', ARGV[3], 's:' .. sid)
+        table.insert(ended, sid)
+      end
     end
   end
 end
-return ended
+return { complete, ended }
 `,
 );

@@ -3,7 +3,8 @@
  * touch only the keys it declares: while a user's slot is being moved, an undeclared session key
  * fails the script ("non local key") or is silently not found on the node the index moved to. So
  * the caller reads the index first and passes every session hash from KEYS[first] on, and the
- * script answers -1 (read the index again) when the index holds a session it was not given.
+ * script answers -1 (read the index again) when the index holds a session it was not given
+ * (advance-auth-version does its part first and answers that it is incomplete).
  *
  * Defines `declared` (sid -> key) and `undeclared()`, true when the index names a session not in it.
  */
