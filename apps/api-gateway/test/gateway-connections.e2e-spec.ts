@@ -75,24 +75,25 @@ describe('gateway → service connections', () => {
       expect(reply.headers.connection).toBe('close');
     });
 
-    // Node's parser refuses a request whose target, field names and values add up to 16 kB. The
-    // gateway accepts one just below that; the fields it adds pushed it over at the service, which
-    // answered 431 and closed the connection while the body was still being sent: a 502 for the client.
-    it('answers a request whose headers the service could not read once forwarded with its own 431, never a 5xx', async () => {
-      const path = '/api/profile';
+    /**
+     * What became of a PATCH with a large body whose target, field names and values (what Node's parser
+     * counts against its 16 kB) sweep, by padding, from well below what the gateway's fields push over
+     * the limit up to the most the gateway's own parser accepts.
+     */
+    async function paddedPatchOutcomes(path: string, extra: [string, string][] = []): Promise<string[]> {
       const body = Buffer.from(`{"displayName":"padded"${' '.repeat(90_000)}}`);
       const headers: [string, string][] = [
         ['Host', new URL(system.gatewayUrl).host],
         ['Authorization', `Bearer ${user.accessToken}`],
         ['Content-Type', 'application/json'],
         ['Content-Length', String(body.length)],
+        ...extra,
       ];
       // What Node counts of the request as written (rawRequest adds `Connection: close`), without the padding's value.
       const counted = path.length + 'Connection'.length + 'close'.length + 'X-Pad'.length;
       const fixed = headers.reduce((n, [name, value]) => n + name.length + value.length, counted);
       const outcomes: string[] = [];
-      // Every size from well below what the gateway's fields push over the limit up to the most the gateway's own parser accepts.
-      for (let bytes = 16_384 - 800; bytes < 16_384; bytes += 16) {
+      for (let bytes = 16_384 - 1600; bytes < 16_384; bytes += 16) {
         const res = await rawRequest(system.gatewayUrl, {
           method: 'PATCH',
           path,
@@ -109,7 +110,28 @@ describe('gateway → service connections', () => {
               : `${res.status} ${res.body.slice(0, 80)} at ${bytes} bytes`,
         );
       }
-      expect([...new Set(outcomes)]).toEqual(['forwarded', 'refused by the gateway']);
+      return [...new Set(outcomes)];
+    }
+
+    // Node's parser refuses a request whose target, field names and values add up to 16 kB. The
+    // gateway accepts one just below that; the fields it adds pushed it over at the service, which
+    // answered 431 and closed the connection while the body was still being sent: a 502 for the client.
+    it('answers a request whose headers the service could not read once forwarded with its own 431, never a 5xx', async () => {
+      expect(await paddedPatchOutcomes('/api/profile')).toEqual(['forwarded', 'refused by the gateway']);
+    });
+
+    // Node joins the lines of a repeated field into one value (`a: 1, 1, …`): one name fewer, two
+    // separator bytes more per line, so one-letter names grow as they are forwarded.
+    it("answers its own 431, never the service's or a 5xx, to a field sent on many lines (joined into one when forwarded)", async () => {
+      const repeated = Array.from({ length: 980 }, (): [string, string] => ['a', '1']);
+      expect(await paddedPatchOutcomes('/api/profile', repeated)).toEqual(['forwarded', 'refused by the gateway']);
+    });
+
+    // The path of an absolute-form target is re-read by url.parse, which percent-encodes `{`, `|`,
+    // `"` and the like: each of those is three bytes at the service.
+    it("answers its own 431, never the service's or a 5xx, to an absolute-form target (re-encoded when forwarded)", async () => {
+      const target = `${system.gatewayUrl}/api/profile?q=${'{'.repeat(300)}`;
+      expect(await paddedPatchOutcomes(target)).toEqual(['forwarded', 'refused by the gateway']);
     });
   });
 

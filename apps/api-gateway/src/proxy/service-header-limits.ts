@@ -1,6 +1,8 @@
 import type { INestApplication } from '@nestjs/common';
 import type { NextFunction, Request, Response } from 'express';
 
+import { upstreamPath } from './upstream-path';
+
 /**
  * Header lines a service reads of a request: Node's HTTP server keeps the first 1,000 (its parser's
  * default `maxHeaderPairs`) and silently drops the others, while its parser still frames the body
@@ -24,14 +26,24 @@ export const SERVICE_HEADER_BYTES = 16_384;
 /**
  * Bytes the gateway's fields may add to that count, at most: Host (the upstream's, up to 4 + 259),
  * Connection (20), X-Forwarded-For (15 + 45), X-Forwarded-Proto (22), X-Gateway-Signature (83) and
- * Content-Length or Transfer-Encoding (30). The target it sends is never longer than the client's.
+ * Content-Length or Transfer-Encoding (30).
  */
 const GATEWAY_HEADER_BYTES = 512;
 
-/** The count Node's parser holds against `maxHeaderSize`: target, field names and values (one byte per character). */
-function headerBytes(req: Request): number {
-  let bytes = req.originalUrl.length;
-  for (let i = 0; i < req.rawHeaders.length; i++) bytes += req.rawHeaders[i].length;
+/**
+ * The count a service's parser holds against `maxHeaderSize` for the request as the gateway forwards
+ * it: the target it sends (an absolute-form one re-read by url.parse, which percent-encodes `{`, `"`
+ * and the like) and each field as Node parsed it, a repeated field's lines joined into one value
+ * (`a: 1, 1`: two bytes more per line than the name saved). One byte per character: undici writes latin1.
+ */
+function forwardedHeaderBytes(req: Request): number {
+  let bytes = upstreamPath(req.originalUrl).length;
+  for (const name in req.headers) {
+    const value = req.headers[name];
+    // Only set-cookie stays an array, sent on as one line per value.
+    if (Array.isArray(value)) for (const line of value) bytes += name.length + line.length;
+    else if (value !== undefined) bytes += name.length + value.length;
+  }
   return bytes;
 }
 
@@ -49,7 +61,7 @@ export function refuseHeadersServicesCannotRead(app: INestApplication): void {
       res.status(431).json({ statusCode: 431, message: 'Request has too many header fields' });
       return;
     }
-    if (headerBytes(req) + GATEWAY_HEADER_BYTES >= SERVICE_HEADER_BYTES) {
+    if (forwardedHeaderBytes(req) + GATEWAY_HEADER_BYTES >= SERVICE_HEADER_BYTES) {
       res.status(431).json({ statusCode: 431, message: 'Request header fields too large' });
       return;
     }
