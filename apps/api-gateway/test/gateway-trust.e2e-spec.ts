@@ -237,6 +237,39 @@ describe('gateway trust and the service-side budgets', () => {
     });
   });
 
+  // A NAT46/SIIT translator in front of an IPv6-only gateway (RFC 7755, Cilium's NAT46) gives every
+  // IPv4 client an address in the NAT64 well-known prefix 64:ff9b::/96 (RFC 6052): all of them in
+  // one /64, which rate limiting and the lockout take as one IPv6 host.
+  describe('behind a proxy that writes IPv4 clients in the NAT64 prefix', () => {
+    let system: TestSystem;
+    beforeAll(async () => {
+      system = await startTestSystem({ label: 'trust-nat64', gatewayEnv: { TRUSTED_PROXIES: 'loopback' } });
+    });
+    afterAll(() => system?.close());
+
+    it('gives each translated IPv4 client the login budget of its own IPv4 address, not one shared by all', async () => {
+      const email = await registered(system, 'nat64');
+      const login = (forwardedFor: string) =>
+        callFrom(system.gatewayUrl, 'POST', '/api/auth/login', {
+          from: freshLoopbackIp(),
+          body: credentials(email),
+          headers: { 'x-forwarded-for': forwardedFor },
+        });
+      for (let i = 0; i < 5; i++) expect((await login('64:ff9b::198.51.100.7')).status).toBe(200);
+      // The same client, however it is spelled.
+      expect((await login('64:ff9b::c633:6407')).status).toBe(429);
+      expect((await login('198.51.100.7')).status).toBe(429);
+      // Another IPv4 client through the same translator.
+      const other = await login('64:ff9b::203.0.113.7');
+      expect(other.status).toBe(200);
+      const sessions = await callFrom(system.gatewayUrl, 'GET', '/api/me/sessions', {
+        from: freshLoopbackIp(),
+        headers: bearer(other.body.accessToken as string),
+      });
+      expect((sessions.body as unknown as { current: boolean; ip: string }[]).find((s) => s.current)?.ip).toBe('203.0.113.7');
+    });
+  });
+
   describe('with a global registration budget of 3', () => {
     let system: TestSystem;
     beforeAll(async () => {

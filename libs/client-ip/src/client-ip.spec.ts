@@ -21,6 +21,15 @@ describe('client addresses', () => {
     }
   });
 
+  it('reports IPv4 clients a NAT46 translator writes in the NAT64 well-known prefix as plain IPv4, each apart', () => {
+    for (const spelling of ['64:ff9b::203.0.113.9', '64:FF9B::cb00:7109', '64:ff9b:0:0:0:0:cb00:7109']) {
+      expect([spelling, normalizeIp(spelling), rateLimitIpKey(spelling)]).toEqual([spelling, '203.0.113.9', '203.0.113.9']);
+    }
+    expect(rateLimitIpKey('64:ff9b::198.51.100.7')).not.toBe(rateLimitIpKey('64:ff9b::203.0.113.9'));
+    // Outside the /96 it is an IPv6 address like any other.
+    expect(normalizeIp('64:ff9b:1::cb00:7109')).toBe('64:ff9b:1::cb00:7109');
+  });
+
   it('gives every IPv6 address its one RFC 5952 spelling', () => {
     const cases = [
       ['2001:DB8::1', '2001:db8::1'],

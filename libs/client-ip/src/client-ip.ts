@@ -38,9 +38,10 @@ function forwardedAddress(req: Request): string | undefined {
 
 /**
  * One spelling per address, so that a client keeps one rate-limit, lockout and session identity
- * however a proxy writes it: an IPv4-mapped IPv6 address in any notation (`::ffff:10.7.1.1`,
- * `::ffff:a07:101`, `0:0:0:0:0:ffff:10.7.1.1`) becomes plain IPv4, and IPv6 takes its RFC 5952
- * text form (lower case, no leading zeros, the longest run of zero groups as `::`).
+ * however a proxy writes it: an IPv4 client written as IPv6 in any notation, IPv4-mapped
+ * (`::ffff:10.7.1.1`, `::ffff:a07:101`, `0:0:0:0:0:ffff:10.7.1.1`) or in the NAT64 well-known
+ * prefix (`64:ff9b::10.7.1.1`), becomes plain IPv4, and IPv6 takes its RFC 5952 text form (lower
+ * case, no leading zeros, the longest run of zero groups as `::`).
  */
 export function normalizeIp(ip: string): string {
   // Runs on every request: a plain IPv4 address (no colon) needs no parsing.
@@ -50,10 +51,19 @@ export function normalizeIp(ip: string): string {
   if (mapped) return mapped[1];
   if (!isIPv6(ip)) return ip.toLowerCase();
   const groups = ipv6Groups(ip);
-  if (groups.slice(0, 5).every((g) => g === 0) && groups[5] === 0xffff) {
-    return [groups[6] >> 8, groups[6] & 255, groups[7] >> 8, groups[7] & 255].join('.');
-  }
+  if (embedsIPv4Client(groups)) return [groups[6] >> 8, groups[6] & 255, groups[7] >> 8, groups[7] & 255].join('.');
   return ipv6Text(groups);
+}
+
+/**
+ * Whether the address is an IPv4 client's: IPv4-mapped (`::ffff:0:0/96`, a dual-stack socket) or in
+ * the NAT64 well-known prefix (`64:ff9b::/96`, RFC 6052), which a NAT46/SIIT translator in front of
+ * an IPv6-only gateway gives every IPv4 client. Read as IPv6, all of those would be one /64: one
+ * login budget and one lockout address for every IPv4 client of the service.
+ */
+function embedsIPv4Client([a, b, c, d, e, f]: readonly number[]): boolean {
+  if (c !== 0 || d !== 0 || e !== 0) return false;
+  return (a === 0 && b === 0 && f === 0xffff) || (a === 0x64 && b === 0xff9b && f === 0);
 }
 
 /** RFC 5952 §4: the longest run of two or more zero groups (the first of equals) becomes `::`. */
