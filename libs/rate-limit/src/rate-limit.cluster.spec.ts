@@ -11,6 +11,8 @@ describe('RedisRateLimitStore on a real 3-node Redis Cluster', () => {
   let cluster: TestRedisCluster;
   let client: Cluster;
   let store: RedisRateLimitStore;
+  /** The master the last tests killed. */
+  let down: string | undefined;
   const prefix = 'rl-cluster-test:';
 
   beforeAll(async () => {
@@ -75,18 +77,24 @@ describe('RedisRateLimitStore on a real 3-node Redis Cluster', () => {
     }
   });
 
-  // Last: it kills a master (no replica), which the tests above need.
+  /** A charge of `policy` whose tracker's slot is served (or not, with `onNode: false`) by `node`. */
+  async function chargeOn(node: string, onNode: boolean, policy: string, limit: number, tracker = (i: number) => `ip:198.51.100.${i}`) {
+    for (let i = 1; ; i++) {
+      const charge = { tracker: tracker(i), policy, limit, ttlMs: 60_000 };
+      const served = (await cluster.masterOf(prefix + rateLimitKeys(charge.tracker, policy).counter)) === node;
+      if (served === onNode) return charge;
+    }
+  }
+
+  // Last: they kill a master (no replica), which the tests above need.
   it('keeps no charge in a live slot for a request whose other slot failed (a master down)', async () => {
     client.on('error', () => undefined);
     const user = { tracker: 'user:partial-outage', policy: 'general', limit: 100, ttlMs: 60_000 };
     const userMaster = await cluster.masterOf(prefix + rateLimitKeys(user.tracker, user.policy).counter);
-    let ip = { tracker: 'ip:192.0.2.1', policy: 'auth', limit: 100, ttlMs: 60_000 };
-    for (let i = 2; (await cluster.masterOf(prefix + rateLimitKeys(ip.tracker, ip.policy).counter)) === userMaster; i++) {
-      ip = { ...ip, tracker: `ip:192.0.2.${i}` };
-    }
+    const ip = await chargeOn(userMaster, false, 'auth', 100);
     expect((await store.consume([user, ip])).admitted).toBe(true);
     const charged = await client.get(rateLimitKeys(user.tracker, user.policy).counter);
-    await cluster.kill(await cluster.masterOf(prefix + rateLimitKeys(ip.tracker, ip.policy).counter));
+    await cluster.kill((down = await cluster.masterOf(prefix + rateLimitKeys(ip.tracker, ip.policy).counter)));
     const outcomes: string[] = [];
     for (let i = 0; i < 5; i++)
       await store.consume([user, ip]).then(
@@ -96,5 +104,21 @@ describe('RedisRateLimitStore on a real 3-node Redis Cluster', () => {
     // Undecided (the caller's outage policy answers them): the live slot gave every unit back.
     expect(outcomes).toEqual(Array(5).fill('DependencyUnavailableError'));
     expect(await client.get(rateLimitKeys(user.tracker, user.policy).counter)).toBe(charged);
+  });
+
+  it('refuses a request a live slot refuses, though another of its slots is down: the outage fallback never overrides a refusal', async () => {
+    client.on('error', () => undefined);
+    if (down === undefined) await cluster.kill((down = (await cluster.masters())[0]));
+    const user = await chargeOn(down, false, 'general', 1, (i) => `user:over-budget-${i}`);
+    const unreachable = await chargeOn(down, true, 'ipCeiling', 1000);
+    await client.set(rateLimitKeys(user.tracker, user.policy).counter, '1', 'PX', 60_000);
+
+    const decision = await store.consume([user, unreachable]);
+    // Without this, the caller's outage policy (an empty in-memory window) admits the user again.
+    expect(decision.admitted).toBe(false);
+    expect(decision.outcomes.map((o) => o.denied)).toEqual([true, false]);
+    expect(decision.outcomes[0].resetMs).toBeGreaterThan(0);
+    expect(decision.unreachable).toBeInstanceOf(Error);
+    expect(await client.get(rateLimitKeys(user.tracker, user.policy).counter)).toBe('1');
   });
 });

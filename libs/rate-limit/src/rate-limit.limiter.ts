@@ -54,7 +54,8 @@ export class RateLimiter {
     }
     return decided.then(
       (decision) => {
-        this.outage.succeeded();
+        if (decision.unreachable === undefined) this.outage.succeeded();
+        else this.outage.failed(decision.unreachable);
         return this.recorded({ kind: 'decided', decision, source: 'redis' }, charges, route);
       },
       (error: unknown) => {

@@ -42,6 +42,29 @@ describe('MemoryRateLimitStore (Redis outage fallback)', () => {
     expect(await store.consume([otp])).toMatchObject({ admitted: true, outcomes: [{ count: 1 }] });
   });
 
+  it("keeps its own time: a step of the machine's wall clock neither ends a window early nor stretches it", async () => {
+    // The wall clock as the machine's NTP client may set it: real time plus a step.
+    let step = 0;
+    const realNow = Date.now.bind(Date);
+    const wallClock = jest.spyOn(Date, 'now').mockImplementation(() => realNow() + step);
+    try {
+      // The fallback as RateLimiter builds it, on its default clock.
+      const store = new MemoryRateLimitStore();
+      const limited = { tracker: 'ip:clock-step', policy: 'general', limit: 1, ttlMs: 60_000 };
+      expect((await store.consume([limited])).admitted).toBe(true);
+      // The clock steps an hour forward during the outage: the client has not waited its minute.
+      step = 3_600_000;
+      expect((await store.consume([limited])).admitted).toBe(false);
+      // And an hour back: the wait announced must not grow past the window.
+      step = -3_600_000;
+      const refused = await store.consume([limited]);
+      expect(refused.admitted).toBe(false);
+      expect(refused.outcomes[0].resetMs).toBeLessThanOrEqual(60_000);
+    } finally {
+      wallClock.mockRestore();
+    }
+  });
+
   it('keeps at most maxEntries windows, evicting the oldest', async () => {
     const store = new MemoryRateLimitStore(3, clock);
     for (const t of ['ip:1', 'ip:2', 'ip:3', 'ip:4', 'ip:5']) await store.consume([charge(t, 1)]);

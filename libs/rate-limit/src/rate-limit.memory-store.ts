@@ -22,7 +22,8 @@ export class MemoryRateLimitStore implements RateLimitStore {
 
   constructor(
     private readonly maxEntries = 10_000,
-    private readonly now: () => number = Date.now,
+    // Monotonic: a step of the wall clock (NTP) during an outage must not end windows early or stretch them.
+    private readonly now: () => number = () => performance.now(),
   ) {}
 
   get size(): number {

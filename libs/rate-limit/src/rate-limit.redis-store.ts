@@ -11,6 +11,23 @@ import { REFUND_RATE_LIMIT_SCRIPT } from './scripts/refund.script';
 /** The batching key on a single Redis, where every key can share a script call. */
 const ANY_SLOT = -1;
 
+/** The outcomes of charges a failed slot could not decide: nothing spent, nothing refused. */
+function unspent(charges: readonly RateLimitCharge[]): RateLimitDecision {
+  return {
+    admitted: false,
+    outcomes: charges.map(({ policy, tracker, limit, ttlMs }) => ({
+      policy,
+      tracker,
+      limit,
+      ttlMs,
+      count: 0,
+      resetMs: ttlMs,
+      denied: false,
+      firstDenial: false,
+    })),
+  };
+}
+
 interface SlotGroup {
   slot: number;
   indexes: number[];
@@ -53,16 +70,20 @@ export class RedisRateLimitStore implements RateLimitStore {
         result.status === 'fulfilled' && result.value.admitted ? [this.refund(groups[g].charges, cost, result.value.outcomes)] : [],
       );
     const failed = settled.find((result) => result.status === 'rejected');
-    if (failed) {
+    const refused = settled.some((result) => result.status === 'fulfilled' && !result.value.admitted);
+    // Undecided only when no live slot refused: a refusal Redis made is never left to the outage
+    // policy, whose empty in-memory window would admit the request.
+    if (failed && !refused) {
       await Promise.allSettled(refundAdmitted());
       throw failed.reason;
     }
-    const results = settled.map((result) => (result as PromiseFulfilledResult<RateLimitDecision>).value);
+    const results = settled.map((result, g) => (result.status === 'fulfilled' ? result.value : unspent(groups[g].charges)));
     const admitted = results.every((result) => result.admitted);
-    if (!admitted && groups.length > 1) await Promise.all(refundAdmitted());
+    if (failed) await Promise.allSettled(refundAdmitted());
+    else if (!admitted && groups.length > 1) await Promise.all(refundAdmitted());
     const outcomes = new Array<RateLimitOutcome>(charges.length);
     groups.forEach((group, g) => group.indexes.forEach((index, i) => (outcomes[index] = results[g].outcomes[i])));
-    return { admitted, outcomes };
+    return failed ? { admitted, outcomes, unreachable: failed.reason } : { admitted, outcomes };
   }
 
   /**

@@ -28,6 +28,12 @@ export interface RateLimitDecision {
   admitted: boolean;
   /** One outcome per charge, in the order given. */
   outcomes: RateLimitOutcome[];
+  /**
+   * Set when part of the store (a cluster node) failed while another part refused the request: the
+   * refusal stands, and the failure is still an outage. The failed part's outcomes are not known
+   * (reported as unspent and not denied).
+   */
+  unreachable?: unknown;
 }
 
 /**
