@@ -169,10 +169,14 @@ export class RedisSessionStore extends SessionStore {
   /**
    * Each attempt publishes the version before it ends the sessions it was given (see the script), so
    * while it retries only logins that read the new version can add sessions; the sessions ended are
-   * gathered across attempts.
+   * gathered across attempts. A session a later attempt was not given joined the index after an
+   * earlier attempt published the version, so it is under that version and stays: that attempt is
+   * complete, or the user's own logins with the new password would turn a change already made into a
+   * 503 that loses the ids of the sessions it ended.
    */
   advanceAuthVersion(userId: string, version: number, keepSessionId?: string, keepFrom = 0): Promise<string[]> {
     const ended: string[] = [];
+    let published = false;
     return this.withSessionKeys(userId, [sessionsKeys.index(userId), sessionsKeys.authVersion(userId)], async (keys) => {
       const [complete, sids] = await ADVANCE_AUTH_VERSION_SCRIPT.run<[number, string[]]>(this.redis, keys, [
         version,
@@ -181,7 +185,9 @@ export class RedisSessionStore extends SessionStore {
         keepFrom,
       ]);
       ended.push(...sids.map(String));
-      return complete === 1 ? ended : -1;
+      if (complete === 1 || published) return ended;
+      published = true;
+      return -1;
     });
   }
 
