@@ -71,16 +71,16 @@ export class RedisRateLimitStore implements RateLimitStore {
       );
     const failed = settled.find((result) => result.status === 'rejected');
     const refused = settled.some((result) => result.status === 'fulfilled' && !result.value.admitted);
+    if (failed || refused) {
+      const refunds = refundAdmitted();
+      // After a failed slot the refunds are best effort: the request is already answered by the failure.
+      await (failed ? Promise.allSettled(refunds) : Promise.all(refunds));
+    }
     // Undecided only when no live slot refused: a refusal Redis made is never left to the outage
     // policy, whose empty in-memory window would admit the request.
-    if (failed && !refused) {
-      await Promise.allSettled(refundAdmitted());
-      throw failed.reason;
-    }
+    if (failed && !refused) throw failed.reason;
     const results = settled.map((result, g) => (result.status === 'fulfilled' ? result.value : unspent(groups[g].charges)));
-    const admitted = results.every((result) => result.admitted);
-    if (failed) await Promise.allSettled(refundAdmitted());
-    else if (!admitted && groups.length > 1) await Promise.all(refundAdmitted());
+    const admitted = !failed && !refused;
     const outcomes = new Array<RateLimitOutcome>(charges.length);
     groups.forEach((group, g) => group.indexes.forEach((index, i) => (outcomes[index] = results[g].outcomes[i])));
     return failed ? { admitted, outcomes, unreachable: failed.reason } : { admitted, outcomes };
