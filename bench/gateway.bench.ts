@@ -110,7 +110,7 @@ const roundTrips = (counts: CommandCounts) =>
 const cpuOf = (pids: number[]) => pids.reduce((total, pid) => total + (processCpuSeconds(pid) ?? NaN), 0);
 
 function buildAppsIfStale(): void {
-  execFileSync(process.execPath, [join(ROOT, 'test/reliability/build-if-stale.js')], { cwd: ROOT, stdio: 'inherit' });
+  execFileSync(process.execPath, [join(ROOT, 'scripts/build-if-stale.js')], { cwd: ROOT, stdio: 'inherit' });
 }
 
 /**

@@ -206,7 +206,7 @@ function startAuthService(env: Record<string, string>, preloads: string[]): Prom
 }
 
 async function main(): Promise<void> {
-  execFileSync(process.execPath, [join(ROOT, 'test/reliability/build-if-stale.js')], { cwd: ROOT, stdio: 'inherit' });
+  execFileSync(process.execPath, [join(ROOT, 'scripts/build-if-stale.js')], { cwd: ROOT, stdio: 'inherit' });
   execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', join(__dirname, 'tsconfig.login-bench.json')], {
     cwd: ROOT,
     stdio: 'inherit',
