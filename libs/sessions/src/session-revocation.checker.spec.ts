@@ -213,6 +213,25 @@ describe('SessionRevocationChecker (Redis announcements)', () => {
     await new Promise((r) => setTimeout(r, 1500));
     expect(await checker.isActive(u)).toBe(false);
   });
+
+  it('counts the reuse of an answer from when it was asked: a slow reply does not stretch the bound of an unannounced end', async () => {
+    const { client } = variant.redis;
+    await client.hset(sessionsKeys.session('u7', 's7'), 'createdAt', '1');
+    const u = user('u7', 's7', 'j7');
+    let now = performance.now();
+    jest.spyOn(performance, 'now').mockImplementation(() => now);
+    const asked = now;
+    const pending = checker.isActive(u);
+    // Redis reads the session as live, and its reply is handled 900 ms after the check was asked (a
+    // slow Redis, a busy event loop); the session ends meanwhile without its announcement arriving.
+    now = asked + 900;
+    expect(await pending).toBe(true);
+    await client.del(sessionsKeys.session('u7', 's7'));
+    // The session was live at some moment after `asked`, never later than the reply: once the cache
+    // TTL has passed since `asked`, the answer must not be reused.
+    now = asked + 1001;
+    expect(await checker.isActive(u)).toBe(false);
+  });
 });
 
 describe('SessionRevocationChecker across a lost subscription', () => {

@@ -12,7 +12,8 @@ import { SessionStore } from './session.store';
  *
  * A positive answer may be reused for at most `cacheTtlMs` (<= 1 s). Every revocation is announced
  * by the store (on a Redis channel) and drops matching entries in every process at once; while the
- * announcements are down nothing is cached, and an answer computed while a revocation arrived is
+ * announcements are known to be down nothing is cached (a Redis Cluster client does not report its
+ * subscriber's loss, see docs/decisions/003), and an answer computed while a revocation arrived is
  * not cached either, so a revoked session is refused everywhere within the TTL even if a message is lost.
  */
 @Injectable()
@@ -83,6 +84,9 @@ export class SessionRevocationChecker implements SessionValidator, OnModuleInit,
 
   private async check(user: AuthenticatedUser): Promise<boolean> {
     const epoch = this.epoch;
+    // The answer tells how the session was at some moment after this one: its reuse counts from here,
+    // or a slow reply (or a busy event loop) would stretch the bound on an unannounced revocation.
+    const askedAt = performance.now();
     const active = await this.store.isActive(user.id, user.sessionId, user.jti);
     if (active && this.options.cacheTtlMs > 0 && this.subscribed && epoch === this.epoch) {
       // On the monotonic clock: a wall clock stepped back (NTP) must not stretch the TTL, the bound
@@ -90,7 +94,7 @@ export class SessionRevocationChecker implements SessionValidator, OnModuleInit,
       this.cache.set(user.jti, {
         userId: user.id,
         sessionId: user.sessionId,
-        until: performance.now() + Math.min(this.options.cacheTtlMs, user.exp * 1000 - Date.now()),
+        until: Math.min(askedAt + this.options.cacheTtlMs, performance.now() + user.exp * 1000 - Date.now()),
       });
     }
     return active;
