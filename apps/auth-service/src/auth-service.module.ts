@@ -5,7 +5,7 @@ import { AccessTokenGuard, AuthModule } from '@nest-hardening/auth';
 import { HealthModule } from '@nest-hardening/health';
 import { databaseModule, serviceModules } from '@nest-hardening/http-app';
 import { LockoutModule } from '@nest-hardening/lockout';
-import { DEFAULT_RATE_LIMIT_POLICIES, RateLimitGuard, RateLimitModule } from '@nest-hardening/rate-limit';
+import { DEFAULT_RATE_LIMIT_POLICIES, RateLimitModule } from '@nest-hardening/rate-limit';
 import { SessionsModule } from '@nest-hardening/sessions';
 
 import { AccountAdministrationService } from './accounts/account-administration.service';
@@ -16,6 +16,7 @@ import { LockoutAccountDirectoryAdapter } from './accounts/lockout-account-direc
 import { PasswordHasher } from './accounts/password-hasher';
 import { UsersModule } from './accounts/users.module';
 import { AuditTrail } from './audit/audit-trail';
+import { AuditedRateLimitGuard } from './audit/audited-rate-limit.guard';
 import { AuditedRolesGuard } from './audit/audited-roles.guard';
 import { SecurityEventHistory } from './audit/security-event-history.service';
 import { SecurityEventsRepository } from './audit/security-events.repository';
@@ -154,7 +155,7 @@ export class AuthServiceModule {
         AccessTokenIssuer,
         { provide: APP_GUARD, useExisting: AccessTokenGuard },
         { provide: APP_GUARD, useClass: AuditedRolesGuard },
-        { provide: APP_GUARD, useClass: RateLimitGuard },
+        { provide: APP_GUARD, useClass: AuditedRateLimitGuard },
       ],
     };
   }

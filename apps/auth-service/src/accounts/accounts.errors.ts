@@ -38,6 +38,14 @@ export class LastAdminError extends DomainError {
   }
 }
 
+/** A path id that is not a UUID: no account can have it. */
+export class InvalidAccountIdError extends DomainError {
+  readonly kind = 'invalid';
+  constructor() {
+    super('invalid_account_id', 'id must be a UUID');
+  }
+}
+
 export class InvalidCursorError extends DomainError {
   readonly kind = 'invalid';
   constructor() {
