@@ -20,6 +20,7 @@ import {
   type TestUser,
 } from '../../../test/support';
 import { UsersRepository } from '../src/accounts/users.repository';
+import { AuditTrail } from '../src/audit/audit-trail';
 import { AuthService } from '../src/auth/auth.service';
 
 /**
@@ -432,7 +433,7 @@ describe('an authorization change that Redis fails to take after the database ha
 
   beforeAll(async () => {
     redis = await startRedisServer();
-    system = await startTestSystem({ label: 'authzhalf', env: { REDIS_URL: redis.url } });
+    system = await startTestSystem({ label: 'authzhalf', env: { REDIS_URL: redis.url }, authEnv: { RATE_LIMIT_AUTH_LIMIT: '10000' } });
     pg = new Client({ connectionString: system.database.url });
     await pg.connect();
   });
@@ -444,38 +445,47 @@ describe('an authorization change that Redis fails to take after the database ha
     await redis?.stop();
   });
 
-  it('answers 503, and the other sessions end once Redis is back', async () => {
-    const owner = await registerAndLogin(system.authUrl, { pathPrefix: '' });
-    const other = await login(system.authUrl, owner.email, owner.password, { pathPrefix: '' });
-    // Holds the password's UPDATE for a second, so that Redis can stop while it commits.
+  /**
+   * A password change whose UPDATE is held for a second while Redis stops, so that the change commits
+   * and publishing it fails; its answer.
+   */
+  async function changePasswordWhileRedisStops(owner: TestUser, newPassword: string): Promise<request.Response> {
     await pg.query(
-      `CREATE FUNCTION slow_password_update() RETURNS trigger AS $$ BEGIN PERFORM pg_sleep(1); RETURN NEW; END $$ LANGUAGE plpgsql`,
+      `CREATE OR REPLACE FUNCTION slow_password_update() RETURNS trigger AS $$ BEGIN PERFORM pg_sleep(1); RETURN NEW; END $$ LANGUAGE plpgsql`,
     );
     await pg.query(
       `CREATE TRIGGER slow_password_update BEFORE UPDATE OF password_hash ON users FOR EACH ROW EXECUTE FUNCTION slow_password_update()`,
     );
-    const newPassword = 'a passphrase set while redis stopped 5';
-    const changing = request(system.authUrl)
-      .post('/auth/password')
-      .set(bearer(owner.accessToken))
-      .send({ currentPassword: owner.password, newPassword })
-      .then((res) => res);
-    // pg_stat_activity lists every database of the server: test files running beside this one update their own users.
-    const updating = async () =>
-      (
-        await pg.query(
-          `SELECT 1 FROM pg_stat_activity WHERE state = 'active' AND query ILIKE 'update "users"%' AND datname = current_database()`,
-        )
-      ).rows.length > 0;
-    expect(await eventually(updating, 5000, 10)).toBe(true);
-    redis.pause();
-    let answer: request.Response;
     try {
-      answer = await changing;
+      const changing = request(system.authUrl)
+        .post('/auth/password')
+        .set(bearer(owner.accessToken))
+        .send({ currentPassword: owner.password, newPassword })
+        .then((res) => res);
+      // pg_stat_activity lists every database of the server: test files running beside this one update their own users.
+      const updating = async () =>
+        (
+          await pg.query(
+            `SELECT 1 FROM pg_stat_activity WHERE state = 'active' AND query ILIKE 'update "users"%' AND datname = current_database()`,
+          )
+        ).rows.length > 0;
+      expect(await eventually(updating, 5000, 10)).toBe(true);
+      redis.pause();
+      try {
+        return await changing;
+      } finally {
+        redis.resume();
+      }
     } finally {
-      redis.resume();
+      await pg.query('DROP TRIGGER slow_password_update ON users');
     }
-    await pg.query('DROP TRIGGER slow_password_update ON users');
+  }
+
+  it('answers 503, and the other sessions end once Redis is back', async () => {
+    const owner = await registerAndLogin(system.authUrl, { pathPrefix: '' });
+    const other = await login(system.authUrl, owner.email, owner.password, { pathPrefix: '' });
+    const newPassword = 'a passphrase set while redis stopped 5';
+    const answer = await changePasswordWhileRedisStops(owner, newPassword);
     expect(answer.status).toBe(503);
 
     // The password is changed; the change reaches Redis after all, and the other session ends.
@@ -487,5 +497,20 @@ describe('an authorization change that Redis fails to take after the database ha
       .send({ refreshToken: other.refreshToken });
     expect(refreshed.status).toBe(401);
     expect((await login(system.authUrl, owner.email, newPassword, { pathPrefix: '' })).accessToken).toEqual(expect.any(String));
+  });
+
+  it('records the password change in the audit trail, though its answer was 503', async () => {
+    const owner = await registerAndLogin(system.authUrl, { pathPrefix: '' });
+    const newPassword = 'another passphrase set while redis stopped 6';
+    expect((await changePasswordWhileRedisStops(owner, newPassword)).status).toBe(503);
+    expect((await login(system.authUrl, owner.email, newPassword, { pathPrefix: '' })).accessToken).toEqual(expect.any(String));
+
+    // The password is changed: the trail must say so, as for any change an account had (who, when, from where).
+    await system.auth.get(AuditTrail).flush();
+    const { rows } = await pg.query<{ network: string | null }>(
+      "SELECT network FROM security_events WHERE type = 'password_changed' AND account_id = $1",
+      [owner.id],
+    );
+    expect(rows).toEqual([{ network: expect.any(String) }]);
   });
 });

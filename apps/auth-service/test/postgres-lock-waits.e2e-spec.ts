@@ -2,6 +2,7 @@ import { Client } from 'pg';
 import request from 'supertest';
 
 import { bearer, login, registerAndLogin, sleep, startTestSystem, uniqueEmail, type TestSystem } from '../../../test/support';
+import { AccountDirectory } from '../src/accounts/account-directory.service';
 import { AuditTrail } from '../src/audit/audit-trail';
 
 /**
@@ -58,6 +59,33 @@ describe('a statement waiting on a lock past DATABASE_QUERY_TIMEOUT_MS', () => {
     const withOld = await request(system.gatewayUrl).post('/api/auth/login').send({ email: user.email, password: user.password });
     expect(withOld.status).toBe(200);
     expect((await request(system.gatewayUrl).get('/api/me').set(bearer(otherDevice.accessToken))).status).toBe(200);
+  });
+
+  it('a lock whose write to the index of locked accounts timed out is listed once Postgres answers again', async () => {
+    const trail = system.auth.get(AuditTrail);
+    const user = await registerAndLogin(system.gatewayUrl, { email: uniqueEmail('lockindex') });
+    const wrongLogin = () =>
+      request(system.gatewayUrl).post('/api/auth/login').send({ email: user.email, password: 'not the password at all' });
+    for (let i = 0; i < 5; i++) expect((await wrongLogin()).status).toBe(401);
+    expect((await request(system.gatewayUrl).post('/api/auth/login').send({ email: user.email, password: user.password })).status).toBe(
+      429,
+    );
+
+    // The batch holding `account_locked` reaches the events table, then times out on the index.
+    await whileLocked('LOCK TABLE account_locks IN SHARE ROW EXCLUSIVE MODE', [], () => trail.flush());
+
+    // The index is read only from the trail's writes: a lock missing from it is hidden from admins for as long as it lasts.
+    const locked = await system.auth.get(AccountDirectory).list({ status: 'locked', limit: 100 });
+    expect(locked.items.map((account) => account.id)).toContain(user.id);
+    // Retried with its batch, the event itself is stored once.
+    const db = new Client({ connectionString: system.database.url });
+    await db.connect();
+    try {
+      const { rows } = await db.query("SELECT 1 FROM security_events WHERE type = 'account_locked' AND account_id = $1", [user.id]);
+      expect(rows).toHaveLength(1);
+    } finally {
+      await db.end();
+    }
   });
 
   it('an audit batch whose write timed out is stored once, not once for the timed-out write and once for the retry', async () => {

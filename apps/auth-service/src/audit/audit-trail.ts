@@ -217,14 +217,20 @@ export class AuditTrail implements SecurityEventSink, OnModuleInit, OnApplicatio
     try {
       const ids = await this.repository.accountIdsByEmail([...new Set(batch.flatMap((r) => (r.accountId || !r.email ? [] : [r.email])))]);
       const rows = batch.map((r) => ({ ...r, accountId: r.accountId ?? (r.email ? (ids.get(r.email) ?? null) : null) }));
-      await this.repository.append(rows);
+      // The events and what follows from them (last logins, the index of locked accounts) commit
+      // together: those are written from here alone, so a write lost after its events were stored
+      // would never be made (a live lock hidden from the locked list), and a retry of the events alone
+      // would store them twice.
+      await this.repository.transaction(async (repository) => {
+        await repository.append(rows);
+        await this.applySideEffects(repository, rows);
+      });
       // Only the first write of an event counts: a batch is discarded once it is stored.
       this.writing = [];
       this.settled += rows.length;
       this.written.inc(rows.length);
       this.failures = 0;
       this.reportGap();
-      await this.applySideEffects(rows);
     } catch (error) {
       // Back in front of the events recorded meanwhile, in order; the oldest go if they no longer fit.
       this.buffer.unshift(...this.writing);
@@ -241,24 +247,30 @@ export class AuditTrail implements SecurityEventSink, OnModuleInit, OnApplicatio
   }
 
   /** Keeps the account's last login and the index of locked accounts in step with the events. */
-  private async applySideEffects(rows: (AuditRecord & { accountId: string | null })[]): Promise<void> {
+  private async applySideEffects(
+    repository: SecurityEventsRepository,
+    rows: (AuditRecord & { accountId: string | null })[],
+  ): Promise<void> {
     const withAccount = rows.filter((r): r is AuditRecord & { accountId: string } => r.accountId !== null);
-    try {
-      await this.repository.recordLogins(
-        withAccount.filter((r) => r.type === 'login_succeeded').map((r) => ({ accountId: r.accountId, at: r.at })),
-      );
-      await this.repository.recordLocks(
-        withAccount
-          .filter((r) => LOCK_STARTED.has(r.type))
-          .map((r) => ({ accountId: r.accountId, at: r.at, until: new Date(r.at.getTime() + Number(r.details.lockSeconds ?? 0) * 1000) })),
-      );
-      await this.repository.forgetLocks(
-        withAccount
-          .filter((r) => r.type === 'account_unlocked')
-          .map((r) => ({ accountId: r.accountId, endedAt: new Date(r.at.getTime() - INSTANCE_CLOCK_SKEW_MS) })),
-      );
-    } catch (error) {
-      this.logger.warn(`audit side effects failed: ${(error as Error).message}`);
-    }
+    await repository.recordLogins(
+      withAccount.filter((r) => r.type === 'login_succeeded').map((r) => ({ accountId: r.accountId, at: r.at })),
+    );
+    await repository.recordLocks(
+      withAccount.filter((r) => LOCK_STARTED.has(r.type)).map((r) => ({ accountId: r.accountId, at: r.at, until: lockEnd(r) })),
+    );
+    await repository.forgetLocks(
+      withAccount
+        .filter((r) => r.type === 'account_unlocked')
+        .map((r) => ({ accountId: r.accountId, endedAt: new Date(r.at.getTime() - INSTANCE_CLOCK_SKEW_MS) })),
+    );
   }
+}
+
+/**
+ * When a lock event's lock ends. A duration that is not a number counts as none (the listing checks
+ * each lock is live): an invalid date would fail its batch's transaction on every retry.
+ */
+function lockEnd(record: AuditRecord): Date {
+  const seconds = Number(record.details.lockSeconds ?? 0);
+  return new Date(record.at.getTime() + (Number.isFinite(seconds) ? seconds : 0) * 1000);
 }

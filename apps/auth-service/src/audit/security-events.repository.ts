@@ -8,6 +8,12 @@ import type { AuditRecord } from './audit-record';
 
 export type SecurityEventRow = Selectable<SecurityEventsTable>;
 
+/**
+ * The order the trail's writes take account rows in: the batches of two instances, each one
+ * transaction, then wait for each other instead of deadlocking.
+ */
+const byAccountId = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
 /** What an address did to an account, from the audit trail: its network and its failed attempts. */
 export interface AddressHistory {
   address: string;
@@ -21,6 +27,14 @@ export interface AddressHistory {
 @Injectable()
 export class SecurityEventsRepository {
   constructor(@Inject(KYSELY) private readonly db: Kysely<AuthDatabase>) {}
+
+  /**
+   * Runs `work` in one transaction, with a repository whose statements belong to it: committed
+   * together, or (on any failure) none of them.
+   */
+  transaction<T>(work: (repository: SecurityEventsRepository) => Promise<T>): Promise<T> {
+    return this.db.transaction().execute((trx) => work(new SecurityEventsRepository(trx)));
+  }
 
   /** The ids of the accounts these normalised emails belong to (unknown emails are absent). */
   async accountIdsByEmail(emails: string[]): Promise<Map<string, string>> {
@@ -55,9 +69,10 @@ export class SecurityEventsRepository {
       if (!known || known < at) latest.set(accountId, at);
     }
     if (latest.size === 0) return;
+    const ordered = [...latest].sort(([a], [b]) => byAccountId(a, b));
     await sql`
       update users set last_login_at = logins.at
-      from unnest(${[...latest.keys()]}::uuid[], ${[...latest.values()]}::timestamptz[]) as logins(id, at)
+      from unnest(${ordered.map(([id]) => id)}::uuid[], ${ordered.map(([, at]) => at)}::timestamptz[]) as logins(id, at)
       where users.id = logins.id and (users.last_login_at is null or users.last_login_at < logins.at)
     `.execute(this.db);
   }
@@ -67,7 +82,7 @@ export class SecurityEventsRepository {
    * unlock can tell the locks it ended from those that began after it ({@link forgetLocks}).
    */
   async recordLocks(locks: { accountId: string; at: Date; until: Date }[]): Promise<void> {
-    for (const lock of locks) {
+    for (const lock of [...locks].sort((a, b) => byAccountId(a.accountId, b.accountId))) {
       await this.db
         .insertInto('account_locks')
         .values({ account_id: lock.accountId, locked_at: lock.at, locked_until: lock.until })

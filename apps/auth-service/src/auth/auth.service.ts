@@ -143,18 +143,20 @@ export class AuthService {
     // The account changed since it was read (another password change that checked the same
     // password, a role or status change): refused like a wrong password, never applied over it.
     if (version === undefined) throw new InvalidCredentialsError();
-    await this.sessions.endForAuthorizationChange(user.id, version, {
-      reason: 'password_change',
-      keepSessionId: user.sessionId,
-      keepFrom: account.auth_version,
-    });
-    await this.lockout.resetAfterPasswordChange(account.email, user.id);
+    // Recorded once committed: the password is changed even if ending the other sessions below
+    // fails (answered 503, the end is retried), and the audit trail must show every change.
     this.events.emit({
       type: 'password_changed',
       severity: 'info',
       pseudonymous: { ip: client.ip, userAgent: client.userAgent },
       details: { userId: user.id, sessionId: user.sessionId },
     });
+    await this.sessions.endForAuthorizationChange(user.id, version, {
+      reason: 'password_change',
+      keepSessionId: user.sessionId,
+      keepFrom: account.auth_version,
+    });
+    await this.lockout.resetAfterPasswordChange(account.email, user.id);
   }
 
   /**
