@@ -1,3 +1,5 @@
+import { shownOptionValue } from '@nest-hardening/errors';
+
 import type { LockoutAccountDirectory } from './lockout-account-directory.interface';
 
 /**
@@ -131,14 +133,14 @@ export function resolveLockoutOptions(options: LockoutModuleOptions): ResolvedLo
   for (const name of POSITIVE_INTEGER_OPTIONS) {
     const value = options[name];
     if (value !== undefined && !(Number.isSafeInteger(value) && value >= 1)) {
-      throw new Error(`LockoutModule: ${name} must be a positive integer (got ${shown(value)})`);
+      throw new Error(`LockoutModule: ${name} must be a positive integer (got ${shownOptionValue(value)})`);
     }
   }
   if (options.store !== undefined && !['redis', 'memory'].includes(options.store)) {
-    throw new Error(`LockoutModule: store must be 'redis' or 'memory' (got ${shown(options.store)})`);
+    throw new Error(`LockoutModule: store must be 'redis' or 'memory' (got ${shownOptionValue(options.store)})`);
   }
   if (options.onRedisError !== undefined && !['fail-closed', 'fail-open'].includes(options.onRedisError)) {
-    throw new Error(`LockoutModule: onRedisError must be 'fail-closed' or 'fail-open' (got ${shown(options.onRedisError)})`);
+    throw new Error(`LockoutModule: onRedisError must be 'fail-closed' or 'fail-open' (got ${shownOptionValue(options.onRedisError)})`);
   }
   return {
     store: 'redis',
@@ -163,11 +165,6 @@ export function resolveLockoutOptions(options: LockoutModuleOptions): ResolvedLo
     ...withoutUndefined(options),
     keySecret: options.keySecret,
   };
-}
-
-// A value as the operator wrote it: a string quoted, NaN as NaN (JSON would print null).
-function shown(value: unknown): string {
-  return typeof value === 'string' ? JSON.stringify(value) : String(value);
 }
 
 // A `{ smtpUrl: undefined }` from a config object must not wipe a default.

@@ -1,3 +1,4 @@
+import { checkRateLimitOptions } from './rate-limit-options.check';
 import { InvalidRateLimitPolicyError } from './rate-limit.invalid-policy.error';
 import type { RateLimitModuleOptions } from './rate-limit.module-definition';
 import { DEFAULT_IP_CEILING_POLICY, DEFAULT_RATE_LIMIT_POLICIES, type RateLimitPolicyDefinition } from './rate-limit.policy';
@@ -36,5 +37,6 @@ export function resolveRateLimitPolicies(options: RateLimitModuleOptions): reado
   for (const name of Object.keys(options.overrides ?? {})) {
     if (!names.has(name)) throw new InvalidRateLimitPolicyError(`Override for unknown rate-limit policy "${name}"`);
   }
+  checkRateLimitOptions(options, names);
   return Object.freeze(base.map((policy) => validate({ ...policy, ...options.overrides?.[policy.name], name: policy.name })));
 }

@@ -3,6 +3,7 @@ import { Cluster, Redis, type RedisOptions } from 'ioredis';
 import { redactUrl } from '@nest-hardening/errors';
 
 import type { RedisClient } from './redis-client.type';
+import { checkRedisOptions } from './redis-options.check';
 import type { RedisModuleOptions } from './redis.module-definition';
 
 /** Strips credentials so a URL can appear in logs and error messages. */
@@ -78,6 +79,7 @@ function isTlsUrl(url: string): boolean {
 }
 
 export function createRedisClient(options: RedisModuleOptions, role = 'main'): RedisClient {
+  checkRedisOptions(options);
   const shared = baseOptions(options);
   if (options.clusterNodes?.length) {
     const nodes = options.clusterNodes.map((node) => {

@@ -5,6 +5,7 @@ import { LogSecurityEventSink } from './security-event-log.sink';
 import { SentrySecurityEventSink } from './security-event-sentry.sink';
 import type { SecurityEventSink } from './security-event-sink.interface';
 import type { SecurityEvent } from './security-event.interface';
+import { checkSecurityEventsOptions } from './security-events-options.check';
 import { SECURITY_EVENTS_MODULE_OPTIONS, type SecurityEventsModuleOptions } from './security-events.module-definition';
 
 /**
@@ -19,6 +20,7 @@ export class SecurityEvents implements OnApplicationShutdown {
   private readonly sinks: SecurityEventSink[] = [];
 
   constructor(@Inject(SECURITY_EVENTS_MODULE_OPTIONS) options: SecurityEventsModuleOptions) {
+    checkSecurityEventsOptions(options);
     this.pseudonymizer = new Pseudonymizer(options.pseudonymKey);
     this.sinks.push(new LogSecurityEventSink(options.service, this.pseudonymizer));
     if (options.sentryDsn) {

@@ -1,3 +1,5 @@
+import { shownOptionValue } from '@nest-hardening/errors';
+
 import type { SessionsModuleOptions } from './sessions.module-definition';
 
 /**
@@ -18,7 +20,7 @@ export function checkSessionsOptions(options: SessionsModuleOptions): void {
   const problems: string[] = [];
   const integer = (name: string, value: unknown, min: number, max = Number.MAX_SAFE_INTEGER) => {
     if (!(Number.isSafeInteger(value) && (value as number) >= min && (value as number) <= max)) {
-      problems.push(`${name} must be a whole number from ${min} to ${max} (got ${shown(value)})`);
+      problems.push(`${name} must be a whole number from ${min} to ${max} (got ${shownOptionValue(value)})`);
     }
   };
   integer('idleTtlMs', options.idleTtlMs, 1);
@@ -28,15 +30,10 @@ export function checkSessionsOptions(options: SessionsModuleOptions): void {
   const fingerprint = options.fingerprint ?? {};
   for (const name of ['userAgent', 'ip'] as const) {
     if (!POLICIES.includes(fingerprint[name])) {
-      problems.push(`fingerprint.${name} must be 'strict', 'log' or 'off' (got ${shown(fingerprint[name])})`);
+      problems.push(`fingerprint.${name} must be 'strict', 'log' or 'off' (got ${shownOptionValue(fingerprint[name])})`);
     }
   }
   integer('fingerprint.ipv4PrefixBits', fingerprint.ipv4PrefixBits, 0, 32);
   integer('fingerprint.ipv6PrefixBits', fingerprint.ipv6PrefixBits, 0, 128);
   if (problems.length > 0) throw new Error(`SessionsModule: ${problems.join('; ')}`);
-}
-
-// A value as the adopter wrote it: a string quoted, NaN as NaN (JSON would print null).
-function shown(value: unknown): string {
-  return typeof value === 'string' ? JSON.stringify(value) : String(value);
 }
