@@ -42,4 +42,75 @@ describe('translatingPool', () => {
       second.release();
     }
   });
+
+  describe('a statement the server gave up on because of other transactions', () => {
+    let table: string;
+
+    beforeEach(async () => {
+      table = `pf_${process.pid}_${Date.now()}`;
+      await admin.query(`CREATE TABLE ${table} (id int PRIMARY KEY, n int NOT NULL)`);
+      await admin.query(`INSERT INTO ${table} VALUES (1, 0), (2, 0)`);
+    });
+
+    afterEach(async () => {
+      await admin.query(`DROP TABLE IF EXISTS ${table}`);
+    });
+
+    // Two requests that lock the same rows in opposite orders: Postgres ends one of them (40P01).
+    // Neither client did anything wrong and a retry succeeds: Postgres cannot serve it now (503,
+    // Retry-After), not a bug (500).
+    it('answers a deadlock as Postgres unavailable', async () => {
+      const translating = translatingPool(new Pool({ connectionString: POSTGRES, max: 2 }));
+      const [a, b] = [await translating.connect(), await translating.connect()];
+      try {
+        await a.query('BEGIN', []);
+        await b.query('BEGIN', []);
+        await a.query(`UPDATE ${table} SET n = n + 1 WHERE id = 1`, []);
+        await b.query(`UPDATE ${table} SET n = n + 1 WHERE id = 2`, []);
+        const outcomes = await Promise.all([
+          a.query(`UPDATE ${table} SET n = n + 1 WHERE id = 2`, []).then(
+            () => 'done',
+            (error: unknown) => error,
+          ),
+          b.query(`UPDATE ${table} SET n = n + 1 WHERE id = 1`, []).then(
+            () => 'done',
+            (error: unknown) => error,
+          ),
+        ]);
+        expect(outcomes.filter((o) => o !== 'done')).toEqual([expect.objectContaining({ code: 'postgres_unavailable' })]);
+      } finally {
+        await a.query('ROLLBACK', []).catch(() => undefined);
+        await b.query('ROLLBACK', []).catch(() => undefined);
+        a.release();
+        b.release();
+        await translating.end();
+      }
+    });
+
+    // An operator's lock_timeout on the role (55P03) ends a statement that waited too long for a
+    // lock another transaction holds: the same as a statement_timeout (57014), already a 503.
+    it('answers a lock wait ended by lock_timeout as Postgres unavailable', async () => {
+      const translating = translatingPool(pool);
+      await admin.query('BEGIN');
+      await admin.query(`SELECT * FROM ${table} WHERE id = 1 FOR UPDATE`);
+      const client = await translating.connect();
+      try {
+        await client.query("SET lock_timeout = '100ms'", []);
+        await expect(client.query(`UPDATE ${table} SET n = 1 WHERE id = 1`, [])).rejects.toMatchObject({ code: 'postgres_unavailable' });
+      } finally {
+        await admin.query('ROLLBACK');
+        client.release(true);
+      }
+    });
+
+    it('keeps a statement the client got wrong as it is (a bug or a conflict, not an outage)', async () => {
+      const translating = translatingPool(pool);
+      const client = await translating.connect();
+      try {
+        await expect(client.query(`INSERT INTO ${table} VALUES (1, 0)`, [])).rejects.toMatchObject({ code: '23505' });
+      } finally {
+        client.release();
+      }
+    });
+  });
 });

@@ -5,17 +5,27 @@ import { DatabaseError, type Pool, type PoolClient } from 'pg';
 
 import { DependencyUnavailableError } from '@nest-hardening/errors';
 
-/** SQLSTATE classes of a server that cannot serve now: connection exception, insufficient resources, shutdown. */
-const UNAVAILABLE_SQLSTATE_CLASSES = ['08', '53', '57'];
+/**
+ * SQLSTATE classes of a server that cannot serve now: connection exception (08), transaction
+ * rollback (40: a deadlock or serialization failure, ended by the server because of other
+ * transactions and fine on a retry), insufficient resources (53), operator intervention (57:
+ * statement_timeout, shutdown).
+ */
+const UNAVAILABLE_SQLSTATE_CLASSES = ['08', '40', '53', '57'];
+/** lock_not_available: a lock wait ended by an operator's `lock_timeout`, like a statement_timeout (57014). */
+const UNAVAILABLE_SQLSTATES = ['55P03'];
 
 /**
  * What a failed query means for the caller: an error the server reported about the statement
  * (constraint, syntax, type) is a bug or a conflict and stays as it is; anything else (no
- * connection, pool timeout, connection lost, server shutting down) is Postgres being unavailable,
- * answered 503 by the error filter.
+ * connection, pool timeout, connection lost, server shutting down, a transaction the server gave up
+ * on because of others) is Postgres being unavailable, answered 503 by the error filter.
  */
 export function postgresFailure(error: unknown): unknown {
-  if (error instanceof DatabaseError && !UNAVAILABLE_SQLSTATE_CLASSES.includes((error.code ?? '').slice(0, 2))) return error;
+  if (error instanceof DatabaseError) {
+    const code = error.code ?? '';
+    if (!UNAVAILABLE_SQLSTATE_CLASSES.includes(code.slice(0, 2)) && !UNAVAILABLE_SQLSTATES.includes(code)) return error;
+  }
   return new DependencyUnavailableError('postgres', error);
 }
 
