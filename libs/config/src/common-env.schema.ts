@@ -69,6 +69,16 @@ export const commonEnvShape = {
     .max(1000)
     .default(500)
     .describe('reuse of a "session is active" answer (0–1000); revocations still reach every process at once via pub/sub'),
+  // Catches a subscription the Redis client lost or left unsubscribed without saying so (a Cluster's).
+  REVOCATION_PROBE_INTERVAL_MS: z.coerce
+    .number()
+    .int()
+    .min(100)
+    .max(60_000)
+    .default(2000)
+    .describe(
+      'while answers are cached, each process publishes a probe on the revocation channel this often (100–60000) and caches nothing while its own probe has not come back within two intervals',
+    ),
   // TLS usually ends at the load balancer, which may set it.
   HSTS_MAX_AGE_SECONDS: z.coerce
     .number()

@@ -35,7 +35,11 @@ export function serviceModules({ service, env, pseudonymSecret }: ServiceModules
       environment: env.SENTRY_ENVIRONMENT,
       isGlobal: true,
     }),
-    SessionRevocationModule.forRoot({ cacheTtlMs: env.REVOCATION_CACHE_MS, isGlobal: true }),
+    SessionRevocationModule.forRoot({
+      cacheTtlMs: env.REVOCATION_CACHE_MS,
+      probeIntervalMs: env.REVOCATION_PROBE_INTERVAL_MS,
+      isGlobal: true,
+    }),
     MetricsModule.forRoot({ service, token: env.METRICS_TOKEN, requireToken: env.NODE_ENV === 'production' }),
   ];
 }

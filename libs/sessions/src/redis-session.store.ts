@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 
-import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
+import { Inject, Injectable, Logger, Optional, type OnModuleDestroy } from '@nestjs/common';
 
 import type { Role } from '@nest-hardening/auth';
 import { DependencyUnavailableError } from '@nest-hardening/errors';
@@ -15,6 +15,7 @@ import {
 } from '@nest-hardening/redis';
 
 import { deviceLabel } from './device-label';
+import { RevocationFeedProbe } from './revocation-feed.probe';
 import { ADVANCE_AUTH_VERSION_SCRIPT } from './scripts/advance-auth-version.script';
 import { CHECK_SESSION_SCRIPT } from './scripts/check-session.script';
 import { CREATE_SESSION_SCRIPT } from './scripts/create-session.script';
@@ -25,9 +26,11 @@ import { REVOKE_SESSIONS_SCRIPT } from './scripts/revoke-sessions.script';
 import { ROTATE_REFRESH_TOKEN_SCRIPT } from './scripts/rotate-refresh-token.script';
 import type { Session } from './session.interface';
 import {
+  DEFAULT_PROBE_INTERVAL_MS,
   SessionStore,
   type NewSession,
   type RevocationListener,
+  type RevocationWatchOptions,
   type RotationOutcome,
   type RotationRequest,
   type RotationResult,
@@ -41,10 +44,11 @@ import { SessionFields as F, sessionsKeys } from './sessions.keys';
  * (a connection in subscriber mode) is needed only to watch revocations.
  */
 @Injectable()
-export class RedisSessionStore extends SessionStore {
+export class RedisSessionStore extends SessionStore implements OnModuleDestroy {
   private readonly logger = new Logger(RedisSessionStore.name);
   private readonly channel: string;
   private readonly deadlines: ScriptDeadlines;
+  private readonly probes = new Set<RevocationFeedProbe>();
 
   constructor(
     @InjectRedis() private readonly redis: RedisClient,
@@ -222,18 +226,35 @@ export class RedisSessionStore extends SessionStore {
     );
   }
 
-  async watchRevocations(listener: RevocationListener): Promise<void> {
+  /**
+   * Besides the subscription, proves the feed with a probe message every `probeIntervalMs` (see
+   * {@link RevocationFeedProbe}): one PUBLISH per instance per interval.
+   */
+  async watchRevocations(listener: RevocationListener, options: RevocationWatchOptions = {}): Promise<void> {
     const subscriber = this.subscriber;
     if (!subscriber) throw new Error('RedisSessionStore needs the Redis subscriber connection to watch revocations');
+    const probe = new RevocationFeedProbe(
+      listener,
+      {
+        publish: (message) => this.redis.publish(this.channel, message),
+        subscribe: () => subscriber.subscribe(this.channel),
+        reconnect: () => subscriber.disconnect(true),
+        ready: () => subscriber.status === 'ready',
+      },
+      options.probeIntervalMs ?? DEFAULT_PROBE_INTERVAL_MS,
+      (error) => this.logger.warn(`revocation feed could not subscribe again: ${error.message}`),
+    );
     subscriber.on('message', (channel: string, message: string) => {
-      if (channel === this.channel) listener.revoked(message);
+      if (channel === this.channel && !probe.handle(message)) listener.revoked(message);
     });
-    subscriber.on('close', () => listener.lost());
+    subscriber.on('close', () => probe.connectionLost());
+    // Closed for good (the app shuts down, or its owner closed the client): nothing left to prove.
+    subscriber.on('end', () => probe.stop());
     // After a reconnect the feed is up only once Redis has answered SUBSCRIBE: announcements
     // published before that are missed, so the listener must not trust the feed on 'ready'.
     subscriber.on('ready', () => {
       subscriber.subscribe(this.channel).then(
-        () => listener.ready(subscriber.status === 'ready'),
+        () => probe.connectionSubscribed(subscriber.status === 'ready'),
         (error: Error) => {
           // Cut off by the connection closing again: the next 'ready' subscribes again.
           if (subscriber.status === 'ready') this.logger.warn(`revocation feed could not subscribe again: ${error.message}`);
@@ -241,6 +262,14 @@ export class RedisSessionStore extends SessionStore {
       );
     });
     await subscriber.subscribe(this.channel);
+    this.probes.add(probe);
+    probe.start();
+  }
+
+  /** Before the connections close (RedisLifecycle closes them at application shutdown): no probe, no reconnect after. */
+  onModuleDestroy(): void {
+    for (const probe of this.probes) probe.stop();
+    this.probes.clear();
   }
 
   private async revokeSessions(userId: string, mode: 'one' | 'others' | 'all', sessionId: string): Promise<string[]> {

@@ -280,3 +280,11 @@ describe('SessionRevocationChecker when the app closes', () => {
     }
   });
 });
+
+describe('SessionRevocationChecker options', () => {
+  it.each([0, 99, 60_001, 250.5, Number.NaN])('refuses probeIntervalMs %p at start-up, naming it', (probeIntervalMs) => {
+    expect(() => new SessionRevocationChecker({ cacheTtlMs: 500, probeIntervalMs }, new MemorySessionStore())).toThrow(
+      'SessionRevocationModule: probeIntervalMs must be a whole number from 100 to 60000',
+    );
+  });
+});

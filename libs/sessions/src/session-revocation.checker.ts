@@ -3,7 +3,12 @@ import { Inject, Injectable, Logger, type OnModuleDestroy, type OnModuleInit } f
 import type { AuthenticatedUser, SessionValidator } from '@nest-hardening/auth';
 
 import { ActiveSessionCache } from './active-session.cache';
-import { SESSION_REVOCATION_MODULE_OPTIONS, type SessionRevocationModuleOptions } from './session-revocation.module-definition';
+import {
+  MAX_PROBE_INTERVAL_MS,
+  MIN_PROBE_INTERVAL_MS,
+  SESSION_REVOCATION_MODULE_OPTIONS,
+  type SessionRevocationModuleOptions,
+} from './session-revocation.module-definition';
 import { SessionStore } from './session.store';
 
 /**
@@ -12,8 +17,9 @@ import { SessionStore } from './session.store';
  *
  * A positive answer may be reused for at most `cacheTtlMs` (<= 1 s). Every revocation is announced
  * by the store (on a Redis channel) and drops matching entries in every process at once; while the
- * announcements are known to be down nothing is cached (a Redis Cluster client does not report its
- * subscriber's loss, see docs/decisions/003), and an answer computed while a revocation arrived is
+ * announcements are known to be down nothing is cached (a lost connection, or the store's probe
+ * message not coming back: a Redis Cluster client does not report its subscriber's loss, see
+ * docs/decisions/003), and an answer computed while a revocation arrived is
  * not cached either, so a revoked session is refused everywhere within the TTL even if a message is lost.
  */
 @Injectable()
@@ -22,6 +28,9 @@ export class SessionRevocationChecker implements SessionValidator, OnModuleInit,
   private readonly cache: ActiveSessionCache;
   private readonly inFlight = new Map<string, Promise<boolean>>();
   private subscribed = false;
+  private closed = false;
+  /** A loss was logged: its end is logged once too (operators alert on the pair). */
+  private outage = false;
   /** Bumped on every revocation message, subscription loss and recovery; a check that saw it change is not cached. */
   private epoch = 0;
 
@@ -32,28 +41,41 @@ export class SessionRevocationChecker implements SessionValidator, OnModuleInit,
     if (options.cacheTtlMs < 0 || options.cacheTtlMs > 1000) {
       throw new Error('SessionRevocationModule: cacheTtlMs must be between 0 and 1000');
     }
+    const probe = options.probeIntervalMs;
+    if (probe !== undefined && !(Number.isSafeInteger(probe) && probe >= MIN_PROBE_INTERVAL_MS && probe <= MAX_PROBE_INTERVAL_MS)) {
+      throw new Error(
+        `SessionRevocationModule: probeIntervalMs must be a whole number from ${MIN_PROBE_INTERVAL_MS} to ${MAX_PROBE_INTERVAL_MS} (got ${String(probe)})`,
+      );
+    }
     this.cache = new ActiveSessionCache(options.cacheMaxEntries ?? 10_000);
   }
 
   async onModuleInit(): Promise<void> {
     if (this.options.cacheTtlMs === 0) return;
     // While announcements may be missed (Redis reconnecting), nothing may be cached.
-    await this.store.watchRevocations({
-      revoked: (message) => this.onRevocation(message),
-      lost: () => this.dropAll(),
-      ready: (up) => {
-        // A check asked while the feed was down may predate an announcement that was missed: its
-        // answer must not be cached once the feed is up again.
-        this.epoch++;
-        this.subscribed = up;
+    await this.store.watchRevocations(
+      {
+        revoked: (message) => this.onRevocation(message),
+        lost: (reason) => this.dropAll(reason),
+        ready: (up) => {
+          if (this.closed) return;
+          if (up && this.outage) this.logger.log('revocation subscription back: caching answers again');
+          if (up) this.outage = false;
+          // A check asked while the feed was down may predate an announcement that was missed: its
+          // answer must not be cached once the feed is up again.
+          this.epoch++;
+          this.subscribed = up;
+        },
       },
-    });
-    this.subscribed = true;
+      { probeIntervalMs: this.options.probeIntervalMs },
+    );
+    this.subscribed = !this.closed;
   }
 
   async onModuleDestroy(): Promise<void> {
     // Closing is not a lost subscription: no warning (operators alert on it), and none when the
-    // subscriber's connection closes afterwards.
+    // subscriber's connection closes afterwards (nor a recovery after it).
+    this.closed = true;
     this.subscribed = false;
     this.dropAll();
   }
@@ -109,8 +131,11 @@ export class SessionRevocationChecker implements SessionValidator, OnModuleInit,
     else if (message.startsWith('s:')) this.cache.dropSession(id);
   }
 
-  private dropAll(): void {
-    if (this.subscribed) this.logger.warn('revocation subscription lost: answering from Redis only until it is back');
+  private dropAll(reason?: string): void {
+    if (this.subscribed) {
+      this.outage = true;
+      this.logger.warn(`revocation subscription lost${reason ? ` (${reason})` : ''}: answering from Redis only until it is back`);
+    }
     this.subscribed = false;
     this.epoch++;
     this.inFlight.clear();

@@ -18,7 +18,17 @@ export interface SessionRevocationModuleOptions {
   cacheTtlMs: number;
   /** Upper bound of cached answers per process. */
   cacheMaxEntries?: number;
+  /**
+   * While answers are cached (`cacheTtlMs` > 0), each process publishes a probe on the revocation
+   * channel this often and stops caching when its own probe has not come back within two intervals
+   * (the feed may be missing announcements, unseen by the Redis client). One PUBLISH per process per
+   * interval. From 100 to 60000; default 2000.
+   */
+  probeIntervalMs?: number;
 }
+
+export const MIN_PROBE_INTERVAL_MS = 100;
+export const MAX_PROBE_INTERVAL_MS = 60_000;
 
 export const { ConfigurableModuleClass, MODULE_OPTIONS_TOKEN: SESSION_REVOCATION_MODULE_OPTIONS } =
   new ConfigurableModuleBuilder<SessionRevocationModuleOptions>({ moduleName: 'SessionRevocation' })

@@ -44,10 +44,21 @@ export interface RotationRequest {
 export interface RevocationListener {
   /** A revocation: `s:<sessionId>` (a session ended) or `j:<jti>` (one access token denylisted). */
   revoked(message: string): void;
-  /** Announcements may be missed from now on, until `ready`. */
-  lost(): void;
+  /** Announcements may be missed from now on, until `ready`; `reason` when the store knows more than a closed connection. */
+  lost(reason?: string): void;
   /** The announcement feed is (again) up when `up` is true. */
   ready(up: boolean): void;
+}
+
+/** The default of {@link RevocationWatchOptions.probeIntervalMs}. */
+export const DEFAULT_PROBE_INTERVAL_MS = 2000;
+
+export interface RevocationWatchOptions {
+  /**
+   * A store whose announcements travel over a network (Redis) publishes a probe this often and
+   * reports the feed lost when one has not come back within two intervals (default 2000 ms).
+   */
+  probeIntervalMs?: number;
 }
 
 /**
@@ -101,6 +112,6 @@ export abstract class SessionStore {
   /** The per-request revocation check: the session exists and the access token `jti` is not denylisted. */
   abstract isActive(userId: string, sessionId: string, jti: string): Promise<boolean>;
 
-  /** Delivers every later revocation announcement to `listener`. */
-  abstract watchRevocations(listener: RevocationListener): Promise<void>;
+  /** Delivers every later revocation announcement to `listener`, and tells it when the feed goes down and up. */
+  abstract watchRevocations(listener: RevocationListener, options?: RevocationWatchOptions): Promise<void>;
 }
