@@ -255,13 +255,12 @@ export class AuditTrail implements SecurityEventSink, OnModuleInit, OnApplicatio
     await repository.recordLogins(
       withAccount.filter((r) => r.type === 'login_succeeded').map((r) => ({ accountId: r.accountId, at: r.at })),
     );
-    await repository.recordLocks(
-      withAccount.filter((r) => LOCK_STARTED.has(r.type)).map((r) => ({ accountId: r.accountId, at: r.at, until: lockEnd(r) })),
-    );
+    const locks = withAccount.filter((r) => LOCK_STARTED.has(r.type));
+    const unlocks = withAccount.filter((r) => r.type === 'account_unlocked');
+    await repository.takeLockEntries([...locks, ...unlocks].map((r) => r.accountId));
+    await repository.recordLocks(locks.map((r) => ({ accountId: r.accountId, at: r.at, until: lockEnd(r) })));
     await repository.forgetLocks(
-      withAccount
-        .filter((r) => r.type === 'account_unlocked')
-        .map((r) => ({ accountId: r.accountId, endedAt: new Date(r.at.getTime() - INSTANCE_CLOCK_SKEW_MS) })),
+      unlocks.map((r) => ({ accountId: r.accountId, endedAt: new Date(r.at.getTime() - INSTANCE_CLOCK_SKEW_MS) })),
     );
   }
 }

@@ -78,6 +78,19 @@ export class SecurityEventsRepository {
   }
 
   /**
+   * Takes the index entries of these accounts (those that exist) in account-id order, before a batch
+   * changes any: a batch relocks some accounts and unlocks others, and two instances' batches that
+   * took them statement by statement could each hold one the other then deletes, and deadlock.
+   */
+  async takeLockEntries(accountIds: string[]): Promise<void> {
+    if (accountIds.length === 0) return;
+    // Rows are locked as the sort returns them (the locking clause is applied after ORDER BY).
+    await sql`
+      select 1 from account_locks where account_id = any(${[...new Set(accountIds)]}::uuid[]) order by account_id for update
+    `.execute(this.db);
+  }
+
+  /**
    * Adds started locks to the index of locked accounts. `locked_at` only moves forward, so that an
    * unlock can tell the locks it ended from those that began after it ({@link forgetLocks}).
    */
