@@ -53,7 +53,7 @@ export const commonEnvShape = {
   SENTRY_DSN: url(['http', 'https'])
     .optional()
     .describe(
-      'Sentry reporting: security events always go to the structured log; with a DSN a Sentry sink is added (at most 10 events of one type and rule per minute from each process) and `@sentry/nestjs` (an optional peer dependency) is loaded',
+      'Sentry reporting: security events always go to the structured log; with a DSN a Sentry sink is added (at most 10 events of one type and rule per minute, and 100 per day, from each process) and `@sentry/nestjs` (an optional peer dependency) is loaded',
     ),
   SENTRY_ENVIRONMENT: z.string().default('development').describe('Sentry environment tag'),
   JWT_ISSUER: z.string().default('auth-service').describe('`iss` of access tokens'),

@@ -29,7 +29,8 @@ import { createHmac } from 'node:crypto';
  *                                             new key secret; lockout:{e:<eh>}:moved:<id> marks it applied
  *   lockout:{e:<eh>}:known              ZSET  <ah> -> last successful login (ms); exempt from the ceiling (the
  *                                             `addressCap` most recent)
- *   lockout:{e:<eh>}:notified           STRING SET NX PX: at most one lock email per interval
+ *   lockout:{e:<eh>}:notified           STRING SET NX PX: at most one lock email per interval (the
+ *                                             account-wide lock's email sets it without NX)
  *
  * Per address, hash tag `{ip:<ah>}`:
  *   lockout:{ip:<ah>}:pending / :failed  ZSETs of the spraying budget across all emails

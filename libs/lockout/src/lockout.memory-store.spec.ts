@@ -70,6 +70,15 @@ describe('MemoryLockoutStore (the rules that take time, on a test clock)', () =>
     clock.now += 60 * MINUTE;
     expect(await store.claimNotification(emailHash)).toBe(true);
   });
+
+  it("claims the account-wide lock's notification within the interval too, restarting it", async () => {
+    const { store, clock } = storeAt({ notificationIntervalMs: 60 * MINUTE });
+    const { emailHash } = store.subject('e@example.com', '10.0.0.7');
+
+    expect([await store.claimNotification(emailHash), await store.claimNotification(emailHash, true)]).toEqual([true, true]);
+    clock.now += 59 * MINUTE;
+    expect(await store.claimNotification(emailHash)).toBe(false);
+  });
 });
 
 describe('MemoryLockoutStore memory', () => {

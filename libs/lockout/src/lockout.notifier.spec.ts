@@ -123,6 +123,43 @@ describe('Lock notification emails name the device without repeating what the cl
   });
 });
 
+describe('Lock notification emails of the account-wide lock', () => {
+  it('reach the owner after a pair lock was emailed that hour, saying how the lock lifts rather than "by itself"', async () => {
+    // The attacker's pair locks spend the owner's email of the hour ("lifts by itself" within
+    // minutes); the account-wide lock that follows holds for new devices until the owner acts.
+    const smtp = await startSmtpReceiver();
+    const owners = ['ceiling-owner@example.com'];
+    const t = await startLoginTestApp(
+      {
+        pairWindowMs: 60_000,
+        emailMaxFailures: 6,
+        notificationIntervalMs: 60 * 60_000,
+        smtpUrl: smtp.url,
+        accountDirectory: directoryOf(owners),
+      },
+      owners,
+    );
+    try {
+      for (let i = 0; i < 5; i++) expect((await t.login(owners[0], 'hunter2-wrong', '10.2.11.1')).status).toBe(401);
+      await t.lockout.flushNotifications();
+      expect((await t.login(owners[0], 'hunter2-wrong', '10.2.11.2')).status).toBe(401); // the 6th in a row
+      await t.lockout.flushNotifications();
+      expect((await t.login(owners[0], 'hunter2-wrong', '10.2.11.3')).status).toBe(429);
+
+      expect(smtp.messages.map((m) => m.to)).toEqual([owners, owners]);
+      const [pair, accountWide] = smtp.messages.map((m) => m.text);
+      expect(pair).toContain('lifts by itself');
+      expect(accountWide).toContain('locked for new devices');
+      expect(accountWide).toContain('device you signed in from recently');
+      expect(accountWide).toContain('change your password');
+      expect(accountWide).not.toContain('you do not need to do anything');
+    } finally {
+      await t.close();
+      await smtp.close();
+    }
+  });
+});
+
 describe('Lock notification emails of several accounts locked at once', () => {
   it('reach a relay that serves one connection at a time: one email at a time, none refused', async () => {
     // Relays cap concurrent connections per client (Microsoft 365 allows 3 for SMTP AUTH) and answer 421 beyond.

@@ -13,6 +13,8 @@ export interface LockNotice {
   to: string;
   at: Date;
   lockedUntil: Date;
+  /** The account-wide lock (too many failures in a row from any address), not one address's lock. */
+  accountWide: boolean;
   ip: string;
   userAgent?: string;
 }
@@ -100,17 +102,30 @@ function loadNodemailer(): typeof Nodemailer {
   }
 }
 
-/** The email body: when, from where, and that the lock lifts by itself. */
+/** The email body: when, from where, and how the lock lifts. */
 export function lockNoticeText(notice: LockNotice, productName: string): string {
-  return [
-    `Sign-in to ${productName} was temporarily locked after repeated failed password attempts.`,
+  const facts = [
     '',
     `When: ${notice.at.toISOString()}`,
-    `From address: ${notice.ip}`,
+    `${notice.accountWide ? 'Last attempt from address' : 'From address'}: ${notice.ip}`,
     `Browser / device: ${lockNoticeDevice(notice.userAgent)}`,
     '',
-    `The lock lifts by itself at ${notice.lockedUntil.toISOString()}; you do not need to do anything.`,
-    'If these attempts were not yours, consider changing your password once you can sign in again.',
+  ];
+  if (!notice.accountWide) {
+    return [
+      `Sign-in to ${productName} was temporarily locked after repeated failed password attempts.`,
+      ...facts,
+      `The lock lifts by itself at ${notice.lockedUntil.toISOString()}; you do not need to do anything.`,
+      'If these attempts were not yours, consider changing your password once you can sign in again.',
+    ].join('\n');
+  }
+  // Holds for months unless the owner acts: "it lifts by itself" would leave them locked out.
+  return [
+    `Sign-in to ${productName} was locked for new devices after too many failed password attempts in a row.`,
+    ...facts,
+    'You can still sign in from a device you signed in from recently; doing so lifts the lock.',
+    `Otherwise it lifts at ${notice.lockedUntil.toISOString()}, or when support unlocks your account.`,
+    'These attempts were probably not yours: once signed in, change your password.',
   ].join('\n');
 }
 

@@ -151,9 +151,11 @@ export class RedisLockoutStore extends LockoutStore {
   }
 
   /** True for the first caller per account per notification interval (one atomic SET NX PX). */
-  async claimNotification(emailHash: string): Promise<boolean> {
+  async claimNotification(emailHash: string, always = false): Promise<boolean> {
     const { notified } = lockoutKeys({ emailHash, addressHash: '' });
-    return (await redisCall(this.redis.set(notified, '1', 'PX', this.options.notificationIntervalMs, 'NX'))) === 'OK';
+    const interval = this.options.notificationIntervalMs;
+    if (always) return (await redisCall(this.redis.set(notified, '1', 'PX', interval))) === 'OK';
+    return (await redisCall(this.redis.set(notified, '1', 'PX', interval, 'NX'))) === 'OK';
   }
 
   /** The names under the previous key secret, while a rotation is under way. */

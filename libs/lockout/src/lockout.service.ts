@@ -101,7 +101,8 @@ export class LockoutService implements OnApplicationShutdown {
         pseudonymous,
         details: { backoffLevel: outcome.backoffLevel, lockSeconds: Math.ceil(outcome.pairLockMs / 1000) },
       });
-      this.notifyOwner(reservation, at, new Date(at.getTime() + outcome.pairLockMs));
+      // The account-wide lock started by the same failure has its own email, which says more.
+      if (outcome.emailLockMs === 0) this.notifyOwner(reservation, at, new Date(at.getTime() + outcome.pairLockMs), false);
     }
     if (outcome.emailLockMs > 0) {
       this.metrics.locks.email_ceiling++;
@@ -112,7 +113,7 @@ export class LockoutService implements OnApplicationShutdown {
         pseudonymous,
         details: { lockSeconds: Math.ceil(outcome.emailLockMs / 1000) },
       });
-      this.notifyOwner(reservation, at, new Date(at.getTime() + outcome.emailLockMs));
+      this.notifyOwner(reservation, at, new Date(at.getTime() + outcome.emailLockMs), true);
     }
     if (outcome.ipBlockMs > 0) {
       this.metrics.locks.ip_spraying++;
@@ -244,7 +245,11 @@ export class LockoutService implements OnApplicationShutdown {
 
   // Runs in the background: awaiting the directory and SMTP would make a known email's failed
   // login slower than an unknown one's, which tells an attacker which emails exist.
-  private notifyOwner(reservation: LockoutReservation, at: Date, lockedUntil: Date): void {
+  // The account-wide lock's email is sent even after a pair lock's email of the hour: that one said
+  // the lock lifts within minutes, and this lock holds for new devices until the owner acts. One
+  // failure starts it once until the owner signs in, changes the password or an admin unlocks, so
+  // an attacker cannot repeat it.
+  private notifyOwner(reservation: LockoutReservation, at: Date, lockedUntil: Date, accountWide: boolean): void {
     if (!this.notifier.enabled || !this.directory) return;
     const directory = this.directory;
     const task = (async () => {
@@ -259,8 +264,8 @@ export class LockoutService implements OnApplicationShutdown {
       }
       this.emailsUnderWay++;
       try {
-        if (!(await this.store.claimNotification(reservation.emailHash))) return;
-        await this.notifier.send({ to: account.email, at, lockedUntil, ip: reservation.ip, userAgent: reservation.userAgent });
+        if (!(await this.store.claimNotification(reservation.emailHash, accountWide))) return;
+        await this.notifier.send({ to: account.email, at, lockedUntil, accountWide, ip: reservation.ip, userAgent: reservation.userAgent });
       } finally {
         this.emailsUnderWay--;
       }

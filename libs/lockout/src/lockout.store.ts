@@ -43,6 +43,10 @@ export abstract class LockoutStore {
   /** Clears the account's locks and counts atomically; returns the state before. */
   abstract unlock(normalizedEmail: string): Promise<LockoutState>;
 
-  /** True for the first caller per account per notification interval. */
-  abstract claimNotification(emailHash: string): Promise<boolean>;
+  /**
+   * True for the first caller per account per notification interval. `always` claims (and restarts)
+   * the interval even when an email was sent in it: for the account-wide lock, which one confirmed
+   * failure starts once until the owner signs in, changes the password or an admin unlocks.
+   */
+  abstract claimNotification(emailHash: string, always?: boolean): Promise<boolean>;
 }

@@ -15,7 +15,23 @@ const SENTRY_LEVEL = { info: 'info', warning: 'warning', critical: 'error' } as 
  */
 export const SENTRY_EVENTS_PER_RULE_PER_MINUTE = 10;
 
+/**
+ * Events of one type and rule this process sends to Sentry per day. The minute's cap alone lets an
+ * attack kept up all day send 14,400 events of each rule it can cause, enough to spend a monthly
+ * quota within days; past the first waves, more events of an open issue tell Sentry nothing new.
+ */
+export const SENTRY_EVENTS_PER_RULE_PER_DAY = 100;
+
 const MINUTE_MS = 60_000;
+const DAY_MS = 24 * 60 * MINUTE_MS;
+
+/** One rule's spending: when its current minute and day began, and what each has sent. */
+interface RuleBudget {
+  minuteSince: number;
+  inMinute: number;
+  daySince: number;
+  inDay: number;
+}
 
 /** Settings of {@link SentrySecurityEventSink}. */
 export interface SentrySinkOptions {
@@ -31,8 +47,8 @@ export interface SentrySinkOptions {
  */
 export class SentrySecurityEventSink implements SecurityEventSink {
   private readonly sentry: typeof SentrySdk;
-  /** Per `type: rule` (names the code chooses, so the map stays small): when its minute began, events sent in it. */
-  private readonly budgets = new Map<string, { since: number; sent: number }>();
+  /** Per `type: rule` (names the code chooses, so the map stays small). */
+  private readonly budgets = new Map<string, RuleBudget>();
 
   constructor(
     private readonly options: SentrySinkOptions,
@@ -68,12 +84,14 @@ export class SentrySecurityEventSink implements SecurityEventSink {
   // On the monotonic clock: a wall clock stepped back must not hold a rule's events off for the step.
   private withinBudget(key: string): boolean {
     const now = performance.now();
-    const budget = this.budgets.get(key);
-    if (!budget || now - budget.since >= MINUTE_MS) {
-      this.budgets.set(key, { since: now, sent: 1 });
-      return true;
-    }
-    return ++budget.sent <= SENTRY_EVENTS_PER_RULE_PER_MINUTE;
+    let budget = this.budgets.get(key);
+    if (!budget) this.budgets.set(key, (budget = { minuteSince: now, inMinute: 0, daySince: now, inDay: 0 }));
+    if (now - budget.minuteSince >= MINUTE_MS) Object.assign(budget, { minuteSince: now, inMinute: 0 });
+    if (now - budget.daySince >= DAY_MS) Object.assign(budget, { daySince: now, inDay: 0 });
+    if (budget.inMinute >= SENTRY_EVENTS_PER_RULE_PER_MINUTE || budget.inDay >= SENTRY_EVENTS_PER_RULE_PER_DAY) return false;
+    budget.inMinute++;
+    budget.inDay++;
+    return true;
   }
 
   flush(timeoutMs: number): Promise<boolean> {
