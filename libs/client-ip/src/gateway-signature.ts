@@ -4,9 +4,6 @@ import { isIP } from 'node:net';
 /** Header by which the gateway proves that it set a request's `X-Forwarded-For` and `X-Forwarded-Proto`. */
 export const GATEWAY_SIGNATURE_HEADER = 'x-gateway-signature';
 
-/** How long a signature is accepted after it was made (and how far the gateway's clock may run ahead). */
-export const DEFAULT_GATEWAY_SIGNATURE_MAX_AGE_MS = 30_000;
-
 /** What the gateway vouches for: the request as the service receives it and the client it resolved. */
 export interface GatewaySignedFields {
   method: string;

@@ -7,7 +7,7 @@ export interface HealthModuleOptions {
   database: boolean;
 }
 
-export const { ConfigurableModuleClass, MODULE_OPTIONS_TOKEN: HEALTH_MODULE_OPTIONS } = new ConfigurableModuleBuilder<HealthModuleOptions>({
+export const { ConfigurableModuleClass } = new ConfigurableModuleBuilder<HealthModuleOptions>({
   moduleName: 'Health',
 })
   .setClassMethodName('forRoot')

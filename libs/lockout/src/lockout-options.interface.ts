@@ -69,7 +69,10 @@ export interface LockoutModuleOptions {
    * recent known addresses (successful logins) stay known. Default 1000.
    */
   addressCap?: number;
-  /** At most one lock email per account per this interval. Default 1 hour. */
+  /**
+   * At most one lock email per account per this interval; the account-wide lock's email is sent even
+   * within it (and restarts it). Default 1 hour.
+   */
   notificationIntervalMs?: number;
   /**
    * `smtp://` or `smtps://` URL; lock emails are disabled when unset. An `smtp://` URL with a user or

@@ -150,7 +150,7 @@ export class RedisLockoutStore extends LockoutStore {
     return parseState(mergeStateArrays(flats));
   }
 
-  /** True for the first caller per account per notification interval (one atomic SET NX PX). */
+  /** True for the first caller per account per notification interval (one atomic SET PX, NX unless `always`). */
   async claimNotification(emailHash: string, always = false): Promise<boolean> {
     const { notified } = lockoutKeys({ emailHash, addressHash: '' });
     const interval = this.options.notificationIntervalMs;

@@ -123,7 +123,9 @@ export const authServiceEnvShape = {
   LOCKOUT_KNOWN_ADDRESS_TTL_MS: positiveInt(30 * DAY_MS).describe(
     'an address that logged in successfully stays "known" (exempt from the account-wide lock) this long',
   ),
-  LOCKOUT_NOTIFICATION_INTERVAL_MS: positiveInt(3600 * 1000).describe('at most one lock alert email per account per interval'),
+  LOCKOUT_NOTIFICATION_INTERVAL_MS: positiveInt(3600 * 1000).describe(
+    "at most one lock alert email per account per interval; the account-wide lock's email is sent even within it",
+  ),
   LOCKOUT_ON_REDIS_ERROR: z
     .enum(['fail-closed', 'fail-open'])
     .default('fail-closed')
