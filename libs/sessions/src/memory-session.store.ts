@@ -178,12 +178,14 @@ export class MemorySessionStore extends SessionStore {
 
   async advanceAuthVersion(userId: string, version: number, keepSessionId?: string, keepFrom = 0): Promise<string[]> {
     const user = this.stateForWrite(userId, this.now());
-    // The version never goes down; the kept session takes the published one, as the script does.
+    // The version never goes down; the kept session takes the published one, as the script does,
+    // unless a newer version was published first (a late call moves no session).
+    const late = version < user.authVersion;
     if (version > user.authVersion) user.authVersion = version;
     // Kept only if created under the version its credential check read (keepFrom) or a newer one.
     const candidate = keepSessionId ? user.sessions.get(keepSessionId) : undefined;
     const kept = candidate && candidate.authVersion >= keepFrom ? candidate : undefined;
-    if (kept) kept.authVersion = user.authVersion;
+    if (kept && !late) kept.authVersion = user.authVersion;
     // Sessions created under the published version (after the change) stay.
     return this.endAll(user, kept?.id, (s) => s.authVersion < user.authVersion);
   }

@@ -2,6 +2,7 @@ import { createTestRedis, type TestRedis } from '@nest-hardening/testing';
 
 import { RedisSessionStore } from './redis-session.store';
 import { SessionFingerprinter } from './session-fingerprint';
+import { sessionsKeys } from './sessions.keys';
 
 describe('RedisSessionStore.advanceAuthVersion while the user keeps logging in', () => {
   let redis: TestRedis;
@@ -50,5 +51,30 @@ describe('RedisSessionStore.advanceAuthVersion while the user keeps logging in',
     }
     expect(ended.sort()).toEqual([...older].sort());
     expect((await store.list(userId)).map((s) => s.id).sort()).toEqual([...newer].sort());
+  });
+
+  // A password change (version 5, keeping its own session) whose call reaches Redis late, after an
+  // admin's change (version 6) published its version but had not yet ended that session (its first
+  // call was incomplete: it is retried). The late call must not move the kept session to version 6,
+  // or the admin's retry would take it for a session created under the new version and keep it.
+  it('leaves the kept session at its version when a newer change was published first', async () => {
+    const userId = '00000000-0000-4000-8000-0000000002b2';
+    const kept = (
+      await store.create({
+        userId,
+        role: 'user',
+        client,
+        fingerprint,
+        idleTtlMs: 60_000,
+        absoluteTtlMs: 120_000,
+        maxSessions: 50,
+        authVersion: 4,
+      })
+    ).session.id;
+    await redis.client.set(sessionsKeys.authVersion(userId), '6');
+
+    expect(await store.advanceAuthVersion(userId, 5, kept, 4)).toEqual([]);
+    expect(await store.advanceAuthVersion(userId, 6)).toEqual([kept]);
+    expect(await store.list(userId)).toEqual([]);
   });
 });

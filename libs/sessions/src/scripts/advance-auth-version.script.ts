@@ -18,7 +18,7 @@ import { declaredSessionsLua } from './declared-sessions.lua';
  * call, so that from then on no login that read an older version adds a session: logins with the old
  * credentials cannot keep the index changing under the caller's retries. After a complete call every
  * live session of the user created under an older version than the published one, except `keepSid`
- * when it is at `keepFrom` or newer (it is moved to the published version), has ended and been
+ * when it is at `keepFrom` or newer (moved to the published version by a call that is not late), has ended and been
  * announced on `channel`, and no session can be created or refreshed under an older version (see
  * create-session and rotate-refresh-token). A session created under the new version stays: a login
  * that read the change from Postgres before this call, or before a retry of it after Redis failed,
@@ -29,6 +29,9 @@ export const ADVANCE_AUTH_VERSION_SCRIPT = new RedisScript(
   `${declaredSessionsLua(3)}
 local version = tonumber(ARGV[1])
 local published = tonumber(redis.call('GET', KEYS[2]) or '0')
+-- A late call (a newer version is published) moves no session: the kept one stays at its version,
+-- for the newer change (or its retry) to end or keep.
+local late = version < published
 if version > published then redis.call('SET', KEYS[2], version) else version = published end
 local ended = {}
 local complete = 1
@@ -40,7 +43,7 @@ for _, sid in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
   else
     local authv = tonumber(redis.call('HGET', key, 'authv') or '0')
     if sid == ARGV[2] and authv >= keepFrom then
-      if redis.call('EXISTS', key) == 1 then redis.call('HSET', key, 'authv', version) end
+      if not late and redis.call('EXISTS', key) == 1 then redis.call('HSET', key, 'authv', version) end
     elseif authv < version then
       redis.call('ZREM', KEYS[1], sid)
       if redis.call('DEL', key) == 1 then
