@@ -86,8 +86,10 @@ export class AccountDirectory {
   private async listLocked(after: ListCursor | undefined, limit: number): Promise<AccountPageDto> {
     const rows = await this.users.listLocked({ after, limit });
     const summaries = await Promise.all(rows.map((row) => this.summary(row)));
-    // Up to the lock read: a lock that began since has moved the entry on and stays listed.
-    await this.audit.forgetLocks(rows.filter((_, i) => !summaries[i].locked).map((row) => ({ accountId: row.id, endedAt: row.locked_at })));
+    // The entries as read: a lock recorded since has written a new version of its entry and stays listed.
+    await this.audit.forgetEndedLocks(
+      rows.filter((_, i) => !summaries[i].locked).map((row) => ({ accountId: row.id, lockVersion: row.lock_version })),
+    );
     const last = rows[rows.length - 1];
     return {
       items: summaries.filter((s) => s.locked),

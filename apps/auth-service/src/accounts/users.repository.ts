@@ -47,13 +47,16 @@ export class UsersRepository {
     return query.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(page.limit).execute();
   }
 
-  /** Accounts in the index of started locks, most recently locked first (the caller checks each lock is live). */
-  listLocked(page: { after?: ListCursor; limit: number }): Promise<(UserRow & { locked_at: Date })[]> {
+  /**
+   * Accounts in the index of started locks, most recently locked first (the caller checks each lock
+   * is live), each with the version of its entry (`lock_version`) for `forgetEndedLocks`.
+   */
+  listLocked(page: { after?: ListCursor; limit: number }): Promise<(UserRow & { locked_at: Date; lock_version: string })[]> {
     let query = this.db
       .selectFrom('account_locks')
       .innerJoin('users', 'users.id', 'account_locks.account_id')
       .selectAll('users')
-      .select('account_locks.locked_at');
+      .select(['account_locks.locked_at', sql<string>`account_locks.xmin::text`.as('lock_version')]);
     const after = page.after;
     if (after) {
       query = query.where((eb) =>

@@ -10,14 +10,6 @@ import { SecurityEventsRepository } from './security-events.repository';
 const LOCK_STARTED = new Set(['account_locked', 'account_lock_email_ceiling']);
 const DAY_MS = 24 * 3600 * 1000;
 const RETENTION_BATCH = 10_000;
-/**
- * How far the clocks of two auth-service instances may be apart (as the verifiers' token clock
- * tolerance). Events carry the time of the instance that emitted them, so an unlock is known to
- * follow a lock only when it is later by more than this; a lock left in the index is harmless (the
- * listing checks each lock is live), one dropped while in force hides a locked account.
- */
-const INSTANCE_CLOCK_SKEW_MS = 5_000;
-
 interface BufferedEvent {
   event: SecurityEvent;
   at: Date;
@@ -255,13 +247,11 @@ export class AuditTrail implements SecurityEventSink, OnModuleInit, OnApplicatio
     await repository.recordLogins(
       withAccount.filter((r) => r.type === 'login_succeeded').map((r) => ({ accountId: r.accountId, at: r.at })),
     );
+    // Unlocks leave the index as it is: whether a lock began after an unlock cannot be told from the
+    // times of their events, which come from the clocks of different instances, and dropping a lock
+    // in force hides a locked account. The listing checks each lock is live and drops the ended ones.
     const locks = withAccount.filter((r) => LOCK_STARTED.has(r.type));
-    const unlocks = withAccount.filter((r) => r.type === 'account_unlocked');
-    await repository.takeLockEntries([...locks, ...unlocks].map((r) => r.accountId));
     await repository.recordLocks(locks.map((r) => ({ accountId: r.accountId, at: r.at, until: lockEnd(r) })));
-    await repository.forgetLocks(
-      unlocks.map((r) => ({ accountId: r.accountId, endedAt: new Date(r.at.getTime() - INSTANCE_CLOCK_SKEW_MS) })),
-    );
   }
 }
 

@@ -14,6 +14,9 @@ export type SecurityEventRow = Selectable<SecurityEventsTable>;
  */
 const byAccountId = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
+/** How long after its recorded end an entry of the index of locked accounts is kept (see deleteOlderThan). */
+const LOCK_INDEX_CLOCK_MARGIN_MS = 24 * 3600 * 1000;
+
 /** What an address did to an account, from the audit trail: its network and its failed attempts. */
 export interface AddressHistory {
   address: string;
@@ -78,21 +81,8 @@ export class SecurityEventsRepository {
   }
 
   /**
-   * Takes the index entries of these accounts (those that exist) in account-id order, before a batch
-   * changes any: a batch relocks some accounts and unlocks others, and two instances' batches that
-   * took them statement by statement could each hold one the other then deletes, and deadlock.
-   */
-  async takeLockEntries(accountIds: string[]): Promise<void> {
-    if (accountIds.length === 0) return;
-    // Rows are locked as the sort returns them (the locking clause is applied after ORDER BY).
-    await sql`
-      select 1 from account_locks where account_id = any(${[...new Set(accountIds)]}::uuid[]) order by account_id for update
-    `.execute(this.db);
-  }
-
-  /**
-   * Adds started locks to the index of locked accounts. `locked_at` only moves forward, so that an
-   * unlock can tell the locks it ended from those that began after it ({@link forgetLocks}).
+   * Adds started locks to the index of locked accounts. `locked_at` (the listing's order) only moves
+   * forward; every lock recorded writes a new version of the row ({@link forgetEndedLocks}).
    */
   async recordLocks(locks: { accountId: string; at: Date; until: Date }[]): Promise<void> {
     for (const lock of [...locks].sort((a, b) => byAccountId(a.accountId, b.accountId))) {
@@ -110,18 +100,17 @@ export class SecurityEventsRepository {
   }
 
   /**
-   * Drops accounts from the index whose locks up to `endedAt` are known to have ended (by an unlock,
-   * or found ended by the listing), unless a lock began after `endedAt`: events reach this index out
-   * of order (a batch holding an unlock and a relock, a batch written after a Postgres outage, two
-   * auth-service instances flushing their buffers), and a relock must stay listed. An entry left
-   * behind by an unlock applied late does no harm: the listing checks each lock is live.
+   * Drops index entries the listing found ended, each only if it is still the version the listing
+   * read (`lockVersion`, the row's `xmin`): a lock recorded since, even one stamped earlier by an
+   * instance whose clock runs behind, has written a new version and stays listed. Entries are never
+   * dropped by comparing the times of events: they come from the clocks of different instances.
    */
-  async forgetLocks(ended: { accountId: string; endedAt: Date }[]): Promise<void> {
+  async forgetEndedLocks(ended: { accountId: string; lockVersion: string }[]): Promise<void> {
     if (ended.length === 0) return;
     await sql`
       delete from account_locks
-      using unnest(${ended.map((e) => e.accountId)}::uuid[], ${ended.map((e) => e.endedAt)}::timestamptz[]) as ended(id, at)
-      where account_locks.account_id = ended.id and account_locks.locked_at <= ended.at
+      using unnest(${ended.map((e) => e.accountId)}::uuid[], ${ended.map((e) => e.lockVersion)}::text[]) as ended(id, version)
+      where account_locks.account_id = ended.id and account_locks.xmin::text = ended.version
     `.execute(this.db);
   }
 
@@ -164,7 +153,12 @@ export class SecurityEventsRepository {
     const result = await sql<{ id: string }>`
       DELETE FROM security_events WHERE id IN (SELECT id FROM security_events WHERE at < ${cutoff} ORDER BY id LIMIT ${batch})
       RETURNING id`.execute(this.db);
-    await this.db.deleteFrom('account_locks').where('locked_until', '<', new Date()).execute();
+    // locked_until is on the clock of the instance that recorded the lock: only a day past it is
+    // the lock surely over, whatever that clock's error (an entry kept longer costs the listing a check).
+    await this.db
+      .deleteFrom('account_locks')
+      .where('locked_until', '<', new Date(Date.now() - LOCK_INDEX_CLOCK_MARGIN_MS))
+      .execute();
     return result.rows.length;
   }
 }
