@@ -1,5 +1,7 @@
 import { Agent, request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 
+import { eventually } from '@nest-hardening/testing';
+
 import { TEST_PASSWORD, uniqueEmail } from '../support';
 
 /** One answer, or what happened instead (`status` 0 with `error`: no answer, `hung`: client timeout). */
@@ -117,12 +119,6 @@ export function statusCounts(replies: readonly Reply[]): Record<number, number> 
   return counts;
 }
 
-/** Polls `probe` until it returns true or `timeoutMs` passes; resolves with whether it succeeded. */
-export async function waitFor(probe: () => Promise<boolean>, timeoutMs: number, intervalMs = 100): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (await probe()) return true;
-    if (Date.now() > deadline) return false;
-    await sleep(intervalMs);
-  }
-}
+/** Polls `probe` every `intervalMs` until it returns true or `timeoutMs` passes; resolves with whether it succeeded. */
+export const waitFor = (probe: () => Promise<boolean>, timeoutMs: number, intervalMs = 100): Promise<boolean> =>
+  eventually(probe, timeoutMs, intervalMs);
