@@ -1,3 +1,4 @@
+import { Logger } from '@nestjs/common';
 import { Redis } from 'ioredis';
 
 import type { AuthenticatedUser } from '@nest-hardening/auth';
@@ -150,6 +151,90 @@ describe('RedisSessionStore feed probe beside the connection events', () => {
       await relay.close();
       await redis.cleanup();
     }
+  }, 30_000);
+});
+
+describe("RedisSessionStore feed probe when a reconnect's SUBSCRIBE fails", () => {
+  let redis: TestRedis;
+  let subscriber: RedisClient | undefined;
+  let store: RedisSessionStore | undefined;
+  let checker: SessionRevocationChecker | undefined;
+  let relay: TcpRelay | undefined;
+  let aclUser: string | undefined;
+
+  /** Waits for the store's warning that the SUBSCRIBE sent on 'ready' failed. */
+  const subscribeFailed = (warn: jest.SpyInstance) => () =>
+    warn.mock.calls.some(([message]) => String(message).startsWith('revocation feed could not subscribe again'));
+
+  const start = async (options: RedisModuleOptions, probeIntervalMs: number) => {
+    subscriber = createRedisClient(options, 'subscriber');
+    subscriber.on('error', () => undefined);
+    await subscriber.connect();
+    store = new RedisSessionStore(redis.client, options, subscriber);
+    checker = new SessionRevocationChecker({ cacheTtlMs: 1000, probeIntervalMs }, store);
+    await checker.onModuleInit();
+    await redis.client.hset(sessionsKeys.session('u1', 's1'), 'createdAt', '1');
+    const u = user('u1', 's1', 'j1');
+    expect(await checker.isActive(u)).toBe(true);
+    expect(checker.isActive(u)).toBe(true);
+    freezeClock();
+    return u;
+  };
+
+  beforeEach(async () => {
+    redis = await createTestRedis('feed-probe-resub');
+  });
+
+  afterEach(async () => {
+    await checker?.onModuleDestroy();
+    store?.onModuleDestroy();
+    subscriber?.disconnect();
+    await relay?.close();
+    if (aclUser) await redis.client.acl('DELUSER', aclUser);
+    checker = store = subscriber = relay = aclUser = undefined;
+    await redis.cleanup();
+  });
+
+  // ACL SETUSER resetchannels makes Redis drop the subscriber's connection; the SUBSCRIBE of the new
+  // one is refused (NOPERM). The probe subscribes again until it gets through: from then on the
+  // feed delivers, and the process must cache again, not answer every request from Redis for good.
+  it('caches again once a later SUBSCRIBE gets through after the channel was refused', async () => {
+    const warn = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+    aclUser = `feed-probe-sub-${redis.prefix.split(':')[2]}`;
+    await redis.client.acl('SETUSER', aclUser, 'on', 'nopass', '~*', '&*', '+@all');
+    const u = await start(
+      { url: redis.url, keyPrefix: redis.prefix, commandTimeoutMs: 1000, username: aclUser, password: 'x' },
+      PROBE_INTERVAL_MS,
+    );
+
+    await redis.client.acl('SETUSER', aclUser, 'resetchannels');
+    await until('the refused SUBSCRIBE', subscribeFailed(warn));
+    expect(await cached(checker!, u)).toBe(false);
+
+    await redis.client.acl('SETUSER', aclUser, 'allchannels');
+    await until('answers to be cached again', () => cached(checker!, u));
+    // And the feed delivers: an announced revocation drops the cached answer at once.
+    await redis.client.del(sessionsKeys.session('u1', 's1'));
+    await redis.client.publish(sessionsKeys.revocationChannel(redis.prefix), 's:s1');
+    await until('the announcement', () => checker!.isActive(u) !== true);
+    expect(await checker!.isActive(u)).toBe(false);
+  }, 30_000);
+
+  // Redis answers the SUBSCRIBE after the client gave up waiting (a slow Redis just after a
+  // restart): the channel is subscribed and the probes come back, so the feed is up.
+  it('caches again when the SUBSCRIBE sent on reconnect timed out but Redis carried it out', async () => {
+    const warn = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+    relay = await startTcpRelay(Number(new URL(TEST_REDIS_URL).port || 6379));
+    // Probes further apart than the command timeout: the SUBSCRIBE is let through well before one is missed.
+    const u = await start({ url: `redis://127.0.0.1:${relay.port}`, keyPrefix: redis.prefix, commandTimeoutMs: 200 }, 2000);
+
+    // The command's name as RESP sends it (the connection's name contains "subscriber" too).
+    relay.holdClientBytes((chunk) => /\$9\r\nsubscribe\r\n/i.test(chunk.toString()));
+    relay.cut();
+    await until('the SUBSCRIBE to time out', subscribeFailed(warn));
+    relay.release();
+
+    await until('answers to be cached again', () => cached(checker!, u));
   }, 30_000);
 });
 

@@ -28,10 +28,11 @@ export interface RevocationFeedConnection {
  * listener is told `lost`, and told `ready` again when an own probe arrives.
  *
  * Two sources of truth, one rule: the feed is up only while the connection is up (its last SUBSCRIBE
- * answered, no close since) AND probes come back. Either going down reports `lost` at once; `ready`
- * is reported only when the other one is up too. So a connection that is ready again while probes
- * still fail keeps the checker from caching, and a probe heard while the connection is down cannot
- * make it cache either. At start the probes are presumed up: the SUBSCRIBE was just answered.
+ * answered, or an own probe heard on it, no close since) AND probes come back. Either going down
+ * reports `lost` at once; `ready` is reported only when the other one is up too. So a connection
+ * that is ready again while probes still fail keeps the checker from caching, and a probe heard
+ * while the connection is down cannot make it cache either. At start the probes are presumed up:
+ * the SUBSCRIBE was just answered.
  *
  * While probes fail, each missed deadline tries to bring the feed back: SUBSCRIBE again (ioredis
  * does not retry a cluster subscriber's refused re-subscription), or, when the previous SUBSCRIBE
@@ -75,12 +76,17 @@ export class RevocationFeedProbe {
     const [id, n] = message.slice(PROBE_PREFIX.length).split(':');
     if (id === this.id && this.timer) {
       this.heard = Math.max(this.heard, Number(n));
+      const wasUp = this.probesUp && this.connectionUp;
+      // Heard on a ready connection, an own probe proves its subscription as an answered SUBSCRIBE
+      // would: the one sent on 'ready' may have been refused or timed out before a later one got
+      // through, and nothing else would ever report this connection up again.
+      if (this.connection.ready()) this.connectionUp = true;
       if (!this.probesUp) {
         this.probesUp = true;
         this.resubscription = 'none';
         this.refusalReported = false;
-        if (this.connectionUp) this.listener.ready(true);
       }
+      if (!wasUp && this.connectionUp) this.listener.ready(true);
     }
     return true;
   }
