@@ -126,7 +126,7 @@ describe('Lock notification emails name the device without repeating what the cl
 describe('Lock notification emails of the account-wide lock', () => {
   it('reach the owner after a pair lock was emailed that hour, saying how the lock lifts rather than "by itself"', async () => {
     // The attacker's pair locks spend the owner's email of the hour ("lifts by itself" within
-    // minutes); the account-wide lock that follows holds for new devices until the owner acts.
+    // minutes); the account-wide lock that follows holds for new addresses until the owner acts.
     const smtp = await startSmtpReceiver();
     const owners = ['ceiling-owner@example.com'];
     const t = await startLoginTestApp(
@@ -149,10 +149,47 @@ describe('Lock notification emails of the account-wide lock', () => {
       expect(smtp.messages.map((m) => m.to)).toEqual([owners, owners]);
       const [pair, accountWide] = smtp.messages.map((m) => m.text);
       expect(pair).toContain('lifts by itself');
-      expect(accountWide).toContain('locked for new devices');
-      expect(accountWide).toContain('device you signed in from recently');
+      expect(accountWide).toContain('except from internet connections you signed in from recently');
+      expect(accountWide).toContain('you signed in from in the last 30 days');
       expect(accountWide).toContain('change your password');
       expect(accountWide).not.toContain('you do not need to do anything');
+    } finally {
+      await t.close();
+      await smtp.close();
+    }
+  });
+});
+
+describe('Lock notification emails of the account-wide lock tell the owner what still signs in', () => {
+  it('an internet connection that signed in within the configured period, not a device', async () => {
+    // The ceiling spares the addresses (IPv6: /64 networks) of recent successful logins, whatever
+    // the device: the owner's own browser on a new network is refused, another one on a known
+    // network signs in. An email that says "device" sends the owner to the wrong place for months.
+    const smtp = await startSmtpReceiver();
+    const owners = ['ceiling-known@example.com'];
+    const t = await startLoginTestApp(
+      {
+        pairWindowMs: 60_000,
+        emailMaxFailures: 6,
+        knownAddressTtlMs: 7 * 24 * 60 * 60_000,
+        notificationIntervalMs: 60 * 60_000,
+        smtpUrl: smtp.url,
+        accountDirectory: directoryOf(owners),
+      },
+      owners,
+    );
+    const ownBrowser = 'Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0';
+    try {
+      expect((await t.login(owners[0], TEST_PASSWORD, '10.2.12.1', '/login', ownBrowser)).status).toBe(200);
+      for (let i = 0; i < 6; i++) expect((await t.login(owners[0], 'hunter2-wrong', `10.2.13.${i}`)).status).toBe(401);
+      await t.lockout.flushNotifications();
+
+      expect((await t.login(owners[0], TEST_PASSWORD, '10.2.14.1', '/login', ownBrowser)).status).toBe(429);
+      expect((await t.login(owners[0], TEST_PASSWORD, '10.2.12.1', '/login', 'curl/8.5.0')).status).toBe(200);
+
+      const [mail] = await smtp.waitFor(1);
+      expect(mail.text).not.toContain('device you signed in from');
+      expect(mail.text).toContain('from an internet connection (network address) you signed in from in the last 7 days');
     } finally {
       await t.close();
       await smtp.close();

@@ -5,6 +5,10 @@ import { lockNoticeDevice } from './lock-notice-device';
 import type { ResolvedLockoutOptions } from './lockout-options.interface';
 import { RESOLVED_LOCKOUT_OPTIONS } from './lockout.module-definition';
 
+const MINUTE_MS = 60_000;
+const HOUR_MS = 60 * MINUTE_MS;
+const DAY_MS = 24 * HOUR_MS;
+
 /** Longest wait for the SMTP relay to connect, greet, or answer a command. */
 const SMTP_TIMEOUT_MS = 10_000;
 
@@ -65,7 +69,7 @@ export class LockoutNotifier implements OnModuleInit {
       from: this.options.mailFrom,
       to: notice.to,
       subject: 'Sign-in to your account was temporarily locked',
-      text: lockNoticeText(notice, this.options.productName),
+      text: lockNoticeText(notice, this.options),
     });
   }
 
@@ -103,7 +107,8 @@ function loadNodemailer(): typeof Nodemailer {
 }
 
 /** The email body: when, from where, and how the lock lifts. */
-export function lockNoticeText(notice: LockNotice, productName: string): string {
+export function lockNoticeText(notice: LockNotice, options: Pick<ResolvedLockoutOptions, 'productName' | 'knownAddressTtlMs'>): string {
+  const { productName } = options;
   const facts = [
     '',
     `When: ${notice.at.toISOString()}`,
@@ -119,14 +124,23 @@ export function lockNoticeText(notice: LockNotice, productName: string): string 
       'If these attempts were not yours, consider changing your password once you can sign in again.',
     ].join('\n');
   }
-  // Holds for months unless the owner acts: "it lifts by itself" would leave them locked out.
+  // Holds for months unless the owner acts: "it lifts by itself" would leave them locked out. What
+  // it spares is an address (an IPv6 /64) with a successful login within knownAddressTtlMs, whatever
+  // the device: the owner's own browser on another network is refused.
   return [
-    `Sign-in to ${productName} was locked for new devices after too many failed password attempts in a row.`,
+    `Sign-in to ${productName} was locked after too many failed password attempts in a row, except from internet connections you signed in from recently.`,
     ...facts,
-    'You can still sign in from a device you signed in from recently; doing so lifts the lock.',
+    `You can still sign in from an internet connection (network address) you signed in from in the last ${duration(options.knownAddressTtlMs)}, on any device; doing so lifts the lock.`,
     `Otherwise it lifts at ${notice.lockedUntil.toISOString()}, or when support unlocks your account.`,
     'These attempts were probably not yours: once signed in, change your password.',
   ].join('\n');
+}
+
+/** A period as the email states it, rounded down (never promising more than the configuration keeps). */
+function duration(ms: number): string {
+  const [size, unit] = ms >= 2 * DAY_MS ? [DAY_MS, 'day'] : ms >= 2 * HOUR_MS ? [HOUR_MS, 'hour'] : [MINUTE_MS, 'minute'];
+  const count = Math.max(1, Math.floor(ms / size));
+  return `${count} ${unit}${count === 1 ? '' : 's'}`;
 }
 
 /**

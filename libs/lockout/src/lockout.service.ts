@@ -246,7 +246,7 @@ export class LockoutService implements OnApplicationShutdown {
   // Runs in the background: awaiting the directory and SMTP would make a known email's failed
   // login slower than an unknown one's, which tells an attacker which emails exist.
   // The account-wide lock's email is sent even after a pair lock's email of the hour: that one said
-  // the lock lifts within minutes, and this lock holds for new devices until the owner acts. One
+  // the lock lifts within minutes, and this lock holds for new addresses until the owner acts. One
   // failure starts it once until the owner signs in, changes the password or an admin unlocks, so
   // an attacker cannot repeat it.
   private notifyOwner(reservation: LockoutReservation, at: Date, lockedUntil: Date, accountWide: boolean): void {
