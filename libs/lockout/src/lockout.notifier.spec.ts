@@ -197,6 +197,37 @@ describe('Lock notification emails of the account-wide lock tell the owner what 
   });
 });
 
+describe('Lock notification emails of the account-wide lock with a known-address period under a minute', () => {
+  it('never state a longer period than the one that keeps an address known', async () => {
+    // Rounded down to whole minutes with a floor of one, 45 s read "in the last 1 minute": an owner
+    // who signed in 50 s before would be told that connection still signs in, and be refused.
+    const smtp = await startSmtpReceiver();
+    const owners = ['ceiling-seconds@example.com'];
+    const t = await startLoginTestApp(
+      {
+        pairWindowMs: 60_000,
+        emailMaxFailures: 6,
+        knownAddressTtlMs: 45_000,
+        notificationIntervalMs: 60 * 60_000,
+        smtpUrl: smtp.url,
+        accountDirectory: directoryOf(owners),
+      },
+      owners,
+    );
+    try {
+      expect((await t.login(owners[0], TEST_PASSWORD, '10.2.15.1')).status).toBe(200);
+      for (let i = 0; i < 6; i++) expect((await t.login(owners[0], 'hunter2-wrong', `10.2.16.${i}`)).status).toBe(401);
+      await t.lockout.flushNotifications();
+
+      const [mail] = await smtp.waitFor(1);
+      expect(mail.text).toContain('you signed in from in the last 45 seconds, on any device');
+    } finally {
+      await t.close();
+      await smtp.close();
+    }
+  });
+});
+
 describe('Lock notification emails of several accounts locked at once', () => {
   it('reach a relay that serves one connection at a time: one email at a time, none refused', async () => {
     // Relays cap concurrent connections per client (Microsoft 365 allows 3 for SMTP AUTH) and answer 421 beyond.

@@ -5,9 +5,17 @@ import { lockNoticeDevice } from './lock-notice-device';
 import type { ResolvedLockoutOptions } from './lockout-options.interface';
 import { RESOLVED_LOCKOUT_OPTIONS } from './lockout.module-definition';
 
-const MINUTE_MS = 60_000;
+const SECOND_MS = 1000;
+const MINUTE_MS = 60 * SECOND_MS;
 const HOUR_MS = 60 * MINUTE_MS;
 const DAY_MS = 24 * HOUR_MS;
+/** Largest first: a period is stated in the largest unit it holds at least twice (36 h: "36 hours"). */
+const DURATION_UNITS: [number, string][] = [
+  [DAY_MS, 'day'],
+  [HOUR_MS, 'hour'],
+  [MINUTE_MS, 'minute'],
+  [SECOND_MS, 'second'],
+];
 
 /** Longest wait for the SMTP relay to connect, greet, or answer a command. */
 const SMTP_TIMEOUT_MS = 10_000;
@@ -136,10 +144,13 @@ export function lockNoticeText(notice: LockNotice, options: Pick<ResolvedLockout
   ].join('\n');
 }
 
-/** A period as the email states it, rounded down (never promising more than the configuration keeps). */
+/**
+ * A period as the email states it, rounded down, never up: a longer one tells the owner that an
+ * address still signs in when it no longer does. Below two seconds it is given in milliseconds.
+ */
 function duration(ms: number): string {
-  const [size, unit] = ms >= 2 * DAY_MS ? [DAY_MS, 'day'] : ms >= 2 * HOUR_MS ? [HOUR_MS, 'hour'] : [MINUTE_MS, 'minute'];
-  const count = Math.max(1, Math.floor(ms / size));
+  const [size, unit] = DURATION_UNITS.find(([size]) => ms >= 2 * size) ?? [1, 'millisecond'];
+  const count = Math.floor(ms / size);
   return `${count} ${unit}${count === 1 ? '' : 's'}`;
 }
 
