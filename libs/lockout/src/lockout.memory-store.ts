@@ -168,6 +168,7 @@ export class MemoryLockoutStore extends LockoutStore {
         extend(account, pair.expiresAt);
       }
       // Attempts from known addresses were never reserved against the account, so they do not count here.
+      prune(account.pending, now - o.emailWindowMs);
       if (account.pending.delete(r.id)) {
         const streak = (live(account.streak, now)?.value ?? 0) + 1;
         account.streak = { value: streak, expiresAt: now + o.emailLockMs };
@@ -460,8 +461,12 @@ function fullWait(pending: Stamps | undefined, failed: Stamps | undefined, windo
   return Math.max(oldest + window - now, lockMs) + 1000;
 }
 
-/** Moves a still-pending reservation to the failures; returns the failures in the window, or -1 if it was not pending. */
+/**
+ * Moves a still-pending reservation to the failures; returns the failures in the window, or -1 if it
+ * was not pending. A reservation older than the window has dropped out, as in the Redis scripts.
+ */
 function confirm(window: { pending: Stamps; failed: Stamps; expiresAt: number }, id: string, windowMs: number, now: number): number {
+  prune(window.pending, now - windowMs);
   if (!window.pending.delete(id)) return -1;
   window.failed.set(id, now);
   prune(window.failed, now - windowMs);

@@ -5,7 +5,10 @@ import { LOCKOUT_LUA_PRELUDE } from './prelude.script';
 import { BIND_ACCOUNT_KEYS_LUA } from './reserve.lua';
 
 const CONFIRM_HELPERS_LUA = `
+-- A reservation counts only within its window, however long the window's key is kept alive by
+-- later reservations: settled after it, it has dropped out as a crashed process's does.
 local function confirm(pending, failed, window)
+  redis.call('ZREMRANGEBYSCORE', pending, '-inf', now - window)
   if redis.call('ZREM', pending, rid) == 0 then return -1 end
   redis.call('ZADD', failed, now, rid)
   redis.call('ZREMRANGEBYSCORE', failed, '-inf', now - window)
@@ -31,10 +34,10 @@ end
  * ARGV: the common layout of {@link LOCKOUT_LUA_PRELUDE}.
  * Returns: `{pairLockMs, backoffLevel, emailLockMs}`; a value is 0 unless this call started that
  *          lock. Each lock is started by exactly one confirmation.
- * Invariant: a reservation counts at most once (it must still be pending: settling twice, or after
- *            a success reset, an unlock or its window, changes nothing); an existing lock is never
- *            extended or restarted; the account's failure streak is never reset here (only a
- *            successful login, a password change or an admin unlock reset it).
+ * Invariant: a reservation counts at most once, and only within its window (it must still be
+ *            pending: settling twice, or after a success reset, an unlock or its window, changes
+ *            nothing); an existing lock is never extended or restarted; the account's failure streak
+ *            is never reset here (only a successful login, a password change or an admin unlock reset it).
  */
 export const CONFIRM_ACCOUNT_FAILURE_SCRIPT = new RedisScript(
   'lockout-failure-account',
@@ -52,6 +55,7 @@ if failures >= pairMax and redis.call('EXISTS', pairLockKey) == 0 then
 end
 -- Attempts from known addresses were never reserved against the account, so they do not count here.
 local streak = -1
+redis.call('ZREMRANGEBYSCORE', emailPendingKey, '-inf', now - emailWindow)
 if redis.call('ZREM', emailPendingKey, rid) == 1 then
   streak = redis.call('INCR', emailStreakKey)
   redis.call('PEXPIRE', emailStreakKey, emailLock)
