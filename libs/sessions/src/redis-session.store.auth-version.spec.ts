@@ -17,10 +17,10 @@ describe('RedisSessionStore.advanceAuthVersion while the user keeps logging in',
   });
   afterAll(() => redis?.cleanup());
 
-  const login = async (authVersion: number) =>
+  const login = async (authVersion: number, user = userId) =>
     (
       await store.create({
-        userId,
+        userId: user,
         role: 'user',
         client,
         fingerprint,
@@ -59,18 +59,7 @@ describe('RedisSessionStore.advanceAuthVersion while the user keeps logging in',
   // or the admin's retry would take it for a session created under the new version and keep it.
   it('leaves the kept session at its version when a newer change was published first', async () => {
     const userId = '00000000-0000-4000-8000-0000000002b2';
-    const kept = (
-      await store.create({
-        userId,
-        role: 'user',
-        client,
-        fingerprint,
-        idleTtlMs: 60_000,
-        absoluteTtlMs: 120_000,
-        maxSessions: 50,
-        authVersion: 4,
-      })
-    ).session.id;
+    const kept = await login(4, userId);
     await redis.client.set(sessionsKeys.authVersion(userId), '6');
 
     expect(await store.advanceAuthVersion(userId, 5, kept, 4)).toEqual([]);
