@@ -21,3 +21,12 @@ export class DependencyUnavailableError extends DomainError {
     super(`${dependency}_unavailable`, message, retryAfterSeconds, { cause });
   }
 }
+
+/**
+ * What to log about a failure: for an outage, what the dependency said (a deadlock, a timeout, a
+ * refused connection), which the client's 503 leaves out; otherwise the error's own message.
+ */
+export function failureReason(error: unknown): string {
+  const shown = error instanceof DependencyUnavailableError ? error.cause : error;
+  return shown instanceof Error ? shown.message : String(shown);
+}

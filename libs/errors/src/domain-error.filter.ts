@@ -1,7 +1,7 @@
 import { Catch, HttpException, HttpStatus, Logger, Optional, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
 import type { Response } from 'express';
 
-import { DependencyUnavailableError } from './dependency-unavailable.error';
+import { DependencyUnavailableError, failureReason } from './dependency-unavailable.error';
 import { DomainError } from './domain-error';
 
 /** Answers to body-parser's refusals by error type; any other type is a malformed body. */
@@ -32,8 +32,7 @@ export class DomainErrorFilter implements ExceptionFilter {
 
     if (exception instanceof DomainError) {
       if (exception instanceof DependencyUnavailableError) {
-        const cause = exception.cause instanceof Error ? exception.cause.message : String(exception.cause);
-        this.logger.warn(`${exception.dependency} unavailable: ${cause}`);
+        this.logger.warn(`${exception.dependency} unavailable: ${failureReason(exception)}`);
       }
       if (exception.retryAfterSeconds !== undefined) res.setHeader('Retry-After', String(exception.retryAfterSeconds));
       res.status(exception.getStatus()).json(exception.getResponse());

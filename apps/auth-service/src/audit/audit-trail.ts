@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { Counter, Gauge, Registry } from 'prom-client';
 
+import { failureReason } from '@nest-hardening/errors';
 import { SecurityEvents, type SecurityEvent, type SecurityEventSink } from '@nest-hardening/security-events';
 
 import { AUTH_SERVICE_CONFIG, type AuthServiceConfig } from '../config/auth-service.config';
@@ -141,7 +142,7 @@ export class AuditTrail implements SecurityEventSink, OnModuleInit, OnApplicatio
         if (n < RETENTION_BATCH) return deleted;
       }
     } catch (error) {
-      this.logger.warn(`audit retention failed: ${(error as Error).message}`);
+      this.logger.warn(`audit retention failed: ${failureReason(error)}`);
       return deleted;
     }
   }
@@ -230,7 +231,7 @@ export class AuditTrail implements SecurityEventSink, OnModuleInit, OnApplicatio
       this.dropBeyondLimit();
       this.failures++;
       const backoff = Math.min(200 * 2 ** this.failures, 5000);
-      this.logger.warn(`audit write failed (${batch.length} events kept, retry in ${backoff} ms): ${(error as Error).message}`);
+      this.logger.warn(`audit write failed (${batch.length} events kept, retry in ${backoff} ms): ${failureReason(error)}`);
       this.schedule(backoff);
       return false;
     }
