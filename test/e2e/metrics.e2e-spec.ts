@@ -80,6 +80,9 @@ describe('GET /metrics (gateway, auth-service, profile-service)', () => {
     for (const text of [gateway, auth, profile]) {
       expect(sample(text, 'process_cpu_user_seconds_total')).toBeGreaterThan(0);
       expect(sample(text, 'redis_connection_up')).toBe(1);
+      // Every app checks sessions with a cached answer: its revocation feed is watched, and up.
+      expect(sample(text, 'revocation_feed_up')).toBe(1);
+      expect(sample(text, 'revocation_feed_losses_total')).toBe(0);
     }
     // Only the libraries an app runs have series: lockout and refresh rotation live in auth-service.
     expect(sample(auth, 'lockout_locks_total', { rule: 'pair' })).toBe(0);
@@ -259,6 +262,9 @@ describe('GET /metrics with METRICS_TOKEN, and Redis state during an outage', ()
     expect(sample(down, 'redis_script_errors_total', { script: 'rate-limit-consume' })).toBeGreaterThanOrEqual(1);
     expect(sample(down, 'rate_limit_redis_errors_total')).toBeGreaterThanOrEqual(1);
     expect(sample(down, 'redis_connection_up')).toBe(0);
+    // The subscriber's connection closed with Redis: no cached answers until it has subscribed again.
+    expect(sample(down, 'revocation_feed_up')).toBe(0);
+    expect(sample(down, 'revocation_feed_losses_total')).toBe(1);
     const connectionErrors = async () => sample(await scrape(system.gatewayUrl, token), 'redis_connection_errors_total') ?? 0;
     await waitFor(async () => (await connectionErrors()) >= 1, 'a failed reconnection attempt to be counted');
 
@@ -268,5 +274,7 @@ describe('GET /metrics with METRICS_TOKEN, and Redis state during an outage', ()
     const up = await scrape(system.gatewayUrl, token);
     expect(sample(up, 'rate_limit_redis_down')).toBe(0);
     await waitFor(async () => sample(await scrape(system.gatewayUrl, token), 'redis_connection_up') === 1, 'the connection to be ready');
+    await waitFor(async () => sample(await scrape(system.gatewayUrl, token), 'revocation_feed_up') === 1, 'the revocation feed to be up');
+    expect(sample(await scrape(system.gatewayUrl, token), 'revocation_feed_losses_total')).toBe(1);
   });
 });

@@ -4,13 +4,14 @@ import { Counter, Gauge, Registry } from 'prom-client';
 
 import { LockoutMetrics } from '@nest-hardening/lockout';
 import { RateLimitMetrics } from '@nest-hardening/rate-limit';
-import { RefreshMetrics } from '@nest-hardening/sessions';
+import { RefreshMetrics, RevocationFeedMetrics } from '@nest-hardening/sessions';
 
 import { findOptionalProvider } from './optional-provider';
 
 /**
- * Exposes the counters the security libraries keep (rate limiting, refresh rotation, lockout) as
- * Prometheus series, read at scrape time. Only the libraries the app actually runs get series.
+ * Exposes the counters the security libraries keep (rate limiting, refresh rotation, lockout, the
+ * revocation feed) as Prometheus series, read at scrape time. Only the libraries the app actually
+ * runs get series.
  */
 @Injectable()
 export class SecurityMetricsCollector implements OnModuleInit {
@@ -26,6 +27,11 @@ export class SecurityMetricsCollector implements OnModuleInit {
     if (refresh) this.registerRefresh(refresh);
     const lockout = findOptionalProvider(this.moduleRef, LockoutMetrics);
     if (lockout) this.registerLockout(lockout);
+    const feed = findOptionalProvider(this.moduleRef, RevocationFeedMetrics);
+    // The checker decides when constructed (before any module is initialised) whether it watches the
+    // feed: a process that caches nothing (`cacheTtlMs` 0) has no feed, and a sample of 0 for it
+    // would page someone for nothing.
+    if (feed?.watched) this.registerRevocationFeed(feed);
   }
 
   private registerRateLimit(metrics: RateLimitMetrics): void {
@@ -124,6 +130,27 @@ export class SecurityMetricsCollector implements OnModuleInit {
       collect() {
         this.reset();
         this.inc(metrics.unlocks);
+      },
+    });
+  }
+
+  private registerRevocationFeed(metrics: RevocationFeedMetrics): void {
+    const registers = [this.registry];
+    new Gauge({
+      name: 'revocation_feed_up',
+      help: '1 while the revocation feed is trusted and "session is active" answers may be cached, 0 while it is lost (answers come from Redis only). Absent when the cache is off.',
+      registers,
+      collect() {
+        this.set(metrics.up);
+      },
+    });
+    new Counter({
+      name: 'revocation_feed_losses_total',
+      help: 'Revocation feed outages begun (connection closed, or the probe not heard back). Absent when the cache is off.',
+      registers,
+      collect() {
+        this.reset();
+        this.inc(metrics.losses);
       },
     });
   }

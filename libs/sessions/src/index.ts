@@ -3,6 +3,7 @@ export * from './refresh-metrics';
 export * from './refresh-rotation.service';
 export { MAX_REUSE_GRACE_MS } from './sessions-options.check';
 export * from './refresh-token.codec';
+export * from './revocation-feed-metrics';
 export * from './session-fingerprint';
 export * from './session-revocation.checker';
 export { SESSION_REVOCATION_MODULE_OPTIONS, type SessionRevocationModuleOptions } from './session-revocation.module-definition';

@@ -3,6 +3,7 @@ import { Inject, Injectable, Logger, type OnModuleDestroy, type OnModuleInit } f
 import type { AuthenticatedUser, SessionValidator } from '@nest-hardening/auth';
 
 import { ActiveSessionCache } from './active-session.cache';
+import { RevocationFeedMetrics } from './revocation-feed-metrics';
 import {
   MAX_PROBE_INTERVAL_MS,
   MIN_PROBE_INTERVAL_MS,
@@ -37,6 +38,8 @@ export class SessionRevocationChecker implements SessionValidator, OnModuleInit,
   constructor(
     @Inject(SESSION_REVOCATION_MODULE_OPTIONS) private readonly options: SessionRevocationModuleOptions,
     private readonly store: SessionStore,
+    // A default for direct construction (tests); the module provides the app's one.
+    private readonly metrics: RevocationFeedMetrics = new RevocationFeedMetrics(),
   ) {
     if (options.cacheTtlMs < 0 || options.cacheTtlMs > 1000) {
       throw new Error('SessionRevocationModule: cacheTtlMs must be between 0 and 1000');
@@ -48,6 +51,8 @@ export class SessionRevocationChecker implements SessionValidator, OnModuleInit,
       );
     }
     this.cache = new ActiveSessionCache(options.cacheMaxEntries ?? 10_000);
+    // Without the cache there is no feed to watch, and no series for it.
+    metrics.watched = options.cacheTtlMs > 0;
   }
 
   async onModuleInit(): Promise<void> {
@@ -64,19 +69,19 @@ export class SessionRevocationChecker implements SessionValidator, OnModuleInit,
           // A check asked while the feed was down may predate an announcement that was missed: its
           // answer must not be cached once the feed is up again.
           this.epoch++;
-          this.subscribed = up;
+          this.trustFeed(up);
         },
       },
       { probeIntervalMs: this.options.probeIntervalMs },
     );
-    this.subscribed = !this.closed;
+    this.trustFeed(!this.closed);
   }
 
   async onModuleDestroy(): Promise<void> {
     // Closing is not a lost subscription: no warning (operators alert on it), and none when the
     // subscriber's connection closes afterwards (nor a recovery after it).
     this.closed = true;
-    this.subscribed = false;
+    this.trustFeed(false);
     this.dropAll();
   }
 
@@ -134,11 +139,18 @@ export class SessionRevocationChecker implements SessionValidator, OnModuleInit,
   private dropAll(reason?: string): void {
     if (this.subscribed) {
       this.outage = true;
+      this.metrics.losses++;
       this.logger.warn(`revocation subscription lost${reason ? ` (${reason})` : ''}: answering from Redis only until it is back`);
     }
-    this.subscribed = false;
+    this.trustFeed(false);
     this.epoch++;
     this.inFlight.clear();
     this.cache.clear();
+  }
+
+  /** The one place the feed's trust changes, so that `revocation_feed_up` always says what the cache does. */
+  private trustFeed(up: boolean): void {
+    this.subscribed = up;
+    this.metrics.up = up ? 1 : 0;
   }
 }

@@ -3,6 +3,7 @@ import { Module } from '@nestjs/common';
 import { SessionValidator } from '@nest-hardening/auth';
 
 import { MemorySessionStoreModule } from './memory-session-store.module';
+import { RevocationFeedMetrics } from './revocation-feed-metrics';
 import { SessionRevocationChecker } from './session-revocation.checker';
 import { ConfigurableModuleClass, SESSION_REVOCATION_MODULE_OPTIONS } from './session-revocation.module-definition';
 import { sessionStoreProvider } from './session-store.provider';
@@ -20,8 +21,9 @@ import { sessionStoreProvider } from './session-store.provider';
   providers: [
     sessionStoreProvider('SessionRevocationModule', SESSION_REVOCATION_MODULE_OPTIONS),
     SessionRevocationChecker,
+    RevocationFeedMetrics,
     { provide: SessionValidator, useExisting: SessionRevocationChecker },
   ],
-  exports: [SessionValidator, SessionRevocationChecker],
+  exports: [SessionValidator, SessionRevocationChecker, RevocationFeedMetrics],
 })
 export class SessionRevocationModule extends ConfigurableModuleClass {}
