@@ -118,6 +118,19 @@ describe('operators and users act without SQL', () => {
     expect(JSON.stringify(events.body)).not.toContain(user.password);
   });
 
+  it('narrows a search by email with status: an account that is not locked is not answered to ?status=locked', async () => {
+    const user = await registerAndLogin(system.gatewayUrl, { email: uniqueEmail('narrowed'), forwardedFor: '10.60.9.1' });
+    const search = async (status: string) =>
+      ((await asAdmin(`/api/accounts?email=${encodeURIComponent(user.email)}&status=${status}`)).body.items as { id: string }[]).map(
+        (a) => a.id,
+      );
+    expect(await search('locked')).toEqual([]);
+    expect(await search('disabled')).toEqual([]);
+    for (let i = 0; i < 5; i++) expect((await loginAt(user.email, WRONG, '198.51.100.79')).status).toBe(401);
+    expect(await search('locked')).toEqual([user.id]);
+    expect(await search('disabled')).toEqual([]);
+  });
+
   it('keeps a lock that began after an unlock in the locked list, whatever order their events are written in', async () => {
     const trail = system.auth.get(AuditTrail);
     const user = await registerAndLogin(system.gatewayUrl, { email: uniqueEmail('relocked'), forwardedFor: '10.60.2.1' });

@@ -41,7 +41,9 @@ export class AccountDirectory {
     const limit = query.limit ?? DEFAULT_PAGE_LIMIT;
     if (query.email !== undefined) {
       const row = await this.users.findByEmail(normalizeEmail(query.email));
-      return { items: row ? [await this.summary(row)] : [], nextCursor: null };
+      const item = row ? await this.summary(row) : undefined;
+      // `status` narrows the match as it narrows a listing: `?email=x&status=locked` asks whether x is locked.
+      return { items: item && hasStatus(item, query.status) ? [item] : [], nextCursor: null };
     }
     const after = query.cursor ? decodeListCursor(query.cursor) : undefined;
     if (query.status === 'locked') return this.listLocked(after, limit);
@@ -101,4 +103,10 @@ export class AccountDirectory {
     const state = await this.lockout.getState(row.email);
     return { ...mapAccount(row), locked: state.locked, lockedUntil: state.lockedUntil?.toISOString() ?? null };
   }
+}
+
+function hasStatus(account: AccountSummaryDto, status: AccountListQuery['status']): boolean {
+  if (status === 'locked') return account.locked;
+  if (status === 'disabled') return account.status === 'disabled';
+  return true;
 }

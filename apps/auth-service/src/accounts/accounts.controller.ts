@@ -43,7 +43,7 @@ export class AccountsController {
     private readonly lockout: LockoutService,
   ) {}
 
-  /** `?email=` finds one account (exact, normalised); `?status=locked|disabled` lists, newest first. */
+  /** `?email=` finds one account (exact, normalised; `status` then narrows it); `?status=locked|disabled` lists, newest first. */
   @Get()
   @ApiOkResponse({ type: AccountPageDto })
   list(@Query() query: AccountListQuery): Promise<AccountPageDto> {

@@ -30,6 +30,10 @@ describe('SigningKeyService', () => {
     expect(() => service(current, { JWT_ADDITIONAL_PUBLIC_KEYS: p384 })).toThrow(/EC P-256 public keys/);
   });
 
+  it('names JWT_PRIVATE_KEY when it holds a file path instead of the PEM text', () => {
+    expect(() => service('/run/secrets/jwt.pem')).toThrow(/JWT_PRIVATE_KEY must hold the PEM text/);
+  });
+
   it('refuses JWT_KEY_ID together with additional keys: a retired key would change its kid', () => {
     expect(() => service(current, { JWT_KEY_ID: 'k1', JWT_ADDITIONAL_PUBLIC_KEYS: spki(next) })).toThrow(/JWT_KEY_ID/);
     expect(service(current, { JWT_KEY_ID: 'k1' }).publicJwks()).toEqual([expect.objectContaining({ kid: 'k1' })]);

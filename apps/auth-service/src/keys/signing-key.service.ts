@@ -21,7 +21,7 @@ export class SigningKeyService {
   private readonly jwks: JsonWebKey[];
 
   constructor(@Inject(AUTH_SERVICE_CONFIG) config: AuthServiceConfig) {
-    this.privateKey = createPrivateKey(config.secrets.jwtPrivateKey);
+    this.privateKey = readPrivateKey(config.secrets.jwtPrivateKey);
     if (!isP256(this.privateKey)) throw new Error('JWT_PRIVATE_KEY must be an EC P-256 private key (ES256)');
     const additional = parsePublicKeyPems(config.JWT_ADDITIONAL_PUBLIC_KEYS ?? '').map((pem) => createPublicKey(pem));
     if (additional.some((key) => !isP256(key))) throw new Error('JWT_ADDITIONAL_PUBLIC_KEYS must hold EC P-256 public keys (ES256)');
@@ -41,6 +41,18 @@ export class SigningKeyService {
   /** The signing key's public half first, then the additional keys. */
   publicJwks(): JsonWebKey[] {
     return this.jwks;
+  }
+}
+
+// OpenSSL's own message ("DECODER routines::unsupported") names neither the variable nor the usual
+// mistake: a path to the PEM file instead of its contents.
+function readPrivateKey(pem: string): KeyObject {
+  try {
+    return createPrivateKey(pem);
+  } catch {
+    throw new Error(
+      'JWT_PRIVATE_KEY must hold the PEM text of the key (-----BEGIN PRIVATE KEY-----), not a file path: it could not be read as a private key',
+    );
   }
 }
 
