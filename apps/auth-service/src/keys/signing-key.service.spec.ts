@@ -34,6 +34,19 @@ describe('SigningKeyService', () => {
     expect(() => service('/run/secrets/jwt.pem')).toThrow(/JWT_PRIVATE_KEY must hold the PEM text/);
   });
 
+  it('says that an encrypted key is encrypted, not that it is a file path', () => {
+    const encrypted = generateKeyPairSync('ec', { namedCurve: 'P-256' })
+      .privateKey.export({ format: 'pem', type: 'pkcs8', cipher: 'aes-256-cbc', passphrase: 'not the point' })
+      .toString();
+    expect(() => service(encrypted)).toThrow(/^JWT_PRIVATE_KEY is encrypted/);
+  });
+
+  it("keeps Node's reason for PEM text that is damaged, never the key itself", () => {
+    const damaged = current.replace(/\n[A-Za-z0-9+/]{8}/, '\n********');
+    expect(() => service(damaged)).toThrow(/^JWT_PRIVATE_KEY could not be read as a private key: \S/);
+    expect(() => service(damaged)).not.toThrow(/file path|\*{8}/);
+  });
+
   it('refuses JWT_KEY_ID together with additional keys: a retired key would change its kid', () => {
     expect(() => service(current, { JWT_KEY_ID: 'k1', JWT_ADDITIONAL_PUBLIC_KEYS: spki(next) })).toThrow(/JWT_KEY_ID/);
     expect(service(current, { JWT_KEY_ID: 'k1' }).publicJwks()).toEqual([expect.objectContaining({ kid: 'k1' })]);

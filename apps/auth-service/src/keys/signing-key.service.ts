@@ -44,12 +44,21 @@ export class SigningKeyService {
   }
 }
 
-// OpenSSL's own message ("DECODER routines::unsupported") names neither the variable nor the usual
-// mistake: a path to the PEM file instead of its contents.
+// OpenSSL's own messages name neither the variable nor the mistake: "DECODER routines::unsupported"
+// for a path to the PEM file instead of its contents, "interrupted or cancelled" for an encrypted
+// key (no passphrase is ever passed). Other PEM text keeps what Node said, which never quotes the key.
 function readPrivateKey(pem: string): KeyObject {
   try {
     return createPrivateKey(pem);
-  } catch {
+  } catch (error) {
+    if (/-----BEGIN ENCRYPTED PRIVATE KEY-----|Proc-Type: 4,ENCRYPTED/.test(pem)) {
+      throw new Error('JWT_PRIVATE_KEY is encrypted: it must be an unencrypted key (there is no passphrase setting)', {
+        cause: error,
+      });
+    }
+    if (pem.includes('-----BEGIN')) {
+      throw new Error(`JWT_PRIVATE_KEY could not be read as a private key: ${(error as Error).message}`, { cause: error });
+    }
     throw new Error(
       'JWT_PRIVATE_KEY must hold the PEM text of the key (-----BEGIN PRIVATE KEY-----), not a file path: it could not be read as a private key',
     );
