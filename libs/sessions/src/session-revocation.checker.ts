@@ -11,6 +11,7 @@ import {
   type SessionRevocationModuleOptions,
 } from './session-revocation.module-definition';
 import { SessionStore } from './session.store';
+import { wholeNumberProblem } from './sessions-options.check';
 
 /**
  * The revocation check behind every authenticated request, in every service: the token's session
@@ -45,11 +46,9 @@ export class SessionRevocationChecker implements SessionValidator, OnModuleInit,
       throw new Error('SessionRevocationModule: cacheTtlMs must be between 0 and 1000');
     }
     const probe = options.probeIntervalMs;
-    if (probe !== undefined && !(Number.isSafeInteger(probe) && probe >= MIN_PROBE_INTERVAL_MS && probe <= MAX_PROBE_INTERVAL_MS)) {
-      throw new Error(
-        `SessionRevocationModule: probeIntervalMs must be a whole number from ${MIN_PROBE_INTERVAL_MS} to ${MAX_PROBE_INTERVAL_MS} (got ${String(probe)})`,
-      );
-    }
+    const problem =
+      probe === undefined ? undefined : wholeNumberProblem('probeIntervalMs', probe, MIN_PROBE_INTERVAL_MS, MAX_PROBE_INTERVAL_MS);
+    if (problem) throw new Error(`SessionRevocationModule: ${problem}`);
     this.cache = new ActiveSessionCache(options.cacheMaxEntries ?? 10_000);
     // Without the cache there is no feed to watch, and no series for it.
     metrics.watched = options.cacheTtlMs > 0;

@@ -18,10 +18,9 @@ const POLICIES: readonly string[] = ['strict', 'log', 'off'];
  */
 export function checkSessionsOptions(options: SessionsModuleOptions): void {
   const problems: string[] = [];
-  const integer = (name: string, value: unknown, min: number, max = Number.MAX_SAFE_INTEGER) => {
-    if (!(Number.isSafeInteger(value) && (value as number) >= min && (value as number) <= max)) {
-      problems.push(`${name} must be a whole number from ${min} to ${max} (got ${shownOptionValue(value)})`);
-    }
+  const integer = (name: string, value: unknown, min: number, max?: number) => {
+    const problem = wholeNumberProblem(name, value, min, max);
+    if (problem) problems.push(problem);
   };
   integer('idleTtlMs', options.idleTtlMs, 1);
   integer('absoluteTtlMs', options.absoluteTtlMs, 1);
@@ -36,4 +35,10 @@ export function checkSessionsOptions(options: SessionsModuleOptions): void {
   integer('fingerprint.ipv4PrefixBits', fingerprint.ipv4PrefixBits, 0, 32);
   integer('fingerprint.ipv6PrefixBits', fingerprint.ipv6PrefixBits, 0, 128);
   if (problems.length > 0) throw new Error(`SessionsModule: ${problems.join('; ')}`);
+}
+
+/** What is wrong with an option that must be a whole number from `min` to `max`, or undefined. */
+export function wholeNumberProblem(name: string, value: unknown, min: number, max = Number.MAX_SAFE_INTEGER): string | undefined {
+  if (Number.isSafeInteger(value) && (value as number) >= min && (value as number) <= max) return undefined;
+  return `${name} must be a whole number from ${min} to ${max} (got ${shownOptionValue(value)})`;
 }
