@@ -2,6 +2,8 @@ import { createPublicKey, type JsonWebKey, type KeyObject } from 'node:crypto';
 
 import { Inject, Injectable, Logger } from '@nestjs/common';
 
+import { failureReason } from '@nest-hardening/errors';
+
 import { AUTH_MODULE_OPTIONS, type AuthModuleOptions } from './auth.module-definition';
 
 /** How often a store that holds no key may read the set again. */
@@ -110,7 +112,7 @@ export class PublicKeyStore {
         if (!Array.isArray(keys)) throw new Error('the answer is not a JWKS (no "keys" array)');
         jwks = keys as JsonWebKey[];
       } catch (error) {
-        this.logger.warn(`could not fetch JWKS from ${this.options.jwksUrl}: ${error instanceof Error ? error.message : String(error)}`);
+        this.logger.warn(`could not fetch JWKS from ${this.options.jwksUrl}: ${failureReason(error)}`);
         return;
       }
     }

@@ -2,6 +2,8 @@ import { Logger, Module } from '@nestjs/common';
 import { Kysely, PostgresDialect } from 'kysely';
 import { Pool } from 'pg';
 
+import { failureReason } from '@nest-hardening/errors';
+
 import { KYSELY, PG_POOL } from './database.constants';
 import { DatabaseLifecycle } from './database.lifecycle';
 import { ConfigurableModuleClass, DATABASE_MODULE_OPTIONS, type DatabaseModuleOptions } from './database.module-definition';
@@ -31,10 +33,10 @@ function createPool(options: DatabaseModuleOptions): Pool {
   // unhandled 'error' event would crash the process. The query in flight still fails on its own
   // (answered 503), and the pool discards the broken client when it is released.
   pool.on('connect', (client) => {
-    client.on('error', (error) => logger.warn(`Postgres connection dropped: ${error.message}`));
+    client.on('error', (error) => logger.warn(`Postgres connection dropped: ${failureReason(error)}`));
   });
   // Idle clients report here; the pool replaces them by itself.
-  pool.on('error', (error) => logger.warn(`idle Postgres connection dropped: ${error.message}`));
+  pool.on('error', (error) => logger.warn(`idle Postgres connection dropped: ${failureReason(error)}`));
   return pool;
 }
 

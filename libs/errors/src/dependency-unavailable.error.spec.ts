@@ -12,4 +12,23 @@ describe('failureReason', () => {
     expect(failureReason(new Error('relation "x" does not exist'))).toBe('relation "x" does not exist');
     expect(failureReason('plain')).toBe('plain');
   });
+
+  // A refused connection to a name with an IPv6 and an IPv4 address (localhost) fails as an
+  // AggregateError whose own message is empty: the log line must still say what happened.
+  it('names the reasons inside an AggregateError that has no message of its own', () => {
+    const refused = (address: string) =>
+      Object.assign(new Error(`connect ECONNREFUSED ${address}:6379`), { code: 'ECONNREFUSED' });
+    const cause = new AggregateError([refused('::1'), refused('127.0.0.1')]);
+    expect(failureReason(new DependencyUnavailableError('redis', cause))).toBe(
+      'connect ECONNREFUSED ::1:6379; connect ECONNREFUSED 127.0.0.1:6379',
+    );
+    expect(failureReason(new AggregateError([refused('::1')], 'all attempts failed'))).toBe(
+      'all attempts failed: connect ECONNREFUSED ::1:6379',
+    );
+  });
+
+  it('falls back to the error code, then its name, when an error has no message', () => {
+    expect(failureReason(Object.assign(new Error(''), { code: 'ETIMEDOUT' }))).toBe('ETIMEDOUT');
+    expect(failureReason(new TypeError(''))).toBe('TypeError');
+  });
 });

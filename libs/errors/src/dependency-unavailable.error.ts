@@ -27,6 +27,19 @@ export class DependencyUnavailableError extends DomainError {
  * refused connection), which the client's 503 leaves out; otherwise the error's own message.
  */
 export function failureReason(error: unknown): string {
-  const shown = error instanceof DependencyUnavailableError ? error.cause : error;
-  return shown instanceof Error ? shown.message : String(shown);
+  return describe(error instanceof DependencyUnavailableError ? error.cause : error);
+}
+
+/**
+ * An error's message, or what stands for it when there is none: Node's connect raises an
+ * `AggregateError` with an empty message when every address of a host refused (IPv6 and IPv4
+ * `localhost`), and the reasons are only in its `errors`; a bare errno error may carry only a code.
+ */
+function describe(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  if (error instanceof AggregateError && error.errors.length > 0) {
+    const reasons = [...new Set(error.errors.map(describe))].join('; ');
+    return error.message ? `${error.message}: ${reasons}` : reasons;
+  }
+  return error.message || (error as NodeJS.ErrnoException).code || error.name;
 }

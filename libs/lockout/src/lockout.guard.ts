@@ -3,6 +3,7 @@ import { Reflector } from '@nestjs/core';
 import type { Request, Response } from 'express';
 
 import { clientIp } from '@nest-hardening/client-ip';
+import { failureReason } from '@nest-hardening/errors';
 
 import { AccountLockedError } from './account-locked.error';
 import { LockoutAccountDirectory } from './lockout-account-directory.interface';
@@ -51,7 +52,7 @@ export class LockoutGuard implements CanActivate {
     try {
       decision = await this.lockout.reserve(email, clientIp(req), req.get('user-agent'));
     } catch (error) {
-      this.logger.warn(`Lockout check unavailable (${this.options.onRedisError}): ${(error as Error).message}`);
+      this.logger.warn(`Lockout check unavailable (${this.options.onRedisError}): ${failureReason(error)}`);
       if (this.options.onRedisError === 'fail-open') return true;
       throw new LockoutUnavailableError(error);
     }

@@ -1,5 +1,6 @@
 import { Inject, Injectable, Logger, Optional, type OnApplicationShutdown } from '@nestjs/common';
 
+import { failureReason } from '@nest-hardening/errors';
 import { keptText, SecurityEvents } from '@nest-hardening/security-events';
 
 import { LockoutAccountDirectory } from './lockout-account-directory.interface';
@@ -87,7 +88,7 @@ export class LockoutService implements OnApplicationShutdown {
     try {
       outcome = await this.store.confirmFailure(reservation);
     } catch (error) {
-      this.logger.warn(`Could not confirm a failed login: ${(error as Error).message}`);
+      this.logger.warn(`Could not confirm a failed login: ${failureReason(error)}`);
       return;
     }
     const at = new Date();
@@ -143,7 +144,7 @@ export class LockoutService implements OnApplicationShutdown {
       await this.store.recordSuccess(reservation);
       this.settled.add(reservation);
     } catch (error) {
-      this.logger.warn(`Could not record a successful login: ${(error as Error).message}`);
+      this.logger.warn(`Could not record a successful login: ${failureReason(error)}`);
     }
   }
 
@@ -163,7 +164,7 @@ export class LockoutService implements OnApplicationShutdown {
     try {
       await this.store.release(reservation);
     } catch (error) {
-      this.logger.warn(`Could not release an unsettled login attempt: ${(error as Error).message}`);
+      this.logger.warn(`Could not release an unsettled login attempt: ${failureReason(error)}`);
     }
   }
 
@@ -217,7 +218,7 @@ export class LockoutService implements OnApplicationShutdown {
         details: { accountId, previousLocked: previous.locked, previousEmailFailures: previous.emailFailures },
       });
     } catch (error) {
-      this.logger.warn(`Could not reset lockout state after a password change: ${(error as Error).message}`);
+      this.logger.warn(`Could not reset lockout state after a password change: ${failureReason(error)}`);
     }
   }
 

@@ -1,3 +1,5 @@
+import { Logger } from '@nestjs/common';
+
 import { startRedisServer, type TestRedisServer } from '@nest-hardening/testing';
 
 import { startLoginTestApp, TEST_PASSWORD, type LoginTestApp } from '../test/support/login-test-app';
@@ -39,5 +41,20 @@ describe('LockoutGuard while Redis stalls past the command timeout (own redis-se
     // Only the first attempt counted: four more wrong passwords are checked (401); the fifth failure locks.
     for (let i = 0; i < 4; i++) expect((await t.login(email, WRONG, ip)).status).toBe(401);
     expect((await t.login(email, TEST_PASSWORD, ip)).status).toBe(429);
+  });
+
+  // The client's 503 says only "Service temporarily unavailable"; the operator's log must say what
+  // Redis did (here: it did not answer in time), or a stall cannot be told from a refused connection.
+  it("logs what Redis did, not the client's 503 text, when it answers a login 503", async () => {
+    const warn = jest.spyOn(Logger.prototype, 'warn');
+    try {
+      await server.stalled(async () => {
+        expect((await t.login('stalled@example.com', WRONG, '10.7.0.2')).status).toBe(503);
+      });
+      const lines = warn.mock.calls.map(([message]) => String(message)).filter((line) => line.startsWith('Lockout check unavailable'));
+      expect(lines).toEqual([expect.stringMatching(/timed out/i)]);
+    } finally {
+      warn.mockRestore();
+    }
   });
 });

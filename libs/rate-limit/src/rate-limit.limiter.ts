@@ -1,5 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 
+import { failureReason } from '@nest-hardening/errors';
 import { SecurityEvents } from '@nest-hardening/security-events';
 
 import { MemoryRateLimitStore } from './rate-limit.memory-store';
@@ -72,7 +73,7 @@ export class RateLimiter {
   moveToMalformed(refunds: readonly PolicyCharge[], malformed: PolicyCharge): Promise<boolean> {
     if (!this.store.moveToMalformed) return Promise.resolve(false);
     return this.store.moveToMalformed(refunds, malformed).catch((error: unknown) => {
-      this.logger.warn({ event: 'rate_limit_malformed_refund_failed', error: error instanceof Error ? error.message : String(error) });
+      this.logger.warn({ event: 'rate_limit_malformed_refund_failed', error: failureReason(error) });
       return false;
     });
   }

@@ -1,6 +1,8 @@
 import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 
+import { failureReason } from '@nest-hardening/errors';
+
 import { InjectRedis, InjectRedisSubscriber } from './inject-redis.decorator';
 import { describeRedisTarget, probeClusterSeed } from './redis-client.factory';
 import type { RedisClient } from './redis-client.type';
@@ -27,7 +29,7 @@ export class RedisLifecycle implements OnModuleInit, OnApplicationShutdown {
     // certificate that is not trusted), so the first such one is kept for the start-up message.
     let firstError: Error | undefined;
     const keep = (error: Error) => {
-      if (!GENERIC_CONNECTION_ERROR.test(error.message)) firstError ??= error;
+      if (!GENERIC_CONNECTION_ERROR.test(failureReason(error))) firstError ??= error;
     };
     const clients = [this.client, this.subscriber];
     for (const client of clients) client.on('error', keep).on('node error', keep);
@@ -46,7 +48,7 @@ export class RedisLifecycle implements OnModuleInit, OnApplicationShutdown {
     // After start-up, connection errors are expected during an outage: log state changes, not every retry.
     let down = false;
     this.client.on('error', (error: Error) => {
-      if (!down) this.logger.warn(`Redis connection lost: ${error.message}`);
+      if (!down) this.logger.warn(`Redis connection lost: ${failureReason(error)}`);
       down = true;
     });
     this.client.on('ready', () => {
@@ -67,7 +69,7 @@ export class RedisLifecycle implements OnModuleInit, OnApplicationShutdown {
     this.client.on('node error', (error: Error, node: string) => {
       if (lost.has(node)) return;
       lost.add(node);
-      this.logger.warn(`Redis node ${node} connection lost: ${error.message}`);
+      this.logger.warn(`Redis node ${node} connection lost: ${failureReason(error)}`);
     });
     // The cluster client replaces a node's connection after it failed: each new one is watched.
     this.client.on('+node', (connection: Redis) => {

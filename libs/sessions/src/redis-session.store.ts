@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { Inject, Injectable, Logger, Optional, type OnModuleDestroy } from '@nestjs/common';
 
 import type { Role } from '@nest-hardening/auth';
-import { DependencyUnavailableError } from '@nest-hardening/errors';
+import { DependencyUnavailableError, failureReason } from '@nest-hardening/errors';
 import {
   InjectRedis,
   InjectRedisSubscriber,
@@ -242,7 +242,7 @@ export class RedisSessionStore extends SessionStore implements OnModuleDestroy {
         ready: () => subscriber.status === 'ready',
       },
       options.probeIntervalMs ?? DEFAULT_PROBE_INTERVAL_MS,
-      (error) => this.logger.warn(`revocation feed could not subscribe again: ${error.message}`),
+      (error) => this.logger.warn(`revocation feed could not subscribe again: ${failureReason(error)}`),
     );
     subscriber.on('message', (channel: string, message: string) => {
       if (channel === this.channel && !probe.handle(message)) listener.revoked(message);
@@ -257,7 +257,7 @@ export class RedisSessionStore extends SessionStore implements OnModuleDestroy {
         () => probe.connectionSubscribed(subscriber.status === 'ready'),
         (error: Error) => {
           // Cut off by the connection closing again: the next 'ready' subscribes again.
-          if (subscriber.status === 'ready') this.logger.warn(`revocation feed could not subscribe again: ${error.message}`);
+          if (subscriber.status === 'ready') this.logger.warn(`revocation feed could not subscribe again: ${failureReason(error)}`);
         },
       );
     });

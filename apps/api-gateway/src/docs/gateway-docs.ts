@@ -1,6 +1,7 @@
 import { Logger, type INestApplication } from '@nestjs/common';
 import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
 
+import { failureReason } from '@nest-hardening/errors';
 import { DOCS_PATH, ErrorDto, withErrorSchema } from '@nest-hardening/openapi';
 
 import type { ApiGatewayConfig } from '../config/api-gateway.config';
@@ -49,7 +50,7 @@ class ServiceDocuments {
       this.fetched.set(service, document);
       return document;
     } catch (error) {
-      this.logger.warn(`OpenAPI document of ${service} unavailable: ${error instanceof Error ? error.message : String(error)}`);
+      this.logger.warn(`OpenAPI document of ${service} unavailable: ${failureReason(error)}`);
       return undefined;
     }
   }
