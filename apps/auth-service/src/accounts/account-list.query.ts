@@ -7,12 +7,17 @@ import { IsAccountEmail } from './account-email.decorator';
 /** `GET /accounts?email=` (one exact, normalised match) or `?status=&cursor=&limit=` (newest first). */
 export class AccountListQuery {
   // @IsAccountEmail documents the field as required, as it is in bodies; here it is optional.
-  @ApiPropertyOptional()
+  @ApiPropertyOptional({
+    description: 'finds the one account with this email (exact, normalised); with `status`, only if it has that status',
+  })
   @IsOptional()
   @IsAccountEmail()
   email?: string;
 
-  @ApiPropertyOptional({ enum: ['locked', 'disabled'] })
+  @ApiPropertyOptional({
+    enum: ['locked', 'disabled'],
+    description: 'narrows the listing (newest first) or the email match to accounts in this state',
+  })
   @IsOptional()
   @IsIn(['locked', 'disabled'])
   status?: 'locked' | 'disabled';
