@@ -10,7 +10,7 @@ work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 
 examples=("$@")
-[ ${#examples[@]} -gt 0 ] || examples=(throttling-only lockout-only)
+[ ${#examples[@]} -gt 0 ] || examples=(throttling-only lockout-only sessions-auth)
 
 for example in "${examples[@]}"; do
   mapfile -t tarballs < <(node tarballs-for.js "$example")

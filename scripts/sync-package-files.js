@@ -8,6 +8,8 @@ const { builtinModules } = require('node:module');
 const { copyFileSync, existsSync, readdirSync, readFileSync } = require('node:fs');
 const { join, relative } = require('node:path');
 
+const ts = require('typescript');
+
 const root = join(__dirname, '..');
 const rootPkg = require(join(root, 'package.json'));
 const checkDist = process.argv.includes('--check-dist');
@@ -32,6 +34,16 @@ function filesUnder(dir, suffix) {
   return readdirSync(dir, { withFileTypes: true }).flatMap((entry) =>
     entry.isDirectory() ? filesUnder(join(dir, entry.name), suffix) : entry.name.endsWith(suffix) ? [join(dir, entry.name)] : [],
   );
+}
+
+/**
+ * The `@types/...` package a declaration file's import resolves to, as an adopter's tsc resolves it,
+ * or undefined when the imported package ships its own types.
+ */
+function typesPackageOf(specifier, file) {
+  const options = { module: ts.ModuleKind.CommonJS, moduleResolution: ts.ModuleResolutionKind.Node10 };
+  const name = ts.resolveModuleName(specifier, file, options, ts.sys).resolvedModule?.packageId?.name;
+  return name?.startsWith('@types/') ? name : undefined;
 }
 
 function packageOf(specifier) {
@@ -77,14 +89,20 @@ for (const { name, dir, pkg } of publishablePackages()) {
   for (const { file, pattern } of uses) {
     for (const [, specifier] of readFileSync(file, 'utf8').matchAll(pattern)) {
       const used = packageOf(specifier);
-      if (used.startsWith('node:') || builtinModules.includes(used) || declared.has(used) || used === pkg.name) continue;
+      if (used.startsWith('node:') || builtinModules.includes(used) || used === pkg.name) continue;
       if (file.endsWith('.d.ts') && TYPE_ONLY_ALLOWED.has(used)) continue;
+      // Declarations that import an untyped dependency need its @types package where the adopter's
+      // tsc runs: without it, the import fails there (or, under skipLibCheck, silently becomes `any`).
+      // A peer's types are the app's, matching the version the app installs (as for `express`).
+      const types = file.endsWith('.d.ts') && pkg.dependencies?.[used] ? typesPackageOf(specifier, file) : undefined;
+      if (types && !declared.has(types)) errors.push(`${relative(root, file)} needs ${types} for "${specifier}", not declared in ${at}`);
+      if (declared.has(used)) continue;
       errors.push(`${relative(root, file)} uses "${specifier}", not declared in ${at}`);
     }
   }
 }
 
 if (errors.length > 0) {
-  console.error(errors.join('\n'));
+  console.error([...new Set(errors)].join('\n'));
   process.exit(1);
 }
