@@ -111,6 +111,23 @@ describe('credential guessing outside the login form', () => {
       },
     );
 
+    it('concurrent guesses from many addresses: the session ends and the guessing is reported', async () => {
+      const user = await registerAndLogin(system.gatewayUrl, { email: uniqueEmail('pwspray'), forwardedFor: '10.93.3.1' });
+      // Each guess from its own address, so only the per-session allowance and the account ceiling apply.
+      const statuses = await Promise.all(
+        Array.from({ length: 8 }, (_, i) =>
+          changePassword(system.gatewayUrl, '/api', user.accessToken, `${WRONG} ${i}`, 'a fresh new passphrase 9', `10.93.3.${10 + i}`),
+        ),
+      );
+      expect(statuses.map((r) => r.status).every((s) => s === 401 || s === 429)).toBe(true);
+      expect(
+        await eventually(async () => (await request(system.gatewayUrl).get('/api/me').set(bearer(user.accessToken))).status === 401),
+      ).toBe(true);
+      expect(events.filter((e) => e.type === 'password_change_guessing')).toEqual([
+        expect.objectContaining({ severity: 'critical', rule: 'session_ended', details: expect.objectContaining({ userId: user.id }) }),
+      ]);
+    });
+
     it('sequential wrong guesses from one session: the fifth ends it', async () => {
       const ip = '10.93.1.1';
       const user = await registerAndLogin(system.gatewayUrl, { email: uniqueEmail('pwseq'), forwardedFor: ip });

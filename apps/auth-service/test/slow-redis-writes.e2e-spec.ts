@@ -16,6 +16,7 @@ import {
   type TestSystem,
 } from '../../../test/support';
 import { PasswordHasher } from '../src/accounts/password-hasher';
+import { PasswordPolicy } from '../src/passwords/password-policy.service';
 
 /**
  * Writes that Redis is too slow to answer are answered 503 ("not done, retry"). Redis runs the
@@ -35,7 +36,7 @@ describe('session writes while Redis stalls past the command timeout (own redis-
     system = await startTestSystem({
       label: 'slowwrites',
       env: { REDIS_URL: redis.url, REDIS_COMMAND_TIMEOUT_MS: '300' },
-      authEnv: { MAX_SESSIONS_PER_USER: '2', REFRESH_REUSE_GRACE_MS: '500' },
+      authEnv: { MAX_SESSIONS_PER_USER: '2', REFRESH_REUSE_GRACE_MS: '500', PASSWORD_CHANGE_MAX_FAILURES: '2' },
     });
   });
 
@@ -126,6 +127,48 @@ describe('session writes while Redis stalls past the command timeout (own redis-
     }
     const listed = await request(system.authUrl).get('/me/sessions').set(bearer(user.accessToken));
     expect((listed.body as { id: string }[]).map((s) => s.id)).toEqual([sessionIdOf(user.accessToken)]);
+  });
+
+  it("a password change answered 503 spends none of the session's current-password checks once Redis resumes", async () => {
+    const user = await registerAndLogin(system.authUrl, client());
+    let currentPassword = user.password;
+    const changePassword = (newPassword: string) =>
+      request(system.authUrl)
+        .post('/auth/password')
+        .set(bearer(user.accessToken))
+        .set(gatewaySignedHeaders(system.gatewaySecret, 'POST', '/auth/password', ip))
+        .send({ currentPassword, newPassword });
+    // A change that goes through first: from then on Redis knows the check's script (a late call of
+    // a script it has not seen yet would only be refused with NOSCRIPT).
+    expect((await changePassword('the first new passphrase of this user')).status).toBe(204);
+    currentPassword = 'the first new passphrase of this user';
+
+    // PASSWORD_CHANGE_MAX_FAILURES (2) changes, each answered 503: Redis freezes once the new password
+    // is accepted, so the session's check is the call that stalls, and Redis runs it when it resumes.
+    const policy = system.auth.get(PasswordPolicy);
+    const assertAcceptable = policy.assertAcceptable.bind(policy);
+    const stallAfterPolicy = jest.spyOn(policy, 'assertAcceptable');
+    for (let i = 0; i < 2; i++) {
+      stallAfterPolicy.mockImplementationOnce(async (...args) => {
+        await assertAcceptable(...args);
+        redis.pause();
+      });
+      let answered: request.Response;
+      try {
+        answered = await changePassword(`a passphrase set during a stall ${i}`);
+        await sleep(300);
+      } finally {
+        redis.resume();
+      }
+      expect(answered.status).toBe(503);
+      await sleep(200);
+    }
+
+    stallAfterPolicy.mockRestore();
+
+    // No password was checked, let alone a wrong one: the change goes through, and the session lives.
+    expect((await changePassword('the passphrase set once redis is back')).status).toBe(204);
+    expect((await request(system.authUrl).get('/me').set(bearer(user.accessToken))).status).toBe(200);
   });
 
   it("sends the session write while the lockout's success record is on its way: both cost one round trip", async () => {

@@ -195,12 +195,19 @@ export class RedisSessionStore extends SessionStore implements OnModuleDestroy {
     });
   }
 
-  reserveCredentialCheck(userId: string, sessionId: string, maxChecks: number): Promise<number> {
-    return RESERVE_CREDENTIAL_CHECK_SCRIPT.run<number>(
-      this.redis,
-      [sessionsKeys.session(userId, sessionId), sessionsKeys.index(userId)],
+  /**
+   * With a deadline (docs/decisions/009): a check Redis runs after this call was answered 503 counts
+   * nothing, so a stall cannot spend the session's checks (and end it) without a password verified.
+   */
+  async reserveCredentialCheck(userId: string, sessionId: string, maxChecks: number): Promise<number> {
+    const sessionKey = sessionsKeys.session(userId, sessionId);
+    const [check] = await this.deadlines.run<[number, number]>(
+      RESERVE_CREDENTIAL_CHECK_SCRIPT,
+      this.deadlines.nodeOfKey(sessionKey),
+      [sessionKey, sessionsKeys.index(userId)],
       [sessionId, maxChecks, this.channel],
     );
+    return Number(check);
   }
 
   async resetCredentialChecks(userId: string, sessionId: string): Promise<void> {

@@ -409,7 +409,7 @@ describe.each([
   });
 });
 
-describe('RedisSessionStore when Redis keeps running the rotation late', () => {
+describe('RedisSessionStore when Redis keeps running its writes late', () => {
   let redis: TestRedis;
   let store: RedisSessionStore;
   const fingerprint = new SessionFingerprinter('a fingerprint secret of 32+ characters', 24, 64).fingerprint({
@@ -454,5 +454,29 @@ describe('RedisSessionStore when Redis keeps running the rotation late', () => {
       late.mockRestore();
     }
     expect(await store.rotate(request)).toMatchObject({ outcome: 'rotated', generation: 1 });
+  });
+
+  // A password change answered 503 verified no password: run late, its check must not spend the
+  // session's allowance (the last one would end the session as if it had guessed wrong).
+  it("a current-password check past its deadline fails as Redis unavailable and spends none of the session's checks", async () => {
+    const userId = '00000000-0000-4000-8000-0000000001a8';
+    const { session } = await store.create({
+      userId,
+      role: 'user',
+      client: { ip: '203.0.113.7', userAgent: 'jest-unit/1.0' },
+      fingerprint,
+      idleTtlMs: 60_000,
+      absoluteTtlMs: 120_000,
+      maxSessions: 10,
+      authVersion: 0,
+    });
+    const late = jest.spyOn(ScriptDeadlines.prototype, 'deadline').mockReturnValue(1);
+    try {
+      await expect(store.reserveCredentialCheck(userId, session.id, 1)).rejects.toBeInstanceOf(DependencyUnavailableError);
+    } finally {
+      late.mockRestore();
+    }
+    expect(await store.reserveCredentialCheck(userId, session.id, 1)).toBe(1);
+    expect(await store.isActive(userId, session.id, 'jti-never-denied')).toBe(true);
   });
 });

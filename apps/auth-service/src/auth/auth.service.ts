@@ -164,20 +164,33 @@ export class AuthService {
    * so concurrent guesses cannot verify more than the session's allowance. Returns the check's number.
    */
   private async reserveCredentialCheck(user: AuthenticatedUser): Promise<number> {
-    const check = await this.sessionStore.reserveCredentialCheck(user.id, user.sessionId, this.config.PASSWORD_CHANGE_MAX_FAILURES);
+    const max = this.config.PASSWORD_CHANGE_MAX_FAILURES;
+    const check = await this.sessionStore.reserveCredentialCheck(user.id, user.sessionId, max);
     if (check > 0) return check;
+    // 0 answers only the check that found the allowance spent and ended the session: concurrent
+    // guesses end it here, before the last allowed one is verified (whose own end then finds nothing).
+    if (check === 0) this.reportGuessing(user, max + 1);
     throw new CredentialChecksExhaustedError();
   }
 
   /** The session's last allowed check failed: the session ends (a stolen token cannot keep guessing). */
   private async recordWrongCurrentPassword(user: AuthenticatedUser, check: number): Promise<void> {
     const max = this.config.PASSWORD_CHANGE_MAX_FAILURES;
-    const ended = check >= max && (await this.sessionStore.revoke(user.id, user.sessionId));
+    if (check >= max && (await this.sessionStore.revoke(user.id, user.sessionId))) return this.reportGuessing(user, check);
     this.events.emit({
-      type: ended ? 'password_change_guessing' : 'password_change_failed',
-      severity: ended ? 'critical' : 'warning',
-      rule: ended ? 'session_ended' : undefined,
+      type: 'password_change_failed',
+      severity: 'warning',
       details: { userId: user.id, sessionId: user.sessionId, failures: check, maxFailures: max },
+    });
+  }
+
+  /** The session used up its current-password checks and has been ended; `checks` counts those made. */
+  private reportGuessing(user: AuthenticatedUser, checks: number): void {
+    this.events.emit({
+      type: 'password_change_guessing',
+      severity: 'critical',
+      rule: 'session_ended',
+      details: { userId: user.id, sessionId: user.sessionId, failures: checks, maxFailures: this.config.PASSWORD_CHANGE_MAX_FAILURES },
     });
   }
 
