@@ -160,7 +160,7 @@ export const authServiceEnvShape = {
     .refine(hasAcceptablePasswordLength, PASSWORD_LENGTH_MESSAGE)
     .optional()
     .describe(
-      `the first admin's password (${PASSWORD_MIN_LENGTH}–${PASSWORD_MAX_LENGTH} characters, counted as at registration: checked at every start, even once the admin exists); a password the [password policy](password-policy.md) refuses stops start-up`,
+      `the first admin's password (${PASSWORD_MIN_LENGTH}–${PASSWORD_MAX_LENGTH} characters, counted as at registration: checked at every start, even once the admin exists); a password the [password policy](password-policy.md) refuses stops the start that would create the admin (an existing admin's password is neither checked against the policy nor changed)`,
     ),
   PASSWORD_CONTEXT_WORDS: z
     .string()
