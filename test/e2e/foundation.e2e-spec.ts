@@ -325,9 +325,9 @@ describe('foundation (gateway → auth-service, profile-service)', () => {
       }
     });
 
-    it('a non-JSON content type → 400', async () => {
+    it('a non-JSON content type → 415', async () => {
       const res = await api().post('/api/auth/login').set('content-type', 'text/plain').send('email=a');
-      expect(res.status).toBe(400);
+      expect(res.status).toBe(415);
     });
 
     it('an unknown route → 404 from the gateway, without reaching a service', async () => {

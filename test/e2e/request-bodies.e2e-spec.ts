@@ -3,6 +3,7 @@ import {
   rawRequest,
   registerAndLogin,
   startTestSystem,
+  uniqueEmail,
   UNLIMITED_BUDGETS,
   type RawResponse,
   type TestSystem,
@@ -142,6 +143,145 @@ describe('request bodies: UTF-8 JSON only, refusals that quote nothing', () => {
         const res = await post(url(), `${prefix}/${route}`, 'application/json', body);
         expect({ route, status: res.status }).toEqual({ route, status: 400 });
       }
+    });
+  });
+
+  /**
+   * A body is read as UTF-8 text; decoding bytes that are not, or a `\u` escape of half a surrogate
+   * pair, yields U+FFFD, and every such password would be one password. Refused as malformed instead.
+   */
+  describe.each([
+    ['at the services', () => system.authUrl, '', () => system.profileUrl],
+    ['through the gateway', () => system.gatewayUrl, '/api', () => system.gatewayUrl],
+  ] as const)('text that is not Unicode, %s', (_where, authUrl, prefix, profileUrl) => {
+    const MALFORMED = { statusCode: 400, message: 'Malformed request body' };
+    /** A registration whose password holds `middle` (raw bytes) between two ordinary words. */
+    const registration = (middle: Buffer) =>
+      Buffer.concat([Buffer.from(`{"email":"${uniqueEmail('text')}","password":"maple harbour `), middle, Buffer.from(' lantern 42"}')]);
+
+    it.each([
+      ['a Latin-1 byte (0xE9)', Buffer.from([0xe9])],
+      ['a truncated sequence (0xC3)', Buffer.from([0xc3])],
+      ['an encoded surrogate (0xED 0xA0 0x80)', Buffer.from([0xed, 0xa0, 0x80])],
+      ['an overlong slash (0xC0 0xAF)', Buffer.from([0xc0, 0xaf])],
+      ['an escaped high surrogate alone (\\ud800)', Buffer.from('\\ud800')],
+      ['an escaped low surrogate alone (\\udfff)', Buffer.from('\\udfff')],
+      ['two escaped high surrogates (\\ud800\\ud800)', Buffer.from('\\ud800\\ud800')],
+    ])('refuses a password holding %s with 400, and registers nothing', async (_name, middle) => {
+      const body = registration(middle);
+      const res = await post(authUrl(), `${prefix}/auth/register`, 'application/json', body);
+      expect({ status: res.status, body: JSON.parse(res.body) }).toEqual({ status: 400, body: MALFORMED });
+      const email = (/"email":"([^"]+)"/.exec(body.toString('latin1')) as RegExpExecArray)[1];
+      const login = await post(
+        authUrl(),
+        `${prefix}/auth/login`,
+        'application/json',
+        Buffer.from(JSON.stringify({ email, password: 'maple harbour \ufffd lantern 42' })),
+      );
+      expect(login.status).toBe(401);
+    });
+
+    it('accepts a character written as an escaped surrogate pair (\\ud83d\\ude00) and as UTF-8, as one password', async () => {
+      const body = registration(Buffer.from('\\ud83d\\ude00'));
+      const res = await post(authUrl(), `${prefix}/auth/register`, 'application/json', body);
+      expect(res.status).toBe(201);
+      const { email } = JSON.parse(res.body) as { email: string };
+      const login = await post(
+        authUrl(),
+        `${prefix}/auth/login`,
+        'application/json',
+        Buffer.from(JSON.stringify({ email, password: 'maple harbour \u{1f600} lantern 42' })),
+      );
+      expect(login.status).toBe(200);
+    });
+
+    it('leaves the display name as it was when the new one is not valid UTF-8', async () => {
+      const owner = await registerAndLogin(system.gatewayUrl);
+      const headers: [string, string][] = [
+        ['Content-Type', 'application/json'],
+        ['Authorization', `Bearer ${owner.accessToken}`],
+      ];
+      const set = await rawRequest(profileUrl(), {
+        method: 'PATCH',
+        path: `${prefix}/profile`,
+        headers,
+        body: Buffer.from('{"displayName":"Ren\u00e9e"}'),
+      });
+      expect(set.status).toBe(200);
+      const res = await rawRequest(profileUrl(), {
+        method: 'PATCH',
+        path: `${prefix}/profile`,
+        headers,
+        body: Buffer.concat([Buffer.from('{"displayName":"Ren'), Buffer.from([0xe9]), Buffer.from('"}')]),
+      });
+      expect({ status: res.status, body: JSON.parse(res.body) }).toEqual({ status: 400, body: MALFORMED });
+      const after = await rawRequest(profileUrl(), { method: 'GET', path: `${prefix}/profile`, headers });
+      expect(JSON.parse(after.body)).toMatchObject({ displayName: 'Ren\u00e9e' });
+    });
+  });
+
+  /**
+   * Only `application/json` bodies are parsed. Any other body reached the handler as no body at all:
+   * a PATCH of the profile was answered 200 and its change dropped.
+   */
+  describe.each([
+    ['at the services', () => system.authUrl, '', () => system.profileUrl],
+    ['through the gateway', () => system.gatewayUrl, '/api', () => system.gatewayUrl],
+  ] as const)('bodies of another media type, %s', (_where, authUrl, prefix, profileUrl) => {
+    const UNSUPPORTED = { statusCode: 415, message: 'Request body must be application/json' };
+
+    it.each([
+      ['text/plain', [['Content-Type', 'text/plain']]],
+      ['text/plain; charset=utf-8', [['Content-Type', 'text/plain; charset=utf-8']]],
+      ['application/merge-patch+json', [['Content-Type', 'application/merge-patch+json']]],
+      ['application/x-www-form-urlencoded', [['Content-Type', 'application/x-www-form-urlencoded']]],
+      ['an unparsable type', [['Content-Type', 'application/json, text/plain']]],
+      ['no Content-Type', []],
+    ] as const)('refuses a profile change sent as %s with 415, and keeps the name', async (_name, typeHeader) => {
+      const owner = await registerAndLogin(system.gatewayUrl);
+      const auth: [string, string] = ['Authorization', `Bearer ${owner.accessToken}`];
+      const res = await rawRequest(profileUrl(), {
+        method: 'PATCH',
+        path: `${prefix}/profile`,
+        headers: [...(typeHeader as unknown as [string, string][]), auth],
+        body: Buffer.from(JSON.stringify({ displayName: 'Ada' })),
+      });
+      expect({ status: res.status, body: JSON.parse(res.body) }).toEqual({ status: 415, body: UNSUPPORTED });
+      const after = await rawRequest(profileUrl(), { method: 'GET', path: `${prefix}/profile`, headers: [auth] });
+      expect(JSON.parse(after.body)).toMatchObject({ displayName: null });
+    });
+
+    it('refuses a login sent as form data with 415, not a 400 that says the email is missing', async () => {
+      const res = await post(
+        authUrl(),
+        `${prefix}/auth/login`,
+        'application/x-www-form-urlencoded',
+        Buffer.from(`email=${encodeURIComponent(user.email)}&password=x`),
+      );
+      expect({ status: res.status, body: JSON.parse(res.body) }).toEqual({ status: 415, body: UNSUPPORTED });
+    });
+
+    it('still serves a request without a body, with Content-Length: 0 or a JSON type and no bytes', async () => {
+      const owner = await registerAndLogin(system.gatewayUrl);
+      const auth: [string, string] = ['Authorization', `Bearer ${owner.accessToken}`];
+      const profile = await rawRequest(profileUrl(), {
+        method: 'GET',
+        path: `${prefix}/profile`,
+        headers: [auth, ['Content-Length', '0']],
+      });
+      expect(profile.status).toBe(200);
+      const empty = await rawRequest(profileUrl(), {
+        method: 'PATCH',
+        path: `${prefix}/profile`,
+        headers: [auth, ['Content-Type', 'application/json'], ['Content-Length', '0']],
+      });
+      expect(empty.status).toBe(200);
+      const logout = await rawRequest(authUrl(), {
+        method: 'POST',
+        path: `${prefix}/auth/logout`,
+        headers: [auth, ['Content-Length', '0']],
+      });
+      expect(logout.status).toBe(204);
     });
   });
 });

@@ -48,6 +48,11 @@ describe('DomainErrorFilter', () => {
       status: 415,
       body: { statusCode: 415, message: 'Request body must be JSON encoded as UTF-8' },
     });
+    const mediaType = Object.assign(new Error('x'), { status: 415, type: 'media-type.unsupported' });
+    expect(capture(mediaType)).toMatchObject({
+      status: 415,
+      body: { statusCode: 415, message: 'Request body must be application/json' },
+    });
     // An unknown type, even one named like an Object property, is a malformed body.
     const odd = Object.assign(new Error('x'), { status: 400, type: 'constructor' });
     expect(capture(odd)).toMatchObject({ status: 400, body: { statusCode: 400, message: 'Malformed request body' } });

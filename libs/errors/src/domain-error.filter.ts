@@ -9,6 +9,7 @@ const BODY_ERROR_MESSAGES = new Map<string | undefined, string>([
   ['entity.too.large', 'Request body too large'],
   ['charset.unsupported', 'Request body must be JSON encoded as UTF-8'],
   ['encoding.unsupported', 'Unsupported Content-Encoding'],
+  ['media-type.unsupported', 'Request body must be application/json'],
 ]);
 
 /** Receives the unexpected errors (bugs) the filter answered with a 500, e.g. to send them to Sentry. */

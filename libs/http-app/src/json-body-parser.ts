@@ -1,3 +1,5 @@
+import { isUtf8 } from 'node:buffer';
+
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { NextFunction, Request, Response } from 'express';
 
@@ -10,6 +12,9 @@ import { RequestBodyError } from './request-body-error';
  */
 const UTF8 = 'utf-8';
 
+/** Half of a surrogate pair: what a `\ud800` escape without its partner decodes to. */
+const LONE_SURROGATE = /\p{Cs}/u;
+
 /**
  * Parses `application/json` bodies of UTF-8 text only, no deeper and no wider than
  * {@link jsonShapeRefusal} allows, and turns every refusal into a {@link RequestBodyError} that quotes nothing of the body.
@@ -18,14 +23,25 @@ const UTF8 = 'utf-8';
  * counts bracket bytes, which is only the text's own count in UTF-8, and no client of these APIs
  * needs another charset. The check runs in `verify`, which sees exactly the charset body-parser is
  * about to decode with, after any Content-Encoding has been undone.
+ *
+ * Bytes that are not UTF-8, and strings holding half a surrogate pair, are a 400: decoding turns
+ * either into U+FFFD, so two different passwords would hash as one and a name would be stored altered.
+ * A body of any other media type (or none declared) is a 415 rather than no body at all: a PATCH
+ * would otherwise succeed without its change.
  */
 export function useJsonBodyParser(app: NestExpressApplication, limit: string, maxMembers = MAX_JSON_MEMBERS): void {
   app.useBodyParser('json', {
     limit,
     verify: (_req: unknown, _res: unknown, buf: Buffer, encoding: string | null) => {
       if (encoding !== UTF8) throw new RequestBodyError(415, 'charset.unsupported');
+      if (!isUtf8(buf)) throw new RequestBodyError(400, 'entity.parse.failed');
       const refusal = jsonShapeRefusal(buf, undefined, maxMembers);
       if (refusal !== undefined) throw new RequestBodyError(400, refusal);
+    },
+    // body-parser answers anything thrown here as malformed JSON (400, `entity.parse.failed`).
+    reviver: (_key: string, value: unknown) => {
+      if (typeof value === 'string' && LONE_SURROGATE.test(value)) throw new RequestBodyError(400, 'entity.parse.failed');
+      return value;
     },
   });
   // Right behind the parser, so it sees the parser's errors only: a client's mistake (4xx, with a
@@ -33,6 +49,15 @@ export function useJsonBodyParser(app: NestExpressApplication, limit: string, ma
   app.use((error: unknown, _req: Request, _res: Response, next: NextFunction) => {
     next(isRefusedBody(error) ? new RequestBodyError(error.status, error.type) : error);
   });
+  // The parser passes over a body it is not declared to read.
+  app.use((req: Request, _res: Response, next: NextFunction) => {
+    next(hasContent(req) && req.is('application/json') === false ? new RequestBodyError(415, 'media-type.unsupported') : undefined);
+  });
+}
+
+/** Whether the request carries body bytes: `Content-Length: 0`, which clients send with an empty POST, is none. */
+function hasContent(req: Request): boolean {
+  return req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length']) > 0;
 }
 
 function isRefusedBody(error: unknown): error is { status: number; type: string } {
