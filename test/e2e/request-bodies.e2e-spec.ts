@@ -283,5 +283,39 @@ describe('request bodies: UTF-8 JSON only, refusals that quote nothing', () => {
       });
       expect(logout.status).toBe(204);
     });
+
+    // Node's own client frames a body-less POST chunked once it has flushed its headers
+    // (`req.flushHeaders(); req.end()`): no body bytes, so no type is needed either.
+    it('serves a chunked request that holds no bytes without a Content-Type, and refuses one that holds some', async () => {
+      const owner = await registerAndLogin(system.gatewayUrl);
+      const auth: [string, string] = ['Authorization', `Bearer ${owner.accessToken}`];
+      const chunked: [string, string] = ['Transfer-Encoding', 'chunked'];
+      const chunks = (text: string) =>
+        Buffer.from(text.length > 0 ? `${Buffer.byteLength(text).toString(16)}\r\n${text}\r\n0\r\n\r\n` : '0\r\n\r\n');
+
+      const others = await rawRequest(authUrl(), {
+        method: 'DELETE',
+        path: `${prefix}/me/sessions`,
+        headers: [auth, chunked],
+        body: chunks(''),
+      });
+      expect(others.status).toBe(204);
+      const change = await rawRequest(profileUrl(), {
+        method: 'PATCH',
+        path: `${prefix}/profile`,
+        headers: [auth, chunked],
+        body: chunks(JSON.stringify({ displayName: 'Ada' })),
+      });
+      expect({ status: change.status, body: JSON.parse(change.body) }).toEqual({ status: 415, body: UNSUPPORTED });
+      const after = await rawRequest(profileUrl(), { method: 'GET', path: `${prefix}/profile`, headers: [auth] });
+      expect(JSON.parse(after.body)).toMatchObject({ displayName: null });
+      const logout = await rawRequest(authUrl(), {
+        method: 'POST',
+        path: `${prefix}/auth/logout`,
+        headers: [auth, chunked],
+        body: chunks(''),
+      });
+      expect(logout.status).toBe(204);
+    });
   });
 });

@@ -16,8 +16,7 @@ describe('failureReason', () => {
   // A refused connection to a name with an IPv6 and an IPv4 address (localhost) fails as an
   // AggregateError whose own message is empty: the log line must still say what happened.
   it('names the reasons inside an AggregateError that has no message of its own', () => {
-    const refused = (address: string) =>
-      Object.assign(new Error(`connect ECONNREFUSED ${address}:6379`), { code: 'ECONNREFUSED' });
+    const refused = (address: string) => Object.assign(new Error(`connect ECONNREFUSED ${address}:6379`), { code: 'ECONNREFUSED' });
     const cause = new AggregateError([refused('::1'), refused('127.0.0.1')]);
     expect(failureReason(new DependencyUnavailableError('redis', cause))).toBe(
       'connect ECONNREFUSED ::1:6379; connect ECONNREFUSED 127.0.0.1:6379',
@@ -25,6 +24,13 @@ describe('failureReason', () => {
     expect(failureReason(new AggregateError([refused('::1')], 'all attempts failed'))).toBe(
       'all attempts failed: connect ECONNREFUSED ::1:6379',
     );
+  });
+
+  // failureReason runs inside catch blocks: a throw there would turn a logged 503 into a 500.
+  it('describes an AggregateError that holds itself once, without running out of stack', () => {
+    const cause = new AggregateError([new Error('connect ECONNREFUSED ::1:6379')]);
+    (cause.errors as unknown[]).push(cause);
+    expect(failureReason(new DependencyUnavailableError('redis', cause))).toBe('connect ECONNREFUSED ::1:6379; AggregateError');
   });
 
   it('falls back to the error code, then its name, when an error has no message', () => {

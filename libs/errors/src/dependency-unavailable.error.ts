@@ -35,10 +35,12 @@ export function failureReason(error: unknown): string {
  * `AggregateError` with an empty message when every address of a host refused (IPv6 and IPv4
  * `localhost`), and the reasons are only in its `errors`; a bare errno error may carry only a code.
  */
-function describe(error: unknown): string {
+function describe(error: unknown, seen = new Set<AggregateError>()): string {
   if (!(error instanceof Error)) return String(error);
-  if (error instanceof AggregateError && error.errors.length > 0) {
-    const reasons = [...new Set(error.errors.map(describe))].join('; ');
+  // `seen`: an AggregateError met again (one that holds itself) is named, not opened again.
+  if (error instanceof AggregateError && error.errors.length > 0 && !seen.has(error)) {
+    seen.add(error);
+    const reasons = [...new Set(error.errors.map((inner) => describe(inner, seen)))].join('; ');
     return error.message ? `${error.message}: ${reasons}` : reasons;
   }
   return error.message || (error as NodeJS.ErrnoException).code || error.name;

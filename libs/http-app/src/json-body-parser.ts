@@ -24,8 +24,9 @@ const LONE_SURROGATE = /\p{Cs}/u;
  * needs another charset. The check runs in `verify`, which sees exactly the charset body-parser is
  * about to decode with, after any Content-Encoding has been undone.
  *
- * Bytes that are not UTF-8, and strings holding half a surrogate pair, are a 400: decoding turns
- * either into U+FFFD, so two different passwords would hash as one and a name would be stored altered.
+ * Bytes that are not UTF-8, and strings (values or member names) holding half a surrogate pair, are
+ * a 400: decoding turns either into U+FFFD, so two different passwords would hash as one and a name
+ * would be stored altered.
  * A body of any other media type (or none declared) is a 415 rather than no body at all: a PATCH
  * would otherwise succeed without its change.
  */
@@ -39,8 +40,11 @@ export function useJsonBodyParser(app: NestExpressApplication, limit: string, ma
       if (refusal !== undefined) throw new RequestBodyError(400, refusal);
     },
     // body-parser answers anything thrown here as malformed JSON (400, `entity.parse.failed`).
-    reviver: (_key: string, value: unknown) => {
-      if (typeof value === 'string' && LONE_SURROGATE.test(value)) throw new RequestBodyError(400, 'entity.parse.failed');
+    // Member names are strings of the body too: an app that keeps a map would store them altered.
+    reviver: (key: string, value: unknown) => {
+      if ((typeof value === 'string' && LONE_SURROGATE.test(value)) || LONE_SURROGATE.test(key)) {
+        throw new RequestBodyError(400, 'entity.parse.failed');
+      }
       return value;
     },
   });
@@ -51,13 +55,31 @@ export function useJsonBodyParser(app: NestExpressApplication, limit: string, ma
   });
   // The parser passes over a body it is not declared to read.
   app.use((req: Request, _res: Response, next: NextFunction) => {
-    next(hasContent(req) && req.is('application/json') === false ? new RequestBodyError(415, 'media-type.unsupported') : undefined);
+    if (req.is('application/json') !== false) return next();
+    if (Number(req.headers['content-length']) > 0) return next(new RequestBodyError(415, 'media-type.unsupported'));
+    // `Content-Length: 0`, which clients send with an empty POST, is no body; a chunked one may be
+    // none either (Node's client sends a body-less POST chunked once it has flushed its headers).
+    if (req.headers['transfer-encoding'] !== undefined) return refuseAnyByte(req, next);
+    next();
   });
 }
 
-/** Whether the request carries body bytes: `Content-Length: 0`, which clients send with an empty POST, is none. */
-function hasContent(req: Request): boolean {
-  return req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length']) > 0;
+/**
+ * Reads a chunked body of another type (or none declared) until its first byte, a 415, or its end:
+ * one that holds no bytes is no body, and the request goes on.
+ */
+function refuseAnyByte(req: Request, next: NextFunction): void {
+  const settle = (error?: RequestBodyError) => {
+    req.off('data', onData).off('end', onEnd).off('close', onClose);
+    next(error);
+  };
+  const onData = (chunk: Buffer) => {
+    if (chunk.length > 0) settle(new RequestBodyError(415, 'media-type.unsupported'));
+  };
+  const onEnd = () => settle();
+  // The client left before its body ended: the route must not run as if it had sent none.
+  const onClose = () => settle(new RequestBodyError(400, 'request.aborted'));
+  req.on('data', onData).once('end', onEnd).once('close', onClose);
 }
 
 function isRefusedBody(error: unknown): error is { status: number; type: string } {
