@@ -9,6 +9,7 @@ import { serveGatewayDocs } from './docs/gateway-docs';
 import { refuseAmbiguousPaths } from './proxy/ambiguous-paths';
 import { useGatewaySecret } from './proxy/forwarded-headers';
 import { refuseHeadersServicesCannotRead } from './proxy/service-header-limits';
+import { endConnectionsOfUnreliableFraming } from './proxy/unreliable-framing';
 
 /** Builds the gateway application (not yet listening); used by main.ts and by the tests. */
 export async function createApiGatewayApp(config: ApiGatewayConfig): Promise<INestApplication> {
@@ -24,6 +25,8 @@ export async function createApiGatewayApp(config: ApiGatewayConfig): Promise<INe
     requestTimeoutMs: config.REQUEST_TIMEOUT_MS,
   });
   useGatewaySecret(app, config.gatewaySecret);
+  // First of all: a request pipelined behind one of these must not be answered, not even a preflight.
+  endConnectionsOfUnreliableFraming(app);
   // Before any route: a preflight is answered here, reaching no guard (no budget spent) and no
   // service. Before the refusals below too, so that a listed origin's script can read them.
   if (config.CORS_ORIGINS.length > 0) app.enableCors(corsOptions(config.CORS_ORIGINS));

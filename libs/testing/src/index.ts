@@ -20,3 +20,4 @@ export * from './tcp-relay';
 export * from './silent-listener';
 export * from './held-script-call';
 export * from './settle-within';
+export * from './raw-connection';
