@@ -1,11 +1,15 @@
+import { randomBytes } from 'node:crypto';
+
 import request from 'supertest';
 
 import { loadApiGatewayConfig } from '../../apps/api-gateway/src/config/api-gateway.config';
 import {
+  bearer,
   registerAndLogin,
   startRedisServer,
   startTestSystem,
   uniqueEmail,
+  UNLIMITED_BUDGETS,
   type TestRedisServer,
   type TestSystem,
   type TestUser,
@@ -276,5 +280,103 @@ describe('GET /metrics with METRICS_TOKEN, and Redis state during an outage', ()
     await waitFor(async () => sample(await scrape(system.gatewayUrl, token), 'redis_connection_up') === 1, 'the connection to be ready');
     await waitFor(async () => sample(await scrape(system.gatewayUrl, token), 'revocation_feed_up') === 1, 'the revocation feed to be up');
     expect(sample(await scrape(system.gatewayUrl, token), 'revocation_feed_losses_total')).toBe(1);
+  });
+});
+
+/**
+ * Every label value must come from a bounded set: a scanner's random paths, methods, ids, emails,
+ * tokens and client addresses, and a service the gateway cannot reach, must not add series per
+ * value (each costs memory in the app and in Prometheus for as long as the process lives).
+ */
+describe('GET /metrics under hostile input: the series stay a bounded set', () => {
+  let system: TestSystem;
+  let user: TestUser;
+
+  beforeAll(async () => {
+    system = await startTestSystem({
+      label: 'metrics-cardinality',
+      // Budgets and locks that never refuse, so that both rounds below get the same answers; the
+      // gateway believes the test's X-Forwarded-For, so requests come from ever new addresses; and
+      // it cannot reach profile-service (nothing listens on port 9): a 502 for every /api/profile.
+      gatewayEnv: { ...UNLIMITED_BUDGETS.gatewayEnv, TRUSTED_PROXIES: 'loopback', PROFILE_SERVICE_URL: 'http://127.0.0.1:9' },
+      authEnv: UNLIMITED_BUDGETS.authEnv,
+    });
+    user = await registerAndLogin(system.gatewayUrl);
+  });
+
+  afterAll(() => system?.close());
+
+  const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'PROPFIND', 'PURGE', 'LINK', 'SEARCH'];
+  const send = (url: string, method: string, path: string): request.Test =>
+    (request(url) as unknown as Record<string, (path: string) => request.Test>)[method.toLowerCase()](path);
+
+  /**
+   * `count` requests of each fixed shape, every one with random values of its own (path segments,
+   * ids, emails, passwords, tokens, client addresses); returns those values.
+   */
+  async function hostileRound(count: number): Promise<string[]> {
+    const values: string[] = [];
+    for (let i = 0; i < count; i++) {
+      const value = `r${randomBytes(6).toString('hex')}`;
+      const address = `10.${randomBytes(3).join('.')}`;
+      values.push(value, address);
+      const method = METHODS[i % METHODS.length];
+      const token = i % 2 === 0 ? user.accessToken : value;
+      for (const path of [`/${value}`, `/api/${value}`, `/api/me/${value}`, `/api/accounts/${value}/unlock`, `/api/profile/${value}`]) {
+        await send(system.gatewayUrl, method, path).set(bearer(token)).set('x-forwarded-for', address);
+      }
+      for (const [url, path] of [
+        [system.authUrl, `/${value}`],
+        [system.authUrl, `/accounts/${value}/events`],
+        [system.authUrl, `/me/sessions/${value}`],
+        [system.profileUrl, `/profile/${value}`],
+      ]) {
+        await send(url, method, path).set(bearer(token));
+      }
+      await request(system.gatewayUrl)
+        .post('/api/auth/login')
+        .set('x-forwarded-for', address)
+        .send({ email: `${value}@example.com`, password: value });
+      await request(system.gatewayUrl).post('/api/auth/refresh').set('x-forwarded-for', address).send({ refreshToken: value });
+      await request(system.authUrl)
+        .post('/auth/refresh')
+        .send({ refreshToken: `${user.refreshToken.slice(0, -8)}${value.slice(0, 8)}` });
+    }
+    return values;
+  }
+
+  /**
+   * Each series of every app (name and labels, without the sample). prom-client's process and
+   * Node.js series are left out: their labels (GC kinds, handle types) come from the runtime, not
+   * from requests, and appear when the runtime first has them.
+   */
+  async function seriesOfEveryApp(): Promise<{ series: Set<string>; text: string }> {
+    const texts = await Promise.all([system.gatewayUrl, system.authUrl, system.profileUrl].map((url) => scrape(url)));
+    const series = new Set<string>();
+    texts.forEach((text, app) => {
+      for (const line of text.split('\n')) {
+        if (line === '' || line.startsWith('#') || /^(process|nodejs)_/.test(line)) continue;
+        series.add(`${app} ${line.slice(0, line.lastIndexOf(' '))}`);
+      }
+    });
+    return { series, text: texts.join('\n') };
+  }
+
+  it('adds no series for new random paths, methods, ids, emails, tokens and client addresses, and names none of them', async () => {
+    await seriesOfEveryApp(); // the scrape's own series exist from here on
+    const first = await hostileRound(250);
+    const afterFirst = await seriesOfEveryApp();
+    // 250 more of each, every value new: the answers are the same, so the series must be too.
+    const second = await hostileRound(250);
+    const afterSecond = await seriesOfEveryApp();
+
+    expect([...afterSecond.series].filter((series) => !afterFirst.series.has(series))).toEqual([]);
+    for (const value of [...first, ...second]) expect(afterSecond.text).not.toContain(value);
+    // The rounds did reach the routes, the statuses and the methods a label could have taken from them.
+    const gateway = await scrape(system.gatewayUrl);
+    expect(sample(gateway, 'http_requests_total', http('PROPFIND', 'unmatched', 404))).toBeUndefined();
+    expect(sample(gateway, 'http_requests_total', http('OTHER', 'unmatched', 404))).toBeGreaterThan(0);
+    expect(sample(gateway, 'http_requests_total', http('GET', '/api/profile/*path', 502))).toBeGreaterThan(0);
+    expect(sample(gateway, 'http_requests_total', http('POST', '/api/auth/login', 401))).toBeGreaterThanOrEqual(500);
   });
 });

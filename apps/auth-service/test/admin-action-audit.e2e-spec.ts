@@ -1,3 +1,4 @@
+import { Logger } from '@nestjs/common';
 import { Client } from 'pg';
 import request from 'supertest';
 
@@ -71,6 +72,26 @@ describe('admin actions in the audit trail', () => {
       // Refused as invalid input, like a bad body: not as the failure a bug would record.
       ['revokeSessions', null, 'invalid_account_id'],
     ]);
+  });
+
+  // Operators find an account by its email first: one pasted where the id goes must not reach the
+  // log and Sentry, which see emails only as pseudonyms. The trail keeps no such id either.
+  it('records a path id that is not an account id (an email typed in its place) as no account, in the log and Sentry too', async () => {
+    const typed = uniqueEmail('typed-as-id');
+    const warned = jest.spyOn(Logger.prototype, 'warn');
+    let reports: unknown[];
+    try {
+      expect((await api().patch(`/api/accounts/${typed}/unlock`).set(bearer(adminToken))).status).toBe(400);
+      // What the log sink writes; the Sentry sink sends the same report.
+      reports = warned.mock.calls
+        .map(([report]) => report as unknown)
+        .filter((r) => (r as { securityEvent?: unknown }).securityEvent === 'admin_action');
+    } finally {
+      warned.mockRestore();
+    }
+    expect(reports).toEqual([expect.objectContaining({ rule: 'unlock', adminId, outcome: 'invalid_account_id', accountId: undefined })]);
+    expect(JSON.stringify(reports)).not.toContain(typed.split('@')[0]);
+    expect((await actionsBy(adminId)).at(-1)).toEqual(['unlock', null, 'invalid_account_id']);
   });
 
   it('answers an id that is not a UUID with a 400 naming the id, on every admin route', async () => {

@@ -4,6 +4,7 @@ export * from './redis-server';
 export * from './redis-cluster';
 export * from './test-certificate';
 export * from './breached-passwords-stub';
+export * from './secret-scan';
 export * from './sentry-receiver';
 export * from './smtp-receiver';
 export * from './test-users';

@@ -4,17 +4,11 @@ import type { Request } from 'express';
 import type { AuthenticatedUser } from '@nest-hardening/auth';
 import { keptText, type SecurityEvents } from '@nest-hardening/security-events';
 
+import { isAccountId } from '../accounts/account-id.pipe';
 import { clientContext } from '../auth/client-context.decorator';
 
 /** The methods of admin actions; every other method (GET, HEAD, OPTIONS) only reads. */
 export const ADMIN_CHANGE_METHODS: ReadonlySet<string> = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
-
-/**
- * Most of the path's account id an event keeps. Ids are UUIDs (36 characters); the route accepts
- * any segment, and a refused attempt is recorded before the id is validated, so a client would
- * otherwise choose how large each waiting event and log line is.
- */
-const MAX_ACCOUNT_ID_LENGTH = 64;
 
 /**
  * Records an admin action (or an attempt at one) of the route `context` is handling: who acted,
@@ -31,7 +25,10 @@ export function recordAdminAction(events: SecurityEvents, context: ExecutionCont
     pseudonymous: { ip, userAgent },
     details: {
       adminId: (req.user as AuthenticatedUser | undefined)?.id,
-      accountId: typeof req.params.id === 'string' ? keptText(req.params.id, MAX_ACCOUNT_ID_LENGTH) : undefined,
+      // A refused attempt is recorded before the id is validated, and the route accepts any segment:
+      // anything but an account id is left out (an email typed in its place, say, which the log and
+      // Sentry must see only as a pseudonym). A copy, so the event does not keep the whole URL alive.
+      accountId: isAccountId(req.params.id) ? keptText(req.params.id) : undefined,
       outcome,
     },
   });
