@@ -1,14 +1,22 @@
 import fc from 'fast-check';
+import { Cluster } from 'ioredis';
 
-import { createTestRedis, fuzzParameters, type TestRedis } from '@nest-hardening/testing';
+import { createRedisClient, type RedisClient } from '@nest-hardening/redis';
+import {
+  createTestRedis,
+  fuzzParameters,
+  holdScriptCalls,
+  startRedisCluster,
+  type TestRedis,
+  type TestRedisCluster,
+} from '@nest-hardening/testing';
 
-import { LockoutModel, type ModelFailure, type ModelReservation, type ModelState } from '../test/support/lockout-model';
+import { runAgainstModel, type Login, type ModelOp, type ModelSubject, type Settle } from '../test/support/lockout-model-run';
 import { resolveLockoutOptions, type LockoutModuleOptions, type ResolvedLockoutOptions } from './lockout-options.interface';
-import type { LockoutReservation } from './lockout-reservation.interface';
 import type { LockoutState } from './lockout-state.interface';
 import { MemoryLockoutStore } from './lockout.memory-store';
 import { RedisLockoutStore } from './lockout.redis-store';
-import type { LockoutStore } from './lockout.store';
+import { DROP_ACCOUNT_STATE_SCRIPT } from './scripts/migrate.script';
 
 jest.setTimeout(60_000);
 
@@ -36,240 +44,126 @@ const RULES: LockoutModuleOptions = {
   knownAddressTtlMs: 2 * DAY,
   addressCap: 2,
 };
-const EMAILS = 2;
+const EMAILS = 3;
 const ADDRESSES = 4;
-
-type Settle = 'fail' | 'succeed' | 'release';
-type Op =
-  | { kind: 'attempt'; email: number; ip: number; settle: Settle | 'hold' }
-  | { kind: 'burst'; email: number; ip: number; times: number }
-  | { kind: 'settle'; which: number; settle: Settle }
-  | { kind: 'unlock'; email: number }
-  | { kind: 'state'; email: number; ip: number }
-  | { kind: 'advance'; ms: number };
 
 const email = fc.nat(EMAILS - 1);
 const ip = fc.nat(ADDRESSES - 1);
 const settle = fc.constantFrom<Settle>('fail', 'fail', 'fail', 'succeed', 'release');
-const untimedOp: fc.Arbitrary<Op> = fc.oneof(
-  {
-    weight: 12,
-    arbitrary: fc.record({ kind: fc.constant('attempt' as const), email, ip, settle: fc.oneof(settle, fc.constant('hold' as const)) }),
-  },
+const login = (e: fc.Arbitrary<number>, a: fc.Arbitrary<number>): fc.Arbitrary<Login> =>
+  fc.record({ email: e, ip: a, settle: fc.oneof(settle, fc.constant('hold' as const)) });
+// Logins in flight at once: one email from several addresses, or one address for several emails
+// (repeats included: the same pair twice at once).
+const concurrent: fc.Arbitrary<ModelOp> = fc
+  .oneof(
+    email.chain((e) => fc.array(login(fc.constant(e), ip), { minLength: 2, maxLength: 4 })),
+    ip.chain((a) => fc.array(login(email, fc.constant(a)), { minLength: 2, maxLength: 4 })),
+  )
+  .map((logins) => ({ kind: 'concurrent', logins }));
+const sequentialOp: fc.Arbitrary<ModelOp> = fc.oneof(
+  { weight: 12, arbitrary: login(email, ip).map((l): ModelOp => ({ kind: 'attempt', ...l })) },
   // Wrong passwords in a row from one address: reaches the pair, account and spraying limits.
   { weight: 4, arbitrary: fc.record({ kind: fc.constant('burst' as const), email, ip, times: fc.integer({ min: 2, max: 5 }) }) },
   { weight: 3, arbitrary: fc.record({ kind: fc.constant('settle' as const), which: fc.nat(7), settle }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('unlock' as const), email }) },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('state' as const), email, ip }) },
 );
+const untimedOp: fc.Arbitrary<ModelOp> = fc.oneof(
+  { weight: 22, arbitrary: sequentialOp },
+  { weight: 4, arbitrary: concurrent },
+  { weight: 1, arbitrary: fc.constant({ kind: 'rotate' as const }) },
+);
 // Steps that land just before, on and after the ends of windows, locks and memories.
 const STEPS = [1, 999, MINUTE, 5 * MINUTE, 10 * MINUTE - 1, 10 * MINUTE, 17 * MINUTE, 20 * MINUTE, HOUR, 2 * DAY, 3 * DAY];
-const timedOp: fc.Arbitrary<Op> = fc.oneof(
-  { weight: 6, arbitrary: untimedOp },
+const timedOp: fc.Arbitrary<ModelOp> = fc.oneof(
+  { weight: 6, arbitrary: sequentialOp },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('advance' as const), ms: fc.constantFrom(...STEPS) }) },
 );
 
-/** One store under test, its answers put in the model's terms (addresses by name, times relative). */
-interface Subject {
-  name: string;
-  store: LockoutStore;
-  /** Allowed difference of times (Redis's clock runs on while the model's stands still). */
-  slackMs: () => number;
-  /** This store's time for the model's time `t`. */
-  timeOf: (t: number) => number;
-}
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
-interface Held {
-  at: number;
-  model: ModelReservation;
-  real: LockoutReservation[];
-}
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-function hasState(a: { lockedUntil: unknown; backoffLevel: number; failures: number; pending: number }): boolean {
-  return Boolean(a.lockedUntil) || a.backoffLevel > 0 || a.failures > 0 || a.pending > 0;
-}
-
-function near(actual: number, expected: number, slack: number): boolean {
-  return Math.abs(actual - expected) <= slack;
-}
-
-/**
- * Runs the operations on the model and on every subject, comparing each answer. Each operation is
- * one model millisecond (and at least one Redis millisecond: the stores order addresses by time).
- */
-async function runAgainstModel(options: ResolvedLockoutOptions, ops: Op[], subjects: Subject[], clock: { now: number }, run: number) {
-  const model = new LockoutModel(options);
-  const emails = Array.from({ length: EMAILS }, (_, i) => `user${i}-run${run}@example.com`);
-  const ips = Array.from({ length: ADDRESSES }, (_, i) => `10.${(run >> 8) & 255}.${run & 255}.${i + 1}`);
-  const names = new Map(ips.map((a) => [subjects[0].store.subject('', a).addressHash, a]));
-  const held: Held[] = [];
-  const log: string[] = [];
-  const fail = (what: string, detail: unknown) => {
-    throw new Error(`${what}\nafter:\n  ${log.join('\n  ')}\n${JSON.stringify(detail, null, 1)}`);
+/** Emails and addresses of one run, new ones for every run so runs share no state. */
+function names(run: number) {
+  return {
+    emails: Array.from({ length: EMAILS }, (_, i) => `user${i}-run${run}@example.com`),
+    ips: Array.from({ length: ADDRESSES }, (_, i) => `10.${(run >> 8) & 255}.${run & 255}.${i + 1}`),
   };
-
-  const checkState = (label: string, modelState: ModelState, states: LockoutState[]) => {
-    // A listed address whose pair state has all lapsed may be left out: the memory store forgets an
-    // account's list with its last count or lock (by design), Redis keeps it for the list's TTL.
-    // Known addresses are checked through the exemption they give (`knownAddress`, refusals).
-    const expected = { ...modelState, addresses: modelState.addresses.filter(hasState) };
-    subjects.forEach((s, i) => {
-      const got = { ...states[i], addresses: states[i].addresses.filter(hasState) };
-      const slack = s.slackMs();
-      const timeOk = (actual: Date | null, exp: number) =>
-        exp === 0 ? actual === null : actual !== null && near(actual.getTime(), s.timeOf(exp), slack);
-      const listed = got.addresses.map((a) => names.get(a.address));
-      const ok =
-        timeOk(got.emailLockedUntil, expected.emailLockedUntil) &&
-        got.emailLocked === expected.emailLockedUntil > 0 &&
-        got.emailFailures === expected.emailFailures &&
-        got.emailPending === expected.emailPending &&
-        got.locked === (expected.emailLockedUntil > 0 || expected.addresses.some((a) => a.lockedUntil > 0)) &&
-        got.backoffLevel === Math.max(0, ...expected.addresses.map((a) => a.backoffLevel)) &&
-        JSON.stringify(listed) === JSON.stringify(expected.addresses.map((a) => a.ip)) &&
-        got.addresses.every((a, j) => {
-          const e = expected.addresses[j];
-          return (
-            timeOk(a.lockedUntil, e.lockedUntil) &&
-            a.backoffLevel === e.backoffLevel &&
-            a.failures === e.failures &&
-            a.pending === e.pending &&
-            timeOk(a.lastSuccessAt, e.lastSuccessAt)
-          );
-        }) &&
-        (expected.ip === undefined ||
-          (got.ip !== undefined &&
-            timeOk(got.ip.blockedUntil, expected.ip.blockedUntil) &&
-            got.ip.failures === expected.ip.failures &&
-            got.ip.pending === expected.ip.pending));
-      if (!ok)
-        fail(`${s.name}: ${label} differs from the model`, {
-          expected,
-          got: { ...got, addresses: got.addresses.map((a) => ({ ...a, ip: names.get(a.address) })) },
-        });
-    });
-  };
-
-  const settleHeld = async (h: Held, how: Settle) => {
-    if (how === 'fail') {
-      const expected: ModelFailure = model.confirmFailure(h.model, clock.now);
-      const got = await Promise.all(subjects.map((s, i) => s.store.confirmFailure(h.real[i])));
-      got.forEach((g, i) => {
-        if (JSON.stringify(g) !== JSON.stringify(expected)) fail(`${subjects[i].name}: confirmFailure differs`, { expected, got: g });
-      });
-    } else if (how === 'succeed') {
-      model.recordSuccess(h.model, clock.now);
-      await Promise.all(subjects.map((s, i) => s.store.recordSuccess(h.real[i])));
-    } else {
-      const expected = model.release(h.model, clock.now);
-      const got = await Promise.all(subjects.map((s, i) => s.store.release(h.real[i])));
-      // Past its windows, whether anything was left to give back depends on each store's cleanup;
-      // the attempt counts nowhere either way (the state comparisons check that).
-      const stale = clock.now - h.at >= Math.min(options.pairWindowMs, options.emailWindowMs, options.ipWindowMs);
-      got.forEach((g, i) => {
-        if (g !== expected && !stale) fail(`${subjects[i].name}: release differs`, { expected, got: g });
-      });
-    }
-  };
-
-  for (const op of ops.flatMap((o): Op[] =>
-    o.kind === 'burst' ? Array.from({ length: o.times }, () => ({ kind: 'attempt', email: o.email, ip: o.ip, settle: 'fail' })) : [o],
-  )) {
-    log.push(JSON.stringify(op));
-    if (op.kind === 'advance') {
-      clock.now += op.ms;
-      continue;
-    }
-    clock.now += 1;
-    if (subjects.some((s) => s.name === 'redis')) await sleep(2);
-    if (op.kind === 'attempt') {
-      const expected = model.reserve(emails[op.email], ips[op.ip], clock.now);
-      const got = await Promise.all(subjects.map((s) => s.store.reserve(emails[op.email], ips[op.ip])));
-      got.forEach((g, i) => {
-        const slack = subjects[i].slackMs();
-        const same = expected.allowed
-          ? g.allowed && g.reservation.knownAddress === expected.reservation.knownAddress
-          : !g.allowed && g.rule === expected.rule && near(g.waitMs, expected.waitMs, slack);
-        if (!same) fail(`${subjects[i].name}: reserve differs`, { expected, got: g });
-      });
-      if (!expected.allowed) continue;
-      const h: Held = {
-        at: clock.now,
-        model: expected.reservation,
-        real: got.map((g) => (g.allowed ? g.reservation : (undefined as never))),
-      };
-      if (op.settle === 'hold') held.push(h);
-      else await settleHeld(h, op.settle);
-    } else if (op.kind === 'settle') {
-      const h = held.splice(op.which % Math.max(1, held.length), 1)[0];
-      if (h) await settleHeld(h, op.settle);
-    } else if (op.kind === 'unlock') {
-      const expected = model.unlock(emails[op.email], clock.now);
-      checkState('unlock (state before)', expected, await Promise.all(subjects.map((s) => s.store.unlock(emails[op.email]))));
-    } else {
-      const expected = model.state(emails[op.email], clock.now, ips[op.ip]);
-      checkState('state', expected, await Promise.all(subjects.map((s) => s.store.readState(emails[op.email], ips[op.ip]))));
-    }
-  }
-  // Every account ends with a full comparison.
-  for (let e = 0; e < EMAILS; e++) {
-    const expected = model.state(emails[e], clock.now, ips[0]);
-    checkState('final state', expected, await Promise.all(subjects.map((s) => s.store.readState(emails[e], ips[0]))));
-  }
 }
+
+function memorySubject(options: ResolvedLockoutOptions, clock: { now: number }): ModelSubject {
+  const store = new MemoryLockoutStore(options, () => clock.now);
+  return { name: 'memory', store, reservation: 'one-step', slackMs: () => 0, timeOf: (t) => t, tick: async () => undefined };
+}
+
+/** A Redis store whose clock runs on: the model's millisecond per operation against the real time passed, both ways. */
+function redisSubject(name: string, client: RedisClient, options: ResolvedLockoutOptions, modelStart: number): ModelSubject {
+  const realStart = Date.now();
+  return {
+    name,
+    store: new RedisLockoutStore(client, options),
+    reservation: client instanceof Cluster ? 'two-step' : 'one-step',
+    rotate: () =>
+      new RedisLockoutStore(client, { ...options, keySecret: `${options.keySecret} rotated`, previousKeySecret: options.keySecret }),
+    slackMs: () => Date.now() - realStart + 50,
+    timeOf: (t) => realStart + (t - modelStart),
+    tick: () => sleep(2),
+  };
+}
+
+const options = resolveLockoutOptions(RULES);
+let redis: TestRedis;
+let cluster: TestRedisCluster;
+let clusterClient: RedisClient;
+let run = 0;
+
+beforeAll(async () => {
+  redis = await createTestRedis('lockout-model');
+  cluster = await startRedisCluster();
+  clusterClient = createRedisClient({ url: '', clusterNodes: cluster.nodes, keyPrefix: '', commandTimeoutMs: 2000 });
+  await clusterClient.connect();
+}, 60_000);
+afterAll(async () => {
+  clusterClient?.disconnect();
+  await Promise.all([redis?.cleanup(), cluster?.stop()]);
+});
 
 describe('lockout stores against a reference model of docs/lockout.md', () => {
-  const options = resolveLockoutOptions(RULES);
-  let redis: TestRedis;
-  let run = 0;
-
-  beforeAll(async () => {
-    redis = await createTestRedis('lockout-model');
-  });
-  afterAll(async () => {
-    await redis?.cleanup();
-  });
-
   const untimed = fuzzParameters(25);
-  it(`answers like the model on real Redis and in memory, step by step (seed ${untimed.seed})`, async () => {
-    await fc.assert(
-      fc.asyncProperty(fc.array(untimedOp, { minLength: 10, maxLength: 45 }), async (ops) => {
-        run++;
-        const clock = { now: Date.UTC(2026, 0, 1) };
-        const modelStart = clock.now;
-        const realStart = Date.now();
-        const memory = new MemoryLockoutStore(options, () => clock.now);
-        const redisStore = new RedisLockoutStore(redis.client, options);
-        await runAgainstModel(
-          options,
-          ops,
-          [
-            { name: 'memory', store: memory, slackMs: () => 0, timeOf: (t) => t },
-            // The model's millisecond per operation against the real time passed, both ways.
-            { name: 'redis', store: redisStore, slackMs: () => Date.now() - realStart + 50, timeOf: (t) => realStart + (t - modelStart) },
-          ],
-          clock,
-          run,
-        );
-      }),
-      untimed,
-    );
-  });
+  it(
+    `answers like the model in memory, on a single Redis and on a 3-master Redis Cluster, step by step and concurrently, across a key-secret rotation (seed ${untimed.seed})`,
+    async () => {
+      await fc.assert(
+        fc.asyncProperty(fc.array(untimedOp, { minLength: 10, maxLength: 45 }), async (ops) => {
+          run++;
+          const start = Date.UTC(2026, 0, 1);
+          const memoryClock = { now: start };
+          await Promise.all([
+            runAgainstModel(options, ops, memorySubject(options, memoryClock), memoryClock, names(run)),
+            runAgainstModel(options, ops, redisSubject('redis', redis.client, options, start), { now: start }, names(run)),
+            runAgainstModel(options, ops, redisSubject('redis cluster', clusterClient, options, start), { now: start }, names(run)),
+          ]);
+        }),
+        untimed,
+      );
+    },
+    60_000 * Math.max(1, untimed.numRuns / 25),
+  );
 
   const timed = fuzzParameters(150);
-  it(`answers like the model in memory as time passes: windows, locks, backoff and memories lapse (seed ${timed.seed})`, async () => {
-    await fc.assert(
-      fc.asyncProperty(fc.array(timedOp, { minLength: 10, maxLength: 80 }), async (ops) => {
-        run++;
-        const clock = { now: Date.UTC(2026, 0, 1) };
-        const memory = new MemoryLockoutStore(options, () => clock.now);
-        await runAgainstModel(options, ops, [{ name: 'memory', store: memory, slackMs: () => 0, timeOf: (t) => t }], clock, run);
-      }),
-      timed,
-    );
-  });
+  it(
+    `answers like the model in memory as time passes: windows, locks, backoff and memories lapse (seed ${timed.seed})`,
+    async () => {
+      await fc.assert(
+        fc.asyncProperty(fc.array(timedOp, { minLength: 10, maxLength: 80 }), async (ops) => {
+          run++;
+          const clock = { now: Date.UTC(2026, 0, 1) };
+          await runAgainstModel(options, ops, memorySubject(options, clock), clock, names(run));
+        }),
+        timed,
+      );
+    },
+    60_000 * Math.max(1, timed.numRuns / 150),
+  );
 });
 
 // Found by the model above: a verification settled after its reservation's window counted as a
@@ -307,5 +201,125 @@ describe('a failure confirmed after its reservation dropped out of the window', 
 
     await store.confirmFailure(late.reservation);
     expect(counts(await store.readState('late@example.com', '10.200.0.1'))).toEqual([0, [0], 0]);
+  });
+});
+
+/** A store with the key secret of RULES, and one an instance restarted with a rotated secret uses. */
+function rotation(client: RedisClient, rules: LockoutModuleOptions = RULES) {
+  const before = resolveLockoutOptions(rules);
+  const during = resolveLockoutOptions({ ...rules, keySecret: `${rules.keySecret} rotated`, previousKeySecret: rules.keySecret });
+  return { before: new RedisLockoutStore(client, before), during: new RedisLockoutStore(client, during) };
+}
+
+describe.each([
+  ['a single Redis', () => redis.client],
+  ['a 3-master Redis Cluster', () => clusterClient],
+])('found by the model on %s: a key-secret rotation', (_, client) => {
+  // The move of an address's pair state recorded the address as attempted at the moment of the
+  // move, so a refused attempt from an old, locked address pushed the account's most recent
+  // addresses out of its list (cap 2 here): the admin state no longer showed them.
+  it('lists a moved address at its last attempt, not at the move', async () => {
+    const { before, during } = rotation(client());
+    const email = `moved-list-${++run}@example.com`;
+    const [old, recent, latest] = ['10.201.0.1', '10.201.0.2', '10.201.0.3'];
+    for (let i = 0; i < RULES.pairMaxFailures!; i++) {
+      const r = await before.reserve(email, old);
+      if (r.allowed) await before.confirmFailure(r.reservation);
+    }
+    for (const ip of [recent, latest]) {
+      await sleep(2);
+      const r = await during.reserve(email, ip);
+      if (r.allowed) await during.confirmFailure(r.reservation);
+    }
+
+    expect(await during.reserve(email, old)).toMatchObject({ allowed: false, rule: 'pair' });
+    const listed = (await during.readState(email)).addresses.map((a) => a.address);
+    expect(listed).toEqual([latest, recent].map((ip) => during.subject(email, ip).addressHash));
+  });
+
+  // The admin state of an account read under both secrets listed the addresses of the new names,
+  // then those of the old ones: up to twice the cap, not the most recent first.
+  it('lists at most the cap of addresses across both secrets, the most recent first', async () => {
+    const { before, during } = rotation(client());
+    const email = `merged-list-${++run}@example.com`;
+    const [old, recent, latest] = ['10.202.0.1', '10.202.0.2', '10.202.0.3'];
+    for (const [store, ip] of [
+      [before, old],
+      [during, recent],
+      [during, latest],
+    ] as const) {
+      await sleep(2);
+      const r = await store.reserve(email, ip);
+      if (r.allowed) await store.confirmFailure(r.reservation);
+    }
+
+    const state = await during.readState(email);
+    expect(state.addresses.map((a) => a.address)).toEqual([latest, recent].map((ip) => during.subject(email, ip).addressHash));
+    expect(state.emailFailures).toBe(3);
+  });
+
+  // An address left on the old names' list with nothing else to move (its attempt released) stayed
+  // there once the account had moved, and took the place of an older locked address in the state.
+  it('takes an address off the old list when it moves, so it is not listed twice', async () => {
+    const { before, during } = rotation(client());
+    const email = `listed-twice-${++run}@example.com`;
+    const [locked, released] = ['10.203.0.1', '10.203.0.2'];
+    for (let i = 0; i < RULES.pairMaxFailures!; i++) {
+      const r = await before.reserve(email, locked);
+      if (r.allowed) await before.confirmFailure(r.reservation);
+    }
+    const attempt = async (store: RedisLockoutStore) => {
+      await sleep(2);
+      const r = await store.reserve(email, released);
+      if (r.allowed) await store.release(r.reservation);
+    };
+    await attempt(before);
+    // Moves the account and the locked address; the released one is left on the old list.
+    expect(await during.reserve(email, locked)).toMatchObject({ allowed: false, rule: 'pair' });
+    await attempt(during);
+
+    const state = await during.readState(email);
+    expect(state.addresses.map((a) => a.address)).toEqual([released, locked].map((ip) => during.subject(email, ip).addressHash));
+    expect(state.addresses[1].locked).toBe(true);
+  });
+
+  // Known addresses moved one by one, each when it next tried, and without the cap: an address that
+  // more recent successes had pushed out of the account's known addresses (cap 2 here) came back
+  // when it moved, and was spared the account-wide lock again.
+  it('keeps the cap of known addresses across both secrets: an address pushed out stays out', async () => {
+    const { before, during } = rotation(client());
+    const email = `known-cap-${++run}@example.com`;
+    const [oldest, older, newest] = ['10.204.0.1', '10.204.0.2', '10.204.0.3'];
+    const succeed = async (store: RedisLockoutStore, ip: string) => {
+      await sleep(2);
+      const r = await store.reserve(email, ip);
+      if (r.allowed) await store.recordSuccess(r.reservation);
+    };
+    await succeed(before, oldest);
+    await succeed(before, older);
+    await succeed(during, newest);
+
+    expect(await during.reserve(email, oldest)).toMatchObject({ allowed: true, reservation: { knownAddress: false } });
+    expect(await during.reserve(email, older)).toMatchObject({ allowed: true, reservation: { knownAddress: true } });
+  });
+
+  // While one known address was between its merge and its removal from the old names, a concurrent
+  // move of another counted it under both names, and the second address lost its exemption.
+  it('counts an address being moved once against the cap of known addresses', async () => {
+    const { before } = rotation(client());
+    const email = `known-moving-${++run}@example.com`;
+    const [older, newer] = ['10.205.0.1', '10.205.0.2'];
+    for (const ip of [older, newer]) {
+      await sleep(2);
+      const r = await before.reserve(email, ip);
+      if (r.allowed) await before.recordSuccess(r.reservation);
+    }
+    const held = holdScriptCalls(client(), ([sha]) => sha === DROP_ACCOUNT_STATE_SCRIPT.sha);
+    const moving = rotation(held.client).during.reserve(email, newer); // merged, not yet removed from the old names
+    await held.reached;
+
+    expect(await rotation(client()).during.reserve(email, older)).toMatchObject({ allowed: true, reservation: { knownAddress: true } });
+    held.open();
+    expect(await moving).toMatchObject({ allowed: true, reservation: { knownAddress: true } });
   });
 });

@@ -118,7 +118,7 @@ export class RedisLockoutStore extends LockoutStore {
         return READ_STATE_SCRIPT.run<(string | number)[]>(this.redis, keys, [...this.args('', ''), ...addresses]);
       }),
     );
-    const state = parseState(mergeStateArrays(flats));
+    const state = parseState(mergeStateArrays(flats, this.options.addressCap));
     if (ip !== undefined) {
       const replies = await Promise.all(
         subjects.map((s) => {
@@ -147,7 +147,7 @@ export class RedisLockoutStore extends LockoutStore {
       const [keys, addresses] = await this.stateKeys(subject);
       flats.unshift(await UNLOCK_ACCOUNT_SCRIPT.run<(string | number)[]>(this.redis, keys, [...this.args('', ''), ...addresses]));
     }
-    return parseState(mergeStateArrays(flats));
+    return parseState(mergeStateArrays(flats, this.options.addressCap));
   }
 
   /** True for the first caller per account per notification interval (one atomic SET PX, NX unless `always`). */
@@ -307,19 +307,33 @@ export class RedisLockoutStore extends LockoutStore {
   }
 }
 
-/** Combines state arrays of one account read under several names: later lock end, summed counts, every address. */
-function mergeStateArrays(flats: (string | number)[][]): (string | number)[] {
+/** Width of one address in the state scripts' flat layout (see COLLECT_STATE_LUA). */
+const ADDRESS_FIELDS = 7;
+
+/**
+ * Combines state arrays of one account read under several names (a key-secret rotation): later lock
+ * end, summed counts, and the `addressCap` most recently attempted addresses of both lists.
+ */
+function mergeStateArrays(flats: (string | number)[][], addressCap: number): (string | number)[] {
   if (flats.length === 1) return flats[0];
   const head = [Math.max(...flats.map((f) => Number(f[0]))), 0, 0, 0];
   for (const f of flats) for (const i of [1, 2, 3]) head[i] += Number(f[i]);
-  return [...head, ...flats.flatMap((f) => f.slice(4))];
+  const addresses = flats
+    .flatMap((f) => Array.from({ length: Number(f[3]) }, (_, i) => f.slice(4 + i * ADDRESS_FIELDS, 4 + (i + 1) * ADDRESS_FIELDS)))
+    .sort((a, b) => Number(b[ADDRESS_FIELDS - 1]) - Number(a[ADDRESS_FIELDS - 1]))
+    .slice(0, addressCap);
+  head[3] = addresses.length;
+  return [...head, ...addresses.flat()];
 }
 
 function parseState(flat: (string | number)[]): LockoutState {
   const [emailLockedUntil, emailFailures, emailPending, count] = flat.slice(0, 4).map(Number);
   const addresses: LockoutAddressState[] = [];
   for (let i = 0; i < count; i++) {
-    const [address, lockedUntil, backoffLevel, failures, pending, lastSuccessAt] = flat.slice(4 + i * 6, 10 + i * 6);
+    const [address, lockedUntil, backoffLevel, failures, pending, lastSuccessAt] = flat.slice(
+      4 + i * ADDRESS_FIELDS,
+      4 + (i + 1) * ADDRESS_FIELDS,
+    );
     addresses.push(
       addressState(String(address), Number(lockedUntil), Number(backoffLevel), Number(failures), Number(pending), Number(lastSuccessAt)),
     );

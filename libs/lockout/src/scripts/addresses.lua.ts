@@ -24,26 +24,29 @@ local function longestTtl(keys)
   return longest
 end
 
--- Records the attempt of addr; drops addresses unseen for addrTtl (their pair keys have expired)
--- and then the oldest beyond the cap, stamping those that still have pair state written since an unlock.
-local function trackAddress()
-  redis.call('ZADD', seenKey, now, addr)
+-- Stamps an address's pair state, dropped from seen, with the current generation for as long as it lives.
+local function stampEvicted(pair)
+  -- Before any unlock (generation 0) no stamp is needed: a later unlock voids this state anyway.
+  if generation == 0 then return end
+  local ttl = longestTtl({pair .. 'pending', pair .. 'failed', pair .. 'lock', pair .. 'level'})
+  if ttl > 0 then
+    redis.call('SET', pair .. 'evicted', generation, 'PX', ttl)
+    if redis.call('PTTL', unlocksKey) < ttl then redis.call('PEXPIRE', unlocksKey, ttl) end
+  end
+end
+
+-- Records the attempt of addr, now or, for state a key-secret rotation moves, at its last attempt
+-- under the old names (so it does not push more recent addresses out); drops addresses unseen for
+-- addrTtl (their pair keys have expired) and then the oldest beyond the cap, stamping those that
+-- still have pair state written since an unlock.
+local function trackAddress(at)
+  if at then redis.call('ZADD', seenKey, 'GT', at, addr) else redis.call('ZADD', seenKey, now, addr) end
   redis.call('DEL', pairEvictedKey)
   redis.call('ZREMRANGEBYSCORE', seenKey, '-inf', now - addrTtl)
   local over = redis.call('ZCARD', seenKey) - addrCap
   if over > 0 then
     local base = string.sub(seenKey, 1, -6)
-    for _, ah in ipairs(redis.call('ZRANGE', seenKey, 0, over - 1)) do
-      -- Before any unlock (generation 0) no stamp is needed: a later unlock voids this state anyway.
-      if generation > 0 then
-        local pair = base .. ':pair:' .. ah .. ':'
-        local ttl = longestTtl({pair .. 'pending', pair .. 'failed', pair .. 'lock', pair .. 'level'})
-        if ttl > 0 then
-          redis.call('SET', pair .. 'evicted', generation, 'PX', ttl)
-          if redis.call('PTTL', unlocksKey) < ttl then redis.call('PEXPIRE', unlocksKey, ttl) end
-        end
-      end
-    end
+    for _, ah in ipairs(redis.call('ZRANGE', seenKey, 0, over - 1)) do stampEvicted(base .. ':pair:' .. ah .. ':') end
     redis.call('ZREMRANGEBYRANK', seenKey, 0, over - 1)
   end
   redis.call('PEXPIRE', seenKey, addrTtl)

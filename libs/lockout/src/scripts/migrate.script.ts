@@ -66,7 +66,7 @@ local kinds = {'window', 'window', 'later'}
 
 /**
  * Step 1 in the account's slot under the previous names: copies the pair state of this address,
- * the account's windows and locks and this address's last success, and parks the failure streak
+ * the account's windows and locks and this address's last success and last attempt, and parks the failure streak
  * (or returns the parcel an unfinished move left). Pair state an unlock voided is deleted first.
  *
  * KEYS: the account keys of {@link BIND_ACCOUNT_KEYS_LUA} (1-12), 13 notified, 14 streak parcel
@@ -74,7 +74,7 @@ local kinds = {'window', 'window', 'later'}
  * ARGV: the common layout of {@link LOCKOUT_LUA_PRELUDE} (address hash under the previous secret),
  *       17 a fresh parcel id
  * Returns: '' when there is nothing to move, else the copy as JSON
- *          `{keys: [snapshot|false] x7, known, knownTtl, parcel: {id, count, ttl}|false}`.
+ *          `{keys: [snapshot|false] x7, known, knownTtl, knownAbove: [time], seenAt, parcel: {id, count, ttl}|false}`.
  */
 export const TAKE_ACCOUNT_STATE_SCRIPT = new RedisScript(
   'lockout-move-account-take',
@@ -86,7 +86,17 @@ for i, key in ipairs(roles) do
   if copy.keys[i] then found = true end
 end
 local known = redis.call('ZSCORE', knownKey, addr)
-if known then copy.known, copy.knownTtl, found = known, redis.call('PTTL', knownKey), true end
+if known then
+  copy.known, copy.knownTtl, found = known, redis.call('PTTL', knownKey), true
+  -- Known addresses are moved one by one (their names change with the secret): the times of those
+  -- more recent than this one still under the old names count against the cap where it lands.
+  copy.knownAbove = {}
+  local above = redis.call('ZRANGE', knownKey, '(' .. known, '+inf', 'BYSCORE', 'WITHSCORES')
+  for i = 2, #above, 2 do table.insert(copy.knownAbove, above[i]) end
+end
+-- Its last attempt: the move lists it where it was, and takes it off the old list (a legacy set has no times: now).
+copy.seenAt = redis.call('ZSCORE', seenKey, addr) or (redis.call('SISMEMBER', legacyKey, addr) == 1 and tostring(now))
+if copy.seenAt then found = true end
 local streak = redis.call('GET', emailStreakKey)
 if streak and redis.call('EXISTS', parcelKey) == 0 then
   local ttl = redis.call('PTTL', emailStreakKey)
@@ -105,8 +115,10 @@ return cjson.encode(copy)
 );
 
 /**
- * Step 2 in the account's slot under the current names: merges the copy of step 1 and records the
- * address as seen when pair state moved. Idempotent (the streak parcel is added at most once).
+ * Step 2 in the account's slot under the current names: merges the copy of step 1 and lists the
+ * address at its last attempt under the old names (or, when its pair state moved after it was
+ * dropped from that list, stamps it for an unlock to reach). Idempotent (the streak parcel is added
+ * at most once).
  *
  * Merges nothing when the account's unlock generation (KEYS[12]) differs from ARGV 18, read before
  * step 1: an unlock since may have cleared the state the copy holds (see the store's moveAccount).
@@ -128,15 +140,36 @@ for i, key in ipairs(roles) do
     if i <= 4 then pairMoved = true end
   end
 end
-if copy.known then
+-- Known only while among the addrCap most recent of both names: successes since may have pushed it out.
+-- A time in both lists is one address moved meanwhile (the new names' own entries are all later
+-- than the old ones'), counted once.
+local function knownAbove()
+  local count, moved = 0, {}
+  local above = redis.call('ZRANGE', knownKey, '(' .. copy.known, '+inf', 'BYSCORE', 'WITHSCORES')
+  for i = 2, #above, 2 do
+    moved[above[i]] = (moved[above[i]] or 0) + 1
+    count = count + 1
+  end
+  for _, at in ipairs(copy.knownAbove) do
+    if (moved[at] or 0) > 0 then moved[at] = moved[at] - 1 else count = count + 1 end
+  end
+  return count
+end
+if copy.known and (redis.call('ZSCORE', knownKey, addr) or knownAbove() < addrCap) then
   redis.call('ZADD', knownKey, 'GT', copy.known, addr)
+  redis.call('ZREMRANGEBYRANK', knownKey, 0, -addrCap - 1)
   if redis.call('PTTL', knownKey) < copy.knownTtl then redis.call('PEXPIRE', knownKey, copy.knownTtl) end
 end
 if copy.parcel and copy.parcel.ttl > 0 and redis.call('SET', KEYS[14], '1', 'NX', 'PX', copy.parcel.ttl) then
   redis.call('INCRBY', emailStreakKey, copy.parcel.count)
   if redis.call('PTTL', emailStreakKey) < copy.parcel.ttl then redis.call('PEXPIRE', emailStreakKey, copy.parcel.ttl) end
 end
-if pairMoved then trackAddress() end
+if copy.seenAt then
+  trackAddress(tonumber(copy.seenAt))
+elseif pairMoved and not redis.call('ZSCORE', seenKey, addr) then
+  -- Dropped from the old list before the move: it stays unlisted, and an unlock still reaches it.
+  stampEvicted(string.sub(pairPendingKey, 1, -8))
+end
 return 1
 `,
 );

@@ -15,7 +15,9 @@ import { LOCKOUT_LUA_PRELUDE } from './prelude.script';
  * through the unlock generation, as for any address it does not list.
  *
  * Layout: {emailLockedUntil, emailFailures, emailPending, count, then per address:
- *          addressHash, lockedUntil, backoffLevel, failures, pending, lastSuccessAt}
+ *          addressHash, lockedUntil, backoffLevel, failures, pending, lastSuccessAt, lastAttemptAt}
+ * (lastAttemptAt 0 for an address of the legacy set), so lists read under two key secrets during a
+ * rotation can be merged by recency.
  */
 const COLLECT_STATE_LUA = `
 local declared = {}
@@ -45,6 +47,7 @@ for _, ah in ipairs(members) do
   table.insert(state, inWindow(pairKey(ah, 'failed'), pairWindow))
   table.insert(state, inWindow(pairKey(ah, 'pending'), pairWindow))
   table.insert(state, tonumber(redis.call('ZSCORE', KEYS[5], ah) or '0'))
+  table.insert(state, tonumber(redis.call('ZSCORE', KEYS[1], ah) or '0'))
 end
 `;
 

@@ -9,6 +9,12 @@ import type { LockoutRule } from '../../src/lockout.store';
  * same). Windows and lapses follow the scripts' key semantics: an entry counts while newer than its
  * window, a window is emptied when its key lapses (window after its last write), a lock lives until
  * its end.
+ *
+ * Concurrency is not in the model: its operations are the atomic steps the stores promise (a
+ * reservation in one step, or in the two steps of a Redis Cluster; the account's and the address's
+ * parts of a settlement), and a checker follows every order of the steps of logins in flight
+ * ({@link LockoutModel.fork}, {@link explore}). A key-secret rotation changes nothing but the cap of
+ * known addresses ({@link LockoutModel.rotate}).
  */
 
 interface Lapsing {
@@ -46,6 +52,13 @@ class Window {
   clear(): void {
     this.at.clear();
   }
+
+  copy(): Window {
+    const w = new Window();
+    for (const [id, t] of this.at) w.at.set(id, t);
+    w.until = this.until;
+    return w;
+  }
 }
 
 interface Pair {
@@ -61,6 +74,8 @@ interface Account {
   lock?: Lapsing;
   /** Address → last successful login. */
   known: Window;
+  /** During a key-secret rotation: known addresses still under the previous secret's names (see {@link LockoutModel.rotate}). */
+  knownBefore?: Window;
   /** Address → last attempt, least recent first. */
   seen: Window;
 }
@@ -94,6 +109,8 @@ export interface ModelAddressState {
   failures: number;
   pending: number;
   lastSuccessAt: number;
+  /** When it was last recorded (addresses recorded at the same time may be listed in either order). */
+  lastAttemptAt: number;
 }
 
 export interface ModelState {
@@ -108,11 +125,22 @@ export interface ModelState {
 const live = (v: Lapsing | undefined, now: number) => (v && v.until > now ? v : undefined);
 const remaining = (v: Lapsing | undefined, now: number) => (live(v, now) ? v!.until - now : 0);
 
+/** The refusal of the address's and the account's checks: the rule with the later end (the address's on a tie). */
+function combine(address: { waitMs: number }, account: { waitMs: number; rule: LockoutRule }): ModelReserve | undefined {
+  const [waitMs, rule] = account.waitMs > address.waitMs ? [account.waitMs, account.rule] : [address.waitMs, 'ip' as const];
+  return waitMs > 0 ? { allowed: false, waitMs: Math.ceil(waitMs), rule } : undefined;
+}
+
 export class LockoutModel {
   private readonly pairs = new Map<string, Pair>();
   private readonly accounts = new Map<string, Account>();
   private readonly addresses = new Map<string, Address>();
   private nextId = 0;
+  /**
+   * Picks one of `n` outcomes where the rules leave the choice open (which of addresses recorded at
+   * the same moment leaves a full list); see {@link explore} for following every one.
+   */
+  choose: (n: number) => number = () => 0;
 
   constructor(private readonly o: ResolvedLockoutOptions) {}
 
@@ -121,45 +149,49 @@ export class LockoutModel {
     return Math.max(this.o.pairWindowMs, this.o.emailWindowMs) + this.o.maxLockMs + this.o.backoffResetMs;
   }
 
-  reserve(email: string, ip: string, now: number): ModelReserve {
-    const o = this.o;
-    const pair = this.pair(email, ip);
-    const account = this.account(email);
-    const address = this.address(ip);
-    let waitMs = 0;
-    let rule: LockoutRule = 'ip';
-    const refuse = (why: LockoutRule, ms: number) => {
-      if (ms > waitMs) [waitMs, rule] = [ms, why];
-    };
-    // Spraying: a blocked address, or a full budget whose pending attempts may start the block.
-    refuse('ip', remaining(address.block, now));
-    if (this.used(address, o.ipWindowMs, now) >= o.ipMaxFailures) refuse('ip', this.fullWait(address, o.ipWindowMs, o.ipBlockMs, now));
-    // The pair lock; the account-wide lock only for addresses without a recent successful login.
-    refuse('pair', remaining(pair.lock, now));
-    const exempt = this.isKnown(account, ip, now);
-    if (!exempt) refuse('email', remaining(account.lock, now));
-    if (this.used(pair, o.pairWindowMs, now) >= o.pairMaxFailures) {
-      refuse('pair', this.fullWait(pair, o.pairWindowMs, this.lockFor((live(pair.level, now)?.value ?? 0) + 1), now));
-    }
-    if (!exempt) {
-      account.pending.prune(now - o.emailWindowMs, now);
-      const streak = live(account.streak, now);
-      if (streak && streak.value >= o.emailMaxFailures) refuse('email', streak.until - now);
-      else if ((streak?.value ?? 0) + account.pending.live(now).size >= o.emailMaxFailures) refuse('email', o.emailLockMs + 1000);
-    }
-    if (waitMs > 0) return { allowed: false, waitMs: Math.ceil(waitMs), rule };
-
-    const id = `m${this.nextId++}`;
-    pair.pending.add(id, now, o.pairWindowMs);
-    if (!exempt) account.pending.add(id, now, o.emailWindowMs);
-    this.track(account, ip, now);
-    address.pending.add(id, now, o.ipWindowMs);
-    return { allowed: true, reservation: { id, email, ip, knownAddress: exempt } };
+  /**
+   * One attempt checked against every rule and reserved in every window at once (a single Redis, the
+   * memory store): exactly {@link reserveAddress} then {@link reserveAccount}, with the address step
+   * undone when the account step refuses, and nothing else in between.
+   */
+  reserve(email: string, ip: string, now: number, id = `m${this.nextId++}`): ModelReserve {
+    const address = this.checkAddress(ip, now);
+    const account = this.checkAccount(email, ip, now);
+    const refused = combine(address, account);
+    if (refused) return refused;
+    this.reserveInAddress(ip, id, now);
+    this.reserveInAccount(email, ip, id, account.exempt, now);
+    return { allowed: true, reservation: { id, email, ip, knownAddress: account.exempt } };
   }
 
+  /** Step 1 on a Redis Cluster (docs/decisions/003): the spraying block and budget; reserves in the address window. */
+  reserveAddress(ip: string, now: number, id: string): { waitMs: number } {
+    const { waitMs } = this.checkAddress(ip, now);
+    if (waitMs === 0) this.reserveInAddress(ip, id, now);
+    return { waitMs };
+  }
+
+  /**
+   * Step 2 on a Redis Cluster: the pair and account rules; reserves in the pair and account windows
+   * unless it refuses or only `peek`s (after a refused step 1, whose wait it is combined with).
+   */
+  reserveAccount(email: string, ip: string, now: number, id: string, mode: 'reserve' | 'peek', addressWaitMs = 0): ModelReserve {
+    const account = this.checkAccount(email, ip, now);
+    const refused = combine({ waitMs: addressWaitMs }, account);
+    if (refused) return refused;
+    if (mode === 'reserve') this.reserveInAccount(email, ip, id, account.exempt, now);
+    return { allowed: true, reservation: { id, email, ip, knownAddress: account.exempt } };
+  }
+
+  /** Confirms a failure in the pair, the account and the address (two independent parts, see below). */
   confirmFailure(r: ModelReservation, now: number): ModelFailure {
+    return { ...this.confirmAccountFailure(r, now), ipBlockMs: this.confirmAddressFailure(r, now) };
+  }
+
+  /** The account's part of a confirmed failure: the pair window and lock, the streak and the ceiling lock. */
+  confirmAccountFailure(r: ModelReservation, now: number): Omit<ModelFailure, 'ipBlockMs'> {
     const o = this.o;
-    const out: ModelFailure = { pairLockMs: 0, backoffLevel: 0, emailLockMs: 0, ipBlockMs: 0 };
+    const out = { pairLockMs: 0, backoffLevel: 0, emailLockMs: 0 };
     const pair = this.pair(r.email, r.ip);
     const account = this.account(r.email);
     // A reservation counts only within its window (afterwards it has dropped out, as a crashed process's).
@@ -189,6 +221,12 @@ export class LockoutModel {
         out.emailLockMs = o.emailLockMs;
       }
     }
+    return out;
+  }
+
+  /** The address's part of a confirmed failure: its window and spraying block (ms started, else 0). */
+  confirmAddressFailure(r: ModelReservation, now: number): number {
+    const o = this.o;
     const address = this.address(r.ip);
     address.pending.prune(now - o.ipWindowMs, now);
     if (address.pending.take(r.id, now)) {
@@ -198,13 +236,19 @@ export class LockoutModel {
         address.block = { value: now + o.ipBlockMs, until: now + o.ipBlockMs };
         address.pending.clear();
         address.failed.clear();
-        out.ipBlockMs = o.ipBlockMs;
+        return o.ipBlockMs;
       }
     }
-    return out;
+    return 0;
   }
 
   recordSuccess(r: ModelReservation, now: number): void {
+    this.recordAccountSuccess(r, now);
+    this.releaseAddress(r, now);
+  }
+
+  /** The account's part of a success (the address's part is {@link releaseAddress}). */
+  recordAccountSuccess(r: ModelReservation, now: number): void {
     const pair = this.pair(r.email, r.ip);
     const account = this.account(r.email);
     // The pair's failures and the account's streak and ceiling lock end; backoff level and locks stay.
@@ -218,16 +262,22 @@ export class LockoutModel {
     known.add(r.ip, now, this.o.knownAddressTtlMs);
     known.prune(now - this.o.knownAddressTtlMs, now);
     this.keepMostRecent(known, now);
-    this.address(r.ip).pending.take(r.id, now);
   }
 
   release(r: ModelReservation, now: number): boolean {
-    const removed = [
-      this.pair(r.email, r.ip).pending.take(r.id, now),
-      this.account(r.email).pending.take(r.id, now),
-      this.address(r.ip).pending.take(r.id, now),
-    ];
+    const removed = [this.releaseAccount(r, now), this.releaseAddress(r, now)];
     return removed.includes(true);
+  }
+
+  /** Gives a pending attempt back to the pair and account windows; true if it was still pending in one. */
+  releaseAccount(r: ModelReservation, now: number): boolean {
+    const removed = [this.pair(r.email, r.ip).pending.take(r.id, now), this.account(r.email).pending.take(r.id, now)];
+    return removed.includes(true);
+  }
+
+  /** Gives a pending attempt back to the address window (also the refund of a refused cluster step 2). */
+  releaseAddress(r: Pick<ModelReservation, 'id' | 'ip'>, now: number): boolean {
+    return this.address(r.ip).pending.take(r.id, now);
   }
 
   state(email: string, now: number, ip?: string): ModelState {
@@ -247,7 +297,8 @@ export class LockoutModel {
           backoffLevel: live(pair.level, now)?.value ?? 0,
           failures: pair.failed.countAfter(now - o.pairWindowMs, now),
           pending: pair.pending.countAfter(now - o.pairWindowMs, now),
-          lastSuccessAt: known.get(a) ?? 0,
+          lastSuccessAt: known.get(a) ?? account.knownBefore?.live(now).get(a) ?? 0,
+          lastAttemptAt: account.seen.at.get(a)!,
         };
       }),
     };
@@ -274,6 +325,113 @@ export class LockoutModel {
     return before;
   }
 
+  /**
+   * `LOCKOUT_SECRET` changes, the old value kept as previous (docs/key-rotation.md). Nothing is lost
+   * or counted twice, so the model changes nothing, except the one thing docs/key-rotation.md leaves
+   * to each secret's names until an address moves (its next attempt, {@link moveKnown}): the cap of
+   * known addresses. Known addresses under the old names neither count against the cap of those
+   * added since nor leave for them.
+   */
+  rotate(now: number): void {
+    for (const account of this.accounts.values()) {
+      account.knownBefore = account.known.copy();
+      account.known.live(now).clear();
+    }
+  }
+
+  /**
+   * Before an attempt during a rotation: the address's known entry under the old names moves to the
+   * new ones, and stays known only if it is among the `addressCap` most recent of both.
+   */
+  moveKnown(email: string, ip: string, now: number): void {
+    const account = this.account(email);
+    const before = account.knownBefore?.live(now);
+    const at = before?.get(ip);
+    if (at === undefined) return;
+    before!.delete(ip);
+    const known = account.known.live(now);
+    const above = [...known.values(), ...before!.values()].filter((t) => t > at).length;
+    if (!known.has(ip) && above >= this.o.addressCap) return;
+    known.set(ip, Math.max(at, known.get(ip) ?? 0));
+    account.known.until = Math.max(account.known.until, account.knownBefore!.until);
+    this.keepMostRecent(account.known, now);
+  }
+
+  /** An independent copy, to follow several orders of concurrent operations from one state. */
+  fork(): LockoutModel {
+    const copy = new LockoutModel(this.o);
+    copy.nextId = this.nextId;
+    const windows = (from: object) =>
+      Object.fromEntries(Object.entries(from).map(([k, v]) => [k, v instanceof Window ? v.copy() : v && { ...(v as Lapsing) }]));
+    for (const [key, pair] of this.pairs) copy.pairs.set(key, windows(pair) as unknown as Pair);
+    for (const [key, account] of this.accounts) copy.accounts.set(key, windows(account) as unknown as Account);
+    for (const [key, address] of this.addresses) copy.addresses.set(key, windows(address) as unknown as Address);
+    return copy;
+  }
+
+  /** Equal for two models that answer every operation alike from `now` on. */
+  fingerprint(now: number): string {
+    // Entries are ordered by time alone: which of equally recent addresses leaves a full list is a choice.
+    const shown = (v: unknown) => {
+      if (!(v instanceof Window)) return live(v as Lapsing | undefined, now) ?? null;
+      const entries = [...v.live(now)];
+      return entries.length === 0 ? null : [v.until, entries.sort()];
+    };
+    const all = (m: Map<string, object>) =>
+      [...m]
+        .map(([key, v]) => [key, Object.entries(v).map(([name, w]) => [name, shown(w)])] as const)
+        .filter(([, parts]) => parts.some(([, x]) => x !== null))
+        .sort(([a], [b]) => (a < b ? -1 : 1));
+    return JSON.stringify([all(this.pairs), all(this.accounts), all(this.addresses)]);
+  }
+
+  private checkAddress(ip: string, now: number): { waitMs: number } {
+    const o = this.o;
+    const address = this.address(ip);
+    // Spraying: a blocked address, or a full budget whose pending attempts may start the block.
+    let waitMs = remaining(address.block, now);
+    if (this.used(address, o.ipWindowMs, now) >= o.ipMaxFailures) {
+      waitMs = Math.max(waitMs, this.fullWait(address, o.ipWindowMs, o.ipBlockMs, now));
+    }
+    return { waitMs };
+  }
+
+  private checkAccount(email: string, ip: string, now: number): { waitMs: number; rule: LockoutRule; exempt: boolean } {
+    const o = this.o;
+    const pair = this.pair(email, ip);
+    const account = this.account(email);
+    let waitMs = 0;
+    let rule: LockoutRule = 'pair';
+    const refuse = (why: LockoutRule, ms: number) => {
+      if (ms > waitMs) [waitMs, rule] = [ms, why];
+    };
+    // The pair lock; the account-wide lock only for addresses without a recent successful login.
+    refuse('pair', remaining(pair.lock, now));
+    const exempt = this.isKnown(account, ip, now);
+    if (!exempt) refuse('email', remaining(account.lock, now));
+    if (this.used(pair, o.pairWindowMs, now) >= o.pairMaxFailures) {
+      refuse('pair', this.fullWait(pair, o.pairWindowMs, this.lockFor((live(pair.level, now)?.value ?? 0) + 1), now));
+    }
+    if (!exempt) {
+      account.pending.prune(now - o.emailWindowMs, now);
+      const streak = live(account.streak, now);
+      if (streak && streak.value >= o.emailMaxFailures) refuse('email', streak.until - now);
+      else if ((streak?.value ?? 0) + account.pending.live(now).size >= o.emailMaxFailures) refuse('email', o.emailLockMs + 1000);
+    }
+    return { waitMs, rule, exempt };
+  }
+
+  private reserveInAddress(ip: string, id: string, now: number): void {
+    this.address(ip).pending.add(id, now, this.o.ipWindowMs);
+  }
+
+  private reserveInAccount(email: string, ip: string, id: string, exempt: boolean, now: number): void {
+    const account = this.account(email);
+    this.pair(email, ip).pending.add(id, now, this.o.pairWindowMs);
+    if (!exempt) account.pending.add(id, now, this.o.emailWindowMs);
+    this.track(account, ip, now);
+  }
+
   private lockFor(level: number): number {
     return Math.floor(Math.min(this.o.baseLockMs * 2 ** Math.min(level - 1, 40), this.o.maxLockMs));
   }
@@ -292,9 +450,11 @@ export class LockoutModel {
 
   private keepMostRecent(w: Window, now: number): void {
     const entries = w.live(now);
-    for (const oldest of [...entries.keys()]) {
-      if (entries.size <= this.o.addressCap) break;
-      entries.delete(oldest);
+    while (entries.size > this.o.addressCap) {
+      // Addresses recorded at the same moment are equally recent: the docs do not say which goes first.
+      const oldestAt = Math.min(...entries.values());
+      const tied = [...entries].filter(([, t]) => t === oldestAt).map(([a]) => a);
+      entries.delete(tied.length > 1 ? tied[this.choose(tied.length)] : tied[0]);
     }
   }
 
@@ -327,4 +487,28 @@ export class LockoutModel {
     if (!address) this.addresses.set(ip, (address = { pending: new Window(), failed: new Window() }));
     return address;
   }
+}
+
+/**
+ * Every outcome of `op` on a copy of `model`, one per sequence of choices the rules leave open
+ * ({@link LockoutModel.choose}); usually exactly one.
+ */
+export function explore<T>(model: LockoutModel, op: (m: LockoutModel) => T): [LockoutModel, T][] {
+  const outcomes: [LockoutModel, T][] = [];
+  const pending: number[][] = [[]];
+  while (pending.length > 0) {
+    const forced = pending.pop()!;
+    const m = model.fork();
+    let made = 0;
+    m.choose = (n) => {
+      if (made < forced.length) return forced[made++];
+      for (let c = 1; c < n; c++) pending.push([...forced, c]);
+      forced.push(0);
+      made++;
+      return 0;
+    };
+    outcomes.push([m, op(m)]);
+    m.choose = () => 0;
+  }
+  return outcomes;
 }
