@@ -1,6 +1,8 @@
 import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import type * as Nodemailer from 'nodemailer';
 
+import { failureReason } from '@nest-hardening/errors';
+
 import { lockNoticeDevice } from './lock-notice-device';
 import type { ResolvedLockoutOptions } from './lockout-options.interface';
 import { RESOLVED_LOCKOUT_OPTIONS } from './lockout.module-definition';
@@ -161,7 +163,7 @@ function duration(ms: number): string {
  * other email in the log is only a pseudonym.
  */
 export function notificationFailure(error: unknown, recipient: string): string {
-  const message = error instanceof Error ? error.message : String(error);
+  const message = failureReason(error);
   const escaped = recipient.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
   return message.replace(new RegExp(escaped, 'gi'), '<recipient>').replace(/[^\s<>()[\],;:]+@[^\s<>()[\],;:]+/g, '<address>');
 }

@@ -1,5 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 
+import { failureReason } from '@nest-hardening/errors';
 import { SecurityEvents } from '@nest-hardening/security-events';
 
 import { RateLimitMetrics } from './rate-limit.metrics';
@@ -34,7 +35,7 @@ export class RedisOutageMonitor {
     this.events.emit({
       type: 'rate_limit_redis_unavailable',
       severity: 'critical',
-      details: { error: error instanceof Error ? error.message : String(error) },
+      details: { error: failureReason(error) },
     });
   }
 

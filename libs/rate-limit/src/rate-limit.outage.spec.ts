@@ -80,6 +80,8 @@ describe('Rate limiting while Redis is down (own redis-server)', () => {
 
     const outageEvents = () => emit.mock.calls.filter(([event]) => event.type === 'rate_limit_redis_unavailable');
     expect(outageEvents()).toHaveLength(1);
+    // What Redis's client said (a refused or closed connection), not the client's 503 text.
+    expect(outageEvents()[0][0].details).toEqual({ error: expect.not.stringMatching(/^Service temporarily unavailable$/) });
     expect(app.get(RateLimitMetrics).redisDown).toBe(1);
 
     await server.restart();

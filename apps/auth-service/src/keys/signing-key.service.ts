@@ -2,6 +2,8 @@ import { createHash, createPrivateKey, createPublicKey, type JsonWebKey, type Ke
 
 import { Inject, Injectable } from '@nestjs/common';
 
+import { failureReason } from '@nest-hardening/errors';
+
 import { AUTH_SERVICE_CONFIG, type AuthServiceConfig } from '../config/auth-service.config';
 import { parsePublicKeyPems } from './public-key-pems';
 
@@ -57,7 +59,7 @@ function readPrivateKey(pem: string): KeyObject {
       });
     }
     if (pem.includes('-----BEGIN')) {
-      throw new Error(`JWT_PRIVATE_KEY could not be read as a private key: ${(error as Error).message}`, { cause: error });
+      throw new Error(`JWT_PRIVATE_KEY could not be read as a private key: ${failureReason(error)}`, { cause: error });
     }
     throw new Error(
       'JWT_PRIVATE_KEY must hold the PEM text of the key (-----BEGIN PRIVATE KEY-----), not a file path: it could not be read as a private key',
