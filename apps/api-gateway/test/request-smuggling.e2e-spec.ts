@@ -8,9 +8,9 @@ import {
   RawConnection,
   registerAndLogin,
   startTestSystem,
+  type RawResponse,
   type TestSystem,
   type TestUser,
-  type WireResponse,
 } from '../../../test/support';
 
 /**
@@ -452,8 +452,8 @@ describe('request smuggling and desync through the gateway, on raw connections',
       next.destroy();
       const connectionOf = (path: string) => requests.find((r) => r.path === `/profile/${path}`)?.connection;
       return {
-        first: first.responses[0] as WireResponse | undefined,
-        sameClient: afterwards.responses[1] as WireResponse | undefined,
+        first: first.responses[0] as RawResponse | undefined,
+        sameClient: afterwards.responses[1] as RawResponse | undefined,
         clientKept: afterwards.responses.length === 2 && !afterwards.closed,
         nextClient: `${nextClient.status} ${nextClient.body}`,
         pooledConnectionReused: connectionOf(`${name}/next-client`) === connectionOf(name),

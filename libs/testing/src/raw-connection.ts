@@ -1,15 +1,13 @@
 import { connect, type Socket } from 'node:net';
 
-/** One response as read from the wire: field names in lower case, repeated fields joined with `, `. */
-export interface WireResponse {
-  status: number;
-  headers: Record<string, string>;
-  body: string;
-}
+import type { RawResponse } from './fuzz-arbitraries';
 
-/** Splits what a server wrote into responses; `headIndexes` are those answering HEAD (no body). */
-function parseResponses(raw: string, headIndexes: ReadonlySet<number>, closed: boolean): WireResponse[] {
-  const responses: WireResponse[] = [];
+/**
+ * Splits what a server wrote into responses (field names in lower case, repeated fields joined with
+ * `, `); `headIndexes` are those answering HEAD (no body).
+ */
+function parseResponses(raw: string, headIndexes: ReadonlySet<number>, closed: boolean): RawResponse[] {
+  const responses: RawResponse[] = [];
   let at = 0;
   for (;;) {
     const end = raw.indexOf('\r\n\r\n', at);
@@ -99,7 +97,7 @@ export class RawConnection {
   }
 
   /** The responses read so far, once there are `count` of them or the server has closed the connection. */
-  read(count: number): Promise<{ responses: WireResponse[]; closed: boolean }> {
+  read(count: number): Promise<{ responses: RawResponse[]; closed: boolean }> {
     return new Promise((resolve) => {
       const check = () => {
         const responses = parseResponses(this.received, this.headIndexes, this.isClosed);
@@ -113,7 +111,7 @@ export class RawConnection {
   }
 
   /** Resolves once the server has closed the connection (the test times out otherwise). */
-  async closed(): Promise<{ responses: WireResponse[]; closed: boolean }> {
+  async closed(): Promise<{ responses: RawResponse[]; closed: boolean }> {
     return this.read(Number.POSITIVE_INFINITY);
   }
 
