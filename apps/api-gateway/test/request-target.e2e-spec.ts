@@ -60,7 +60,14 @@ describe('request targets the gateway and a service could read differently', () 
   it('does not reach service routes the gateway does not list', async () => {
     const from = freshLoopbackIp();
     expect((await callFrom(system.gatewayUrl, 'GET', '/api/metrics', { from })).status).toBe(404);
-    for (const target of ['http://gw/api/me/../metrics', 'http://gw/api/profile/../docs', '/api/me/%2e%2e/metrics']) {
+    for (const target of [
+      'http://gw/api/me/../metrics',
+      'http://gw/api/profile/../docs',
+      '/api/me/%2e%2e/metrics',
+      // A dot segment ended by a fragment: Express routes `/api/profile/..`, a normalising hop `/`.
+      '/api/profile/..#',
+      'http://gw/api/me/sessions/x/.%2E#y',
+    ]) {
       const res = await sendAsWritten(target, from);
       expect({ target, status: res.status }).toEqual({ target, status: 400 });
       expect(JSON.stringify(res.body)).not.toContain('# HELP');

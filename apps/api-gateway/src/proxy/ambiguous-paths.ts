@@ -5,8 +5,11 @@ import type { NextFunction, Request, Response } from 'express';
 const MAY_BE_AMBIGUOUS = /[.%\\]/;
 /** `scheme://authority` of an absolute-form target (RFC 9112 §3.2.2); the rest is the path and query. */
 const ABSOLUTE_FORM_PREFIX = /^[a-z][a-z\d+.-]*:\/\/[^/?#]*/i;
-/** A `.` or `..` segment, written out or percent-encoded (`%2e`, `.%2E`, ...). */
-const DOT_SEGMENT = /(?:^|\/)(?:\.|%2e){1,2}(?:\/|$)/i;
+/**
+ * A `.` or `..` segment, written out or percent-encoded (`%2e`, `.%2E`, ...). A segment also ends at
+ * `#` (RFC 3986 §3.3): Express routes `/api/profile/..#` as `/api/profile/..`, WHATWG URL as `/api/`.
+ */
+const DOT_SEGMENT = /(?:^|\/)(?:\.|%2e){1,2}(?:[/#]|$)/i;
 /** A backslash or an encoded slash or backslash: a separator to some parsers, a character to others. */
 const AMBIGUOUS_SEPARATOR = /\\|%2f|%5c/i;
 
