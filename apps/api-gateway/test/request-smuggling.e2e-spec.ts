@@ -154,6 +154,13 @@ describe('request smuggling and desync through the gateway, on raw connections',
         () =>
           `POST /api/profile/framing HTTP/1.0\r\nHost: gw\r\n${bearer(alice)}Connection: keep-alive\r\nTransfer-Encoding: chunked\r\n\r\n4\r\nabcd\r\n0\r\n\r\n${smuggled()}`,
       ],
+      // Node's parser takes any HTTP/x.y request line; a hop that rejects or down-grades an
+      // HTTP/2.0 line as HTTP/1 text frames its body its own way.
+      [
+        'HTTP/2.0 in an HTTP/1 request line with Transfer-Encoding',
+        () =>
+          `POST /api/profile/framing HTTP/2.0\r\nHost: gw\r\n${bearer(alice)}Connection: keep-alive\r\nTransfer-Encoding: chunked\r\n\r\n4\r\nabcd\r\n0\r\n\r\n${smuggled()}`,
+      ],
     ])('refuses %s with 400 and closes the connection; nothing reaches the service', async (_name, request) => {
       const mark = received.length;
       const client = new RawConnection(port);
