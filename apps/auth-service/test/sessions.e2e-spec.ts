@@ -157,6 +157,20 @@ describe('session management', () => {
     expect(await works(alice.accessToken)).toBe(true);
   });
 
+  it('an empty session id (DELETE /api/me/sessions/) is an unknown id: 404, and no other session ends', async () => {
+    // What a client sends for `/api/me/sessions/${id}` when its id is empty.
+    const user = await registerAndLogin(system.gatewayUrl);
+    const other = await login(system.gatewayUrl, user.email, user.password);
+    const viaGateway = await api().delete('/api/me/sessions/').set(bearer(user.accessToken));
+    const direct = await request(system.authUrl).delete('/me/sessions/').set(bearer(user.accessToken));
+    const random = await api().delete('/api/me/sessions/AAAAAAAAAAAAAAAAAAAAAA').set(bearer(user.accessToken));
+    expect([viaGateway.status, direct.status]).toEqual([404, 404]);
+    expect(viaGateway.body).toEqual(random.body);
+    expect(await works(other.accessToken)).toBe(true);
+    expect((await refresh(other.refreshToken)).status).toBe(200);
+    expect((await listSessions(user.accessToken)).body).toHaveLength(2);
+  });
+
   describe('password change', () => {
     let user: TestUser;
     let other: { accessToken: string; refreshToken: string };
