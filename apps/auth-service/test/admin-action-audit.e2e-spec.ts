@@ -16,7 +16,7 @@ describe('admin actions in the audit trail', () => {
   const admin = { email: 'audit-admin@example.com', password: 'ledger of every change 9' };
   let adminToken: string;
   let adminId: string;
-  const ADMIN_LIMIT = 10;
+  const ADMIN_LIMIT = 20;
 
   beforeAll(async () => {
     system = await startTestSystem({
@@ -92,6 +92,26 @@ describe('admin actions in the audit trail', () => {
     expect(reports).toEqual([expect.objectContaining({ rule: 'unlock', adminId, outcome: 'invalid_account_id', accountId: undefined })]);
     expect(JSON.stringify(reports)).not.toContain(typed.split('@')[0]);
     expect((await actionsBy(adminId)).at(-1)).toEqual(['unlock', null, 'invalid_account_id']);
+  });
+
+  // Ids in capitals reach the same account (some tools copy UUIDs that way); a log or Sentry search
+  // for the account's id, as every other event and answer spells it, must find the action too.
+  it('reports an account id written in capitals as the id every other event of the account names', async () => {
+    const target = await registerAndLogin(system.gatewayUrl, { email: uniqueEmail('capitals') });
+    const logged = [jest.spyOn(Logger.prototype, 'log'), jest.spyOn(Logger.prototype, 'warn')];
+    let reports: Record<string, unknown>[];
+    try {
+      expect((await api().patch(`/api/accounts/${target.id.toUpperCase()}/unlock`).set(bearer(adminToken))).status).toBe(200);
+      reports = logged
+        .flatMap((spy) => spy.mock.calls.map(([report]) => report as Record<string, unknown>))
+        .filter((r) => r !== null && typeof r === 'object' && 'securityEvent' in r);
+    } finally {
+      logged.forEach((spy) => spy.mockRestore());
+    }
+    expect(reports.map((r) => [r.securityEvent, r.accountId])).toEqual([
+      ['account_unlocked', target.id],
+      ['admin_action', target.id],
+    ]);
   });
 
   it('answers an id that is not a UUID with a 400 naming the id, on every admin route', async () => {

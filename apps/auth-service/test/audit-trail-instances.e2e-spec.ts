@@ -2,14 +2,15 @@ import { randomUUID } from 'node:crypto';
 
 import { Client } from 'pg';
 
-import { startTestSystem, type TestSystem } from '../../../test/support';
+import { eventually, startTestSystem, type TestSystem } from '../../../test/support';
 import { AuditTrail } from '../src/audit/audit-trail';
+import { SecurityEventsRepository, type SecurityEventRow } from '../src/audit/security-events.repository';
 
 /**
  * Several auth-service instances share one audit trail, each writing its batches (events, last
  * logins, the index of locked accounts) as one transaction: they may wait for each other, and must
  * never deadlock, or one instance's batch fails and its locks are missing from `?status=locked`
- * until a retry gets through.
+ * until a retry gets through; and the ids they store must follow the order they commit in.
  */
 describe('the audit trails of two auth-service instances writing at once', () => {
   let system: TestSystem;
@@ -64,5 +65,58 @@ describe('the audit trails of two auth-service instances writing at once', () =>
       [a, b],
     ]);
     expect(index.rows.map((row) => row.account_id).sort()).toEqual([a, b].sort());
+  });
+
+  // Event ids are the order of every listing and its cursor: a reader that has paged past an id, or
+  // an export that keeps the newest id it has read, must never find an event below it later.
+  it("never lists an event below ids a reader already paged past: another instance's batch still being written comes after them", async () => {
+    const [one, two] = system.authApps.map((app) => app.get(AuditTrail));
+    const repository = system.auth.get(SecurityEventsRepository);
+    const [account, locked] = [randomUUID(), randomUUID()];
+    one.record({ type: 'written_before', severity: 'info', details: { userId: account } }, new Date());
+    await one.flush();
+    // Holds instance one's batch after its events are inserted, on its write to the index of locked accounts.
+    await db.query(`INSERT INTO account_locks (account_id, locked_at, locked_until) VALUES ($1, now(), now() + interval '1 hour')`, [
+      locked,
+    ]);
+    const blocker = new Client({ connectionString: system.database.url });
+    await blocker.connect();
+    const waiting = async () =>
+      Number(
+        (await db.query(`SELECT count(*) AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`))
+          .rows[0].n,
+      );
+    const pages: SecurityEventRow[] = [];
+    let writes: Promise<void>[] = [];
+    try {
+      await blocker.query('BEGIN');
+      await blocker.query('SELECT 1 FROM account_locks WHERE account_id = $1 FOR UPDATE', [locked]);
+      one.record({ type: 'account_locked', severity: 'warning', details: { userId: locked, lockSeconds: 900 } }, new Date());
+      one.record({ type: 'written_first', severity: 'info', details: { userId: account } }, new Date());
+      writes = [one.flush()];
+      expect(await eventually(async () => (await waiting()) >= 1, 5_000)).toBe(true);
+      two.record({ type: 'written_second', severity: 'info', details: { userId: account } }, new Date());
+      writes.push(two.flush());
+      // Instance two's batch has either been stored or is waiting for instance one's.
+      const stored = async () => (await repository.listForAccount(account, { limit: 10 })).some((e) => e.type === 'written_second');
+      expect(await eventually(async () => (await stored()) || (await waiting()) >= 2, 5_000)).toBe(true);
+      // A reader pages through the account's events, one per page, meanwhile.
+      let before: string | undefined;
+      for (;;) {
+        const [event] = await repository.listForAccount(account, { before, limit: 1 });
+        if (!event) break;
+        pages.push(event);
+        before = String(event.id);
+      }
+    } finally {
+      await blocker.query('COMMIT').catch(() => undefined);
+      await blocker.end();
+      await Promise.all(writes);
+    }
+
+    const all = await repository.listForAccount(account, { limit: 10 });
+    expect(all.map((e) => e.type).sort()).toEqual(['written_before', 'written_first', 'written_second']);
+    // What the reader saw is still the oldest part of the listing: whatever it did not see is newer.
+    expect(all.slice(all.length - pages.length).map((e) => e.type)).toEqual(pages.map((e) => e.type));
   });
 });

@@ -27,8 +27,10 @@ export function recordAdminAction(events: SecurityEvents, context: ExecutionCont
       adminId: (req.user as AuthenticatedUser | undefined)?.id,
       // A refused attempt is recorded before the id is validated, and the route accepts any segment:
       // anything but an account id is left out (an email typed in its place, say, which the log and
-      // Sentry must see only as a pseudonym). A copy, so the event does not keep the whole URL alive.
-      accountId: isAccountId(req.params.id) ? keptText(req.params.id) : undefined,
+      // Sentry must see only as a pseudonym). An id in capitals is written as the account's id, as
+      // the pipe passes it on, so a search of the log for the account finds the action. A copy, so the
+      // event does not keep the whole URL alive.
+      accountId: isAccountId(req.params.id) ? keptText(req.params.id.toLowerCase()) : undefined,
       outcome,
     },
   });

@@ -14,6 +14,12 @@ export type SecurityEventRow = Selectable<SecurityEventsTable>;
  */
 const byAccountId = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
+/**
+ * Held by each batch of appended events until it commits; any constant works if every process uses
+ * it (the migrations take 727_001, the admin-set changes 727_002).
+ */
+const APPEND_LOCK_ID = 727_003;
+
 /** How long after its recorded end an entry of the index of locked accounts is kept (see deleteOlderThan). */
 const LOCK_INDEX_CLOCK_MARGIN_MS = 24 * 3600 * 1000;
 
@@ -46,8 +52,16 @@ export class SecurityEventsRepository {
     return new Map(rows.map((row) => [row.email, row.id]));
   }
 
+  /**
+   * Appends events; run it in {@link transaction}. Ids, the order of every listing and its cursor,
+   * come from a sequence when a row is inserted, not when it commits: had two instances' batches
+   * been written at once, the one committed last could hold ids below those a reader had already
+   * paged past (or an export had already passed), and be missed for good. So one batch at a time
+   * appends, from its first id to its commit, and a listing only ever grows at its newest end.
+   */
   async append(records: (AuditRecord & { accountId: string | null })[]): Promise<void> {
     if (records.length === 0) return;
+    await sql`SELECT pg_advisory_xact_lock(${APPEND_LOCK_ID})`.execute(this.db);
     await this.db
       .insertInto('security_events')
       .values(
