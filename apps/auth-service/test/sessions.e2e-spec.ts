@@ -144,6 +144,22 @@ describe('session management', () => {
     expect((await listSessions(user.accessToken)).body).toHaveLength(1);
   });
 
+  it('two devices ending every other session at the same moment leave exactly one of them signed in', async () => {
+    for (let round = 0; round < 5; round++) {
+      const first = await registerAndLogin(system.gatewayUrl);
+      const second = await login(system.gatewayUrl, first.email, first.password);
+      const statuses = await Promise.all(
+        [first, second].map(async (device) => (await api().delete('/api/me/sessions').set(bearer(device.accessToken))).status),
+      );
+      // The later of the two found its own session ended by the earlier: refused, and it ends nothing.
+      expect([...statuses].sort()).toEqual([204, 401]);
+      const survivor = statuses[0] === 204 ? first : second;
+      const survivors = [];
+      for (const device of [first, second]) if ((await refresh(device.refreshToken)).status === 200) survivors.push(device);
+      expect(survivors).toEqual([survivor]);
+    }
+  });
+
   it("another user's session id gives the same 404 as a random id, and ends nothing", async () => {
     const alice = await registerAndLogin(system.gatewayUrl);
     const mallory = await registerAndLogin(system.gatewayUrl);

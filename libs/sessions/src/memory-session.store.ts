@@ -166,9 +166,9 @@ export class MemorySessionStore extends SessionStore {
     return user !== undefined && this.end(user, sessionId);
   }
 
-  async revokeOthers(userId: string, keepSessionId: string): Promise<string[]> {
+  async revokeOthers(userId: string, keepSessionId: string): Promise<string[] | undefined> {
     const user = this.state(userId, this.now());
-    return user ? this.endAll(user, keepSessionId) : [];
+    return user?.sessions.has(keepSessionId) ? this.endAll(user, keepSessionId) : undefined;
   }
 
   async revokeAll(userId: string): Promise<string[]> {

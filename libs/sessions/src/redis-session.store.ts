@@ -22,7 +22,7 @@ import { CREATE_SESSION_SCRIPT } from './scripts/create-session.script';
 import { LIST_SESSIONS_SCRIPT } from './scripts/list-sessions.script';
 import { LOGOUT_SCRIPT } from './scripts/logout.script';
 import { RESERVE_CREDENTIAL_CHECK_SCRIPT } from './scripts/reserve-credential-check.script';
-import { REVOKE_SESSIONS_SCRIPT } from './scripts/revoke-sessions.script';
+import { KEPT_SESSION_ENDED, REVOKE_SESSIONS_SCRIPT } from './scripts/revoke-sessions.script';
 import { ROTATE_REFRESH_TOKEN_SCRIPT } from './scripts/rotate-refresh-token.script';
 import type { Session } from './session.interface';
 import {
@@ -159,15 +159,17 @@ export class RedisSessionStore extends SessionStore implements OnModuleDestroy {
   }
 
   async revoke(userId: string, sessionId: string): Promise<boolean> {
-    return (await this.revokeSessions(userId, 'one', sessionId)).length === 1;
+    const ended = await this.revokeSessions(userId, 'one', sessionId);
+    return ended !== KEPT_SESSION_ENDED && ended.length === 1;
   }
 
-  revokeOthers(userId: string, keepSessionId: string): Promise<string[]> {
-    return this.revokeSessions(userId, 'others', keepSessionId);
+  async revokeOthers(userId: string, keepSessionId: string): Promise<string[] | undefined> {
+    const ended = await this.revokeSessions(userId, 'others', keepSessionId);
+    return ended === KEPT_SESSION_ENDED ? undefined : ended;
   }
 
-  revokeAll(userId: string): Promise<string[]> {
-    return this.revokeSessions(userId, 'all', '');
+  async revokeAll(userId: string): Promise<string[]> {
+    return (await this.revokeSessions(userId, 'all', '')) as string[];
   }
 
   /**
@@ -279,11 +281,15 @@ export class RedisSessionStore extends SessionStore implements OnModuleDestroy {
     this.probes.clear();
   }
 
-  private async revokeSessions(userId: string, mode: 'one' | 'others' | 'all', sessionId: string): Promise<string[]> {
+  private async revokeSessions(
+    userId: string,
+    mode: 'one' | 'others' | 'all',
+    sessionId: string,
+  ): Promise<string[] | typeof KEPT_SESSION_ENDED> {
     const ended = await this.withSessionKeys(userId, [sessionsKeys.index(userId)], (keys) =>
-      REVOKE_SESSIONS_SCRIPT.run<string[] | -1>(this.redis, keys, [mode, sessionId, this.channel]),
+      REVOKE_SESSIONS_SCRIPT.run<string[] | typeof KEPT_SESSION_ENDED | -1>(this.redis, keys, [mode, sessionId, this.channel]),
     );
-    return ended.map(String);
+    return ended === KEPT_SESSION_ENDED ? ended : ended.map(String);
   }
 
   /**

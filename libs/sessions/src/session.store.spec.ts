@@ -300,6 +300,18 @@ describe.each([
     expect(await exists(b)).toBe(false);
   });
 
+  it('revoke others: keeping a session that has ended ends nothing (two devices each ending the others leave one)', async () => {
+    const userId = newUserId();
+    const [a, b, c] = [await createSession({ userId }), await createSession({ userId }), await createSession({ userId })];
+    expect((await store.revokeOthers(userId, a.sessionId))?.sort()).toEqual([b.sessionId, c.sessionId].sort());
+    // Device b asked for the same at the same moment, after a's request ended b.
+    expect(await store.revokeOthers(userId, b.sessionId)).toBeUndefined();
+    expect(await store.revokeOthers(userId, 'AAAAAAAAAAAAAAAAAAAAAA')).toBeUndefined();
+    expect(await store.revokeOthers(newUserId(), a.sessionId)).toBeUndefined();
+    expect((await store.list(userId)).map((s) => s.id)).toEqual([a.sessionId]);
+    expect(await exists(a)).toBe(true);
+  });
+
   it('authorization version: no session is created under an older version than the current one', async () => {
     const userId = newUserId();
     const before = await createSession({ userId });

@@ -81,8 +81,12 @@ export abstract class SessionStore {
   /** Ends one session of the user; returns false when the user has no such session. */
   abstract revoke(userId: string, sessionId: string): Promise<boolean>;
 
-  /** Ends every session of the user except `keepSessionId`; returns the ids ended. */
-  abstract revokeOthers(userId: string, keepSessionId: string): Promise<string[]>;
+  /**
+   * Ends every session of the user except `keepSessionId`; returns the ids ended, or undefined (and
+   * ends nothing) when `keepSessionId` is not a live session of the user: the caller's own session
+   * ended first, for instance by another device ending every session but its own at the same moment.
+   */
+  abstract revokeOthers(userId: string, keepSessionId: string): Promise<string[] | undefined>;
 
   /** Ends every session of the user; returns the ids ended. */
   abstract revokeAll(userId: string): Promise<string[]>;

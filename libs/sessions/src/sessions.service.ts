@@ -50,9 +50,13 @@ export class SessionsService implements OnModuleDestroy {
     this.events.emit({ type: 'session_revoked', severity: 'info', details: { userId, sessionId, reason: 'user' } });
   }
 
-  /** "Log out other devices": ends every session but the caller's own. */
+  /**
+   * "Log out other devices": ends every session but the caller's own, only while the caller's own is
+   * live (otherwise 401, as for any request of an ended session).
+   */
   async revokeOthers(user: AuthenticatedUser): Promise<number> {
     const ended = await this.store.revokeOthers(user.id, user.sessionId);
+    if (!ended) throw new InvalidAccessTokenError();
     this.events.emit({ type: 'sessions_revoked', severity: 'info', details: { userId: user.id, count: ended.length, reason: 'user' } });
     return ended.length;
   }
