@@ -1,6 +1,6 @@
-import { ValidationPipe } from '@nestjs/common';
+import { ValidationPipe, type ArgumentMetadata } from '@nestjs/common';
 
-import { RequestValidationError, UNKNOWN_PROPERTY_MESSAGE } from './validation-errors';
+import { RequestValidationError, UNKNOWN_PROPERTY_MESSAGE, UNKNOWN_QUERY_PARAMETER_MESSAGE } from './validation-errors';
 
 /** The keys Nest's ValidationPipe deletes before class-transformer builds the DTO (they could reach a prototype). */
 const PROTOTYPE_KEYS = ['__proto__', 'constructor', 'prototype'];
@@ -16,9 +16,21 @@ function hasPrototypeKey(value: unknown): boolean {
 /**
  * Nest's ValidationPipe, except that a `__proto__`, `constructor` or `prototype` key is refused like
  * any other unknown property (400). Nest deletes those keys before validating, so the whitelist
- * never saw them and the request was served as if they had not been sent.
+ * never saw them and the request was served as if they had not been sent. An unknown key of a query
+ * DTO is called a query parameter, not a property of the body the request may not even have.
  */
 export class StrictValidationPipe extends ValidationPipe {
+  override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
+    try {
+      return await super.transform(value, metadata);
+    } catch (error) {
+      if (metadata.type !== 'query' || !(error instanceof RequestValidationError)) throw error;
+      throw new RequestValidationError(
+        error.problems.map((problem) => (problem === UNKNOWN_PROPERTY_MESSAGE ? UNKNOWN_QUERY_PARAMETER_MESSAGE : problem)),
+      );
+    }
+  }
+
   protected override stripProtoKeys(value: unknown): void {
     if (hasPrototypeKey(value)) throw new RequestValidationError([UNKNOWN_PROPERTY_MESSAGE]);
   }

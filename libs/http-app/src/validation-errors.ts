@@ -4,6 +4,8 @@ import { DomainError, type DomainErrorBody } from '@nest-hardening/errors';
 
 /** What an unknown field is called in an answer: its name is the client's text, not ours. */
 export const UNKNOWN_PROPERTY_MESSAGE = 'the body has a property that is not allowed';
+/** The same for a query DTO, whose fields are query parameters. */
+export const UNKNOWN_QUERY_PARAMETER_MESSAGE = 'the query has a parameter that is not allowed';
 
 /** A body or query that fails its DTO's rules: 400 with every problem listed in `message`. */
 export class RequestValidationError extends DomainError {
