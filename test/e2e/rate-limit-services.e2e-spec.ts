@@ -1,6 +1,17 @@
 import request from 'supertest';
 
-import { login, registerAndLogin, startTestSystem, type TestSystem, type TestUser } from '../support';
+import {
+  callFrom,
+  freshLoopbackIp,
+  login,
+  registerAndLogin,
+  sleep,
+  startTestSystem,
+  TEST_PASSWORD,
+  uniqueEmail,
+  type TestSystem,
+  type TestUser,
+} from '../support';
 
 /**
  * Issue 3: auth-service and profile-service enforce their own per-user budgets, so a request that
@@ -130,5 +141,73 @@ describe('rate limiting in the services behind the gateway', () => {
     const direct = await request(system.profileUrl).get('/profile').set(bearer(dave.accessToken));
     expect(direct.status).toBe(200);
     expect(direct.headers['x-ratelimit-remaining']).toBe('0');
+  });
+});
+
+/**
+ * A service's 429 relayed by the gateway (a budget of the service, or a lockout): the gateway charged
+ * its own budget before the service refused, so when that budget is now spent and ends later, the
+ * client cannot succeed before it ends either. Short windows and locks so the test can wait as it is told.
+ */
+describe("a service's 429 relayed while the gateway's own budget is spent", () => {
+  let system: TestSystem;
+  const ACCOUNT = { email: 'relayed-429@example.com', password: TEST_PASSWORD };
+
+  beforeAll(async () => {
+    system = await startTestSystem({
+      label: 'ratelimit-relayed-429',
+      // The login budget (gateway and auth-service alike) outlasts the registration budget and the lock.
+      env: { RATE_LIMIT_AUTH_LIMIT: '2', RATE_LIMIT_AUTH_WINDOW_MS: '6000' },
+      authEnv: {
+        RATE_LIMIT_REGISTRATION_LIMIT: '1',
+        RATE_LIMIT_REGISTRATION_WINDOW_MS: '2000',
+        LOCKOUT_PAIR_MAX_FAILURES: '1',
+        LOCKOUT_BASE_LOCK_MS: '2000',
+        // An account that needs no registration (the registration budget is the other test's).
+        BOOTSTRAP_ADMIN_EMAIL: ACCOUNT.email,
+        BOOTSTRAP_ADMIN_PASSWORD: ACCOUNT.password,
+      },
+    });
+  });
+
+  afterAll(async () => {
+    await system?.close();
+  });
+
+  it('answers Retry-After no earlier than the end of the gateway budget, and waiting that long is enough', async () => {
+    const from = freshLoopbackIp();
+    const register = (email: string) =>
+      callFrom(system.gatewayUrl, 'POST', '/api/auth/register', { from, body: { email, password: TEST_PASSWORD } });
+    expect((await register(uniqueEmail('relayed'))).status).toBe(201);
+
+    // The address's second (last) login-budget unit, refused by auth-service's spent registration budget.
+    const email = uniqueEmail('relayed');
+    const refused = await register(email);
+    expect(refused.status).toBe(429);
+    const retryAfter = Number(refused.headers['retry-after']);
+    expect(refused.body).toEqual({ statusCode: 429, message: expect.any(String), retryAfter });
+    // The budget the client waits for is the one the headers show.
+    expect(refused.headers.ratelimit).toBe(`"auth";r=0;t=${retryAfter}`);
+    expect(refused.headers['x-ratelimit-reset']).toBe(String(retryAfter));
+    expect(refused.headers['ratelimit-policy']).toContain('"registration";q=1');
+
+    await sleep(retryAfter * 1000);
+    expect((await register(email)).status).toBe(201);
+  });
+
+  it("answers a lockout's 429 with the gateway's reset when the address's login budget outlasts the lock", async () => {
+    const from = freshLoopbackIp();
+    const attempt = (password: string) => callFrom(system.gatewayUrl, 'POST', '/api/auth/login', { from, body: { ...ACCOUNT, password } });
+    // Locks the pair (email, address) for 2 s.
+    expect((await attempt('not the right password')).status).toBe(401);
+    // The address's last login of the window, refused by the lock.
+    const refused = await attempt(ACCOUNT.password);
+    expect(refused.status).toBe(429);
+    const retryAfter = Number(refused.headers['retry-after']);
+    expect(refused.body).toMatchObject({ statusCode: 429, retryAfter });
+    expect(refused.headers.ratelimit).toBe(`"auth";r=0;t=${retryAfter}`);
+
+    await sleep(retryAfter * 1000);
+    expect((await attempt(ACCOUNT.password)).status).toBe(200);
   });
 });

@@ -48,9 +48,29 @@ describe('mergeRelayedRateLimitHeaders', () => {
     expect(relay(budget('general', 100, 3, 800), budget('profile', 10, 3, 700))['x-ratelimit-reset']).toBe('800');
   });
 
-  it("always keeps a service's 429 headers: its policy refused the request", () => {
-    const sent = relay(budget('general', 100, 0, 800), { ...budget('profile', 10, 0, 30), 'retry-after': '30' }, 429);
-    expect(sent).toMatchObject({ ratelimit: '"profile";r=0;t=30', 'x-ratelimit-reset': '30', 'retry-after': '30' });
+  it("keeps a service's 429 headers and Retry-After when the gateway's budget would let the retry through", () => {
+    for (const own of [budget('general', 100, 1, 800), budget('general', 100, 0, 20)]) {
+      const upstream = { ...budget('profile', 10, 0, 30), 'retry-after': '30' };
+      expect(mergeRelayedRateLimitHeaders((name) => own[name], upstream, 429)).toBeUndefined();
+      expect({ ...own, ...upstream }).toMatchObject({ ratelimit: '"profile";r=0;t=30', 'x-ratelimit-reset': '30', 'retry-after': '30' });
+    }
+  });
+
+  it("gives a service's 429 the gateway's budget and reset when that budget is spent and ends later", () => {
+    const own = budget('general', 100, 0, 800);
+    const upstream = { ...budget('profile', 10, 0, 30), 'retry-after': '30' };
+    expect(mergeRelayedRateLimitHeaders((name) => own[name], upstream, 429)).toBe(800);
+    const sent: Record<string, unknown> = { ...own, ...upstream };
+    expect(sent).toMatchObject({ ratelimit: '"general";r=0;t=800', 'x-ratelimit-reset': '800', 'retry-after': '800' });
+    expect(sent['ratelimit-policy']).toBe('"general";q=100;w=900, "profile";q=10;w=900');
+  });
+
+  it("gives any other 429 of the service (a lockout) the gateway's reset when its spent budget ends later", () => {
+    const own = budget('auth', 5, 0, 600);
+    const upstream = { 'content-type': 'application/json', 'retry-after': '60' };
+    expect(mergeRelayedRateLimitHeaders((name) => own[name], upstream, 429)).toBe(600);
+    expect({ ...own, ...upstream }).toMatchObject({ ratelimit: '"auth";r=0;t=600', 'retry-after': '600' });
+    expect(mergeRelayedRateLimitHeaders((name) => own[name], { 'retry-after': '900' }, 429)).toBeUndefined();
   });
 
   it('leaves either side alone when only one of them limits the route', () => {

@@ -2,7 +2,7 @@ import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:
 
 import { errors, type Dispatcher, type Pool } from 'undici';
 
-import { mergeRelayedRateLimitHeaders } from '@nest-hardening/rate-limit';
+import { mergeRelayedRateLimitHeaders, RateLimitExceededError } from '@nest-hardening/rate-limit';
 
 import { CLIENT_HEADERS_DROPPED, forwardedHeaders } from './forwarded-headers';
 import { endToEndHeaders } from './hop-by-hop-headers';
@@ -97,6 +97,8 @@ class Exchange implements Dispatcher.DispatchHandler {
   private controller: Dispatcher.DispatchController | undefined;
   /** The upstream's status and headers have been sent to the client. */
   private relayed = false;
+  /** The gateway answered in the upstream's place (see answerOwnRefusal): the upstream's body is read and dropped. */
+  private replaced = false;
   private clientGone = false;
   /** Answered 503 after waiting too long for a pooled connection: sent nowhere once one frees. */
   private expired = false;
@@ -159,7 +161,8 @@ class Exchange implements Dispatcher.DispatchHandler {
     const res = this.res;
     this.relayed = true;
     // Before the service's headers are copied: a budget header removed here keeps the gateway's value.
-    mergeRelayedRateLimitHeaders((name) => res.getHeader(name), headers, statusCode);
+    const ownRetryAfter = mergeRelayedRateLimitHeaders((name) => res.getHeader(name), headers, statusCode);
+    if (ownRetryAfter !== undefined) return this.answerOwnRefusal(headers, ownRetryAfter);
     const relayed = endToEndHeaders(headers);
     for (const name in relayed) res.setHeader(name, relayed[name] as string | string[]);
     res.writeHead(statusCode, statusMessage && SAFE_REASON.test(statusMessage) ? statusMessage : undefined);
@@ -168,7 +171,27 @@ class Exchange implements Dispatcher.DispatchHandler {
     if (headers['content-length'] === undefined) res.flushHeaders();
   }
 
+  /**
+   * A service's 429 that the gateway's own spent budget outlasts: answered as the gateway's refusal,
+   * whose body repeats the later `Retry-After`. The service's body is still read (and dropped), so
+   * its pooled connection stays usable.
+   */
+  private answerOwnRefusal(headers: IncomingHttpHeaders, retryAfterSeconds: number): void {
+    this.replaced = true;
+    const refusal = new RateLimitExceededError(retryAfterSeconds);
+    const body = JSON.stringify(refusal.getResponse());
+    const policies = headers['ratelimit-policy'];
+    if (policies !== undefined) this.res.setHeader('ratelimit-policy', policies);
+    this.res.setHeader('retry-after', String(retryAfterSeconds));
+    this.res.writeHead(refusal.getStatus(), {
+      'content-type': 'application/json; charset=utf-8',
+      'content-length': Buffer.byteLength(body),
+    });
+    this.res.end(body);
+  }
+
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    if (this.replaced) return;
     if (this.res.write(chunk)) return;
     // The client reads slower than the service answers: hold the upstream until its socket drains.
     controller.pause();
@@ -183,11 +206,12 @@ class Exchange implements Dispatcher.DispatchHandler {
   }
 
   onResponseEnd(): void {
-    this.res.end();
+    if (!this.replaced) this.res.end();
   }
 
   onResponseError(controller: Dispatcher.DispatchController | undefined, error: Error & { code?: string }): void {
-    if (this.clientGone || this.expired) return;
+    // The client has its whole answer already, or nobody is waiting for one.
+    if (this.clientGone || this.expired || this.replaced) return;
     // The service broke off mid-body: the client must see a broken response, not a short one.
     if (this.relayed) {
       this.res.destroy();
