@@ -3,15 +3,15 @@ import type { JsonWebKey } from 'node:crypto';
 import { ConfigurableModuleBuilder } from '@nestjs/common';
 
 export interface AuthModuleOptions {
-  /** Expected `iss` claim. */
+  /** Expected `iss` claim (non-empty: jsonwebtoken skips the check for an empty one, so start-up fails). */
   issuer: string;
-  /** Expected `aud` claim. */
+  /** Expected `aud` claim (non-empty, as `issuer`). */
   audience: string;
   /** Where the public keys are published (`http://auth-service/.well-known/jwks.json`). */
   jwksUrl?: string;
   /** In auth-service itself: the public keys held in process, instead of fetching them over HTTP. */
   publicKeys?: () => JsonWebKey[];
-  /** Leeway for `exp`/`nbf` between machines' clocks. */
+  /** Leeway for `exp`/`nbf` between machines' clocks, 0 to 300 s. Default 5. */
   clockToleranceSeconds?: number;
   /**
    * When true, a missing or invalid token does not stop the request in `AccessTokenGuard`; the

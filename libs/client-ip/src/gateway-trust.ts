@@ -2,15 +2,17 @@ import { Logger, type INestApplication } from '@nestjs/common';
 import type { NextFunction, Request, Response } from 'express';
 
 import { GATEWAY_SIGNATURE_HEADER, verifyGatewaySignature } from './gateway-signature';
+import { checkGatewayTrustOptions } from './gateway-trust-options.check';
 
 /** The client address a verified gateway signature vouched for; `null` when the request carried none. */
 export const GATEWAY_CLIENT = Symbol('gatewayClient');
 
 export interface GatewayTrustOptions {
-  /** The secret shared with the gateway (`GATEWAY_SECRET`). */
+  /** The secret shared with the gateway (`GATEWAY_SECRET`), at least 32 characters. */
   secret: string;
   /** During a rotation of that secret, its other value (`GATEWAY_SECRET_PREVIOUS`): signatures made with either verify. */
   previousSecret?: string;
+  /** How old (or how far ahead) a signature may be: the replay window, 1000 to 300000 ms. */
   maxAgeMs: number;
 }
 
@@ -24,8 +26,11 @@ const WARN_INTERVAL_MS = 60_000;
  * `X-Gateway-Signature` verifies (see {@link verifyGatewaySignature}) gets the forwarded address as
  * its client address ({@link clientIp}); any other request keeps its socket address, whatever
  * headers it sent. Runs once per request, before any guard. Install on services, not on the gateway.
+ * Throws, naming the option, on a secret under 32 characters or a `maxAgeMs` outside 1000–300000.
  */
-export function trustGatewaySignatures(app: INestApplication, { secret, previousSecret, maxAgeMs }: GatewayTrustOptions): void {
+export function trustGatewaySignatures(app: INestApplication, options: GatewayTrustOptions): void {
+  checkGatewayTrustOptions(options);
+  const { secret, previousSecret, maxAgeMs } = options;
   const secrets = previousSecret ? [secret, previousSecret] : [secret];
   const logger = new Logger('GatewayTrust');
   let lastWarning = 0;

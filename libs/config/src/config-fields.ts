@@ -1,4 +1,4 @@
-import { isIP } from 'node:net';
+import { BlockList, isIP } from 'node:net';
 
 import { z } from 'zod';
 
@@ -80,12 +80,24 @@ export const ipList = (fallback: string) =>
           // trust every peer; anything else makes Express throw at start-up.
           if (!/^\d{1,3}$/.test(bits)) return false;
           const n = Number(bits);
+          // Express matches IPv4 peers against an IPv4-mapped range: ::ffff:0:0/96 is 0.0.0.0/0.
+          if (isIpv4Mapped(addr) && n <= 96) return false;
           return n >= 1 && n <= (isIP(addr) === 4 ? 32 : 128);
         }),
       {
-        message: 'must be a comma-separated list of IP addresses, CIDR ranges (prefix 1 to 32, or 1 to 128 for IPv6), "loopback" or "none"',
+        message:
+          'must be a comma-separated list of IP addresses, CIDR ranges (prefix 1 to 32, or 1 to 128 for IPv6, 97 to 128 for an IPv4-mapped ::ffff: range), "loopback" or "none"',
       },
     );
+
+const IPV4_MAPPED = new BlockList();
+IPV4_MAPPED.addSubnet('::ffff:0:0', 96, 'ipv6');
+
+/** Whether `addr` (a valid IP, zone id allowed) is an IPv4-mapped IPv6 address (`::ffff:a.b.c.d`). */
+function isIpv4Mapped(addr: string): boolean {
+  const host = addr.split('%')[0];
+  return isIP(host) === 6 && IPV4_MAPPED.check(host, 'ipv6');
+}
 
 /** What a rate-limit policy does while Redis is unavailable: decide in this process's memory, or refuse with 503. */
 export const rateLimitRedisErrorMode = (fallback: 'memory' | 'fail-closed') => z.enum(['memory', 'fail-closed']).default(fallback);

@@ -43,6 +43,15 @@ describe('parseConfig', () => {
     },
   );
 
+  // Express matches every IPv4 peer against an IPv4-mapped range: ::ffff:0:0/96 is 0.0.0.0/0 spelt
+  // in IPv6, and let every IPv4 client set its own address through X-Forwarded-For.
+  it.each(['::ffff:0:0/96', '::ffff:0.0.0.0/96', '::FFFF:203.0.113.9/96', '0:0:0:0:0:ffff:0:0/96'])(
+    'refuses the proxy entry %s, which trusts every IPv4 peer, naming TRUSTED_PROXIES',
+    (entry) => {
+      expect(() => parseConfig('app', schema, { TRUSTED_PROXIES: `192.0.2.1,${entry}` })).toThrow(/TRUSTED_PROXIES: /);
+    },
+  );
+
   // Node's isIP takes any zone id after '%', proxy-addr (ipaddr.js) only letters and digits: an
   // interface name such as eth-0 or a VLAN's en0.100 made Express throw at start-up, unnamed.
   it.each(['fe80::1%eth-0', 'fe80::1%en0.100', 'fe80::%br-lan/64'])(
@@ -54,7 +63,8 @@ describe('parseConfig', () => {
 
   it('accepts every proxy entry it lets through in Express', () => {
     const { TRUSTED_PROXIES } = parseConfig('app', schema, {
-      TRUSTED_PROXIES: '10.0.0.0/8,10.0.0.0/08,192.0.2.1/32,::1/128,fe80::/10,fe80::1%eth0,fe80::%Wlan0/64,loopback',
+      TRUSTED_PROXIES:
+        '10.0.0.0/8,10.0.0.0/08,192.0.2.1/32,::1/128,fe80::/10,fe80::1%eth0,fe80::%Wlan0/64,::ffff:10.0.0.0/104,::/96,loopback',
     });
     expect(() => express().set('trust proxy', TRUSTED_PROXIES)).not.toThrow();
   });

@@ -58,6 +58,19 @@ describe('resolveSecrets', () => {
     expect(resolveSecrets('auth-service', { NODE_ENV: 'test', KEYS_DIR: keysDir }, given).values).toEqual(given);
   });
 
+  // METRICS_TOKEN is handed to every scraper (Prometheus's configuration, its operators): set to
+  // GATEWAY_SECRET it let them sign the client address the services believe.
+  it('in production, refuses a METRICS_TOKEN equal to a secret, naming both without the value', () => {
+    const shared = 'one-value-for-two-purposes-of-32-characters';
+    const given = { PSEUDONYM_SECRET: 'p', GATEWAY_SECRET: shared };
+    const production = { NODE_ENV: 'production' as const, KEYS_DIR: keysDir, METRICS_TOKEN: shared };
+    const refuse = () => resolveSecrets('api-gateway', production, given);
+    expect(refuse).toThrow(ConfigValidationError);
+    expect(refuse).toThrow('METRICS_TOKEN and GATEWAY_SECRET: must differ');
+    expect(refuse).not.toThrow(shared);
+    expect(resolveSecrets('api-gateway', { ...production, METRICS_TOKEN: `metrics-${shared}` }, given).values).toEqual(given);
+  });
+
   it('outside production, generates the missing ones once in KEYS_DIR (owner-only) and reports them', () => {
     const given = { A_SECRET: undefined, B_SECRET: 'b', C_KEY: undefined };
     const dev = { C_KEY: { file: 'c.pem', create: () => 'PEM' } };

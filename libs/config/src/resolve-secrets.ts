@@ -34,7 +34,7 @@ export interface ResolvedSecrets<N extends string> {
  * The one place an app's secrets are resolved. In production every secret must come from the
  * environment: one `MissingSecretsError` names all the missing ones and nothing is written to
  * KEYS_DIR; a value marked local-only (`LOCAL_ONLY_MARKER`) is refused too, and so is one value set
- * for two secrets. Otherwise a missing secret is loaded from, or created in, KEYS_DIR and reported
+ * for two secrets, or for a secret and `METRICS_TOKEN`. Otherwise a missing secret is loaded from, or created in, KEYS_DIR and reported
  * in `generated`.
  *
  * @example
@@ -42,7 +42,7 @@ export interface ResolvedSecrets<N extends string> {
  */
 export function resolveSecrets<N extends string>(
   app: string,
-  env: Pick<CommonEnv, 'NODE_ENV'> & { KEYS_DIR: string },
+  env: Pick<CommonEnv, 'NODE_ENV'> & Partial<Pick<CommonEnv, 'METRICS_TOKEN'>> & { KEYS_DIR: string },
   given: Record<N, string | undefined>,
   devSources: Partial<Record<N, DevSecretSource>> = {},
 ): ResolvedSecrets<N> {
@@ -51,7 +51,7 @@ export function resolveSecrets<N extends string>(
   if (missing.length > 0 && env.NODE_ENV === 'production') throw new MissingSecretsError(app, missing);
   const published = names.filter((name) => isLocalOnlyValue(given[name]));
   if (published.length > 0 && env.NODE_ENV === 'production') throw new LocalOnlySecretsError(app, published);
-  if (env.NODE_ENV === 'production') refuseSharedValues(app, names, given);
+  if (env.NODE_ENV === 'production') refuseSharedValues(app, names, given, env.METRICS_TOKEN);
   const keysDir = resolve(env.KEYS_DIR);
   const values = {} as Record<N, string>;
   for (const name of names) {
@@ -63,14 +63,23 @@ export function resolveSecrets<N extends string>(
 
 /**
  * One key per purpose: the secrets go to different holders (the gateway and profile-service hold
- * `GATEWAY_SECRET` and `PSEUDONYM_SECRET`, auth-service alone the others), so a value set for two of
- * them hands one holder the other's key. Names the pairs, never the value.
+ * `GATEWAY_SECRET` and `PSEUDONYM_SECRET`, auth-service alone the others, every scraper the
+ * `METRICS_TOKEN`), so a value set for two of them hands one holder the other's key. Names the
+ * pairs, never the value.
  */
-function refuseSharedValues<N extends string>(app: string, names: N[], given: Record<N, string | undefined>): void {
+function refuseSharedValues<N extends string>(
+  app: string,
+  names: N[],
+  given: Record<N, string | undefined>,
+  metricsToken: string | undefined,
+): void {
   const shared: string[] = [];
   names.forEach((name, i) => {
     for (const other of names.slice(i + 1)) {
       if (given[name] && given[name] === given[other]) shared.push(`${name} and ${other}: must differ (one secret per purpose)`);
+    }
+    if (metricsToken !== undefined && given[name] === metricsToken) {
+      shared.push(`METRICS_TOKEN and ${name}: must differ (every scraper holds the token)`);
     }
   });
   if (shared.length > 0) throw new ConfigValidationError(app, shared);

@@ -59,9 +59,49 @@ describe('loadAuthServiceConfig: previous values of rotated secrets', () => {
     expect(error.message).not.toContain(PUBLISHED_GATEWAY_SECRET);
   });
 
+  // One key per purpose holds for previous values too: REFRESH_TOKEN_SECRET_PREVIOUS set to the
+  // GATEWAY_SECRET let the gateway and profile-service, which hold that value, mint refresh tokens.
+  it.each([
+    ['REFRESH_TOKEN_SECRET_PREVIOUS', 'GATEWAY_SECRET'],
+    ['GATEWAY_SECRET_PREVIOUS', 'REFRESH_TOKEN_SECRET'],
+    ['LOCKOUT_SECRET_PREVIOUS', 'PSEUDONYM_SECRET'],
+    ['FINGERPRINT_SECRET_PREVIOUS', 'REFRESH_TOKEN_SECRET_PREVIOUS'],
+  ])('refuses in production %s set to the value of %s, naming both without the value', (previous, other) => {
+    const production = {
+      NODE_ENV: 'production',
+      JWT_PRIVATE_KEY: createDevSigningKey(),
+      REFRESH_TOKEN_SECRET: `refresh-${SECRET}`,
+      FINGERPRINT_SECRET: `fingerprint-${SECRET}`,
+      PSEUDONYM_SECRET: `pseudonym-${SECRET}`,
+      LOCKOUT_SECRET: `lockout-${SECRET}`,
+      GATEWAY_SECRET: `gateway-${SECRET}`,
+      REFRESH_TOKEN_SECRET_PREVIOUS: `previous-refresh-${SECRET}`,
+    };
+    const env: Env = { ...production, [previous]: production[other as keyof typeof production] };
+    const error = captureError(() => load(env));
+    expect(error).toBeInstanceOf(ConfigValidationError);
+    expect(error.message).toMatch(new RegExp(`\\b(${previous} and ${other}|${other} and ${previous}): must differ`));
+    expect(error.message).not.toContain(SECRET);
+    expect(load({ ...env, NODE_ENV: 'test' }).secrets.refreshToken).toBe(production.REFRESH_TOKEN_SECRET);
+  });
+
   it('accepts a previous value that differs, as during a rotation', () => {
     const config = load({ LOCKOUT_SECRET: SECRET, LOCKOUT_SECRET_PREVIOUS: OTHER });
     expect(config.previousSecrets.lockout).toBe(OTHER);
+  });
+});
+
+// NIST SP 800-63B: the verifier SHALL limit consecutive failed attempts on one account to no more
+// than 100. The account-wide ceiling is the only bound for an attacker who rotates addresses, so
+// a production start with a higher one ran without that bound, and said nothing.
+describe('parseAuthServiceEnv: LOCKOUT_EMAIL_MAX_FAILURES', () => {
+  it('refuses more than 100 consecutive failures per account in production, naming it', () => {
+    const error = captureError(() => parseAuthServiceEnv({ NODE_ENV: 'production', LOCKOUT_EMAIL_MAX_FAILURES: '101' }));
+    expect(error).toBeInstanceOf(ConfigValidationError);
+    expect(error.message).toContain('LOCKOUT_EMAIL_MAX_FAILURES: must be at most 100 in production');
+    expect(parseAuthServiceEnv({ NODE_ENV: 'production', LOCKOUT_EMAIL_MAX_FAILURES: '100' }).LOCKOUT_EMAIL_MAX_FAILURES).toBe(100);
+    // Suites about something else take lockout out of their way outside production.
+    expect(parseAuthServiceEnv({ NODE_ENV: 'test', LOCKOUT_EMAIL_MAX_FAILURES: '10000000' }).LOCKOUT_EMAIL_MAX_FAILURES).toBe(10_000_000);
   });
 });
 

@@ -32,6 +32,8 @@ import {
 const policy = z.enum(['strict', 'log', 'off']);
 const DAY_MS = 24 * 3600 * 1000;
 const FIFTEEN_MINUTES_MS = 15 * 60 * 1000;
+/** NIST SP 800-63B: no more than 100 consecutive failed authentication attempts on one account. */
+const MAX_CONSECUTIVE_FAILURES = 100;
 
 /** auth-service's settings; each `.describe()` text is its row in docs/configuration.md. */
 export const authServiceEnvShape = {
@@ -106,8 +108,8 @@ export const authServiceEnvShape = {
   LOCKOUT_BASE_LOCK_MS: positiveInt(FIFTEEN_MINUTES_MS).describe('first lock of a pair; each further lock doubles it'),
   LOCKOUT_MAX_LOCK_MS: positiveInt(DAY_MS).describe('longest pair lock'),
   LOCKOUT_BACKOFF_RESET_MS: positiveInt(DAY_MS).describe('the doubling resets this long after the last lock ends'),
-  LOCKOUT_EMAIL_MAX_FAILURES: positiveInt(100).describe(
-    'consecutive failures of one email from unknown addresses (since its last success) that lock it for every unknown address',
+  LOCKOUT_EMAIL_MAX_FAILURES: positiveInt(MAX_CONSECUTIVE_FAILURES).describe(
+    `consecutive failures of one email from unknown addresses (since its last success) that lock it for every unknown address; at most ${MAX_CONSECUTIVE_FAILURES} in production (NIST SP 800-63B)`,
   ),
   LOCKOUT_EMAIL_WINDOW_MS: positiveInt(3600 * 1000).describe(
     "how long an account-wide login reservation may stay pending (a crashed process's is freed after it)",
@@ -209,7 +211,17 @@ export const authServiceEnvShape = {
   }),
 };
 
-const authServiceEnv = z.object(authServiceEnvShape);
+// The account-wide ceiling is the only bound for an attacker who rotates addresses; outside
+// production, suites about something else raise it out of their way.
+const authServiceEnv = z.object(authServiceEnvShape).superRefine((env, ctx) => {
+  if (env.NODE_ENV === 'production' && env.LOCKOUT_EMAIL_MAX_FAILURES > MAX_CONSECUTIVE_FAILURES) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['LOCKOUT_EMAIL_MAX_FAILURES'],
+      message: `must be at most ${MAX_CONSECUTIVE_FAILURES} in production (NIST SP 800-63B: no more than ${MAX_CONSECUTIVE_FAILURES} consecutive failed attempts per account)`,
+    });
+  }
+});
 
 export type AuthServiceEnv = z.output<typeof authServiceEnv>;
 
@@ -243,12 +255,17 @@ export function loadAuthServiceConfig(env: Env): AuthServiceConfig {
     },
     { JWT_PRIVATE_KEY: { file: DEV_SIGNING_KEY_FILE, create: createDevSigningKey } },
   );
-  checkPreviousSecrets('auth-service', parsed, {
-    REFRESH_TOKEN_SECRET: [values.REFRESH_TOKEN_SECRET, parsed.REFRESH_TOKEN_SECRET_PREVIOUS],
-    FINGERPRINT_SECRET: [values.FINGERPRINT_SECRET, parsed.FINGERPRINT_SECRET_PREVIOUS],
-    LOCKOUT_SECRET: [values.LOCKOUT_SECRET, parsed.LOCKOUT_SECRET_PREVIOUS],
-    GATEWAY_SECRET: [values.GATEWAY_SECRET, parsed.GATEWAY_SECRET_PREVIOUS],
-  });
+  checkPreviousSecrets(
+    'auth-service',
+    parsed,
+    {
+      REFRESH_TOKEN_SECRET: [values.REFRESH_TOKEN_SECRET, parsed.REFRESH_TOKEN_SECRET_PREVIOUS],
+      FINGERPRINT_SECRET: [values.FINGERPRINT_SECRET, parsed.FINGERPRINT_SECRET_PREVIOUS],
+      LOCKOUT_SECRET: [values.LOCKOUT_SECRET, parsed.LOCKOUT_SECRET_PREVIOUS],
+      GATEWAY_SECRET: [values.GATEWAY_SECRET, parsed.GATEWAY_SECRET_PREVIOUS],
+    },
+    values,
+  );
   return {
     ...parsed,
     KEYS_DIR: resolve(parsed.KEYS_DIR),

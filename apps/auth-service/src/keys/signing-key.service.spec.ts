@@ -34,6 +34,15 @@ describe('SigningKeyService', () => {
     expect(() => service('/run/secrets/jwt.pem')).toThrow(/JWT_PRIVATE_KEY must hold the PEM text/);
   });
 
+  // OpenSSL reads the first PEM block and ignores what surrounds it: with two keys pasted (the next
+  // one after the current, at step 2 of a rotation), the first kept signing without a word.
+  it('refuses text beside the one PEM private key, naming JWT_PRIVATE_KEY and never the key', () => {
+    for (const pasted of [`${current}${next}`, `${current}garbage`, `notes\n${current}`, `${current}${spki(next)}`]) {
+      expect(() => service(pasted)).toThrow(/^JWT_PRIVATE_KEY must hold exactly one PEM private key, and nothing beside it$/);
+    }
+    expect(service(`\n${current}\n\n`).keyId).toBe(service(current).keyId);
+  });
+
   it('says that an encrypted key is encrypted, not that it is a file path', () => {
     const encrypted = generateKeyPairSync('ec', { namedCurve: 'P-256' })
       .privateKey.export({ format: 'pem', type: 'pkcs8', cipher: 'aes-256-cbc', passphrase: 'not the point' })

@@ -50,8 +50,9 @@ export class SigningKeyService {
 // for a path to the PEM file instead of its contents, "interrupted or cancelled" for an encrypted
 // key (no passphrase is ever passed). Other PEM text keeps what Node said, which never quotes the key.
 function readPrivateKey(pem: string): KeyObject {
+  let key: KeyObject;
   try {
-    return createPrivateKey(pem);
+    key = createPrivateKey(pem);
   } catch (error) {
     if (/-----BEGIN ENCRYPTED PRIVATE KEY-----|Proc-Type: 4,ENCRYPTED/.test(pem)) {
       throw new Error('JWT_PRIVATE_KEY is encrypted: it must be an unencrypted key (there is no passphrase setting)', {
@@ -65,7 +66,14 @@ function readPrivateKey(pem: string): KeyObject {
       'JWT_PRIVATE_KEY must hold the PEM text of the key (-----BEGIN PRIVATE KEY-----), not a file path: it could not be read as a private key',
     );
   }
+  // OpenSSL reads the first block and ignores the rest: with two keys pasted, the first would sign.
+  if (!ONE_PEM_BLOCK.test(pem.trim()) || pem.split('-----BEGIN ').length !== 2) {
+    throw new Error('JWT_PRIVATE_KEY must hold exactly one PEM private key, and nothing beside it');
+  }
+  return key;
 }
+
+const ONE_PEM_BLOCK = /^-----BEGIN [A-Z0-9 ]+-----\r?\n[\s\S]+\r?\n-----END [A-Z0-9 ]+-----$/;
 
 function isP256(key: KeyObject): boolean {
   return key.asymmetricKeyType === 'ec' && key.asymmetricKeyDetails?.namedCurve === 'prime256v1';

@@ -28,4 +28,11 @@ describe('loadProfileServiceConfig', () => {
       /local-only values .* cannot be used in production: GATEWAY_SECRET_PREVIOUS$/,
     );
   });
+
+  it('refuses in production a GATEWAY_SECRET_PREVIOUS equal to PSEUDONYM_SECRET, naming both', () => {
+    const production = { KEYS_DIR: keysDir, NODE_ENV: 'production', PSEUDONYM_SECRET: `pseudonym-${SECRET}`, GATEWAY_SECRET: SECRET };
+    const load = () => loadProfileServiceConfig({ ...production, GATEWAY_SECRET_PREVIOUS: production.PSEUDONYM_SECRET });
+    expect(load).toThrow('GATEWAY_SECRET_PREVIOUS and PSEUDONYM_SECRET: must differ (one secret per purpose)');
+    expect(load).not.toThrow(SECRET);
+  });
 });

@@ -54,6 +54,11 @@ export function parseProfileServiceEnv(env: Env): z.output<typeof profileService
 export function loadProfileServiceConfig(env: Env): ProfileServiceConfig {
   const parsed = parseProfileServiceEnv(env);
   const settings = verifierSettings('profile-service', parsed);
-  checkPreviousSecrets('profile-service', parsed, { GATEWAY_SECRET: [settings.gatewaySecret, parsed.GATEWAY_SECRET_PREVIOUS] });
+  checkPreviousSecrets(
+    'profile-service',
+    parsed,
+    { GATEWAY_SECRET: [settings.gatewaySecret, parsed.GATEWAY_SECRET_PREVIOUS] },
+    { PSEUDONYM_SECRET: settings.pseudonymSecret, GATEWAY_SECRET: settings.gatewaySecret },
+  );
   return { ...parsed, ...settings };
 }
