@@ -154,6 +154,34 @@ describe('lockout expiry and backoff through the gateway', () => {
     expect(mails[0].raw).not.toContain(TEST_PASSWORD);
   });
 
+  it('sends a mailbox one lock email an hour, however many spellings of its address an attacker registers', async () => {
+    const mailbox = uniqueEmail('mailbox');
+    const [local, domain] = mailbox.split('@');
+    // Each is delivered to `mailbox`: a relay reads a quoted local part that needs no quotes, or an
+    // escaped letter, as the letters themselves; nodemailer drops control characters and reads
+    // Unicode line and paragraph separators as the space between a display name and the address.
+    const spellings = [
+      mailbox,
+      `"${local}"@${domain}`,
+      `"\\${local}"@${domain}`,
+      `"${local}\u0001"@${domain}`,
+      `x\u2028${mailbox}`,
+      `${local}\u2029@${domain}`,
+    ];
+    for (const [i, email] of spellings.entries()) {
+      const registered = await api().post('/api/auth/register').send({ email, password: TEST_PASSWORD });
+      if (registered.status !== 201) {
+        expect({ email, status: registered.status }).toEqual({ email, status: 400 });
+        continue;
+      }
+      const ip = `10.89.0.${i + 1}`;
+      for (let k = 0; k < 5; k++) expect((await attempt(email, WRONG, ip)).status).toBe(401);
+      retryAfterOf(await attempt(email, TEST_PASSWORD, ip));
+    }
+    await system.auth.get(LockoutService).flushNotifications();
+    expect(smtp.messages.filter((m) => m.to.includes(mailbox))).toHaveLength(1);
+  });
+
   it('does not email anyone for a locked unknown email', async () => {
     const before = smtp.messages.length;
     const email = uniqueEmail('ghost');

@@ -21,6 +21,40 @@ describe('account email form', () => {
     expect(isCountableEmail('ada@example.com.')).toBe(false);
   });
 
+  // Each of these reaches another address's mailbox (lock emails included), so it would be one more
+  // account, with an email of the hour of its own, for the same inbox.
+  it('refuses spellings of an address that mail is delivered to as another one', () => {
+    const elsewhere = [
+      '"ada\u0001"@example.com', // control characters: dropped by nodemailer
+      '"ada\r\nbcc: eve@example.net"@example.com',
+      '"a\tda"@example.com',
+      'x\u2028ada@example.com', // line and paragraph separators, the Ogham space: read as white space
+      'ada\u2029@example.com',
+      'x\u1680ada@example.com',
+      '"ada"@example.com', // quotes or escapes the local part does not need (RFC 5321 §4.1.2)
+      '"\\ada"@example.com',
+      '"a\\ b"@example.com',
+      '"ada "@example.com', // what nodemailer trims or replaces in quotes
+      '" ada"@example.com',
+      '"a<b"@example.com',
+      'ada@mail\u3002example.com', // domains IDNA maps onto another spelling (UTS #46)
+      'ada@exa\u180bmple.com',
+    ];
+    const needed = [
+      '"a b"@example.com',
+      '"a\\"b"@example.com',
+      '"a\\\\b"@example.com',
+      '"a..b"@example.com',
+      '"ada@home"@example.com',
+      'ada@münchen.de',
+      'ada@xn--mnchen-3ya.de',
+    ];
+    // Escaped, so a failure shows the invisible characters.
+    const judged = (emails: string[]) => emails.map((email) => [JSON.stringify(email), isCountableEmail(email)]);
+    expect(judged(elsewhere)).toEqual(elsewhere.map((email) => [JSON.stringify(email), false]));
+    expect(judged(needed)).toEqual(needed.map((email) => [JSON.stringify(email), true]));
+  });
+
   // The stored form is normalised again by every caller that starts from the account (admin unlock,
   // the lockout state an admin reads, a password change): it must name the key the login counted on.
   it('maps a stored address to itself, and a capitalised spelling to the lower-case one', () => {

@@ -1,3 +1,5 @@
+import { domainToASCII, domainToUnicode } from 'node:url';
+
 import { isEmail } from 'class-validator';
 
 import { keptText } from '@nest-hardening/security-events';
@@ -37,5 +39,34 @@ export function isCountableEmail(value: unknown): value is string {
   // Invisible format characters (zero-width space, bidi overrides, soft hyphen) survive NFKC and
   // would make an address that looks like another account's.
   if (email.length > MAX_EMAIL_LENGTH || /\p{Cf}/u.test(email)) return false;
-  return isEmail(email);
+  return isEmail(email) && isDeliveredAsWritten(email);
+}
+
+/**
+ * Whether mail to the address reaches that address and no other. Each spelling below is delivered to
+ * another one (lock emails included), so it would be one more account, with a lock email of the hour
+ * of its own, in that other address's inbox; and an attacker can write as many of them as they like.
+ * - control characters, and white space other than the space (line and paragraph separators and
+ *   the Ogham space survive NFKC): nodemailer drops the one, and reads the other as the end of a
+ *   display name (`x\u2028ada@example.com` is delivered to `ada@example.com`);
+ * - a quoted local part that needs no quotes, or escapes a character other than `"` and `\`:
+ *   `"ada"@example.com` and `"\ada"@example.com` are `ada@example.com` (RFC 5321 §4.1.2);
+ * - a quoted local part beginning or ending with a space, or holding `<` or `>`, which nodemailer
+ *   trims or replaces (`"ada "@example.com` is delivered to `ada@example.com`);
+ * - a domain that is not as IDNA writes it: characters IDNA ignores (variation selectors) or maps
+ *   (an ideographic full stop) make another spelling of a domain (UTS #46).
+ */
+function isDeliveredAsWritten(email: string): boolean {
+  if (/[\p{Cc}\p{Zl}\p{Zp}]|(?! )\p{Zs}/u.test(email)) return false;
+  const at = email.lastIndexOf('@');
+  const [local, domain] = [email.slice(0, at), email.slice(at + 1)];
+  const ascii = domainToASCII(domain);
+  if (ascii === '' || (ascii !== domain && domainToUnicode(ascii) !== domain)) return false;
+  const quoted = /^"((?:[^"\\]|\\[\s\S])*)"$/.exec(local);
+  if (!quoted) return true;
+  const content = quoted[1];
+  const escaped = [...content.matchAll(/\\([\s\S])/g)].map(([, character]) => character);
+  if (escaped.some((character) => character !== '"' && character !== '\\')) return false;
+  if (/^ | $|[<>]/.test(content)) return false;
+  return !isEmail(`${content}@${domain}`);
 }

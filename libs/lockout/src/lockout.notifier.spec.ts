@@ -466,3 +466,34 @@ describe('Lock notification emails when the relay refuses the recipient', () => 
     }
   });
 });
+
+describe('Lock notification emails of an account stored under a spelling now refused', () => {
+  it('are not sent: mail to that spelling would land in another address', async () => {
+    // Registered before isCountableEmail refused it; nodemailer reads the line separator as the end
+    // of a display name, so mail to it reaches `victim@example.com`. A password change locks it
+    // through LockoutService as this test does (its email comes from the account, not a body).
+    const stored = 'x\u2028victim@example.com';
+    const smtp = await startSmtpReceiver();
+    const warn = jest.spyOn(Logger.prototype, 'warn');
+    const t = await startLoginTestApp(
+      { baseLockMs: 1_000, pairWindowMs: 60_000, smtpUrl: smtp.url, accountDirectory: directoryOf([stored]) },
+      [stored],
+    );
+    try {
+      for (let i = 0; i < 5; i++) {
+        const decision = await t.lockout.reserve(stored, '10.2.4.1');
+        if (!decision.allowed) throw new Error('locked before the fifth failure');
+        await t.lockout.recordFailure(decision.reservation);
+      }
+      expect((await t.lockout.getState(stored, '10.2.4.1')).locked).toBe(true);
+      await t.lockout.flushNotifications();
+      expect(smtp.messages).toEqual([]);
+      const lines = warn.mock.calls.map((args) => args.map(String).join(' '));
+      expect(lines.some((line) => line.includes('Lock notification not sent'))).toBe(true);
+    } finally {
+      warn.mockRestore();
+      await t.close();
+      await smtp.close();
+    }
+  });
+});

@@ -6,7 +6,7 @@ import { keptText, SecurityEvents } from '@nest-hardening/security-events';
 import { LockoutAccountDirectory } from './lockout-account-directory.interface';
 import type { LockoutReservation } from './lockout-reservation.interface';
 import type { LockoutState } from './lockout-state.interface';
-import { normalizeLoginEmail } from './lockout.email';
+import { isCountableEmail, normalizeLoginEmail } from './lockout.email';
 import { LockoutMetrics } from './lockout.metrics';
 import { LockoutNotifier, notificationFailure } from './lockout.notifier';
 import { LockoutStore, type LockoutRule } from './lockout.store';
@@ -256,6 +256,11 @@ export class LockoutService implements OnApplicationShutdown {
     const task = (async () => {
       const account = await directory.findByEmail(reservation.email);
       if (!account) return;
+      // An address stored before isCountableEmail refused it may be delivered to another one.
+      if (!isCountableEmail(account.email)) {
+        this.logger.warn('Lock notification not sent: the account address is one mail would deliver to another address');
+        return;
+      }
       // Counted once the owner is found, so locks of unknown emails (which need no account to
       // cause) cannot use up the room; and before the owner's one email of the hour is claimed: an
       // email dropped after the claim would leave them without one for the rest of the hour.
