@@ -2,42 +2,49 @@ import { shownOptionValue } from '@nest-hardening/errors';
 
 import type { AuthModuleOptions } from './auth.module-definition';
 
-/**
- * The largest `clockToleranceSeconds`: clocks kept by NTP differ by far less, and beyond a few
- * minutes the leeway is no longer skew but a longer life for every access token, expired ones too.
- */
+/** The provider that runs {@link checkAuthOptions} when the app starts; nothing injects it. */
+export const AUTH_OPTIONS_CHECK = Symbol('AuthOptionsCheck');
+
+/** RFC 7519 (4.1.4): a leeway of "no more than a few minutes" for clock skew. */
 export const MAX_CLOCK_TOLERANCE_SECONDS = 300;
 
 /**
- * Refuses, at start-up and naming the option, what would otherwise leave the guard checking less
- * than it was told to: jsonwebtoken skips the `iss` and `aud` checks when they are unset or empty
- * (`process.env.JWT_AUDIENCE!`), so every token the trusted keys signed passes, also one minted for
- * another service; an infinite clock tolerance lets expired tokens through; a NaN cache size never
- * evicts; a NaN max age never reads the set again (a withdrawn key stays trusted); and without a key
- * source, or with a url `fetch` cannot read, every token is refused.
+ * Refuses, at start-up and naming the option, settings the verifier would take without a word: an
+ * unset or empty `issuer` or `audience` (`process.env.JWT_AUDIENCE!`) switches that claim's check
+ * off, so tokens minted for any other service are accepted; NaN (an unset variable through
+ * `Number()`) as a JWKS timing stops every read (no token accepted) or the background re-read (a
+ * withdrawn key keeps working), and as the cache size lets the cache grow without bound.
  */
 export function checkAuthOptions(options: AuthModuleOptions): void {
   const problems: string[] = [];
+  const given = options as Partial<Record<keyof AuthModuleOptions, unknown>>;
   for (const name of ['issuer', 'audience'] as const) {
-    const value: unknown = options[name];
-    if (typeof value !== 'string' || value === '') problems.push(`${name} must be a non-empty string (got ${shownOptionValue(value)})`);
-  }
-  const integer = (name: keyof AuthModuleOptions, min: number, max = Number.MAX_SAFE_INTEGER) => {
-    const value: unknown = options[name];
-    if (value !== undefined && !(Number.isSafeInteger(value) && (value as number) >= min && (value as number) <= max)) {
-      problems.push(`${name} must be a whole number from ${min} to ${max} (got ${shownOptionValue(value)})`);
+    if (typeof given[name] !== 'string' || given[name] === '') {
+      problems.push(
+        `${name} must be a non-empty string, the \`${name === 'issuer' ? 'iss' : 'aud'}\` tokens must carry (got ${shownOptionValue(given[name])})`,
+      );
     }
-  };
-  integer('clockToleranceSeconds', 0, MAX_CLOCK_TOLERANCE_SECONDS);
-  integer('verifiedTokenCacheSize', 0);
-  integer('jwksRefetchCooldownMs', 0);
-  integer('jwksMaxAgeMs', 0);
-  if (options.publicKeys === undefined && options.jwksUrl === undefined) {
-    problems.push('jwksUrl or publicKeys must be given (where the keys that verify tokens come from)');
-  } else if (options.publicKeys === undefined && !isHttpUrl(options.jwksUrl)) {
-    // Not shown: a url may carry credentials.
-    problems.push('jwksUrl must be an http:// or https:// url');
   }
+  const { jwksUrl, publicKeys } = given;
+  if ((jwksUrl === undefined) === (publicKeys === undefined)) {
+    problems.push('exactly one of jwksUrl and publicKeys must be set, where the keys that verify tokens come from');
+  } else if (jwksUrl !== undefined && !isHttpUrl(jwksUrl)) {
+    // The value is not shown: a url may carry credentials.
+    problems.push(
+      `jwksUrl must be an http:// or https:// url (got ${typeof jwksUrl === 'string' ? 'another string' : shownOptionValue(jwksUrl)})`,
+    );
+  } else if (publicKeys !== undefined && typeof publicKeys !== 'function') {
+    problems.push(`publicKeys must be a function returning the public JWKs (got ${typeof publicKeys})`);
+  }
+  const whole = (name: keyof AuthModuleOptions, min: number, max = Number.MAX_SAFE_INTEGER) => {
+    const value = given[name];
+    if (value === undefined || (Number.isSafeInteger(value) && (value as number) >= min && (value as number) <= max)) return;
+    problems.push(`${name} must be a whole number from ${min} to ${max} (got ${shownOptionValue(value)})`);
+  };
+  whole('clockToleranceSeconds', 0, MAX_CLOCK_TOLERANCE_SECONDS);
+  whole('verifiedTokenCacheSize', 0);
+  whole('jwksRefetchCooldownMs', 0);
+  whole('jwksMaxAgeMs', 0);
   if (problems.length > 0) throw new Error(`AuthModule: ${problems.join('; ')}`);
 }
 

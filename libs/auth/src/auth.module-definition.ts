@@ -3,9 +3,9 @@ import type { JsonWebKey } from 'node:crypto';
 import { ConfigurableModuleBuilder } from '@nestjs/common';
 
 export interface AuthModuleOptions {
-  /** Expected `iss` claim (non-empty: jsonwebtoken skips the check for an empty one, so start-up fails). */
+  /** Expected `iss` claim (required, non-empty: start-up fails otherwise). */
   issuer: string;
-  /** Expected `aud` claim (non-empty, as `issuer`). */
+  /** Expected `aud` claim (required, non-empty: start-up fails otherwise). */
   audience: string;
   /** Where the public keys are published (`http://auth-service/.well-known/jwks.json`). */
   jwksUrl?: string;

@@ -2,7 +2,8 @@ import { Module } from '@nestjs/common';
 import { PassportModule } from '@nestjs/passport';
 
 import { AccessTokenGuard } from './access-token.guard';
-import { ConfigurableModuleClass } from './auth.module-definition';
+import { AUTH_OPTIONS_CHECK, checkAuthOptions } from './auth-options.check';
+import { AUTH_MODULE_OPTIONS, ConfigurableModuleClass, type AuthModuleOptions } from './auth.module-definition';
 import { AuthenticationRequiredGuard } from './authentication-required.guard';
 import { JwtStrategy } from './jwt.strategy';
 import { PublicKeyStore } from './public-key-store';
@@ -18,7 +19,14 @@ import { RolesGuard } from './roles.guard';
  */
 @Module({
   imports: [PassportModule],
-  providers: [PublicKeyStore, JwtStrategy, AccessTokenGuard, AuthenticationRequiredGuard, RolesGuard],
+  providers: [
+    { provide: AUTH_OPTIONS_CHECK, inject: [AUTH_MODULE_OPTIONS], useFactory: (options: AuthModuleOptions) => checkAuthOptions(options) },
+    PublicKeyStore,
+    JwtStrategy,
+    AccessTokenGuard,
+    AuthenticationRequiredGuard,
+    RolesGuard,
+  ],
   exports: [PublicKeyStore, AccessTokenGuard, AuthenticationRequiredGuard, RolesGuard],
 })
 export class AuthModule extends ConfigurableModuleClass {}

@@ -77,9 +77,13 @@ describe('AuthModule options an adopter gets wrong', () => {
     expect(await outcome({ [option]: value })).toEqual({ error: expect.stringContaining(`AuthModule: ${option} must be a whole number`) });
   });
 
-  it('refuses to start without a source of keys, or with a JWKS url it cannot fetch, rather than refuse every token', async () => {
+  it('refuses to start without a source of keys, with two, or with a JWKS url it cannot fetch, rather than refuse every token', async () => {
     expect(await outcome({ publicKeys: undefined })).toEqual({
-      error: expect.stringContaining('AuthModule: jwksUrl or publicKeys must be given'),
+      error: expect.stringContaining('AuthModule: exactly one of jwksUrl and publicKeys must be set'),
+    });
+    // With both, the url would be ignored without a word.
+    expect(await outcome({ jwksUrl: 'http://127.0.0.1:1/.well-known/jwks.json' })).toEqual({
+      error: expect.stringContaining('AuthModule: exactly one of jwksUrl and publicKeys must be set'),
     });
     expect(await outcome({ publicKeys: undefined, jwksUrl: 'auth-service/.well-known/jwks.json' })).toEqual({
       error: expect.stringContaining('AuthModule: jwksUrl must be an http:// or https:// url'),

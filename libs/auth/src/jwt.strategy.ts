@@ -5,7 +5,6 @@ import { decode } from 'jsonwebtoken';
 import passport from 'passport';
 import { Strategy } from 'passport-jwt';
 
-import { checkAuthOptions } from './auth-options.check';
 import { InvalidAccessTokenError } from './auth.errors';
 import { AUTH_MODULE_OPTIONS, type AuthModuleOptions } from './auth.module-definition';
 import type { AccessTokenClaims, AuthenticatedUser } from './authenticated-user.interface';
@@ -70,7 +69,6 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') implements On
     keys: PublicKeyStore,
     @Inject(SessionValidator) private readonly sessions: SessionValidator,
   ) {
-    checkAuthOptions(options);
     super({
       jwtFromRequest: bearerTokenFrom,
       passReqToCallback: true,

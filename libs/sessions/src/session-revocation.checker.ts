@@ -42,12 +42,13 @@ export class SessionRevocationChecker implements SessionValidator, OnModuleInit,
     // A default for direct construction (tests); the module provides the app's one.
     private readonly metrics: RevocationFeedMetrics = new RevocationFeedMetrics(),
   ) {
-    if (options.cacheTtlMs < 0 || options.cacheTtlMs > 1000) {
-      throw new Error('SessionRevocationModule: cacheTtlMs must be between 0 and 1000');
-    }
-    const probe = options.probeIntervalMs;
+    // NaN passes any range comparison: as the TTL it turned the cache off unnoticed, as the size it
+    // let the cache grow without bound.
+    const { cacheMaxEntries, probeIntervalMs: probe } = options;
     const problem =
-      probe === undefined ? undefined : wholeNumberProblem('probeIntervalMs', probe, MIN_PROBE_INTERVAL_MS, MAX_PROBE_INTERVAL_MS);
+      wholeNumberProblem('cacheTtlMs', options.cacheTtlMs, 0, 1000) ??
+      (cacheMaxEntries === undefined ? undefined : wholeNumberProblem('cacheMaxEntries', cacheMaxEntries, 1)) ??
+      (probe === undefined ? undefined : wholeNumberProblem('probeIntervalMs', probe, MIN_PROBE_INTERVAL_MS, MAX_PROBE_INTERVAL_MS));
     if (problem) throw new Error(`SessionRevocationModule: ${problem}`);
     this.cache = new ActiveSessionCache(options.cacheMaxEntries ?? 10_000);
     // Without the cache there is no feed to watch, and no series for it.

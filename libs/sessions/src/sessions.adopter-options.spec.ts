@@ -9,6 +9,7 @@ import { deleteKeysWithPrefix, TEST_REDIS_URL, uniqueKeyPrefix } from '@nest-har
 import { SESSIONS_TEST_OPTIONS } from '../test/support/sessions-test-options';
 import { RefreshRotationService } from './refresh-rotation.service';
 import { SessionRevocationModule } from './session-revocation.module';
+import type { SessionRevocationModuleOptions } from './session-revocation.module-definition';
 import { SessionsModule } from './sessions.module';
 import type { SessionsModuleOptions } from './sessions.module-definition';
 import { SessionsService } from './sessions.service';
@@ -20,13 +21,13 @@ describe('SessionsModule as its README wires it', () => {
   const keyPrefix = uniqueKeyPrefix('sessions-adopter');
   afterAll(() => deleteKeysWithPrefix(keyPrefix));
 
-  async function start(options: SessionsModuleOptions) {
+  async function start(options: SessionsModuleOptions, revocation: SessionRevocationModuleOptions = { cacheTtlMs: 500 }) {
     const moduleRef = await Test.createTestingModule({
       imports: [
         RedisModule.forRoot({ url: TEST_REDIS_URL, keyPrefix, commandTimeoutMs: 1_000, isGlobal: true }),
         SecurityEventsModule.forRoot({ service: 'sessions-adopter-test', pseudonymKey: 'test-key' }),
         SessionsModule.forRoot(options),
-        SessionRevocationModule.forRoot({ cacheTtlMs: 500, isGlobal: true }),
+        SessionRevocationModule.forRoot({ ...revocation, isGlobal: true }),
       ],
     }).compile();
     await moduleRef.init();
@@ -83,6 +84,22 @@ describe('SessionsModule as its README wires it', () => {
       (error: unknown) => ({ error: (error as Error).message }),
     );
     expect(outcome).toEqual({ error: expect.stringContaining(`SessionsModule: ${option} must be`) });
+  });
+
+  // Each started before: a NaN cache size never evicted (the cache grew with every token seen), and a
+  // NaN TTL passed the range check and turned the cache off without a word.
+  it.each([
+    { option: 'cacheTtlMs', change: { cacheTtlMs: Number(undefined) } },
+    { option: 'cacheMaxEntries', change: { cacheTtlMs: 500, cacheMaxEntries: Number(undefined) } },
+  ])('refuses to start with a revocation check whose $option is not a whole number, naming it', async ({ option, change }) => {
+    const outcome = await start(SESSIONS_TEST_OPTIONS, change).then(
+      async (app) => {
+        await app.close();
+        return { started: true };
+      },
+      (error: unknown) => ({ error: (error as Error).message }),
+    );
+    expect(outcome).toEqual({ error: expect.stringContaining(`SessionRevocationModule: ${option} must be a whole number`) });
   });
 
   it('refuses a user id that its refresh tokens cannot carry when the session is issued, not at the first refresh', async () => {
