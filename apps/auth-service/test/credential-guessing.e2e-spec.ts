@@ -197,6 +197,25 @@ describe('credential guessing outside the login form', () => {
       ).toBe(204);
       expect((await loginAt(user.email, 'the owner took it back 3', '10.94.5.1')).status).toBe(200);
     });
+
+    it('a password change forgets the addresses the old password signed in from: only the changing one stays exempt', async () => {
+      const home = '10.94.6.1';
+      const intruder = '10.94.6.2';
+      const user = await registerAndLogin(system.gatewayUrl, { email: uniqueEmail('pwforget'), forwardedFor: home });
+      // Someone who learnt the password signs in from their own address; the owner takes the account back.
+      expect((await loginAt(user.email, user.password, intruder)).status).toBe(200);
+      const changed = 'the owner took it back 4';
+      expect((await changePassword(system.gatewayUrl, '/api', user.accessToken, user.password, changed, home)).status).toBe(204);
+
+      for (let i = 0; i < 8; i++) expect((await loginAt(user.email, WRONG, `10.94.7.${i + 1}`)).status).toBe(401);
+      // The intruder's address proved only the old password: refused like any other, no password checked.
+      const before = hasher().verifications;
+      expect((await loginAt(user.email, WRONG, intruder)).status).toBe(429);
+      expect((await loginAt(user.email, changed, intruder)).status).toBe(429);
+      expect(hasher().verifications).toBe(before);
+      // The address the password was changed from proved the new one.
+      expect((await loginAt(user.email, changed, home)).status).toBe(200);
+    });
   });
 
   describe('finding 10: every email registration accepts is counted', () => {

@@ -152,9 +152,9 @@ describe('password policy through the gateway', () => {
         }
       });
 
-      it('refuses an email with an invisible character (zero-width space, bidi override) with 400', async () => {
+      it('refuses an email with an invisible character (zero-width space, bidi override, grapheme joiner, filler) with 400', async () => {
         const [local, domain] = uniqueEmail('ada').split('@');
-        for (const invisible of ['\u200b', '\u202e', '\u00ad']) {
+        for (const invisible of ['\u200b', '\u202e', '\u00ad', '\u034f', '\ufe0f', '\u3164']) {
           const res = await api()
             .post('/api/auth/register')
             .send({ email: `${local}${invisible}@${domain}`, password: TEST_PASSWORD });

@@ -17,6 +17,10 @@ describe('account email form', () => {
 
   it('refuses an address carrying an invisible format character, and judges the stored form', () => {
     for (const invisible of ['\u200b', '\u200d', '\u202e', '\u00ad']) expect(isCountableEmail(`ada${invisible}@example.com`)).toBe(false);
+    // Invisible but not format characters (Default_Ignorable_Code_Point): combining grapheme joiner,
+    // variation selectors, Hangul fillers (full and half width), a Mongolian free variation selector.
+    for (const invisible of ['\u034f', '\ufe00', '\ufe0f', '\u3164', '\uffa0', '\u115f', '\u180b', '\u17b4'])
+      expect({ invisible, countable: isCountableEmail(`ada${invisible}@example.com`) }).toEqual({ invisible, countable: false });
     expect(isCountableEmail('ａｄａ@example.com')).toBe(true);
     expect(isCountableEmail('ada@example.com.')).toBe(false);
   });

@@ -36,9 +36,10 @@ export function isCountableEmail(value: unknown): value is string {
   if (/\p{Surrogate}/u.test(value)) return false;
   // Judged as it will be used: in the form normalizeLoginEmail stores and looks up.
   const email = normalizeLoginEmail(value);
-  // Invisible format characters (zero-width space, bidi overrides, soft hyphen) survive NFKC and
-  // would make an address that looks like another account's.
-  if (email.length > MAX_EMAIL_LENGTH || /\p{Cf}/u.test(email)) return false;
+  // Invisible characters survive NFKC and would make an address that looks like another account's:
+  // format characters (zero-width space, bidi overrides, soft hyphen) and the other default
+  // ignorables (combining grapheme joiner, variation selectors, Hangul fillers).
+  if (email.length > MAX_EMAIL_LENGTH || /[\p{Cf}\p{Default_Ignorable_Code_Point}]/u.test(email)) return false;
   return isEmail(email) && isDeliveredAsWritten(email);
 }
 

@@ -165,7 +165,11 @@ describe.each(STORES)('LockoutGuard on a login route (%s)', (_name, store) => {
     // The owner's login from the known address ends the streak and the lock for every address.
     expect((await t.login(email, TEST_PASSWORD, home)).status).toBe(200);
     expect(await t.lockout.getState(email)).toMatchObject({ emailLocked: false, emailFailures: 0 });
+    // A lock lifted is reported like one an admin or a password change lifts, once.
+    const lifted = emit.mock.calls.map(([event]) => event).filter((event) => event.type === 'account_unlocked');
+    expect(lifted).toEqual([expect.objectContaining({ rule: 'known_address', pseudonymous: { email, ip: home } })]);
     expect((await t.login(email, TEST_PASSWORD, '10.0.7.3')).status).toBe(200);
+    expect(emit.mock.calls.filter(([event]) => event.type === 'account_unlocked')).toHaveLength(1);
     emit.mockRestore();
   });
 
@@ -216,6 +220,25 @@ describe.each(STORES)('LockoutGuard on a login route (%s)', (_name, store) => {
     for (const ip of ['10.0.9.1', '10.0.9.2', '10.0.9.3']) expect((await t.login(email, TEST_PASSWORD, ip)).status).toBe(200);
     expect((await t.lockout.unlock(email, { adminId: 'admin-1', accountId: 'account-42' })).locked).toBe(false);
     emit.mockRestore();
+  });
+
+  it('forgets known addresses on a password-change reset, which an admin unlock keeps', async () => {
+    const email = 'trent@example.com';
+    const [home, other] = ['10.0.10.1', '10.0.10.2'];
+    for (const ip of [home, other]) expect((await t.login(email, TEST_PASSWORD, ip)).status).toBe(200);
+    const known = () => t.lockout.getState(email).then((s) => s.addresses.filter((a) => a.lastSuccessAt !== null).length);
+    expect(await known()).toBe(2);
+    await t.lockout.unlock(email, { adminId: 'admin-1', accountId: 'account-43' });
+    await failTimes(email, '10.0.10.3', 5);
+    await failTimes(email, '10.0.10.4', 3); // the account-wide lock
+    expect((await t.login(email, WRONG, other)).status).toBe(401); // still known: exempt
+
+    await t.lockout.resetAfterPasswordChange(email, 'account-43');
+
+    await failTimes(email, '10.0.10.5', 5);
+    await failTimes(email, '10.0.10.6', 3);
+    // The addresses that signed in with the old password count like any other now.
+    for (const ip of [home, other]) expect((await t.login(email, TEST_PASSWORD, ip)).status).toBe(429);
   });
 
   it('resets the pair count on a successful login: four failures, a success, four failures do not lock', async () => {

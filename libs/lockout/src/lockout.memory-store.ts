@@ -7,7 +7,14 @@ import type { LockoutReservation } from './lockout-reservation.interface';
 import { accountState, addressState, ipState } from './lockout-state.assemble';
 import type { LockoutAddressState, LockoutState } from './lockout-state.interface';
 import { lockoutSubject, type LockoutSubject } from './lockout.keys';
-import { LockoutStore, type FailureOutcome, type LockoutRule, type ReserveOutcome } from './lockout.store';
+import {
+  LockoutStore,
+  type FailureOutcome,
+  type LockoutRule,
+  type ReserveOutcome,
+  type SuccessOutcome,
+  type UnlockOptions,
+} from './lockout.store';
 import { lockoutAddressListTtlMs } from './scripts/prelude.script';
 
 /** A value that lapses at `expiresAt` (epoch ms), like a Redis key set with PX. Lock values are their own end. */
@@ -191,10 +198,11 @@ export class MemoryLockoutStore extends LockoutStore {
     return outcome;
   }
 
-  async recordSuccess(r: LockoutReservation): Promise<void> {
+  async recordSuccess(r: LockoutReservation): Promise<SuccessOutcome> {
     const o = this.options;
     const now = this.now();
     const account = this.account(r.emailHash, now);
+    const emailLockEnded = live(account.lock, now) !== undefined;
     // Only this attempt is given back: other attempts of the pair still being verified stay counted.
     const pair = this.findPair(account, r.addressHash, now);
     if (pair) {
@@ -216,6 +224,7 @@ export class MemoryLockoutStore extends LockoutStore {
     extend(account, account.knownExpiresAt);
     this.findAddress(r.addressHash, now)?.pending.delete(r.id);
     this.makeRoom(now, [account]);
+    return { emailLockEnded };
   }
 
   async release(r: LockoutReservation): Promise<boolean> {
@@ -243,8 +252,11 @@ export class MemoryLockoutStore extends LockoutStore {
     return state;
   }
 
-  /** Clears every lock, window and backoff level of the account; known addresses, the notification throttle and address blocks stay. */
-  async unlock(email: string): Promise<LockoutState> {
+  /**
+   * Clears every lock, window and backoff level of the account; the notification throttle and
+   * address blocks stay, and known addresses too unless `forgetKnownAddresses`.
+   */
+  async unlock(email: string, options: UnlockOptions = {}): Promise<LockoutState> {
     const now = this.now();
     const account = this.findAccount(this.subject(email, '0.0.0.0').emailHash, now);
     const previous = this.collect(account, now);
@@ -255,6 +267,7 @@ export class MemoryLockoutStore extends LockoutStore {
       account.pending.clear();
       account.streak = undefined;
       account.lock = undefined;
+      if (options.forgetKnownAddresses) account.known.clear();
     }
     return previous;
   }

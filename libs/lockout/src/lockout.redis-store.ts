@@ -12,7 +12,14 @@ import { accountState, addressState, ipState } from './lockout-state.assemble';
 import type { LockoutAddressState, LockoutState } from './lockout-state.interface';
 import { lockoutKeys, lockoutParcelMarkerKey, lockoutSubject, type LockoutKeys, type LockoutSubject } from './lockout.keys';
 import { RESOLVED_LOCKOUT_OPTIONS } from './lockout.module-definition';
-import { LockoutStore, type FailureOutcome, type LockoutRule, type ReserveOutcome } from './lockout.store';
+import {
+  LockoutStore,
+  type FailureOutcome,
+  type LockoutRule,
+  type ReserveOutcome,
+  type SuccessOutcome,
+  type UnlockOptions,
+} from './lockout.store';
 import { CONFIRM_ACCOUNT_FAILURE_SCRIPT, CONFIRM_ADDRESS_FAILURE_SCRIPT } from './scripts/failure.script';
 import {
   DROP_ACCOUNT_STATE_SCRIPT,
@@ -89,13 +96,18 @@ export class RedisLockoutStore extends LockoutStore {
     return { pairLockMs, backoffLevel, emailLockMs, ipBlockMs };
   }
 
-  async recordSuccess(r: LockoutReservation): Promise<void> {
+  async recordSuccess(r: LockoutReservation): Promise<SuccessOutcome> {
     const k = lockoutKeys(r);
     const args = this.args(r.id, r.addressHash);
-    await Promise.all([
-      RECORD_SUCCESS_SCRIPT.run(this.redis, [k.pairPending, k.pairFailed, k.emailPending, k.known, k.emailStreak, k.emailLock], args),
+    const [ended] = await Promise.all([
+      RECORD_SUCCESS_SCRIPT.run<number>(
+        this.redis,
+        [k.pairPending, k.pairFailed, k.emailPending, k.known, k.emailStreak, k.emailLock],
+        args,
+      ),
       RELEASE_RESERVATION_SCRIPT.run(this.redis, [k.ipPending], args),
     ]);
+    return { emailLockEnded: Number(ended) === 1 };
   }
 
   /** Removes a still-pending reservation from every window; returns false if it was already settled. */
@@ -135,17 +147,18 @@ export class RedisLockoutStore extends LockoutStore {
   }
 
   /**
-   * Clears the account's locks and counts atomically (during a key-secret rotation under the
-   * previous names, then under the current ones); returns the state before.
+   * Clears the account's locks and counts (and, if asked, its known addresses) atomically (during a
+   * key-secret rotation under the previous names, then under the current ones); returns the state before.
    */
-  async unlock(email: string): Promise<LockoutState> {
+  async unlock(email: string, options: UnlockOptions = {}): Promise<LockoutState> {
+    const mode = options.forgetKnownAddresses ? 'forget-known' : 'keep-known';
     const flats: (string | number)[][] = [];
     // Previous names first: a move copies from them and merges into the current names, so a copy
     // taken before this clears them is either merged before the current names are cleared or sees
     // their unlock generation raised and is not merged (see moveAccount).
     for (const subject of this.subjects(email, '0.0.0.0').reverse()) {
       const [keys, addresses] = await this.stateKeys(subject);
-      flats.unshift(await UNLOCK_ACCOUNT_SCRIPT.run<(string | number)[]>(this.redis, keys, [...this.args('', ''), ...addresses]));
+      flats.unshift(await UNLOCK_ACCOUNT_SCRIPT.run<(string | number)[]>(this.redis, keys, [...this.args('', ''), mode, ...addresses]));
     }
     return parseState(mergeStateArrays(flats, this.options.addressCap));
   }

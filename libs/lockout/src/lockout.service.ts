@@ -140,11 +140,23 @@ export class LockoutService implements OnApplicationShutdown {
    */
   async recordSuccess(reservation: LockoutReservation | undefined): Promise<void> {
     if (!reservation || this.settled.has(reservation)) return;
+    let outcome;
     try {
-      await this.store.recordSuccess(reservation);
+      outcome = await this.store.recordSuccess(reservation);
       this.settled.add(reservation);
     } catch (error) {
       this.logger.warn(`Could not record a successful login: ${failureReason(error)}`);
+      return;
+    }
+    // The owner signed in from a known address: the account-wide lock is lifted, and every lift is reported.
+    if (outcome.emailLockEnded) {
+      this.events.emit({
+        type: 'account_unlocked',
+        severity: 'info',
+        rule: 'known_address',
+        pseudonymous: { email: reservation.email, ip: reservation.ip },
+        details: { previousEmailLocked: true },
+      });
     }
   }
 
@@ -203,12 +215,15 @@ export class LockoutService implements OnApplicationShutdown {
   /**
    * The owner proved the account is theirs by setting a new password: every lock, count and backoff
    * level of the account is cleared, as an admin unlock would (the account-wide lock holds until a
-   * successful login from a known address, a password change or an admin unlock). Never throws.
+   * successful login from a known address, a password change or an admin unlock). Its known
+   * addresses are forgotten: they signed in with the old password, possibly an intruder's, and must
+   * not keep their exemption from the account-wide lock; the address that made the change becomes
+   * known again when its attempt is settled as a success. Never throws.
    */
   async resetAfterPasswordChange(email: string, accountId: string): Promise<void> {
     const normalized = normalizeLoginEmail(email);
     try {
-      const previous = await this.store.unlock(normalized);
+      const previous = await this.store.unlock(normalized, { forgetKnownAddresses: true });
       if (!previous.locked && previous.emailFailures === 0) return;
       this.events.emit({
         type: 'account_unlocked',

@@ -15,6 +15,21 @@ export interface FailureOutcome {
   ipBlockMs: number;
 }
 
+/** What a successful login changed beyond the pair's count and the account's streak. */
+export interface SuccessOutcome {
+  /** It ended the account-wide lock (the attempt came from a known address). */
+  emailLockEnded: boolean;
+}
+
+/** What an unlock clears beyond locks, counts and backoff levels. */
+export interface UnlockOptions {
+  /**
+   * Also forget the account's known addresses (exempt from the account-wide lock): for a password
+   * change, after which a success with the old password proves nothing.
+   */
+  forgetKnownAddresses?: boolean;
+}
+
 /**
  * Port of the lockout state: every rule of docs/lockout.md is decided here, each operation
  * atomically. Implementations: `RedisLockoutStore` (shared by every instance; the default) and
@@ -31,8 +46,11 @@ export abstract class LockoutStore {
   /** The password was wrong: counts the pending attempt as a failure, starting whichever lock it reaches. */
   abstract confirmFailure(reservation: LockoutReservation): Promise<FailureOutcome>;
 
-  /** The password was right: resets the pair's failures and the account's streak, remembers the address as known. */
-  abstract recordSuccess(reservation: LockoutReservation): Promise<void>;
+  /**
+   * The password was right: resets the pair's failures and the account's streak (ending the
+   * account-wide lock), remembers the address as known.
+   */
+  abstract recordSuccess(reservation: LockoutReservation): Promise<SuccessOutcome>;
 
   /** Removes a still-pending reservation from every window; returns false if it was already settled. */
   abstract release(reservation: LockoutReservation): Promise<boolean>;
@@ -40,8 +58,8 @@ export abstract class LockoutStore {
   /** The account's state (with the address's spraying budget when `ip` is given). */
   abstract readState(normalizedEmail: string, ip?: string): Promise<LockoutState>;
 
-  /** Clears the account's locks and counts atomically; returns the state before. */
-  abstract unlock(normalizedEmail: string): Promise<LockoutState>;
+  /** Clears the account's locks and counts (and, if asked, its known addresses) atomically; returns the state before. */
+  abstract unlock(normalizedEmail: string, options?: UnlockOptions): Promise<LockoutState>;
 
   /**
    * True for the first caller per account per notification interval. `always` claims (and restarts)

@@ -60,8 +60,9 @@ export function lockoutAddressListTtlMs(limits: LockoutScriptLimits): number {
 }
 
 /**
- * The 16 arguments every lockout script reads (see the prelude). The state and unlock scripts take
- * their addresses from ARGV 17 on: keep the count in step with COLLECT_STATE_LUA.
+ * The 16 arguments every lockout script reads (see the prelude). The state script takes its
+ * addresses from ARGV 17 on, the unlock script from 18 (after its mode): keep the counts in step
+ * with collectStateLua.
  */
 export function lockoutScriptArgs(limits: LockoutScriptLimits, reservationId: string, addressHash: string): string[] {
   const addressSetTtl = lockoutAddressListTtlMs(limits);

@@ -14,7 +14,7 @@ import { LOCKOUT_LUA_PRELUDE } from './prelude.script';
  * KEYS: 1 pair pending, 2 pair failed, 3 email pending, 4 known addresses, 5 email streak,
  *       6 email lock (all `{e:<eh>}`)
  * ARGV: the common layout of {@link LOCKOUT_LUA_PRELUDE}.
- * Returns: 1.
+ * Returns: 1 if it ended the account-wide lock (to be reported as lifted), else 0.
  * Invariant: only this reservation is given back (pending attempts of others stay counted); the pair's
  *            confirmed failures and the account's streak are reset; no pair or address lock is touched.
  */
@@ -23,6 +23,7 @@ export const RECORD_SUCCESS_SCRIPT = new RedisScript(
   `${LOCKOUT_LUA_PRELUDE}
 -- Only this attempt is given back: other attempts of the pair still being verified (concurrent
 -- guesses) stay counted, so a correct login cannot make in-flight wrong guesses disappear.
+local ended = redis.call('EXISTS', KEYS[6])
 redis.call('DEL', KEYS[2], KEYS[5], KEYS[6])
 redis.call('ZREM', KEYS[1], rid)
 redis.call('ZREM', KEYS[3], rid)
@@ -32,6 +33,6 @@ redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', now - knownTtl)
 -- rotating IPv6 networks) must not grow one key for the whole known-address lifetime.
 redis.call('ZREMRANGEBYRANK', KEYS[4], 0, -addrCap - 1)
 redis.call('PEXPIRE', KEYS[4], knownTtl)
-return 1
+return ended
 `,
 );

@@ -30,4 +30,5 @@ export const TEST_ACCOUNTS = [
   'judy@example.com',
   'mallory@example.com',
   'oscar@example.com',
+  'trent@example.com',
 ];
