@@ -13,6 +13,7 @@ import {
   uniqueEmail,
   type TestSystem,
 } from '../../../test/support';
+import { AccountsService } from '../src/accounts/accounts.service';
 import { PasswordHasher } from '../src/accounts/password-hasher';
 
 /**
@@ -228,6 +229,22 @@ describe('credential guessing outside the login form', () => {
       expect((await loginAt(email, 'a quoted passphrase 12', ip)).status).toBe(429);
       expect((await loginAt(email, 'a quoted passphrase 12', '10.95.0.2')).status).toBe(200);
     });
+
+    // Registration now refuses spellings that mail delivers to another address; accounts registered
+    // under one before that (an ideographic full stop typed by an input method, needless quotes)
+    // belong to someone, and login must still find them, counted as before.
+    it.each(['ada@mail\u3002example.com', '"ada"@example.com'])(
+      'logs in, and counts, an account registered as %s before registration refused that spelling',
+      async (spelling) => {
+        const email = spelling.replace('ada', `ada-${Date.now()}`);
+        const password = 'registered before the rule 12';
+        await system.auth.get(AccountsService).register(email, password);
+        expect((await request(system.gatewayUrl).post('/api/auth/register').send({ email, password })).status).toBe(400);
+        expect((await loginAt(email, password, '10.95.1.1')).status).toBe(200);
+        for (let i = 0; i < 5; i++) expect((await loginAt(email, WRONG, '10.95.1.2')).status).toBe(401);
+        expect((await loginAt(email, password, '10.95.1.2')).status).toBe(429);
+      },
+    );
 
     it('refuses at validation what the lockout could not count', async () => {
       for (const email of ['not-an-email', 'a@b', `${'x'.repeat(250)}@example.com`, 'two@@example.com']) {

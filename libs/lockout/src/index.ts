@@ -4,7 +4,7 @@ export * from './lockout-options.interface';
 export * from './lockout-reservation.interface';
 export * from './lockout-state.dto';
 export * from './lockout-state.interface';
-export { normalizeLoginEmail, isCountableEmail, MAX_EMAIL_LENGTH } from './lockout.email';
+export { normalizeLoginEmail, isCountableEmail, isDeliverableEmail, MAX_EMAIL_LENGTH } from './lockout.email';
 export { LOCKOUT_MODULE_OPTIONS, RESOLVED_LOCKOUT_OPTIONS } from './lockout.module-definition';
 export * from './lockout.guard';
 export * from './lockout.metrics';

@@ -28,7 +28,9 @@ export const MAX_EMAIL_LENGTH = 254;
  * The one definition of an acceptable account email, used by the request validators (register,
  * login) and by the lockout guard alike: every address an account can be registered with is counted
  * by the lockout (quoted local parts such as `"a b"@example.com` included), and anything else is
- * refused by validation before a password is ever checked.
+ * refused by validation before a password is ever checked. A new account needs
+ * {@link isDeliverableEmail} too; an account registered before that rule keeps logging in (and
+ * being counted) under the spelling it has.
  */
 export function isCountableEmail(value: unknown): value is string {
   if (typeof value !== 'string') return false;
@@ -36,11 +38,25 @@ export function isCountableEmail(value: unknown): value is string {
   if (/\p{Surrogate}/u.test(value)) return false;
   // Judged as it will be used: in the form normalizeLoginEmail stores and looks up.
   const email = normalizeLoginEmail(value);
-  // Invisible characters survive NFKC and would make an address that looks like another account's:
-  // format characters (zero-width space, bidi overrides, soft hyphen) and the other default
-  // ignorables (combining grapheme joiner, variation selectors, Hangul fillers).
-  if (email.length > MAX_EMAIL_LENGTH || /[\p{Cf}\p{Default_Ignorable_Code_Point}]/u.test(email)) return false;
-  return isEmail(email) && isDeliveredAsWritten(email);
+  // Invisible format characters (zero-width space, bidi overrides, soft hyphen) survive NFKC and
+  // would make an address that looks like another account's.
+  if (email.length > MAX_EMAIL_LENGTH || /\p{Cf}/u.test(email)) return false;
+  return isEmail(email);
+}
+
+/**
+ * A countable email that mail delivers to that address and no other: what a new account may be
+ * registered with, and what a lock email is sent to. Another spelling of one inbox would be one more
+ * account, with a lock email of the hour of its own, in that inbox.
+ */
+export function isDeliverableEmail(value: unknown): value is string {
+  if (!isCountableEmail(value)) return false;
+  const email = normalizeLoginEmail(value);
+  // The other default-ignorable characters (combining grapheme joiner, variation selectors, Hangul
+  // fillers) are as invisible as the format characters isCountableEmail refuses: a new address with
+  // one would look like another account's. Refused here, not at login, so that an account registered
+  // before this rule still signs in.
+  return !/\p{Default_Ignorable_Code_Point}/u.test(email) && isDeliveredAsWritten(email);
 }
 
 /**

@@ -6,7 +6,7 @@ import { keptText, SecurityEvents } from '@nest-hardening/security-events';
 import { LockoutAccountDirectory } from './lockout-account-directory.interface';
 import type { LockoutReservation } from './lockout-reservation.interface';
 import type { LockoutState } from './lockout-state.interface';
-import { isCountableEmail, normalizeLoginEmail } from './lockout.email';
+import { isDeliverableEmail, normalizeLoginEmail } from './lockout.email';
 import { LockoutMetrics } from './lockout.metrics';
 import { LockoutNotifier, notificationFailure } from './lockout.notifier';
 import { LockoutStore, type LockoutRule } from './lockout.store';
@@ -271,8 +271,8 @@ export class LockoutService implements OnApplicationShutdown {
     const task = (async () => {
       const account = await directory.findByEmail(reservation.email);
       if (!account) return;
-      // An address stored before isCountableEmail refused it may be delivered to another one.
-      if (!isCountableEmail(account.email)) {
+      // An address registered before isDeliverableEmail was required may be delivered to another one.
+      if (!isDeliverableEmail(account.email)) {
         this.logger.warn('Lock notification not sent: the account address is one mail would deliver to another address');
         return;
       }

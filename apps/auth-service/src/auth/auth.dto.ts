@@ -14,7 +14,7 @@ const LOGIN_PASSWORD_MAX_LENGTH = 1024;
 const REFRESH_TOKEN_MAX_LENGTH = 256;
 
 export class RegisterDto {
-  @IsAccountEmail()
+  @IsAccountEmail({ newAccount: true })
   email!: string;
 
   @IsAcceptablePassword()

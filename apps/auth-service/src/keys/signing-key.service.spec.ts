@@ -43,6 +43,21 @@ describe('SigningKeyService', () => {
     expect(service(`\n${current}\n\n`).keyId).toBe(service(current).keyId);
   });
 
+  // `openssl ecparam -genkey -name prime256v1` writes the curve's parameters before the key: one key
+  // all the same, which signs as it always did.
+  it('reads a key written by openssl ecparam -genkey, its EC PARAMETERS block first, and nothing more beside it', () => {
+    const sec1 = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ format: 'pem', type: 'sec1' }).toString();
+    const ecparam = `-----BEGIN EC PARAMETERS-----\nBggqhkjOPQMBBw==\n-----END EC PARAMETERS-----\n${sec1}`;
+    expect(service(ecparam).keyId).toBe(service(sec1).keyId);
+    for (const pasted of [
+      `${ecparam}${next}`,
+      `${ecparam}garbage`,
+      `-----BEGIN EC PARAMETERS-----\nBggqhkjOPQMBBw==\n-----END EC PARAMETERS-----\n`,
+    ]) {
+      expect(() => service(pasted)).toThrow(/^JWT_PRIVATE_KEY /);
+    }
+  });
+
   it('says that an encrypted key is encrypted, not that it is a file path', () => {
     const encrypted = generateKeyPairSync('ec', { namedCurve: 'P-256' })
       .privateKey.export({ format: 'pem', type: 'pkcs8', cipher: 'aes-256-cbc', passphrase: 'not the point' })

@@ -66,14 +66,17 @@ function readPrivateKey(pem: string): KeyObject {
       'JWT_PRIVATE_KEY must hold the PEM text of the key (-----BEGIN PRIVATE KEY-----), not a file path: it could not be read as a private key',
     );
   }
-  // OpenSSL reads the first block and ignores the rest: with two keys pasted, the first would sign.
-  if (!ONE_PEM_BLOCK.test(pem.trim()) || pem.split('-----BEGIN ').length !== 2) {
+  // OpenSSL reads the first key block and ignores the rest: with two keys pasted, the first would
+  // sign. The curve's parameters that `openssl ecparam -genkey` writes before the key are no key.
+  const keyText = pem.trim().replace(EC_PARAMETERS_FIRST, '');
+  if (!ONE_PEM_BLOCK.test(keyText) || keyText.split('-----BEGIN ').length !== 2) {
     throw new Error('JWT_PRIVATE_KEY must hold exactly one PEM private key, and nothing beside it');
   }
   return key;
 }
 
 const ONE_PEM_BLOCK = /^-----BEGIN [A-Z0-9 ]+-----\r?\n[\s\S]+\r?\n-----END [A-Z0-9 ]+-----$/;
+const EC_PARAMETERS_FIRST = /^-----BEGIN EC PARAMETERS-----\r?\n[A-Za-z0-9+/=\r\n]+-----END EC PARAMETERS-----\s*/;
 
 function isP256(key: KeyObject): boolean {
   return key.asymmetricKeyType === 'ec' && key.asymmetricKeyDetails?.namedCurve === 'prime256v1';
