@@ -217,6 +217,35 @@ describe('credential guessing outside the login form', () => {
       // The address the password was changed from proved the new one.
       expect((await loginAt(user.email, changed, home)).status).toBe(200);
     });
+
+    it('a login with the old password still being checked when the password changes does not make its address known again', async () => {
+      const home = '10.94.8.1';
+      const intruder = '10.94.8.2';
+      const user = await registerAndLogin(system.gatewayUrl, { email: uniqueEmail('pwinflight'), forwardedFor: home });
+      expect((await loginAt(user.email, user.password, intruder)).status).toBe(200);
+      // The intruder's next login has read the account and is verifying the old password when the owner changes it.
+      const verify = hasher().verifyOrDummy.bind(hasher());
+      let verifying!: () => void;
+      const entered = new Promise<void>((resolve) => (verifying = resolve));
+      let release!: () => void;
+      const released = new Promise<void>((resolve) => (release = resolve));
+      jest.spyOn(hasher(), 'verifyOrDummy').mockImplementationOnce(async (storedHash, password) => {
+        verifying();
+        await released;
+        return verify(storedHash, password);
+      });
+      const inFlight = loginAt(user.email, user.password, intruder).then((res) => res.status);
+      await entered;
+      const changed = 'the owner took it back 5';
+      expect((await changePassword(system.gatewayUrl, '/api', user.accessToken, user.password, changed, home)).status).toBe(204);
+      release();
+      expect(await inFlight).toBe(401);
+
+      for (let i = 0; i < 8; i++) expect((await loginAt(user.email, WRONG, `10.94.9.${i + 1}`)).status).toBe(401);
+      // Its right password was the old one: the account-wide lock refuses it like any other address.
+      expect((await loginAt(user.email, WRONG, intruder)).status).toBe(429);
+      expect((await loginAt(user.email, changed, home)).status).toBe(200);
+    });
   });
 
   describe('finding 10: every email registration accepts is counted', () => {

@@ -241,6 +241,26 @@ describe.each(STORES)('LockoutGuard on a login route (%s)', (_name, store) => {
     for (const ip of [home, other]) expect((await t.login(email, TEST_PASSWORD, ip)).status).toBe(429);
   });
 
+  it('forgets the address a superseded success made known, and keeps one a later success recorded', async () => {
+    const email = 'victor@example.com';
+    const ip = '10.0.10.7';
+    const succeed = async () => {
+      const decision = await t.lockout.reserve(email, ip);
+      if (!decision.allowed) throw new Error('the attempt must be reserved');
+      await t.lockout.recordSuccess(decision.reservation);
+      return decision.reservation;
+    };
+    const known = () => t.lockout.getState(email).then((s) => s.addresses.some((a) => a.lastSuccessAt !== null));
+    const stale = await succeed();
+    await sleep(5);
+    const later = await succeed();
+
+    await t.lockout.recordSuperseded(stale);
+    expect(await known()).toBe(true);
+    await t.lockout.recordSuperseded(later);
+    expect(await known()).toBe(false);
+  });
+
   it('resets the pair count on a successful login: four failures, a success, four failures do not lock', async () => {
     const email = 'judy@example.com';
     const ip = '10.0.11.1';

@@ -224,7 +224,12 @@ export class MemoryLockoutStore extends LockoutStore {
     extend(account, account.knownExpiresAt);
     this.findAddress(r.addressHash, now)?.pending.delete(r.id);
     this.makeRoom(now, [account]);
-    return { emailLockEnded };
+    return { emailLockEnded, knownSince: now };
+  }
+
+  async forgetKnownAddress(r: LockoutReservation, knownSince: number): Promise<void> {
+    const account = this.findAccount(r.emailHash, this.now());
+    if (account?.known.get(r.addressHash) === knownSince) account.known.delete(r.addressHash);
   }
 
   async release(r: LockoutReservation): Promise<boolean> {

@@ -65,7 +65,7 @@ const sequentialOp: fc.Arbitrary<ModelOp> = fc.oneof(
   // Wrong passwords in a row from one address: reaches the pair, account and spraying limits.
   { weight: 4, arbitrary: fc.record({ kind: fc.constant('burst' as const), email, ip, times: fc.integer({ min: 2, max: 5 }) }) },
   { weight: 3, arbitrary: fc.record({ kind: fc.constant('settle' as const), which: fc.nat(7), settle }) },
-  { weight: 1, arbitrary: fc.record({ kind: fc.constant('unlock' as const), email }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('unlock' as const), email, forgetKnown: fc.boolean() }) },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('state' as const), email, ip }) },
 );
 const untimedOp: fc.Arbitrary<ModelOp> = fc.oneof(

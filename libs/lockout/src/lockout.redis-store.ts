@@ -35,7 +35,7 @@ import { RESERVE_ACCOUNT_SCRIPT } from './scripts/reserve-account.script';
 import { RESERVE_ADDRESS_SCRIPT } from './scripts/reserve-address.script';
 import { RESERVE_LOGIN_SCRIPT } from './scripts/reserve.script';
 import { READ_ADDRESS_STATE_SCRIPT, READ_STATE_SCRIPT, UNLOCK_ACCOUNT_SCRIPT } from './scripts/state.script';
-import { RECORD_SUCCESS_SCRIPT } from './scripts/success.script';
+import { FORGET_KNOWN_ADDRESS_SCRIPT, RECORD_SUCCESS_SCRIPT } from './scripts/success.script';
 
 /** `[1, exempt, now]` reserved, `[0, waitMs, rule, now]` refused (the scripts' doc comments). */
 type ReserveReply = [number, number, string | number, number?];
@@ -99,15 +99,20 @@ export class RedisLockoutStore extends LockoutStore {
   async recordSuccess(r: LockoutReservation): Promise<SuccessOutcome> {
     const k = lockoutKeys(r);
     const args = this.args(r.id, r.addressHash);
-    const [ended] = await Promise.all([
-      RECORD_SUCCESS_SCRIPT.run<number>(
+    const [[ended, now]] = await Promise.all([
+      RECORD_SUCCESS_SCRIPT.run<[number, number]>(
         this.redis,
         [k.pairPending, k.pairFailed, k.emailPending, k.known, k.emailStreak, k.emailLock],
         args,
       ),
       RELEASE_RESERVATION_SCRIPT.run(this.redis, [k.ipPending], args),
     ]);
-    return { emailLockEnded: Number(ended) === 1 };
+    return { emailLockEnded: Number(ended) === 1, knownSince: Number(now) };
+  }
+
+  async forgetKnownAddress(r: LockoutReservation, knownSince: number): Promise<void> {
+    const k = lockoutKeys(r);
+    await FORGET_KNOWN_ADDRESS_SCRIPT.run(this.redis, [k.known], [...this.args(r.id, r.addressHash), String(knownSince)]);
   }
 
   /** Removes a still-pending reservation from every window; returns false if it was already settled. */

@@ -41,6 +41,8 @@ export class LockoutService implements OnApplicationShutdown {
   /** Lock emails under way: tasks past the lookup with an account found, until their email is sent or given up. */
   private emailsUnderWay = 0;
   private readonly settled = new WeakSet<LockoutReservation>();
+  /** When each successful reservation's address was recorded as known, for {@link recordSuperseded}. */
+  private readonly knownSince = new WeakMap<LockoutReservation, number>();
 
   constructor(
     private readonly store: LockoutStore,
@@ -144,6 +146,7 @@ export class LockoutService implements OnApplicationShutdown {
     try {
       outcome = await this.store.recordSuccess(reservation);
       this.settled.add(reservation);
+      this.knownSince.set(reservation, outcome.knownSince);
     } catch (error) {
       this.logger.warn(`Could not record a successful login: ${failureReason(error)}`);
       return;
@@ -157,6 +160,24 @@ export class LockoutService implements OnApplicationShutdown {
         pseudonymous: { email: reservation.email, ip: reservation.ip },
         details: { previousEmailLocked: true },
       });
+    }
+  }
+
+  /**
+   * The password a successful attempt proved was replaced before its login completed (the handler
+   * refuses the login as stale): the address its success recorded as known is forgotten again. A
+   * password change forgets every known address, and a login still verifying the old password
+   * meanwhile records its address after that; without this, an intruder who keeps signing in with
+   * the old password would keep the exemption from the account-wide lock. Never throws.
+   */
+  async recordSuperseded(reservation: LockoutReservation | undefined): Promise<void> {
+    const knownSince = reservation && this.knownSince.get(reservation);
+    if (!reservation || knownSince === undefined) return;
+    this.knownSince.delete(reservation);
+    try {
+      await this.store.forgetKnownAddress(reservation, knownSince);
+    } catch (error) {
+      this.logger.warn(`Could not forget the address of a superseded login: ${failureReason(error)}`);
     }
   }
 

@@ -19,6 +19,8 @@ export interface FailureOutcome {
 export interface SuccessOutcome {
   /** It ended the account-wide lock (the attempt came from a known address). */
   emailLockEnded: boolean;
+  /** When it recorded the address as known (the store's clock, epoch ms), for {@link LockoutStore.forgetKnownAddress}. */
+  knownSince: number;
 }
 
 /** What an unlock clears beyond locks, counts and backoff levels. */
@@ -51,6 +53,12 @@ export abstract class LockoutStore {
    * account-wide lock), remembers the address as known.
    */
   abstract recordSuccess(reservation: LockoutReservation): Promise<SuccessOutcome>;
+
+  /**
+   * The password a success proved was replaced before its login completed: the address stops being
+   * known, unless a later success (one other than that recorded at `knownSince`) recorded it again.
+   */
+  abstract forgetKnownAddress(reservation: LockoutReservation, knownSince: number): Promise<void>;
 
   /** Removes a still-pending reservation from every window; returns false if it was already settled. */
   abstract release(reservation: LockoutReservation): Promise<boolean>;

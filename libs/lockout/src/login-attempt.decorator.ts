@@ -14,23 +14,33 @@ export interface LoginAttempt {
   succeeded(): Promise<void>;
   /** The password (or the email) was wrong: counts the failure, which may lock. */
   failed(): Promise<void>;
+  /**
+   * The password `succeeded()` reported was replaced before the login completed (the handler
+   * refuses it as stale): the address that success made known is forgotten again.
+   */
+  superseded(): Promise<void>;
 }
 
 /** How an attempt is settled; implemented by `LockoutService`. */
 export interface LoginAttemptSettler {
   recordSuccess(reservation: LockoutReservation | undefined): Promise<void>;
   recordFailure(reservation: LockoutReservation | undefined): Promise<void>;
+  recordSuperseded(reservation: LockoutReservation | undefined): Promise<void>;
 }
 
 const ATTEMPT = Symbol('loginAttempt');
 
 type WithAttempt = { [ATTEMPT]?: LoginAttempt };
 
-const NO_ATTEMPT: LoginAttempt = { succeeded: async () => undefined, failed: async () => undefined };
+const NO_ATTEMPT: LoginAttempt = { succeeded: async () => undefined, failed: async () => undefined, superseded: async () => undefined };
 
 /** Attaches the handler's view of the reservation to the request (called by the guard). */
 export function setLoginAttempt(req: object, settler: LoginAttemptSettler, reservation: LockoutReservation): void {
-  (req as WithAttempt)[ATTEMPT] = { succeeded: () => settler.recordSuccess(reservation), failed: () => settler.recordFailure(reservation) };
+  (req as WithAttempt)[ATTEMPT] = {
+    succeeded: () => settler.recordSuccess(reservation),
+    failed: () => settler.recordFailure(reservation),
+    superseded: () => settler.recordSuperseded(reservation),
+  };
 }
 
 /**

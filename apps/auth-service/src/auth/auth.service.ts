@@ -66,8 +66,13 @@ export class AuthService {
       return pair;
     } catch (error) {
       // The password just checked was replaced meanwhile: it is a wrong password now (the lockout
-      // has counted it as right, which it was when checked, as for a login a moment earlier).
-      if (error instanceof StaleAuthorizationError) throw new InvalidCredentialsError();
+      // has counted it as right, which it was when checked, as for a login a moment earlier), and
+      // its address must not stay known for it: a password change forgot every known address.
+      if (error instanceof StaleAuthorizationError) {
+        await settlement;
+        await attempt.superseded();
+        throw new InvalidCredentialsError();
+      }
       throw error;
     } finally {
       // Settled (or known to have failed) before the lockout interceptor looks at the attempt.

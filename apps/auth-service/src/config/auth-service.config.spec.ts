@@ -123,6 +123,18 @@ describe('parseAuthServiceEnv: BOOTSTRAP_ADMIN_PASSWORD', () => {
   });
 });
 
+describe('parseAuthServiceEnv: BOOTSTRAP_ADMIN_EMAIL', () => {
+  // The admin is an account registered at start-up: an address registration refuses could never sign
+  // in (400 at login) or never receive a lock email, and it would only show once that was needed.
+  it('refuses, naming it, an address registration would refuse', () => {
+    for (const refused of ['ops@b-.example.com', 'ops@xn--a.example.com', `${'o'.repeat(250)}@example.com`]) {
+      const error = captureError(() => parseAuthServiceEnv({ BOOTSTRAP_ADMIN_EMAIL: refused }));
+      expect({ refused, error: error?.message }).toEqual({ refused, error: expect.stringContaining('BOOTSTRAP_ADMIN_EMAIL: ') });
+    }
+    expect(parseAuthServiceEnv({ BOOTSTRAP_ADMIN_EMAIL: 'Ops@Example.com' }).BOOTSTRAP_ADMIN_EMAIL).toBe('Ops@Example.com');
+  });
+});
+
 function captureError(run: () => unknown): Error {
   try {
     run();

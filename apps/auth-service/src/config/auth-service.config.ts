@@ -21,6 +21,7 @@ import {
 } from '@nest-hardening/config';
 import { MAX_REUSE_GRACE_MS } from '@nest-hardening/sessions';
 
+import { isNewAccountEmail } from '../accounts/account-email';
 import { createDevSigningKey, DEV_SIGNING_KEY_FILE } from '../keys/dev-signing-key';
 import {
   hasAcceptablePasswordLength,
@@ -154,7 +155,13 @@ export const authServiceEnvShape = {
       '`smtp://user:pass@host:port` (or `smtps://`) for lock alert emails; off when unset. With a user or password, `smtp://` must upgrade with STARTTLS or sends nothing (`?requireTLS=false` for a relay on the same host)',
     ),
   SMTP_FROM: z.string().default('Security <no-reply@localhost>').describe('sender of lock alert emails'),
-  BOOTSTRAP_ADMIN_EMAIL: z.string().email().optional().describe('first admin, created at start-up if missing'),
+  // Registered at start-up like any account: an address registration refuses could never sign in
+  // (login validates it too) or never receive a lock email, and that would show only when needed.
+  BOOTSTRAP_ADMIN_EMAIL: z
+    .string()
+    .refine(isNewAccountEmail, 'must be an address registration accepts (see security.md)')
+    .optional()
+    .describe('first admin, created at start-up if missing (an address registration accepts)'),
   // Counted like the DTO counts (code points of the NFC form): `.min()` counts UTF-16 units, so
   // eight emoji would pass as sixteen characters.
   BOOTSTRAP_ADMIN_PASSWORD: z

@@ -14,7 +14,8 @@ import { LOCKOUT_LUA_PRELUDE } from './prelude.script';
  * KEYS: 1 pair pending, 2 pair failed, 3 email pending, 4 known addresses, 5 email streak,
  *       6 email lock (all `{e:<eh>}`)
  * ARGV: the common layout of {@link LOCKOUT_LUA_PRELUDE}.
- * Returns: 1 if it ended the account-wide lock (to be reported as lifted), else 0.
+ * Returns: {ended, now}: ended 1 if it ended the account-wide lock (to be reported as lifted), else 0;
+ *          now the time the address was recorded as known at (see {@link FORGET_KNOWN_ADDRESS_SCRIPT}).
  * Invariant: only this reservation is given back (pending attempts of others stay counted); the pair's
  *            confirmed failures and the account's streak are reset; no pair or address lock is touched.
  */
@@ -33,6 +34,26 @@ redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', now - knownTtl)
 -- rotating IPv6 networks) must not grow one key for the whole known-address lifetime.
 redis.call('ZREMRANGEBYRANK', KEYS[4], 0, -addrCap - 1)
 redis.call('PEXPIRE', KEYS[4], knownTtl)
-return ended
+return {ended, now}
+`,
+);
+
+/**
+ * Undoes the known-address record of a success whose password was replaced before its login
+ * completed (a password change forgets every known address; a login that was verifying the old
+ * password meanwhile records its address after that). A later success of the address, recorded at
+ * another time, is kept.
+ *
+ * KEYS: 1 known addresses (`{e:<eh>}`)
+ * ARGV: the common layout of {@link LOCKOUT_LUA_PRELUDE}, then 17 the time the success recorded
+ *       (the `now` {@link RECORD_SUCCESS_SCRIPT} returned).
+ * Returns: 1 if the address was forgotten, else 0.
+ * Invariant: removes at most this address, and only the record that success made.
+ */
+export const FORGET_KNOWN_ADDRESS_SCRIPT = new RedisScript(
+  'lockout-forget-known',
+  `${LOCKOUT_LUA_PRELUDE}
+if tonumber(redis.call('ZSCORE', KEYS[1], addr) or '-1') ~= tonumber(ARGV[17]) then return 0 end
+return redis.call('ZREM', KEYS[1], addr)
 `,
 );

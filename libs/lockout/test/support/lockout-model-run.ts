@@ -16,7 +16,8 @@ export type ModelOp =
   /** Logins in flight at once, each reserved and then settled as it says. */
   | { kind: 'concurrent'; logins: Login[] }
   | { kind: 'settle'; which: number; settle: Settle }
-  | { kind: 'unlock'; email: number }
+  /** An admin unlock, or with `forgetKnown` a password-change reset. */
+  | { kind: 'unlock'; email: number; forgetKnown: boolean }
   | { kind: 'state'; email: number; ip: number }
   /** LOCKOUT_SECRET changes, the old value as LOCKOUT_SECRET_PREVIOUS (the first one in a run; later ones do nothing). */
   | { kind: 'rotate' }
@@ -159,12 +160,12 @@ export async function runAgainstModel(
         got,
       );
     } else if (how === 'succeed') {
-      await h.store.recordSuccess(h.real);
+      const got = await h.store.recordSuccess(h.real);
       narrow(
-        'recordSuccess',
+        'recordSuccess (account-wide lock ended)',
         (m) => m.recordSuccess(h.model, clock.now),
-        () => true,
-        undefined,
+        (ended) => ended === got.emailLockEnded,
+        got,
       );
     } else {
       const got = await h.store.release(h.real);
@@ -233,8 +234,8 @@ export async function runAgainstModel(
       const h = held.splice(op.which % Math.max(1, held.length), 1)[0];
       if (h) await settleHeld(h, op.settle);
     } else if (op.kind === 'unlock') {
-      const got = await store.unlock(emails[op.email]);
-      checkState('unlock (state before)', (m) => m.unlock(emails[op.email], clock.now), got);
+      const got = await store.unlock(emails[op.email], { forgetKnownAddresses: op.forgetKnown });
+      checkState('unlock (state before)', (m) => m.unlock(emails[op.email], clock.now, op.forgetKnown), got);
     } else if (op.kind === 'state') {
       const got = await store.readState(emails[op.email], ips[op.ip]);
       checkState('state', (m) => m.state(emails[op.email], clock.now, ips[op.ip]), got);

@@ -242,15 +242,18 @@ export class LockoutModel {
     return 0;
   }
 
-  recordSuccess(r: ModelReservation, now: number): void {
-    this.recordAccountSuccess(r, now);
+  /** Returns whether it ended the account-wide lock. */
+  recordSuccess(r: ModelReservation, now: number): boolean {
+    const ended = this.recordAccountSuccess(r, now);
     this.releaseAddress(r, now);
+    return ended;
   }
 
-  /** The account's part of a success (the address's part is {@link releaseAddress}). */
-  recordAccountSuccess(r: ModelReservation, now: number): void {
+  /** The account's part of a success (the address's part is {@link releaseAddress}); whether it ended the account-wide lock. */
+  recordAccountSuccess(r: ModelReservation, now: number): boolean {
     const pair = this.pair(r.email, r.ip);
     const account = this.account(r.email);
+    const ended = live(account.lock, now) !== undefined;
     // The pair's failures and the account's streak and ceiling lock end; backoff level and locks stay.
     pair.failed.clear();
     pair.pending.take(r.id, now);
@@ -262,6 +265,7 @@ export class LockoutModel {
     known.add(r.ip, now, this.o.knownAddressTtlMs);
     known.prune(now - this.o.knownAddressTtlMs, now);
     this.keepMostRecent(known, now);
+    return ended;
   }
 
   release(r: ModelReservation, now: number): boolean {
@@ -313,8 +317,11 @@ export class LockoutModel {
     return state;
   }
 
-  /** Admin unlock and password-change reset: every pair of the account, listed or not, its streak and ceiling lock. */
-  unlock(email: string, now: number): ModelState {
+  /**
+   * Admin unlock and password-change reset: every pair of the account, listed or not, its streak and
+   * ceiling lock; the reset also forgets its known addresses, under both secrets' names.
+   */
+  unlock(email: string, now: number, forgetKnown = false): ModelState {
     const before = this.state(email, now);
     for (const key of [...this.pairs.keys()]) if (key.startsWith(`${email}\0`)) this.pairs.delete(key);
     const account = this.account(email);
@@ -322,6 +329,10 @@ export class LockoutModel {
     account.seen.clear();
     account.streak = undefined;
     account.lock = undefined;
+    if (forgetKnown) {
+      account.known.clear();
+      account.knownBefore?.clear();
+    }
     return before;
   }
 

@@ -31,4 +31,5 @@ export const TEST_ACCOUNTS = [
   'mallory@example.com',
   'oscar@example.com',
   'trent@example.com',
+  'victor@example.com',
 ];
