@@ -1,7 +1,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
-import { Client } from 'pg';
+import { Client, type Pool } from 'pg';
 
 import { MigrationFailedError } from './migration-failed.error';
 
@@ -17,11 +17,28 @@ function migrationClient(connectionString: string): Client {
   return new Client({ connectionString, connectionTimeoutMillis: 3000, keepAlive: true });
 }
 
-/** Creates the database named in `url` when it does not exist yet (connecting to `postgres` for that). */
+/** SQLSTATE of a connection to a database that does not exist. */
+const INVALID_CATALOG_NAME = '3D000';
+
+/**
+ * Creates the database named in `url` when it does not exist yet, connecting to `postgres` for that.
+ * A database that exists is found by connecting to it: a pg_hba.conf written for the app's database
+ * (or a pooler that serves only it) admits nothing else, and the start must not depend on a
+ * database it does not need.
+ */
 export async function ensureDatabase(url: string): Promise<void> {
   const target = new URL(url);
   const name = decodeURIComponent(target.pathname.replace(/^\//, ''));
   if (!name) return;
+  const direct = migrationClient(url);
+  const exists = await direct.connect().then(
+    () => true,
+    (error: { code?: string }) => {
+      if (error.code !== INVALID_CATALOG_NAME) throw error;
+      return false;
+    },
+  );
+  if (exists) return direct.end();
   const admin = new URL(url);
   admin.pathname = '/postgres';
   const client = migrationClient(admin.toString());
@@ -49,7 +66,7 @@ export async function ensureDatabase(url: string): Promise<void> {
  * Returns the names applied by this call.
  */
 export async function runMigrations(url: string, dir: string): Promise<string[]> {
-  const files = (await readdir(dir)).filter((f) => f.endsWith('.sql')).sort();
+  const files = await migrationFiles(dir);
   const client = migrationClient(url);
   await client.connect();
   const applied: string[] = [];
@@ -78,4 +95,23 @@ export async function runMigrations(url: string, dir: string): Promise<string[]>
     await client.end();
   }
   return applied;
+}
+
+/** The migrations in `dir`: its `*.sql` files, in the order they are applied. */
+export async function migrationFiles(dir: string): Promise<string[]> {
+  return (await readdir(dir)).filter((f) => f.endsWith('.sql')).sort();
+}
+
+/**
+ * The migrations of `dir` not recorded in `schema_migrations` (all of them on a database no
+ * migration has reached), read through `db`; none when `dir` holds no migration.
+ */
+export async function pendingMigrations(db: Pool | Client, dir: string): Promise<string[]> {
+  const files = await migrationFiles(dir);
+  if (files.length === 0) return [];
+  const { rows: table } = await db.query<{ present: boolean }>("SELECT to_regclass('schema_migrations') IS NOT NULL AS present");
+  if (!table[0].present) return files;
+  const { rows } = await db.query<{ name: string }>('SELECT name FROM schema_migrations WHERE name = ANY($1)', [files]);
+  const applied = new Set(rows.map((row) => row.name));
+  return files.filter((file) => !applied.has(file));
 }

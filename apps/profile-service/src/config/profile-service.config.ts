@@ -25,7 +25,9 @@ export const profileServiceEnvShape = {
   DATABASE_URL: url(['postgres', 'postgresql'], 'postgres://postgres@127.0.0.1:5432/auth').describe(
     'Postgres (the database is created if missing)',
   ),
-  DATABASE_MIGRATE_ON_START: bool(true).describe('apply migrations at start-up'),
+  DATABASE_MIGRATE_ON_START: bool(true).describe(
+    'apply migrations at start-up; when off, the app does not start while one of its migrations is not applied',
+  ),
   DATABASE_POOL_SIZE: positiveInt(10).describe('Postgres connections'),
   DATABASE_QUERY_TIMEOUT_MS: timerMs(5000).describe(
     'a Postgres query not answered within this time fails (503) and its connection is closed',
