@@ -39,19 +39,21 @@ describe('loadAuthServiceConfig: previous values of rotated secrets', () => {
     expect(() => load({ LOCKOUT_SECRET_PREVIOUS: generated })).toThrow(/LOCKOUT_SECRET_PREVIOUS: must differ/);
   });
 
+  /** A production environment with every secret set, one value per purpose (production refuses a value set for two). */
+  const productionEnv = () => ({
+    NODE_ENV: 'production',
+    JWT_PRIVATE_KEY: createDevSigningKey(),
+    REFRESH_TOKEN_SECRET: `refresh-${SECRET}`,
+    FINGERPRINT_SECRET: `fingerprint-${SECRET}`,
+    PSEUDONYM_SECRET: `pseudonym-${SECRET}`,
+    LOCKOUT_SECRET: `lockout-${SECRET}`,
+    GATEWAY_SECRET: `gateway-${SECRET}`,
+  });
+
   // A previous value verifies as much as the current one: with the published one, anyone could sign
   // the forwarded client address the services believe, in production.
   it('refuses in production a previous value published in docker-compose.yml, as it refuses the secret itself', () => {
-    const production = {
-      NODE_ENV: 'production',
-      JWT_PRIVATE_KEY: createDevSigningKey(),
-      // One secret per purpose: production refuses a value set for two of them.
-      REFRESH_TOKEN_SECRET: `refresh-${SECRET}`,
-      FINGERPRINT_SECRET: `fingerprint-${SECRET}`,
-      PSEUDONYM_SECRET: `pseudonym-${SECRET}`,
-      LOCKOUT_SECRET: `lockout-${SECRET}`,
-      GATEWAY_SECRET: SECRET,
-    };
+    const production = { ...productionEnv(), GATEWAY_SECRET: SECRET };
     expect(load(production).secrets.gateway).toBe(SECRET);
     const error = captureError(() => load({ ...production, GATEWAY_SECRET_PREVIOUS: PUBLISHED_GATEWAY_SECRET }));
     expect(error).toBeInstanceOf(LocalOnlySecretsError);
@@ -67,16 +69,7 @@ describe('loadAuthServiceConfig: previous values of rotated secrets', () => {
     ['LOCKOUT_SECRET_PREVIOUS', 'PSEUDONYM_SECRET'],
     ['FINGERPRINT_SECRET_PREVIOUS', 'REFRESH_TOKEN_SECRET_PREVIOUS'],
   ])('refuses in production %s set to the value of %s, naming both without the value', (previous, other) => {
-    const production = {
-      NODE_ENV: 'production',
-      JWT_PRIVATE_KEY: createDevSigningKey(),
-      REFRESH_TOKEN_SECRET: `refresh-${SECRET}`,
-      FINGERPRINT_SECRET: `fingerprint-${SECRET}`,
-      PSEUDONYM_SECRET: `pseudonym-${SECRET}`,
-      LOCKOUT_SECRET: `lockout-${SECRET}`,
-      GATEWAY_SECRET: `gateway-${SECRET}`,
-      REFRESH_TOKEN_SECRET_PREVIOUS: `previous-refresh-${SECRET}`,
-    };
+    const production = { ...productionEnv(), REFRESH_TOKEN_SECRET_PREVIOUS: `previous-refresh-${SECRET}` };
     const env: Env = { ...production, [previous]: production[other as keyof typeof production] };
     const error = captureError(() => load(env));
     expect(error).toBeInstanceOf(ConfigValidationError);
