@@ -13,6 +13,7 @@ import {
   uniqueEmail,
   type TestSystem,
 } from '../../../test/support';
+import { AccountAdministrationService } from '../src/accounts/account-administration.service';
 import { AccountsService } from '../src/accounts/accounts.service';
 import { PasswordHasher } from '../src/accounts/password-hasher';
 
@@ -245,6 +246,32 @@ describe('credential guessing outside the login form', () => {
       // Its right password was the old one: the account-wide lock refuses it like any other address.
       expect((await loginAt(user.email, WRONG, intruder)).status).toBe(429);
       expect((await loginAt(user.email, changed, home)).status).toBe(200);
+    });
+
+    it('a login refused because an admin ended every session meanwhile keeps its address known: its password is still the current one', async () => {
+      const home = '10.94.10.1';
+      const user = await registerAndLogin(system.gatewayUrl, { email: uniqueEmail('pwkept'), forwardedFor: home });
+      // The owner's next login from home is verifying the password when an admin ends every session of the account.
+      const verify = hasher().verifyOrDummy.bind(hasher());
+      let verifying!: () => void;
+      const entered = new Promise<void>((resolve) => (verifying = resolve));
+      let release!: () => void;
+      const released = new Promise<void>((resolve) => (release = resolve));
+      jest.spyOn(hasher(), 'verifyOrDummy').mockImplementationOnce(async (storedHash, password) => {
+        verifying();
+        await released;
+        return verify(storedHash, password);
+      });
+      const inFlight = loginAt(user.email, user.password, home).then((res) => res.status);
+      await entered;
+      const admin = { id: 'an admin', sessionId: 'its session', role: 'admin', jti: 'its token', exp: 0 } as const;
+      await system.auth.get(AccountAdministrationService).endAllSessions(admin, user.id);
+      release();
+      expect(await inFlight).toBe(401);
+
+      for (let i = 0; i < 8; i++) expect((await loginAt(user.email, WRONG, `10.94.11.${i + 1}`)).status).toBe(401);
+      // Home proved the password the account still has: the account-wide lock spares it.
+      expect((await loginAt(user.email, user.password, home)).status).toBe(200);
     });
   });
 

@@ -65,12 +65,14 @@ export class AuthService {
       });
       return pair;
     } catch (error) {
-      // The password just checked was replaced meanwhile: it is a wrong password now (the lockout
-      // has counted it as right, which it was when checked, as for a login a moment earlier), and
-      // its address must not stay known for it: a password change forgot every known address.
+      // The password, role or status changed meanwhile: the login fails like a wrong password (the
+      // lockout has counted it as right, which it was when checked, as for a login a moment earlier).
+      // If the password was replaced, its address must not stay known for it: a password change
+      // forgot every known address. After a role change or an admin ending every session the
+      // password is still the current one, and so is the address's claim to be known.
       if (error instanceof StaleAuthorizationError) {
         await settlement;
-        await attempt.superseded();
+        if (await this.passwordReplaced(user)) await attempt.superseded();
         throw new InvalidCredentialsError();
       }
       throw error;
@@ -112,6 +114,12 @@ export class AuthService {
       throw new AccountDisabledError();
     }
     return user;
+  }
+
+  /** Whether the account no longer has the password hash `user` was read with (true when that cannot be read). */
+  private async passwordReplaced(user: UserRow): Promise<boolean> {
+    const current = await this.users.findById(user.id).catch(() => undefined);
+    return current?.password_hash !== user.password_hash;
   }
 
   async startSession(user: UserRow, client: ClientContext): Promise<TokenPairDto> {
