@@ -52,12 +52,15 @@ const acl = documentedRedisAcl();
 /**
  * Scripts the single-Redis run cannot reach: the two-step login reservation is a cluster's (the
  * account's and the address's keys in different slots); the apps never read one address's lock
- * state nor use the stock ThrottlerStorage (library API). Their commands are granted all the same.
+ * state nor use the stock ThrottlerStorage (library API); a known address is forgotten only by a
+ * login that a password change made stale while it was being verified, a race this suite does not
+ * stage (credential-guessing.e2e-spec.ts does). Their commands are granted all the same.
  */
 const NOT_RUN_ON_A_SINGLE_REDIS = [
   'lockout-reserve-account',
   'lockout-reserve-address',
   'lockout-address-state',
+  'lockout-forget-known',
   'throttler-storage-increment',
 ];
 
