@@ -57,6 +57,20 @@ describe('credential guessing outside the login form', () => {
   const hasher = () => system.auth.get(PasswordHasher);
   const changePassword = (base: string, prefix: string, token: string, currentPassword: string, newPassword: string, ip: string) =>
     request(base).post(`${prefix}/auth/password`).set(bearer(token)).set('x-forwarded-for', ip).send({ currentPassword, newPassword });
+  /** Holds the next password verification once it has started, until `release()`; `entered` resolves when it starts. */
+  const holdNextVerification = () => {
+    const verify = hasher().verifyOrDummy.bind(hasher());
+    let verifying!: () => void;
+    const entered = new Promise<void>((resolve) => (verifying = resolve));
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    jest.spyOn(hasher(), 'verifyOrDummy').mockImplementationOnce(async (storedHash, password) => {
+      verifying();
+      await released;
+      return verify(storedHash, password);
+    });
+    return { entered, release };
+  };
   const loginAt = (email: string, password: string, ip: string) =>
     request(system.gatewayUrl).post('/api/auth/login').set('x-forwarded-for', ip).send({ email, password });
 
@@ -225,16 +239,7 @@ describe('credential guessing outside the login form', () => {
       const user = await registerAndLogin(system.gatewayUrl, { email: uniqueEmail('pwinflight'), forwardedFor: home });
       expect((await loginAt(user.email, user.password, intruder)).status).toBe(200);
       // The intruder's next login has read the account and is verifying the old password when the owner changes it.
-      const verify = hasher().verifyOrDummy.bind(hasher());
-      let verifying!: () => void;
-      const entered = new Promise<void>((resolve) => (verifying = resolve));
-      let release!: () => void;
-      const released = new Promise<void>((resolve) => (release = resolve));
-      jest.spyOn(hasher(), 'verifyOrDummy').mockImplementationOnce(async (storedHash, password) => {
-        verifying();
-        await released;
-        return verify(storedHash, password);
-      });
+      const { entered, release } = holdNextVerification();
       const inFlight = loginAt(user.email, user.password, intruder).then((res) => res.status);
       await entered;
       const changed = 'the owner took it back 5';
@@ -252,16 +257,7 @@ describe('credential guessing outside the login form', () => {
       const home = '10.94.10.1';
       const user = await registerAndLogin(system.gatewayUrl, { email: uniqueEmail('pwkept'), forwardedFor: home });
       // The owner's next login from home is verifying the password when an admin ends every session of the account.
-      const verify = hasher().verifyOrDummy.bind(hasher());
-      let verifying!: () => void;
-      const entered = new Promise<void>((resolve) => (verifying = resolve));
-      let release!: () => void;
-      const released = new Promise<void>((resolve) => (release = resolve));
-      jest.spyOn(hasher(), 'verifyOrDummy').mockImplementationOnce(async (storedHash, password) => {
-        verifying();
-        await released;
-        return verify(storedHash, password);
-      });
+      const { entered, release } = holdNextVerification();
       const inFlight = loginAt(user.email, user.password, home).then((res) => res.status);
       await entered;
       const admin = { id: 'an admin', sessionId: 'its session', role: 'admin', jti: 'its token', exp: 0 } as const;
