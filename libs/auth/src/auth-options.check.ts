@@ -1,4 +1,4 @@
-import { shownOptionValue } from '@nest-hardening/errors';
+import { shownOptionValue, wholeNumberProblem } from '@nest-hardening/errors';
 
 import type { AuthModuleOptions } from './auth.module-definition';
 
@@ -36,10 +36,9 @@ export function checkAuthOptions(options: AuthModuleOptions): void {
   } else if (publicKeys !== undefined && typeof publicKeys !== 'function') {
     problems.push(`publicKeys must be a function returning the public JWKs (got ${typeof publicKeys})`);
   }
-  const whole = (name: keyof AuthModuleOptions, min: number, max = Number.MAX_SAFE_INTEGER) => {
-    const value = given[name];
-    if (value === undefined || (Number.isSafeInteger(value) && (value as number) >= min && (value as number) <= max)) return;
-    problems.push(`${name} must be a whole number from ${min} to ${max} (got ${shownOptionValue(value)})`);
+  const whole = (name: keyof AuthModuleOptions, min: number, max?: number) => {
+    const problem = given[name] === undefined ? undefined : wholeNumberProblem(name, given[name], min, max);
+    if (problem) problems.push(problem);
   };
   whole('clockToleranceSeconds', 0, MAX_CLOCK_TOLERANCE_SECONDS);
   whole('verifiedTokenCacheSize', 0);

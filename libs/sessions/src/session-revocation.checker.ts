@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 
 import type { AuthenticatedUser, SessionValidator } from '@nest-hardening/auth';
+import { wholeNumberProblem } from '@nest-hardening/errors';
 
 import { ActiveSessionCache } from './active-session.cache';
 import { RevocationFeedMetrics } from './revocation-feed-metrics';
@@ -11,7 +12,6 @@ import {
   type SessionRevocationModuleOptions,
 } from './session-revocation.module-definition';
 import { SessionStore } from './session.store';
-import { wholeNumberProblem } from './sessions-options.check';
 
 /**
  * The revocation check behind every authenticated request, in every service: the token's session

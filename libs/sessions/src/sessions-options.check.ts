@@ -1,4 +1,4 @@
-import { shownOptionValue } from '@nest-hardening/errors';
+import { shownOptionValue, wholeNumberProblem } from '@nest-hardening/errors';
 
 import type { SessionsModuleOptions } from './sessions.module-definition';
 
@@ -35,10 +35,4 @@ export function checkSessionsOptions(options: SessionsModuleOptions): void {
   integer('fingerprint.ipv4PrefixBits', fingerprint.ipv4PrefixBits, 0, 32);
   integer('fingerprint.ipv6PrefixBits', fingerprint.ipv6PrefixBits, 0, 128);
   if (problems.length > 0) throw new Error(`SessionsModule: ${problems.join('; ')}`);
-}
-
-/** What is wrong with an option that must be a whole number from `min` to `max`, or undefined. */
-export function wholeNumberProblem(name: string, value: unknown, min: number, max = Number.MAX_SAFE_INTEGER): string | undefined {
-  if (Number.isSafeInteger(value) && (value as number) >= min && (value as number) <= max) return undefined;
-  return `${name} must be a whole number from ${min} to ${max} (got ${shownOptionValue(value)})`;
 }
